@@ -1,0 +1,65 @@
+# Kontor: `make run` starts the platform on the embedded default; `make test` runs every check and test.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: run test lint typecheck migrations-check pytest services-check system-deps messages clean bench
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.runtime-installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $(VENV)/.runtime-installed $@
+
+# Debian packages: Chromium for the browser tests (no downloaded browser builds), gettext for translations.
+system-deps:
+	@if ! command -v chromium >/dev/null || ! command -v msgfmt >/dev/null; then \
+		echo "Installing Debian packages: chromium gettext"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium gettext >/dev/null; \
+	fi
+
+run: $(VENV)/.runtime-installed
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+	@echo
+	@echo "Kontor is starting at http://$${KONTOR_HOST:-127.0.0.1}:$${KONTOR_PORT:-8000}/"
+	@echo "  portal: /    operator console: /ops/    API docs: /api/v1/docs/"
+	@echo "  web, Celery worker and Celery beat run together; Ctrl-C stops all three."
+	@echo
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile
+
+services-check: $(VENV)/.dev-installed
+	$(BIN)/python scripts/check_services.py
+
+lint: $(VENV)/.dev-installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(VENV)/.dev-installed
+	$(BIN)/mypy .
+
+migrations-check: $(VENV)/.dev-installed
+	DJANGO_SETTINGS_MODULE=portal.settings_test $(BIN)/python manage.py makemigrations --check --dry-run
+
+pytest: $(VENV)/.dev-installed system-deps services-check
+	$(BIN)/pytest
+
+test: system-deps $(VENV)/.dev-installed services-check lint typecheck migrations-check pytest
+
+messages: $(VENV)/.dev-installed
+	$(BIN)/python manage.py makemessages -l de -l en --ignore=.venv --ignore=staticfiles --no-obsolete
+	$(BIN)/python manage.py compilemessages --ignore=.venv
+
+bench: $(VENV)/.dev-installed
+	@ls bench/*.py >/dev/null 2>&1 && for script in bench/*.py; do $(BIN)/python $$script; done || echo "no benchmarks yet"
+
+clean:
+	rm -rf $(VENV) var staticfiles .mypy_cache .ruff_cache .pytest_cache .coverage htmlcov

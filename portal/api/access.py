@@ -1,0 +1,129 @@
+"""How every API view declares who may reach it, and the base classes that enforce it.
+
+Each view under /api/v1/ must inherit from exactly one of these bases (the meta-test in
+tests/portal/test_api_scoping.py walks every route and fails otherwise):
+
+- ``PublicAPIView``: anyone, signed in or not (the schema, the catalog and price reads).
+- ``AccountAPIView``: the signed-in caller's own account; queries go through ``request.user`` only.
+- ``OrganizationScopedAPIView``: data of one organization, named in the URL as ``<organization_slug>``. The
+  organization is resolved once per request from the caller's memberships (or API key); an organization the
+  caller does not belong to answers 404, exactly like one that does not exist. Querysets are built from
+  ``self.organization``.
+- ``OperatorAPIView``: cloud operators only (``is_staff``).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from rest_framework import permissions, viewsets
+from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+from tenants.models import ApiKey, Membership, Organization, User
+from tenants.permissions import Action, role_allows
+from tenants.selectors import membership_get, organization_get_for_actor
+
+if TYPE_CHECKING:
+    from rest_framework.permissions import _PermissionClass
+
+
+class Access(StrEnum):
+    PUBLIC = "public"
+    ACCOUNT = "account"
+    ORGANIZATION = "organization"
+    OPERATOR = "operator"
+
+
+class IsOperator(permissions.BasePermission):
+    message = gettext_lazy("This endpoint is for cloud operators.")
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        return bool(request.user and request.user.is_authenticated and request.user.is_staff)
+
+
+class PublicAccessMixin:
+    access: ClassVar[Access] = Access.PUBLIC
+    permission_classes: Sequence[_PermissionClass] = [permissions.AllowAny]
+
+
+class AccountAccessMixin:
+    access: ClassVar[Access] = Access.ACCOUNT
+    permission_classes: Sequence[_PermissionClass] = [permissions.IsAuthenticated]
+
+
+class OperatorAccessMixin:
+    access: ClassVar[Access] = Access.OPERATOR
+    permission_classes: Sequence[_PermissionClass] = [IsOperator]
+
+
+class OrganizationScopeMixin:
+    """Resolves ``self.organization`` once per request and checks the caller's role against the action table."""
+
+    access: ClassVar[Access] = Access.ORGANIZATION
+    permission_classes: Sequence[_PermissionClass] = [permissions.IsAuthenticated]
+    organization_url_kwarg: ClassVar[str] = "organization_slug"
+    #: The action of ``tenants.permissions`` each DRF action needs, e.g. ``{"list": Action.MEMBERS_VIEW}``.
+    required_actions: ClassVar[dict[str, Action]] = {}
+
+    organization: Organization
+    membership: Membership | None
+    kwargs: dict[str, Any]
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)  # type: ignore[misc]  # authentication and permissions first
+        api_key = request.auth if isinstance(request.auth, ApiKey) else None
+        user = request.user if isinstance(request.user, User) else None
+        organization = organization_get_for_actor(
+            slug=self.kwargs[self.organization_url_kwarg], user=None if api_key else user, api_key=api_key
+        )
+        if organization is None:
+            raise NotFound()
+        self.organization = organization
+        self.membership = None if api_key else membership_get(organization=organization, user=user)  # type: ignore[arg-type]
+        self.check_action_allowed(request, api_key)
+
+    def required_action(self) -> Action:
+        name = getattr(self, "action", None) or (self.request.method or "get").lower()  # type: ignore[attr-defined]
+        try:
+            return self.required_actions[name]
+        except KeyError:
+            raise RuntimeError(f"{type(self).__name__} declares no required action for {name!r}.") from None
+
+    def check_action_allowed(self, request: Request, api_key: ApiKey | None) -> None:
+        action = self.required_action()
+        if api_key is not None:
+            allowed = action in api_key.scopes
+        else:
+            allowed = self.membership is not None and role_allows(self.membership.role, action)
+        if not allowed:
+            raise PermissionDenied(_("Your role does not allow this action (%(action)s).") % {"action": action})
+
+
+class PublicAPIView(PublicAccessMixin, APIView):
+    pass
+
+
+class AccountAPIView(AccountAccessMixin, APIView):
+    pass
+
+
+class OperatorAPIView(OperatorAccessMixin, APIView):
+    pass
+
+
+class OrganizationScopedAPIView(OrganizationScopeMixin, APIView):
+    pass
+
+
+class OrganizationScopedViewSet(OrganizationScopeMixin, viewsets.GenericViewSet):
+    pass
+
+
+class OperatorViewSet(OperatorAccessMixin, viewsets.GenericViewSet):
+    pass

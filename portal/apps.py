@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+from django.contrib.admin.apps import AdminConfig
+
+
+class PortalConfig(AppConfig):
+    name = "portal"
+    verbose_name = "Kontor portal"
+
+    def ready(self) -> None:
+        from portal import logging as kontor_logging
+
+        kontor_logging.configure()
+
+
+class KontorAdminConfig(AdminConfig):
+    default_site = "portal.admin_site.KontorAdminSite"

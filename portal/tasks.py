@@ -1,0 +1,17 @@
+"""Platform tasks."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.core.cache import cache
+from django.utils import timezone
+
+BEAT_HEARTBEAT_KEY = "kontor:beat:last-heartbeat"
+
+
+@shared_task(name="portal.tasks.beat_heartbeat")
+def beat_heartbeat() -> str:
+    """Record that beat scheduled and a worker ran a task; /readyz reports its age. Idempotent: last write wins."""
+    now = timezone.now().isoformat()
+    cache.set(BEAT_HEARTBEAT_KEY, now, timeout=None)
+    return now

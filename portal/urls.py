@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path
+
+from portal.api.urls import fallback_urlpatterns as api_fallback_urlpatterns
+from portal.web import health
+
+urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("api/v1/", include("portal.api.urls")),
+    path("ops/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("portal.web.urls")),
+    *api_fallback_urlpatterns,
+]
+
+handler400 = "portal.web.errors.bad_request"
+handler403 = "portal.web.errors.permission_denied"
+handler404 = "portal.web.errors.page_not_found"
+handler500 = "portal.web.errors.server_error"

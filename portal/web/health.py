@@ -1,0 +1,57 @@
+"""Liveness and readiness probes for the load balancer and the orchestrator."""
+
+from __future__ import annotations
+
+from django.core.cache import cache
+from django.db import connection
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.cache import never_cache
+
+from portal.celery import app as celery_app
+from portal.tasks import BEAT_HEARTBEAT_KEY
+
+
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    """The process is up and serving requests. Touches nothing else."""
+    return JsonResponse({"status": "ok"})
+
+
+def _check_database() -> str | None:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception as exc:  # any failure means not ready; say which
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+def _check_broker() -> str | None:
+    try:
+        with celery_app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+def _check_cache() -> str | None:
+    try:
+        cache.get(BEAT_HEARTBEAT_KEY)
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+@never_cache
+def readyz(request: HttpRequest) -> JsonResponse:
+    """Database, broker and cache reachable: 200; otherwise 503 naming what failed."""
+    checks = {"database": _check_database(), "broker": _check_broker(), "cache": _check_cache()}
+    ready = all(error is None for error in checks.values())
+    body = {
+        "status": "ok" if ready else "unavailable",
+        "checks": {name: ("ok" if error is None else error) for name, error in checks.items()},
+        "beat_last_heartbeat": cache.get(BEAT_HEARTBEAT_KEY) if checks["cache"] is None else None,
+    }
+    return JsonResponse(body, status=200 if ready else 503)

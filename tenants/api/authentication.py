@@ -1,0 +1,58 @@
+"""API-key authentication for partner integrations: ``Authorization: Bearer ktr_<prefix>_<secret>``."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import Any
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from rest_framework import authentication, exceptions
+from rest_framework.request import Request
+
+from tenants.models import ApiKey
+
+KEY_PREFIX = "ktr_"
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class ApiKeyPrincipal:
+    """The ``request.user`` of a key-authenticated request: authenticated, never staff, acting as the key."""
+
+    is_authenticated = True
+    is_anonymous = False
+    is_active = True
+    is_staff = False
+    is_superuser = False
+    pk = None
+
+    def __init__(self, api_key: ApiKey) -> None:
+        self.api_key = api_key
+
+    def __str__(self) -> str:
+        return f"api-key:{self.api_key.prefix}"
+
+
+class ApiKeyAuthentication(authentication.BaseAuthentication):
+    keyword = "Bearer"
+
+    def authenticate(self, request: Request) -> tuple[Any, ApiKey] | None:
+        header = authentication.get_authorization_header(request).decode("latin-1")
+        scheme, _sep, token = header.partition(" ")
+        if scheme != self.keyword or not token.startswith(KEY_PREFIX):
+            return None
+        prefix, _sep, secret = token[len(KEY_PREFIX) :].partition("_")
+        api_key = ApiKey.objects.unscoped().select_related("organization").filter(prefix=prefix).first()
+        if api_key is None or not secret or not hmac.compare_digest(api_key.secret_hash, hash_secret(secret)):
+            raise exceptions.AuthenticationFailed(_("Invalid API key."))
+        if not api_key.is_usable():
+            raise exceptions.AuthenticationFailed(_("This API key has been revoked or has expired."))
+        ApiKey.objects.unscoped().filter(pk=api_key.pk).update(last_used_at=timezone.now())
+        return ApiKeyPrincipal(api_key), api_key
+
+    def authenticate_header(self, request: Request) -> str:
+        return self.keyword

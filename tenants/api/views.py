@@ -1,0 +1,90 @@
+"""Tenancy endpoints: the caller's account, organizations, members and the audit log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, viewsets
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from portal.api.access import AccountAccessMixin, AccountAPIView, OperatorViewSet, OrganizationScopedViewSet
+from tenants.api.filters import AuditEventFilter, OperatorAuditEventFilter
+from tenants.api.serializers import (
+    AuditEventSerializer,
+    MembershipSerializer,
+    MeSerializer,
+    OrganizationSerializer,
+)
+from tenants.models import AuditEvent, Membership, Organization, User
+from tenants.permissions import Action
+from tenants.selectors import audit_event_list, membership_list, organization_list_for_user
+
+
+class MeView(AccountAPIView):
+    @extend_schema(responses=MeSerializer, summary="The signed-in user and their organizations")
+    def get(self, request: Request) -> Response:
+        user = request.user
+        if not isinstance(user, User):  # an API key acts for its organization, not for a person
+            raise PermissionDenied(_("API keys have no user account; use /api/v1/organizations/<slug>/."))
+        user = User.objects.prefetch_related("memberships__organization").get(pk=user.pk)
+        return Response(MeSerializer(user).data)
+
+
+class MyOrganizationViewSet(AccountAccessMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Organizations the signed-in user belongs to."""
+
+    serializer_class = OrganizationSerializer
+    ordering = "legal_name"
+
+    def get_queryset(self) -> QuerySet[Organization]:
+        user = self.request.user
+        if not isinstance(user, User):
+            return Organization.objects.none()
+        return organization_list_for_user(user=user)
+
+
+class OrganizationViewSet(OrganizationScopedViewSet):
+    """One organization, resolved from the URL."""
+
+    serializer_class = OrganizationSerializer
+    required_actions = {"retrieve": Action.ORGANIZATION_VIEW}
+
+    @extend_schema(summary="Retrieve an organization you belong to")
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return Response(OrganizationSerializer(self.organization).data)
+
+
+class MembershipViewSet(mixins.ListModelMixin, OrganizationScopedViewSet):
+    serializer_class = MembershipSerializer
+    required_actions = {"list": Action.MEMBERS_VIEW}
+
+    def get_queryset(self) -> QuerySet[Membership]:
+        return membership_list(organization=self.organization)
+
+
+class AuditEventViewSet(mixins.ListModelMixin, OrganizationScopedViewSet):
+    """The organization's audit log (owners and admins)."""
+
+    serializer_class = AuditEventSerializer
+    filterset_class = AuditEventFilter
+    required_actions = {"list": Action.AUDIT_VIEW}
+    ordering = ("-occurred_at", "-id")
+
+    def get_queryset(self) -> QuerySet[AuditEvent]:
+        return audit_event_list(organization=self.organization).select_related("organization")
+
+
+class OperatorAuditEventViewSet(mixins.ListModelMixin, OperatorViewSet):
+    """The whole platform's audit log, for cloud operators."""
+
+    serializer_class = AuditEventSerializer
+    filterset_class = OperatorAuditEventFilter
+    ordering = ("-occurred_at", "-id")
+
+    def get_queryset(self) -> QuerySet[AuditEvent]:
+        return AuditEvent.objects.unscoped().select_related("organization")

@@ -1,0 +1,87 @@
+"""Writing the audit log. Every service that changes something that matters calls ``audit_record``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.db import models, transaction
+
+from tenants.choices import ActorType
+from tenants.models import ApiKey, AuditEvent, Organization, User
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+
+class AuditOutsideTransactionError(RuntimeError):
+    """An audit row must be written in the same transaction as the change it records."""
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: a user, an API key or the system (a task, a command), and from where."""
+
+    type: ActorType
+    user: User | None = None
+    api_key: ApiKey | None = None
+    label: str = "system"
+    ip_address: str | None = None
+    request_id: str = ""
+
+    @classmethod
+    def for_user(cls, user: User, *, ip_address: str | None = None, request_id: str = "") -> Actor:
+        return cls(ActorType.USER, user=user, label=user.email, ip_address=ip_address, request_id=request_id)
+
+    @classmethod
+    def for_api_key(cls, api_key: ApiKey, *, ip_address: str | None = None, request_id: str = "") -> Actor:
+        return cls(
+            ActorType.API_KEY,
+            api_key=api_key,
+            label=f"api-key:{api_key.prefix}",
+            ip_address=ip_address,
+            request_id=request_id,
+        )
+
+    @classmethod
+    def system(cls, label: str = "system") -> Actor:
+        return cls(ActorType.SYSTEM, label=label)
+
+    @classmethod
+    def from_request(cls, request: HttpRequest) -> Actor:
+        ip_address = request.META.get("REMOTE_ADDR") or None
+        request_id = getattr(request, "request_id", "")
+        auth = getattr(request, "auth", None)
+        if isinstance(auth, ApiKey):
+            return cls.for_api_key(auth, ip_address=ip_address, request_id=request_id)
+        user = request.user
+        if not isinstance(user, User):
+            raise ValueError("An anonymous request cannot act; authenticate first.")
+        return cls.for_user(user, ip_address=ip_address, request_id=request_id)
+
+
+def audit_record(
+    *,
+    actor: Actor,
+    action: str,
+    target: models.Model,
+    organization: Organization | None,
+    data: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one audit event. Must run inside the caller's ``transaction.atomic`` block."""
+    if not transaction.get_connection().in_atomic_block:
+        raise AuditOutsideTransactionError(f"audit_record({action!r}) called outside transaction.atomic().")
+    return AuditEvent.objects.create(
+        actor_type=actor.type,
+        actor_user=actor.user,
+        actor_api_key=actor.api_key,
+        actor_label=actor.label[:254],
+        organization=organization,
+        action=action,
+        target_type=target._meta.label_lower,
+        target_id=str(target.pk),
+        target_label=str(target)[:254],
+        data=data or {},
+        ip_address=actor.ip_address,
+        request_id=actor.request_id,
+    )

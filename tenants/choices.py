@@ -1,0 +1,66 @@
+"""States, roles and kinds of the tenancy core."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class OrganizationStatus(models.TextChoices):
+    PENDING_VERIFICATION = "pending_verification", _("Pending e-mail verification")
+    PENDING_APPROVAL = "pending_approval", _("Pending approval")
+    PROVISIONING = "provisioning", _("Provisioning")
+    ACTIVE = "active", _("Active")
+    REJECTED = "rejected", _("Rejected")
+    SUSPENDED = "suspended", _("Suspended")
+    CLOSED = "closed", _("Closed")
+
+
+class Role(models.TextChoices):
+    OWNER = "owner", _("Owner")
+    ADMIN = "admin", _("Admin")
+    MEMBER = "member", _("Member")
+    BILLING = "billing", _("Billing")
+    VIEWER = "viewer", _("Viewer")
+
+
+class ActorType(models.TextChoices):
+    USER = "user", _("User")
+    API_KEY = "api_key", _("API key")
+    SYSTEM = "system", _("System")
+
+
+# Kontor sells to companies in the EU, the EEA and Switzerland (ISO 3166-1 alpha-2).
+EU_COUNTRIES = frozenset(
+    [
+        "AT",
+        "BE",
+        "BG",
+        "CY",
+        "CZ",
+        "DE",
+        "DK",
+        "EE",
+        "ES",
+        "FI",
+        "FR",
+        "GR",
+        "HR",
+        "HU",
+        "IE",
+        "IT",
+        "LT",
+        "LU",
+        "LV",
+        "MT",
+        "NL",
+        "PL",
+        "PT",
+        "RO",
+        "SE",
+        "SI",
+        "SK",
+    ]
+)
+EEA_NON_EU_COUNTRIES = frozenset({"IS", "LI", "NO"})
+SERVED_COUNTRIES = EU_COUNTRIES | EEA_NON_EU_COUNTRIES | {"CH"}
