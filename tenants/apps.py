@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class TenantsConfig(AppConfig):
     name = "tenants"
     verbose_name = _("Customers and access")
+
+    def ready(self) -> None:
+        from tenants.api import schema  # noqa: F401  # registers the OpenAPI description of API keys

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.text import slugify
@@ -9,7 +11,9 @@ from django.utils.translation import gettext as _
 
 from tenants.audit import Actor, audit_record
 from tenants.choices import SERVED_COUNTRIES, OrganizationStatus, Role
-from tenants.models import Membership, Organization, User
+from tenants.keys import KEY_PREFIX, hash_secret
+from tenants.models import ApiKey, Membership, Organization, User
+from tenants.permissions import Action
 
 S = OrganizationStatus
 
@@ -100,3 +104,29 @@ def organization_transition(
         )
     organization.refresh_from_db()
     return organization
+
+
+def api_key_create(*, actor: Actor, organization: Organization, name: str, scopes: list[str]) -> tuple[ApiKey, str]:
+    """Create an API key; returns it with the full token, which is shown once and never stored."""
+    unknown = sorted(set(scopes) - {action.value for action in Action})
+    if unknown:
+        raise ValidationError({"scopes": [_("Unknown scopes: %(scopes)s.") % {"scopes": ", ".join(unknown)}]})
+    prefix = secrets.token_hex(6)
+    secret = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        api_key = ApiKey.objects.create(
+            organization=organization,
+            name=name.strip()[:100],
+            prefix=prefix,
+            secret_hash=hash_secret(secret),
+            scopes=sorted(set(scopes)),
+            created_by=actor.user,
+        )
+        audit_record(
+            actor=actor,
+            action="api_key.created",
+            target=api_key,
+            organization=organization,
+            data={"name": api_key.name, "scopes": api_key.scopes},
+        )
+    return api_key, f"{KEY_PREFIX}{prefix}_{secret}"

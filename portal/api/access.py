@@ -14,10 +14,11 @@ tests/portal/test_api_scoping.py walks every route and fails otherwise):
 
 from __future__ import annotations
 
-from enum import StrEnum
 from collections.abc import Sequence
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from rest_framework import permissions, viewsets
@@ -87,6 +88,16 @@ class OrganizationScopeMixin:
         self.organization = organization
         self.membership = None if api_key else membership_get(organization=organization, user=user)  # type: ignore[arg-type]
         self.check_action_allowed(request, api_key)
+
+    def get_queryset(self) -> QuerySet[Any]:
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no request, no organization
+            model = self.get_serializer_class().Meta.model  # type: ignore[attr-defined]
+            return model.objects.unscoped().none()
+        return self.get_scoped_queryset()
+
+    def get_scoped_queryset(self) -> QuerySet[Any]:
+        """The view's rows, built from ``self.organization``. Views that list or retrieve rows override this."""
+        raise NotImplementedError(f"{type(self).__name__} must build its queryset from self.organization.")
 
     def required_action(self) -> Action:
         name = getattr(self, "action", None) or (self.request.method or "get").lower()  # type: ignore[attr-defined]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from csp.constants import NONCE
+from csp.decorators import csp_update
 from django.http import HttpRequest, JsonResponse
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
@@ -15,12 +18,16 @@ class SchemaView(PublicAccessMixin, SpectacularAPIView):
     pass
 
 
+# The documentation pages keep the site's Content-Security-Policy: their inline <style> and <script> carry the
+# request's nonce, and Redoc's search runs in a worker it starts from a blob: URL.
+@method_decorator(csp_update({"style-src": [NONCE]}), name="dispatch")
 class SwaggerView(PublicAccessMixin, SpectacularSwaggerSplitView):
-    pass
+    template_name = "portal/api/swagger_ui.html"
 
 
+@method_decorator(csp_update({"script-src": [NONCE], "style-src": [NONCE], "worker-src": ["blob:"]}), name="dispatch")
 class RedocView(PublicAccessMixin, SpectacularRedocView):
-    pass
+    template_name = "portal/api/redoc.html"
 
 
 @csrf_exempt

@@ -63,7 +63,7 @@ class MembershipViewSet(mixins.ListModelMixin, OrganizationScopedViewSet):
     serializer_class = MembershipSerializer
     required_actions = {"list": Action.MEMBERS_VIEW}
 
-    def get_queryset(self) -> QuerySet[Membership]:
+    def get_scoped_queryset(self) -> QuerySet[Membership]:
         return membership_list(organization=self.organization)
 
 
@@ -75,7 +75,7 @@ class AuditEventViewSet(mixins.ListModelMixin, OrganizationScopedViewSet):
     required_actions = {"list": Action.AUDIT_VIEW}
     ordering = ("-occurred_at", "-id")
 
-    def get_queryset(self) -> QuerySet[AuditEvent]:
+    def get_scoped_queryset(self) -> QuerySet[AuditEvent]:
         return audit_event_list(organization=self.organization).select_related("organization")
 
 

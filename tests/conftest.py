@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from rest_framework.test import APIClient
+
+from tenants.choices import Role
+from tenants.models import Organization, User
+from tests.factories import MembershipFactory, OperatorFactory, OrganizationFactory
+
+
+@pytest.fixture
+def organization() -> Organization:
+    return OrganizationFactory.create(legal_name="Rheinwerk Robotics GmbH", slug="rheinwerk")
+
+
+@pytest.fixture
+def other_organization() -> Organization:
+    return OrganizationFactory.create(legal_name="Delft Digital Twins B.V.", slug="delft", country="NL")
+
+
+@pytest.fixture
+def member_of() -> Callable[[Organization, Role], User]:
+    """A new user with ``role`` in ``organization``."""
+
+    def make(organization: Organization, role: Role = Role.OWNER) -> User:
+        return MembershipFactory.create(organization=organization, role=role).user
+
+    return make
+
+
+@pytest.fixture
+def owner(organization: Organization, member_of: Callable[[Organization, Role], User]) -> User:
+    return member_of(organization, Role.OWNER)
+
+
+@pytest.fixture
+def operator() -> User:
+    return OperatorFactory.create(email="operator@kontor.example")
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient(enforce_csrf_checks=True)
+
+
+@pytest.fixture
+def client_for(api_client: APIClient) -> Callable[[User], APIClient]:
+    def login(user: User) -> APIClient:
+        api_client.force_authenticate(user=None)
+        api_client.force_login(user)
+        return api_client
+
+    return login

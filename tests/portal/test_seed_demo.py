@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from tenants.choices import OrganizationStatus
+from tenants.models import AuditEvent, Membership, Organization, User
+
+pytestmark = pytest.mark.django_db
+
+
+def snapshot():
+    return (
+        sorted(User.objects.values_list("email", "is_staff")),
+        sorted(Organization.objects.values_list("legal_name", "status")),
+        Membership.objects.unscoped().count(),
+        AuditEvent.objects.unscoped().count(),
+    )
+
+
+def test_seed_demo_loads_the_demo_logins_and_a_second_run_changes_nothing():
+    call_command("seed_demo", stdout=StringIO())
+    first = snapshot()
+    call_command("seed_demo", stdout=StringIO())
+
+    assert snapshot() == first
+    assert first[0] == [("operator@kontor.example", True), ("owner@example.de", False)]
+    assert first[1] == [
+        ("Delft Digital Twins B.V.", OrganizationStatus.ACTIVE),
+        ("Rheinwerk Robotics GmbH", OrganizationStatus.ACTIVE),
+    ]
+    assert User.objects.get(email="owner@example.de").check_password("kontor-demo-2026")
