@@ -214,7 +214,7 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
+    "REDOC_DIST": "/static/vendor/redoc",  # the sidecar's bundle without its CDN logo (see its README.md)
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
