@@ -5,12 +5,18 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 
 from tenants.models import User
 from tenants.permissions import Action, role_allows
 from tenants.selectors import audit_event_list, membership_get, organization_get_for_actor, organization_list_for_user
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico on their own; send them to the real icon."""
+    return HttpResponsePermanentRedirect(static("portal/favicon.svg"))
 
 
 def home(request: HttpRequest) -> HttpResponse:

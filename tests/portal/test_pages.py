@@ -120,3 +120,9 @@ def test_customers_cannot_reach_the_operator_console(client, owner):
     response = client.get("/ops/")
 
     assert (response.status_code, response.url) == (302, "/ops/login/?next=/ops/")
+
+
+def test_favicon_probe_is_redirected_to_the_icon(client):
+    response = client.get("/favicon.ico")
+
+    assert (response.status_code, response.url) == (301, "/static/portal/favicon.svg")
