@@ -82,7 +82,8 @@ class Organization(models.Model):
 
     Invariants: the slug is unique and never changes (it is part of every tenant URL); ``status`` only changes
     through ``tenants.services.organization_transition`` following ``ORGANIZATION_TRANSITIONS``; the country is an
-    ISO 3166-1 alpha-2 code in upper case.
+    ISO 3166-1 alpha-2 code in upper case; ``vat_id`` is stored normalized (``DE123456789``) and unique among
+    organizations that have one; ``vat_id_verified_at`` is set only while the stored VAT ID is confirmed.
     """
 
     legal_name = models.CharField(_("legal name"), max_length=200)
@@ -92,6 +93,15 @@ class Organization(models.Model):
         _("status"), max_length=32, choices=OrganizationStatus.choices, default=OrganizationStatus.PENDING_VERIFICATION
     )
     status_reason = models.TextField(_("reason for the status"), blank=True)
+    vat_id = models.CharField(
+        _("VAT ID"), max_length=20, blank=True, help_text=_("Normalized, with its country prefix, e.g. DE123456789.")
+    )
+    vat_id_verified_at = models.DateTimeField(
+        _("VAT ID confirmed"),
+        null=True,
+        blank=True,
+        help_text=_("When VIES (or an operator) last confirmed the VAT ID."),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -105,6 +115,13 @@ class Organization(models.Model):
             ),
             models.CheckConstraint(
                 condition=models.Q(country__regex=r"^[A-Z]{2}$"), name="tenants_organization_country_iso"
+            ),
+            models.UniqueConstraint(
+                fields=["vat_id"], condition=~models.Q(vat_id=""), name="tenants_organization_vat_id_unique"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(vat_id_verified_at__isnull=True) | ~models.Q(vat_id=""),
+                name="tenants_organization_vat_verified_needs_id",
             ),
         ]
 

@@ -13,7 +13,7 @@ from tenants.audit import Actor, audit_record
 from tenants.choices import SERVED_COUNTRIES, OrganizationStatus, Role
 from tenants.keys import KEY_PREFIX, hash_secret
 from tenants.models import ApiKey, Membership, Organization, User
-from tenants.permissions import Action
+from tenants.permissions import SCOPE_VALUES
 
 S = OrganizationStatus
 
@@ -108,7 +108,7 @@ def organization_transition(
 
 def api_key_create(*, actor: Actor, organization: Organization, name: str, scopes: list[str]) -> tuple[ApiKey, str]:
     """Create an API key; returns it with the full token, which is shown once and never stored."""
-    unknown = sorted(set(scopes) - {action.value for action in Action})
+    unknown = sorted(set(scopes) - SCOPE_VALUES)
     if unknown:
         raise ValidationError({"scopes": [_("Unknown scopes: %(scopes)s.") % {"scopes": ", ".join(unknown)}]})
     prefix = secrets.token_hex(6)

@@ -27,7 +27,7 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from tenants.models import ApiKey, Membership, Organization, User
-from tenants.permissions import Action, role_allows
+from tenants.permissions import Action, role_allows, scope_allows
 from tenants.selectors import membership_get, organization_get_for_actor
 
 if TYPE_CHECKING:
@@ -109,7 +109,7 @@ class OrganizationScopeMixin:
     def check_action_allowed(self, request: Request, api_key: ApiKey | None) -> None:
         action = self.required_action()
         if api_key is not None:
-            allowed = action in api_key.scopes
+            allowed = scope_allows(api_key.scopes, action)
         else:
             allowed = self.membership is not None and role_allows(self.membership.role, action)
         if not allowed:

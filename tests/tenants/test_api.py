@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 from tenants.audit import Actor, audit_record
 from tenants.choices import Role
 from tenants.models import ApiKey
-from tenants.permissions import Action
+from tenants.permissions import Scope
 from tenants.services import api_key_create
 from tests.factories import MembershipFactory
 
@@ -162,7 +162,7 @@ def test_api_key_reads_its_own_organization(organization, other_organization, ow
         actor=Actor.for_user(owner),
         organization=organization,
         name="CI",
-        scopes=[Action.ORGANIZATION_VIEW, Action.MEMBERS_VIEW],
+        scopes=[Scope.ORGANIZATION_READ, Scope.MEMBERS_READ],
     )
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
@@ -206,7 +206,7 @@ def test_bad_api_keys_are_refused(organization, header, detail):
 
 def test_revoked_api_key_is_refused(organization, owner):
     _api_key, token = api_key_create(
-        actor=Actor.for_user(owner), organization=organization, name="CI", scopes=[Action.ORGANIZATION_VIEW]
+        actor=Actor.for_user(owner), organization=organization, name="CI", scopes=[Scope.ORGANIZATION_READ]
     )
     ApiKey.objects.for_organization(organization).update(revoked_at=timezone.now())
     client = APIClient()
