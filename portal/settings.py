@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "tenants.apps.TenantsConfig",
     "catalog.apps.CatalogConfig",
     "billing.apps.BillingConfig",
+    "provisioning.apps.ProvisioningConfig",
     "portal.apps.KontorAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -40,6 +41,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
     "rest_framework",
     "django_filters",
     "drf_spectacular",
@@ -259,4 +261,15 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
-ADMIN_SITE_HEADER = "Kontor operations"
+# --- Onboarding ----------------------------------------------------------------------------------------------------
+# VIES (EU VAT ID confirmation) is called from a Celery task only; empty switches it off.
+KONTOR_VIES_URL = env.str(
+    "KONTOR_VIES_URL", default="https://ec.europa.eu/taxation_customs/vies/rest-api/check-vat-number"
+)
+KONTOR_VIES_TIMEOUT_SECONDS = env.float("KONTOR_VIES_TIMEOUT_SECONDS", default=5.0)
+# Rules that approve a sign-up without an operator, tried in order (tenants/approval.py); empty: operators decide.
+KONTOR_AUTO_APPROVAL_RULES = env.list("KONTOR_AUTO_APPROVAL_RULES", default=["vies_confirmed_eu"])
+KONTOR_INVITATION_DAYS = env.int("KONTOR_INVITATION_DAYS", default=7)
+# The cloud driver that creates organizations' projects and servers: "simulator" (embedded default) or "openstack".
+KONTOR_CLOUD_DRIVER = env.str("KONTOR_CLOUD_DRIVER", default="simulator")
+KONTOR_SIMULATOR = {"fail_project_creation": env.bool("KONTOR_SIMULATOR_FAIL_PROJECTS", default=False)}

@@ -22,3 +22,6 @@ LOGGING = {**LOGGING, "root": {"handlers": ["console"], "level": "WARNING"}}  # 
 # Serve static files from the finders: tests never run collectstatic.
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+# Tests never reach out to VIES: each VIES test points this at a server on loopback.
+KONTOR_VIES_URL = "http://127.0.0.1:9/vies-disabled-in-tests"
+KONTOR_VIES_TIMEOUT_SECONDS = 1.0

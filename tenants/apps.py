@@ -7,4 +7,5 @@ class TenantsConfig(AppConfig):
     verbose_name = _("Customers and access")
 
     def ready(self) -> None:
+        from tenants import receivers  # noqa: F401  # connects the signal receivers
         from tenants.api import schema  # noqa: F401  # registers the OpenAPI description of API keys

@@ -64,3 +64,22 @@ EU_COUNTRIES = frozenset(
 )
 EEA_NON_EU_COUNTRIES = frozenset({"IS", "LI", "NO"})
 SERVED_COUNTRIES = EU_COUNTRIES | EEA_NON_EU_COUNTRIES | {"CH"}
+
+
+class InvitationStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
+    REVOKED = "revoked", _("Revoked")
+
+
+class VatCheckResult(models.TextChoices):
+    VALID = "valid", _("Confirmed valid")
+    INVALID = "invalid", _("Reported invalid")
+    UNAVAILABLE = "unavailable", _("Service unavailable")
+
+
+class LegalDocumentKind(models.TextChoices):
+    TERMS = "terms", _("Terms of Service")
+    DPA = "dpa", _("Data Processing Agreement (GDPR Art. 28)")
+    PRIVACY = "privacy", _("Privacy Notice")

@@ -1,4 +1,4 @@
-"""Users, organizations (the tenants), memberships, API keys and the audit log."""
+"""People and organizations: users, organizations (the tenants) and memberships."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ from typing import Any, ClassVar
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
-from django.db.models.functions import Lower, Now
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from tenants.choices import ActorType, OrganizationStatus, Role
+from tenants.choices import OrganizationStatus, Role
 from tenants.scoping import TenantOwnedModel
 
 
@@ -96,6 +96,15 @@ class Organization(models.Model):
     vat_id = models.CharField(
         _("VAT ID"), max_length=20, blank=True, help_text=_("Normalized, with its country prefix, e.g. DE123456789.")
     )
+    street = models.CharField(_("street and number"), max_length=200, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=16, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    billing_email = models.EmailField(_("billing e-mail"), blank=True)
+    approval_rule = models.CharField(
+        _("approved by rule"), max_length=64, blank=True, help_text=_("Empty when an operator approved it.")
+    )
+    cloud_project_id = models.CharField(_("cloud project ID"), max_length=64, blank=True)
+    activation_error = models.TextField(_("activation error"), blank=True)
     vat_id_verified_at = models.DateTimeField(
         _("VAT ID confirmed"),
         null=True,
@@ -128,6 +137,10 @@ class Organization(models.Model):
     def __str__(self) -> str:
         return self.legal_name
 
+    @property
+    def address_lines(self) -> list[str]:
+        return [line for line in (self.street, f"{self.postal_code} {self.city}".strip(), self.country) if line]
+
 
 class Membership(TenantOwnedModel):
     """A user's role in one organization.
@@ -151,77 +164,3 @@ class Membership(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.organization} ({self.role})"
-
-
-class ApiKey(TenantOwnedModel):
-    """An organization-scoped key for partner integrations.
-
-    Invariants: the secret is never stored, only its SHA-256 digest; ``prefix`` is unique and identifies the key
-    in logs and the audit trail; a revoked or expired key never authenticates.
-    """
-
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="api_keys")
-    name = models.CharField(_("name"), max_length=100)
-    prefix = models.CharField(_("prefix"), max_length=16, unique=True)
-    secret_hash = models.CharField(max_length=64)
-    scopes = models.JSONField(_("scopes"), default=list, blank=True)
-    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
-    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
-    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
-    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
-
-    class Meta(TenantOwnedModel.Meta):
-        verbose_name = _("API key")
-        verbose_name_plural = _("API keys")
-
-    def __str__(self) -> str:
-        return f"{self.name} ({self.prefix})"
-
-    def is_usable(self, *, at: Any = None) -> bool:
-        now = at or timezone.now()
-        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
-
-
-class AuditEvent(TenantOwnedModel):
-    """One recorded change: who did what to which object, when and from where.
-
-    Invariants: append-only — the database refuses UPDATE and DELETE on this table (a trigger, see migration
-    0002); written by ``tenants.audit.audit_record`` inside the transaction of the change it records; the actor
-    columns match ``actor_type`` (a user event names a user, an API-key event names a key, a system event
-    neither). ``organization`` is empty for platform-wide events, which only operators see.
-    """
-
-    occurred_at = models.DateTimeField(_("time"), db_default=Now(), db_index=True)
-    actor_type = models.CharField(_("actor type"), max_length=16, choices=ActorType.choices)
-    actor_user = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    actor_api_key = models.ForeignKey(ApiKey, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    actor_label = models.CharField(_("actor"), max_length=254)
-    organization = models.ForeignKey(
-        Organization, on_delete=models.PROTECT, null=True, blank=True, related_name="audit_events"
-    )
-    action = models.CharField(_("action"), max_length=100)
-    target_type = models.CharField(_("target type"), max_length=100)
-    target_id = models.CharField(_("target ID"), max_length=64)
-    target_label = models.CharField(_("target"), max_length=254, blank=True)
-    data = models.JSONField(_("data"), default=dict, blank=True)
-    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
-    request_id = models.CharField(_("request ID"), max_length=64, blank=True)
-
-    class Meta(TenantOwnedModel.Meta):
-        verbose_name = _("audit event")
-        verbose_name_plural = _("audit events")
-        indexes = [models.Index(fields=["organization", "-occurred_at"], name="tenants_audit_org_time")]
-        constraints = [
-            models.CheckConstraint(
-                condition=(
-                    models.Q(actor_type=ActorType.USER, actor_user__isnull=False, actor_api_key__isnull=True)
-                    | models.Q(actor_type=ActorType.API_KEY, actor_user__isnull=True, actor_api_key__isnull=False)
-                    | models.Q(actor_type=ActorType.SYSTEM, actor_user__isnull=True, actor_api_key__isnull=True)
-                ),
-                name="tenants_auditevent_actor_consistent",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.occurred_at:%Y-%m-%d %H:%M:%S} {self.actor_label} {self.action} {self.target_label}"

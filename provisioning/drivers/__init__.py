@@ -1,0 +1,19 @@
+"""Cloud drivers, chosen by ``settings.KONTOR_CLOUD_DRIVER``."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+from provisioning.drivers.base import CloudDriver, CloudError, CloudProject
+
+__all__ = ["CloudDriver", "CloudError", "CloudProject", "get_driver"]
+
+
+def get_driver() -> CloudDriver:
+    name = settings.KONTOR_CLOUD_DRIVER
+    if name == "simulator":
+        from provisioning.drivers.simulator import SimulatorDriver
+
+        return SimulatorDriver()
+    raise ImproperlyConfigured(f"Unknown KONTOR_CLOUD_DRIVER {name!r}; use 'simulator'.")

@@ -1,0 +1,37 @@
+"""E-mails to an organization's owners, in each owner's language, sent once the transaction commits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import translation
+
+from tenants.choices import Role
+from tenants.models import Organization, User
+
+
+def _render(template: str, context: dict[str, Any], language: str) -> tuple[str, str]:
+    with translation.override(language):
+        subject = render_to_string(f"tenants/email/{template}_subject.txt", context).strip()
+        body = render_to_string(f"tenants/email/{template}_body.txt", context)
+    return subject, body
+
+
+def send_to_user(user: User, template: str, context: dict[str, Any]) -> None:
+    subject, body = _render(template, {**context, "user": user, "site_url": settings.SITE_URL}, user.preferred_language)
+    transaction.on_commit(lambda: send_mail(subject, body, None, [user.email]))
+
+
+def send_to_address(email: str, template: str, context: dict[str, Any], language: str = "en") -> None:
+    subject, body = _render(template, {**context, "site_url": settings.SITE_URL}, language)
+    transaction.on_commit(lambda: send_mail(subject, body, None, [email]))
+
+
+def notify_owners(organization: Organization, template: str, context: dict[str, Any] | None = None) -> None:
+    owners = User.objects.filter(memberships__organization=organization, memberships__role=Role.OWNER, is_active=True)
+    for owner in owners:
+        send_to_user(owner, template, {"organization": organization, **(context or {})})

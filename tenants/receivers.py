@@ -1,0 +1,26 @@
+"""Signal receivers: they hold no rules, they call services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from allauth.account.signals import email_confirmed
+from django.dispatch import receiver
+from django.http import HttpRequest
+
+from tenants.audit import Actor
+from tenants.choices import OrganizationStatus, Role
+from tenants.models import Organization
+
+
+@receiver(email_confirmed)
+def on_email_confirmed(sender: Any, request: HttpRequest | None, email_address: Any, **kwargs: Any) -> None:
+    from tenants.services import organization_email_verified
+
+    user = email_address.user
+    pending = Organization.objects.filter(
+        memberships__user=user, memberships__role=Role.OWNER, status=OrganizationStatus.PENDING_VERIFICATION
+    )
+    ip_address = request.META.get("REMOTE_ADDR") if request is not None else None
+    for organization in pending:
+        organization_email_verified(actor=Actor.for_user(user, ip_address=ip_address), organization=organization)

@@ -1,0 +1,59 @@
+"""Every write of the tenancy core. Each service is atomic and writes its audit event in the same transaction."""
+
+from tenants.services.api_keys import api_key_create, api_key_revoke
+from tenants.services.legal import consent_accept, consents_missing, legal_documents_in_force
+from tenants.services.members import (
+    InvitationError,
+    invitation_accept,
+    invitation_create,
+    invitation_decline,
+    invitation_from_token,
+    invitation_revoke,
+    invitation_token,
+    membership_remove,
+    membership_role_change,
+)
+from tenants.services.organizations import (
+    ORGANIZATION_TRANSITIONS,
+    InvalidTransitionError,
+    organization_activate,
+    organization_activation_retry,
+    organization_apply_auto_approval,
+    organization_approve,
+    organization_create,
+    organization_email_verified,
+    organization_reject,
+    organization_transition,
+)
+from tenants.services.signup import SignupData, signup_register, signup_validate, vat_check_run
+
+__all__ = [
+    "ORGANIZATION_TRANSITIONS",
+    "InvalidTransitionError",
+    "InvitationError",
+    "SignupData",
+    "api_key_create",
+    "api_key_revoke",
+    "consent_accept",
+    "consents_missing",
+    "invitation_accept",
+    "invitation_create",
+    "invitation_decline",
+    "invitation_from_token",
+    "invitation_revoke",
+    "invitation_token",
+    "legal_documents_in_force",
+    "membership_remove",
+    "membership_role_change",
+    "organization_activate",
+    "organization_activation_retry",
+    "organization_apply_auto_approval",
+    "organization_approve",
+    "organization_create",
+    "organization_email_verified",
+    "organization_reject",
+    "organization_transition",
+    "signup_register",
+    "signup_validate",
+    "vat_check_run",
+]

@@ -1,0 +1,61 @@
+"""Legal documents and their acceptance."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tenants.audit import Actor, audit_record
+from tenants.choices import LegalDocumentKind
+from tenants.models import Consent, LegalDocument, Organization, User
+
+
+def legal_documents_in_force(*, at: object = None) -> list[LegalDocument]:
+    """The version in force of each kind of document, in the order of ``LegalDocumentKind``."""
+    now = at or timezone.now()
+    in_force = []
+    for kind in LegalDocumentKind:
+        document = LegalDocument.objects.filter(kind=kind, effective_at__lte=now).order_by("-effective_at").first()
+        if document is not None:
+            in_force.append(document)
+    return in_force
+
+
+def consents_missing(*, organization: Organization) -> list[LegalDocument]:
+    """Documents in force that nobody has accepted for the organization yet: they block the next order."""
+    accepted = set(Consent.objects.for_organization(organization).values_list("document_id", flat=True))
+    return [document for document in legal_documents_in_force() if document.pk not in accepted]
+
+
+def consent_accept(
+    *, actor: Actor, organization: Organization, user: User, documents: Iterable[LegalDocument]
+) -> list[Consent]:
+    """Record the user's acceptance of ``documents`` for the organization. Accepting again changes nothing."""
+    documents = list(documents)
+    in_force = {document.pk for document in legal_documents_in_force()}
+    stale = [str(document) for document in documents if document.pk not in in_force]
+    if stale:
+        raise ValidationError({"documents": [_("Not the version in force: %(docs)s.") % {"docs": ", ".join(stale)}]})
+    consents = []
+    with transaction.atomic():
+        for document in documents:
+            consent, created = Consent.objects.get_or_create(
+                organization=organization,
+                document=document,
+                user=user,
+                defaults={"ip_address": actor.ip_address},
+            )
+            if created:
+                audit_record(
+                    actor=actor,
+                    action="consent.accepted",
+                    target=consent,
+                    organization=organization,
+                    data={"document": document.kind, "version": document.version},
+                )
+            consents.append(consent)
+    return consents

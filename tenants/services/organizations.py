@@ -1,0 +1,208 @@
+"""Organizations: creation and the lifecycle (verification, approval, activation, suspension, closure)."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from portal.task_queue import enqueue_on_commit
+from provisioning.drivers import CloudError, get_driver
+from tenants.approval import matching_rule
+from tenants.audit import Actor, audit_record
+from tenants.choices import SERVED_COUNTRIES, OrganizationStatus, Role
+from tenants.models import Membership, Organization, User
+from tenants.notifications import notify_owners
+
+S = OrganizationStatus
+
+# The organization lifecycle. Anything not listed here is refused.
+ORGANIZATION_TRANSITIONS: dict[str, frozenset[str]] = {
+    S.PENDING_VERIFICATION: frozenset({S.PENDING_APPROVAL, S.REJECTED, S.CLOSED}),
+    S.PENDING_APPROVAL: frozenset({S.PROVISIONING, S.REJECTED, S.CLOSED}),
+    S.PROVISIONING: frozenset({S.ACTIVE, S.CLOSED}),
+    S.ACTIVE: frozenset({S.SUSPENDED, S.CLOSED}),
+    S.SUSPENDED: frozenset({S.ACTIVE, S.CLOSED}),
+    S.REJECTED: frozenset(),
+    S.CLOSED: frozenset(),
+}
+
+
+class InvalidTransitionError(ValidationError):
+    """A state change that the lifecycle does not allow."""
+
+
+def _unique_slug(legal_name: str) -> str:
+    base = slugify(legal_name)[:50] or "org"
+    slug, counter = base, 2
+    while Organization.objects.filter(slug=slug).exists():
+        slug = f"{base}-{counter}"
+        counter += 1
+    return slug
+
+
+def organization_create(*, actor: Actor, legal_name: str, country: str, owner: User) -> Organization:
+    """Create an organization in ``pending_verification`` with ``owner`` as its first owner."""
+    legal_name = legal_name.strip()
+    country = country.strip().upper()
+    if not legal_name:
+        raise ValidationError({"legal_name": [_("The legal name is required.")]})
+    if country not in SERVED_COUNTRIES:
+        raise ValidationError(
+            {
+                "country": [
+                    _("Kontor serves companies in the EU, the EEA and Switzerland; %(country)s is not served.")
+                    % {"country": country or "—"}
+                ]
+            }
+        )
+    with transaction.atomic():
+        organization = Organization.objects.create(
+            legal_name=legal_name, country=country, slug=_unique_slug(legal_name)
+        )
+        membership = Membership.objects.create(organization=organization, user=owner, role=Role.OWNER)
+        audit_record(
+            actor=actor,
+            action="organization.created",
+            target=organization,
+            organization=organization,
+            data={"legal_name": legal_name, "country": country},
+        )
+        audit_record(
+            actor=actor,
+            action="membership.created",
+            target=membership,
+            organization=organization,
+            data={"user": owner.email, "role": Role.OWNER},
+        )
+    return organization
+
+
+def organization_transition(
+    *, actor: Actor, organization: Organization, to_status: OrganizationStatus, reason: str = ""
+) -> Organization:
+    """Move an organization along its lifecycle; refuses any transition not in ORGANIZATION_TRANSITIONS."""
+    with transaction.atomic():
+        locked = Organization.objects.select_for_update().get(pk=organization.pk)
+        from_status = locked.status
+        if to_status not in ORGANIZATION_TRANSITIONS[from_status]:
+            raise InvalidTransitionError(
+                _("An organization cannot go from %(from)s to %(to)s.")
+                % {"from": S(from_status).label, "to": S(to_status).label},
+                code="invalid_transition",
+            )
+        locked.status = to_status
+        locked.status_reason = reason
+        locked.save(update_fields=["status", "status_reason", "updated_at"])
+        audit_record(
+            actor=actor,
+            action=f"organization.{to_status}",
+            target=locked,
+            organization=locked,
+            data={"from": from_status, "to": str(to_status), "reason": reason},
+        )
+    organization.refresh_from_db()
+    return organization
+
+
+def organization_email_verified(*, actor: Actor, organization: Organization) -> Organization:
+    """The owner confirmed their e-mail address: the sign-up goes to approval (and maybe straight through it)."""
+    organization = organization_transition(
+        actor=actor, organization=organization, to_status=S.PENDING_APPROVAL, reason="e-mail address verified"
+    )
+    return organization_apply_auto_approval(organization=organization)
+
+
+def organization_apply_auto_approval(*, organization: Organization) -> Organization:
+    """Approve a pending sign-up if an auto-approval rule in force matches its evidence; otherwise leave it."""
+    if organization.status != S.PENDING_APPROVAL:
+        return organization
+    rule = matching_rule(organization)
+    if rule is None:
+        return organization
+    return organization_approve(actor=Actor.system(f"auto-approval:{rule}"), organization=organization, rule=rule)
+
+
+def organization_approve(*, actor: Actor, organization: Organization, rule: str = "") -> Organization:
+    """Approve a sign-up: it moves to provisioning and a worker creates its cloud project."""
+    from tenants.tasks import organization_activate_task
+
+    with transaction.atomic():
+        organization = organization_transition(
+            actor=actor,
+            organization=organization,
+            to_status=S.PROVISIONING,
+            reason=_("approved by rule %(rule)s") % {"rule": rule} if rule else _("approved by an operator"),
+        )
+        Organization.objects.filter(pk=organization.pk).update(approval_rule=rule, activation_error="")
+        notify_owners(organization, "approved")
+        enqueue_on_commit(organization_activate_task, organization.pk)
+    organization.refresh_from_db()
+    return organization
+
+
+def organization_reject(*, actor: Actor, organization: Organization, reason: str) -> Organization:
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": [_("Say why the sign-up is rejected; the owner receives it.")]})
+    with transaction.atomic():
+        organization = organization_transition(
+            actor=actor, organization=organization, to_status=S.REJECTED, reason=reason
+        )
+        notify_owners(organization, "rejected", {"reason": reason})
+    return organization
+
+
+def organization_activate(*, organization_id: int) -> Organization:
+    """Create the organization's cloud project and make it active. Safe to run twice and concurrently.
+
+    The driver finds an existing project by the organization's tag before creating one. A cloud failure leaves the
+    organization in provisioning with the error recorded for operators, who retry from the console.
+    """
+    organization = Organization.objects.get(pk=organization_id)
+    if organization.status != S.PROVISIONING:
+        return organization  # already activated by an earlier delivery, or closed meanwhile
+    try:
+        project = get_driver().ensure_project(organization_id=organization.pk, name=organization.slug)
+    except CloudError as exc:
+        with transaction.atomic():
+            Organization.objects.filter(pk=organization.pk).update(activation_error=str(exc))
+            audit_record(
+                actor=Actor.system("provisioning"),
+                action="organization.activation_failed",
+                target=organization,
+                organization=organization,
+                data={"error": str(exc)},
+            )
+        raise
+    with transaction.atomic():
+        locked = Organization.objects.select_for_update().get(pk=organization.pk)
+        if locked.status != S.PROVISIONING:
+            return locked
+        Organization.objects.filter(pk=locked.pk).update(cloud_project_id=project.id, activation_error="")
+        organization = organization_transition(
+            actor=Actor.system("provisioning"),
+            organization=locked,
+            to_status=S.ACTIVE,
+            reason=f"cloud project {project.id}",
+        )
+        notify_owners(organization, "active")
+    return organization
+
+
+def organization_activation_retry(*, actor: Actor, organization: Organization) -> None:
+    """An operator retries a failed activation."""
+    from tenants.tasks import organization_activate_task
+
+    if organization.status != S.PROVISIONING:
+        raise InvalidTransitionError(
+            _("Only an organization in provisioning can be retried; %(name)s is %(status)s.")
+            % {"name": organization.legal_name, "status": S(organization.status).label},
+            code="invalid_transition",
+        )
+    with transaction.atomic():
+        audit_record(
+            actor=actor, action="organization.activation_retried", target=organization, organization=organization
+        )
+        enqueue_on_commit(organization_activate_task, organization.pk)

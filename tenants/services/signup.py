@@ -1,0 +1,172 @@
+"""Self-service sign-up of a company and the evidence gathered about it (VAT ID checks)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from allauth.account.models import EmailAddress
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from portal.task_queue import enqueue_on_commit
+from tenants.audit import Actor, audit_record
+from tenants.choices import EU_COUNTRIES, SERVED_COUNTRIES, VatCheckResult
+from tenants.models import Organization, User, VatCheck
+from tenants.notifications import notify_owners
+from tenants.services.legal import consent_accept, legal_documents_in_force
+from tenants.services.organizations import organization_apply_auto_approval, organization_create
+from tenants.vat_ids import normalize_vat_id
+from tenants.vies import vies_check
+
+
+@dataclass(frozen=True)
+class SignupData:
+    legal_name: str
+    country: str
+    street: str
+    postal_code: str
+    city: str
+    vat_id: str
+    billing_email: str
+    email: str
+    full_name: str
+    password: str
+    language: str = "en"
+    accept_terms: bool = False
+
+
+def signup_validate(data: SignupData) -> dict[str, str]:
+    """Check everything a sign-up needs before anything is written; returns the normalized values."""
+    errors: dict[str, list[str]] = {}
+    country = data.country.strip().upper()
+    if country not in SERVED_COUNTRIES:
+        errors["country"] = [
+            _("Kontor serves companies in the EU, the EEA and Switzerland; %(country)s is not served.")
+            % {"country": country or "—"}
+        ]
+    for field, label in (
+        ("legal_name", _("legal name")),
+        ("street", _("street")),
+        ("postal_code", _("postal code")),
+        ("city", _("city")),
+        ("full_name", _("your name")),
+    ):
+        if not getattr(data, field).strip():
+            errors[field] = [_("Enter the %(field)s.") % {"field": label}]
+    vat_id = ""
+    if "country" not in errors:
+        try:
+            vat_id = normalize_vat_id(country, data.vat_id)
+        except ValidationError as exc:
+            errors["vat_id"] = exc.messages
+        else:
+            if Organization.objects.filter(vat_id=vat_id).exists():
+                errors["vat_id"] = [
+                    _("A company with the VAT ID %(vat_id)s is already registered with Kontor.") % {"vat_id": vat_id}
+                ]
+    for field in ("billing_email", "email"):
+        try:
+            validate_email(getattr(data, field))
+        except ValidationError as exc:
+            errors[field] = exc.messages
+    email = data.email.strip().lower()
+    if "email" not in errors and User.objects.filter(email=email).exists():
+        errors["email"] = [_("An account with this e-mail address exists already. Sign in to add a company.")]
+    try:
+        validate_password(data.password, User(email=email, full_name=data.full_name))
+    except ValidationError as exc:
+        errors["password"] = exc.messages
+    if not data.accept_terms:
+        errors["accept_terms"] = [
+            _("Accept the Terms of Service, the Data Processing Agreement and the Privacy Notice to continue.")
+        ]
+    if not legal_documents_in_force():
+        errors["accept_terms"] = [_("Sign-up is closed: no legal documents are in force. Contact support.")]
+    if errors:
+        raise ValidationError(errors)
+    return {"country": country, "vat_id": vat_id, "email": email}
+
+
+def signup_register(*, data: SignupData, ip_address: str | None, request: HttpRequest | None) -> Organization:
+    """Create the company (pending e-mail verification), its owner, and their consents; send the verification
+    e-mail; start the VIES check. All or nothing."""
+    clean = signup_validate(data)
+    with transaction.atomic():
+        owner = User.objects.create_user(
+            clean["email"], data.password, full_name=data.full_name.strip(), preferred_language=data.language
+        )
+        email_address = EmailAddress.objects.create(user=owner, email=owner.email, primary=True, verified=False)
+        actor = Actor.for_user(owner, ip_address=ip_address)
+        organization = organization_create(
+            actor=actor, legal_name=data.legal_name, country=clean["country"], owner=owner
+        )
+        Organization.objects.filter(pk=organization.pk).update(
+            vat_id=clean["vat_id"],
+            street=data.street.strip(),
+            postal_code=data.postal_code.strip(),
+            city=data.city.strip(),
+            billing_email=data.billing_email.strip().lower(),
+        )
+        organization.refresh_from_db()
+        audit_record(
+            actor=actor,
+            action="organization.signed_up",
+            target=organization,
+            organization=organization,
+            data={"vat_id": organization.vat_id, "country": organization.country},
+        )
+        consent_accept(actor=actor, organization=organization, user=owner, documents=legal_documents_in_force())
+        notify_owners(organization, "received")
+        transaction.on_commit(lambda: email_address.send_confirmation(request, signup=True))
+        if organization.country in EU_COUNTRIES:
+            from tenants.tasks import vat_check_task
+
+            enqueue_on_commit(vat_check_task, organization.pk)
+    return organization
+
+
+def vat_check_run(*, organization_id: int) -> VatCheck | None:
+    """Ask VIES about the organization's VAT ID and keep the answer as evidence. Safe to run twice: a definitive
+    answer for the current VAT ID is not asked again; an unavailable one may be."""
+    organization = Organization.objects.get(pk=organization_id)
+    if not organization.vat_id or organization.country not in EU_COUNTRIES:
+        return None
+    latest = (
+        VatCheck.objects.for_organization(organization)
+        .filter(vat_id=organization.vat_id)
+        .order_by("-checked_at")
+        .first()
+    )
+    if latest is not None and latest.result != VatCheckResult.UNAVAILABLE:
+        return latest
+    answer = vies_check(organization.vat_id)
+    actor = Actor.system("vies")
+    with transaction.atomic():
+        check = VatCheck.objects.create(
+            organization=organization,
+            vat_id=organization.vat_id,
+            result=answer.result,
+            registered_name=answer.registered_name,
+            registered_address=answer.registered_address,
+            request_identifier=answer.request_identifier,
+            error=answer.error,
+        )
+        audit_record(
+            actor=actor,
+            action=f"vat_check.{answer.result}",
+            target=check,
+            organization=organization,
+            data={"vat_id": organization.vat_id, "error": answer.error},
+        )
+        if answer.result == VatCheckResult.VALID:
+            Organization.objects.filter(pk=organization.pk, vat_id=organization.vat_id).update(
+                vat_id_verified_at=timezone.now()
+            )
+            organization.refresh_from_db()
+            organization_apply_auto_approval(organization=organization)
+    return check

@@ -1,0 +1,63 @@
+"""VAT IDs: normalized and validated offline (format and checksum) with python-stdnum, for the company's country."""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from stdnum import exceptions as stdnum_errors
+from stdnum.ch import vat as ch_vat
+from stdnum.eu import vat as eu_vat
+from stdnum.is_ import vsk as is_vsk
+from stdnum.li import peid as li_peid
+from stdnum.no import mva as no_mva
+
+from tenants.choices import EU_COUNTRIES
+
+# Non-EU countries we serve, with their own VAT number formats. Stored with the country prefix.
+NON_EU_VAT_MODULES: dict[str, ModuleType] = {"CH": ch_vat, "NO": no_mva, "IS": is_vsk, "LI": li_peid}
+# VIES and EU VAT IDs write Greece as EL.
+EU_VAT_PREFIX = {"GR": "EL"}
+
+
+def vat_prefix(country: str) -> str:
+    return EU_VAT_PREFIX.get(country, country)
+
+
+def normalize_vat_id(country: str, raw: str) -> str:
+    """Return the VAT ID in its compact form with the country prefix, or raise ValidationError saying why not."""
+    country = country.upper()
+    value = (raw or "").strip().upper().replace(" ", "").replace(".", "").replace("-", "")
+    if not value:
+        raise ValidationError(_("Enter the company's VAT ID."), code="required")
+    if country in EU_COUNTRIES:
+        prefix = vat_prefix(country)
+        if value[:2].isalpha() and value[:2] != prefix:
+            raise ValidationError(
+                _("%(vat_id)s is a VAT ID of another country (%(other)s); the company is registered in %(country)s.")
+                % {"vat_id": value, "other": value[:2], "country": country},
+                code="vat_id_country",
+            )
+        candidate = value if value.startswith(prefix) else prefix + value
+        try:
+            return str(eu_vat.validate(candidate))
+        except stdnum_errors.ValidationError:
+            raise ValidationError(
+                _("%(vat_id)s is not a valid VAT ID for %(country)s (wrong format or check digit).")
+                % {"vat_id": candidate, "country": country},
+                code="vat_id_invalid",
+            ) from None
+    module = NON_EU_VAT_MODULES.get(country)
+    if module is None:
+        raise ValidationError(_("Kontor cannot check VAT IDs of %(country)s.") % {"country": country}, code="country")
+    body = value[2:] if value.startswith(country) and country != "CH" else value
+    try:
+        compact = str(module.validate(body))
+    except stdnum_errors.ValidationError:
+        raise ValidationError(
+            _("%(vat_id)s is not a valid VAT ID for %(country)s (wrong format or check digit).")
+            % {"vat_id": value, "country": country},
+            code="vat_id_invalid",
+        ) from None
+    return compact if compact.startswith(country) else country + compact
