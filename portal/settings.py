@@ -218,6 +218,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "/static/vendor/redoc",  # the sidecar's bundle without its CDN logo (see its README.md)
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "OrganizationStatusEnum": "tenants.choices.OrganizationStatus",
+        "InvitationStatusEnum": "tenants.choices.InvitationStatus",
+        "RoleEnum": "tenants.choices.Role",
+    },
 }
 
 # --- Celery --------------------------------------------------------------------------------------------------------

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from allauth.account.models import EmailAddress
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models.functions import Lower
 
-from tenants.models import ApiKey, AuditEvent, Membership, Organization, User
+from tenants.choices import Role
+from tenants.models import ApiKey, AuditEvent, Membership, Organization, User, VatCheck
 from tenants.scoping import TenantQuerySet
 
 
@@ -34,3 +37,38 @@ def membership_list(*, organization: Organization) -> TenantQuerySet[Membership]
 
 def audit_event_list(*, organization: Organization) -> TenantQuerySet[AuditEvent]:
     return AuditEvent.objects.for_organization(organization)
+
+
+def organization_approval_queue() -> QuerySet[Organization]:
+    """Every organization with the evidence operators decide on: VAT checks and whether the owner verified."""
+    verified_owner = EmailAddress.objects.filter(
+        user__memberships__organization=OuterRef("pk"), user__memberships__role=Role.OWNER, verified=True
+    )
+    return (
+        Organization.objects.annotate(owner_email_verified=Exists(verified_owner))
+        .prefetch_related(Prefetch("vat_checks", queryset=VatCheck.objects.unscoped().order_by("-checked_at")))
+        .order_by("-created_at", "-id")
+    )
+
+
+def organization_possible_duplicates(organizations: list[Organization]) -> dict[int, list[str]]:
+    """For each organization, the slugs of others with the same legal name (any case) or billing e-mail."""
+    names = {organization.legal_name.lower() for organization in organizations}
+    emails = {organization.billing_email for organization in organizations if organization.billing_email}
+    candidates = list(
+        Organization.objects.annotate(name_key=Lower("legal_name"))
+        .filter(Q(name_key__in=names) | Q(billing_email__in=emails))
+        .values("pk", "slug", "name_key", "billing_email")
+    )
+    result: dict[int, list[str]] = {}
+    for organization in organizations:
+        result[organization.pk] = sorted(
+            candidate["slug"]
+            for candidate in candidates
+            if candidate["pk"] != organization.pk
+            and (
+                candidate["name_key"] == organization.legal_name.lower()
+                or (organization.billing_email and candidate["billing_email"] == organization.billing_email)
+            )
+        )
+    return result

@@ -91,8 +91,11 @@ class OrganizationScopeMixin:
 
     def get_queryset(self) -> QuerySet[Any]:
         if getattr(self, "swagger_fake_view", False):  # schema generation: no request, no organization
-            model = self.get_serializer_class().Meta.model  # type: ignore[attr-defined]
-            return model.objects.unscoped().none()
+            meta = getattr(self.get_serializer_class(), "Meta", None)  # type: ignore[attr-defined]
+            model = getattr(meta, "model", None) or Organization
+            manager = model.objects
+            queryset: QuerySet[Any] = manager.unscoped() if hasattr(manager, "unscoped") else manager.all()
+            return queryset.none()
         return self.get_scoped_queryset()
 
     def get_scoped_queryset(self) -> QuerySet[Any]:

@@ -61,7 +61,12 @@ def _validation_body(exc: exceptions.ValidationError) -> dict[str, Any]:
     fields = _flatten(detail)
     general = fields.pop("non_field_errors", None)
     message = " ".join(general) if general else _("The request has invalid fields.")
-    return error_body(message, "invalid", fields)
+    # A refusal that is not about one field keeps the domain's own code (e.g. "last_owner", "invitation_expired").
+    code = "invalid"
+    general_codes = detail.get("non_field_errors") if isinstance(detail, Mapping) else None
+    if general and not fields and isinstance(general_codes, list) and len(general_codes) == 1:
+        code = getattr(general_codes[0], "code", None) or "invalid"
+    return error_body(message, code, fields)
 
 
 def exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response | None:

@@ -16,13 +16,12 @@ from portal.api.access import AccountAccessMixin, AccountAPIView, OperatorViewSe
 from tenants.api.filters import AuditEventFilter, OperatorAuditEventFilter
 from tenants.api.serializers import (
     AuditEventSerializer,
-    MembershipSerializer,
     MeSerializer,
     OrganizationSerializer,
 )
-from tenants.models import AuditEvent, Membership, Organization, User
+from tenants.models import AuditEvent, Organization, User
 from tenants.permissions import Action
-from tenants.selectors import audit_event_list, membership_list, organization_list_for_user
+from tenants.selectors import audit_event_list, organization_list_for_user
 
 
 class MeView(AccountAPIView):
@@ -57,14 +56,6 @@ class OrganizationViewSet(OrganizationScopedViewSet):
     @extend_schema(summary="Retrieve an organization you belong to")
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return Response(OrganizationSerializer(self.organization).data)
-
-
-class MembershipViewSet(mixins.ListModelMixin, OrganizationScopedViewSet):
-    serializer_class = MembershipSerializer
-    required_actions = {"list": Action.MEMBERS_VIEW}
-
-    def get_scoped_queryset(self) -> QuerySet[Membership]:
-        return membership_list(organization=self.organization)
 
 
 class AuditEventViewSet(mixins.ListModelMixin, OrganizationScopedViewSet):
