@@ -4,16 +4,38 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tenants.audit import Actor, audit_record
-from tenants.models import ApiKey, AuditEvent, Membership, Organization, User
+from tenants.choices import OrganizationStatus
+from tenants.models import (
+    ApiKey,
+    AuditEvent,
+    Consent,
+    Invitation,
+    LegalDocument,
+    Membership,
+    Organization,
+    User,
+    VatCheck,
+)
+from tenants.selectors import organization_approval_queue, organization_possible_duplicates
+from tenants.services import (
+    organization_activation_retry,
+    organization_approve,
+    organization_reject,
+)
 
 
 class AuditedModelAdmin(admin.ModelAdmin):
@@ -60,6 +82,18 @@ class UserAdmin(DjangoUserAdmin, AuditedModelAdmin):
     filter_horizontal = ("groups",)
 
 
+class VatCheckInline(TenantOwnedAdminMixin, admin.TabularInline):
+    model = VatCheck
+    extra = 0
+    fields = ("vat_id", "result", "checked_at", "registered_name", "registered_address", "error")
+    readonly_fields = fields
+    can_delete = False
+    ordering = ("-checked_at",)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 class MembershipInline(TenantOwnedAdminMixin, admin.TabularInline):
     model = Membership
     extra = 0
@@ -71,18 +105,137 @@ class MembershipInline(TenantOwnedAdminMixin, admin.TabularInline):
         return False
 
 
+class RejectForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason (e-mailed to the owner)"), widget=forms.Textarea(attrs={"rows": 4}), max_length=2000
+    )
+
+
 @admin.register(Organization)
 class OrganizationAdmin(AuditedModelAdmin):
-    list_display = ("legal_name", "slug", "country", "status", "created_at")
+    """Customers, with the approval queue: filter by status "Pending approval" and approve or reject."""
+
+    list_display = (
+        "legal_name",
+        "country",
+        "status",
+        "vat_id",
+        "latest_vat_check",
+        "owner_verified",
+        "possible_duplicates",
+        "approval_rule",
+        "activation_problem",
+        "created_at",
+    )
     list_filter = ("status", "country")
-    search_fields = ("legal_name", "slug")
-    readonly_fields = ("slug", "status", "status_reason", "created_at", "updated_at")
-    fields = ("legal_name", "slug", "country", "status", "status_reason", "created_at", "updated_at")
-    inlines = [MembershipInline]
+    search_fields = ("legal_name", "slug", "vat_id", "billing_email")
+    readonly_fields = (
+        "slug",
+        "status",
+        "status_reason",
+        "vat_id",
+        "vat_id_verified_at",
+        "approval_rule",
+        "cloud_project_id",
+        "activation_error",
+        "created_at",
+        "updated_at",
+    )
+    fields = (
+        "legal_name",
+        "slug",
+        "country",
+        "street",
+        "postal_code",
+        "city",
+        "billing_email",
+        "vat_id",
+        "vat_id_verified_at",
+        "status",
+        "status_reason",
+        "approval_rule",
+        "cloud_project_id",
+        "activation_error",
+        "created_at",
+        "updated_at",
+    )
+    inlines = [MembershipInline, VatCheckInline]
     date_hierarchy = "created_at"
+    actions = ["approve", "reject", "retry_activation"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Organization]:
+        return organization_approval_queue()
+
+    @admin.display(description=_("VIES"))
+    def latest_vat_check(self, organization: Organization) -> str:
+        checks = list(organization.vat_checks.all())
+        return checks[0].get_result_display() if checks else "—"
+
+    @admin.display(description=_("owner e-mail verified"), boolean=True)
+    def owner_verified(self, organization: Organization) -> bool:
+        return bool(getattr(organization, "owner_email_verified", False))
+
+    @admin.display(description=_("possible duplicates"))
+    def possible_duplicates(self, organization: Organization) -> str:
+        if organization.status != OrganizationStatus.PENDING_APPROVAL:
+            return "—"  # only the approval queue needs the (one-query-per-row) comparison
+        duplicates = organization_possible_duplicates([organization])[organization.pk]
+        return ", ".join(duplicates) or "—"
+
+    @admin.display(description=_("activation error"))
+    def activation_problem(self, organization: Organization) -> str:
+        return organization.activation_error[:80] or "—"
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # organizations are closed through their lifecycle, never deleted
+
+    def _run(
+        self, request: HttpRequest, queryset: QuerySet[Organization], service: Any, done: Any, **kwargs: Any
+    ) -> None:
+        actor = Actor.from_request(request)
+        succeeded = 0
+        for organization in queryset:
+            try:
+                service(actor=actor, organization=organization, **kwargs)
+            except ValidationError as exc:
+                self.message_user(request, f"{organization.legal_name}: {' '.join(exc.messages)}", messages.ERROR)
+            else:
+                succeeded += 1
+        if succeeded:
+            self.message_user(request, done % {"count": succeeded}, messages.SUCCESS)
+
+    @admin.action(description=_("Approve the selected sign-ups"))
+    def approve(self, request: HttpRequest, queryset: QuerySet[Organization]) -> None:
+        self._run(request, queryset, organization_approve, _("%(count)d organization(s) approved."))
+
+    @admin.action(description=_("Reject the selected sign-ups (asks for the reason)"))
+    def reject(self, request: HttpRequest, queryset: QuerySet[Organization]) -> TemplateResponse | None:
+        form = RejectForm(request.POST if "apply" in request.POST else None)
+        if "apply" in request.POST and form.is_valid():
+            self._run(
+                request,
+                queryset,
+                organization_reject,
+                _("%(count)d organization(s) rejected."),
+                reason=form.cleaned_data["reason"],
+            )
+            return None
+        return TemplateResponse(
+            request,
+            "admin/tenants/organization/reject.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("Reject sign-ups"),
+                "form": form,
+                "organizations": queryset,
+                "action_checkbox_name": ACTION_CHECKBOX_NAME,
+                "opts": self.model._meta,
+            },
+        )
+
+    @admin.action(description=_("Retry the activation of the selected organizations"))
+    def retry_activation(self, request: HttpRequest, queryset: QuerySet[Organization]) -> None:
+        self._run(request, queryset, organization_activation_retry, _("%(count)d activation(s) queued again."))
 
 
 @admin.register(ApiKey)
@@ -130,3 +283,56 @@ class AuditEventAdmin(TenantOwnedAdminMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+class ReadOnlyTenantAdmin(TenantOwnedAdminMixin, admin.ModelAdmin):
+    """Evidence rows: operators read them, nobody edits them."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Invitation)
+class InvitationAdmin(ReadOnlyTenantAdmin):
+    list_select_related = ("organization",)
+    list_display = ("email", "organization", "role", "status", "created_at", "expires_at", "responded_at")
+    list_filter = ("status", "role")
+    search_fields = ("email", "organization__legal_name")
+    exclude = ("nonce",)
+
+
+@admin.register(Consent)
+class ConsentAdmin(ReadOnlyTenantAdmin):
+    list_display = ("organization", "user", "document", "accepted_at", "ip_address")
+    list_filter = ("document__kind",)
+    list_select_related = ("organization", "user", "document")
+
+
+@admin.register(VatCheck)
+class VatCheckAdmin(ReadOnlyTenantAdmin):
+    list_select_related = ("organization",)
+    list_display = ("vat_id", "organization", "result", "checked_at", "registered_name")
+    list_filter = ("result",)
+    search_fields = ("vat_id", "organization__legal_name", "registered_name")
+
+
+@admin.register(LegalDocument)
+class LegalDocumentAdmin(AuditedModelAdmin):
+    """New versions are added here; a version already in force is never edited (customers accepted its text)."""
+
+    list_display = ("kind", "version", "title", "effective_at")
+    list_filter = ("kind",)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        if obj is not None and obj.effective_at <= timezone.now():
+            return ("kind", "version", "title", "body", "effective_at")
+        return ()
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return obj is None or obj.effective_at > timezone.now()

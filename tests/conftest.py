@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import pytest
+from allauth.account.authentication import AUTHENTICATION_METHODS_SESSION_KEY
+from django.test import Client
 from rest_framework.test import APIClient
 
 from tenants.choices import Role
@@ -53,3 +56,18 @@ def client_for(api_client: APIClient) -> Callable[[User], APIClient]:
         return api_client
 
     return login
+
+
+@pytest.fixture
+def console_client(client: Client, operator: User) -> Client:
+    """A browser session of an operator who signed in with a password and a second factor."""
+    client.force_login(operator)
+    session = client.session
+    now = time.time()
+    session[AUTHENTICATION_METHODS_SESSION_KEY] = [
+        {"method": "password", "at": now, "email": operator.email},
+        {"method": "mfa", "at": now, "id": 1, "type": "totp"},
+    ]
+    session["account_authentication_methods_user"] = str(operator.pk)  # allauth binds the records to the user
+    session.save()
+    return client

@@ -65,22 +65,20 @@ def test_another_organizations_audit_log_is_a_404(client, organization, other_or
     assert client.get("/orgs/does-not-exist/audit/").status_code == 404
 
 
-def test_operator_console_is_titled_for_operators(client, operator):
-    client.force_login(operator)
-
-    content = client.get("/ops/").content.decode()
+def test_operator_console_is_titled_for_operators(console_client):
+    content = console_client.get("/ops/").content.decode()
 
     assert "Kontor operations" in content
     assert "Operator console" in content
     assert content.index("Customers and access") < content.index("Authentication and Authorization")
 
 
-def test_operator_console_shows_the_audit_log_read_only(client, operator, organization):
+def test_operator_console_shows_the_audit_log_read_only(console_client, organization):
     with transaction.atomic():
         event = audit_record(
             actor=Actor.system(), action="organization.checked", target=organization, organization=organization
         )
-    client.force_login(operator)
+    client = console_client
 
     listing = client.get("/ops/tenants/auditevent/")
     detail = client.post(f"/ops/tenants/auditevent/{event.pk}/change/", {"action": "forged"})
@@ -90,8 +88,8 @@ def test_operator_console_shows_the_audit_log_read_only(client, operator, organi
     assert detail.status_code == 403
 
 
-def test_operator_edit_in_the_console_is_audited(client, operator, organization):
-    client.force_login(operator)
+def test_operator_edit_in_the_console_is_audited(console_client, organization):
+    client = console_client
 
     response = client.post(
         f"/ops/tenants/organization/{organization.pk}/change/",
@@ -100,6 +98,8 @@ def test_operator_edit_in_the_console_is_audited(client, operator, organization)
             "country": "DE",
             "memberships-TOTAL_FORMS": "0",
             "memberships-INITIAL_FORMS": "0",
+            "vat_checks-TOTAL_FORMS": "0",
+            "vat_checks-INITIAL_FORMS": "0",
         },
     )
 
@@ -117,9 +117,26 @@ def test_operator_edit_in_the_console_is_audited(client, operator, organization)
 def test_customers_cannot_reach_the_operator_console(client, owner):
     client.force_login(owner)
 
-    response = client.get("/ops/")
+    response = client.get("/ops/", follow=True)
 
-    assert (response.status_code, response.url) == (302, "/ops/login/?next=/ops/")
+    assert response.redirect_chain == [("/ops/login/?next=/ops/", 302), ("/dashboard/", 302)]
+
+
+def test_operators_without_a_second_factor_are_sent_to_set_one_up(client, operator):
+    client.force_login(operator)
+
+    response = client.get("/ops/", follow=True)
+
+    assert response.redirect_chain == [("/ops/login/?next=/ops/", 302), ("/accounts/2fa/", 302)]
+
+
+def test_signed_out_visitors_sign_in_through_allauth(client):
+    response = client.get("/ops/", follow=True)
+
+    assert response.redirect_chain == [
+        ("/ops/login/?next=/ops/", 302),
+        ("/accounts/login/?next=/ops/", 302),
+    ]
 
 
 def test_favicon_probe_is_redirected_to_the_icon(client):
