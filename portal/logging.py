@@ -29,5 +29,10 @@ def build_formatter(*, json: bool) -> logging.Formatter:
     )
     return structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=SHARED_PROCESSORS,
-        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            # JSON lines carry the traceback as a string; the console renderer prints it itself.
+            *([structlog.processors.format_exc_info] if json else []),
+            renderer,
+        ],
     )

@@ -8,6 +8,12 @@ app_name = "tenants"
 
 urlpatterns = [
     path("me/", views.MeView.as_view(), name="me"),
+    path("me/erase/", views.EraseMeView.as_view(), name="me-erase"),
+    path(
+        "organizations/<slug:organization_slug>/export/",
+        views.OrganizationExportViewSet.as_view({"get": "retrieve"}),
+        name="organization-export",
+    ),
     path("organizations/", views.MyOrganizationViewSet.as_view({"get": "list"}), name="organization-list"),
     path(
         "organizations/<slug:organization_slug>/",

@@ -54,3 +54,21 @@ class AuditEvent(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.occurred_at:%Y-%m-%d %H:%M:%S} {self.actor_label} {self.action} {self.target_label}"
+
+
+class AuditRedaction(models.Model):
+    """A GDPR erasure in progress. While a row is open inside the erasing transaction, the database lets that
+    transaction pseudonymize personal data in audit rows (actor label, target label, data, IP) — and nothing else:
+    who, what, which object and when stay as recorded. Other transactions cannot see the open row.
+    """
+
+    pseudonym = models.CharField(max_length=100)
+    is_open = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("audit redaction")
+        verbose_name_plural = _("audit redactions")
+
+    def __str__(self) -> str:
+        return self.pseudonym

@@ -1,10 +1,12 @@
 """Every write of the tenancy core. Each service is atomic and writes its audit event in the same transaction."""
 
 from tenants.services.api_keys import api_key_create, api_key_revoke
+from tenants.services.gdpr import organization_export, user_erase
 from tenants.services.legal import consent_accept, consents_missing, legal_documents_in_force
 from tenants.services.members import (
     InvitationError,
     invitation_accept,
+    invitation_accept_as_new_user,
     invitation_create,
     invitation_decline,
     invitation_from_token,
@@ -37,6 +39,7 @@ __all__ = [
     "consent_accept",
     "consents_missing",
     "invitation_accept",
+    "invitation_accept_as_new_user",
     "invitation_create",
     "invitation_decline",
     "invitation_from_token",
@@ -51,9 +54,11 @@ __all__ = [
     "organization_approve",
     "organization_create",
     "organization_email_verified",
+    "organization_export",
     "organization_reject",
     "organization_transition",
     "signup_register",
     "signup_validate",
+    "user_erase",
     "vat_check_run",
 ]

@@ -43,7 +43,7 @@ def consent_accept(
     consents = []
     with transaction.atomic():
         for document in documents:
-            consent, created = Consent.objects.get_or_create(
+            consent, created = Consent.objects.for_organization(organization).get_or_create(
                 organization=organization,
                 document=document,
                 user=user,

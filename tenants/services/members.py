@@ -5,7 +5,9 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
+from allauth.account.models import EmailAddress
 from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -238,3 +240,35 @@ def membership_remove(
             data={"user_id": locked.user_id, "role": locked.role},
         )
         Membership.objects.for_organization(organization).filter(pk=locked.pk).delete()
+
+
+def invitation_accept_as_new_user(
+    *, token: str, full_name: str, password: str, ip_address: str | None, language: str = "en"
+) -> Membership:
+    """Someone invited who has no account creates it from the invitation link and joins, all or nothing.
+
+    The link was sent to the invited address, so following it proves the address: it is stored verified. An
+    address that already has an account signs in and accepts instead.
+    """
+    with transaction.atomic():
+        invitation = _lock_usable(token)
+        email = invitation.email
+        if User.objects.filter(email=email).exists():
+            raise InvitationError(
+                _("An account with %(email)s exists already: sign in to accept the invitation.") % {"email": email},
+                code="account_exists",
+            )
+        errors: dict[str, list[str]] = {}
+        full_name = full_name.strip()
+        if not full_name:
+            errors["full_name"] = [_("Enter your name.")]
+        try:
+            validate_password(password, User(email=email, full_name=full_name))
+        except ValidationError as exc:
+            errors["password"] = exc.messages
+        if errors:
+            raise ValidationError(errors)
+        user = User.objects.create_user(email, password, full_name=full_name, preferred_language=language)
+        EmailAddress.objects.create(user=user, email=email, primary=True, verified=True)
+        membership = invitation_accept(actor=Actor.for_user(user, ip_address=ip_address), user=user, token=token)
+    return membership

@@ -74,7 +74,7 @@ def organization_create(*, actor: Actor, legal_name: str, country: str, owner: U
             action="membership.created",
             target=membership,
             organization=organization,
-            data={"user": owner.email, "role": Role.OWNER},
+            data={"user_id": owner.pk, "role": Role.OWNER},
         )
     return organization
 

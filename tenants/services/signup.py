@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from allauth.account.models import EmailAddress
+from allauth.core import context as allauth_context
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -122,12 +123,18 @@ def signup_register(*, data: SignupData, ip_address: str | None, request: HttpRe
         )
         consent_accept(actor=actor, organization=organization, user=owner, documents=legal_documents_in_force())
         notify_owners(organization, "received")
-        transaction.on_commit(lambda: email_address.send_confirmation(request, signup=True))
+        transaction.on_commit(lambda: _send_verification(request, email_address))
         if organization.country in EU_COUNTRIES:
             from tenants.tasks import vat_check_task
 
             enqueue_on_commit(vat_check_task, organization.pk)
     return organization
+
+
+def _send_verification(request: HttpRequest | None, email_address: EmailAddress) -> None:
+    # allauth reads the request from its context; after commit we may be outside the request's middleware.
+    with allauth_context.request_context(request):
+        email_address.send_confirmation(request, signup=True)
 
 
 def vat_check_run(*, organization_id: int) -> VatCheck | None:
