@@ -28,13 +28,14 @@ system-deps:
 
 run: $(VENV)/.runtime-installed
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py seed_demo
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(BIN)/python manage.py seed_demo
 	@echo
 	@echo "Kontor is starting at http://$${KONTOR_HOST:-127.0.0.1}:$${KONTOR_PORT:-8000}/"
 	@echo "  portal: /    operator console: /ops/    API docs: /api/v1/docs/"
+	@echo "  demo logins (password kontor-demo-2026): owner@example.de; operator@kontor.example (second factor: 000000)"
 	@echo "  web, Celery worker and Celery beat run together; Ctrl-C stops all three."
 	@echo
-	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} KONTOR_DEMO_MFA_CODE=$${KONTOR_DEMO_MFA_CODE:-000000} PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile
 
 services-check: $(VENV)/.dev-installed
 	$(BIN)/python scripts/check_services.py

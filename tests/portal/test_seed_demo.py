@@ -3,10 +3,11 @@ from __future__ import annotations
 from io import StringIO
 
 import pytest
+from allauth.mfa.models import Authenticator
 from django.core.management import call_command
 
 from tenants.choices import OrganizationStatus
-from tenants.models import AuditEvent, Membership, Organization, User
+from tenants.models import AuditEvent, LegalDocument, Membership, Organization, User
 
 pytestmark = pytest.mark.django_db
 
@@ -32,3 +33,9 @@ def test_seed_demo_loads_the_demo_logins_and_a_second_run_changes_nothing():
         ("Rheinwerk Robotics GmbH", OrganizationStatus.ACTIVE),
     ]
     assert User.objects.get(email="owner@example.de").check_password("kontor-demo-2026")
+    assert sorted(LegalDocument.objects.values_list("kind", "version")) == [
+        ("dpa", "2026-01"),
+        ("privacy", "2026-01"),
+        ("terms", "2026-01"),
+    ]
+    assert Authenticator.objects.filter(user__email="operator@kontor.example", type="totp").count() == 1

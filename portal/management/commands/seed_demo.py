@@ -11,6 +11,7 @@ from django.db import transaction
 
 from tenants.audit import Actor
 from tenants.choices import OrganizationStatus
+from tenants.demo import legal_documents_ensure, operator_totp_ensure
 from tenants.models import Organization, User
 from tenants.services import organization_create, organization_transition
 
@@ -30,7 +31,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         actor = Actor.system("seed_demo")
         with transaction.atomic():
+            legal_documents_ensure()
             operator = self._user(OPERATOR_EMAIL, "Olga Operator", staff=True)
+            operator_totp_ensure(operator)
             owner = self._user(OWNER_EMAIL, "Jonas Owner", staff=False)
             for legal_name, country in DEMO_ORGANIZATIONS:
                 if Organization.objects.filter(legal_name=legal_name).exists():
