@@ -48,7 +48,7 @@ typecheck: $(VENV)/.dev-installed
 	$(BIN)/mypy .
 
 migrations-check: $(VENV)/.dev-installed
-	DJANGO_SETTINGS_MODULE=portal.settings_test $(BIN)/python manage.py makemigrations --check --dry-run
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres} DJANGO_SETTINGS_MODULE=portal.settings_test $(BIN)/python manage.py makemigrations --check --dry-run
 
 pytest: $(VENV)/.dev-installed system-deps services-check
 	$(BIN)/pytest

@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "tenants.apps.TenantsConfig",
     "catalog.apps.CatalogConfig",
     "billing.apps.BillingConfig",
+    "reservations.apps.ReservationsConfig",
     "provisioning.apps.ProvisioningConfig",
     "portal.apps.KontorAdminConfig",
     "django.contrib.auth",
@@ -82,6 +83,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
+                "tenants.web.context_processors.organizations",
             ],
         },
     },
@@ -138,6 +140,13 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_ADAPTER = "tenants.adapters.AccountAdapter"
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
+
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "Kontor"
+if DEBUG:
+    # `make run` only: lets the demo operator pass the second factor with a fixed code (allauth refuses it unless
+    # DEBUG is on). Never set in production.
+    MFA_TOTP_INSECURE_BYPASS_CODE = env.str("KONTOR_DEMO_MFA_CODE", default="") or None
 
 # --- Internationalisation ------------------------------------------------------------------------------------------
 LANGUAGE_CODE = "en"
@@ -251,6 +260,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # The one beat schedule, defined in code. Later issues add their periodic tasks here.
 CELERY_BEAT_SCHEDULE = {
     "beat-heartbeat": {"task": "portal.tasks.beat_heartbeat", "schedule": 60.0},
+    "reservation-end-reminders": {"task": "reservations.send_end_reminders", "schedule": 300.0},
 }
 
 # --- Logging -------------------------------------------------------------------------------------------------------
@@ -278,3 +288,9 @@ KONTOR_INVITATION_DAYS = env.int("KONTOR_INVITATION_DAYS", default=7)
 # The cloud driver that creates organizations' projects and servers: "simulator" (embedded default) or "openstack".
 KONTOR_CLOUD_DRIVER = env.str("KONTOR_CLOUD_DRIVER", default="simulator")
 KONTOR_SIMULATOR = {"fail_project_creation": env.bool("KONTOR_SIMULATOR_FAIL_PROJECTS", default=False)}
+
+# --- Reservations --------------------------------------------------------------------------------------------------
+# GPUs of one model an organization may hold at the same time unless an operator granted more (a QuotaLimit).
+KONTOR_DEFAULT_GPU_QUOTA = env.int("KONTOR_DEFAULT_GPU_QUOTA", default=64)
+# Of each zone's nodes of a type, this share (percent) serves on-demand orders; the rest serve reserved windows.
+KONTOR_ON_DEMAND_PERCENT = env.int("KONTOR_ON_DEMAND_PERCENT", default=20)

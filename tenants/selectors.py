@@ -7,7 +7,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.functions import Lower
 
 from tenants.choices import Role
-from tenants.models import ApiKey, AuditEvent, Membership, Organization, User, VatCheck
+from tenants.models import ApiKey, AuditEvent, Invitation, Membership, Organization, User, VatCheck
 from tenants.scoping import TenantQuerySet
 
 
@@ -72,3 +72,16 @@ def organization_possible_duplicates(organizations: list[Organization]) -> dict[
             )
         )
     return result
+
+
+def membership_list_for_user(*, user: User) -> QuerySet[Membership]:
+    """The user's memberships with their organizations (one query), by organization name."""
+    return user.memberships.select_related("organization").order_by("organization__legal_name", "organization_id")
+
+
+def invitation_list(*, organization: Organization) -> TenantQuerySet[Invitation]:
+    return Invitation.objects.for_organization(organization)
+
+
+def api_key_list(*, organization: Organization) -> TenantQuerySet[ApiKey]:
+    return ApiKey.objects.for_organization(organization).select_related("created_by")

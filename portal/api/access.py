@@ -123,6 +123,10 @@ class PublicAPIView(PublicAccessMixin, APIView):
     pass
 
 
+class PublicViewSet(PublicAccessMixin, viewsets.GenericViewSet):
+    pass
+
+
 class AccountAPIView(AccountAccessMixin, APIView):
     pass
 

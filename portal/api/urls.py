@@ -11,6 +11,8 @@ urlpatterns = [
     path("docs/", views.SwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("redoc/", views.RedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("", include("tenants.api.urls")),
+    path("", include("catalog.api.urls")),
+    path("", include("reservations.api.urls")),
 ]
 
 # Must stay last: unknown paths under /api/ answer in the API's error shape.

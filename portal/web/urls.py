@@ -1,8 +1,10 @@
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import include, path
 
 from portal.web import views
+from reservations.web.urls import urlpatterns as reservations_web_urlpatterns
+from tenants.web.urls import urlpatterns as tenants_web_urlpatterns
 
 app_name = "portal"
 
@@ -10,4 +12,6 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("orgs/<slug:organization_slug>/audit/", views.organization_audit_log, name="organization-audit-log"),
+    path("", include(tenants_web_urlpatterns)),
+    path("", include(reservations_web_urlpatterns)),
 ]

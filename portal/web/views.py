@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -9,9 +11,17 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanen
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 
-from tenants.models import User
+from tenants.models import LegalDocument, Membership, Organization, User
 from tenants.permissions import Action, role_allows
-from tenants.selectors import audit_event_list, membership_get, organization_get_for_actor, organization_list_for_user
+from tenants.selectors import (
+    audit_event_list,
+    membership_get,
+    membership_list_for_user,
+    organization_get_for_actor,
+    organization_list_for_user,
+)
+from tenants.services import consents_missing
+from tenants.web import countries
 
 
 def favicon(request: HttpRequest) -> HttpResponse:
@@ -25,12 +35,39 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/home.html")
 
 
+@dataclass(frozen=True)
+class DashboardOrganization:
+    """One of the user's organizations on the dashboard, with what the user's role lets them open."""
+
+    membership: Membership
+    missing_documents: list[LegalDocument]
+
+    @property
+    def organization(self) -> Organization:
+        return self.membership.organization
+
+    @property
+    def country_name(self) -> str:
+        return countries.country_name(self.membership.organization.country)
+
+    @property
+    def may_manage_api_keys(self) -> bool:
+        return role_allows(self.membership.role, Action.API_KEYS_MANAGE)
+
+    @property
+    def may_view_audit_log(self) -> bool:
+        return role_allows(self.membership.role, Action.AUDIT_VIEW)
+
+
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     user = request.user
     assert isinstance(user, User)
-    memberships = user.memberships.select_related("organization").order_by("organization__legal_name")
-    return render(request, "portal/dashboard.html", {"memberships": memberships})
+    rows = [
+        DashboardOrganization(membership, consents_missing(organization=membership.organization))
+        for membership in membership_list_for_user(user=user)
+    ]
+    return render(request, "portal/dashboard.html", {"rows": rows})
 
 
 @login_required

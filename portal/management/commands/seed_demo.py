@@ -1,11 +1,13 @@
-"""Demo data for ``make run``: an operator, a customer owner and their organizations. Running it again changes
-nothing."""
+"""Demo data for ``make run``: an operator, a customer owner and their organizations, and the NVIDIA catalog with
+its flavors, prices and inventory (``seed_catalog``), and the nodes behind it (``seed_inventory``). Running it again
+changes nothing."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from allauth.account.models import EmailAddress
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
@@ -13,7 +15,12 @@ from tenants.audit import Actor
 from tenants.choices import OrganizationStatus
 from tenants.demo import legal_documents_ensure, operator_totp_ensure
 from tenants.models import Organization, User
-from tenants.services import organization_create, organization_transition
+from tenants.services import (
+    consent_accept,
+    legal_documents_in_force,
+    organization_create,
+    organization_transition,
+)
 
 DEMO_PASSWORD = "kontor-demo-2026"
 OPERATOR_EMAIL = "operator@kontor.example"
@@ -47,6 +54,9 @@ class Command(BaseCommand):
                     organization_transition(
                         actor=actor, organization=organization, to_status=status, reason="demo data"
                     )
+                consent_accept(actor=actor, organization=organization, user=owner, documents=legal_documents_in_force())
+        call_command("seed_catalog", stdout=self.stdout, stderr=self.stderr)
+        call_command("seed_inventory", stdout=self.stdout, stderr=self.stderr, verbosity=options["verbosity"])
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(f"  operator: {operator.email} / {DEMO_PASSWORD}  (console at /ops/)")
         self.stdout.write(f"  customer: {owner.email} / {DEMO_PASSWORD}")

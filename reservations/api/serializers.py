@@ -1,0 +1,119 @@
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from reservations.models import Allocation, Reservation
+
+
+class AllocationSerializer(serializers.ModelSerializer[Allocation]):
+    node = serializers.CharField(source="node.hostname")
+    gpus = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Allocation
+        fields = ["instance_index", "node", "gpus", "starts_at", "ends_at"]
+        read_only_fields = fields
+
+    def get_gpus(self, allocation: Allocation) -> list[int]:
+        return list(range(allocation.gpu_first, allocation.gpu_first + allocation.gpu_count))
+
+
+class ReservationSerializer(serializers.ModelSerializer[Reservation]):
+    item = serializers.CharField(source="item_version.item.slug")
+    version = serializers.CharField(source="item_version.tag")
+    flavor = serializers.CharField(source="flavor.slug")
+    zone = serializers.CharField(source="zone.slug")
+    gpus = serializers.IntegerField(source="gpu_count")
+    allocations = AllocationSerializer(source="live_allocations", many=True, read_only=True)
+
+    class Meta:
+        model = Reservation
+        fields = [
+            "id",
+            "kind",
+            "state",
+            "state_reason",
+            "quote",
+            "item",
+            "version",
+            "flavor",
+            "instance_count",
+            "gpus",
+            "zone",
+            "starts_at",
+            "ends_at",
+            "created_at",
+            "allocations",
+        ]
+        read_only_fields = fields
+
+
+class ReservationCreateSerializer(serializers.Serializer[Any]):
+    quote = serializers.IntegerField(help_text="An open quote of this organization: the reservation keeps its price.")
+    zone = serializers.SlugField(required=False, allow_null=True, help_text="An availability zone; omit for any.")
+
+
+class ExtendSerializer(serializers.Serializer[Any]):
+    ends_at = serializers.DateTimeField()
+
+
+class AvailabilityQuerySerializer(serializers.Serializer[Any]):
+    flavor = serializers.SlugField()
+    instance_count = serializers.IntegerField(min_value=1, max_value=64)
+    kind = serializers.ChoiceField(choices=["on_demand", "reserved"], default="reserved")
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField(required=False, allow_null=True)
+    zone = serializers.SlugField(required=False, allow_null=True)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs["kind"] == "reserved" and not attrs.get("ends_at"):
+            raise serializers.ValidationError({"ends_at": ["A reserved window needs an end."]})
+        if attrs.get("ends_at") and attrs["ends_at"] <= attrs["starts_at"]:
+            raise serializers.ValidationError({"ends_at": ["The window must end after it starts."]})
+        return attrs
+
+
+class AlternativeSerializer(serializers.Serializer[Any]):
+    zone = serializers.CharField()
+    flavor = serializers.CharField()
+    instance_count = serializers.IntegerField()
+    starts_at = serializers.DateTimeField()
+
+
+class AvailabilitySerializer(serializers.Serializer[Any]):
+    fits = serializers.BooleanField()
+    zone = serializers.CharField(allow_null=True)
+    earliest_start = serializers.DateTimeField(allow_null=True)
+    alternatives = AlternativeSerializer(many=True)
+
+
+class CalendarQuerySerializer(serializers.Serializer[Any]):
+    zone = serializers.SlugField()
+    gpu_model = serializers.SlugField()
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField()
+    step = serializers.ChoiceField(choices=["hour", "day"], default="day")
+    kind = serializers.ChoiceField(choices=["on_demand", "reserved"], default="reserved")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        span = attrs["ends_at"] - attrs["starts_at"]
+        if span.total_seconds() <= 0:
+            raise serializers.ValidationError({"ends_at": ["The range must end after it starts."]})
+        steps = span.total_seconds() / (3600 if attrs["step"] == "hour" else 86400)
+        if steps > 24 * 62:
+            raise serializers.ValidationError({"ends_at": ["At most 1,488 steps per request."]})
+        return attrs
+
+
+class CalendarRowSerializer(serializers.Serializer[Any]):
+    starts_at = serializers.DateTimeField()
+    total_gpus = serializers.IntegerField()
+    free_gpus = serializers.IntegerField()
+
+
+class QuotaRequestCreateSerializer(serializers.Serializer[Any]):
+    gpu_model = serializers.SlugField()
+    requested_gpus = serializers.IntegerField(min_value=1, max_value=10000)
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000)

@@ -1,0 +1,241 @@
+"""Availability answers for customers: does an order fit, and if not, when and where would it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import Q
+
+from catalog.compatibility import is_compatible
+from catalog.models import AvailabilityZone, Flavor, GpuModel, Quote
+from reservations.allocation import place, pool_for
+from reservations.choices import NodeState, ReservationKind
+from reservations.models import Allocation, CapacityPool, Node
+
+#: How many candidate start times the earliest-start search tries before giving up.
+MAX_START_CANDIDATES = 200
+
+
+@dataclass(frozen=True)
+class Alternative:
+    zone: str
+    flavor: str
+    instance_count: int
+    starts_at: datetime
+
+
+@dataclass(frozen=True)
+class Availability:
+    fits: bool
+    zone: str | None
+    earliest_start: datetime | None
+    alternatives: list[Alternative]
+
+
+def _pool(zone: AvailabilityZone, flavor: Flavor, kind: str) -> CapacityPool | None:
+    return CapacityPool.objects.filter(zone=zone, node_type=flavor.node_type, pool=pool_for(kind)).first()
+
+
+def fits_in(
+    *, zone: AvailabilityZone, flavor: Flavor, instances: int, kind: str, starts_at: datetime, ends_at: datetime | None
+) -> bool:
+    pool = _pool(zone, flavor, kind)
+    return (
+        pool is not None
+        and place(pool=pool, flavor=flavor, instances=instances, starts_at=starts_at, ends_at=ends_at) is not None
+    )
+
+
+def earliest_start(
+    *, zone: AvailabilityZone, flavor: Flavor, instances: int, kind: str, starts_at: datetime, ends_at: datetime | None
+) -> datetime | None:
+    """The earliest start, not before ``starts_at``, at which the order fits for the same duration. None when no end
+    of a booking in sight frees enough GPUs (e.g. on-demand GPUs held until released)."""
+    pool = _pool(zone, flavor, kind)
+    if pool is None:
+        return None
+    duration = (ends_at - starts_at) if ends_at is not None else None
+    candidates = (
+        Allocation.objects.unscoped()
+        .filter(node__pool=pool, released_at__isnull=True, ends_at__gt=starts_at)
+        .order_by("ends_at")
+        .values_list("ends_at", flat=True)
+        .distinct()[:MAX_START_CANDIDATES]
+    )
+    for candidate in candidates:
+        end = candidate + duration if duration is not None else None
+        if place(pool=pool, flavor=flavor, instances=instances, starts_at=candidate, ends_at=end) is not None:
+            return candidate
+    return None
+
+
+def alternatives(
+    *,
+    item_version_id: int | None,
+    flavor: Flavor,
+    instances: int,
+    kind: str,
+    starts_at: datetime,
+    ends_at: datetime | None,
+    exclude_zone: AvailabilityZone | None = None,
+    limit: int = 5,
+) -> list[Alternative]:
+    """Other zones with the same flavor, then other flavors that can run the item with the same number of GPUs."""
+    found: list[Alternative] = []
+    zones = list(AvailabilityZone.objects.order_by("slug"))
+    for zone in zones:
+        if zone != exclude_zone and fits_in(
+            zone=zone, flavor=flavor, instances=instances, kind=kind, starts_at=starts_at, ends_at=ends_at
+        ):
+            found.append(Alternative(zone.slug, flavor.slug, instances, starts_at))
+    gpus = instances * flavor.gpu_count
+    item = None
+    if item_version_id is not None:
+        from catalog.models import CatalogItemVersion
+
+        item = CatalogItemVersion.objects.select_related("item").get(pk=item_version_id).item
+    others = Flavor.objects.filter(is_active=True).exclude(pk=flavor.pk).select_related("node_type__gpu_model")
+    for other in others.order_by("node_type__slug", "-gpu_count"):
+        if gpus % other.gpu_count or (item is not None and not is_compatible(item, other)):
+            continue
+        count = gpus // other.gpu_count
+        for zone in zones:
+            if len(found) >= limit:
+                return found
+            if fits_in(zone=zone, flavor=other, instances=count, kind=kind, starts_at=starts_at, ends_at=ends_at):
+                found.append(Alternative(zone.slug, other.slug, count, starts_at))
+    return found[:limit]
+
+
+def availability_check(
+    *,
+    flavor: Flavor,
+    instances: int,
+    kind: str,
+    starts_at: datetime,
+    ends_at: datetime | None,
+    zone: AvailabilityZone | None = None,
+    item_version_id: int | None = None,
+) -> Availability:
+    zones = [zone] if zone is not None else list(AvailabilityZone.objects.order_by("slug"))
+    for candidate in zones:
+        if fits_in(zone=candidate, flavor=flavor, instances=instances, kind=kind, starts_at=starts_at, ends_at=ends_at):
+            return Availability(True, candidate.slug, starts_at, [])
+    starts = [
+        start
+        for candidate in zones
+        if (
+            start := earliest_start(
+                zone=candidate, flavor=flavor, instances=instances, kind=kind, starts_at=starts_at, ends_at=ends_at
+            )
+        )
+        is not None
+    ]
+    return Availability(
+        fits=False,
+        zone=None,
+        earliest_start=min(starts) if starts else None,
+        alternatives=alternatives(
+            item_version_id=item_version_id,
+            flavor=flavor,
+            instances=instances,
+            kind=kind,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            exclude_zone=zone,
+        ),
+    )
+
+
+def alternatives_for(
+    *, quote: Quote, kind: str, starts_at: datetime, ends_at: datetime | None, exclude_zone: AvailabilityZone | None
+) -> list[Alternative]:
+    return alternatives(
+        item_version_id=quote.item_version_id,
+        flavor=quote.flavor,
+        instances=quote.instance_count,
+        kind=kind,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        exclude_zone=exclude_zone,
+    )
+
+
+def earliest_start_for(
+    *, quote: Quote, kind: str, zone: AvailabilityZone | None, starts_at: datetime, ends_at: datetime | None
+) -> datetime | None:
+    zones = [zone] if zone is not None else list(AvailabilityZone.objects.order_by("slug"))
+    starts = [
+        start
+        for candidate in zones
+        if (
+            start := earliest_start(
+                zone=candidate,
+                flavor=quote.flavor,
+                instances=quote.instance_count,
+                kind=kind,
+                starts_at=starts_at,
+                ends_at=ends_at,
+            )
+        )
+        is not None
+    ]
+    return min(starts) if starts else None
+
+
+@dataclass(frozen=True)
+class CalendarRow:
+    starts_at: datetime
+    total_gpus: int
+    free_gpus: int
+
+
+def capacity_calendar(
+    *,
+    zone: AvailabilityZone,
+    gpu_model: GpuModel,
+    starts_at: datetime,
+    ends_at: datetime,
+    step: timedelta,
+    kind: str = ReservationKind.RESERVED,
+) -> list[CalendarRow]:
+    """Free GPUs of a model in a zone per step (an hour or a day): the fewest free at any moment of the step.
+
+    One query for the nodes, one for the allocations, then a sweep over start/end events: cost grows with the
+    number of bookings plus steps, not their product.
+    """
+    node_filter = Q(pool__zone=zone, pool__node_type__gpu_model=gpu_model, pool__pool=pool_for(kind))
+    nodes = Node.objects.filter(node_filter, state=NodeState.AVAILABLE).select_related("pool__node_type")
+    total = sum(node.pool.node_type.gpus_per_node for node in nodes)
+    rows = (
+        Allocation.objects.unscoped()
+        .filter(released_at__isnull=True, starts_at__lt=ends_at, node__in=nodes)
+        .filter(Q(ends_at__isnull=True) | Q(ends_at__gt=starts_at))
+        .values_list("starts_at", "ends_at", "gpu_count")
+    )
+    events: list[tuple[datetime, int]] = []
+    for begin, end, count in rows:
+        events.append((max(begin, starts_at), count))
+        if end is not None and end < ends_at:
+            events.append((end, -count))
+    events.sort(key=lambda event: (event[0], event[1]))  # frees before takes at the same instant
+    calendar: list[CalendarRow] = []
+    used = 0
+    index = 0
+    bucket = starts_at
+    while bucket < ends_at:
+        bucket_end = min(bucket + step, ends_at)
+        while index < len(events) and events[index][0] <= bucket:
+            used += events[index][1]
+            index += 1
+        peak = used
+        probe = index
+        running = used
+        while probe < len(events) and events[probe][0] < bucket_end:
+            running += events[probe][1]
+            peak = max(peak, running)
+            probe += 1
+        calendar.append(CalendarRow(bucket, total, total - peak))
+        bucket = bucket_end
+    return calendar

@@ -1,0 +1,533 @@
+"""Every write of reservations: booking (never overbooked), the lifecycle, extension, quotas and maintenance."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from catalog.choices import Commitment
+from catalog.models import AvailabilityZone, Quote
+from reservations.allocation import Placement, overlapping, place, pool_lock, pool_lock_by_id
+from reservations.availability import Alternative, alternatives_for, earliest_start_for
+from reservations.choices import (
+    HOLDING_STATES,
+    NodeState,
+    QuotaRequestStatus,
+    ReservationKind,
+    ReservationState,
+)
+from reservations.events import publish
+from reservations.models import Allocation, IdempotencyKey, Node, QuotaLimit, QuotaRequest, Reservation
+from tenants.audit import Actor, audit_record
+from tenants.choices import OrganizationStatus
+from tenants.models import Organization
+from tenants.services import InvalidTransitionError, consents_missing
+
+R = ReservationState
+
+TRANSITIONS: dict[str, frozenset[str]] = {
+    R.REQUESTED: frozenset({R.SCHEDULED, R.FAILED, R.CANCELLED}),
+    R.SCHEDULED: frozenset({R.PROVISIONING, R.CANCELLED, R.FAILED, R.EXPIRED}),
+    R.PROVISIONING: frozenset({R.ACTIVE, R.FAILED, R.CANCELLED, R.ENDING}),
+    R.ACTIVE: frozenset({R.ENDING, R.FAILED}),
+    R.ENDING: frozenset({R.ENDED, R.FAILED}),
+    R.ENDED: frozenset(),
+    R.CANCELLED: frozenset(),
+    R.FAILED: frozenset(),
+    R.EXPIRED: frozenset(),
+}
+RELEASING_STATES = frozenset({R.ENDED, R.CANCELLED, R.FAILED, R.EXPIRED})
+
+
+class NoCapacityError(ValidationError):
+    """The order does not fit (any more): carries the alternatives the caller can offer."""
+
+    def __init__(self, message: str, *, alternatives: list[Alternative], earliest_start: datetime | None) -> None:
+        super().__init__(message, code="no_capacity")
+        self.alternatives = alternatives
+        self.earliest_start = earliest_start
+
+
+@dataclass
+class Booking:
+    reservation: Reservation
+    created: bool = True
+    placements: list[Placement] = field(default_factory=list)
+
+
+def request_fingerprint(payload: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _window(quote: Quote, now: datetime) -> tuple[ReservationKind, datetime, datetime | None]:
+    if quote.commitment == Commitment.ON_DEMAND:
+        return ReservationKind.ON_DEMAND, now.replace(microsecond=0), None
+    return ReservationKind.RESERVED, quote.starts_at, quote.ends_at
+
+
+def quota_limit(*, organization: Organization, gpu_model_id: int) -> int:
+    limit = QuotaLimit.objects.for_organization(organization).filter(gpu_model_id=gpu_model_id).first()
+    return limit.max_gpus if limit is not None else settings.KONTOR_DEFAULT_GPU_QUOTA
+
+
+def gpus_held(*, organization: Organization, gpu_model_id: int, starts_at: datetime, ends_at: datetime | None) -> int:
+    """The organization's GPUs of one model held at some moment of the window (an upper bound: overlaps add up)."""
+    total = (
+        Allocation.objects.for_organization(organization)
+        .filter(overlapping(starts_at, ends_at), node__pool__node_type__gpu_model_id=gpu_model_id)
+        .aggregate(total=Sum("gpu_count"))["total"]
+    )
+    return int(total or 0)
+
+
+def _check_can_order(organization: Organization) -> None:
+    if organization.status != OrganizationStatus.ACTIVE:
+        raise ValidationError(
+            _("%(name)s cannot order yet (status: %(status)s).")
+            % {"name": organization.legal_name, "status": OrganizationStatus(organization.status).label},
+            code="organization_not_active",
+        )
+    missing = consents_missing(organization=organization)
+    if missing:
+        raise ValidationError(
+            _("Accept the new version of %(documents)s before the next order.")
+            % {"documents": ", ".join(str(document) for document in missing)},
+            code="consent_required",
+        )
+
+
+def reservation_create(
+    *,
+    actor: Actor,
+    organization: Organization,
+    quote: Quote,
+    zone: AvailabilityZone | None = None,
+    idempotency_key: str = "",
+    request_hash: str = "",
+) -> Booking:
+    """Book the quote's GPUs: allocate concrete slots under the pool lock and insert them; the database refuses any
+    double booking. A retried request with the same ``idempotency_key`` gets the same reservation."""
+    if quote.organization_id != organization.pk:
+        raise ValidationError({"quote": [_("There is no quote %(id)s.") % {"id": quote.pk}]}, code="not_found")
+    if idempotency_key:
+        existing = IdempotencyKey.objects.for_organization(organization).filter(key=idempotency_key).first()
+        if existing is not None:
+            if existing.request_hash != request_hash:
+                raise ValidationError(
+                    _("This Idempotency-Key was used with a different request."), code="idempotency_key_reused"
+                )
+            return Booking(reservation=existing.reservation, created=False)
+    _check_can_order(organization)
+    now = timezone.now()
+    kind, starts_at, ends_at = _window(quote, now)
+    flavor = quote.flavor
+    gpu_model_id = flavor.node_type.gpu_model_id
+    wanted = quote.instance_count * flavor.gpu_count
+    limit = quota_limit(organization=organization, gpu_model_id=gpu_model_id)
+    held = gpus_held(organization=organization, gpu_model_id=gpu_model_id, starts_at=starts_at, ends_at=ends_at)
+    if held + wanted > limit:
+        raise ValidationError(
+            _(
+                "This order needs %(wanted)d GPUs; your quota allows %(limit)d at a time and %(held)d are booked. "
+                "An owner can request more."
+            )
+            % {"wanted": wanted, "limit": limit, "held": held},
+            code="quota_exceeded",
+        )
+    zones = [zone] if zone is not None else list(AvailabilityZone.objects.order_by("slug"))
+    try:
+        with transaction.atomic():
+            for candidate in zones:
+                pool = pool_lock(zone=candidate, flavor=flavor, kind=kind)
+                if pool is None:
+                    continue
+                placements = place(
+                    pool=pool, flavor=flavor, instances=quote.instance_count, starts_at=starts_at, ends_at=ends_at
+                )
+                if placements is None:
+                    continue
+                reservation = Reservation.objects.create(
+                    organization=organization,
+                    kind=kind,
+                    quote=quote,
+                    item_version=quote.item_version,
+                    flavor=flavor,
+                    instance_count=quote.instance_count,
+                    zone=candidate,
+                    starts_at=starts_at,
+                    ends_at=ends_at,
+                    created_by_label=actor.label,
+                )
+                Allocation.objects.bulk_create(
+                    Allocation(
+                        organization=organization,
+                        reservation=reservation,
+                        instance_index=index,
+                        node=placement.node,
+                        gpu_first=placement.gpu_first,
+                        gpu_count=flavor.gpu_count,
+                        starts_at=starts_at,
+                        ends_at=ends_at,
+                    )
+                    for index, placement in enumerate(placements)
+                )
+                if idempotency_key:
+                    IdempotencyKey.objects.create(
+                        organization=organization,
+                        key=idempotency_key,
+                        request_hash=request_hash,
+                        reservation=reservation,
+                    )
+                audit_record(
+                    actor=actor,
+                    action="reservation.requested",
+                    target=reservation,
+                    organization=organization,
+                    data={"quote": quote.pk, "zone": candidate.slug, "gpus": wanted, "kind": kind},
+                )
+                reservation_transition(actor=actor, reservation=reservation, to_state=R.SCHEDULED)
+                return Booking(reservation=reservation, placements=placements)
+    except IntegrityError as exc:
+        if "reservations_alloc_no_double_booking" not in str(exc) and "reservations_idem_unique" not in str(exc):
+            raise
+        if "reservations_idem_unique" in str(exc):  # a concurrent retry with the same key won the race
+            return reservation_create(
+                actor=actor,
+                organization=organization,
+                quote=quote,
+                zone=zone,
+                idempotency_key=idempotency_key,
+                request_hash=request_hash,
+            )
+    raise NoCapacityError(
+        _("These GPUs are no longer available for this window."),
+        alternatives=alternatives_for(quote=quote, kind=kind, starts_at=starts_at, ends_at=ends_at, exclude_zone=zone),
+        earliest_start=earliest_start_for(quote=quote, kind=kind, zone=zone, starts_at=starts_at, ends_at=ends_at),
+    )
+
+
+def reservation_transition(
+    *, actor: Actor, reservation: Reservation, to_state: ReservationState, reason: str = ""
+) -> Reservation:
+    """Move a reservation along its lifecycle; releases its GPUs when it stops holding them. Audited, published."""
+    with transaction.atomic():
+        locked = (
+            Reservation.objects.for_organization(reservation.organization).select_for_update().get(pk=reservation.pk)
+        )
+        from_state = locked.state
+        if to_state not in TRANSITIONS[from_state]:
+            raise InvalidTransitionError(
+                _("A reservation cannot go from %(from)s to %(to)s.")
+                % {"from": R(from_state).label, "to": R(to_state).label},
+                code="invalid_transition",
+            )
+        locked.state = to_state
+        locked.state_reason = reason
+        locked.save(update_fields=["state", "state_reason", "updated_at"])
+        if to_state in RELEASING_STATES:
+            Allocation.objects.for_organization(locked.organization).filter(
+                reservation=locked, released_at__isnull=True
+            ).update(released_at=timezone.now())
+        audit_record(
+            actor=actor,
+            action=f"reservation.{to_state}",
+            target=locked,
+            organization=locked.organization,
+            data={"from": from_state, "to": str(to_state), "reason": reason},
+        )
+        publish(f"reservation.{to_state}", locked.pk)
+    reservation.refresh_from_db()
+    return reservation
+
+
+def reservation_cancel(*, actor: Actor, reservation: Reservation) -> Reservation:
+    """Cancel. Before the start it is free and the GPUs are released at once. After the start, cancelling is an
+    early release: the servers are removed, an on-demand reservation stops being charged, and a reserved window
+    is charged in full (the committed price) — the documented policy."""
+    now = timezone.now()
+    if reservation.state in (R.REQUESTED, R.SCHEDULED) or reservation.starts_at > now:
+        return reservation_transition(
+            actor=actor, reservation=reservation, to_state=R.CANCELLED, reason=_("cancelled before the start")
+        )
+    return reservation_release(actor=actor, reservation=reservation)
+
+
+def reservation_release(*, actor: Actor, reservation: Reservation) -> Reservation:
+    """End a running reservation now: its allocations end now, and the provisioning workers remove its servers."""
+    if reservation.state not in (R.PROVISIONING, R.ACTIVE):
+        raise InvalidTransitionError(
+            _("Only a running reservation can be released (state: %(state)s).") % {"state": R(reservation.state).label},
+            code="invalid_transition",
+        )
+    now = timezone.now().replace(microsecond=0)
+    with transaction.atomic():
+        Allocation.objects.for_organization(reservation.organization).filter(
+            reservation=reservation, released_at__isnull=True
+        ).update(ends_at=now)
+        Reservation.objects.for_organization(reservation.organization).filter(pk=reservation.pk).update(
+            ends_at=now if reservation.kind == ReservationKind.ON_DEMAND else reservation.ends_at
+        )
+        return reservation_transition(
+            actor=actor, reservation=reservation, to_state=R.ENDING, reason=_("released early")
+        )
+
+
+class ExtensionRefusedError(ValidationError):
+    """The same GPUs are not free for the longer window: says until when they are."""
+
+    def __init__(self, message: str, *, possible_until: datetime | None) -> None:
+        super().__init__(message, code="extension_refused")
+        self.possible_until = possible_until
+
+
+def reservation_extend(*, actor: Actor, reservation: Reservation, ends_at: datetime) -> Reservation:
+    """Move the end of a reserved window later, only if the very same GPUs stay free until then."""
+    if reservation.kind != ReservationKind.RESERVED or reservation.state not in (R.SCHEDULED, R.PROVISIONING, R.ACTIVE):
+        raise InvalidTransitionError(
+            _("Only a scheduled or running reserved window can be extended."), code="invalid_transition"
+        )
+    assert reservation.ends_at is not None
+    if ends_at <= reservation.ends_at:
+        raise ValidationError({"ends_at": [_("The new end must be after the current end.")]})
+    organization = reservation.organization
+    with transaction.atomic():
+        pool_lock(zone=reservation.zone, flavor=reservation.flavor, kind=reservation.kind)
+        allocations = list(
+            Allocation.objects.for_organization(organization)
+            .select_related("node")
+            .filter(reservation=reservation, released_at__isnull=True)
+        )
+        own = [allocation.pk for allocation in allocations]
+        conflicts = (
+            Allocation.objects.unscoped()
+            .filter(
+                node__in=[allocation.node_id for allocation in allocations],
+                released_at__isnull=True,
+                starts_at__lt=ends_at,
+                starts_at__gte=reservation.ends_at,
+            )
+            .exclude(pk__in=own)
+            .values_list("node_id", "gpu_first", "gpu_count", "starts_at")
+        )
+        blocking = [
+            start
+            for node_id, first, count, start in conflicts
+            for allocation in allocations
+            if allocation.node_id == node_id
+            and set(range(first, first + count))
+            & set(range(allocation.gpu_first, allocation.gpu_first + allocation.gpu_count))
+        ]
+        if blocking:
+            until = min(blocking)
+            raise ExtensionRefusedError(
+                _("The same GPUs are booked from %(time)s; the reservation can be extended until then.")
+                % {"time": timezone.localtime(until).strftime("%Y-%m-%d %H:%M %Z")},
+                possible_until=until,
+            )
+        previous = reservation.ends_at
+        Allocation.objects.for_organization(organization).filter(pk__in=own).update(ends_at=ends_at)
+        Reservation.objects.for_organization(organization).filter(pk=reservation.pk).update(ends_at=ends_at)
+        audit_record(
+            actor=actor,
+            action="reservation.extended",
+            target=reservation,
+            organization=organization,
+            data={"from": previous.isoformat(), "to": ends_at.isoformat()},
+        )
+        publish("reservation.extended", reservation.pk)
+    reservation.refresh_from_db()
+    return reservation
+
+
+# --- Quotas ---------------------------------------------------------------------------------------------------------
+
+
+def quota_request_create(
+    *, actor: Actor, organization: Organization, gpu_model_id: int, requested_gpus: int, reason: str
+) -> QuotaRequest:
+    current = quota_limit(organization=organization, gpu_model_id=gpu_model_id)
+    if requested_gpus <= current:
+        raise ValidationError(
+            {"requested_gpus": [_("Your quota is already %(limit)d GPUs; ask for more.") % {"limit": current}]}
+        )
+    with transaction.atomic():
+        request = QuotaRequest.objects.create(
+            organization=organization,
+            gpu_model_id=gpu_model_id,
+            requested_gpus=requested_gpus,
+            reason=reason,
+            created_by_label=actor.label,
+        )
+        audit_record(
+            actor=actor,
+            action="quota_request.created",
+            target=request,
+            organization=organization,
+            data={"gpu_model_id": gpu_model_id, "requested_gpus": requested_gpus},
+        )
+    return request
+
+
+def quota_request_decide(*, actor: Actor, request: QuotaRequest, approve: bool, note: str = "") -> QuotaRequest:
+    organization = request.organization
+    with transaction.atomic():
+        locked = QuotaRequest.objects.for_organization(organization).select_for_update().get(pk=request.pk)
+        if locked.status != QuotaRequestStatus.PENDING:
+            raise InvalidTransitionError(_("This quota request was decided already."), code="invalid_transition")
+        locked.status = QuotaRequestStatus.APPROVED if approve else QuotaRequestStatus.REJECTED
+        locked.decision_note = note
+        locked.decided_at = timezone.now()
+        locked.save(update_fields=["status", "decision_note", "decided_at"])
+        if approve:
+            QuotaLimit.objects.for_organization(organization).update_or_create(
+                organization=organization,
+                gpu_model_id=locked.gpu_model_id,
+                defaults={"max_gpus": locked.requested_gpus},
+            )
+        audit_record(
+            actor=actor,
+            action=f"quota_request.{locked.status}",
+            target=locked,
+            organization=organization,
+            data={"requested_gpus": locked.requested_gpus, "note": note},
+        )
+    return locked
+
+
+# --- Maintenance ----------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MaintenanceImpact:
+    reservation_id: int
+    organization: str
+    starts_at: datetime
+    ends_at: datetime | None
+    moved_to: str | None  # "hostname GPU n-m", or None when no free GPUs can take it
+
+
+class _Undo(Exception):
+    pass
+
+
+def _move_off(node: Node, actor: Actor | None) -> list[MaintenanceImpact]:
+    """Move every live, unfinished allocation off ``node`` to free GPUs of its pool, one after the other (each move
+    is visible to the next). Must run inside the pool lock and a transaction the caller may undo."""
+    now = timezone.now()
+    allocations = list(
+        Allocation.objects.unscoped()
+        .select_related("reservation__flavor__node_type", "reservation__organization")
+        .filter(node=node, released_at__isnull=True)
+        .exclude(ends_at__lte=now)
+        .order_by("starts_at", "id")
+    )
+    impacts = []
+    for allocation in allocations:
+        reservation = allocation.reservation
+        target = place(
+            pool=node.pool,
+            flavor=reservation.flavor,
+            instances=1,
+            starts_at=allocation.starts_at,
+            ends_at=allocation.ends_at,
+            avoid_nodes=[node.pk],
+            ignore=[allocation.pk],
+        )
+        moved_to = None
+        if target:
+            placement = target[0]
+            Allocation.objects.unscoped().filter(pk=allocation.pk).update(
+                node=placement.node, gpu_first=placement.gpu_first
+            )
+            moved_to = (
+                f"{placement.node.hostname} GPU {placement.gpu_first}-{placement.gpu_first + allocation.gpu_count - 1}"
+            )
+            if actor is not None:
+                audit_record(
+                    actor=actor,
+                    action="reservation.moved",
+                    target=reservation,
+                    organization=reservation.organization,
+                    data={"from": node.hostname, "to": moved_to},
+                )
+        impacts.append(
+            MaintenanceImpact(
+                reservation_id=reservation.pk,
+                organization=reservation.organization.legal_name,
+                starts_at=allocation.starts_at,
+                ends_at=allocation.ends_at,
+                moved_to=moved_to,
+            )
+        )
+    return impacts
+
+
+def node_maintenance_impact(*, node: Node) -> list[MaintenanceImpact]:
+    """What taking ``node`` out of service would affect, and where each reservation would move. Changes nothing."""
+    impacts: list[MaintenanceImpact] = []
+    try:
+        with transaction.atomic():
+            pool_lock_by_id(node.pool_id)
+            impacts = _move_off(node, actor=None)
+            raise _Undo
+    except _Undo:
+        pass
+    return impacts
+
+
+def node_set_state(*, actor: Actor, node: Node, state: NodeState, reason: str) -> list[MaintenanceImpact]:
+    """Take a node out of service (maintenance or retired) or back in. Every affected reservation is moved to free
+    GPUs first; if any cannot move, nothing changes and the impact is returned so the operator decides (cancel or
+    fail those reservations, then try again). No reservation is ever dropped silently."""
+    if not reason.strip():
+        raise ValidationError({"reason": [_("Say why, for the audit log and the customers affected.")]})
+    impacts: list[MaintenanceImpact] = []
+    try:
+        with transaction.atomic():
+            pool_lock_by_id(node.pool_id)
+            locked = Node.objects.select_for_update().select_related("pool").get(pk=node.pk)
+            if state != NodeState.AVAILABLE:
+                impacts = _move_off(locked, actor=actor)
+                if any(impact.moved_to is None for impact in impacts):
+                    raise _Undo
+            Node.objects.filter(pk=locked.pk).update(state=state, state_reason=reason)
+            audit_record(
+                actor=actor,
+                action=f"node.{state}",
+                target=locked,
+                organization=None,
+                data={"reason": reason, "moved": [i.reservation_id for i in impacts]},
+            )
+            return []
+    except _Undo:
+        return impacts
+
+
+__all__ = [
+    "HOLDING_STATES",
+    "Alternative",
+    "Booking",
+    "ExtensionRefusedError",
+    "MaintenanceImpact",
+    "NoCapacityError",
+    "node_maintenance_impact",
+    "node_set_state",
+    "quota_request_create",
+    "quota_request_decide",
+    "request_fingerprint",
+    "reservation_cancel",
+    "reservation_create",
+    "reservation_extend",
+    "reservation_release",
+    "reservation_transition",
+]

@@ -1,0 +1,225 @@
+"""Booking GPUs: concrete slots, never twice for overlapping time — enforced by PostgreSQL — and the refusals."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import IntegrityError, close_old_connections, connection, transaction
+
+from catalog.models import AvailabilityZone
+from reservations.choices import ReservationKind, ReservationState
+from reservations.models import Allocation, IdempotencyKey, Node, QuotaLimit, Reservation
+from reservations.services import NoCapacityError, request_fingerprint, reservation_create
+from tenants.audit import Actor
+from tenants.choices import OrganizationStatus
+from tenants.models import LegalDocument
+
+from .conftest import hour
+
+pytestmark = pytest.mark.django_db
+
+ACTOR = Actor.system("test")
+
+
+def live_slots():
+    return sorted(
+        Allocation.objects.unscoped()
+        .filter(released_at__isnull=True)
+        .values_list("node__hostname", "gpu_first", "gpu_count")
+    )
+
+
+def book(customer, quote, **kwargs):
+    return reservation_create(actor=ACTOR, organization=customer, quote=quote, **kwargs).reservation
+
+
+def test_a_reserved_window_gets_aligned_slots_on_the_fullest_node(small_inventory, customer, make_quote):
+    first = book(customer, make_quote(flavor="b200-x4", count=1))
+    second = book(customer, make_quote(flavor="b200-x2", count=2))
+
+    assert (first.state, first.kind, first.zone.slug) == (
+        ReservationState.SCHEDULED,
+        ReservationKind.RESERVED,
+        "de-muc-1a",
+    )
+    assert (first.starts_at, first.ends_at) == (hour(0), hour(24 * 30))
+    assert live_slots() == [
+        ("de-muc-1a-reservable-0", 0, 4),
+        ("de-muc-1a-reservable-0", 4, 2),
+        ("de-muc-1a-reservable-0", 6, 2),
+    ]
+    assert second.allocations.count() == 2
+
+
+def test_on_demand_starts_now_without_an_end_in_its_own_pool(small_inventory, customer, make_quote):
+    reservation = book(customer, make_quote(flavor="b200-x8-metal", commitment="on_demand", hours=24))
+
+    assert (reservation.kind, reservation.ends_at) == (ReservationKind.ON_DEMAND, None)
+    assert live_slots() == [("de-muc-1a-on_demand-0", 0, 8)]
+
+
+def test_when_a_zone_is_full_any_zone_means_the_next_one(small_inventory, customer, make_quote):
+    book(customer, make_quote(flavor="b200-x8-metal", count=2))
+
+    third = book(customer, make_quote(flavor="b200-x8-metal", count=1))
+
+    assert third.zone.slug == "de-muc-1b"
+
+
+def test_a_full_zone_refuses_with_the_earliest_start_and_alternatives(small_inventory, customer, make_quote):
+    zone_a = AvailabilityZone.objects.get(slug="de-muc-1a")
+    book(customer, make_quote(flavor="b200-x8-metal", count=2, hours=24 * 30))
+    before = live_slots()
+
+    with pytest.raises(NoCapacityError) as refusal:
+        book(customer, make_quote(flavor="b200-x4", count=1, start=24, hours=24 * 30), zone=zone_a)
+
+    assert refusal.value.code == "no_capacity"
+    assert refusal.value.messages == ["These GPUs are no longer available for this window."]
+    assert refusal.value.earliest_start == hour(24 * 30)
+    assert [(a.zone, a.flavor, a.instance_count) for a in refusal.value.alternatives] == [
+        ("de-muc-1b", "b200-x4", 1),
+        ("de-muc-1b", "b200-x2", 2),
+        ("de-muc-1b", "b200-x1", 4),
+    ]
+    assert live_slots() == before
+    assert Reservation.objects.for_organization(customer).count() == 1
+
+
+def test_the_database_itself_refuses_a_double_booking(small_inventory, customer, make_quote):
+    reservation = book(customer, make_quote(flavor="b200-x4", count=1))
+    taken = Allocation.objects.for_organization(customer).get()
+
+    with pytest.raises(IntegrityError, match="reservations_alloc_no_double_booking"), transaction.atomic():
+        Allocation.objects.create(
+            organization=customer,
+            reservation=reservation,
+            instance_index=1,
+            node=taken.node,
+            gpu_first=2,
+            gpu_count=4,
+            starts_at=hour(10),
+            ends_at=hour(11),
+        )
+
+    assert live_slots() == [(taken.node.hostname, 0, 4)]
+
+
+def test_released_slots_can_be_booked_again(small_inventory, customer, make_quote):
+    from reservations.services import reservation_cancel
+
+    first = book(customer, make_quote(flavor="b200-x8-metal", count=2))
+    reservation_cancel(actor=ACTOR, reservation=first)
+
+    again = book(customer, make_quote(flavor="b200-x8-metal", count=2))
+
+    assert again.zone.slug == "de-muc-1a"
+    assert len(live_slots()) == 2
+
+
+def test_idempotent_creation_returns_the_same_reservation(small_inventory, customer, make_quote):
+    quote = make_quote()
+    fingerprint = request_fingerprint({"quote": quote.pk})
+
+    first = reservation_create(
+        actor=ACTOR, organization=customer, quote=quote, idempotency_key="k-1", request_hash=fingerprint
+    )
+    retry = reservation_create(
+        actor=ACTOR, organization=customer, quote=quote, idempotency_key="k-1", request_hash=fingerprint
+    )
+
+    assert (first.created, retry.created) == (True, False)
+    assert retry.reservation.pk == first.reservation.pk
+    assert Reservation.objects.for_organization(customer).count() == 1
+
+
+def test_the_same_key_with_another_body_is_refused(small_inventory, customer, make_quote):
+    quote = make_quote()
+    reservation_create(
+        actor=ACTOR,
+        organization=customer,
+        quote=quote,
+        idempotency_key="k-1",
+        request_hash=request_fingerprint({"quote": quote.pk}),
+    )
+    other = make_quote(flavor="b200-x2")
+
+    with pytest.raises(Exception, match="different request") as refusal:
+        reservation_create(
+            actor=ACTOR,
+            organization=customer,
+            quote=other,
+            idempotency_key="k-1",
+            request_hash=request_fingerprint({"quote": other.pk}),
+        )
+
+    assert refusal.value.code == "idempotency_key_reused"
+    assert Reservation.objects.for_organization(customer).count() == 1
+    assert IdempotencyKey.objects.for_organization(customer).count() == 1
+
+
+def test_the_quota_is_enforced(small_inventory, customer, make_quote):
+    QuotaLimit.objects.create(
+        organization=customer, gpu_model_id=Node.objects.first().pool.node_type.gpu_model_id, max_gpus=8
+    )
+    book(customer, make_quote(flavor="b200-x4", count=1))
+
+    with pytest.raises(Exception, match="quota allows 8 at a time and 4 are booked") as refusal:
+        book(customer, make_quote(flavor="b200-x4", count=2))
+
+    assert refusal.value.code == "quota_exceeded"
+    assert len(live_slots()) == 1
+
+
+def test_an_inactive_organization_cannot_order(small_inventory, customer, make_quote):
+    quote = make_quote()
+    customer.status = OrganizationStatus.SUSPENDED
+    customer.save()
+
+    with pytest.raises(Exception, match="cannot order yet") as refusal:
+        book(customer, quote)
+
+    assert refusal.value.code == "organization_not_active"
+    assert live_slots() == []
+
+
+def test_a_new_legal_version_must_be_accepted_before_the_next_order(small_inventory, customer, make_quote):
+    from django.utils import timezone
+
+    LegalDocument.objects.create(kind="terms", version="2026-11", title="Terms", body="…", effective_at=timezone.now())
+
+    with pytest.raises(Exception, match="Accept the new version of Terms of Service 2026-11") as refusal:
+        book(customer, make_quote())
+
+    assert refusal.value.code == "consent_required"
+    assert live_slots() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_bookings_of_the_last_gpus_never_overbook(small_inventory, customer, make_quote):
+    """Eight threads race for two whole nodes of one zone: exactly two win, the rest hear "no longer available"."""
+    zone = AvailabilityZone.objects.get(slug="de-muc-1a")
+    quotes = [make_quote(flavor="b200-x8-metal", count=1) for _ in range(8)]
+    barrier = threading.Barrier(len(quotes))
+    outcomes: list[str] = []
+
+    def race(quote):
+        close_old_connections()
+        barrier.wait()
+        try:
+            reservation_create(actor=ACTOR, organization=customer, quote=quote, zone=zone)
+            outcomes.append("booked")
+        except NoCapacityError:
+            outcomes.append("no_capacity")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=race, args=(quote,)) for quote in quotes]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert sorted(outcomes) == ["booked", "booked"] + ["no_capacity"] * 6
+    assert live_slots() == [("de-muc-1a-reservable-0", 0, 8), ("de-muc-1a-reservable-1", 0, 8)]
