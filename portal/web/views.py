@@ -58,6 +58,10 @@ class DashboardOrganization:
     def may_view_audit_log(self) -> bool:
         return role_allows(self.membership.role, Action.AUDIT_VIEW)
 
+    @property
+    def may_export_data(self) -> bool:
+        return role_allows(self.membership.role, Action.DATA_EXPORT)
+
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from tenants.web import views
+from tenants.web import gdpr, views
 
 urlpatterns = [
     path("signup/", views.signup_company, name="signup"),
@@ -32,6 +32,8 @@ urlpatterns = [
     path(
         "orgs/<slug:organization_slug>/api-keys/<int:api_key_id>/revoke/", views.api_key_revoke, name="api-key-revoke"
     ),
+    path("account/delete/", gdpr.account_delete, name="account-delete"),
+    path("orgs/<slug:organization_slug>/export/", gdpr.organization_data_export, name="organization-export"),
     path("orgs/<slug:organization_slug>/legal/", views.legal_consents, name="legal-consents"),
     path("orgs/<slug:organization_slug>/legal/accept/", views.legal_consents_accept, name="legal-consents-accept"),
 ]
