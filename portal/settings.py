@@ -261,6 +261,8 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "beat-heartbeat": {"task": "portal.tasks.beat_heartbeat", "schedule": 60.0},
     "reservation-end-reminders": {"task": "reservations.send_end_reminders", "schedule": 300.0},
+    "provisioning-dispatch-due": {"task": "provisioning.dispatch_due", "schedule": 15.0},
+    "provisioning-reconcile": {"task": "provisioning.reconcile", "schedule": 600.0},
 }
 
 # --- Logging -------------------------------------------------------------------------------------------------------
@@ -287,10 +289,55 @@ KONTOR_AUTO_APPROVAL_RULES = env.list("KONTOR_AUTO_APPROVAL_RULES", default=["vi
 KONTOR_INVITATION_DAYS = env.int("KONTOR_INVITATION_DAYS", default=7)
 # The cloud driver that creates organizations' projects and servers: "simulator" (embedded default) or "openstack".
 KONTOR_CLOUD_DRIVER = env.str("KONTOR_CLOUD_DRIVER", default="simulator")
-KONTOR_SIMULATOR = {"fail_project_creation": env.bool("KONTOR_SIMULATOR_FAIL_PROJECTS", default=False)}
+KONTOR_SIMULATOR: dict[str, float | bool] = {
+    "fail_project_creation": env.bool("KONTOR_SIMULATOR_FAIL_PROJECTS", default=False),
+    "boot_seconds": env.float("KONTOR_SIMULATOR_BOOT_SECONDS", default=20.0),
+    "boot_failure_rate": env.float("KONTOR_SIMULATOR_BOOT_FAILURE_RATE", default=0.0),
+    "api_failure_rate": env.float("KONTOR_SIMULATOR_API_FAILURE_RATE", default=0.0),
+}
 
 # --- Reservations --------------------------------------------------------------------------------------------------
 # GPUs of one model an organization may hold at the same time unless an operator granted more (a QuotaLimit).
 KONTOR_DEFAULT_GPU_QUOTA = env.int("KONTOR_DEFAULT_GPU_QUOTA", default=64)
 # Of each zone's nodes of a type, this share (percent) serves on-demand orders; the rest serve reserved windows.
 KONTOR_ON_DEMAND_PERCENT = env.int("KONTOR_ON_DEMAND_PERCENT", default=20)
+
+# --- OpenStack and secrets -----------------------------------------------------------------------------------------
+# The ``openstack`` cloud driver (provisioning/drivers/openstack.py). The service user needs the admin role: it
+# creates projects, sets their quotas, creates their networks and lists servers across projects.
+KONTOR_OPENSTACK = {
+    "auth_url": env.str("KONTOR_OPENSTACK_AUTH_URL", default="http://127.0.0.1:5000/v3"),
+    "username": env.str("KONTOR_OPENSTACK_USERNAME", default="kontor"),
+    "password": env.str("KONTOR_OPENSTACK_PASSWORD", default=""),
+    "project_name": env.str("KONTOR_OPENSTACK_PROJECT_NAME", default="admin"),
+    "user_domain_name": env.str("KONTOR_OPENSTACK_USER_DOMAIN_NAME", default="Default"),
+    "project_domain_name": env.str("KONTOR_OPENSTACK_PROJECT_DOMAIN_NAME", default="Default"),
+    "region_name": env.str("KONTOR_OPENSTACK_REGION_NAME", default="de-muc-1"),
+    "interface": env.str("KONTOR_OPENSTACK_INTERFACE", default="public"),
+    # Seconds per HTTP request to the cloud; a timeout is a transient CloudError.
+    "timeout": env.float("KONTOR_OPENSTACK_TIMEOUT_SECONDS", default=30.0),
+    "image": env.str("KONTOR_OPENSTACK_IMAGE", default="ubuntu-24.04-nvidia"),
+    "network_prefix": env.str("KONTOR_OPENSTACK_NETWORK_PREFIX", default="kontor-net-"),
+    "subnet_cidr": env.str("KONTOR_OPENSTACK_SUBNET_CIDR", default="10.0.0.0/24"),
+    # The role the service user gets in each organization's project, so that it can boot servers there.
+    "project_role": env.str("KONTOR_OPENSTACK_PROJECT_ROLE", default="member"),
+    # Kontor flavor slug → the cloud's flavor name (JSON in the environment).
+    "flavor_map": env.json(
+        "KONTOR_OPENSTACK_FLAVOR_MAP",
+        default={
+            **{f"b200-x{n}": f"gpu.b200.x{n}" for n in (1, 2, 4)},
+            "b200-x8-metal": "bm.b200.x8",
+            **{f"rtx-pro-x{n}": f"gpu.rtxpro6000.x{n}" for n in (1, 2, 4, 8)},
+        },
+    ),
+    # Nova quotas of each organization's project: cores, RAM in MiB, servers.
+    "quotas": {
+        "cores": env.int("KONTOR_OPENSTACK_QUOTA_CORES", default=1024),
+        "ram": env.int("KONTOR_OPENSTACK_QUOTA_RAM_MB", default=8 * 1024 * 1024),
+        "instances": env.int("KONTOR_OPENSTACK_QUOTA_INSTANCES", default=64),
+    },
+}
+# Fernet keys that encrypt secrets at rest (organizations' NGC API keys), comma-separated: the first encrypts, all
+# decrypt, so a new key goes first and an old one leaves only once nothing is encrypted with it any more. Production
+# MUST set real keys (``Fernet.generate_key()``); empty derives one key from SECRET_KEY, for development only.
+KONTOR_SECRET_KEYS = env.list("KONTOR_SECRET_KEYS", default=[])

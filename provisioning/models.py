@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from tenants.scoping import TenantOwnedModel
+
 
 class SimulatedProject(models.Model):
     """A project in the simulated region. Invariant: one project per organization (the tag it is found by)."""
@@ -20,3 +22,120 @@ class SimulatedProject(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.project_id})"
+
+
+class SimulatedServer(models.Model):
+    """A server in the simulated region. Its status follows from time, like a real cloud's: BUILD until
+    ``ready_at``, then ACTIVE; ERROR when the simulated boot failed; DELETED once deleted.
+
+    Invariant: at most one server that is not deleted per tag (``kontor-instance-<id>``).
+    """
+
+    server_id = models.CharField(max_length=64, unique=True)
+    project_id = models.CharField(max_length=64)
+    name = models.CharField(max_length=200)
+    tag = models.CharField(max_length=64)
+    flavor = models.CharField(max_length=64)
+    address = models.CharField(max_length=45)
+    failed = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    ready_at = models.DateTimeField()
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("simulated server")
+        verbose_name_plural = _("simulated servers")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tag"], condition=models.Q(deleted_at__isnull=True), name="provisioning_simserver_one_per_tag"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.server_id})"
+
+
+class InstanceState(models.TextChoices):
+    PENDING = "pending", _("Waiting to start")
+    BUILDING = "building", _("Starting")
+    RUNNING = "running", _("Running")
+    STOPPING = "stopping", _("Stopping")
+    STOPPED = "stopped", _("Stopped")
+    FAILED = "failed", _("Failed")
+
+
+class Instance(TenantOwnedModel):
+    """One server of a reservation in the cloud.
+
+    Invariants: one row per (reservation, index); ``cloud_server_id`` names the server once created; ``started_at``
+    is when the server became ACTIVE and ``stopped_at`` when it was gone — the facts metering bills from, written
+    once each. Changes only through ``provisioning.services``.
+    """
+
+    organization = models.ForeignKey("tenants.Organization", on_delete=models.PROTECT, related_name="+")
+    reservation = models.ForeignKey("reservations.Reservation", on_delete=models.PROTECT, related_name="instances")
+    index = models.PositiveSmallIntegerField(_("instance"))
+    state = models.CharField(_("state"), max_length=16, choices=InstanceState.choices, default=InstanceState.PENDING)
+    cloud_server_id = models.CharField(_("cloud server ID"), max_length=64, blank=True)
+    address = models.CharField(_("address"), max_length=45, blank=True)
+    ssh_user = models.CharField(_("SSH user"), max_length=32, default="ubuntu")
+    service_url = models.CharField(_("service URL"), max_length=200, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    stopped_at = models.DateTimeField(_("stopped"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta(TenantOwnedModel.Meta):
+        verbose_name = _("instance")
+        verbose_name_plural = _("instances")
+        ordering = ["reservation_id", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["reservation", "index"], name="provisioning_instance_unique"),
+            models.CheckConstraint(
+                condition=models.Q(state__in=InstanceState.values), name="provisioning_instance_state_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(stopped_at__isnull=True)
+                | models.Q(started_at__isnull=True)
+                | models.Q(stopped_at__gte=models.F("started_at")),
+                name="provisioning_instance_times_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reservation} #{self.index}"
+
+    @property
+    def tag(self) -> str:
+        return f"kontor-instance-{self.pk}"
+
+
+class DriftKind(models.TextChoices):
+    ORPHAN_SERVER = "orphan_server", _("Server without a live reservation")
+    MISSING_SERVER = "missing_server", _("Running instance whose server is gone")
+
+
+class DriftFinding(models.Model):
+    """What reconciliation found different between the cloud and the reservations, and what it did about it.
+
+    Invariant: one open finding per (kind, server); ``repaired`` is set when the repair was safe and done.
+    """
+
+    kind = models.CharField(_("kind"), max_length=32, choices=DriftKind.choices)
+    server_id = models.CharField(_("server"), max_length=64)
+    instance = models.ForeignKey(Instance, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    detail = models.TextField(_("detail"))
+    repaired = models.BooleanField(_("repaired"), default=False)
+    detected_at = models.DateTimeField(_("detected"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("drift finding")
+        verbose_name_plural = _("drift findings")
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "server_id"], name="provisioning_drift_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.server_id}"

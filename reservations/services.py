@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -271,12 +271,17 @@ def reservation_release(*, actor: Actor, reservation: Reservation) -> Reservatio
         )
     now = timezone.now().replace(microsecond=0)
     with transaction.atomic():
-        Allocation.objects.for_organization(reservation.organization).filter(
+        live = Allocation.objects.for_organization(reservation.organization).filter(
             reservation=reservation, released_at__isnull=True
-        ).update(ends_at=now)
-        Reservation.objects.for_organization(reservation.organization).filter(pk=reservation.pk).update(
-            ends_at=now if reservation.kind == ReservationKind.ON_DEMAND else reservation.ends_at
         )
+        if now > reservation.starts_at:
+            live.update(ends_at=now)
+        else:  # released before its window began: nothing was held yet
+            live.update(released_at=now)
+        if reservation.kind == ReservationKind.ON_DEMAND:
+            Reservation.objects.for_organization(reservation.organization).filter(pk=reservation.pk).update(
+                ends_at=max(now, reservation.starts_at + timedelta(seconds=1))
+            )
         return reservation_transition(
             actor=actor, reservation=reservation, to_state=R.ENDING, reason=_("released early")
         )

@@ -1,8 +1,13 @@
-"""The cloud driver interface. Every call is idempotent: it first looks for what it would create."""
+"""The cloud driver interface. Every call is idempotent: it first looks for what it would create.
+
+Drivers: ``simulator`` (the embedded default, persistent in the database) and ``openstack`` (openstacksdk). Both
+tag what they create so that a retried or duplicated task finds it instead of creating a second one:
+projects with ``kontor-org-<organization id>``, servers with ``kontor-instance-<instance id>``.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 
@@ -20,7 +25,57 @@ class CloudProject:
     name: str
 
 
+@dataclass(frozen=True)
+class ServerSpec:
+    """What to boot: one instance of a reservation."""
+
+    project_id: str
+    name: str
+    tag: str  # kontor-instance-<id>: how the server is found again
+    flavor: str  # the cloud's flavor name for the Kontor flavor
+    image: str  # the cloud's base image name
+    network: str  # the organization's network name
+    ssh_public_key: str
+    user_data: str  # cloud-init; contains secrets: never log it
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+# Server states as OpenStack Nova names them.
+BUILD, ACTIVE, SHUTOFF, ERROR, DELETED = "BUILD", "ACTIVE", "SHUTOFF", "ERROR", "DELETED"
+
+
+@dataclass(frozen=True)
+class CloudServer:
+    id: str
+    name: str
+    status: str
+    tags: tuple[str, ...]
+    address: str = ""  # the first fixed IPv4 address, once known
+    fault: str = ""
+    project_id: str = ""
+
+
 class CloudDriver(Protocol):
     def ensure_project(self, *, organization_id: int, name: str) -> CloudProject:
-        """Return the organization's project, creating it only if no project tagged with the organization exists."""
+        """Return the organization's project, creating it (with quotas) only if none is tagged with it."""
+        ...
+
+    def find_server(self, *, project_id: str, tag: str) -> CloudServer | None:
+        """The server tagged ``tag`` in the project, if any (not deleted)."""
+        ...
+
+    def create_server(self, *, spec: ServerSpec) -> CloudServer:
+        """Boot a server; returns at once (status BUILD). Callers look with ``find_server`` first."""
+        ...
+
+    def get_server(self, *, project_id: str, server_id: str) -> CloudServer | None:
+        """The server's current state, or None if it no longer exists."""
+        ...
+
+    def delete_server(self, *, project_id: str, server_id: str) -> None:
+        """Delete the server; deleting a server that is already gone is not an error."""
+        ...
+
+    def list_servers(self) -> list[CloudServer]:
+        """Every server Kontor created (tagged ``kontor-instance-*``), in all projects: for reconciliation."""
         ...

@@ -1,14 +1,57 @@
-"""The embedded simulated region (the provisioning issue extends it with servers, latency and failure rates)."""
+"""The embedded simulated region: persistent in the database, so it behaves like a real cloud across restarts and
+between the web, worker and beat processes.
+
+Servers boot for ``KONTOR_SIMULATOR["boot_seconds"]`` (BUILD), then are ACTIVE; with ``failure_rate`` a boot ends in
+ERROR instead. Deleting is immediate. Everything is found again by its tag, never created twice.
+"""
 
 from __future__ import annotations
 
+import ipaddress
+import random
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
-from provisioning.drivers.base import CloudError, CloudProject
-from provisioning.models import SimulatedProject
+from provisioning.drivers.base import ACTIVE, BUILD, ERROR, CloudError, CloudProject, CloudServer, ServerSpec
+from provisioning.models import SimulatedProject, SimulatedServer
+
+INSTANCE_TAG_PREFIX = "kontor-instance-"
+_NETWORK = ipaddress.ip_network("10.128.0.0/10")
+
+
+def _failure_counter_key() -> str:
+    key = "kontor:simulator:create-failures"
+    cache.add(key, 0, timeout=None)
+    return key
+
+
+def simulator_reset_failures() -> None:
+    cache.delete("kontor:simulator:create-failures")
+
+
+def _config(name: str, default: float) -> float:
+    return float(settings.KONTOR_SIMULATOR.get(name, default))
+
+
+def _as_cloud_server(server: SimulatedServer) -> CloudServer:
+    if server.failed:
+        status, fault = ERROR, "simulated boot failure: no valid host was found"
+    else:
+        status, fault = (ACTIVE if timezone.now() >= server.ready_at else BUILD), ""
+    return CloudServer(
+        id=server.server_id,
+        name=server.name,
+        status=status,
+        tags=(server.tag,),
+        address=server.address if status == ACTIVE else "",
+        fault=fault,
+        project_id=server.project_id,
+    )
 
 
 class SimulatorDriver:
@@ -26,3 +69,51 @@ class SimulatorDriver:
             except IntegrityError:  # a concurrent delivery of the same task created it first
                 project = SimulatedProject.objects.get(organization_tag=tag)
         return CloudProject(id=project.project_id, name=project.name)
+
+    def find_server(self, *, project_id: str, tag: str) -> CloudServer | None:
+        server = SimulatedServer.objects.filter(project_id=project_id, tag=tag, deleted_at__isnull=True).first()
+        return _as_cloud_server(server) if server is not None else None
+
+    def create_server(self, *, spec: ServerSpec) -> CloudServer:
+        if settings.KONTOR_SIMULATOR.get("fail_creates_permanently"):
+            raise CloudError("simulated failure: quota exceeded for instances", transient=False)
+        failures_left = int(_config("fail_first_creates", 0))
+        if failures_left and cache.incr(_failure_counter_key(), 1) <= failures_left:
+            raise CloudError("simulated failure: the compute API answered 503")
+        if random.random() < _config("api_failure_rate", 0.0):  # noqa: S311  # simulation, not security
+            raise CloudError("simulated failure: the compute API answered 503")
+        boot = timedelta(seconds=_config("boot_seconds", 0.0))
+        server_id = uuid.uuid4().hex
+        address = str(_NETWORK[int(uuid.UUID(server_id)) % (_NETWORK.num_addresses - 2) + 1])
+        try:
+            with transaction.atomic():
+                server = SimulatedServer.objects.create(
+                    server_id=server_id,
+                    project_id=spec.project_id,
+                    name=spec.name,
+                    tag=spec.tag,
+                    flavor=spec.flavor,
+                    address=address,
+                    ready_at=timezone.now() + boot,
+                    failed=random.random() < _config("boot_failure_rate", 0.0),  # noqa: S311
+                )
+        except IntegrityError:
+            raise CloudError(f"a server tagged {spec.tag} exists already", transient=True) from None
+        return _as_cloud_server(server)
+
+    def get_server(self, *, project_id: str, server_id: str) -> CloudServer | None:
+        server = SimulatedServer.objects.filter(
+            project_id=project_id, server_id=server_id, deleted_at__isnull=True
+        ).first()
+        return _as_cloud_server(server) if server is not None else None
+
+    def delete_server(self, *, project_id: str, server_id: str) -> None:
+        SimulatedServer.objects.filter(project_id=project_id, server_id=server_id, deleted_at__isnull=True).update(
+            deleted_at=timezone.now()
+        )
+
+    def list_servers(self) -> list[CloudServer]:
+        return [
+            _as_cloud_server(server)
+            for server in SimulatedServer.objects.filter(deleted_at__isnull=True, tag__startswith=INSTANCE_TAG_PREFIX)
+        ]

@@ -460,6 +460,12 @@ def test_cancel_asks_first_then_cancels_for_free(small_inventory, customer, make
     assert page_messages(done) == [f"Reservation {reservation.pk} is cancelled."]
     assert text_of(done, "no-allocations") == "This reservation holds no GPUs (any more)."
     assert "/cancel/" not in done.content.decode()
+    cancelled = snapshot(customer)
+
+    again = owner_client.post(f"{LIST}{reservation.pk}/cancel/", {"confirm": "1"}, follow=True)
+
+    assert page_messages(again) == ["A reservation cannot go from Cancelled to Cancelled."]
+    assert snapshot(customer) == cancelled
 
 
 def test_the_detail_page_explains_the_policy_and_offers_what_the_state_allows(

@@ -1,0 +1,261 @@
+"""Provisioning: turning reservations into servers and back, safe under at-least-once delivery.
+
+Every step looks before it acts: an instance's server is found by its tag before one is created, a state already
+reached is not reached again, and facts (started, stopped) are written once. Polling is a task retry with a
+countdown, never a sleep.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from catalog.models import Flavor
+from provisioning.drivers import CloudError, get_driver
+from provisioning.drivers.base import ACTIVE, BUILD, ERROR, ServerSpec
+from provisioning.models import DriftFinding, DriftKind, Instance, InstanceState
+from reservations.choices import ReservationState
+from reservations.models import Reservation
+from reservations.services import reservation_transition
+from tenants.audit import Actor
+
+ACTOR = Actor.system("provisioning")
+R = ReservationState
+I = InstanceState  # noqa: E741
+
+
+@dataclass(frozen=True)
+class Step:
+    """What a task should do next: ``done``, or poll again after ``countdown`` seconds."""
+
+    done: bool
+    countdown: float = 0.0
+
+
+def _reservation(reservation_id: int) -> Reservation:
+    return (
+        Reservation.objects.unscoped()
+        .select_related("organization", "flavor", "item_version__item")
+        .get(pk=reservation_id)
+    )
+
+
+def reservation_start_provisioning(*, reservation_id: int) -> list[int]:
+    """Create the reservation's instance rows (once) and return their IDs; the caller enqueues one task each."""
+    reservation = _reservation(reservation_id)
+    if reservation.state != R.PROVISIONING:
+        return []
+    with transaction.atomic():
+        for index in range(reservation.instance_count):
+            Instance.objects.for_organization(reservation.organization).get_or_create(
+                organization=reservation.organization, reservation=reservation, index=index
+            )
+    return list(
+        Instance.objects.for_organization(reservation.organization)
+        .filter(reservation=reservation, state__in=[I.PENDING, I.BUILDING])
+        .values_list("pk", flat=True)
+    )
+
+
+def _spec(instance: Instance, project_id: str) -> ServerSpec:
+    reservation = instance.reservation
+    version = reservation.item_version
+    return ServerSpec(
+        project_id=project_id,
+        name=f"{reservation.organization.slug}-r{reservation.pk}-{instance.index}",
+        tag=instance.tag,
+        flavor=_cloud_flavor(reservation.flavor),
+        image="ubuntu-24.04-nvidia",
+        network=f"kontor-net-{reservation.organization_id}",
+        ssh_public_key="",
+        user_data="",
+        metadata={"reservation": str(reservation.pk), "item": f"{version.item.slug}:{version.tag}"},
+    )
+
+
+def _cloud_flavor(flavor: Flavor) -> str:
+    return f"kontor.{flavor.slug}"
+
+
+def instance_provision_step(*, instance_id: int) -> Step:
+    """One step of bringing an instance up: find or create its server, then check whether it is ACTIVE."""
+    instance = (
+        Instance.objects.unscoped()
+        .select_related("reservation__organization", "reservation__flavor", "reservation__item_version__item")
+        .get(pk=instance_id)
+    )
+    reservation = instance.reservation
+    if instance.state in (I.RUNNING, I.STOPPING, I.STOPPED, I.FAILED) or reservation.state != R.PROVISIONING:
+        return Step(done=True)
+    driver = get_driver()
+    project = driver.ensure_project(organization_id=reservation.organization_id, name=reservation.organization.slug)
+    server = driver.find_server(project_id=project.id, tag=instance.tag)
+    if server is None:
+        server = driver.create_server(spec=_spec(instance, project.id))
+    Instance.objects.unscoped().filter(pk=instance.pk).update(
+        cloud_server_id=server.id, state=I.BUILDING, attempts=instance.attempts + 1
+    )
+    if server.status == BUILD:
+        return Step(done=False, countdown=2.0)
+    if server.status == ERROR:
+        driver.delete_server(project_id=project.id, server_id=server.id)
+        raise CloudError(server.fault or "the server went into ERROR while booting")
+    if server.status != ACTIVE:
+        return Step(done=False, countdown=2.0)
+    with transaction.atomic():
+        updated = (
+            Instance.objects.unscoped()
+            .filter(pk=instance.pk, started_at__isnull=True)
+            .update(
+                state=I.RUNNING,
+                address=server.address,
+                started_at=timezone.now(),
+                last_error="",
+                service_url=f"http://{server.address}:8000/" if server.address else "",
+            )
+        )
+        if updated:
+            _activate_when_all_running(reservation)
+    return Step(done=True)
+
+
+def _activate_when_all_running(reservation: Reservation) -> None:
+    locked = Reservation.objects.unscoped().select_for_update().get(pk=reservation.pk)
+    running = Instance.objects.unscoped().filter(reservation=locked, state=I.RUNNING).count()
+    if locked.state == R.PROVISIONING and running == locked.instance_count:
+        reservation_transition(actor=ACTOR, reservation=locked, to_state=R.ACTIVE)
+
+
+def instance_provision_failed(*, instance_id: int, error: str) -> None:
+    """Past the retry limit: the reservation fails, its GPUs are released (by the transition), the customer is told
+    (the domain event), and nothing is charged (no instance ever started, or those that did are stopped now)."""
+    instance = Instance.objects.unscoped().select_related("reservation").get(pk=instance_id)
+    with transaction.atomic():
+        Instance.objects.unscoped().filter(pk=instance.pk).update(state=I.FAILED, last_error=error[:2000])
+        locked = Reservation.objects.unscoped().select_for_update().get(pk=instance.reservation_id)
+        if locked.state in (R.PROVISIONING, R.ACTIVE):
+            reservation_transition(
+                actor=ACTOR, reservation=locked, to_state=R.FAILED, reason=f"provisioning failed: {error[:200]}"
+            )
+
+
+def reservation_instances_to_stop(*, reservation_id: int) -> list[int]:
+    return list(
+        Instance.objects.unscoped()
+        .filter(reservation_id=reservation_id)
+        .exclude(state=I.STOPPED)
+        .values_list("pk", flat=True)
+    )
+
+
+def instance_deprovision_step(*, instance_id: int) -> Step:
+    """One step of removing an instance's server; when it is gone the instance is stopped (``stopped_at``)."""
+    instance = Instance.objects.unscoped().select_related("reservation__organization").get(pk=instance_id)
+    if instance.state == I.STOPPED:
+        return Step(done=True)
+    driver = get_driver()
+    reservation = instance.reservation
+    project = driver.ensure_project(organization_id=reservation.organization_id, name=reservation.organization.slug)
+    server = (
+        driver.get_server(project_id=project.id, server_id=instance.cloud_server_id)
+        if instance.cloud_server_id
+        else driver.find_server(project_id=project.id, tag=instance.tag)
+    )
+    if server is not None:
+        driver.delete_server(project_id=project.id, server_id=server.id)
+        Instance.objects.unscoped().filter(pk=instance.pk).exclude(state=I.STOPPED).update(state=I.STOPPING)
+        if driver.get_server(project_id=project.id, server_id=server.id) is not None:
+            return Step(done=False, countdown=2.0)
+    now = timezone.now()
+    with transaction.atomic():
+        Instance.objects.unscoped().filter(pk=instance.pk).exclude(state=I.STOPPED).update(state=I.STOPPED)
+        Instance.objects.unscoped().filter(pk=instance.pk, started_at__isnull=False, stopped_at__isnull=True).update(
+            stopped_at=now
+        )
+        _end_when_all_stopped(reservation)
+    return Step(done=True)
+
+
+def _end_when_all_stopped(reservation: Reservation) -> None:
+    locked = Reservation.objects.unscoped().select_for_update().get(pk=reservation.pk)
+    remaining = Instance.objects.unscoped().filter(reservation=locked).exclude(state=I.STOPPED).count()
+    if locked.state == R.ENDING and remaining == 0:
+        reservation_transition(actor=ACTOR, reservation=locked, to_state=R.ENDED)
+
+
+# --- Due events -----------------------------------------------------------------------------------------------------
+
+
+def dispatch_due(*, limit: int = 200) -> tuple[list[int], list[int]]:
+    """Claim reservations whose start or end has come and move them on; returns (to provision, to deprovision).
+
+    ``SELECT ... FOR UPDATE SKIP LOCKED``: two beat runs or workers never take the same reservation; the state
+    change happens in the same transaction as the claim. The transition's domain event starts the work after
+    commit (``provisioning.receivers``).
+    """
+    now = timezone.now()
+    starting: list[int] = []
+    ending: list[int] = []
+    with transaction.atomic():
+        due_start = list(
+            Reservation.objects.unscoped()
+            .select_for_update(skip_locked=True)
+            .filter(state=R.SCHEDULED, starts_at__lte=now)
+            .order_by("starts_at")[:limit]
+        )
+        for reservation in due_start:
+            reservation_transition(actor=ACTOR, reservation=reservation, to_state=R.PROVISIONING)
+            starting.append(reservation.pk)
+        due_end = list(
+            Reservation.objects.unscoped()
+            .select_for_update(skip_locked=True)
+            .filter(state__in=[R.PROVISIONING, R.ACTIVE], ends_at__lte=now)
+            .order_by("ends_at")[:limit]
+        )
+        for reservation in due_end:
+            reservation_transition(actor=ACTOR, reservation=reservation, to_state=R.ENDING, reason="window ended")
+            ending.append(reservation.pk)
+    return starting, ending
+
+
+# --- Reconciliation -------------------------------------------------------------------------------------------------
+
+
+def reconcile() -> list[DriftFinding]:
+    """Compare the cloud's servers with the instances. A server no live instance claims is deleted (safe: nobody is
+    billed for it, nobody can reach it through Kontor); a running instance whose server is gone is reported for an
+    operator (restarting it could lose data). Each finding is recorded once."""
+    driver = get_driver()
+    servers = driver.list_servers()
+    by_id = {server.id: server for server in servers}
+    live = {
+        instance.cloud_server_id: instance
+        for instance in Instance.objects.unscoped()
+        .filter(state__in=[I.BUILDING, I.RUNNING])
+        .exclude(cloud_server_id="")
+    }
+    findings: list[DriftFinding] = []
+    for server in servers:
+        if server.id in live:
+            continue
+        instance = Instance.objects.unscoped().filter(cloud_server_id=server.id).first()
+        driver.delete_server(project_id=server.project_id, server_id=server.id)
+        finding, created = DriftFinding.objects.get_or_create(
+            kind=DriftKind.ORPHAN_SERVER,
+            server_id=server.id,
+            defaults={"instance": instance, "detail": f"{server.name}: no live reservation", "repaired": True},
+        )
+        if created:
+            findings.append(finding)
+    for server_id, instance in live.items():
+        if instance.state == I.RUNNING and server_id not in by_id:
+            finding, created = DriftFinding.objects.get_or_create(
+                kind=DriftKind.MISSING_SERVER,
+                server_id=server_id,
+                defaults={"instance": instance, "detail": f"{instance}: the server is gone", "repaired": False},
+            )
+            if created:
+                findings.append(finding)
+    return findings

@@ -1,0 +1,70 @@
+"""Thin provisioning tasks: load by ID, call one service step; poll by retrying with a countdown.
+
+Transient cloud errors retry with exponential backoff and jitter (``retry_backoff``); past ``max_retries`` the
+reservation fails and its GPUs are released.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import Task, shared_task
+
+from provisioning import services
+from provisioning.drivers import CloudError
+
+MAX_RETRIES = 30  # polls and transient-error retries together; about a few minutes with the backoff cap
+
+
+@shared_task(name="provisioning.provision_reservation")
+def provision_reservation_task(reservation_id: int) -> None:
+    for instance_id in services.reservation_start_provisioning(reservation_id=reservation_id):
+        provision_instance_task.delay(instance_id)
+
+
+@shared_task(bind=True, name="provisioning.provision_instance", max_retries=MAX_RETRIES)
+def provision_instance_task(self: Task[Any, Any], instance_id: int) -> None:
+    try:
+        step = services.instance_provision_step(instance_id=instance_id)
+    except CloudError as exc:
+        if not exc.transient or self.request.retries >= MAX_RETRIES:
+            services.instance_provision_failed(instance_id=instance_id, error=str(exc))
+            return
+        raise self.retry(exc=exc, countdown=min(2**self.request.retries, 60) * (0.5 + _jitter())) from exc
+    if not step.done:
+        if self.request.retries >= MAX_RETRIES:
+            services.instance_provision_failed(instance_id=instance_id, error="the server did not become ACTIVE")
+            return
+        raise self.retry(countdown=step.countdown)
+
+
+@shared_task(name="provisioning.deprovision_reservation")
+def deprovision_reservation_task(reservation_id: int) -> None:
+    for instance_id in services.reservation_instances_to_stop(reservation_id=reservation_id):
+        deprovision_instance_task.delay(instance_id)
+
+
+@shared_task(bind=True, name="provisioning.deprovision_instance", max_retries=MAX_RETRIES)
+def deprovision_instance_task(self: Task[Any, Any], instance_id: int) -> None:
+    try:
+        step = services.instance_deprovision_step(instance_id=instance_id)
+    except CloudError as exc:
+        raise self.retry(exc=exc, countdown=min(2**self.request.retries, 60) * (0.5 + _jitter())) from exc
+    if not step.done:
+        raise self.retry(countdown=step.countdown)
+
+
+@shared_task(name="provisioning.dispatch_due")
+def dispatch_due_task() -> None:
+    services.dispatch_due()
+
+
+@shared_task(name="provisioning.reconcile")
+def reconcile_task() -> int:
+    return len(services.reconcile())
+
+
+def _jitter() -> float:
+    import random
+
+    return random.random()  # noqa: S311  # spreading retries, not security

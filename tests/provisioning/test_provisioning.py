@@ -1,0 +1,145 @@
+"""Provisioning through the simulator: at-least-once safety, retries, permanent failure, due events, drift."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from provisioning import services
+from provisioning.drivers.simulator import simulator_reset_failures
+from provisioning.models import DriftFinding, DriftKind, Instance, InstanceState, SimulatedServer
+from provisioning.tasks import provision_instance_task
+from reservations.choices import ReservationState
+from reservations.models import Allocation, Reservation
+from reservations.services import reservation_create, reservation_release, reservation_transition
+from tenants.audit import Actor
+
+pytestmark = pytest.mark.django_db
+ACTOR = Actor.system("test")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_simulator():
+    simulator_reset_failures()
+    yield
+    simulator_reset_failures()
+
+
+@pytest.fixture
+def provisioning(small_inventory, customer, make_quote):
+    """A reservation of two instances, moved to provisioning, with its instance rows."""
+    reservation = reservation_create(
+        actor=ACTOR, organization=customer, quote=make_quote(flavor="b200-x4", count=2)
+    ).reservation
+    reservation_transition(actor=ACTOR, reservation=reservation, to_state=ReservationState.PROVISIONING)
+    instance_ids = services.reservation_start_provisioning(reservation_id=reservation.pk)
+    return reservation, instance_ids
+
+
+def live_servers():
+    return SimulatedServer.objects.filter(deleted_at__isnull=True).count()
+
+
+def test_delivering_the_same_task_twice_makes_one_server(provisioning):
+    reservation, instance_ids = provisioning
+
+    for instance_id in instance_ids:
+        provision_instance_task.apply(args=[instance_id])
+        provision_instance_task.apply(args=[instance_id])
+
+    reservation.refresh_from_db()
+    assert reservation.state == ReservationState.ACTIVE
+    assert live_servers() == 2
+    instances = Instance.objects.for_organization(reservation.organization).order_by("index")
+    assert [(i.state, bool(i.started_at), bool(i.address)) for i in instances] == [
+        (InstanceState.RUNNING, True, True),
+        (InstanceState.RUNNING, True, True),
+    ]
+    assert services.reservation_start_provisioning(reservation_id=reservation.pk) == []
+
+
+def test_the_cloud_fails_n_times_then_succeeds(provisioning, settings):
+    reservation, instance_ids = provisioning
+    settings.KONTOR_SIMULATOR = {**settings.KONTOR_SIMULATOR, "fail_first_creates": 3}
+
+    for instance_id in instance_ids:
+        provision_instance_task.apply(args=[instance_id])
+
+    reservation.refresh_from_db()
+    assert reservation.state == ReservationState.ACTIVE
+    assert live_servers() == 2
+    assert sorted(Instance.objects.unscoped().values_list("attempts", flat=True)) == [1, 1]
+
+
+def test_a_permanent_failure_fails_the_reservation_releases_the_gpus_and_charges_nothing(provisioning, settings):
+    reservation, instance_ids = provisioning
+    settings.KONTOR_SIMULATOR = {**settings.KONTOR_SIMULATOR, "fail_creates_permanently": True}
+
+    provision_instance_task.apply(args=[instance_ids[0]])
+
+    reservation.refresh_from_db()
+    assert reservation.state == ReservationState.FAILED
+    assert reservation.state_reason.startswith("provisioning failed: simulated failure: quota exceeded")
+    assert Allocation.objects.for_organization(reservation.organization).filter(released_at__isnull=True).count() == 0
+    assert live_servers() == 0
+    assert not Instance.objects.unscoped().filter(started_at__isnull=False).exists()  # nothing to bill
+
+
+def test_release_removes_the_servers_and_records_when_they_stopped(provisioning):
+    reservation, instance_ids = provisioning
+    for instance_id in instance_ids:
+        provision_instance_task.apply(args=[instance_id])
+
+    reservation_release(actor=ACTOR, reservation=reservation)
+    for instance_id in services.reservation_instances_to_stop(reservation_id=reservation.pk):
+        services.instance_deprovision_step(instance_id=instance_id)
+        services.instance_deprovision_step(instance_id=instance_id)
+
+    reservation.refresh_from_db()
+    assert reservation.state == ReservationState.ENDED
+    assert live_servers() == 0
+    stopped = list(Instance.objects.unscoped().values_list("state", "stopped_at"))
+    assert all(state == InstanceState.STOPPED and stopped_at is not None for state, stopped_at in stopped)
+
+
+def test_due_reservations_are_claimed_once(small_inventory, customer, make_quote, time_machine):
+    reservation = reservation_create(actor=ACTOR, organization=customer, quote=make_quote()).reservation
+    time_machine.move_to(reservation.starts_at, tick=False)
+
+    first = services.dispatch_due()
+    second = services.dispatch_due()
+
+    assert first == ([reservation.pk], [])
+    assert second == ([], [])
+    assert Reservation.objects.for_organization(customer).get().state == ReservationState.PROVISIONING
+
+
+def test_dispatch_uses_skip_locked(small_inventory, customer):
+    with CaptureQueriesContext(connection) as queries:
+        services.dispatch_due()
+
+    assert sum("FOR UPDATE SKIP LOCKED" in query["sql"] for query in queries.captured_queries) == 2
+
+
+def test_reconciliation_deletes_orphans_and_reports_missing_servers(provisioning):
+    reservation, instance_ids = provisioning
+    for instance_id in instance_ids:
+        provision_instance_task.apply(args=[instance_id])
+    first, second = Instance.objects.for_organization(reservation.organization).order_by("index")
+    SimulatedServer.objects.filter(server_id=first.cloud_server_id).update(deleted_at=timezone.now())
+    Instance.objects.unscoped().filter(pk=second.pk).update(state=InstanceState.STOPPED)
+
+    findings = services.reconcile()
+    again = services.reconcile()
+
+    assert sorted((f.kind, f.server_id, f.repaired) for f in findings) == sorted(
+        [
+            (DriftKind.MISSING_SERVER, first.cloud_server_id, False),
+            (DriftKind.ORPHAN_SERVER, second.cloud_server_id, True),
+        ]
+    )
+    assert again == []
+    assert DriftFinding.objects.count() == 2
+    assert live_servers() == 0
