@@ -240,11 +240,19 @@ if CELERY_BROKER_URL == "filesystem://":
     _queue_dir = VAR_DIR / "broker"
     for _sub in ("queue", "processed"):
         (_queue_dir / _sub).mkdir(parents=True, exist_ok=True)
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
         "data_folder_in": str(_queue_dir / "queue"),
         "data_folder_out": str(_queue_dir / "queue"),
         "processed_folder": str(_queue_dir / "processed"),
         "store_processed": False,
+    }
+else:
+    # A message a worker took but never acknowledged (it died) is delivered again after this many seconds.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env.int("KONTOR_BROKER_VISIBILITY_TIMEOUT", default=3600),
+        # How often a worker sweeps for such messages (every N seconds; every Mth sweep scans Redis).
+        "unacked_restore_interval": env.int("KONTOR_BROKER_RESTORE_INTERVAL", default=10),
+        "unacked_restore_throttle": env.int("KONTOR_BROKER_RESTORE_THROTTLE", default=10),
     }
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True

@@ -25,5 +25,10 @@ WHITENOISE_USE_FINDERS = True
 # Tests never reach out to VIES: each VIES test points this at a server on loopback.
 KONTOR_VIES_URL = "http://127.0.0.1:9/vies-disabled-in-tests"
 KONTOR_VIES_TIMEOUT_SECONDS = 1.0
-KONTOR_SIMULATOR = {"fail_project_creation": False, "boot_seconds": 0.0, "boot_failure_rate": 0.0,
-                    "api_failure_rate": 0.0}
+KONTOR_SIMULATOR = {
+    "fail_project_creation": False,
+    # Worker processes started by the reliability tests read a boot time from the environment.
+    "boot_seconds": env.float("KONTOR_SIMULATOR_BOOT_SECONDS", default=0.0),  # noqa: F405
+    "boot_failure_rate": 0.0,
+    "api_failure_rate": 0.0,
+}
