@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db.models import Prefetch
 from django.utils import timezone
@@ -19,6 +20,7 @@ def reservation_list(*, organization: Organization) -> TenantQuerySet[Reservatio
         Reservation.objects.for_organization(organization)
         .select_related("flavor", "zone", "item_version__item", "quote")
         .prefetch_related(
+            "instances",
             Prefetch(
                 "allocations",
                 queryset=Allocation.objects.unscoped()
@@ -26,7 +28,7 @@ def reservation_list(*, organization: Organization) -> TenantQuerySet[Reservatio
                 .select_related("node")
                 .order_by("instance_index"),
                 to_attr="live_allocations",
-            )
+            ),
         )
     )
 
@@ -80,3 +82,10 @@ def quota_request_list(*, organization: Organization) -> TenantQuerySet[QuotaReq
     return (
         QuotaRequest.objects.for_organization(organization).select_related("gpu_model").order_by("-created_at", "-id")
     )
+
+
+def reservation_instances(*, reservation: Reservation) -> list[Any]:
+    """The reservation's servers in the cloud (provisioning's ``Instance`` rows), in order."""
+    from provisioning.models import Instance
+
+    return list(Instance.objects.for_organization(reservation.organization).filter(reservation=reservation))

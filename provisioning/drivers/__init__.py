@@ -16,4 +16,8 @@ def get_driver() -> CloudDriver:
         from provisioning.drivers.simulator import SimulatorDriver
 
         return SimulatorDriver()
-    raise ImproperlyConfigured(f"Unknown KONTOR_CLOUD_DRIVER {name!r}; use 'simulator'.")
+    if name == "openstack":
+        from provisioning.drivers.openstack import OpenStackDriver
+
+        return OpenStackDriver()
+    raise ImproperlyConfigured(f"Unknown KONTOR_CLOUD_DRIVER {name!r}; use 'simulator' or 'openstack'.")

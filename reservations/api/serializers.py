@@ -20,6 +20,18 @@ class AllocationSerializer(serializers.ModelSerializer[Allocation]):
         return list(range(allocation.gpu_first, allocation.gpu_first + allocation.gpu_count))
 
 
+class InstanceSerializer(serializers.Serializer[Any]):
+    """A server of the reservation, with how to reach it once it runs."""
+
+    index = serializers.IntegerField()
+    state = serializers.CharField()
+    address = serializers.CharField()
+    ssh_user = serializers.CharField()
+    service_url = serializers.CharField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    stopped_at = serializers.DateTimeField(allow_null=True)
+
+
 class ReservationSerializer(serializers.ModelSerializer[Reservation]):
     item = serializers.CharField(source="item_version.item.slug")
     version = serializers.CharField(source="item_version.tag")
@@ -27,6 +39,7 @@ class ReservationSerializer(serializers.ModelSerializer[Reservation]):
     zone = serializers.CharField(source="zone.slug")
     gpus = serializers.IntegerField(source="gpu_count")
     allocations = AllocationSerializer(source="live_allocations", many=True, read_only=True)
+    instances = InstanceSerializer(many=True, read_only=True)
 
     class Meta:
         model = Reservation
@@ -46,6 +59,7 @@ class ReservationSerializer(serializers.ModelSerializer[Reservation]):
             "ends_at",
             "created_at",
             "allocations",
+            "instances",
         ]
         read_only_fields = fields
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -26,13 +27,14 @@ from catalog.models import AvailabilityZone, Quote
 from catalog.selectors import flavor_list, gpu_model_list, quote_get_bookable, quote_list, zone_list
 from reservations import services
 from reservations.availability import capacity_calendar
-from reservations.choices import ReservationKind
+from reservations.choices import ReservationKind, ReservationState
 from reservations.models import Reservation
 from reservations.selectors import (
     quota_request_list,
     reservation_actions,
     reservation_get,
     reservation_ids_by_quote,
+    reservation_instances,
     reservation_list,
 )
 from reservations.web.chart import capacity_chart, fold_into_days
@@ -213,6 +215,34 @@ class ExtensionRefusal:
     possible_until: datetime | None
 
 
+# While servers start or stop, the instances section refreshes itself (htmx polling; a reload does the same).
+IN_MOTION = (ReservationState.PROVISIONING, ReservationState.ENDING)
+
+
+def _instances_context(reservation: Reservation) -> dict[str, Any]:
+    instances = reservation_instances(reservation=reservation)
+    running = sum(1 for instance in instances if instance.state == "running")
+    return {
+        "instances": instances,
+        "instances_running": running,
+        "instances_progress": round(100 * running / reservation.instance_count) if reservation.instance_count else 0,
+        "instances_polling": reservation.state in IN_MOTION,
+    }
+
+
+@require_GET
+@organization_view(Action.RESERVATIONS_VIEW)
+def reservation_instances_fragment(
+    request: HttpRequest, access: OrganizationAccess, reservation_id: int
+) -> HttpResponse:
+    reservation = _reservation_or_404(access, reservation_id)
+    return render(
+        request,
+        "reservations/_instances.html",
+        {"organization": access.organization, "reservation": reservation, **_instances_context(reservation)},
+    )
+
+
 def _detail_page(
     request: HttpRequest,
     access: OrganizationAccess,
@@ -237,6 +267,7 @@ def _detail_page(
             "organization": access.organization,
             "reservation": reservation,
             "allocations": allocations,
+            **_instances_context(reservation),
             "actions": actions if access.allows(Action.RESERVATIONS_MANAGE) else None,
             "extend_form": extend_form,
             "refusal": refusal,

@@ -8,12 +8,12 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
 from django.db import connection
 
-from portal.celery import app
 from provisioning import services
 from provisioning.models import Instance, InstanceState, SimulatedServer
 from provisioning.tasks import provision_instance_task
@@ -24,6 +24,10 @@ from tenants.audit import Actor
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+# A queue of this test's own, so that no other test session sharing the Redis server can take its messages.
+QUEUE = f"reliability-{uuid.uuid4().hex[:8]}"
 
 
 def start_worker(name: str) -> subprocess.Popen[bytes]:
@@ -76,8 +80,6 @@ def wait_until(predicate, timeout: float) -> bool:
 
 
 def test_a_worker_killed_mid_provisioning_still_ends_active_with_one_server_each(small_inventory, customer, make_quote):
-    with app.connection_for_write() as broker:
-        broker.default_channel.queue_purge("celery")
     reservation = reservation_create(
         actor=Actor.system("t"), organization=customer, quote=make_quote(flavor="b200-x4", count=2)
     ).reservation
@@ -86,7 +88,7 @@ def test_a_worker_killed_mid_provisioning_still_ends_active_with_one_server_each
     first = start_worker("first")
     try:
         for instance_id in instance_ids:
-            provision_instance_task.delay(instance_id)
+            provision_instance_task.apply_async(args=[instance_id], queue=QUEUE)
         # The servers exist and are still booting: the tasks are between polls, held by the worker.
         assert wait_until(lambda: SimulatedServer.objects.count() == 2, timeout=30)
     finally:

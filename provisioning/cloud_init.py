@@ -1,0 +1,59 @@
+"""The cloud-init user data that turns a fresh GPU server into the customer's running NGC container.
+
+The base image (``KONTOR_OPENSTACK["image"]``) brings the NVIDIA driver, Docker and the NVIDIA Container Toolkit, so
+nothing is installed here: no package updates, no downloads but the image itself from nvcr.io. The NGC API key is
+written by ``write_files`` to a root-only file (0600) and fed to ``docker login`` on standard input, so it never
+appears in a command line, the process list or cloud-init's runcmd script. The whole user data still holds the key:
+it is never logged (see ``ServerSpec.user_data``).
+"""
+
+from __future__ import annotations
+
+import shlex
+
+import yaml
+
+NGC_REGISTRY = "nvcr.io"
+NGC_KEY_PATH = "/root/.kontor/ngc-api-key"
+CONTAINER_NAME = "kontor-workload"
+
+
+def user_data_for(*, ssh_public_key: str, image_reference: str, ngc_api_key: str, service_port: int | None) -> str:
+    """``#cloud-config`` YAML: authorize the SSH key, log in to nvcr.io, pull the image, run it on every GPU."""
+    _require_one_line("ssh_public_key", ssh_public_key)
+    _require_one_line("image_reference", image_reference)
+    _require_one_line("ngc_api_key", ngc_api_key)
+    if service_port is not None and not 1 <= service_port <= 65535:
+        raise ValueError(f"service_port must be between 1 and 65535, not {service_port}")
+    run = ["docker", "run", "--detach", "--name", CONTAINER_NAME, "--gpus", "all", "--restart", "unless-stopped"]
+    if service_port is not None:
+        run += ["--publish", f"{service_port}:{service_port}"]
+    run.append(image_reference)
+    login = f"docker login {NGC_REGISTRY} -u '$oauthtoken' --password-stdin < {shlex.quote(NGC_KEY_PATH)}"
+    config = {
+        "package_update": False,
+        "package_upgrade": False,
+        "ssh_authorized_keys": [ssh_public_key],
+        "write_files": [
+            {
+                "path": NGC_KEY_PATH,
+                "owner": "root:root",
+                "permissions": "0600",
+                "content": ngc_api_key,
+                "defer": False,
+            }
+        ],
+        "runcmd": [
+            ["sh", "-c", login],
+            ["docker", "pull", image_reference],
+            run,
+        ],
+    }
+    return "#cloud-config\n" + yaml.safe_dump(config, sort_keys=False, default_flow_style=False, width=1000)
+
+
+def _require_one_line(name: str, value: str) -> None:
+    if not value.strip() or any(character in value for character in "\r\n\0"):
+        raise ValueError(f"{name} must be one non-empty line")
+    if name == "image_reference" and any(character.isspace() for character in value):
+        raise ValueError("image_reference must not contain whitespace")

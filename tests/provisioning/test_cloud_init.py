@@ -1,0 +1,89 @@
+"""The cloud-init user data, parsed back and compared whole."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from provisioning.cloud_init import user_data_for
+
+KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIO7 ada@example.com"
+IMAGE = "nvcr.io/nvidia/pytorch:25.01-py3"
+NGC = "nvapi-0123456789abcdefSECRET"
+
+
+def test_the_whole_cloud_config_for_a_service() -> None:
+    text = user_data_for(ssh_public_key=KEY, image_reference=IMAGE, ngc_api_key=NGC, service_port=8000)
+
+    assert text.startswith("#cloud-config\n")
+    assert yaml.safe_load(text) == {
+        "package_update": False,
+        "package_upgrade": False,
+        "ssh_authorized_keys": [KEY],
+        "write_files": [
+            {
+                "path": "/root/.kontor/ngc-api-key",
+                "owner": "root:root",
+                "permissions": "0600",
+                "content": NGC,
+                "defer": False,
+            }
+        ],
+        "runcmd": [
+            ["sh", "-c", "docker login nvcr.io -u '$oauthtoken' --password-stdin < /root/.kontor/ngc-api-key"],
+            ["docker", "pull", IMAGE],
+            [
+                "docker", "run", "--detach", "--name", "kontor-workload", "--gpus", "all",
+                "--restart", "unless-stopped", "--publish", "8000:8000", IMAGE,
+            ],
+        ],
+    }  # fmt: skip
+
+
+def test_without_a_port_nothing_is_published() -> None:
+    config = yaml.safe_load(
+        user_data_for(ssh_public_key=KEY, image_reference=IMAGE, ngc_api_key=NGC, service_port=None)
+    )
+
+    assert config["runcmd"][2] == [
+        "docker", "run", "--detach", "--name", "kontor-workload", "--gpus", "all", "--restart", "unless-stopped", IMAGE,
+    ]  # fmt: skip
+
+
+def test_the_ngc_key_appears_only_in_the_root_only_file() -> None:
+    text = user_data_for(ssh_public_key=KEY, image_reference=IMAGE, ngc_api_key=NGC, service_port=8000)
+    config = yaml.safe_load(text)
+
+    assert text.count(NGC) == 1
+    [secret_file] = [f for f in config["write_files"] if NGC in f["content"]]
+    assert (secret_file["permissions"], secret_file["owner"]) == ("0600", "root:root")
+    assert all(NGC not in " ".join(command) for command in config["runcmd"])
+    assert NGC not in str(config["ssh_authorized_keys"])
+
+
+def test_the_key_file_permissions_stay_a_string() -> None:
+    """YAML would read an unquoted 0600 as the integer 384: cloud-init wants the octal string."""
+    text = user_data_for(ssh_public_key=KEY, image_reference=IMAGE, ngc_api_key=NGC, service_port=None)
+
+    assert "permissions: '0600'" in text
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("ssh_public_key", "ssh-ed25519 AAA\nruncmd: [reboot]", "ssh_public_key must be one non-empty line"),
+        ("ngc_api_key", "", "ngc_api_key must be one non-empty line"),
+        ("image_reference", "nvcr.io/nvidia/pytorch:25.01 --privileged", "image_reference must not contain whitespace"),
+    ],
+)
+def test_unsafe_values_are_refused(field: str, value: str, message: str) -> None:
+    arguments = {"ssh_public_key": KEY, "image_reference": IMAGE, "ngc_api_key": NGC, field: value}
+
+    with pytest.raises(ValueError, match=message):
+        user_data_for(**arguments, service_port=None)
+
+
+@pytest.mark.parametrize("port", [0, 65536])
+def test_ports_outside_the_range_are_refused(port: int) -> None:
+    with pytest.raises(ValueError, match=f"service_port must be between 1 and 65535, not {port}"):
+        user_data_for(ssh_public_key=KEY, image_reference=IMAGE, ngc_api_key=NGC, service_port=port)

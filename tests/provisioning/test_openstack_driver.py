@@ -1,0 +1,312 @@
+"""The openstack driver end to end: real openstacksdk and keystoneauth over HTTP against the fake on loopback."""
+
+from __future__ import annotations
+
+import base64
+import logging
+import socket
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from provisioning.drivers import get_driver
+from provisioning.drivers.base import CloudError, ServerSpec
+from provisioning.drivers.openstack import OpenStackDriver, cloud_flavor_name
+from tests.provisioning.fake_openstack import ADMIN_USER, FakeOpenStack
+
+QUOTAS = {"cores": 448, "ram": 3670016, "instances": 4}
+
+
+def options_for(url: str, **overrides: Any) -> dict[str, Any]:
+    return {
+        "auth_url": f"{url}/identity/v3",
+        "username": ADMIN_USER["name"],
+        "password": ADMIN_USER["password"],
+        "project_name": "admin",
+        "user_domain_name": "Default",
+        "project_domain_name": "Default",
+        "region_name": "de-muc-1",
+        "interface": "public",
+        "timeout": 5.0,
+        "image": "ubuntu-24.04-nvidia",
+        "network_prefix": "kontor-net-",
+        "subnet_cidr": "10.0.0.0/24",
+        "project_role": "member",
+        "flavor_map": {"b200-x1": "gpu.b200.x1"},
+        "quotas": QUOTAS,
+        **overrides,
+    }
+
+
+@pytest.fixture
+def cloud() -> Iterator[FakeOpenStack]:
+    fake = FakeOpenStack(build_polls=2).start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def driver(cloud: FakeOpenStack, settings: Any) -> OpenStackDriver:
+    settings.KONTOR_OPENSTACK = options_for(cloud.url)
+    return OpenStackDriver()
+
+
+def spec_for(project_id: str, *, organization_id: int = 7, instance_id: int = 1, **overrides: Any) -> ServerSpec:
+    fields: dict[str, Any] = {
+        "project_id": project_id,
+        "name": f"kontor-{instance_id}",
+        "tag": f"kontor-instance-{instance_id}",
+        "flavor": "gpu.b200.x1",
+        "image": "ubuntu-24.04-nvidia",
+        "network": f"kontor-net-{organization_id}",
+        "ssh_public_key": "ssh-ed25519 AAAAC3Nza ada@example.com",
+        "user_data": "#cloud-config\nngc-key: nvapi-SECRET-123\n",
+        "metadata": {"kontor_instance": str(instance_id)},
+        **overrides,
+    }
+    return ServerSpec(**fields)
+
+
+def test_get_driver_returns_the_openstack_driver(settings: Any) -> None:
+    settings.KONTOR_CLOUD_DRIVER = "openstack"
+
+    assert isinstance(get_driver(), OpenStackDriver)
+
+
+def test_ensure_project_twice_creates_one_project_network_and_subnet(
+    cloud: FakeOpenStack, driver: OpenStackDriver
+) -> None:
+    first = driver.ensure_project(organization_id=7, name="Rheinwerk Robotics GmbH")
+    second = driver.ensure_project(organization_id=7, name="Rheinwerk Robotics GmbH")
+
+    assert first == second
+    assert first.name == "kontor-org-7"
+    project = cloud.projects[first.id]
+    assert project["tags"] == ["kontor-org-7"]
+    assert project["domain_id"] == "default"
+    assert project["description"] == "Kontor organization: Rheinwerk Robotics GmbH"
+    assert cloud.counts["POST /identity/v3/projects"] == 1
+    assert cloud.counts["POST /network/v2.0/networks"] == 1
+    assert cloud.counts["POST /network/v2.0/subnets"] == 1
+    assert cloud.quotas == {first.id: QUOTAS}
+    assert (first.id, ADMIN_USER["id"], "r-member") in cloud.role_assignments
+    [network] = cloud.networks.values()
+    assert (network["name"], network["project_id"]) == ("kontor-net-7", first.id)
+    [subnet] = cloud.subnets.values()
+    assert (subnet["network_id"], subnet["cidr"], subnet["ip_version"]) == (network["id"], "10.0.0.0/24", 4)
+    assert cloud.unauthorized == 0
+
+
+def test_ensure_project_adopts_an_untagged_project_with_the_name(cloud: FakeOpenStack, driver: OpenStackDriver) -> None:
+    cloud.projects["p-old"] = {"id": "p-old", "name": "kontor-org-9", "domain_id": "default", "tags": []}
+
+    project = driver.ensure_project(organization_id=9, name="Delft Digital Twins B.V.")
+
+    assert project.id == "p-old"
+    assert cloud.counts["POST /identity/v3/projects"] == 0
+    assert [n["project_id"] for n in cloud.networks.values()] == ["p-old"]
+
+
+def test_ensure_project_keeps_organizations_apart(cloud: FakeOpenStack, driver: OpenStackDriver) -> None:
+    seven = driver.ensure_project(organization_id=7, name="Seven")
+    eight = driver.ensure_project(organization_id=8, name="Eight")
+
+    assert seven.id != eight.id
+    assert sorted(n["name"] for n in cloud.networks.values()) == ["kontor-net-7", "kontor-net-8"]
+
+
+def test_server_lifecycle(cloud: FakeOpenStack, driver: OpenStackDriver) -> None:
+    project = driver.ensure_project(organization_id=7, name="Seven")
+    spec = spec_for(project.id)
+
+    created = driver.create_server(spec=spec)
+
+    assert (created.status, created.tags, created.address, created.project_id) == (
+        "BUILD",
+        ("kontor-instance-1",),
+        "",
+        project.id,
+    )
+    [body] = cloud.create_bodies
+    assert body["server"]["name"] == "kontor-1"
+    assert body["server"]["flavorRef"] == "f-1"
+    assert body["server"]["imageRef"] == "i-ubuntu"
+    assert body["server"]["networks"] == [{"uuid": next(iter(cloud.networks))}]
+    assert body["server"]["tags"] == ["kontor-instance-1"]
+    assert body["server"]["metadata"] == {"kontor_instance": "1", "kontor_tag": "kontor-instance-1"}
+    assert base64.b64decode(body["server"]["user_data"]).decode() == spec.user_data
+    assert cloud.servers[created.id]["tenant_id"] == project.id  # booted with a token scoped to the project
+
+    found = driver.find_server(project_id=project.id, tag="kontor-instance-1")
+    assert found is not None
+    assert found.id == created.id
+
+    building = driver.get_server(project_id=project.id, server_id=created.id)
+    active = driver.get_server(project_id=project.id, server_id=created.id)
+    assert building is not None
+    assert active is not None
+    assert (building.status, building.address) == ("BUILD", "")
+    assert (active.status, active.address, active.name) == ("ACTIVE", "10.0.0.10", "kontor-1")
+
+    driver.delete_server(project_id=project.id, server_id=created.id)
+    driver.delete_server(project_id=project.id, server_id=created.id)
+
+    assert cloud.counts["DELETE /compute/servers/{id}"] == 1
+    assert driver.get_server(project_id=project.id, server_id=created.id) is None
+    assert driver.find_server(project_id=project.id, tag="kontor-instance-1") is None
+    assert cloud.servers == {}
+    assert cloud.unauthorized == 0
+
+
+def test_find_server_looks_only_in_the_project(cloud: FakeOpenStack, driver: OpenStackDriver) -> None:
+    seven = driver.ensure_project(organization_id=7, name="Seven")
+    eight = driver.ensure_project(organization_id=8, name="Eight")
+    server = driver.create_server(spec=spec_for(seven.id))
+
+    assert driver.find_server(project_id=eight.id, tag="kontor-instance-1") is None
+    assert driver.find_server(project_id=seven.id, tag="kontor-instance-2") is None
+    assert driver.get_server(project_id=eight.id, server_id=server.id) is None
+    driver.delete_server(project_id=eight.id, server_id=server.id)
+    assert list(cloud.servers) == [server.id]
+
+
+def test_list_servers_lists_kontor_servers_of_every_project(cloud: FakeOpenStack, driver: OpenStackDriver) -> None:
+    seven = driver.ensure_project(organization_id=7, name="Seven")
+    eight = driver.ensure_project(organization_id=8, name="Eight")
+    one = driver.create_server(spec=spec_for(seven.id, instance_id=1))
+    two = driver.create_server(spec=spec_for(eight.id, organization_id=8, instance_id=2))
+    foreign = {**cloud.servers[one.id], "id": "someone-else", "tags": ["web"], "tenant_id": "p-admin"}
+    cloud.servers["someone-else"] = foreign
+
+    servers = driver.list_servers()
+
+    assert sorted((s.id, s.tags, s.project_id) for s in servers) == sorted(
+        [(one.id, ("kontor-instance-1",), seven.id), (two.id, ("kontor-instance-2",), eight.id)]
+    )
+
+
+def test_a_server_error_is_transient_and_nothing_was_created(cloud: FakeOpenStack, driver: OpenStackDriver) -> None:
+    project = driver.ensure_project(organization_id=7, name="Seven")
+    cloud.fail_next_create = (500, {"computeFault": {"code": 500, "message": "Unexpected API Error."}})
+
+    with pytest.raises(CloudError, match=r"create server kontor-instance-1: HTTP 500") as error:
+        driver.create_server(spec=spec_for(project.id))
+
+    assert error.value.transient is True
+    assert cloud.servers == {}
+    assert driver.find_server(project_id=project.id, tag="kontor-instance-1") is None
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        (403, {"forbidden": {"code": 403, "message": "Quota exceeded for cores: Requested 28, but already used 0"}}),
+        (413, {"overLimit": {"code": 413, "message": "Quota exceeded for instances: Requested 1, but already used 4"}}),
+    ],
+)
+def test_quota_exceeded_is_not_transient(
+    cloud: FakeOpenStack, driver: OpenStackDriver, failure: tuple[int, dict[str, Any]]
+) -> None:
+    project = driver.ensure_project(organization_id=7, name="Seven")
+    cloud.fail_next_create = failure
+
+    with pytest.raises(CloudError, match="quota exceeded") as error:
+        driver.create_server(spec=spec_for(project.id))
+
+    assert error.value.transient is False
+    assert cloud.servers == {}
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "transient"),
+    [
+        (409, {"conflictingRequest": {"code": 409, "message": "Cannot boot: task state"}}, True),
+        (400, {"badRequest": {"code": 400, "message": "Invalid key_name provided."}}, False),
+        (403, {"forbidden": {"code": 403, "message": "Policy doesn't allow compute:servers:create"}}, False),
+        (503, {"computeFault": {"code": 503, "message": "Service Unavailable"}}, True),
+    ],
+)
+def test_other_http_errors_map_to_transient_or_not(
+    cloud: FakeOpenStack, driver: OpenStackDriver, status: int, body: dict[str, Any], transient: bool
+) -> None:
+    project = driver.ensure_project(organization_id=7, name="Seven")
+    cloud.fail_next_create = (status, body)
+
+    with pytest.raises(CloudError, match=f"HTTP {status}") as error:
+        driver.create_server(spec=spec_for(project.id))
+
+    assert error.value.transient is transient
+    assert cloud.servers == {}
+
+
+def test_an_unknown_flavor_is_refused_before_booting(cloud: FakeOpenStack, driver: OpenStackDriver) -> None:
+    project = driver.ensure_project(organization_id=7, name="Seven")
+
+    with pytest.raises(CloudError, match=r"the cloud has no flavor named 'gpu\.nope'") as error:
+        driver.create_server(spec=spec_for(project.id, flavor="gpu.nope"))
+
+    assert error.value.transient is False
+    assert cloud.counts["POST /compute/servers"] == 0
+
+
+def test_an_unreachable_cloud_is_transient(settings: Any) -> None:
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings.KONTOR_OPENSTACK = options_for(f"http://127.0.0.1:{port}", timeout=2.0)
+
+    with pytest.raises(CloudError, match="cannot reach the cloud") as error:
+        OpenStackDriver().ensure_project(organization_id=7, name="Seven")
+
+    assert error.value.transient is True
+
+
+def test_wrong_credentials_are_not_transient(cloud: FakeOpenStack, settings: Any) -> None:
+    settings.KONTOR_OPENSTACK = options_for(cloud.url, password="wrong")
+
+    with pytest.raises(CloudError, match="HTTP 401") as error:
+        OpenStackDriver().ensure_project(organization_id=7, name="Seven")
+
+    assert error.value.transient is False
+    assert cloud.projects.keys() == {"p-admin"}
+
+
+def test_every_call_carries_the_token_the_fake_insists_on(cloud: FakeOpenStack, driver: OpenStackDriver) -> None:
+    request = urllib.request.Request(f"{cloud.url}/compute/v2.1/servers/detail")
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=5)
+    assert refused.value.code == 401
+    assert cloud.unauthorized == 1
+
+    project = driver.ensure_project(organization_id=7, name="Seven")
+    driver.create_server(spec=spec_for(project.id))
+    driver.list_servers()
+
+    assert cloud.unauthorized == 1
+    assert cloud.counts["POST /identity/v3/auth/tokens"] == 2  # the admin token and the project-scoped one
+
+
+def test_user_data_is_never_logged(
+    cloud: FakeOpenStack, driver: OpenStackDriver, caplog: pytest.LogCaptureFixture
+) -> None:
+    project = driver.ensure_project(organization_id=7, name="Seven")
+    spec = spec_for(project.id)
+    encoded = base64.b64encode(spec.user_data.encode()).decode()
+
+    with caplog.at_level(logging.DEBUG):
+        server = driver.create_server(spec=spec)
+        driver.get_server(project_id=project.id, server_id=server.id)
+
+    assert '"user_data": "<redacted>"' in caplog.text  # keystoneauth logged the request, without the secret
+    assert encoded not in caplog.text
+    assert "nvapi-SECRET-123" not in caplog.text
+
+
+def test_cloud_flavor_name_maps_kontor_flavors(driver: OpenStackDriver) -> None:
+    assert cloud_flavor_name("b200-x1") == "gpu.b200.x1"
+    with pytest.raises(CloudError, match="no cloud flavor is mapped to the Kontor flavor 'h100'") as error:
+        cloud_flavor_name("h100")
+    assert error.value.transient is False
