@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from catalog.models import Flavor
 from provisioning.drivers import CloudError, get_driver
@@ -259,3 +260,37 @@ def reconcile() -> list[DriftFinding]:
             if created:
                 findings.append(finding)
     return findings
+
+
+# --- Operator repairs -----------------------------------------------------------------------------------------------
+
+
+def instance_retry(*, actor: Actor, instance: Instance) -> None:
+    """Queue provisioning of a stuck or failed-step instance again (its reservation must still be provisioning)."""
+    from django.core.exceptions import ValidationError
+
+    from portal.task_queue import enqueue_on_commit
+    from provisioning.tasks import provision_instance_task
+    from tenants.audit import audit_record
+
+    reservation = instance.reservation
+    if reservation.state != R.PROVISIONING or instance.state not in (I.PENDING, I.BUILDING):
+        raise ValidationError(
+            _("Only an instance that is still starting, of a reservation in provisioning, can be retried."),
+            code="invalid_transition",
+        )
+    with transaction.atomic():
+        audit_record(actor=actor, action="instance.retried", target=instance, organization=reservation.organization)
+        enqueue_on_commit(provision_instance_task, instance.pk)
+
+
+def instance_force_release(*, actor: Actor, instance: Instance) -> None:
+    """Give up on an instance's reservation: it fails, its GPUs are freed, and its servers are removed."""
+    from django.core.exceptions import ValidationError
+
+    reservation = instance.reservation
+    if reservation.state not in (R.PROVISIONING, R.ACTIVE, R.ENDING):
+        raise ValidationError(_("The reservation holds no servers any more."), code="invalid_transition")
+    reservation_transition(
+        actor=actor, reservation=reservation, to_state=R.FAILED, reason="force-released by an operator"
+    )

@@ -143,3 +143,27 @@ def test_reconciliation_deletes_orphans_and_reports_missing_servers(provisioning
     assert again == []
     assert DriftFinding.objects.count() == 2
     assert live_servers() == 0
+
+
+def test_console_force_release_fails_the_reservation_and_frees_its_gpus(provisioning, console_client):
+    reservation, instance_ids = provisioning
+    provision_instance_task.apply(args=[instance_ids[0]])
+
+    response = console_client.post(
+        "/ops/provisioning/instance/", {"action": "force_release", "_selected_action": [instance_ids[0]]}
+    )
+
+    assert response.status_code == 302
+    reservation.refresh_from_db()
+    assert (reservation.state, reservation.state_reason) == (ReservationState.FAILED, "force-released by an operator")
+    assert Allocation.objects.for_organization(reservation.organization).filter(released_at__isnull=True).count() == 0
+
+
+def test_console_lists_failures_with_their_error(provisioning, console_client, settings):
+    _reservation, instance_ids = provisioning
+    settings.KONTOR_SIMULATOR = {**settings.KONTOR_SIMULATOR, "fail_creates_permanently": True}
+    provision_instance_task.apply(args=[instance_ids[0]])
+
+    listing = console_client.get("/ops/provisioning/instance/?state__exact=failed").content.decode()
+
+    assert "simulated failure: quota exceeded for instances" in listing
