@@ -15,3 +15,12 @@ def beat_heartbeat() -> str:
     now = timezone.now().isoformat()
     cache.set(BEAT_HEARTBEAT_KEY, now, timeout=None)
     return now
+
+
+BENCH_COUNTER_KEY = "kontor:bench:ping"
+
+
+@shared_task(name="portal.tasks.bench_ping")
+def bench_ping() -> None:
+    """The no-op baseline of bench/provisioning_throughput.py: one cache increment, so the benchmark can count."""
+    cache.incr(BENCH_COUNTER_KEY)
