@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -77,7 +78,7 @@ def stop(workers: list[subprocess.Popen[bytes]]) -> None:
         worker.wait(timeout=30)
 
 
-def wait_for(predicate, timeout: float, poll: float = 0.05) -> float:
+def wait_for(predicate: Callable[[], bool], timeout: float, poll: float = 0.05) -> float:
     start = time.perf_counter()
     while not predicate():
         if time.perf_counter() - start > timeout:
@@ -126,7 +127,7 @@ def main() -> None:
     QuotaLimit.objects.create(
         organization=organization, gpu_model=GpuModel.objects.get(slug="b200"), max_gpus=count * 2
     )
-    version = CatalogItem.objects.get(slug="pytorch").versions.order_by("-released_on").first()
+    version = CatalogItem.objects.get(slug="pytorch").versions.order_by("-released_on")[0]
     flavor = Flavor.objects.get(slug="b200-x1")
     start = datetime.now(UTC).replace(microsecond=0)
 
@@ -146,7 +147,7 @@ def main() -> None:
         reservations.append(reservation_create(actor=actor, organization=organization, quote=quote).reservation)
 
     with app.connection_for_write() as broker:
-        broker.default_channel.queue_purge("celery")
+        broker.default_channel.queue_purge("celery")  # type: ignore[attr-defined]
     workers = start_workers(2)
     try:
         time.sleep(3)  # let both workers connect before the clock starts
