@@ -19,10 +19,16 @@ CONTAINER_NAME = "kontor-workload"
 
 
 def user_data_for(*, ssh_public_key: str, image_reference: str, ngc_api_key: str, service_port: int | None) -> str:
-    """``#cloud-config`` YAML: authorize the SSH key, log in to nvcr.io, pull the image, run it on every GPU."""
-    _require_one_line("ssh_public_key", ssh_public_key)
+    """``#cloud-config`` YAML: authorize the SSH key, log in to nvcr.io, pull the image, run it on every GPU.
+
+    An organization that has not set a key yet gets a server without it: no SSH key authorized, or an anonymous pull
+    (enough for the free NGC images; NVIDIA AI Enterprise images need the NGC API key).
+    """
+    if ssh_public_key:
+        _require_one_line("ssh_public_key", ssh_public_key)
     _require_one_line("image_reference", image_reference)
-    _require_one_line("ngc_api_key", ngc_api_key)
+    if ngc_api_key:
+        _require_one_line("ngc_api_key", ngc_api_key)
     if service_port is not None and not 1 <= service_port <= 65535:
         raise ValueError(f"service_port must be between 1 and 65535, not {service_port}")
     run = ["docker", "run", "--detach", "--name", CONTAINER_NAME, "--gpus", "all", "--restart", "unless-stopped"]
@@ -30,7 +36,7 @@ def user_data_for(*, ssh_public_key: str, image_reference: str, ngc_api_key: str
         run += ["--publish", f"{service_port}:{service_port}"]
     run.append(image_reference)
     login = f"docker login {NGC_REGISTRY} -u '$oauthtoken' --password-stdin < {shlex.quote(NGC_KEY_PATH)}"
-    config = {
+    config: dict[str, object] = {
         "package_update": False,
         "package_upgrade": False,
         "ssh_authorized_keys": [ssh_public_key],
@@ -49,6 +55,11 @@ def user_data_for(*, ssh_public_key: str, image_reference: str, ngc_api_key: str
             run,
         ],
     }
+    if not ssh_public_key:
+        del config["ssh_authorized_keys"]
+    if not ngc_api_key:
+        del config["write_files"]
+        config["runcmd"] = [["docker", "pull", image_reference], run]
     return "#cloud-config\n" + yaml.safe_dump(config, sort_keys=False, default_flow_style=False, width=1000)
 
 

@@ -139,3 +139,28 @@ class DriftFinding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}: {self.server_id}"
+
+
+class CloudProfile(TenantOwnedModel):
+    """What an organization's servers need from it: the NGC API key that pulls NVIDIA containers, and the SSH
+    public key its people log in with.
+
+    Invariants: one per organization; the NGC API key is stored only encrypted (``provisioning.secrets``, Fernet) and
+    is never logged or returned by the API.
+    """
+
+    organization = models.OneToOneField("tenants.Organization", on_delete=models.CASCADE, related_name="cloud_profile")
+    ngc_api_key_encrypted = models.TextField(blank=True)
+    ssh_public_key = models.TextField(_("SSH public key"), blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta(TenantOwnedModel.Meta):
+        verbose_name = _("cloud profile")
+        verbose_name_plural = _("cloud profiles")
+
+    def __str__(self) -> str:
+        return f"{self.organization}"
+
+    @property
+    def has_ngc_api_key(self) -> bool:
+        return bool(self.ngc_api_key_encrypted)

@@ -8,15 +8,18 @@ countdown, never a sleep.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from catalog.models import Flavor
+from provisioning.cloud_init import user_data_for
 from provisioning.drivers import CloudError, get_driver
 from provisioning.drivers.base import ACTIVE, BUILD, ERROR, ServerSpec
-from provisioning.models import DriftFinding, DriftKind, Instance, InstanceState
+from provisioning.models import CloudProfile, DriftFinding, DriftKind, Instance, InstanceState
+from provisioning.secrets import decrypt_secret, encrypt_secret
 from reservations.choices import ReservationState
 from reservations.models import Reservation
 from reservations.services import reservation_transition
@@ -63,6 +66,12 @@ def reservation_start_provisioning(*, reservation_id: int) -> list[int]:
 def _spec(instance: Instance, project_id: str) -> ServerSpec:
     reservation = instance.reservation
     version = reservation.item_version
+    profile = CloudProfile.objects.for_organization(reservation.organization).first()
+    ngc_api_key = decrypt_secret(profile.ngc_api_key_encrypted) if profile and profile.has_ngc_api_key else ""
+    ssh_public_key = profile.ssh_public_key if profile else ""
+    user_data = user_data_for(
+        ssh_public_key=ssh_public_key, image_reference=version.reference, ngc_api_key=ngc_api_key, service_port=8000
+    )
     return ServerSpec(
         project_id=project_id,
         name=f"{reservation.organization.slug}-r{reservation.pk}-{instance.index}",
@@ -70,8 +79,8 @@ def _spec(instance: Instance, project_id: str) -> ServerSpec:
         flavor=_cloud_flavor(reservation.flavor),
         image="ubuntu-24.04-nvidia",
         network=f"kontor-net-{reservation.organization_id}",
-        ssh_public_key="",
-        user_data="",
+        ssh_public_key=ssh_public_key,
+        user_data=user_data,
         metadata={"reservation": str(reservation.pk), "item": f"{version.item.slug}:{version.tag}"},
     )
 
@@ -294,3 +303,48 @@ def instance_force_release(*, actor: Actor, instance: Instance) -> None:
     reservation_transition(
         actor=actor, reservation=reservation, to_state=R.FAILED, reason="force-released by an operator"
     )
+
+
+# --- The organization's cloud profile -------------------------------------------------------------------------------
+
+
+def cloud_profile_update(
+    *, actor: Actor, organization: Any, ngc_api_key: str | None = None, ssh_public_key: str | None = None
+) -> CloudProfile:
+    """Set the NGC API key (stored encrypted) and/or the SSH public key. The audit row says what changed, never the
+    key itself."""
+    from django.core.exceptions import ValidationError
+
+    from tenants.audit import audit_record
+
+    errors: dict[str, list[str]] = {}
+    if ngc_api_key is not None and (not ngc_api_key.strip() or "\n" in ngc_api_key.strip()):
+        errors["ngc_api_key"] = [_("Paste the NGC API key as one line.")]
+    if (
+        ssh_public_key is not None
+        and ssh_public_key.strip()
+        and not ssh_public_key.strip().startswith(("ssh-ed25519 ", "ssh-rsa ", "ecdsa-sha2-", "sk-ssh-ed25519"))
+    ):
+        errors["ssh_public_key"] = [
+            _("This does not look like an OpenSSH public key (ssh-ed25519 AAAA... or ssh-rsa ...).")
+        ]
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        profile, _created = CloudProfile.objects.for_organization(organization).get_or_create(organization=organization)
+        changed = []
+        if ngc_api_key is not None:
+            profile.ngc_api_key_encrypted = encrypt_secret(ngc_api_key.strip())
+            changed.append("ngc_api_key")
+        if ssh_public_key is not None:
+            profile.ssh_public_key = ssh_public_key.strip()
+            changed.append("ssh_public_key")
+        profile.save()
+        audit_record(
+            actor=actor,
+            action="cloud_profile.updated",
+            target=profile,
+            organization=organization,
+            data={"changed": changed},
+        )
+    return profile

@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("tenants.api.urls")),
     path("", include("catalog.api.urls")),
     path("", include("reservations.api.urls")),
+    path("", include("provisioning.api.urls")),
 ]
 
 # Must stay last: unknown paths under /api/ answer in the API's error shape.

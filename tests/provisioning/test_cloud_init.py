@@ -72,7 +72,7 @@ def test_the_key_file_permissions_stay_a_string() -> None:
     ("field", "value", "message"),
     [
         ("ssh_public_key", "ssh-ed25519 AAA\nruncmd: [reboot]", "ssh_public_key must be one non-empty line"),
-        ("ngc_api_key", "", "ngc_api_key must be one non-empty line"),
+        ("ngc_api_key", "key\nruncmd: [reboot]", "ngc_api_key must be one non-empty line"),
         ("image_reference", "nvcr.io/nvidia/pytorch:25.01 --privileged", "image_reference must not contain whitespace"),
     ],
 )
@@ -87,3 +87,29 @@ def test_unsafe_values_are_refused(field: str, value: str, message: str) -> None
 def test_ports_outside_the_range_are_refused(port: int) -> None:
     with pytest.raises(ValueError, match=f"service_port must be between 1 and 65535, not {port}"):
         user_data_for(ssh_public_key=KEY, image_reference=IMAGE, ngc_api_key=NGC, service_port=port)
+
+
+def test_without_keys_the_image_is_pulled_anonymously_and_no_ssh_key_is_added() -> None:
+    config = yaml.safe_load(
+        user_data_for(
+            ssh_public_key="", image_reference="nvcr.io/nvidia/pytorch:24.12-py3", ngc_api_key="", service_port=None
+        )
+    )
+
+    assert "ssh_authorized_keys" not in config
+    assert "write_files" not in config
+    assert config["runcmd"] == [
+        ["docker", "pull", "nvcr.io/nvidia/pytorch:24.12-py3"],
+        [
+            "docker",
+            "run",
+            "--detach",
+            "--name",
+            "kontor-workload",
+            "--gpus",
+            "all",
+            "--restart",
+            "unless-stopped",
+            "nvcr.io/nvidia/pytorch:24.12-py3",
+        ],
+    ]
