@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from reservations.allocation import free_gpus
 from reservations.choices import NodeState
 from reservations.models import Allocation, CapacityPool, Node, QuotaLimit, QuotaRequest, Reservation
 from reservations.services import node_maintenance_impact, node_set_state, quota_request_decide
@@ -94,11 +97,58 @@ class NodeAdmin(admin.ModelAdmin):
 
 @admin.register(CapacityPool)
 class CapacityPoolAdmin(admin.ModelAdmin):
-    list_display = ("zone", "node_type", "pool")
-    list_select_related = ("zone", "node_type")
+    """Capacity per zone, node type (so GPU model) and pool: nodes in service, GPUs in total and free right now."""
+
+    list_display = (
+        "zone",
+        "node_type",
+        "gpu_model",
+        "pool",
+        "nodes_available",
+        "nodes_out_of_service",
+        "gpus_total",
+        "gpus_free_now",
+    )
+    list_filter = ("zone", "node_type__gpu_model", "pool")
+    list_select_related = ("zone", "node_type__gpu_model")
+    ordering = ("zone__slug", "node_type__slug", "pool")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[CapacityPool]:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                available=Count("nodes", filter=Q(nodes__state=NodeState.AVAILABLE)),
+                out_of_service=Count("nodes", filter=~Q(nodes__state=NodeState.AVAILABLE)),
+            )
+        )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    @admin.display(description=_("GPU model"))
+    def gpu_model(self, pool: CapacityPool) -> str:
+        return str(pool.node_type.gpu_model)
+
+    @admin.display(description=_("nodes in service"))
+    def nodes_available(self, pool: Any) -> int:
+        return int(pool.available)
+
+    @admin.display(description=_("nodes in maintenance or retired"))
+    def nodes_out_of_service(self, pool: Any) -> int:
+        return int(pool.out_of_service)
+
+    @admin.display(description=_("GPUs in service"))
+    def gpus_total(self, pool: Any) -> int:
+        return int(pool.available) * pool.node_type.gpus_per_node
+
+    @admin.display(description=_("GPUs free now"))
+    def gpus_free_now(self, pool: CapacityPool) -> int:
+        now = timezone.now()
+        return free_gpus(pool=pool, starts_at=now, ends_at=now + timedelta(seconds=1))
 
 
 class AllocationInline(TenantOwnedAdminMixin, admin.TabularInline):
@@ -115,7 +165,7 @@ class AllocationInline(TenantOwnedAdminMixin, admin.TabularInline):
 @admin.register(Reservation)
 class ReservationAdmin(TenantOwnedAdminMixin, admin.ModelAdmin):
     list_display = ("id", "organization", "kind", "state", "flavor", "instance_count", "zone", "starts_at", "ends_at")
-    list_filter = ("state", "kind", "zone", "flavor")
+    list_filter = ("state", "kind", "zone", "flavor", "organization")
     search_fields = ("organization__legal_name", "id")
     list_select_related = ("organization", "flavor", "zone")
     readonly_fields = (

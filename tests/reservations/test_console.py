@@ -68,3 +68,20 @@ def test_a_decided_quota_request_is_not_decided_again(small_inventory, customer,
     assert request.status == QuotaRequestStatus.REJECTED
     assert not QuotaLimit.objects.for_organization(customer).exists()
     assert QuotaRequest.objects.for_organization(customer).count() == 1
+
+
+def test_console_shows_capacity_per_zone_and_gpu_model(small_inventory, customer, make_quote, console_client):
+    zone = AvailabilityZone.objects.get(slug="de-muc-1a")
+    reservation = reservation_create(
+        actor=Actor.system("t"),
+        organization=customer,
+        quote=make_quote(flavor="b200-x8-metal", commitment="on_demand", hours=24),
+        zone=zone,
+    ).reservation
+
+    content = console_client.get(f"/ops/reservations/capacitypool/?zone__id__exact={zone.pk}").content.decode()
+
+    assert reservation.kind == "on_demand"
+    assert content.count('class="field-gpus_free_now"') == 2
+    assert '<td class="field-gpus_free_now">0</td>' in content  # the on-demand node is taken
+    assert '<td class="field-gpus_free_now">16</td>' in content  # two reservable nodes free
