@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "billing.apps.BillingConfig",
     "reservations.apps.ReservationsConfig",
     "provisioning.apps.ProvisioningConfig",
+    "metering.apps.MeteringConfig",
     "portal.apps.KontorAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -271,6 +272,7 @@ CELERY_BEAT_SCHEDULE = {
     "reservation-end-reminders": {"task": "reservations.send_end_reminders", "schedule": 300.0},
     "provisioning-dispatch-due": {"task": "provisioning.dispatch_due", "schedule": 15.0},
     "provisioning-reconcile": {"task": "provisioning.reconcile", "schedule": 600.0},
+    "metering-run": {"task": "metering.run", "schedule": 300.0},
 }
 
 # --- Logging -------------------------------------------------------------------------------------------------------

@@ -1,0 +1,129 @@
+"""Usage: exact integer GPU-seconds per UTC hour, the facts billing rates and invoices."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from catalog.models import CatalogItemVersion, Flavor
+from metering.choices import Meter
+from provisioning.models import Instance
+from reservations.models import Reservation
+from tenants.models import Organization
+from tenants.scoping import TenantOwnedModel
+
+
+class UsageRecord(TenantOwnedModel):
+    """How many GPU-seconds of one meter one instance (or one reserved window) used in one UTC hour.
+
+    Invariants: ``hour`` is the start of a UTC hour (minute, second and microsecond 0: a check constraint on
+    PostgreSQL, migration 0002; the service writes only aligned hours elsewhere); ``quantity`` is a whole number of
+    GPU-seconds, never negative. Instance records (``instance`` set: ``gpu_seconds`` and ``license_gpu_seconds`` of an
+    on-demand reservation) are unique per (instance, meter, hour); window records (``instance`` empty:
+    ``committed_gpu_seconds`` and the license of a reserved window) are unique per (reservation, meter, hour), so a
+    retried or concurrent metering run rewrites a row instead of adding one. ``unit_price`` (EUR per GPU-hour) is
+    the quote's, never the price book's. Written only by ``metering.services``: an hour not yet invoiced is rewritten
+    with its exact value; once ``invoiced_at`` is set the row never changes again, and a later difference becomes a
+    ``UsageCorrection``.
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    reservation = models.ForeignKey(Reservation, on_delete=models.PROTECT, related_name="usage_records")
+    instance = models.ForeignKey(Instance, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    meter = models.CharField(_("meter"), max_length=24, choices=Meter.choices)
+    hour = models.DateTimeField(_("hour (UTC)"))
+    quantity = models.PositiveBigIntegerField(_("GPU-seconds"))
+    flavor = models.ForeignKey(Flavor, on_delete=models.PROTECT, related_name="+", verbose_name=_("flavor"))
+    item_version = models.ForeignKey(CatalogItemVersion, on_delete=models.PROTECT, related_name="+")
+    unit_price = models.DecimalField(_("EUR per GPU-hour"), max_digits=10, decimal_places=4)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+    invoiced_at = models.DateTimeField(_("invoiced"), null=True, blank=True)
+
+    class Meta(TenantOwnedModel.Meta):
+        verbose_name = _("usage record")
+        verbose_name_plural = _("usage records")
+        ordering = ["hour", "id"]
+        indexes = [models.Index(fields=["organization", "hour"], name="metering_usage_org_hour")]
+        constraints = [
+            models.CheckConstraint(condition=Q(meter__in=Meter.values), name="metering_usage_meter_valid"),
+            models.CheckConstraint(condition=Q(quantity__gte=0), name="metering_usage_quantity_not_negative"),
+            models.CheckConstraint(condition=Q(unit_price__gte=0), name="metering_usage_price_not_negative"),
+            models.CheckConstraint(
+                condition=Q(instance__isnull=False, meter__in=[Meter.GPU_SECONDS, Meter.LICENSE_GPU_SECONDS])
+                | Q(instance__isnull=True, meter__in=[Meter.COMMITTED_GPU_SECONDS, Meter.LICENSE_GPU_SECONDS]),
+                name="metering_usage_meter_matches_subject",
+            ),
+            models.UniqueConstraint(
+                fields=["instance", "meter", "hour"],
+                condition=Q(instance__isnull=False),
+                name="metering_usage_once_per_instance_hour",
+            ),
+            models.UniqueConstraint(
+                fields=["reservation", "meter", "hour"],
+                condition=Q(instance__isnull=True),
+                name="metering_usage_once_per_window_hour",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.meter} {self.hour:%Y-%m-%d %H:00Z}: {self.quantity}"
+
+
+class UsageCorrection(TenantOwnedModel):
+    """A difference found after an hour was invoiced: the invoiced record stays as it was, this row carries the
+    delta (negative: GPU-seconds billed too many, to become a credit note; positive: billed too few).
+
+    Invariants: ``quantity_delta`` is never 0; the record's quantity plus all its corrections' deltas is the exact
+    usage of that hour as last metered; written only by ``metering.services``, once per discovered difference.
+    ``credited_at`` is set by billing when the correction was invoiced or credited.
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    record = models.ForeignKey(UsageRecord, on_delete=models.PROTECT, related_name="corrections")
+    quantity_delta = models.BigIntegerField(_("GPU-seconds difference"))
+    unit_price = models.DecimalField(_("EUR per GPU-hour"), max_digits=10, decimal_places=4)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    credited_at = models.DateTimeField(_("invoiced or credited"), null=True, blank=True)
+
+    class Meta(TenantOwnedModel.Meta):
+        verbose_name = _("usage correction")
+        verbose_name_plural = _("usage corrections")
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(quantity_delta=0), name="metering_correction_not_zero"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.record}: {self.quantity_delta:+d}"
+
+
+class MeteringCursor(TenantOwnedModel):
+    """How far an instance (or a reserved window, ``instance`` empty) has been metered: the end of the last
+    metered interval. Lets the periodic run skip what is final: a stopped instance whose cursor is its
+    ``stopped_at``, an ended window whose cursor is its ``ends_at``.
+
+    Invariants: one per instance, one per window; written in the same transaction as the records it describes.
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    reservation = models.ForeignKey(Reservation, on_delete=models.PROTECT, related_name="+")
+    instance = models.ForeignKey(Instance, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    metered_until = models.DateTimeField(_("metered until"))
+
+    class Meta(TenantOwnedModel.Meta):
+        verbose_name = _("metering cursor")
+        verbose_name_plural = _("metering cursors")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["instance"], condition=Q(instance__isnull=False), name="metering_cursor_once_per_instance"
+            ),
+            models.UniqueConstraint(
+                fields=["reservation"], condition=Q(instance__isnull=True), name="metering_cursor_once_per_window"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.instance or self.reservation} until {self.metered_until:%Y-%m-%d %H:%M:%SZ}"
