@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.cache import patch_vary_headers
+from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.views.decorators.http import require_GET, require_POST
 
 from catalog.choices import Commitment, License
@@ -163,11 +163,23 @@ def quote_detail(request: HttpRequest, organization_slug: str, quote_id: int) ->
     quote: Quote | None = quote_get(organization=organization, quote_id=quote_id)
     if quote is None:
         raise Http404
-    return render(
+    # The wizard's last step (availability and booking) belongs to the reservations app; imported here because
+    # reservations imports the catalog.
+    from reservations.web.ordering import quote_booking_context
+
+    response = render(
         request,
         "catalog/quote_detail.html",
-        {"organization": organization, "quote": quote, "lines": list(quote.lines.all()), "status": quote.status()},
+        {
+            "organization": organization,
+            "quote": quote,
+            "lines": list(quote.lines.all()),
+            "status": quote.status(),
+            **quote_booking_context(organization=organization, membership=membership, quote=quote),
+        },
     )
+    add_never_cache_headers(response)  # its book form carries a one-time key: going back must not reuse it
+    return response
 
 
 @require_GET
