@@ -133,20 +133,23 @@ def reservation_create(
     flavor = quote.flavor
     gpu_model_id = flavor.node_type.gpu_model_id
     wanted = quote.instance_count * flavor.gpu_count
-    limit = quota_limit(organization=organization, gpu_model_id=gpu_model_id)
-    held = gpus_held(organization=organization, gpu_model_id=gpu_model_id, starts_at=starts_at, ends_at=ends_at)
-    if held + wanted > limit:
-        raise ValidationError(
-            _(
-                "This order needs %(wanted)d GPUs; your quota allows %(limit)d at a time and %(held)d are booked. "
-                "An owner can request more."
-            )
-            % {"wanted": wanted, "limit": limit, "held": held},
-            code="quota_exceeded",
-        )
     zones = [zone] if zone is not None else list(AvailabilityZone.objects.order_by("slug"))
     try:
         with transaction.atomic():
+            # The organization's row lock makes the quota check and the booking one step: two concurrent orders of
+            # one organization cannot both pass the check and together exceed the quota.
+            Organization.objects.select_for_update().filter(pk=organization.pk).first()
+            limit = quota_limit(organization=organization, gpu_model_id=gpu_model_id)
+            held = gpus_held(organization=organization, gpu_model_id=gpu_model_id, starts_at=starts_at, ends_at=ends_at)
+            if held + wanted > limit:
+                raise ValidationError(
+                    _(
+                        "This order needs %(wanted)d GPUs; your quota allows %(limit)d at a time and %(held)d are "
+                        "booked. An owner can request more."
+                    )
+                    % {"wanted": wanted, "limit": limit, "held": held},
+                    code="quota_exceeded",
+                )
             for candidate in zones:
                 pool = pool_lock(zone=candidate, flavor=flavor, kind=kind)
                 if pool is None:

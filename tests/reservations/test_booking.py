@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, close_old_connections, connection, transaction
 
 from catalog.models import AvailabilityZone
@@ -223,3 +224,32 @@ def test_concurrent_bookings_of_the_last_gpus_never_overbook(small_inventory, cu
 
     assert sorted(outcomes) == ["booked", "booked"] + ["no_capacity"] * 6
     assert live_slots() == [("de-muc-1a-reservable-0", 0, 8), ("de-muc-1a-reservable-1", 0, 8)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_orders_of_one_organization_never_exceed_its_quota(small_inventory, customer, make_quote):
+    QuotaLimit.objects.create(
+        organization=customer, gpu_model_id=Node.objects.first().pool.node_type.gpu_model_id, max_gpus=16
+    )
+    quotes = [make_quote(flavor="b200-x8-metal", count=1) for _ in range(4)]
+    barrier = threading.Barrier(len(quotes))
+    outcomes: list[str] = []
+
+    def order(quote):
+        barrier.wait()
+        try:
+            reservation_create(actor=ACTOR, organization=customer, quote=quote)
+            outcomes.append("booked")
+        except ValidationError as refusal:
+            outcomes.append(refusal.code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=order, args=(quote,)) for quote in quotes]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert sorted(outcomes) == ["booked", "booked", "quota_exceeded", "quota_exceeded"]
+    assert len(live_slots()) == 2
