@@ -19,11 +19,13 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $(VENV)/.runtime-installed $@
 
-# Debian packages: Chromium for the browser tests (no downloaded browser builds), gettext for translations.
+# Debian packages: Chromium for the browser tests (no downloaded browser builds), gettext for translations,
+# Pango, HarfBuzz and a font for WeasyPrint's invoice PDFs.
+PDF_DEBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
 system-deps:
-	@if ! command -v chromium >/dev/null || ! command -v msgfmt >/dev/null; then \
-		echo "Installing Debian packages: chromium gettext"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium gettext >/dev/null; \
+	@if ! command -v chromium >/dev/null || ! command -v msgfmt >/dev/null || ! dpkg -s $(PDF_DEBS) >/dev/null 2>&1; then \
+		echo "Installing Debian packages: chromium gettext $(PDF_DEBS)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium gettext $(PDF_DEBS) >/dev/null; \
 	fi
 
 run: $(VENV)/.runtime-installed
