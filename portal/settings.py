@@ -273,6 +273,9 @@ CELERY_BEAT_SCHEDULE = {
     "provisioning-dispatch-due": {"task": "provisioning.dispatch_due", "schedule": 15.0},
     "provisioning-reconcile": {"task": "provisioning.reconcile", "schedule": 600.0},
     "metering-run": {"task": "metering.run", "schedule": 300.0},
+    # Daily: the services decide which months and drafts are due, and a second run changes nothing.
+    "billing-draft-invoices": {"task": "billing.draft_invoices", "schedule": 24 * 3600.0},
+    "billing-finalize-invoices": {"task": "billing.finalize_invoices", "schedule": 24 * 3600.0},
 }
 
 # --- Logging -------------------------------------------------------------------------------------------------------
@@ -351,3 +354,17 @@ KONTOR_OPENSTACK = {
 # decrypt, so a new key goes first and an old one leaves only once nothing is encrypted with it any more. Production
 # MUST set real keys (``Fernet.generate_key()``); empty derives one key from SECRET_KEY, for development only.
 KONTOR_SECRET_KEYS = env.list("KONTOR_SECRET_KEYS", default=[])
+
+# --- Billing -------------------------------------------------------------------------------------------------------
+# The seller on every invoice and credit note (§ 14 (4) UStG: full name, address, VAT ID). Snapshotted per document.
+KONTOR_SELLER: dict[str, str] = {
+    "legal_name": env.str("KONTOR_SELLER_LEGAL_NAME", default="Kontor GPU Cloud GmbH"),
+    "street": env.str("KONTOR_SELLER_STREET", default="Musterstraße 1"),
+    "postal_code": env.str("KONTOR_SELLER_POSTAL_CODE", default="80331"),
+    "city": env.str("KONTOR_SELLER_CITY", default="München"),
+    "country": env.str("KONTOR_SELLER_COUNTRY", default="DE"),
+    "vat_id": env.str("KONTOR_SELLER_VAT_ID", default="DE000000000"),
+    "email": env.str("KONTOR_SELLER_EMAIL", default="billing@kontor.example"),
+}
+# Days after a month ends before its draft invoices are finalized (late metering settles in the meantime).
+KONTOR_INVOICE_GRACE_DAYS = env.int("KONTOR_INVOICE_GRACE_DAYS", default=3)

@@ -1,0 +1,90 @@
+"""The operator console's view of billing: documents are read-only; drafts can be finalized with an action."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from billing.choices import InvoiceStatus
+from billing.models import Invoice, InvoiceLine, InvoiceNumberSeries
+from billing.services import InvoiceError, invoice_finalize
+from tenants.admin import TenantOwnedAdminMixin
+from tenants.audit import Actor
+from tenants.models import User
+
+
+class InvoiceLineInline(TenantOwnedAdminMixin, admin.TabularInline):
+    model = InvoiceLine
+    fields = ("position", "description", "meter", "flavor_slug", "quantity", "unit_price", "net_amount", "vat_rate")
+    readonly_fields = fields
+    ordering = ("position",)
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(TenantOwnedAdminMixin, admin.ModelAdmin):
+    """Only billing services write documents: the console shows them and finalizes drafts through the service."""
+
+    list_display = ("__str__", "organization", "kind", "status", "period_start", "net_amount", "gross_amount")
+    list_filter = ("status", "kind", "vat_category")
+    search_fields = ("number", "organization__legal_name", "buyer_legal_name")
+    list_select_related = ("organization",)
+    ordering = ("-period_start", "-id")
+    inlines = (InvoiceLineInline,)
+    actions = ("finalize_drafts",)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [field.name for field in Invoice._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_finalize_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("billing.change_invoice")
+
+    @admin.action(description=_("Finalize the selected drafts"), permissions=["finalize"])
+    def finalize_drafts(self, request: HttpRequest, queryset: QuerySet[Invoice]) -> None:
+        assert isinstance(request.user, User)
+        actor = Actor.for_user(request.user, ip_address=request.META.get("REMOTE_ADDR") or None)
+        for invoice in queryset.filter(status=InvoiceStatus.DRAFT).order_by("period_start", "pk"):
+            try:
+                finalized = invoice_finalize(actor=actor, invoice=invoice)
+            except InvoiceError as error:
+                self.message_user(request, str(error), messages.ERROR)
+            else:
+                self.message_user(request, _("Finalized as %(number)s.") % {"number": finalized.number})
+
+
+@admin.register(InvoiceNumberSeries)
+class InvoiceNumberSeriesAdmin(admin.ModelAdmin):
+    list_display = ("year", "last_sequence")
+    readonly_fields = ("year", "last_sequence")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

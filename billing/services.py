@@ -1,0 +1,512 @@
+"""Invoices and credit notes: drafting from metered usage, finalizing with a gapless number, crediting.
+
+Rules, in one place:
+- A billing month is the calendar month in Europe/Berlin; usage hours are UTC, so a month starts at 22:00 or 23:00
+  UTC of the previous day depending on daylight saving time. Only hours that have fully passed are billed.
+- A line groups the month's uninvoiced usage records of one (meter, flavor, unit price). Its quantity is GPU-hours
+  to six decimals; its net is the exact GPU-seconds x unit price / 3600, rounded once, half-up to the cent.
+- VAT is the organization's treatment (``billing.vat.vat_treatment``), computed per category on the sum of the
+  rounded line nets (``vat_breakdown``). No other rounding happens.
+- Finalizing recomputes the lines from the records it locks, numbers the document, marks those records invoiced
+  and links them to the invoice, all in one transaction: what is marked is exactly what is billed.
+- Credit notes (381) cite a finalized invoice, carry positive amounts and are finalized at once, numbered from
+  the same series. They never credit more than the invoice's net minus earlier credit notes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Sum
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from billing.choices import InvoiceKind, InvoiceStatus
+from billing.models import Invoice, InvoiceLine, InvoiceUsage
+from billing.numbering import document_number_next
+from billing.vat import VatCategory, VatTreatment, round_money, vat_breakdown, vat_treatment
+from metering.choices import Meter
+from metering.models import UsageCorrection, UsageRecord
+from tenants.audit import Actor, audit_record
+from tenants.models import Organization
+
+BERLIN = ZoneInfo("Europe/Berlin")
+SECONDS_PER_HOUR = Decimal(3600)
+QUANTITY_PLACES = Decimal("0.000001")
+ZERO = Decimal("0.00")
+
+
+class InvoiceError(Exception):
+    """A billing transition or document was refused; nothing was changed."""
+
+
+@dataclass(frozen=True)
+class BillingPeriod:
+    start: datetime  # first instant of the month in Europe/Berlin (aware)
+    end: datetime  # first instant of the next month (exclusive)
+
+
+def billing_period(*, year: int, month: int) -> BillingPeriod:
+    """The Berlin calendar month as aware datetimes; zoneinfo resolves the UTC offset of each boundary."""
+    if not 1 <= month <= 12:
+        raise InvoiceError(f"There is no month {month}.")
+    next_year, next_month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return BillingPeriod(
+        start=datetime(year, month, 1, tzinfo=BERLIN), end=datetime(next_year, next_month, 1, tzinfo=BERLIN)
+    )
+
+
+@dataclass(frozen=True)
+class LineKey:
+    meter: str
+    flavor_slug: str
+    unit_price: Decimal
+
+
+@dataclass(frozen=True)
+class LineAmounts:
+    """A line to write: what it says, its quantity and its rounded net."""
+
+    description: str
+    meter: str
+    flavor_slug: str
+    quantity: Decimal
+    unit_price: Decimal
+    net_amount: Decimal
+
+
+def _gpu_hours(seconds: int) -> Decimal:
+    return (Decimal(seconds) / SECONDS_PER_HOUR).quantize(QUANTITY_PLACES)
+
+
+def _line_net(seconds: int, unit_price: Decimal) -> Decimal:
+    # Exact: an integer times a 4-decimal price, divided by 3600, far inside Decimal's 28 digits; rounded once.
+    return round_money(Decimal(seconds) * unit_price / SECONDS_PER_HOUR)
+
+
+def _description(meter: str, flavor_slug: str, period: BillingPeriod) -> str:
+    return _("%(meter)s, %(flavor)s, %(month)s") % {
+        "meter": Meter(meter).label,
+        "flavor": flavor_slug,
+        "month": f"{period.start:%Y-%m}",
+    }
+
+
+def _lines_from_seconds(sums: dict[LineKey, int], period: BillingPeriod) -> list[LineAmounts]:
+    return [
+        LineAmounts(
+            description=_description(key.meter, key.flavor_slug, period),
+            meter=key.meter,
+            flavor_slug=key.flavor_slug,
+            quantity=_gpu_hours(seconds),
+            unit_price=key.unit_price,
+            net_amount=_line_net(seconds, key.unit_price),
+        )
+        for key, seconds in sorted(
+            sums.items(), key=lambda item: (item[0].meter, item[0].flavor_slug, item[0].unit_price)
+        )
+    ]
+
+
+def _billable_records(
+    *, organization: Organization, period: BillingPeriod, now: datetime, lock: bool
+) -> list[UsageRecord]:
+    records = (
+        UsageRecord.objects.for_organization(organization)
+        .filter(
+            invoiced_at__isnull=True, hour__gte=period.start, hour__lt=period.end, hour__lte=now - timedelta(hours=1)
+        )
+        .select_related("flavor")
+        .order_by("pk")
+    )
+    if lock:
+        records = records.select_for_update(of=("self",))
+    return list(records)
+
+
+def _sum_seconds(records: Iterable[UsageRecord]) -> dict[LineKey, int]:
+    sums: dict[LineKey, int] = {}
+    for record in records:
+        key = LineKey(record.meter, record.flavor.slug, record.unit_price)
+        sums[key] = sums.get(key, 0) + record.quantity
+    return sums
+
+
+def _snapshot(invoice: Invoice, organization: Organization, treatment: VatTreatment) -> None:
+    seller = settings.KONTOR_SELLER
+    invoice.seller_legal_name = seller["legal_name"]
+    invoice.seller_street = seller["street"]
+    invoice.seller_postal_code = seller["postal_code"]
+    invoice.seller_city = seller["city"]
+    invoice.seller_country = seller["country"]
+    invoice.seller_vat_id = seller["vat_id"]
+    invoice.buyer_legal_name = organization.legal_name
+    invoice.buyer_street = organization.street
+    invoice.buyer_postal_code = organization.postal_code
+    invoice.buyer_city = organization.city
+    invoice.buyer_country = organization.country
+    invoice.buyer_vat_id = organization.vat_id
+    invoice.vat_category = treatment.category
+    invoice.vat_rate = treatment.rate
+    invoice.vat_note = treatment.note
+
+
+def _totals(invoice: Invoice, nets: Sequence[Decimal], treatment: VatTreatment) -> None:
+    breakdown = vat_breakdown((treatment, net) for net in nets)
+    invoice.net_amount = sum((line.taxable_amount for line in breakdown), ZERO)
+    invoice.vat_amount = sum((line.tax_amount for line in breakdown), ZERO)
+    invoice.gross_amount = invoice.net_amount + invoice.vat_amount
+
+
+def _current_lines(invoice: Invoice) -> list[LineAmounts]:
+    return [
+        LineAmounts(line.description, line.meter, line.flavor_slug, line.quantity, line.unit_price, line.net_amount)
+        for line in InvoiceLine.objects.for_organization(invoice.organization)
+        .filter(invoice=invoice)
+        .order_by("position")
+    ]
+
+
+def _write_draft(*, invoice: Invoice, organization: Organization, lines: list[LineAmounts]) -> bool:
+    """Bring a draft (locked by the caller) to these lines and the organization's current data.
+
+    Returns whether anything was written: refreshing an unchanged draft writes nothing.
+    """
+    treatment = vat_treatment(organization)
+    before = (_current_lines(invoice), _header(invoice)) if invoice.pk is not None else None
+    _snapshot(invoice, organization, treatment)
+    _totals(invoice, [line.net_amount for line in lines], treatment)
+    if before == (lines, _header(invoice)):
+        return False
+    invoice.save()
+    InvoiceLine.objects.for_organization(organization).filter(invoice=invoice).delete()
+    InvoiceLine.objects.bulk_create(
+        InvoiceLine(
+            organization=organization,
+            invoice=invoice,
+            position=position,
+            description=line.description,
+            meter=line.meter,
+            flavor_slug=line.flavor_slug,
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            net_amount=line.net_amount,
+            vat_category=treatment.category,
+            vat_rate=treatment.rate,
+        )
+        for position, line in enumerate(lines, start=1)
+    )
+    return True
+
+
+HEADER_FIELDS = (
+    "seller_legal_name",
+    "seller_street",
+    "seller_postal_code",
+    "seller_city",
+    "seller_country",
+    "seller_vat_id",
+    "buyer_legal_name",
+    "buyer_street",
+    "buyer_postal_code",
+    "buyer_city",
+    "buyer_country",
+    "buyer_vat_id",
+    "vat_category",
+    "vat_rate",
+    "vat_note",
+    "net_amount",
+    "vat_amount",
+    "gross_amount",
+)
+
+
+def _header(invoice: Invoice) -> tuple[object, ...]:
+    return tuple(getattr(invoice, field) for field in HEADER_FIELDS)
+
+
+def invoice_draft_for_month(*, organization: Organization, year: int, month: int) -> Invoice | None:
+    """Draft (or refresh) the organization's invoice for a Berlin month from its uninvoiced, fully passed hours.
+
+    Idempotent: the one draft of the month is reused and rewritten only where it differs. Returns None when there
+    is nothing to bill (a draft left without usage is removed).
+    """
+    period = billing_period(year=year, month=month)
+    now = timezone.now()
+    with transaction.atomic():
+        # Serializes drafting per organization, so two runs cannot both create the month's draft.
+        organization = Organization.objects.select_for_update().get(pk=organization.pk)
+        invoice = (
+            Invoice.objects.for_organization(organization)
+            .select_for_update()
+            .filter(kind=InvoiceKind.INVOICE, status=InvoiceStatus.DRAFT, period_start=period.start)
+            .first()
+        )
+        records = _billable_records(organization=organization, period=period, now=now, lock=False)
+        if not records:
+            if invoice is not None:
+                invoice.delete()
+            return None
+        if invoice is None:
+            invoice = Invoice(
+                organization=organization,
+                kind=InvoiceKind.INVOICE,
+                period_start=period.start,
+                period_end=period.end,
+            )
+        _write_draft(
+            invoice=invoice, organization=organization, lines=_lines_from_seconds(_sum_seconds(records), period)
+        )
+        return invoice
+
+
+def _finalize_locked(*, actor: Actor, invoice: Invoice, action: str, data: dict[str, object]) -> Invoice:
+    """Number and finalize a locked draft; the caller's transaction makes numbering and status one change."""
+    now = timezone.now()
+    number = document_number_next(year=now.astimezone(BERLIN).year)
+    invoice.status = InvoiceStatus.FINALIZED
+    invoice.number = number.text
+    invoice.number_year = number.year
+    invoice.number_sequence = number.sequence
+    invoice.issued_at = now
+    invoice.save(update_fields=["status", "number", "number_year", "number_sequence", "issued_at"])
+    audit_record(
+        actor=actor,
+        action=action,
+        target=invoice,
+        organization=invoice.organization,
+        data={
+            "number": invoice.number,
+            "net": str(invoice.net_amount),
+            "vat": str(invoice.vat_amount),
+            "gross": str(invoice.gross_amount),
+            **data,
+        },
+    )
+    return invoice
+
+
+def invoice_finalize(*, actor: Actor, invoice: Invoice) -> Invoice:
+    """draft → finalized: recompute the lines from the locked records, number, mark the records invoiced, audit.
+
+    Refuses a document that is not a draft invoice, and one with nothing left to bill.
+    """
+    with transaction.atomic():
+        locked = Invoice.objects.unscoped().select_for_update().select_related("organization").get(pk=invoice.pk)
+        if locked.kind != InvoiceKind.INVOICE or locked.status != InvoiceStatus.DRAFT:
+            raise InvoiceError(f"{locked} is not a draft invoice; only drafts can be finalized.")
+        organization = locked.organization
+        period = BillingPeriod(start=locked.period_start, end=locked.period_end)
+        records = _billable_records(organization=organization, period=period, now=timezone.now(), lock=True)
+        if not records:
+            raise InvoiceError(f"{locked} has no usage left to bill.")
+        _write_draft(
+            invoice=locked, organization=organization, lines=_lines_from_seconds(_sum_seconds(records), period)
+        )
+        _finalize_locked(
+            actor=actor, invoice=locked, action="billing.invoice_finalized", data={"records": len(records)}
+        )
+        assert locked.issued_at is not None
+        UsageRecord.objects.for_organization(organization).filter(pk__in=[record.pk for record in records]).update(
+            invoiced_at=locked.issued_at
+        )
+        InvoiceUsage.objects.bulk_create(
+            InvoiceUsage(organization=organization, invoice=locked, record=record) for record in records
+        )
+    invoice.refresh_from_db()
+    return invoice
+
+
+@dataclass(frozen=True)
+class CreditLine:
+    """A line an operator credits by hand: GPU-hours (six decimals) at a unit price, described."""
+
+    description: str
+    meter: str
+    flavor_slug: str
+    quantity: Decimal
+    unit_price: Decimal
+
+
+def _credit_lines_from_corrections(invoice: Invoice) -> tuple[list[LineAmounts], list[UsageCorrection]]:
+    """Negative corrections (GPU-seconds billed too many) of the records this invoice billed, not yet credited."""
+    corrections = list(
+        UsageCorrection.objects.for_organization(invoice.organization)
+        .select_for_update(of=("self",))
+        .filter(
+            credited_at__isnull=True,
+            quantity_delta__lt=0,
+            record_id__in=InvoiceUsage.objects.for_organization(invoice.organization)
+            .filter(invoice=invoice)
+            .values("record_id"),
+        )
+        .select_related("record__flavor")
+        .order_by("pk")
+    )
+    sums: dict[LineKey, int] = {}
+    for correction in corrections:
+        key = LineKey(correction.record.meter, correction.record.flavor.slug, correction.unit_price)
+        sums[key] = sums.get(key, 0) - correction.quantity_delta
+    period = BillingPeriod(start=invoice.period_start, end=invoice.period_end)
+    return _lines_from_seconds(sums, period), corrections
+
+
+def credit_note_create(
+    *, actor: Actor, invoice: Invoice, reason: str, lines: Sequence[CreditLine] | None = None
+) -> Invoice:
+    """Issue a finalized credit note (381) citing a finalized invoice, numbered from the same series.
+
+    With ``lines`` the operator names what is credited; without, the invoice's uncredited negative usage
+    corrections are credited (and marked ``credited_at``). The VAT treatment and buyer are the cited invoice's:
+    the credit note corrects that supply. Refuses an empty credit, a blank reason, and crediting more than the
+    invoice's net minus earlier credit notes.
+    """
+    if not reason.strip():
+        raise InvoiceError("A credit note needs a reason.")
+    with transaction.atomic():
+        cited = Invoice.objects.unscoped().select_for_update().select_related("organization").get(pk=invoice.pk)
+        if cited.kind != InvoiceKind.INVOICE or cited.status != InvoiceStatus.FINALIZED:
+            raise InvoiceError(f"{cited} is not a finalized invoice; only those can be credited.")
+        corrections: list[UsageCorrection] = []
+        if lines is None:
+            amounts, corrections = _credit_lines_from_corrections(cited)
+        else:
+            amounts = [
+                LineAmounts(
+                    line.description,
+                    line.meter,
+                    line.flavor_slug,
+                    line.quantity.quantize(QUANTITY_PLACES),
+                    line.unit_price,
+                    round_money(line.quantity * line.unit_price),
+                )
+                for line in lines
+            ]
+        if not amounts or any(line.quantity <= 0 or line.unit_price < 0 for line in amounts):
+            raise InvoiceError("A credit note needs at least one line with a positive quantity.")
+        credited_before = (
+            Invoice.objects.for_organization(cited.organization)
+            .filter(credited_invoice=cited)
+            .aggregate(total=Sum("net_amount"))["total"]
+            or ZERO
+        )
+        total = sum((line.net_amount for line in amounts), ZERO)
+        if credited_before + total > cited.net_amount:
+            raise InvoiceError(
+                f"Crediting {total} EUR would exceed {cited}: net {cited.net_amount} EUR, {credited_before} EUR "
+                "already credited."
+            )
+        note = Invoice(
+            organization=cited.organization,
+            kind=InvoiceKind.CREDIT_NOTE,
+            period_start=cited.period_start,
+            period_end=cited.period_end,
+            credited_invoice=cited,
+            credit_reason=reason,
+        )
+        for field in HEADER_FIELDS[:12]:  # parties as on the cited invoice
+            setattr(note, field, getattr(cited, field))
+        treatment = VatTreatment(VatCategory(cited.vat_category), cited.vat_rate, cited.vat_note)
+        note.vat_category, note.vat_rate, note.vat_note = cited.vat_category, cited.vat_rate, cited.vat_note
+        _totals(note, [line.net_amount for line in amounts], treatment)
+        note.save()
+        InvoiceLine.objects.bulk_create(
+            InvoiceLine(
+                organization=cited.organization,
+                invoice=note,
+                position=position,
+                description=line.description,
+                meter=line.meter,
+                flavor_slug=line.flavor_slug,
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                net_amount=line.net_amount,
+                vat_category=cited.vat_category,
+                vat_rate=cited.vat_rate,
+            )
+            for position, line in enumerate(amounts, start=1)
+        )
+        _finalize_locked(
+            actor=actor,
+            invoice=note,
+            action="billing.credit_note_issued",
+            data={"credited_invoice": cited.number, "reason": reason, "corrections": len(corrections)},
+        )
+        if corrections:
+            UsageCorrection.objects.for_organization(cited.organization).filter(
+                pk__in=[correction.pk for correction in corrections]
+            ).update(credited_at=note.issued_at)
+        return note
+
+
+@dataclass(frozen=True)
+class BillingRunResult:
+    documents: int  # drafts written or refreshed, or invoices finalized
+    failures: int
+
+
+def invoices_draft_due(*, now: datetime) -> BillingRunResult:
+    """Draft every (organization, Berlin month) before the current month that has uninvoiced usage.
+
+    Each draft is its own transaction; a second run finds the same drafts and changes nothing.
+    """
+    current = now.astimezone(BERLIN)
+    current_month_start = datetime(current.year, current.month, 1, tzinfo=BERLIN)
+    due = (
+        UsageRecord.objects.unscoped()
+        .filter(invoiced_at__isnull=True, hour__lt=current_month_start)
+        .annotate(month=TruncMonth("hour", tzinfo=BERLIN))
+        .values_list("organization_id", "month")
+        .distinct()
+        .order_by("organization_id", "month")
+    )
+    documents = 0
+    for organization_id, month in list(due):
+        organization = Organization.objects.get(pk=organization_id)
+        local = month.astimezone(BERLIN)
+        if invoice_draft_for_month(organization=organization, year=local.year, month=local.month) is not None:
+            documents += 1
+    return BillingRunResult(documents=documents, failures=0)
+
+
+def invoices_finalize_due(*, now: datetime) -> BillingRunResult:
+    """Finalize every draft invoice whose month ended at least ``KONTOR_INVOICE_GRACE_DAYS`` days ago."""
+    cutoff = now - timedelta(days=settings.KONTOR_INVOICE_GRACE_DAYS)
+    due = list(
+        Invoice.objects.unscoped()
+        .filter(kind=InvoiceKind.INVOICE, status=InvoiceStatus.DRAFT, period_end__lte=cutoff)
+        .order_by("period_start", "pk")
+        .values_list("pk", flat=True)
+    )
+    finalized = failures = 0
+    actor = Actor.system("billing.finalize_invoices")
+    for pk in due:
+        invoice = Invoice.objects.unscoped().get(pk=pk)
+        try:
+            invoice_finalize(actor=actor, invoice=invoice)
+        except InvoiceError:
+            failures += 1  # finalized concurrently, or nothing left to bill: the next draft run settles it
+            continue
+        finalized += 1
+    return BillingRunResult(documents=finalized, failures=failures)
+
+
+__all__ = [
+    "BillingPeriod",
+    "BillingRunResult",
+    "CreditLine",
+    "InvoiceError",
+    "billing_period",
+    "credit_note_create",
+    "invoice_draft_for_month",
+    "invoice_finalize",
+    "invoices_draft_due",
+    "invoices_finalize_due",
+]
