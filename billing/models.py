@@ -197,3 +197,53 @@ class InvoiceNumberSeries(models.Model):
 
     def __str__(self) -> str:
         return f"{self.year}: {self.last_sequence}"
+
+
+class InvoiceFileKind(models.TextChoices):
+    """The stored renderings of a finalized document."""
+
+    PDF = "pdf", _("PDF (Factur-X)")
+    XML = "xml", _("E-invoice (CII XML)")
+
+
+INVOICE_FILE_CONTENT_TYPES = {InvoiceFileKind.PDF: "application/pdf", InvoiceFileKind.XML: "application/xml"}
+
+
+def invoice_file_path(instance: InvoiceFile, filename: str) -> str:
+    return f"invoices/{instance.organization_id}/{filename}"
+
+
+class InvoiceFile(TenantOwnedModel):
+    """The PDF (Factur-X, with the XML embedded) or the CII XML of a finalized document, as issued.
+
+    Invariants: at most one file of each kind per document (unique ``invoice``, ``kind``); written once by
+    ``billing.tasks.render_invoice_documents`` after the document was finalized, only after the XML passed the
+    EN 16931 XSD and schematron, and never changed; ``sha256`` is the hex digest of the stored bytes. The files live
+    here rather than on ``Invoice`` because a finalized invoice row is immutable (database trigger).
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="files")
+    kind = models.CharField(_("kind"), max_length=3, choices=InvoiceFileKind.choices)
+    file = models.FileField(_("file"), upload_to=invoice_file_path, max_length=200)
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta(TenantOwnedModel.Meta):
+        verbose_name = _("invoice file")
+        verbose_name_plural = _("invoice files")
+        ordering = ["invoice", "kind"]
+        constraints = [
+            models.UniqueConstraint(fields=["invoice", "kind"], name="billing_invoice_file_unique"),
+            models.CheckConstraint(condition=Q(kind__in=InvoiceFileKind.values), name="billing_invoice_file_kind"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.invoice} ({self.kind})"
+
+    @property
+    def content_type(self) -> str:
+        return INVOICE_FILE_CONTENT_TYPES[InvoiceFileKind(self.kind)]
+
+
+from billing.budget_models import Budget, BudgetAlert  # noqa: E402,F401

@@ -19,8 +19,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from celery import Task
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Sum
@@ -34,6 +36,7 @@ from billing.numbering import document_number_next
 from billing.vat import VatCategory, VatTreatment, round_money, vat_breakdown, vat_treatment
 from metering.choices import Meter
 from metering.models import UsageCorrection, UsageRecord
+from portal.task_queue import enqueue_on_commit
 from tenants.audit import Actor, audit_record
 from tenants.models import Organization
 
@@ -41,6 +44,12 @@ BERLIN = ZoneInfo("Europe/Berlin")
 SECONDS_PER_HOUR = Decimal(3600)
 QUANTITY_PLACES = Decimal("0.000001")
 ZERO = Decimal("0.00")
+
+
+def _render_task() -> Task[Any, Any]:
+    from billing.tasks import render_invoice_documents_task  # billing.tasks imports this module
+
+    return render_invoice_documents_task
 
 
 class InvoiceError(Exception):
@@ -320,6 +329,7 @@ def invoice_finalize(*, actor: Actor, invoice: Invoice) -> Invoice:
         InvoiceUsage.objects.bulk_create(
             InvoiceUsage(organization=organization, invoice=locked, record=record) for record in records
         )
+        enqueue_on_commit(_render_task(), locked.pk)
     invoice.refresh_from_db()
     return invoice
 
@@ -443,6 +453,7 @@ def credit_note_create(
             UsageCorrection.objects.for_organization(cited.organization).filter(
                 pk__in=[correction.pk for correction in corrections]
             ).update(credited_at=note.issued_at)
+        enqueue_on_commit(_render_task(), note.pk)
         return note
 
 

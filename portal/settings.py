@@ -276,6 +276,7 @@ CELERY_BEAT_SCHEDULE = {
     # Daily: the services decide which months and drafts are due, and a second run changes nothing.
     "billing-draft-invoices": {"task": "billing.draft_invoices", "schedule": 24 * 3600.0},
     "billing-finalize-invoices": {"task": "billing.finalize_invoices", "schedule": 24 * 3600.0},
+    "billing-check-budgets": {"task": "billing.check_budgets", "schedule": 900.0},
 }
 
 # --- Logging -------------------------------------------------------------------------------------------------------
@@ -363,8 +364,13 @@ KONTOR_SELLER: dict[str, str] = {
     "postal_code": env.str("KONTOR_SELLER_POSTAL_CODE", default="80331"),
     "city": env.str("KONTOR_SELLER_CITY", default="München"),
     "country": env.str("KONTOR_SELLER_COUNTRY", default="DE"),
-    "vat_id": env.str("KONTOR_SELLER_VAT_ID", default="DE000000000"),
+    "vat_id": env.str("KONTOR_SELLER_VAT_ID", default="DE123456788"),
     "email": env.str("KONTOR_SELLER_EMAIL", default="billing@kontor.example"),
+    # Development placeholders (a well-formed test IBAN): production sets the real seller data.
+    "iban": env.str("KONTOR_SELLER_IBAN", default="DE89370400440532013000"),
+    "bic": env.str("KONTOR_SELLER_BIC", default="COBADEFFXXX"),
+    "registration_id": env.str("KONTOR_SELLER_REGISTRATION_ID", default="HRB 000000, Amtsgericht München"),
+    "tax_number": env.str("KONTOR_SELLER_TAX_NUMBER", default="143/000/00000"),
 }
 # Days after a month ends before its draft invoices are finalized (late metering settles in the meantime).
 KONTOR_INVOICE_GRACE_DAYS = env.int("KONTOR_INVOICE_GRACE_DAYS", default=3)

@@ -15,6 +15,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from billing.spend import budget_refusal, order_net_this_month
 from catalog.choices import Commitment
 from catalog.models import AvailabilityZone, Quote
 from reservations.allocation import Placement, overlapping, place, pool_lock, pool_lock_by_id
@@ -136,9 +137,15 @@ def reservation_create(
     zones = [zone] if zone is not None else list(AvailabilityZone.objects.order_by("slug"))
     try:
         with transaction.atomic():
-            # The organization's row lock makes the quota check and the booking one step: two concurrent orders of
-            # one organization cannot both pass the check and together exceed the quota.
+            # The organization's row lock makes the budget and quota checks and the booking one step: two concurrent
+            # orders of one organization cannot both pass the checks and together exceed them.
             Organization.objects.select_for_update().filter(pk=organization.pk).first()
+            # Under the same lock: the budget's hard cap (two orders cannot both slip under it).
+            budget_reason = budget_refusal(
+                organization=organization, additional_net=order_net_this_month(quote=quote, now=now)
+            )
+            if budget_reason is not None:
+                raise ValidationError(budget_reason, code="budget_exceeded")
             limit = quota_limit(organization=organization, gpu_model_id=gpu_model_id)
             held = gpus_held(organization=organization, gpu_model_id=gpu_model_id, starts_at=starts_at, ends_at=ends_at)
             if held + wanted > limit:

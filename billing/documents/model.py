@@ -51,7 +51,13 @@ class Party:
 
 @dataclass(frozen=True)
 class DocumentLine:
-    """One invoice line (BG-25). ``net_amount`` is the line's rounded net; the rate is in percent (0 for AE/O)."""
+    """One invoice line (BG-25). ``net_amount`` is the line's rounded net; the rate is in percent (0 for AE/O).
+
+    ``net_amount`` is ``quantity x unit_price`` rounded to the cent. When the caller rounded the quantity itself
+    (``quantity_rounded``: billing computes the net from exact GPU-seconds and shows GPU-hours to six decimals), the
+    net may differ from the shown quantity times the price by at most one cent; EN 16931 has no rule tying BT-131
+    to BT-129 x BT-146, only the totals must add up, which ``InvoiceDocument`` checks.
+    """
 
     position: int
     description: str
@@ -61,6 +67,7 @@ class DocumentLine:
     vat_category: str
     vat_rate: Decimal
     unit_code: str = HOUR
+    quantity_rounded: bool = False
 
     def __post_init__(self) -> None:
         if self.vat_category not in VAT_CATEGORIES:
@@ -68,7 +75,8 @@ class DocumentLine:
         if self.vat_category != "S" and self.vat_rate != ZERO:
             raise DocumentError(f"Category {self.vat_category} has a rate of 0, got {self.vat_rate}.")
         _require_cents(f"Line {self.position} net amount", self.net_amount)
-        if self.net_amount != round_money(self.quantity * self.unit_price):
+        difference = abs(self.net_amount - round_money(self.quantity * self.unit_price))
+        if difference > (CENT if self.quantity_rounded else ZERO):
             raise DocumentError(f"Line {self.position}: net amount is not quantity x unit price, rounded.")
 
 

@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("catalog.api.urls")),
     path("", include("reservations.api.urls")),
     path("", include("provisioning.api.urls")),
+    path("", include("billing.api.urls")),
 ]
 
 # Must stay last: unknown paths under /api/ answer in the API's error shape.

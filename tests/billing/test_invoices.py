@@ -130,7 +130,7 @@ def test_an_eu_customer_with_a_confirmed_vat_id_is_reverse_charged_at_0_percent(
         "Reverse charge (Steuerschuldnerschaft des Leistungsempfängers): the customer accounts for the VAT, "
         "Art. 196 Council Directive 2006/112/EC. Customer VAT ID: NL123456789B01."
     )
-    assert (invoice.buyer_vat_id, invoice.seller_vat_id) == ("NL123456789B01", "DE000000000")
+    assert (invoice.buyer_vat_id, invoice.seller_vat_id) == ("NL123456789B01", "DE123456788")
     assert {(category, rate) for *_, category, rate in lines(invoice)} == {("AE", Decimal("0.00"))}
 
 

@@ -1,0 +1,13 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from billing.api import views
+
+org = "organizations/<slug:organization_slug>"
+urlpatterns = [
+    path(f"{org}/invoices/", views.InvoiceViewSet.as_view({"get": "list"}), name="invoice-list"),
+    path(f"{org}/invoices/<int:pk>/", views.InvoiceViewSet.as_view({"get": "retrieve"}), name="invoice-detail"),
+    path(f"{org}/invoices/<int:pk>/pdf/", views.InvoiceViewSet.as_view({"get": "pdf"}), name="invoice-pdf"),
+    path(f"{org}/invoices/<int:pk>/xml/", views.InvoiceViewSet.as_view({"get": "xml"}), name="invoice-xml"),
+]

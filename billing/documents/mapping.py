@@ -1,0 +1,178 @@
+"""From a finalized ``Invoice`` to the ``InvoiceDocument`` that the XML and the PDF are rendered from.
+
+Every amount is taken as stored: the mapping computes nothing but dates, so the e-invoice shows exactly what was
+finalized. The seller is the document's snapshot; what the snapshot does not hold (commercial register entry, tax
+number, bank account, e-mail) comes from ``settings.KONTOR_SELLER``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from billing.choices import InvoiceKind, InvoiceStatus
+from billing.documents.model import (
+    CREDIT_NOTE,
+    INVOICE,
+    DocumentError,
+    DocumentLine,
+    InvoiceDocument,
+    Party,
+    VatBreakdownEntry,
+)
+from billing.models import Invoice
+from billing.selectors import invoice_lines
+from billing.vat import EXEMPTION_REASON_CODES, VatCategory
+from tenants.choices import Role
+from tenants.models import Membership
+
+BERLIN = ZoneInfo("Europe/Berlin")
+DOCUMENT_LANGUAGES = ("de", "en")
+DEFAULT_LANGUAGE = "de"
+PAYMENT_DAYS = 14
+
+
+def _berlin_date(moment: datetime) -> date:
+    return moment.astimezone(BERLIN).date()
+
+
+def document_language(invoice: Invoice) -> str:
+    """The preferred language of the organization's first owner, if the documents speak it; else German."""
+    preferred = (
+        Membership.objects.for_organization(invoice.organization)
+        .filter(role=Role.OWNER)
+        .order_by("pk")
+        .values_list("user__preferred_language", flat=True)
+        .first()
+    )
+    language = (preferred or "")[:2].lower()
+    return language if language in DOCUMENT_LANGUAGES else DEFAULT_LANGUAGE
+
+
+def _seller(invoice: Invoice) -> Party:
+    configured = settings.KONTOR_SELLER
+    return Party(
+        name=invoice.seller_legal_name,
+        street=invoice.seller_street,
+        postal_code=invoice.seller_postal_code,
+        city=invoice.seller_city,
+        country=invoice.seller_country,
+        vat_id=invoice.seller_vat_id,
+        email=configured.get("email", ""),
+        registration_id=configured.get("registration_id", ""),
+        tax_number=configured.get("tax_number", ""),
+    )
+
+
+def _buyer(invoice: Invoice) -> Party:
+    return Party(
+        name=invoice.buyer_legal_name,
+        street=invoice.buyer_street,
+        postal_code=invoice.buyer_postal_code,
+        city=invoice.buyer_city,
+        country=invoice.buyer_country,
+        vat_id=invoice.buyer_vat_id,
+    )
+
+
+def _vat_breakdown(invoice: Invoice) -> tuple[VatBreakdownEntry, ...]:
+    # A document has the one VAT treatment of its organization (or of the invoice a credit note cites).
+    category = VatCategory(invoice.vat_category)
+    code = EXEMPTION_REASON_CODES.get(category, "")
+    return (
+        VatBreakdownEntry(
+            category=category.value,
+            rate=invoice.vat_rate,
+            taxable_amount=invoice.net_amount,
+            tax_amount=invoice.vat_amount,
+            exemption_reason=str(category.label) if code else "",
+            exemption_code=code,
+        ),
+    )
+
+
+def _notes(invoice: Invoice) -> tuple[str, ...]:
+    notes: list[str] = []
+    if invoice.kind == InvoiceKind.CREDIT_NOTE:
+        assert invoice.credited_invoice is not None
+        notes.append(
+            _("Credit note for invoice %(number)s: %(reason)s")
+            % {"number": invoice.credited_invoice.number, "reason": invoice.credit_reason}
+        )
+    if invoice.vat_note:
+        notes.append(invoice.vat_note)
+    return tuple(notes)
+
+
+def invoice_document(invoice: Invoice) -> InvoiceDocument:
+    """The finalized invoice or credit note as a document value, in its organization owner's language.
+
+    Raises ``DocumentError`` for a draft, for a seller without a bank account in ``settings.KONTOR_SELLER``, or when
+    the stored values contradict each other (the document model checks every total).
+    """
+    if invoice.status != InvoiceStatus.FINALIZED or invoice.issued_at is None:
+        raise DocumentError(f"{invoice} is not finalized; only finalized documents are rendered.")
+    configured = settings.KONTOR_SELLER
+    iban = configured.get("iban", "")
+    if not iban:
+        raise DocumentError("settings.KONTOR_SELLER has no IBAN: an invoice must say where to pay (BG-16).")
+    language = document_language(invoice)
+    issue_date = _berlin_date(invoice.issued_at)
+    is_credit_note = invoice.kind == InvoiceKind.CREDIT_NOTE
+    credited = invoice.credited_invoice if is_credit_note else None
+    lines = tuple(
+        DocumentLine(
+            position=line.position,
+            description=line.description,
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            net_amount=line.net_amount,
+            vat_category=line.vat_category,
+            vat_rate=line.vat_rate,
+            # GPU-hours are rounded to six decimals; the net was computed from the exact seconds.
+            quantity_rounded=True,
+        )
+        for line in invoice_lines(invoice=invoice)
+    )
+    with translation.override(language):
+        notes = _notes(invoice)
+        vat_breakdown = _vat_breakdown(invoice)
+        if is_credit_note:
+            payment_terms = _("The amount will be credited to your account.")
+            due_date = None
+        else:
+            due_date = issue_date + timedelta(days=PAYMENT_DAYS)
+            payment_terms = _("Payable without deduction within %(days)d days, by %(date)s.") % {
+                "days": PAYMENT_DAYS,
+                "date": due_date.isoformat(),
+            }
+    return InvoiceDocument(
+        number=invoice.number,
+        type_code=CREDIT_NOTE if is_credit_note else INVOICE,
+        issue_date=issue_date,
+        period_start=_berlin_date(invoice.period_start),
+        # The stored end is the first instant of the next month; the document names the last day supplied.
+        period_end=_berlin_date(invoice.period_end) - timedelta(days=1),
+        seller=_seller(invoice),
+        buyer=_buyer(invoice),
+        lines=lines,
+        net_amount=invoice.net_amount,
+        vat_breakdown=vat_breakdown,
+        vat_amount=invoice.vat_amount,
+        gross_amount=invoice.gross_amount,
+        payment_terms=payment_terms,
+        seller_iban=iban,
+        seller_bic=configured.get("bic", ""),
+        notes=notes,
+        preceding_invoice_number=credited.number if credited is not None else "",
+        preceding_invoice_date=(
+            _berlin_date(credited.issued_at) if credited is not None and credited.issued_at is not None else None
+        ),
+        due_date=due_date,
+        currency=invoice.currency,
+        language=language,
+    )

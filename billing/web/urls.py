@@ -1,0 +1,17 @@
+"""The invoice pages. A plain list: portal/web/urls.py includes it, so the names are ``portal:...``."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from billing.web import views
+
+org = "orgs/<slug:organization_slug>"
+urlpatterns = [
+    path(f"{org}/invoices/", views.invoice_list_page, name="invoice-list"),
+    path(
+        f"{org}/invoices/<int:invoice_id>/<str:kind>/",
+        views.invoice_file_download,
+        name="invoice-file",
+    ),
+]
