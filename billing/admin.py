@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
-from billing.choices import InvoiceStatus
+from billing.choices import InvoiceKind, InvoiceStatus
 from billing.models import Invoice, InvoiceLine, InvoiceNumberSeries
-from billing.services import InvoiceError, invoice_finalize
+from billing.services import InvoiceError, credit_note_create, invoice_finalize
 from tenants.admin import TenantOwnedAdminMixin
 from tenants.audit import Actor
 from tenants.models import User
@@ -35,6 +38,12 @@ class InvoiceLineInline(TenantOwnedAdminMixin, admin.TabularInline):
         return False
 
 
+class CreditNoteForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason (printed on the credit note)"), widget=forms.Textarea(attrs={"rows": 4}), max_length=2000
+    )
+
+
 @admin.register(Invoice)
 class InvoiceAdmin(TenantOwnedAdminMixin, admin.ModelAdmin):
     """Only billing services write documents: the console shows them and finalizes drafts through the service."""
@@ -45,7 +54,7 @@ class InvoiceAdmin(TenantOwnedAdminMixin, admin.ModelAdmin):
     list_select_related = ("organization",)
     ordering = ("-period_start", "-id")
     inlines = (InvoiceLineInline,)
-    actions = ("finalize_drafts",)
+    actions = ("finalize_drafts", "credit_corrections")
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [field.name for field in Invoice._meta.fields]
@@ -73,6 +82,39 @@ class InvoiceAdmin(TenantOwnedAdminMixin, admin.ModelAdmin):
                 self.message_user(request, str(error), messages.ERROR)
             else:
                 self.message_user(request, _("Finalized as %(number)s.") % {"number": finalized.number})
+
+    @admin.action(description=_("Issue a credit note for the uncredited corrections"), permissions=["finalize"])
+    def credit_corrections(self, request: HttpRequest, queryset: QuerySet[Invoice]) -> TemplateResponse | None:
+        invoices = queryset.filter(kind=InvoiceKind.INVOICE, status=InvoiceStatus.FINALIZED).order_by("number")
+        form = CreditNoteForm(request.POST if "apply" in request.POST else None)
+        if "apply" in request.POST and form.is_valid():
+            assert isinstance(request.user, User)
+            actor = Actor.for_user(request.user, ip_address=request.META.get("REMOTE_ADDR") or None)
+            for invoice in invoices:
+                try:
+                    note = credit_note_create(actor=actor, invoice=invoice, reason=form.cleaned_data["reason"])
+                except InvoiceError as error:
+                    self.message_user(request, f"{invoice}: {error}", messages.ERROR)
+                else:
+                    self.message_user(
+                        request,
+                        _("%(invoice)s: credit note %(number)s issued.")
+                        % {"invoice": invoice.number, "number": note.number},
+                        messages.SUCCESS,
+                    )
+            return None
+        return TemplateResponse(
+            request,
+            "admin/billing/invoice/credit_note.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("Credit the uncredited corrections"),
+                "form": form,
+                "invoices": invoices,
+                "action_checkbox_name": ACTION_CHECKBOX_NAME,
+                "opts": self.model._meta,
+            },
+        )
 
 
 @admin.register(InvoiceNumberSeries)

@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("reservations.api.urls")),
     path("", include("provisioning.api.urls")),
     path("", include("billing.api.urls")),
+    path("", include("metering.api.urls")),
 ]
 
 # Must stay last: unknown paths under /api/ answer in the API's error shape.
