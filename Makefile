@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test lint typecheck migrations-check pytest services-check system-deps messages clean bench
+.PHONY: run test lint typecheck migrations-check pytest services-check system-deps pdf-deps messages clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,13 +22,20 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
 # Debian packages: Chromium for the browser tests (no downloaded browser builds), gettext for translations,
 # Pango, HarfBuzz and a font for WeasyPrint's invoice PDFs.
 PDF_DEBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
+# The invoice PDF libraries alone, for `make run` (workers render invoice PDFs); skipped where apt-get is absent.
+pdf-deps:
+	@if command -v apt-get >/dev/null && ! dpkg -s $(PDF_DEBS) >/dev/null 2>&1; then \
+		echo "Installing Debian packages: $(PDF_DEBS)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(PDF_DEBS) >/dev/null; \
+	fi
+
 system-deps:
 	@if ! command -v chromium >/dev/null || ! command -v msgfmt >/dev/null || ! dpkg -s $(PDF_DEBS) >/dev/null 2>&1; then \
 		echo "Installing Debian packages: chromium gettext $(PDF_DEBS)"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium gettext $(PDF_DEBS) >/dev/null; \
 	fi
 
-run: $(VENV)/.runtime-installed
+run: pdf-deps $(VENV)/.runtime-installed
 	$(BIN)/python manage.py migrate --noinput
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(BIN)/python manage.py seed_demo
 	@echo

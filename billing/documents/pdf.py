@@ -7,8 +7,6 @@ from typing import Any
 
 from django.template.loader import render_to_string
 from django.utils import translation
-from facturx import generate_from_binary
-from weasyprint import HTML
 
 from billing.documents.cii import cii_xml
 from billing.documents.model import CREDIT_NOTE, InvoiceDocument
@@ -49,6 +47,8 @@ def invoice_html(doc: InvoiceDocument) -> str:
 
 def invoice_pdf(doc: InvoiceDocument) -> bytes:
     """The document as a PDF/A-3b file (A4), ready to receive the XML attachment."""
+    from weasyprint import HTML  # lazily: it needs the Pango system libraries (see the Makefile)
+
     pdf = HTML(string=invoice_html(doc)).write_pdf(pdf_variant="pdf/a-3b")
     if pdf is None:
         raise RuntimeError("WeasyPrint returned no PDF.")
@@ -60,6 +60,8 @@ def facturx_pdf(doc: InvoiceDocument) -> bytes:
 
     The library checks the XML against the Factur-X XSD before embedding it.
     """
+    from facturx import generate_from_binary
+
     metadata = {
         "author": doc.seller.name,
         "keywords": "Factur-X",
