@@ -1,0 +1,99 @@
+"""Sign-up wizard and the public legal document pages."""
+
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import get_language
+from django.views.decorators.http import require_http_methods
+
+from tenants import services
+from tenants.web.countries import country_name
+from tenants.web.forms import (
+    COMPANY_FIELDS,
+    SignupAccountForm,
+    SignupCompanyForm,
+    add_service_errors,
+)
+from tenants.web.views.common import (
+    SIGNUP_COMPANY_SESSION_KEY,
+    SIGNUP_EMAIL_SESSION_KEY,
+    _anonymous_only,
+)
+
+# --- Sign-up ----------------------------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@_anonymous_only
+def signup_company(request: HttpRequest) -> HttpResponse:
+    """Step 1: the company. Its data waits in the session (it holds no secrets) until step 2 is sent."""
+    if request.method == "POST":
+        form = SignupCompanyForm(request.POST)
+        if form.is_valid():
+            request.session[SIGNUP_COMPANY_SESSION_KEY] = {field: form.cleaned_data[field] for field in COMPANY_FIELDS}
+            return redirect("portal:signup-account")
+    else:
+        form = SignupCompanyForm(initial=request.session.get(SIGNUP_COMPANY_SESSION_KEY) or {"country": "DE"})
+    return render(request, "tenants/signup_company.html", {"form": form})
+
+
+def _back_to_company_step(request: HttpRequest, company: dict[str, str], error: ValidationError) -> HttpResponse:
+    form = SignupCompanyForm(data=company)
+    add_service_errors(form, error)
+    return render(request, "tenants/signup_company.html", {"form": form, "returned": True})
+
+
+@require_http_methods(["GET", "POST"])
+@_anonymous_only
+def signup_account(request: HttpRequest) -> HttpResponse:
+    """Step 2: the owner's account and the legal documents; sending it signs the company up."""
+    company: dict[str, str] | None = request.session.get(SIGNUP_COMPANY_SESSION_KEY)
+    if not company:
+        return redirect("portal:signup")
+    if request.method == "POST":
+        form = SignupAccountForm(request.POST, company=company)
+        if form.is_valid():
+            try:
+                services.signup_register(
+                    data=form.signup_data(), ip_address=request.META.get("REMOTE_ADDR"), request=request
+                )
+            except ValidationError as exc:
+                error_dict = exc.message_dict if hasattr(exc, "error_dict") else {}
+                company_errors = {field: error_dict[field] for field in COMPANY_FIELDS if field in error_dict}
+                if company_errors:
+                    return _back_to_company_step(request, company, ValidationError(company_errors))
+                add_service_errors(form, exc)
+            else:
+                del request.session[SIGNUP_COMPANY_SESSION_KEY]
+                request.session[SIGNUP_EMAIL_SESSION_KEY] = form.cleaned_data["email"]
+                return redirect("portal:signup-done")
+        elif form.company_errors:
+            return _back_to_company_step(request, company, ValidationError(form.company_errors))
+    else:
+        form = SignupAccountForm(company=company, initial={"language": get_language()})
+    return render(
+        request,
+        "tenants/signup_account.html",
+        {
+            "form": form,
+            "company": company,
+            "country_name": country_name(company.get("country", "")),
+            "documents": services.legal_documents_in_force(),
+        },
+    )
+
+
+@_anonymous_only
+def signup_done(request: HttpRequest) -> HttpResponse:
+    email = request.session.get(SIGNUP_EMAIL_SESSION_KEY)
+    if not email:
+        return redirect("portal:signup")
+    return render(request, "tenants/signup_done.html", {"email": email})
+
+
+def legal_document(request: HttpRequest, kind: str) -> HttpResponse:
+    """The version in force of a legal document, public."""
+    document = next((doc for doc in services.legal_documents_in_force() if doc.kind == kind), None)
+    if document is None:
+        raise Http404
+    return render(request, "tenants/legal_document.html", {"document": document})
