@@ -7,6 +7,8 @@ row as it was (``OLD.status``). TRUNCATE stays possible: a DBA operation, and ho
 
 from django.db import migrations
 
+from portal.migration_sql import sql_by_vendor
+
 POSTGRES_FORWARD = """
 CREATE OR REPLACE FUNCTION billing_invoice_refuse_change() RETURNS trigger AS $$
 BEGIN
@@ -79,23 +81,14 @@ SQLITE_BACKWARD = [
 ]
 
 
-def forward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(POSTGRES_FORWARD, params=None)
-    elif schema_editor.connection.vendor == "sqlite":
-        for statement in SQLITE_FORWARD:
-            schema_editor.execute(statement)
-
-
-def backward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(POSTGRES_BACKWARD, params=None)
-    elif schema_editor.connection.vendor == "sqlite":
-        for statement in SQLITE_BACKWARD:
-            schema_editor.execute(statement)
-
-
 class Migration(migrations.Migration):
     dependencies = [("billing", "0001_initial")]
 
-    operations = [migrations.RunPython(forward, backward, elidable=False)]
+    operations = [
+        sql_by_vendor(
+            postgresql_forward=POSTGRES_FORWARD,
+            postgresql_backward=POSTGRES_BACKWARD,
+            sqlite_forward=SQLITE_FORWARD,
+            sqlite_backward=SQLITE_BACKWARD,
+        )
+    ]

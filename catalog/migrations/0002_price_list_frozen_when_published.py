@@ -9,6 +9,8 @@ TRUNCATE stays possible: it is a DBA operation (and how the test suite resets ta
 
 from django.db import migrations
 
+from portal.migration_sql import sql_by_vendor
+
 PRICE_TABLES = ("catalog_computeprice", "catalog_licenseprice")
 
 POSTGRES_FORWARD = """
@@ -92,23 +94,14 @@ SQLITE_BACKWARD = [
 ]
 
 
-def forward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(POSTGRES_FORWARD, params=None)
-    elif schema_editor.connection.vendor == "sqlite":
-        for statement in SQLITE_FORWARD:
-            schema_editor.execute(statement)
-
-
-def backward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(POSTGRES_BACKWARD, params=None)
-    elif schema_editor.connection.vendor == "sqlite":
-        for statement in SQLITE_BACKWARD:
-            schema_editor.execute(statement)
-
-
 class Migration(migrations.Migration):
     dependencies = [("catalog", "0001_initial")]
 
-    operations = [migrations.RunPython(forward, backward, elidable=False)]
+    operations = [
+        sql_by_vendor(
+            postgresql_forward=POSTGRES_FORWARD,
+            postgresql_backward=POSTGRES_BACKWARD,
+            sqlite_forward=SQLITE_FORWARD,
+            sqlite_backward=SQLITE_BACKWARD,
+        )
+    ]

@@ -6,6 +6,8 @@ has no such function in a CHECK: there ``metering.services`` writes only aligned
 
 from django.db import migrations
 
+from portal.migration_sql import sql_by_vendor
+
 FORWARD = """
 ALTER TABLE metering_usagerecord ADD CONSTRAINT metering_usage_hour_aligned
     CHECK (hour = date_trunc('hour', hour, 'UTC'));
@@ -13,17 +15,9 @@ ALTER TABLE metering_usagerecord ADD CONSTRAINT metering_usage_hour_aligned
 BACKWARD = "ALTER TABLE metering_usagerecord DROP CONSTRAINT IF EXISTS metering_usage_hour_aligned;"
 
 
-def forward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(FORWARD, params=None)
-
-
-def backward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(BACKWARD, params=None)
-
-
 class Migration(migrations.Migration):
     dependencies = [("metering", "0001_initial")]
 
-    operations = [migrations.RunPython(forward, backward, elidable=False)]
+    operations = [
+        sql_by_vendor(postgresql_forward=FORWARD, postgresql_backward=BACKWARD)
+    ]

@@ -7,6 +7,8 @@ constraint does not exist and the allocator's pool lock (with SQLite's single wr
 
 from django.db import migrations
 
+from portal.migration_sql import sql_by_vendor
+
 FORWARD = """
 CREATE EXTENSION IF NOT EXISTS btree_gist;
 ALTER TABLE reservations_allocation ADD CONSTRAINT reservations_alloc_no_double_booking
@@ -19,17 +21,9 @@ ALTER TABLE reservations_allocation ADD CONSTRAINT reservations_alloc_no_double_
 BACKWARD = "ALTER TABLE reservations_allocation DROP CONSTRAINT IF EXISTS reservations_alloc_no_double_booking;"
 
 
-def forward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(FORWARD, params=None)
-
-
-def backward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(BACKWARD, params=None)
-
-
 class Migration(migrations.Migration):
     dependencies = [("reservations", "0001_initial")]
 
-    operations = [migrations.RunPython(forward, backward, elidable=False)]
+    operations = [
+        sql_by_vendor(postgresql_forward=FORWARD, postgresql_backward=BACKWARD)
+    ]
