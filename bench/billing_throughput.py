@@ -100,8 +100,9 @@ def main() -> None:  # one linear script
     from billing.documents.mapping import invoice_document
     from billing.documents.pdf import facturx_pdf
     from billing.documents.validation import schematron_report, xsd_errors
+    from billing.invoices.services import invoice_draft_for_month, invoice_finalize
     from billing.models import Invoice
-    from billing.services import billing_period, invoice_draft_for_month, invoice_finalize
+    from billing.periods import billing_period
     from catalog.models import AvailabilityZone, CatalogItem, Flavor
     from catalog.models.quotes import Quote
     from catalog.services import quote_create

@@ -13,8 +13,9 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
 from billing.choices import InvoiceKind, InvoiceStatus
+from billing.invoices.services import credit_note_create, invoice_finalize
 from billing.models import Invoice, InvoiceLine, InvoiceNumberSeries
-from billing.services import InvoiceError, credit_note_create, invoice_finalize
+from billing.periods import InvoiceError
 from tenants.admin import TenantOwnedAdminMixin
 from tenants.audit import Actor
 from tenants.models import User

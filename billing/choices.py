@@ -14,7 +14,7 @@ class InvoiceKind(models.TextChoices):
 
 
 class InvoiceStatus(models.TextChoices):
-    """draft → finalized, through ``billing.services`` only; a finalized document never changes again."""
+    """draft → finalized, through ``billing.invoices.services`` only; a finalized document never changes again."""
 
     DRAFT = "draft", _("Draft")
     FINALIZED = "finalized", _("Finalized")

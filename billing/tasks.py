@@ -1,25 +1,15 @@
-"""Thin billing tasks: each periodic run calls one service, which decides what is due."""
+"""Thin billing tasks: each loads by ID (or finds its work in the database) and calls one service."""
 
 from __future__ import annotations
 
-import hashlib
-import logging
 from dataclasses import asdict
 
 from celery import shared_task
-from django.core.files.base import ContentFile
-from django.db import transaction
 from django.utils import timezone
 
-from billing.choices import InvoiceStatus
-from billing.documents.cii import cii_xml
-from billing.documents.mapping import invoice_document
-from billing.documents.pdf import facturx_pdf
-from billing.documents.validation import schematron_report, xsd_errors
-from billing.models import Invoice, InvoiceFile, InvoiceFileKind
-from billing.services import invoices_draft_due, invoices_finalize_due
-
-logger = logging.getLogger(__name__)
+from billing.budgets.services import budgets_check_all
+from billing.invoices.rendering import invoice_files_render
+from billing.invoices.services import invoices_draft_due, invoices_finalize_due
 
 
 @shared_task(name="billing.draft_invoices")
@@ -32,62 +22,12 @@ def finalize_invoices_task() -> dict[str, int]:
     return asdict(invoices_finalize_due(now=timezone.now()))
 
 
-class InvalidEInvoiceError(Exception):
-    """The XML of a finalized document fails the EN 16931 XSD or schematron: nothing was stored."""
-
-
-def invoice_files_render(*, invoice_id: int) -> list[InvoiceFile]:
-    """Render, validate and store the XML and the Factur-X PDF of a finalized document, once.
-
-    Idempotent and safe to run concurrently: the invoice row is locked (a finalized row is never updated, but it can
-    be locked), documents that already have both files are skipped, and (invoice, kind) is unique. The XML must pass
-    the XSD and carry no failed schematron assert that is an error; otherwise ``InvalidEInvoiceError`` is raised,
-    logged and nothing is stored: an invalid e-invoice is never issued. Returns the files written by this call.
-    """
-    with transaction.atomic():
-        invoice = (
-            Invoice.objects.unscoped()
-            .select_for_update(of=("self",))
-            .select_related("organization", "credited_invoice")
-            .get(pk=invoice_id)
-        )
-        if invoice.status != InvoiceStatus.FINALIZED:
-            raise InvalidEInvoiceError(f"{invoice} is not finalized; drafts have no documents.")
-        present = set(
-            InvoiceFile.objects.for_organization(invoice.organization)
-            .filter(invoice=invoice)
-            .values_list("kind", flat=True)
-        )
-        if present >= set(InvoiceFileKind.values):
-            return []
-        document = invoice_document(invoice)
-        xml = cii_xml(document)
-        problems = xsd_errors(xml) + [f"{error.rule}: {error.text}" for error in schematron_report(xml).errors]
-        if problems:
-            logger.error("Invoice %s: the e-invoice is invalid, nothing stored: %s", invoice.number, problems)
-            raise InvalidEInvoiceError(f"{invoice}: the XML is not a valid EN 16931 invoice: {'; '.join(problems)}")
-        contents = {InvoiceFileKind.XML: xml}
-        if InvoiceFileKind.PDF not in present:
-            contents[InvoiceFileKind.PDF] = facturx_pdf(document)
-        written = [
-            InvoiceFile.objects.create(
-                organization=invoice.organization,
-                invoice=invoice,
-                kind=kind,
-                file=ContentFile(data, name=f"{invoice.number}.{kind}"),
-                sha256=hashlib.sha256(data).hexdigest(),
-            )
-            for kind, data in contents.items()
-            if kind not in present
-        ]
-        return written
-
-
 @shared_task(name="billing.render_invoice_documents")
 def render_invoice_documents_task(invoice_id: int) -> list[str]:
     """After finalization: store the document's validated XML and Factur-X PDF (see ``invoice_files_render``)."""
     return [file.kind for file in invoice_files_render(invoice_id=invoice_id)]
 
 
-# The budget check lives with the budget services; importing it here registers it with Celery's autodiscovery.
-from billing.budget_services import check_budgets_task  # noqa: E402, F401
+@shared_task(name="billing.check_budgets")
+def check_budgets_task() -> dict[str, int]:
+    return asdict(budgets_check_all(now=timezone.now()))

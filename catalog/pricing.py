@@ -6,7 +6,7 @@
 2. Net of a line = quantity * unit price (EUR per GPU-hour, up to four decimals), rounded once, half-up to the cent.
 3. Net total = sum of the line nets (no further rounding: they are already cents).
 4. VAT = per VAT category, the category's rate on the sum of its line nets, rounded once, half-up to the cent
-   (``billing.vat.vat_breakdown``, EN 16931 style). A quote has one category: the organization's treatment.
+   (``core.vat.vat_breakdown``, EN 16931 style). A quote has one category: the organization's treatment.
 5. Gross = net total + VAT.
 
 Pure functions on values: no database, no clock. ``catalog.services.quote_create`` stores the result.
@@ -20,8 +20,9 @@ from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
-from billing.vat import VatTreatment, round_money, vat_breakdown
 from catalog.choices import Commitment, QuoteLineKind
+from core.money import round_money
+from core.vat import VatTreatment, vat_breakdown
 
 SECONDS_PER_HOUR = 3600
 

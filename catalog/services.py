@@ -14,7 +14,6 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from billing.vat import vat_treatment
 from catalog.choices import (
     COMMITMENT_MIN_HOURS,
     CURRENCY,
@@ -39,6 +38,7 @@ from catalog.models import (
 )
 from catalog.pricing import SECONDS_PER_HOUR, price_quote
 from catalog.selectors import flavor_list, price_list_in_effect, price_table
+from core.vat import vat_treatment
 from tenants.audit import Actor, audit_record
 from tenants.models import Organization
 

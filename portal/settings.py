@@ -239,13 +239,15 @@ SPECTACULAR_SETTINGS = {
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL == "filesystem://":
     _queue_dir = VAR_DIR / "broker"
-    for _sub in ("queue", "processed"):
+    for _sub in ("queue", "processed", "control"):
         (_queue_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
         "data_folder_in": str(_queue_dir / "queue"),
         "data_folder_out": str(_queue_dir / "queue"),
         "processed_folder": str(_queue_dir / "processed"),
         "store_processed": False,
+        # The broadcast exchanges (worker control, pidbox) live here too, not in the working directory.
+        "control_folder": str(_queue_dir / "control"),
     }
 else:
     # A message a worker took but never acknowledged (it died) is delivered again after this many seconds.
@@ -277,6 +279,7 @@ CELERY_BEAT_SCHEDULE = {
     "billing-draft-invoices": {"task": "billing.draft_invoices", "schedule": 24 * 3600.0},
     "billing-finalize-invoices": {"task": "billing.finalize_invoices", "schedule": 24 * 3600.0},
     "billing-check-budgets": {"task": "billing.check_budgets", "schedule": 900.0},
+    "tenants-resend-stale-emails": {"task": "tenants.resend_stale_emails", "schedule": 300.0},
 }
 
 # --- Logging -------------------------------------------------------------------------------------------------------

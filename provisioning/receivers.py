@@ -1,15 +1,24 @@
-"""Provisioning follows the reservation lifecycle: it consumes the domain events (after commit) and starts tasks."""
+"""Provisioning follows the domain events (after commit) and starts tasks: the reservation lifecycle and the
+approval of an organization, whose cloud project provisioning creates."""
 
 from __future__ import annotations
 
-from reservations.events import subscribe
+from core.events import Event, subscribe
+from core.tasks import enqueue_on_commit
+from provisioning.tasks import deprovision_reservation_task, organization_activate_task, provision_reservation_task
 
 
-@subscribe
-def provision_on_lifecycle(event: str, reservation_id: int) -> None:
-    from provisioning.tasks import deprovision_reservation_task, provision_reservation_task
+@subscribe("reservation.")
+def provision_on_lifecycle(event: Event) -> None:
+    reservation_id = event.subject_id
+    if reservation_id is None:
+        return
+    if event.name == "reservation.provisioning":
+        enqueue_on_commit(provision_reservation_task, reservation_id)
+    elif event.name in ("reservation.ending", "reservation.failed"):
+        enqueue_on_commit(deprovision_reservation_task, reservation_id)
 
-    if event == "reservation.provisioning":
-        provision_reservation_task.delay(reservation_id)
-    elif event in ("reservation.ending", "reservation.failed"):
-        deprovision_reservation_task.delay(reservation_id)
+
+@subscribe("organization.provisioning")
+def activate_on_approval(event: Event) -> None:
+    enqueue_on_commit(organization_activate_task, event.organization_id)

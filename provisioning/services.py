@@ -10,11 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from catalog.models import Flavor
+from core.tasks import enqueue_on_commit
 from provisioning.cloud_init import user_data_for
 from provisioning.drivers import CloudError, get_driver
 from provisioning.drivers.base import ACTIVE, BUILD, ERROR, ServerSpec
@@ -23,7 +25,7 @@ from provisioning.secrets import decrypt_secret, encrypt_secret
 from reservations.choices import ReservationState
 from reservations.models import Reservation
 from reservations.services import reservation_transition
-from tenants.audit import Actor
+from tenants.audit import Actor, audit_record
 
 ACTOR = Actor.system("provisioning")
 R = ReservationState
@@ -276,12 +278,6 @@ def reconcile() -> list[DriftFinding]:
 
 def instance_retry(*, actor: Actor, instance: Instance) -> None:
     """Queue provisioning of a stuck or failed-step instance again (its reservation must still be provisioning)."""
-    from django.core.exceptions import ValidationError
-
-    from portal.task_queue import enqueue_on_commit
-    from provisioning.tasks import provision_instance_task
-    from tenants.audit import audit_record
-
     reservation = instance.reservation
     if reservation.state != R.PROVISIONING or instance.state not in (I.PENDING, I.BUILDING):
         raise ValidationError(
@@ -290,13 +286,11 @@ def instance_retry(*, actor: Actor, instance: Instance) -> None:
         )
     with transaction.atomic():
         audit_record(actor=actor, action="instance.retried", target=instance, organization=reservation.organization)
-        enqueue_on_commit(provision_instance_task, instance.pk)
+        enqueue_on_commit("provisioning.provision_instance", instance.pk)
 
 
 def instance_force_release(*, actor: Actor, instance: Instance) -> None:
     """Give up on an instance's reservation: it fails, its GPUs are freed, and its servers are removed."""
-    from django.core.exceptions import ValidationError
-
     reservation = instance.reservation
     if reservation.state not in (R.PROVISIONING, R.ACTIVE, R.ENDING):
         raise ValidationError(_("The reservation holds no servers any more."), code="invalid_transition")
@@ -313,10 +307,6 @@ def cloud_profile_update(
 ) -> CloudProfile:
     """Set the NGC API key (stored encrypted) and/or the SSH public key. The audit row says what changed, never the
     key itself."""
-    from django.core.exceptions import ValidationError
-
-    from tenants.audit import audit_record
-
     errors: dict[str, list[str]] = {}
     if ngc_api_key is not None and (not ngc_api_key.strip() or "\n" in ngc_api_key.strip()):
         errors["ngc_api_key"] = [_("Paste the NGC API key as one line.")]

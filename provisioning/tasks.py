@@ -6,14 +6,28 @@ reservation fails and its GPUs are released.
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 from celery import Task, shared_task
 
 from provisioning import services
 from provisioning.drivers import CloudError
+from provisioning.organizations import ACTIVATE_TASK, organization_activate
 
 MAX_RETRIES = 30  # polls and transient-error retries together; about a few minutes with the backoff cap
+
+
+@shared_task(
+    name=ACTIVATE_TASK,
+    autoretry_for=(CloudError,),
+    retry_backoff=5,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=5,
+)
+def organization_activate_task(organization_id: int) -> None:
+    organization_activate(organization_id=organization_id)
 
 
 @shared_task(name="provisioning.provision_reservation")
@@ -65,6 +79,4 @@ def reconcile_task() -> int:
 
 
 def _jitter() -> float:
-    import random
-
     return random.random()  # noqa: S311  # spreading retries, not security

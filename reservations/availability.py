@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from django.db.models import Q
 
 from catalog.compatibility import is_compatible
-from catalog.models import AvailabilityZone, Flavor, GpuModel, Quote
+from catalog.models import AvailabilityZone, CatalogItemVersion, Flavor, GpuModel, Quote
 from reservations.allocation import place, pool_for
 from reservations.choices import NodeState, ReservationKind
 from reservations.models import Allocation, CapacityPool, Node
@@ -92,8 +92,6 @@ def alternatives(
     gpus = instances * flavor.gpu_count
     item = None
     if item_version_id is not None:
-        from catalog.models import CatalogItemVersion
-
         item = CatalogItemVersion.objects.select_related("item").get(pk=item_version_id).item
     others = Flavor.objects.filter(is_active=True).exclude(pk=flavor.pk).select_related("node_type__gpu_model")
     for other in others.order_by("node_type__slug", "-gpu_count"):

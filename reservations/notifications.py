@@ -8,8 +8,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from core.events import Event, subscribe
 from reservations.choices import ReservationKind, ReservationState
-from reservations.events import subscribe
 from reservations.models import Reservation, ReservationReminder
 from tenants.choices import Role
 from tenants.models import User
@@ -42,12 +42,13 @@ def _mail(reservation: Reservation, template: str) -> None:
         send_to_user(user, template, {"reservation": reservation, "organization": reservation.organization})
 
 
-@subscribe
-def mail_on_event(event: str, reservation_id: int) -> None:
-    template = MAILED_EVENTS.get(event)
+@subscribe("reservation.", during_transaction=True)
+def mail_on_event(event: Event) -> None:
+    """Write the e-mails of a lifecycle event into the outbox, in the transaction of the change (a task sends them)."""
+    template = MAILED_EVENTS.get(event.name)
     if template is None:
         return
-    reservation = Reservation.objects.unscoped().select_related("organization", "flavor").get(pk=reservation_id)
+    reservation = Reservation.objects.unscoped().select_related("organization", "flavor").get(pk=event.subject_id)
     _mail(reservation, template)
 
 

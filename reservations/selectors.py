@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from django.db.models import Prefetch
 from django.utils import timezone
@@ -82,10 +81,3 @@ def quota_request_list(*, organization: Organization) -> TenantQuerySet[QuotaReq
     return (
         QuotaRequest.objects.for_organization(organization).select_related("gpu_model").order_by("-created_at", "-id")
     )
-
-
-def reservation_instances(*, reservation: Reservation) -> list[Any]:
-    """The reservation's servers in the cloud (provisioning's ``Instance`` rows), in order."""
-    from provisioning.models import Instance
-
-    return list(Instance.objects.for_organization(reservation.organization).filter(reservation=reservation))

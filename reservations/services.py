@@ -15,9 +15,9 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from billing.spend import budget_refusal, order_net_this_month
 from catalog.choices import Commitment
 from catalog.models import AvailabilityZone, Quote
+from core.events import publish
 from reservations.allocation import Placement, overlapping, place, pool_lock, pool_lock_by_id
 from reservations.availability import Alternative, alternatives_for, earliest_start_for
 from reservations.choices import (
@@ -27,7 +27,7 @@ from reservations.choices import (
     ReservationKind,
     ReservationState,
 )
-from reservations.events import publish
+from reservations.guards import order_guards_check
 from reservations.models import Allocation, IdempotencyKey, Node, QuotaLimit, QuotaRequest, Reservation
 from tenants.audit import Actor, audit_record
 from tenants.choices import OrganizationStatus
@@ -140,12 +140,9 @@ def reservation_create(
             # The organization's row lock makes the budget and quota checks and the booking one step: two concurrent
             # orders of one organization cannot both pass the checks and together exceed them.
             Organization.objects.select_for_update().filter(pk=organization.pk).first()
-            # Under the same lock: the budget's hard cap (two orders cannot both slip under it).
-            budget_reason = budget_refusal(
-                organization=organization, additional_net=order_net_this_month(quote=quote, now=now)
-            )
-            if budget_reason is not None:
-                raise ValidationError(budget_reason, code="budget_exceeded")
+            # Under the same lock: the guards of higher apps (billing's budget hard cap), so two orders cannot both
+            # slip under a limit.
+            order_guards_check(organization=organization, quote=quote, now=now)
             limit = quota_limit(organization=organization, gpu_model_id=gpu_model_id)
             held = gpus_held(organization=organization, gpu_model_id=gpu_model_id, starts_at=starts_at, ends_at=ends_at)
             if held + wanted > limit:
@@ -255,7 +252,7 @@ def reservation_transition(
             organization=locked.organization,
             data={"from": from_state, "to": str(to_state), "reason": reason},
         )
-        publish(f"reservation.{to_state}", locked.pk)
+        publish(f"reservation.{to_state}", organization_id=locked.organization_id, subject_id=locked.pk)
     reservation.refresh_from_db()
     return reservation
 
@@ -359,7 +356,7 @@ def reservation_extend(*, actor: Actor, reservation: Reservation, ends_at: datet
             organization=organization,
             data={"from": previous.isoformat(), "to": ends_at.isoformat()},
         )
-        publish("reservation.extended", reservation.pk)
+        publish("reservation.extended", organization_id=reservation.organization_id, subject_id=reservation.pk)
     reservation.refresh_from_db()
     return reservation
 

@@ -17,6 +17,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from provisioning.organizations import organization_activation_retry
 from tenants.audit import Actor, audit_record
 from tenants.choices import OrganizationStatus
 from tenants.models import (
@@ -27,12 +28,12 @@ from tenants.models import (
     LegalDocument,
     Membership,
     Organization,
+    OutgoingEmail,
     User,
     VatCheck,
 )
 from tenants.selectors import organization_approval_queue, organization_possible_duplicates
 from tenants.services import (
-    organization_activation_retry,
     organization_approve,
     organization_reject,
 )
@@ -336,3 +337,33 @@ class LegalDocumentAdmin(AuditedModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return obj is None or obj.effective_at > timezone.now()
+
+
+@admin.register(OutgoingEmail)
+class OutgoingEmailAdmin(admin.ModelAdmin):
+    """The e-mail outbox, read-only: what was sent, what is still pending and why a delivery failed."""
+
+    list_display = ("created_at", "to", "subject", "status", "attempts", "sent_at")
+    list_filter = ("status", "template")
+    search_fields = ("to", "subject")
+    readonly_fields = (
+        "to",
+        "subject",
+        "body",
+        "template",
+        "status",
+        "attempts",
+        "last_error",
+        "created_at",
+        "sent_at",
+    )
+    exclude = ("html_body",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

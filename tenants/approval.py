@@ -11,7 +11,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from tenants.choices import EU_COUNTRIES
+from core.countries import EU_COUNTRIES
 from tenants.models import Organization
 
 

@@ -30,42 +30,6 @@ class ActorType(models.TextChoices):
     SYSTEM = "system", _("System")
 
 
-# Kontor sells to companies in the EU, the EEA and Switzerland (ISO 3166-1 alpha-2).
-EU_COUNTRIES = frozenset(
-    [
-        "AT",
-        "BE",
-        "BG",
-        "CY",
-        "CZ",
-        "DE",
-        "DK",
-        "EE",
-        "ES",
-        "FI",
-        "FR",
-        "GR",
-        "HR",
-        "HU",
-        "IE",
-        "IT",
-        "LT",
-        "LU",
-        "LV",
-        "MT",
-        "NL",
-        "PL",
-        "PT",
-        "RO",
-        "SE",
-        "SI",
-        "SK",
-    ]
-)
-EEA_NON_EU_COUNTRIES = frozenset({"IS", "LI", "NO"})
-SERVED_COUNTRIES = EU_COUNTRIES | EEA_NON_EU_COUNTRIES | {"CH"}
-
-
 class InvitationStatus(models.TextChoices):
     PENDING = "pending", _("Pending")
     ACCEPTED = "accepted", _("Accepted")

@@ -1,16 +1,17 @@
-"""E-mails to an organization's owners, in each owner's language, sent once the transaction commits."""
+"""E-mails to users and addresses, in the recipient's language. Each is written to the outbox (``OutgoingEmail``)
+in the current transaction and sent by a task after the commit, so an SMTP failure never undoes or hides the
+change that caused it."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import send_mail
-from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import translation
 
 from tenants.choices import Role
+from tenants.mail import email_enqueue
 from tenants.models import Organization, User
 
 
@@ -23,12 +24,12 @@ def _render(template: str, context: dict[str, Any], language: str) -> tuple[str,
 
 def send_to_user(user: User, template: str, context: dict[str, Any]) -> None:
     subject, body = _render(template, {**context, "user": user, "site_url": settings.SITE_URL}, user.preferred_language)
-    transaction.on_commit(lambda: send_mail(subject, body, None, [user.email]))
+    email_enqueue(to=user.email, subject=subject, body=body, template=template)
 
 
 def send_to_address(email: str, template: str, context: dict[str, Any], language: str = "en") -> None:
     subject, body = _render(template, {**context, "site_url": settings.SITE_URL}, language)
-    transaction.on_commit(lambda: send_mail(subject, body, None, [email]))
+    email_enqueue(to=email, subject=subject, body=body, template=template)
 
 
 def notify_owners(organization: Organization, template: str, context: dict[str, Any] | None = None) -> None:

@@ -11,12 +11,11 @@ from django.http import HttpRequest
 from tenants.audit import Actor
 from tenants.choices import OrganizationStatus, Role
 from tenants.models import Organization
+from tenants.services import organization_email_verified
 
 
 @receiver(email_confirmed)
 def on_email_confirmed(sender: Any, request: HttpRequest | None, email_address: Any, **kwargs: Any) -> None:
-    from tenants.services import organization_email_verified
-
     user = email_address.user
     pending = Organization.objects.filter(
         memberships__user=user, memberships__role=Role.OWNER, status=OrganizationStatus.PENDING_VERIFICATION

@@ -4,25 +4,27 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from provisioning.drivers import CloudError
-
-
-@shared_task(
-    name="tenants.organization_activate",
-    autoretry_for=(CloudError,),
-    retry_backoff=5,
-    retry_backoff_max=300,
-    retry_jitter=True,
-    max_retries=5,
-)
-def organization_activate_task(organization_id: int) -> None:
-    from tenants.services import organization_activate
-
-    organization_activate(organization_id=organization_id)
+from tenants.mail import MAX_ATTEMPTS, email_send, emails_resend_stale
+from tenants.services import vat_check_run
 
 
 @shared_task(name="tenants.vat_check")
 def vat_check_task(organization_id: int) -> None:
-    from tenants.services import vat_check_run
-
     vat_check_run(organization_id=organization_id)
+
+
+@shared_task(
+    name="tenants.send_email",
+    autoretry_for=(Exception,),
+    retry_backoff=10,
+    retry_backoff_max=600,
+    retry_jitter=True,
+    max_retries=MAX_ATTEMPTS,
+)
+def send_email_task(email_id: int) -> bool:
+    return email_send(email_id=email_id)
+
+
+@shared_task(name="tenants.resend_stale_emails")
+def resend_stale_emails_task() -> int:
+    return emails_resend_stale()

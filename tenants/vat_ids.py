@@ -13,7 +13,7 @@ from stdnum.is_ import vsk as is_vsk
 from stdnum.li import peid as li_peid
 from stdnum.no import mva as no_mva
 
-from tenants.choices import EU_COUNTRIES
+from core.countries import EU_COUNTRIES
 
 # Non-EU countries we serve, with their own VAT number formats. Stored with the country prefix.
 NON_EU_VAT_MODULES: dict[str, ModuleType] = {"CH": ch_vat, "NO": no_mva, "IS": is_vsk, "LI": li_peid}

@@ -13,6 +13,18 @@ from tenants.models import Organization, User
 from tests.factories import MembershipFactory, OperatorFactory, OrganizationFactory
 
 
+@pytest.fixture(autouse=True)
+def emails_sent_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The outbox's send task runs in the test's own process, with Celery's retries, when it is enqueued after a
+    commit; tests then read Django's ``mailoutbox``. Real workers consume the broker in the worker tests."""
+    from tenants.tasks import send_email_task
+
+    def apply_here(args: tuple[object, ...] | None = None, kwargs: dict[str, object] | None = None, **options: object):
+        return send_email_task.apply(args=args, kwargs=kwargs)
+
+    monkeypatch.setattr(send_email_task, "apply_async", apply_here)
+
+
 @pytest.fixture
 def organization() -> Organization:
     return OrganizationFactory.create(legal_name="Rheinwerk Robotics GmbH", slug="rheinwerk")

@@ -12,7 +12,7 @@ from decimal import Decimal
 from lxml import etree
 
 from billing.documents.model import InvoiceDocument, Party
-from billing.vat import CENT
+from core.money import CENT
 
 RSM = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
 RAM = "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100"

@@ -24,9 +24,9 @@ from billing.documents.model import (
     Party,
     VatBreakdownEntry,
 )
+from billing.invoices.selectors import invoice_lines
 from billing.models import Invoice
-from billing.selectors import invoice_lines
-from billing.vat import EXEMPTION_REASON_CODES, VatCategory
+from core.vat import EXEMPTION_REASON_CODES, VatCategory
 from tenants.choices import Role
 from tenants.models import Membership
 

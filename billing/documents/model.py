@@ -1,6 +1,6 @@
 """The plain, frozen value an invoice document is built from.
 
-Nothing here is computed: amounts arrive already rounded (``billing.vat.round_money``) and the constructors only
+Nothing here is computed: amounts arrive already rounded (``core.money.round_money``) and the constructors only
 check that they add up, so the XML and the PDF show exactly the numbers the invoice was finalized with.
 """
 
@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from billing.vat import CENT, HUNDRED, round_money
+from core.money import CENT, HUNDRED, round_money
 
 INVOICE = "380"
 CREDIT_NOTE = "381"

@@ -7,7 +7,7 @@ row as it was (``OLD.status``). TRUNCATE stays possible: a DBA operation, and ho
 
 from django.db import migrations
 
-from portal.migration_sql import sql_by_vendor
+from core.migration_sql import sql_by_vendor
 
 POSTGRES_FORWARD = """
 CREATE OR REPLACE FUNCTION billing_invoice_refuse_change() RETURNS trigger AS $$

@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpResponse
 
+from billing.invoices.selectors import invoice_list
 from billing.models import Invoice, InvoiceFile, InvoiceFileKind
-from billing.selectors import invoice_list
 from tenants.models import Organization
 
 

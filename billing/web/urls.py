@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from django.urls import path
 
-from billing.web import views
+from billing.web import spend, views
 
 org = "orgs/<slug:organization_slug>"
 urlpatterns = [
+    path(f"{org}/spend/", spend.spend, name="organization-spend"),
     path(f"{org}/invoices/", views.invoice_list_page, name="invoice-list"),
     path(
         f"{org}/invoices/<int:invoice_id>/<str:kind>/",

@@ -9,7 +9,7 @@ TRUNCATE stays possible: it is a DBA operation (and how the test suite resets ta
 
 from django.db import migrations
 
-from portal.migration_sql import sql_by_vendor
+from core.migration_sql import sql_by_vendor
 
 PRICE_TABLES = ("catalog_computeprice", "catalog_licenseprice")
 

@@ -10,11 +10,11 @@ from django.db.models.functions import Round
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from billing.vat import VatCategory
 from catalog.choices import CURRENCY, MAX_INSTANCES_PER_ORDER, Commitment, QuoteLineKind, QuoteStatus
 from catalog.models.hardware import Flavor
 from catalog.models.items import CatalogItemVersion
 from catalog.models.prices import PriceList
+from core.vat import VatCategory
 from tenants.models import Organization
 from tenants.scoping import TenantOwnedModel
 

@@ -30,6 +30,7 @@ from catalog.selectors import (
 )
 from catalog.services import quote_create
 from catalog.web.forms import CatalogFilterForm, QuoteForm
+from reservations.web.ordering import quote_booking_context  # the wizard's last step: availability, booking
 from tenants.audit import Actor
 from tenants.models import Organization, User
 from tenants.permissions import Action, role_allows
@@ -163,10 +164,6 @@ def quote_detail(request: HttpRequest, organization_slug: str, quote_id: int) ->
     quote: Quote | None = quote_get(organization=organization, quote_id=quote_id)
     if quote is None:
         raise Http404
-    # The wizard's last step (availability and booking) belongs to the reservations app; imported here because
-    # reservations imports the catalog.
-    from reservations.web.ordering import quote_booking_context
-
     response = render(
         request,
         "catalog/quote_detail.html",

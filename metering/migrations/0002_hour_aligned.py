@@ -6,7 +6,7 @@ has no such function in a CHECK: there ``metering.services`` writes only aligned
 
 from django.db import migrations
 
-from portal.migration_sql import sql_by_vendor
+from core.migration_sql import sql_by_vendor
 
 FORWARD = """
 ALTER TABLE metering_usagerecord ADD CONSTRAINT metering_usage_hour_aligned

@@ -16,5 +16,4 @@ urlpatterns = [
     path("", include(tenants_web_urlpatterns)),
     path("", include(reservations_web_urlpatterns)),
     path("", include(billing_web_urlpatterns)),
-    path("", include("billing.web_spend_urls")),
 ]

@@ -12,6 +12,7 @@ __all__ = ["CloudDriver", "CloudError", "CloudProject", "get_driver"]
 
 def get_driver() -> CloudDriver:
     name = settings.KONTOR_CLOUD_DRIVER
+    # Imported on demand: a process loads only the driver it uses (openstacksdk is heavy).
     if name == "simulator":
         from provisioning.drivers.simulator import SimulatorDriver
 

@@ -7,7 +7,7 @@ constraint does not exist and the allocator's pool lock (with SQLite's single wr
 
 from django.db import migrations
 
-from portal.migration_sql import sql_by_vendor
+from core.migration_sql import sql_by_vendor
 
 FORWARD = """
 CREATE EXTENSION IF NOT EXISTS btree_gist;

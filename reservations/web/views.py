@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from catalog.models import AvailabilityZone, Quote
 from catalog.selectors import flavor_list, gpu_model_list, quote_get_bookable, quote_list, zone_list
+from provisioning.selectors import reservation_instances
 from reservations import services
 from reservations.availability import capacity_calendar
 from reservations.choices import ReservationKind, ReservationState
@@ -34,7 +35,6 @@ from reservations.selectors import (
     reservation_actions,
     reservation_get,
     reservation_ids_by_quote,
-    reservation_instances,
     reservation_list,
 )
 from reservations.web.chart import capacity_chart, fold_into_days

@@ -15,6 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from portal.api.access import OperatorViewSet, OrganizationScopedViewSet, PublicAPIView
+from provisioning.organizations import organization_activation_retry
 from tenants.api.serializers import OrganizationSerializer
 from tenants.audit import Actor
 from tenants.models import LegalDocument, Organization, User, VatCheck
@@ -25,7 +26,6 @@ from tenants.services import (
     consent_accept,
     consents_missing,
     legal_documents_in_force,
-    organization_activation_retry,
     organization_approve,
     organization_reject,
     signup_register,

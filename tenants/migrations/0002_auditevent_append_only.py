@@ -5,7 +5,7 @@ TRUNCATE stays possible: it is a DBA operation (and how the test suite resets ta
 
 from django.db import migrations
 
-from portal.migration_sql import sql_by_vendor
+from core.migration_sql import sql_by_vendor
 
 POSTGRES_FORWARD = """
 CREATE OR REPLACE FUNCTION tenants_auditevent_refuse_change() RETURNS trigger AS $$

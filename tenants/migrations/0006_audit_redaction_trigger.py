@@ -6,7 +6,7 @@ PostgreSQL) only for actor_label, target_label, data and ip_address: who, what, 
 
 from django.db import migrations
 
-from portal.migration_sql import sql_by_vendor
+from core.migration_sql import sql_by_vendor
 
 POSTGRES_FORWARD = """
 CREATE OR REPLACE FUNCTION tenants_auditevent_refuse_change() RETURNS trigger AS $$

@@ -3,6 +3,7 @@
 from tenants.models.access import ApiKey, Invitation
 from tenants.models.audit import AuditEvent, AuditRedaction
 from tenants.models.core import Membership, Organization, User, UserManager
+from tenants.models.email import OutgoingEmail, OutgoingEmailStatus
 from tenants.models.onboarding import Consent, LegalDocument, VatCheck
 
 __all__ = [
@@ -14,6 +15,8 @@ __all__ = [
     "LegalDocument",
     "Membership",
     "Organization",
+    "OutgoingEmail",
+    "OutgoingEmailStatus",
     "User",
     "UserManager",
     "VatCheck",

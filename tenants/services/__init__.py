@@ -18,8 +18,6 @@ from tenants.services.members import (
 from tenants.services.organizations import (
     ORGANIZATION_TRANSITIONS,
     InvalidTransitionError,
-    organization_activate,
-    organization_activation_retry,
     organization_apply_auto_approval,
     organization_approve,
     organization_create,
@@ -48,8 +46,6 @@ __all__ = [
     "legal_documents_in_force",
     "membership_remove",
     "membership_role_change",
-    "organization_activate",
-    "organization_activation_retry",
     "organization_apply_auto_approval",
     "organization_approve",
     "organization_create",

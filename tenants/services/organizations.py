@@ -7,11 +7,11 @@ from django.db import transaction
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from portal.task_queue import enqueue_on_commit
-from provisioning.drivers import CloudError, get_driver
+from core.countries import SERVED_COUNTRIES
+from core.events import publish
 from tenants.approval import matching_rule
 from tenants.audit import Actor, audit_record
-from tenants.choices import SERVED_COUNTRIES, OrganizationStatus, Role
+from tenants.choices import OrganizationStatus, Role
 from tenants.models import Membership, Organization, User
 from tenants.notifications import notify_owners
 
@@ -102,6 +102,12 @@ def organization_transition(
             organization=locked,
             data={"from": from_status, "to": str(to_status), "reason": reason},
         )
+        # Higher apps follow the lifecycle: provisioning creates the cloud project of an approved organization.
+        publish(
+            f"organization.{to_status}",
+            organization_id=locked.pk,
+            data={"from": from_status, "to": str(to_status), "reason": reason},
+        )
     organization.refresh_from_db()
     return organization
 
@@ -125,10 +131,12 @@ def organization_apply_auto_approval(*, organization: Organization) -> Organizat
 
 
 def organization_approve(*, actor: Actor, organization: Organization, rule: str = "") -> Organization:
-    """Approve a sign-up: it moves to provisioning and a worker creates its cloud project."""
-    from tenants.tasks import organization_activate_task
-
+    """Approve a sign-up: it moves to provisioning, and provisioning (subscribed to ``organization.provisioning``)
+    creates its cloud project."""
     with transaction.atomic():
+        # Written first, so the owners' "approved" e-mail is queued before anything provisioning sends; a refused
+        # transition rolls it back with everything else.
+        notify_owners(organization, "approved")
         organization = organization_transition(
             actor=actor,
             organization=organization,
@@ -136,8 +144,6 @@ def organization_approve(*, actor: Actor, organization: Organization, rule: str 
             reason=_("approved by rule %(rule)s") % {"rule": rule} if rule else _("approved by an operator"),
         )
         Organization.objects.filter(pk=organization.pk).update(approval_rule=rule, activation_error="")
-        notify_owners(organization, "approved")
-        enqueue_on_commit(organization_activate_task, organization.pk)
     organization.refresh_from_db()
     return organization
 
@@ -152,57 +158,3 @@ def organization_reject(*, actor: Actor, organization: Organization, reason: str
         )
         notify_owners(organization, "rejected", {"reason": reason})
     return organization
-
-
-def organization_activate(*, organization_id: int) -> Organization:
-    """Create the organization's cloud project and make it active. Safe to run twice and concurrently.
-
-    The driver finds an existing project by the organization's tag before creating one. A cloud failure leaves the
-    organization in provisioning with the error recorded for operators, who retry from the console.
-    """
-    organization = Organization.objects.get(pk=organization_id)
-    if organization.status != S.PROVISIONING:
-        return organization  # already activated by an earlier delivery, or closed meanwhile
-    try:
-        project = get_driver().ensure_project(organization_id=organization.pk, name=organization.slug)
-    except CloudError as exc:
-        with transaction.atomic():
-            Organization.objects.filter(pk=organization.pk).update(activation_error=str(exc))
-            audit_record(
-                actor=Actor.system("provisioning"),
-                action="organization.activation_failed",
-                target=organization,
-                organization=organization,
-                data={"error": str(exc)},
-            )
-        raise
-    with transaction.atomic():
-        locked = Organization.objects.select_for_update().get(pk=organization.pk)
-        if locked.status != S.PROVISIONING:
-            return locked
-        Organization.objects.filter(pk=locked.pk).update(cloud_project_id=project.id, activation_error="")
-        organization = organization_transition(
-            actor=Actor.system("provisioning"),
-            organization=locked,
-            to_status=S.ACTIVE,
-            reason=f"cloud project {project.id}",
-        )
-        notify_owners(organization, "active")
-    return organization
-
-
-def organization_activation_retry(*, actor: Actor, organization: Organization) -> None:
-    """An operator retries a failed activation."""
-    from tenants.tasks import organization_activate_task
-
-    if organization.status != S.PROVISIONING:
-        raise InvalidTransitionError(
-            _("Only an organization in provisioning can be retried; %(name)s is %(status)s.")
-            % {"name": organization.legal_name, "status": S(organization.status).label},
-            code="invalid_transition",
-        )
-    with transaction.atomic():
-        audit_record(
-            actor=actor, action="organization.activation_retried", target=organization, organization=organization
-        )
-        enqueue_on_commit(organization_activate_task, organization.pk)

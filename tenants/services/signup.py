@@ -14,9 +14,10 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from portal.task_queue import enqueue_on_commit
+from core.countries import EU_COUNTRIES, SERVED_COUNTRIES
+from core.tasks import enqueue_on_commit
 from tenants.audit import Actor, audit_record
-from tenants.choices import EU_COUNTRIES, SERVED_COUNTRIES, VatCheckResult
+from tenants.choices import VatCheckResult
 from tenants.models import Organization, User, VatCheck
 from tenants.notifications import notify_owners
 from tenants.services.legal import consent_accept, legal_documents_in_force
@@ -123,11 +124,9 @@ def signup_register(*, data: SignupData, ip_address: str | None, request: HttpRe
         )
         consent_accept(actor=actor, organization=organization, user=owner, documents=legal_documents_in_force())
         notify_owners(organization, "received")
-        transaction.on_commit(lambda: _send_verification(request, email_address))
+        transaction.on_commit(lambda: _send_verification(request, email_address), robust=True)
         if organization.country in EU_COUNTRIES:
-            from tenants.tasks import vat_check_task
-
-            enqueue_on_commit(vat_check_task, organization.pk)
+            enqueue_on_commit("tenants.vat_check", organization.pk)
     return organization
 
 

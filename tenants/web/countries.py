@@ -7,7 +7,7 @@ import unicodedata
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from tenants.choices import SERVED_COUNTRIES
+from core.countries import SERVED_COUNTRIES
 
 COUNTRY_NAMES: dict[str, Promise] = {
     "AT": _("Austria"),

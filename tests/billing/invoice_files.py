@@ -8,8 +8,8 @@ import pytest
 import time_machine
 from django.conf import settings
 
+from billing.invoices.services import invoice_draft_for_month, invoice_finalize
 from billing.models import Invoice
-from billing.services import invoice_draft_for_month, invoice_finalize
 from tests.billing.usage import ACTOR
 
 ISSUE_AT = datetime(2026, 11, 5, 9, 0, tzinfo=UTC)

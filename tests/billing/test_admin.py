@@ -8,8 +8,8 @@ import pytest
 import time_machine
 from django.urls import reverse
 
+from billing.invoices.services import invoice_draft_for_month
 from billing.models import Invoice
-from billing.services import invoice_draft_for_month
 from tests.billing.usage import reservation, usage
 
 pytestmark = pytest.mark.django_db

@@ -7,10 +7,11 @@ import pytest
 import time_machine
 from django.core.exceptions import ValidationError
 
-from billing import events
-from billing.budget_services import budget_check, budget_set, check_budgets_task
+from billing.budgets.selectors import spend_summary
+from billing.budgets.services import budget_check, budget_set
 from billing.models import Budget, BudgetAlert
-from billing.spend import spend_summary
+from billing.tasks import check_budgets_task
+from core import events
 from reservations.models import Reservation
 from reservations.services import reservation_create
 from tests.billing.usage import ACTOR, reservation, usage  # noqa: F401  (fixture)
@@ -44,7 +45,11 @@ def test_month_to_date_and_forecast_are_exact(booked, customer):
 
 def test_alerts_once_each_with_emails_and_events(booked, customer, mailoutbox, django_capture_on_commit_callbacks):
     seen: list[tuple[str, int, dict[str, str]]] = []
-    events.subscribe(lambda event, org_id, payload: seen.append((event, org_id, payload)))
+
+    def record(event: events.Event) -> None:
+        seen.append((event.name, event.organization_id, dict(event.data)))
+
+    events.subscribe()(record)
     try:
         budget_set(actor=ACTOR, organization=customer, monthly_limit=Decimal("8.00"), hard_cap=False)
         with django_capture_on_commit_callbacks(execute=True):
@@ -64,7 +69,7 @@ def test_alerts_once_each_with_emails_and_events(booked, customer, mailoutbox, d
         assert [payload["threshold"] for _event, _org, payload in seen] == ["50", "80", "100"]
         assert {event for event, _org, _payload in seen} == {"budget.threshold_reached"}
     finally:
-        events.HANDLERS.pop()
+        events.unsubscribe(record)
 
 
 def test_hard_cap_refuses_booking_with_reason_and_stores_nothing(booked, customer, make_quote):

@@ -9,8 +9,9 @@ import pytest
 import time_machine
 
 from billing.choices import InvoiceKind, InvoiceStatus
+from billing.invoices.services import CreditLine, credit_note_create, invoice_draft_for_month, invoice_finalize
 from billing.models import Invoice, InvoiceLine, InvoiceNumberSeries
-from billing.services import CreditLine, InvoiceError, credit_note_create, invoice_draft_for_month, invoice_finalize
+from billing.periods import InvoiceError
 from metering.choices import Meter
 from metering.models import UsageCorrection
 from tenants.models import AuditEvent

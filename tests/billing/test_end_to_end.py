@@ -11,9 +11,9 @@ from django.utils import timezone
 
 from billing.choices import InvoiceStatus
 from billing.documents.validation import schematron_report, xsd_errors
+from billing.invoices.rendering import invoice_files_render
+from billing.invoices.services import invoice_draft_for_month, invoice_finalize
 from billing.models import InvoiceFile, InvoiceFileKind, InvoiceLine
-from billing.services import invoice_draft_for_month, invoice_finalize
-from billing.tasks import invoice_files_render
 from metering.models import UsageRecord
 from metering.services import metering_run
 from provisioning import services as provisioning

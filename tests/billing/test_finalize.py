@@ -10,10 +10,11 @@ import pytest
 import time_machine
 from django.db import IntegrityError, close_old_connections, connection, transaction
 
-from billing import services
 from billing.choices import InvoiceStatus
+from billing.invoices import services
+from billing.invoices.services import invoice_draft_for_month, invoice_finalize
 from billing.models import Invoice, InvoiceLine, InvoiceNumberSeries, InvoiceUsage
-from billing.services import InvoiceError, invoice_draft_for_month, invoice_finalize
+from billing.periods import InvoiceError
 from metering.models import UsageRecord
 from tenants.models import AuditEvent
 from tests.billing.usage import ACTOR, reservation, usage

@@ -13,9 +13,10 @@ from facturx import get_facturx_xml_from_pdf
 from billing.documents.cii import cii_xml
 from billing.documents.mapping import invoice_document
 from billing.documents.model import DocumentError, DocumentLine
+from billing.invoices.rendering import invoice_files_render
+from billing.invoices.services import CreditLine, credit_note_create
 from billing.models import InvoiceFile
-from billing.services import CreditLine, credit_note_create
-from billing.tasks import invoice_files_render, render_invoice_documents_task
+from billing.tasks import render_invoice_documents_task
 from metering.choices import Meter
 from tenants.models import Organization
 from tests.billing.invoice_files import finalized, seller_bank

@@ -8,8 +8,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from billing.invoices.rendering import invoice_files_render
 from billing.models import InvoiceFile
-from billing.tasks import invoice_files_render
 from tenants.choices import Role
 from tests.billing.invoice_files import finalized, seller_bank
 from tests.billing.usage import reservation, usage

@@ -9,9 +9,10 @@ import pytest
 import time_machine
 
 from billing.choices import InvoiceKind, InvoiceStatus
+from billing.invoices.services import invoice_draft_for_month
 from billing.models import Invoice, InvoiceLine
-from billing.services import billing_period, invoice_draft_for_month
-from billing.vat import VatCategory
+from billing.periods import billing_period
+from core.vat import VatCategory
 from metering.choices import Meter
 from tenants.models import Organization
 from tests.billing.usage import reservation, usage

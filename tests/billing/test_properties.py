@@ -17,10 +17,11 @@ from django.db.models import Sum
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from billing.invoices.services import invoice_draft_for_month, invoice_finalize
 from billing.models import InvoiceLine, InvoiceUsage
-from billing.services import billing_period, invoice_draft_for_month, invoice_finalize
-from billing.vat import round_money
+from billing.periods import billing_period
 from catalog.models import Quote
+from core.money import round_money
 from metering.models import UsageRecord
 from metering.services import meter_instance, metering_run
 from provisioning.models import Instance, InstanceState

@@ -98,9 +98,9 @@ def test_a_company_signs_up_is_approved_and_becomes_active(
     documents_in_force: list[LegalDocument],
     second_page: tuple[BrowserContext, PageMonitor],
 ) -> None:
+    from provisioning.organizations import organization_activate
     from tenants.choices import OrganizationStatus
     from tenants.models import Organization
-    from tenants.services import organization_activate
     from tests.factories import OperatorFactory
 
     # Step 1: the company.

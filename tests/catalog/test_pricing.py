@@ -8,9 +8,9 @@ from decimal import Decimal
 
 import pytest
 
-from billing.vat import vat_treatment
 from catalog.choices import Commitment, QuoteLineKind
 from catalog.pricing import gpu_hours, line_net, price_quote
+from core.vat import vat_treatment
 from tenants.models import Organization
 
 HOUR = 3600

@@ -10,12 +10,12 @@ import time_machine
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from billing.vat import VatCategory
 from catalog.choices import Commitment, License, QuoteStatus
 from catalog.compatibility import IncompatibleFlavorError
 from catalog.models import CatalogItem, CatalogItemVersion, Flavor, Quote, QuoteLine
 from catalog.selectors import QuoteExpiredError, QuoteNotFoundError, quote_get_bookable
 from catalog.services import quote_create
+from core.vat import VatCategory
 from tenants.audit import Actor
 from tenants.models import AuditEvent
 from tests.catalog.conftest import NOW, launch_prices_for

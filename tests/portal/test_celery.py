@@ -9,8 +9,8 @@ from celery.contrib.testing.worker import start_worker
 from django.core.cache import cache
 from django.db import transaction
 
+from core.tasks import enqueue_on_commit
 from portal.celery import app
-from portal.task_queue import enqueue_on_commit
 from portal.tasks import BEAT_HEARTBEAT_KEY, beat_heartbeat
 from tests.factories import OrganizationFactory
 

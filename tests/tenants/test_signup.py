@@ -177,8 +177,8 @@ def test_verifying_the_email_moves_the_signup_to_approval(api_client, client, le
 def test_operator_approval_activates_the_organization(
     api_client, client, legal_documents, operator, django_capture_on_commit_callbacks, monkeypatch
 ):
-    from tenants.services import organization_activate
-    from tenants.tasks import organization_activate_task
+    from provisioning.organizations import organization_activate
+    from provisioning.tasks import organization_activate_task
 
     activated = []
     monkeypatch.setattr(

@@ -12,13 +12,12 @@ from django.core import mail
 
 from provisioning.drivers import CloudError
 from provisioning.models import SimulatedProject
+from provisioning.organizations import organization_activate, organization_activation_retry
 from tenants.audit import Actor
 from tenants.choices import OrganizationStatus, VatCheckResult
 from tenants.models import AuditEvent, Organization, VatCheck
 from tenants.services import (
     InvalidTransitionError,
-    organization_activate,
-    organization_activation_retry,
     organization_approve,
     vat_check_run,
 )
@@ -72,7 +71,7 @@ def pending_german_company(**fields):
 
 def test_vies_confirmation_is_stored_and_the_rule_approves(settings, monkeypatch):
     settings.KONTOR_AUTO_APPROVAL_RULES = ["vies_confirmed_eu"]
-    monkeypatch.setattr("tenants.tasks.organization_activate_task.apply_async", lambda args, **kw: None)
+    monkeypatch.setattr("provisioning.tasks.organization_activate_task.apply_async", lambda args, **kw: None)
     organization = pending_german_company()
 
     with FakeVies(
@@ -168,7 +167,7 @@ def test_a_cloud_failure_leaves_provisioning_with_the_error_and_an_operator_retr
     settings.KONTOR_SIMULATOR = {"fail_project_creation": False}
     sent = []
     monkeypatch.setattr(
-        "tenants.tasks.organization_activate_task.apply_async",
+        "provisioning.tasks.organization_activate_task.apply_async",
         lambda args, **kw: sent.append(organization_activate(organization_id=args[0])),
     )
     organization_activation_retry(actor=Actor.for_user(operator), organization=organization)
@@ -187,7 +186,7 @@ def test_retry_is_refused_for_an_active_organization(operator):
 
 
 def test_approving_twice_is_refused(operator, monkeypatch):
-    monkeypatch.setattr("tenants.tasks.organization_activate_task.apply_async", lambda args, **kw: None)
+    monkeypatch.setattr("provisioning.tasks.organization_activate_task.apply_async", lambda args, **kw: None)
     organization = pending_german_company()
     organization_approve(actor=Actor.for_user(operator), organization=organization)
 

@@ -14,8 +14,9 @@ from django.contrib.sessions.backends.db import SessionStore
 from django.test import RequestFactory
 from django.utils import timezone
 
+from core.countries import SERVED_COUNTRIES
 from tenants.audit import Actor
-from tenants.choices import SERVED_COUNTRIES, InvitationStatus, LegalDocumentKind, OrganizationStatus, Role
+from tenants.choices import InvitationStatus, LegalDocumentKind, OrganizationStatus, Role
 from tenants.keys import hash_secret
 from tenants.models import ApiKey, AuditEvent, Consent, Invitation, LegalDocument, Membership, Organization, User
 from tenants.permissions import Scope

@@ -9,7 +9,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 from tqdm import tqdm  # type: ignore[import-untyped]
 
-from billing.services import InvoiceError, billing_period, invoice_draft_for_month, invoice_finalize
+from billing.invoices.services import invoice_draft_for_month, invoice_finalize
+from billing.periods import InvoiceError, billing_period
 from metering.models import UsageRecord
 from metering.services import metering_run
 from tenants.audit import Actor

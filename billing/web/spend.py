@@ -16,8 +16,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from billing.budget_services import budget_set
-from billing.spend import budget_alerts_in_month, budget_get, daily_gpu_hours_by_flavor, spend_summary
+from billing.budgets.selectors import budget_alerts_in_month, budget_get, daily_gpu_hours_by_flavor, spend_summary
+from billing.budgets.services import budget_set
 from metering.selectors import DailyUsage
 from tenants.audit import Actor
 from tenants.permissions import Action

@@ -2,7 +2,7 @@
 cost an order would add this month, the budget's refusal of an order, and GPU-hours per day and flavor.
 
 Method, in one place:
-- The month is the calendar month in Europe/Berlin (``billing.services.billing_period``). Only UTC hours that have
+- The month is the calendar month in Europe/Berlin (``billing.periods.billing_period``). Only UTC hours that have
   fully passed count, as in billing: ``as_of`` is the start of the current UTC hour.
 - Month-to-date = the priced usage records of the month's hours before ``as_of`` (every meter: on-demand use,
   licenses and committed reserved windows), each exact ``quantity * unit_price / 3600``; summed exactly and rounded
@@ -26,13 +26,14 @@ from django.db.models import DecimalField, ExpressionWrapper, F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from billing.budget_models import Budget, BudgetAlert
-from billing.services import BERLIN, BillingPeriod, billing_period
-from billing.vat import round_money
+from billing.budgets.models import Budget, BudgetAlert
+from billing.periods import BERLIN, BillingPeriod, billing_period
 from catalog.choices import Commitment
 from catalog.models import Quote
+from core.money import round_money
 from metering.models import UsageRecord
 from metering.selectors import DailyUsage, usage_by_day
+from reservations.guards import OrderRefusal
 from tenants.models import Organization
 
 SECONDS_PER_HOUR = Decimal(3600)
@@ -148,3 +149,12 @@ def budget_alerts_in_month(*, organization: Organization, month: date) -> list[B
 def daily_gpu_hours_by_flavor(*, organization: Organization, month: BillingPeriod) -> list[DailyUsage]:
     """GPU-hours per UTC day and flavor for the month's hours (``metering.selectors.usage_by_day``)."""
     return usage_by_day(organization=organization, start=month.start, end=month.end)
+
+
+def budget_order_guard(organization: Organization, quote: Quote, now: datetime) -> OrderRefusal | None:
+    """The budget's hard cap as an order guard (registered in ``BillingConfig.ready``; runs under the organization's
+    row lock inside ``reservation_create``)."""
+    reason = budget_refusal(
+        organization=organization, additional_net=order_net_this_month(quote=quote, now=now), now=now
+    )
+    return OrderRefusal(reason, code="budget_exceeded") if reason is not None else None

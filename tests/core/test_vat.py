@@ -7,7 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from billing.vat import VatCategory, VatTreatment, round_money, vat_breakdown, vat_treatment
+from core.money import round_money
+from core.vat import VatCategory, VatTreatment, vat_breakdown, vat_treatment
 from tenants.models import Organization
 
 CONFIRMED = datetime(2026, 11, 1, tzinfo=UTC)

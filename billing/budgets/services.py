@@ -2,7 +2,7 @@
 
 An alert is a ``BudgetAlert`` row, unique per (organization, Berlin month, threshold): the row is written first and
 only the run that inserted it e-mails the owners and billing members and publishes ``budget.threshold_reached``
-(``billing.events``), after the commit. A second or concurrent run finds the row and sends nothing.
+(``core.events``), after the commit. A second or concurrent run finds the row and sends nothing.
 """
 
 from __future__ import annotations
@@ -11,15 +11,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from celery import shared_task
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from billing import events
-from billing.budget_models import BUDGET_THRESHOLDS, Budget, BudgetAlert
-from billing.spend import HUNDRED_PERCENT, current_period, spend_month_to_date
+from billing.budgets.models import BUDGET_THRESHOLDS, Budget, BudgetAlert
+from billing.budgets.selectors import HUNDRED_PERCENT, current_period, spend_month_to_date
+from core.events import publish
 from tenants.audit import Actor, audit_record
 from tenants.choices import Role
 from tenants.models import Organization, User
@@ -104,10 +103,10 @@ def budget_check(*, organization: Organization, now: datetime | None = None) -> 
             }
             for user in _recipients(organization):
                 send_to_user(user, "budget_alert", context)
-            events.publish(
+            publish(
                 BUDGET_THRESHOLD_EVENT,
-                organization.pk,
-                {
+                organization_id=organization.pk,
+                data={
                     "month": f"{month:%Y-%m}",
                     "threshold": str(threshold),
                     "spent": str(spent),
@@ -133,9 +132,3 @@ def budgets_check_all(*, now: datetime) -> BudgetsCheckResult:
         result = budget_check(organization=organization, now=now)
         alerts += len(result.sent) if result is not None else 0
     return BudgetsCheckResult(organizations=len(organization_ids), alerts=alerts)
-
-
-@shared_task(name="billing.check_budgets")
-def check_budgets_task() -> dict[str, int]:
-    result = budgets_check_all(now=timezone.now())
-    return {"organizations": result.organizations, "alerts": result.alerts}

@@ -19,25 +19,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Protocol
 
 from django.db import models
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from tenants.choices import EU_COUNTRIES
+from core.countries import EU_COUNTRIES
+from core.money import HUNDRED, round_money
 
-CENT = Decimal("0.01")
-HUNDRED = Decimal(100)
 SELLER_COUNTRY = "DE"
 GERMAN_STANDARD_RATE = Decimal("19.00")
 ZERO_RATE = Decimal("0.00")
-
-
-def round_money(amount: Decimal) -> Decimal:
-    """The one rounding of money: half-up (commercial rounding) to the cent."""
-    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 class VatCategory(models.TextChoices):

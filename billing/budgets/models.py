@@ -17,8 +17,8 @@ class Budget(TenantOwnedModel):
     """An organization's monthly spending limit in EUR, net of VAT, for each Berlin calendar month.
 
     Invariants: at most one per organization; ``monthly_limit`` is positive (check constraint); written only by
-    ``billing.budget_services.budget_set`` (audited). With ``hard_cap`` on, new reservations whose cost this month
-    would take the month-to-date spend past the limit are refused (``billing.spend.budget_refusal``).
+    ``billing.budgets.services.budget_set`` (audited). With ``hard_cap`` on, new reservations whose cost this month
+    would take the month-to-date spend past the limit are refused (``billing.budgets.selectors.budget_refusal``).
     """
 
     organization = models.OneToOneField(Organization, on_delete=models.PROTECT, related_name="+")

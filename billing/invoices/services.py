@@ -5,7 +5,7 @@ Rules, in one place:
   UTC of the previous day depending on daylight saving time. Only hours that have fully passed are billed.
 - A line groups the month's uninvoiced usage records of one (meter, flavor, unit price). Its quantity is GPU-hours
   to six decimals; its net is the exact GPU-seconds x unit price / 3600, rounded once, half-up to the cent.
-- VAT is the organization's treatment (``billing.vat.vat_treatment``), computed per category on the sum of the
+- VAT is the organization's treatment (``core.vat.vat_treatment``), computed per category on the sum of the
   rounded line nets (``vat_breakdown``). No other rounding happens.
 - Finalizing recomputes the lines from the records it locks, numbers the document, marks those records invoiced
   and links them to the invoice, all in one transaction: what is marked is exactly what is billed.
@@ -19,10 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
-from zoneinfo import ZoneInfo
 
-from celery import Task
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Sum
@@ -31,45 +28,21 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billing.choices import InvoiceKind, InvoiceStatus
-from billing.models import Invoice, InvoiceLine, InvoiceUsage
-from billing.numbering import document_number_next
-from billing.vat import VatCategory, VatTreatment, round_money, vat_breakdown, vat_treatment
+from billing.invoices.models import Invoice, InvoiceLine, InvoiceUsage
+from billing.invoices.numbering import document_number_next
+from billing.periods import BERLIN, BillingPeriod, InvoiceError, billing_period
+from core.money import round_money
+from core.tasks import enqueue_on_commit
+from core.vat import VatCategory, VatTreatment, vat_breakdown, vat_treatment
 from metering.choices import Meter
 from metering.models import UsageCorrection, UsageRecord
-from portal.task_queue import enqueue_on_commit
 from tenants.audit import Actor, audit_record
 from tenants.models import Organization
 
-BERLIN = ZoneInfo("Europe/Berlin")
+RENDER_TASK = "billing.render_invoice_documents"
 SECONDS_PER_HOUR = Decimal(3600)
 QUANTITY_PLACES = Decimal("0.000001")
 ZERO = Decimal("0.00")
-
-
-def _render_task() -> Task[Any, Any]:
-    from billing.tasks import render_invoice_documents_task  # billing.tasks imports this module
-
-    return render_invoice_documents_task
-
-
-class InvoiceError(Exception):
-    """A billing transition or document was refused; nothing was changed."""
-
-
-@dataclass(frozen=True)
-class BillingPeriod:
-    start: datetime  # first instant of the month in Europe/Berlin (aware)
-    end: datetime  # first instant of the next month (exclusive)
-
-
-def billing_period(*, year: int, month: int) -> BillingPeriod:
-    """The Berlin calendar month as aware datetimes; zoneinfo resolves the UTC offset of each boundary."""
-    if not 1 <= month <= 12:
-        raise InvoiceError(f"There is no month {month}.")
-    next_year, next_month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return BillingPeriod(
-        start=datetime(year, month, 1, tzinfo=BERLIN), end=datetime(next_year, next_month, 1, tzinfo=BERLIN)
-    )
 
 
 @dataclass(frozen=True)
@@ -329,7 +302,7 @@ def invoice_finalize(*, actor: Actor, invoice: Invoice) -> Invoice:
         InvoiceUsage.objects.bulk_create(
             InvoiceUsage(organization=organization, invoice=locked, record=record) for record in records
         )
-        enqueue_on_commit(_render_task(), locked.pk)
+        enqueue_on_commit(RENDER_TASK, locked.pk)
     invoice.refresh_from_db()
     return invoice
 
@@ -453,7 +426,7 @@ def credit_note_create(
             UsageCorrection.objects.for_organization(cited.organization).filter(
                 pk__in=[correction.pk for correction in corrections]
             ).update(credited_at=note.issued_at)
-        enqueue_on_commit(_render_task(), note.pk)
+        enqueue_on_commit(RENDER_TASK, note.pk)
         return note
 
 

@@ -1,0 +1,1 @@
+"""Invoices and credit notes: models, numbering, drafting and finalizing, rendering and storing their documents."""

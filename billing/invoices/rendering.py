@@ -1,0 +1,69 @@
+"""The documents of a finalized invoice or credit note: rendered, validated and stored once, after the commit."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+
+from billing.choices import InvoiceStatus
+from billing.documents.cii import cii_xml
+from billing.documents.mapping import invoice_document
+from billing.documents.pdf import facturx_pdf
+from billing.documents.validation import schematron_report, xsd_errors
+from billing.invoices.models import Invoice, InvoiceFile, InvoiceFileKind
+
+logger = logging.getLogger(__name__)
+
+
+class InvalidEInvoiceError(Exception):
+    """The XML of a finalized document fails the EN 16931 XSD or schematron: nothing was stored."""
+
+
+def invoice_files_render(*, invoice_id: int) -> list[InvoiceFile]:
+    """Render, validate and store the XML and the Factur-X PDF of a finalized document, once.
+
+    Idempotent and safe to run concurrently: the invoice row is locked (a finalized row is never updated, but it can
+    be locked), documents that already have both files are skipped, and (invoice, kind) is unique. The XML must pass
+    the XSD and carry no failed schematron assert that is an error; otherwise ``InvalidEInvoiceError`` is raised,
+    logged and nothing is stored: an invalid e-invoice is never issued. Returns the files written by this call.
+    """
+    with transaction.atomic():
+        invoice = (
+            Invoice.objects.unscoped()
+            .select_for_update(of=("self",))
+            .select_related("organization", "credited_invoice")
+            .get(pk=invoice_id)
+        )
+        if invoice.status != InvoiceStatus.FINALIZED:
+            raise InvalidEInvoiceError(f"{invoice} is not finalized; drafts have no documents.")
+        present = set(
+            InvoiceFile.objects.for_organization(invoice.organization)
+            .filter(invoice=invoice)
+            .values_list("kind", flat=True)
+        )
+        if present >= set(InvoiceFileKind.values):
+            return []
+        document = invoice_document(invoice)
+        xml = cii_xml(document)
+        problems = xsd_errors(xml) + [f"{error.rule}: {error.text}" for error in schematron_report(xml).errors]
+        if problems:
+            logger.error("Invoice %s: the e-invoice is invalid, nothing stored: %s", invoice.number, problems)
+            raise InvalidEInvoiceError(f"{invoice}: the XML is not a valid EN 16931 invoice: {'; '.join(problems)}")
+        contents = {InvoiceFileKind.XML: xml}
+        if InvoiceFileKind.PDF not in present:
+            contents[InvoiceFileKind.PDF] = facturx_pdf(document)
+        written = [
+            InvoiceFile.objects.create(
+                organization=invoice.organization,
+                invoice=invoice,
+                kind=kind,
+                file=ContentFile(data, name=f"{invoice.number}.{kind}"),
+                sha256=hashlib.sha256(data).hexdigest(),
+            )
+            for kind, data in contents.items()
+            if kind not in present
+        ]
+        return written

@@ -1,0 +1,11 @@
+"""Reads of provisioning."""
+
+from __future__ import annotations
+
+from provisioning.models import Instance
+from reservations.models import Reservation
+
+
+def reservation_instances(*, reservation: Reservation) -> list[Instance]:
+    """The reservation's servers in the cloud, in order."""
+    return list(Instance.objects.for_organization(reservation.organization).filter(reservation=reservation))

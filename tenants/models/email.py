@@ -1,0 +1,51 @@
+"""The e-mail outbox: every e-mail Kontor sends is a row first, written in the transaction that caused it."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class OutgoingEmailStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+
+
+class OutgoingEmail(models.Model):
+    """One e-mail to one address, rendered in the recipient's language when the change that caused it was made.
+
+    Invariants: written in the transaction of that change (no e-mail without its change, no change that loses its
+    e-mail); sent by the ``tenants.send_email`` task with retries, never in a request; ``pending`` → ``sent`` or
+    ``failed`` only, and a sent row has ``sent_at``. A sweeper re-drives pending rows whose message was lost.
+    System data (mail to people who may not belong to an organization yet): operators read it in the console.
+    """
+
+    to = models.EmailField(_("to"))
+    subject = models.CharField(_("subject"), max_length=255)
+    body = models.TextField(_("body"))
+    html_body = models.TextField(_("HTML body"), blank=True)
+    template = models.CharField(_("template"), max_length=100, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=OutgoingEmailStatus.choices, default=OutgoingEmailStatus.PENDING
+    )
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("outgoing e-mail")
+        verbose_name_plural = _("outgoing e-mails")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "created_at"], name="outgoing_email_status_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status=OutgoingEmailStatus.SENT) | Q(sent_at__isnull=False),
+                name="outgoing_email_sent_has_time",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject} → {self.to}"
