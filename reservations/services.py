@@ -107,6 +107,37 @@ def _check_can_order(organization: Organization) -> None:
         )
 
 
+IDEMPOTENCY_KEY_MAX_LENGTH = 200
+
+
+def idempotency_key_validate(key: str) -> str:
+    """An ``Idempotency-Key`` as sent, or a refusal: never cut or cleaned, since a changed key would not match its
+    retries."""
+    if len(key) > IDEMPOTENCY_KEY_MAX_LENGTH:
+        raise ValidationError(
+            _("The Idempotency-Key may have at most %(max)d characters.") % {"max": IDEMPOTENCY_KEY_MAX_LENGTH},
+            code="invalid_idempotency_key",
+        )
+    if any(ord(character) < 0x20 or ord(character) == 0x7F for character in key):
+        raise ValidationError(
+            _("The Idempotency-Key must not contain control characters."), code="invalid_idempotency_key"
+        )
+    return key
+
+
+def _idempotent_replay(*, organization: Organization, key: str, request_hash: str) -> Booking | None:
+    if not key:
+        return None
+    existing = IdempotencyKey.objects.for_organization(organization).filter(key=key).first()
+    if existing is None:
+        return None
+    if existing.request_hash != request_hash:
+        raise ValidationError(
+            _("This Idempotency-Key was used with a different request."), code="idempotency_key_reused"
+        )
+    return Booking(reservation=existing.reservation, created=False)
+
+
 def reservation_create(
     *,
     actor: Actor,
@@ -117,17 +148,14 @@ def reservation_create(
     request_hash: str = "",
 ) -> Booking:
     """Book the quote's GPUs: allocate concrete slots under the pool lock and insert them; the database refuses any
-    double booking. A retried request with the same ``idempotency_key`` gets the same reservation."""
+    double booking. A retried request with the same ``idempotency_key`` gets the same reservation, also when both
+    copies run at the same time (the key is looked up again under the organization's lock)."""
+    idempotency_key_validate(idempotency_key)
     if quote.organization_id != organization.pk:
         raise ValidationError({"quote": [_("There is no quote %(id)s.") % {"id": quote.pk}]}, code="not_found")
-    if idempotency_key:
-        existing = IdempotencyKey.objects.for_organization(organization).filter(key=idempotency_key).first()
-        if existing is not None:
-            if existing.request_hash != request_hash:
-                raise ValidationError(
-                    _("This Idempotency-Key was used with a different request."), code="idempotency_key_reused"
-                )
-            return Booking(reservation=existing.reservation, created=False)
+    replay = _idempotent_replay(organization=organization, key=idempotency_key, request_hash=request_hash)
+    if replay is not None:
+        return replay
     _check_can_order(organization)
     now = timezone.now()
     kind, starts_at, ends_at = _window(quote, now)
@@ -140,6 +168,11 @@ def reservation_create(
             # The organization's row lock makes the budget and quota checks and the booking one step: two concurrent
             # orders of one organization cannot both pass the checks and together exceed them.
             Organization.objects.select_for_update().filter(pk=organization.pk).first()
+            # A concurrent retry with the same key may have booked while this one waited for the lock: look again
+            # under it, so the duplicate gets its twin's reservation instead of a "no capacity" for GPUs it holds.
+            replay = _idempotent_replay(organization=organization, key=idempotency_key, request_hash=request_hash)
+            if replay is not None:
+                return replay
             # Under the same lock: the guards of higher apps (billing's budget hard cap), so two orders cannot both
             # slip under a limit.
             order_guards_check(organization=organization, quote=quote, now=now)

@@ -253,3 +253,60 @@ def test_concurrent_orders_of_one_organization_never_exceed_its_quota(small_inve
 
     assert sorted(outcomes) == ["booked", "booked", "quota_exceeded", "quota_exceeded"]
     assert len(live_slots()) == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_retries_with_one_key_all_get_the_one_reservation(small_inventory, customer, make_quote):
+    """Eight copies of one request (one Idempotency-Key) race for the zone's last whole node: one books it and every
+    other copy is answered with that reservation — none hears "no capacity" for GPUs its twin holds."""
+    zone = AvailabilityZone.objects.get(slug="de-muc-1a")
+    # Another order takes the zone's first node.
+    reservation_create(actor=ACTOR, organization=customer, quote=make_quote(flavor="b200-x8-metal", count=1), zone=zone)
+    quote = make_quote(flavor="b200-x8-metal", count=1)
+    barrier = threading.Barrier(8)
+    outcomes: list[tuple[int, bool]] = []
+
+    def retry():
+        close_old_connections()
+        barrier.wait()
+        try:
+            booking = reservation_create(
+                actor=ACTOR,
+                organization=customer,
+                quote=quote,
+                zone=zone,
+                idempotency_key="order-7f3a",
+                request_hash="same-body",
+            )
+            outcomes.append((booking.reservation.pk, booking.created))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=retry) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    reservation = Reservation.objects.for_organization(customer).get(quote=quote)
+    assert (
+        sorted(outcomes, key=lambda outcome: not outcome[1]) == [(reservation.pk, True)] + [(reservation.pk, False)] * 7
+    )
+    assert len(live_slots()) == 2
+
+
+@pytest.mark.parametrize(
+    ("key", "message"),
+    [
+        ("k" * 201, "The Idempotency-Key may have at most 200 characters."),
+        ("order\n1", "The Idempotency-Key must not contain control characters."),
+    ],
+)
+def test_bad_idempotency_keys_are_refused_not_cut(small_inventory, customer, make_quote, key, message):
+    quote = make_quote()
+
+    with pytest.raises(ValidationError) as refusal:
+        reservation_create(actor=ACTOR, organization=customer, quote=quote, idempotency_key=key, request_hash="x")
+
+    assert (refusal.value.code, refusal.value.messages) == ("invalid_idempotency_key", [message])
+    assert Reservation.objects.for_organization(customer).count() == 0
