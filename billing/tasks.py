@@ -8,7 +8,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from billing.budgets.services import budgets_check_all
-from billing.invoices.rendering import invoice_files_render
+from billing.invoices.rendering import invoice_files_render, invoices_render_missing
 from billing.invoices.services import invoices_draft_due, invoices_finalize_due
 
 
@@ -31,3 +31,8 @@ def render_invoice_documents_task(invoice_id: int) -> list[str]:
 @shared_task(name="billing.check_budgets")
 def check_budgets_task() -> dict[str, int]:
     return asdict(budgets_check_all(now=timezone.now()))
+
+
+@shared_task(name="billing.render_missing_documents")
+def render_missing_documents_task() -> int:
+    return invoices_render_missing(now=timezone.now())

@@ -280,6 +280,7 @@ CELERY_BEAT_SCHEDULE = {
     "billing-finalize-invoices": {"task": "billing.finalize_invoices", "schedule": 24 * 3600.0},
     "billing-check-budgets": {"task": "billing.check_budgets", "schedule": 900.0},
     "tenants-resend-stale-emails": {"task": "tenants.resend_stale_emails", "schedule": 300.0},
+    "billing-render-missing-documents": {"task": "billing.render_missing_documents", "schedule": 300.0},
 }
 
 # --- Logging -------------------------------------------------------------------------------------------------------

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from datetime import datetime, timedelta
 
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 
 from billing.choices import InvoiceStatus
 from billing.documents.cii import cii_xml
@@ -14,6 +16,8 @@ from billing.documents.mapping import invoice_document
 from billing.documents.pdf import facturx_pdf
 from billing.documents.validation import schematron_report, xsd_errors
 from billing.invoices.models import Invoice, InvoiceFile, InvoiceFileKind
+from core.tasks import enqueue_on_commit
+from tenants.audit import Actor, audit_record
 
 logger = logging.getLogger(__name__)
 
@@ -67,3 +71,38 @@ def invoice_files_render(*, invoice_id: int) -> list[InvoiceFile]:
             if kind not in present
         ]
         return written
+
+
+# A finalized document whose render task was lost or failed (a database restart, a worker killed) is rendered again
+# once it is older than this.
+RENDER_REDRIVE_AFTER = timedelta(minutes=10)
+RENDER_TASK = "billing.render_invoice_documents"
+
+
+def invoices_render_missing(*, now: datetime) -> int:
+    """Re-drive the rendering of finalized documents that still lack their XML or PDF (the sweeper; invariant 9).
+
+    Rendering is idempotent per (invoice, kind), so a document whose first task is merely slow is not harmed.
+    Returns how many were queued; each re-drive is audited.
+    """
+    has_kind = {
+        kind: Exists(InvoiceFile.objects.unscoped().filter(invoice=OuterRef("pk"), kind=kind))
+        for kind in (InvoiceFileKind.XML, InvoiceFileKind.PDF)
+    }
+    missing = list(
+        Invoice.objects.unscoped()
+        .select_related("organization")
+        .filter(status=InvoiceStatus.FINALIZED, issued_at__lt=now - RENDER_REDRIVE_AFTER)
+        .filter(~has_kind[InvoiceFileKind.XML] | ~has_kind[InvoiceFileKind.PDF])
+        .order_by("pk")[:500]
+    )
+    for invoice in missing:
+        with transaction.atomic():
+            audit_record(
+                actor=Actor.system("sweeper"),
+                action="invoice.documents_redriven",
+                target=invoice,
+                organization=invoice.organization,
+            )
+            enqueue_on_commit(RENDER_TASK, invoice.pk)
+    return len(missing)

@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 from billing.choices import InvoiceKind, InvoiceStatus
 from billing.invoices.models import Invoice, InvoiceLine, InvoiceUsage
 from billing.invoices.numbering import document_number_next
+from billing.invoices.rendering import RENDER_TASK
 from billing.periods import BERLIN, BillingPeriod, InvoiceError, billing_period
 from core.money import round_money
 from core.tasks import enqueue_on_commit
@@ -39,7 +40,6 @@ from metering.models import UsageCorrection, UsageRecord
 from tenants.audit import Actor, audit_record
 from tenants.models import Organization
 
-RENDER_TASK = "billing.render_invoice_documents"
 SECONDS_PER_HOUR = Decimal(3600)
 QUANTITY_PLACES = Decimal("0.000001")
 ZERO = Decimal("0.00")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -13,12 +13,12 @@ from facturx import get_facturx_xml_from_pdf
 from billing.documents.cii import cii_xml
 from billing.documents.mapping import invoice_document
 from billing.documents.model import DocumentError, DocumentLine
-from billing.invoices.rendering import invoice_files_render
+from billing.invoices.rendering import invoice_files_render, invoices_render_missing
 from billing.invoices.services import CreditLine, credit_note_create
 from billing.models import InvoiceFile
 from billing.tasks import render_invoice_documents_task
 from metering.choices import Meter
-from tenants.models import Organization
+from tenants.models import AuditEvent, Organization
 from tests.billing.invoice_files import finalized, seller_bank
 from tests.billing.test_documents import assert_valid_en16931, text
 from tests.billing.usage import ACTOR, reservation, usage
@@ -160,3 +160,23 @@ def test_without_a_bank_account_nothing_is_stored(reservation, customer, setting
         invoice_files_render(invoice_id=invoice.pk)
 
     assert InvoiceFile.objects.unscoped().count() == 0
+
+
+def test_the_sweeper_renders_documents_whose_task_was_lost(
+    reservation, customer, seller_bank, monkeypatch, django_capture_on_commit_callbacks
+):
+    usage(reservation, datetime(2026, 10, 5, 10, tzinfo=UTC), 3600, "1.0000")
+    invoice = finalized(customer)  # its render task is never delivered: nothing consumes the broker here
+    queued: list[int] = []
+    monkeypatch.setattr(render_invoice_documents_task, "apply_async", lambda args, **options: queued.extend(args))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        too_early = invoices_render_missing(now=invoice.issued_at + timedelta(minutes=5))
+        due = invoices_render_missing(now=invoice.issued_at + timedelta(minutes=11))
+    assert (too_early, due, queued) == (0, 1, [invoice.pk])
+    assert AuditEvent.objects.for_organization(customer).filter(action="invoice.documents_redriven").count() == 1
+
+    assert render_invoice_documents_task.apply(args=queued).get() == ["xml", "pdf"]
+    with django_capture_on_commit_callbacks(execute=True):
+        after = invoices_render_missing(now=invoice.issued_at + timedelta(minutes=20))
+    assert (after, queued) == (0, [invoice.pk])
