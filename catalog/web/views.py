@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -34,7 +33,7 @@ from reservations.web.ordering import quote_booking_context  # the wizard's last
 from tenants.audit import Actor
 from tenants.models import Organization, User
 from tenants.permissions import Action, role_allows
-from tenants.selectors import membership_get, organization_get_for_actor
+from tenants.web.access import OrganizationAccess, account_page, organization_view, public_page
 
 ITEMS_PER_PAGE = 30
 
@@ -44,6 +43,7 @@ def _is_htmx_fragment_request(request: HttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true" and request.headers.get("HX-History-Restore-Request") != "true"
 
 
+@public_page
 @require_GET
 def item_list(request: HttpRequest) -> HttpResponse:
     gpu_models = list(gpu_model_list())
@@ -107,12 +107,13 @@ def _item_or_404(item_slug: str) -> CatalogItem:
     return item
 
 
+@public_page
 @require_GET
 def item_detail(request: HttpRequest, item_slug: str) -> HttpResponse:
     return _item_page(request, _item_or_404(item_slug), None)
 
 
-@login_required
+@account_page
 @require_POST
 def quote_request(request: HttpRequest, item_slug: str) -> HttpResponse:
     item = _item_or_404(item_slug)
@@ -150,17 +151,10 @@ def quote_request(request: HttpRequest, item_slug: str) -> HttpResponse:
     return redirect("catalog:quote-detail", organization_slug=organization.slug, quote_id=quote.pk)
 
 
-@login_required
 @require_GET
-def quote_detail(request: HttpRequest, organization_slug: str, quote_id: int) -> HttpResponse:
-    user = request.user
-    assert isinstance(user, User)
-    organization = organization_get_for_actor(slug=organization_slug, user=user, api_key=None)
-    if organization is None:
-        raise Http404
-    membership = membership_get(organization=organization, user=user)
-    if membership is None or not role_allows(membership.role, Action.CATALOG_QUOTE):
-        raise PermissionDenied
+@organization_view(Action.CATALOG_QUOTE)
+def quote_detail(request: HttpRequest, access: OrganizationAccess, quote_id: int) -> HttpResponse:
+    organization, membership = access.organization, access.membership
     quote: Quote | None = quote_get(organization=organization, quote_id=quote_id)
     if quote is None:
         raise Http404
@@ -179,6 +173,7 @@ def quote_detail(request: HttpRequest, organization_slug: str, quote_id: int) ->
     return response
 
 
+@public_page
 @require_GET
 def price_list(request: HttpRequest) -> HttpResponse:
     """The public price list in effect: EUR per GPU-hour before VAT, per flavor and commitment."""

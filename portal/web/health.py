@@ -9,8 +9,10 @@ from django.views.decorators.cache import never_cache
 
 from portal.celery import app as celery_app
 from portal.tasks import BEAT_HEARTBEAT_KEY
+from tenants.web.access import public_page
 
 
+@public_page
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
     """The process is up and serving requests. Touches nothing else."""
@@ -44,6 +46,7 @@ def _check_cache() -> str | None:
     return None
 
 
+@public_page
 @never_cache
 def readyz(request: HttpRequest) -> JsonResponse:
     """Database, broker and cache reachable: 200; otherwise 503 naming what failed."""

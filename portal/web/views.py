@@ -4,31 +4,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
+from django.views.decorators.http import require_GET
 
 from tenants.models import LegalDocument, Membership, Organization, User
 from tenants.permissions import Action, role_allows
-from tenants.selectors import (
-    audit_event_list,
-    membership_get,
-    membership_list_for_user,
-    organization_get_for_actor,
-    organization_list_for_user,
-)
+from tenants.selectors import audit_event_list, membership_list_for_user, organization_list_for_user
 from tenants.services import consents_missing
 from tenants.web import countries
+from tenants.web.access import OrganizationAccess, account_page, organization_view, public_page
 
 
+@public_page
 def favicon(request: HttpRequest) -> HttpResponse:
     """Browsers ask for /favicon.ico on their own; send them to the real icon."""
     return HttpResponsePermanentRedirect(static("portal/favicon.svg"))
 
 
+@public_page
 def home(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("portal:dashboard")
@@ -63,7 +59,7 @@ class DashboardOrganization:
         return role_allows(self.membership.role, Action.DATA_EXPORT)
 
 
-@login_required
+@account_page
 def dashboard(request: HttpRequest) -> HttpResponse:
     user = request.user
     assert isinstance(user, User)
@@ -74,16 +70,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/dashboard.html", {"rows": rows})
 
 
-@login_required
-def organization_audit_log(request: HttpRequest, organization_slug: str) -> HttpResponse:
-    user = request.user
-    assert isinstance(user, User)
-    organization = organization_get_for_actor(slug=organization_slug, user=user, api_key=None)
-    if organization is None:
-        raise Http404
-    membership = membership_get(organization=organization, user=user)
-    if membership is None or not role_allows(membership.role, Action.AUDIT_VIEW):
-        raise PermissionDenied
+@require_GET
+@organization_view(Action.AUDIT_VIEW)
+def organization_audit_log(request: HttpRequest, access: OrganizationAccess) -> HttpResponse:
+    organization, user = access.organization, access.user
     events = audit_event_list(organization=organization).order_by("-occurred_at", "-id")
     page = Paginator(events, 50).get_page(request.GET.get("page"))
     return render(

@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
@@ -41,7 +40,7 @@ from reservations.web.chart import capacity_chart, fold_into_days
 from reservations.web.forms import BookForm, CapacityForm, ConfirmForm, ExtendForm, Period, QuotaRequestForm
 from tenants.audit import Actor
 from tenants.permissions import Action
-from tenants.web.access import OrganizationAccess, organization_view
+from tenants.web.access import OrganizationAccess, account_page, organization_view
 from tenants.web.forms import add_service_errors
 
 RESERVATIONS_PER_PAGE = 25
@@ -373,7 +372,7 @@ def _is_htmx_fragment_request(request: HttpRequest) -> bool:
 
 
 @require_GET
-@login_required
+@account_page
 def capacity(request: HttpRequest) -> HttpResponse:
     """Free GPUs per hour or per day in a zone, for the pool that serves reserved windows."""
     zones = list(zone_list())

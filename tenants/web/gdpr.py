@@ -7,7 +7,6 @@ import json
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import logout
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest, HttpResponse
@@ -21,7 +20,7 @@ from tenants.audit import Actor
 from tenants.models import User
 from tenants.permissions import Action
 from tenants.services import organization_export, user_erase
-from tenants.web.access import OrganizationAccess, organization_view
+from tenants.web.access import OrganizationAccess, account_page, organization_view
 
 
 @require_POST
@@ -39,7 +38,7 @@ class AccountDeleteForm(forms.Form):
     password = forms.CharField(label=gettext_lazy("Your password, to confirm"), widget=forms.PasswordInput)
 
 
-@login_required
+@account_page
 @require_http_methods(["GET", "POST"])
 def account_delete(request: HttpRequest) -> HttpResponse:
     user = request.user

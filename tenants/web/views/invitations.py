@@ -17,7 +17,7 @@ from tenants.audit import Actor
 from tenants.choices import InvitationStatus, Role
 from tenants.models import Invitation, User
 from tenants.services import InvitationError
-from tenants.web.access import CURRENT_ORGANIZATION_SESSION_KEY
+from tenants.web.access import CURRENT_ORGANIZATION_SESSION_KEY, public_page
 from tenants.web.forms import (
     InvitationSignupForm,
     add_service_errors,
@@ -74,6 +74,7 @@ def _invitation_page(
     )
 
 
+@public_page
 @require_http_methods(["GET"])
 def invitation(request: HttpRequest, token: str) -> HttpResponse:
     try:
@@ -83,6 +84,7 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
     return _invitation_page(request, token, invitation)
 
 
+@public_page
 @require_POST
 def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     if not request.user.is_authenticated:
@@ -96,6 +98,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     return redirect("portal:members", organization_slug=membership.organization.slug)
 
 
+@public_page
 @require_POST
 def invitation_decline(request: HttpRequest, token: str) -> HttpResponse:
     if not request.user.is_authenticated:
@@ -110,6 +113,7 @@ def invitation_decline(request: HttpRequest, token: str) -> HttpResponse:
     return redirect("portal:dashboard")
 
 
+@public_page
 @require_POST
 def invitation_register(request: HttpRequest, token: str) -> HttpResponse:
     """An invited person without an account creates it and joins in one step."""

@@ -7,6 +7,7 @@ from django.utils.translation import get_language
 from django.views.decorators.http import require_http_methods
 
 from tenants import services
+from tenants.web.access import public_page
 from tenants.web.countries import country_name
 from tenants.web.forms import (
     COMPANY_FIELDS,
@@ -23,6 +24,7 @@ from tenants.web.views.common import (
 # --- Sign-up ----------------------------------------------------------------------------------------------------
 
 
+@public_page
 @require_http_methods(["GET", "POST"])
 @_anonymous_only
 def signup_company(request: HttpRequest) -> HttpResponse:
@@ -43,6 +45,7 @@ def _back_to_company_step(request: HttpRequest, company: dict[str, str], error: 
     return render(request, "tenants/signup_company.html", {"form": form, "returned": True})
 
 
+@public_page
 @require_http_methods(["GET", "POST"])
 @_anonymous_only
 def signup_account(request: HttpRequest) -> HttpResponse:
@@ -83,6 +86,7 @@ def signup_account(request: HttpRequest) -> HttpResponse:
     )
 
 
+@public_page
 @_anonymous_only
 def signup_done(request: HttpRequest) -> HttpResponse:
     email = request.session.get(SIGNUP_EMAIL_SESSION_KEY)
@@ -91,6 +95,7 @@ def signup_done(request: HttpRequest) -> HttpResponse:
     return render(request, "tenants/signup_done.html", {"email": email})
 
 
+@public_page
 def legal_document(request: HttpRequest, kind: str) -> HttpResponse:
     """The version in force of a legal document, public."""
     document = next((doc for doc in services.legal_documents_in_force() if doc.kind == kind), None)

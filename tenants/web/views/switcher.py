@@ -2,7 +2,6 @@
 
 from urllib.parse import urlsplit
 
-from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import Resolver404, resolve, reverse
@@ -10,7 +9,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from tenants.selectors import organization_get_for_actor
-from tenants.web.access import CURRENT_ORGANIZATION_SESSION_KEY
+from tenants.web.access import CURRENT_ORGANIZATION_SESSION_KEY, account_page
 from tenants.web.forms import (
     OrganizationSwitchForm,
 )
@@ -39,7 +38,7 @@ def _after_switch(request: HttpRequest, slug: str) -> str:
 
 
 @require_POST
-@login_required
+@account_page
 def organization_switch(request: HttpRequest) -> HttpResponse:
     form = OrganizationSwitchForm(request.POST)
     organization = (
