@@ -593,48 +593,7 @@ def test_roles_that_may_not_manage_members_get_403(client, organization, owner, 
     assert snapshot() == before
 
 
-ORGANIZATION_PAGES = [
-    ("get", "/orgs/{slug}/members/"),
-    ("post", "/orgs/{slug}/members/invite/"),
-    ("post", "/orgs/{slug}/members/leave/"),
-    ("post", "/orgs/{slug}/members/{membership}/role/"),
-    ("post", "/orgs/{slug}/members/{membership}/remove/"),
-    ("post", "/orgs/{slug}/invitations/{invitation}/revoke/"),
-    ("get", "/orgs/{slug}/api-keys/"),
-    ("post", "/orgs/{slug}/api-keys/"),
-    ("post", "/orgs/{slug}/api-keys/{api_key}/revoke/"),
-    ("get", "/orgs/{slug}/legal/"),
-    ("post", "/orgs/{slug}/legal/accept/"),
-]
-
-
-@pytest.mark.parametrize(("method", "url"), ORGANIZATION_PAGES)
-def test_another_organizations_pages_are_a_404_like_a_missing_one(
-    client, organization, other_organization, owner, member_of, documents_in_force, method, url
-):
-    outsider = member_of(other_organization, Role.OWNER)
-    membership = Membership.objects.for_organization(organization).get(user=owner)
-    invitation = invitation_create(
-        actor=Actor.for_user(owner),
-        organization=organization,
-        email="a@example.de",
-        role="member",
-        may_manage_owners=True,
-    )
-    api_key, _token = api_key_create(
-        actor=Actor.for_user(owner), organization=organization, name="CI", scopes=[Scope.CATALOG_READ]
-    )
-    ids = {"membership": membership.pk, "invitation": invitation.pk, "api_key": api_key.pk}
-    data = {"email": "b@example.de", "role": "viewer", "name": "CI", "scopes": ["catalog:read"], "confirm": "on"}
-    client.force_login(outsider)
-    before = snapshot()
-
-    foreign = getattr(client, method)(url.format(slug="rheinwerk", **ids), data)
-    missing = getattr(client, method)(url.format(slug="no-such-organization", **ids), data)
-
-    assert (foreign.status_code, missing.status_code) == (404, 404)
-    assert "Page not found" in foreign.content.decode()
-    assert snapshot() == before
+# Another organization's pages, for every method, are tests/portal/test_web_scoping.py (generated from the URLs).
 
 
 @pytest.mark.parametrize(
