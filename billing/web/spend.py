@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods
 
 from billing.budgets.selectors import budget_alerts_in_month, budget_get, daily_gpu_hours_by_flavor, spend_summary
 from billing.budgets.services import budget_set
@@ -112,6 +113,7 @@ class BudgetForm(forms.Form):
     hard_cap = forms.BooleanField(label=gettext_lazy("Refuse new orders that would exceed it"), required=False)
 
 
+@require_http_methods(["GET", "POST"])
 @organization_view(Action.BILLING_VIEW)
 def spend(request: HttpRequest, access: OrganizationAccess) -> HttpResponse:
     organization = access.organization
