@@ -90,7 +90,7 @@ def test_a_worker_killed_mid_provisioning_still_ends_active_with_one_server_each
         for instance_id in instance_ids:
             provision_instance_task.apply_async(args=[instance_id], queue=QUEUE)
         # The servers exist and are still booting: the tasks are between polls, held by the worker.
-        assert wait_until(lambda: SimulatedServer.objects.count() == 2, timeout=30)
+        assert wait_until(lambda: SimulatedServer.objects.count() == 2, timeout=90)
     finally:
         kill(first)
     assert Reservation.objects.unscoped().get(pk=reservation.pk).state == ReservationState.PROVISIONING
@@ -98,7 +98,7 @@ def test_a_worker_killed_mid_provisioning_still_ends_active_with_one_server_each
     second = start_worker("second")
     try:
         became_active = wait_until(
-            lambda: Reservation.objects.unscoped().get(pk=reservation.pk).state == ReservationState.ACTIVE, timeout=60
+            lambda: Reservation.objects.unscoped().get(pk=reservation.pk).state == ReservationState.ACTIVE, timeout=150
         )
     finally:
         kill(second)
