@@ -7,11 +7,13 @@ countdown, never a sleep.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,6 +28,7 @@ from reservations.choices import ReservationState
 from reservations.models import Reservation
 from reservations.services import reservation_transition
 from tenants.audit import Actor, audit_record
+from tenants.services import InvalidTransitionError
 
 ACTOR = Actor.system("provisioning")
 R = ReservationState
@@ -38,6 +41,64 @@ class Step:
 
     done: bool
     countdown: float = 0.0
+
+
+# The instance lifecycle. Anything not listed here is refused; a stopped instance is final.
+INSTANCE_TRANSITIONS: dict[str, frozenset[str]] = {
+    I.PENDING: frozenset({I.BUILDING, I.FAILED, I.STOPPING, I.STOPPED}),
+    I.BUILDING: frozenset({I.RUNNING, I.FAILED, I.STOPPING, I.STOPPED}),
+    I.RUNNING: frozenset({I.STOPPING, I.STOPPED}),
+    I.STOPPING: frozenset({I.STOPPED}),
+    I.FAILED: frozenset({I.STOPPING, I.STOPPED}),
+    I.STOPPED: frozenset(),
+}
+
+
+def instance_transition(
+    *,
+    actor: Actor,
+    instance: Instance,
+    from_state: InstanceState,
+    to_state: InstanceState,
+    values: Mapping[str, Any] | None = None,
+    reason: str = "",
+) -> bool:
+    """Compare-and-set ``from_state`` → ``to_state`` (and ``values``) in one UPDATE, audited in the same transaction.
+
+    Refuses a move the lifecycle does not allow (``InvalidTransitionError``). Returns False and changes nothing when
+    the instance is no longer in ``from_state``: a concurrent delivery of the same step moved it first, and its move
+    stands. The only place that writes ``Instance.state``.
+    """
+    if to_state not in INSTANCE_TRANSITIONS[from_state]:
+        raise InvalidTransitionError(
+            _("An instance cannot go from %(from)s to %(to)s.")
+            % {"from": I(from_state).label, "to": I(to_state).label},
+            code="invalid_transition",
+        )
+    with transaction.atomic():
+        moved = (
+            Instance.objects.unscoped()
+            .filter(pk=instance.pk, state=from_state)
+            .update(state=to_state, updated_at=timezone.now(), **(values or {}))
+        )
+        if not moved:
+            return False
+        audit_record(
+            actor=actor,
+            action=f"instance.{to_state}",
+            target=instance,
+            organization=instance.organization,
+            data={"from": str(from_state), "to": str(to_state), "reason": reason},
+        )
+    return True
+
+
+def _instance_move(instance: Instance, to_state: InstanceState, values: Mapping[str, Any] | None = None) -> bool:
+    """Move the instance from whatever state it is in now, if the lifecycle allows; False if it did not move."""
+    current = I(Instance.objects.unscoped().values_list("state", flat=True).get(pk=instance.pk))
+    if to_state not in INSTANCE_TRANSITIONS[current]:
+        return False
+    return instance_transition(actor=ACTOR, instance=instance, from_state=current, to_state=to_state, values=values)
 
 
 def _reservation(reservation_id: int) -> Reservation:
@@ -95,7 +156,9 @@ def instance_provision_step(*, instance_id: int) -> Step:
     """One step of bringing an instance up: find or create its server, then check whether it is ACTIVE."""
     instance = (
         Instance.objects.unscoped()
-        .select_related("reservation__organization", "reservation__flavor", "reservation__item_version__item")
+        .select_related(
+            "organization", "reservation__organization", "reservation__flavor", "reservation__item_version__item"
+        )
         .get(pk=instance_id)
     )
     reservation = instance.reservation
@@ -106,9 +169,8 @@ def instance_provision_step(*, instance_id: int) -> Step:
     server = driver.find_server(project_id=project.id, tag=instance.tag)
     if server is None:
         server = driver.create_server(spec=_spec(instance, project.id))
-    Instance.objects.unscoped().filter(pk=instance.pk).update(
-        cloud_server_id=server.id, state=I.BUILDING, attempts=instance.attempts + 1
-    )
+    if not _count_attempt(instance, server.id):
+        return Step(done=True)  # a concurrent delivery moved it on (running, failed, stopping): its move stands
     if server.status == BUILD:
         return Step(done=False, countdown=2.0)
     if server.status == ERROR:
@@ -117,20 +179,36 @@ def instance_provision_step(*, instance_id: int) -> Step:
     if server.status != ACTIVE:
         return Step(done=False, countdown=2.0)
     with transaction.atomic():
-        updated = (
-            Instance.objects.unscoped()
-            .filter(pk=instance.pk, started_at__isnull=True)
-            .update(
-                state=I.RUNNING,
-                address=server.address,
-                started_at=timezone.now(),
-                last_error="",
-                service_url=f"http://{server.address}:8000/" if server.address else "",
-            )
+        started = instance_transition(
+            actor=ACTOR,
+            instance=instance,
+            from_state=I.BUILDING,
+            to_state=I.RUNNING,
+            values={
+                "address": server.address,
+                "started_at": timezone.now(),
+                "last_error": "",
+                "service_url": f"http://{server.address}:8000/" if server.address else "",
+            },
         )
-        if updated:
+        if started:
             _activate_when_all_running(reservation)
     return Step(done=True)
+
+
+def _count_attempt(instance: Instance, server_id: str) -> bool:
+    """Name the server and count the attempt while the instance is still starting (pending → building once).
+
+    Both writes compare the state in the database, never the one read at the start of the step: a stale delivery
+    cannot move a running instance back. Returns False when the instance is no longer starting.
+    """
+    values = {"cloud_server_id": server_id, "attempts": F("attempts") + 1}
+    with transaction.atomic():
+        if instance_transition(
+            actor=ACTOR, instance=instance, from_state=I.PENDING, to_state=I.BUILDING, values=values
+        ):
+            return True
+        return bool(Instance.objects.unscoped().filter(pk=instance.pk, state=I.BUILDING).update(**values))
 
 
 def _activate_when_all_running(reservation: Reservation) -> None:
@@ -143,11 +221,12 @@ def _activate_when_all_running(reservation: Reservation) -> None:
 def instance_provision_failed(*, instance_id: int, error: str) -> None:
     """Past the retry limit: the reservation fails, its GPUs are released (by the transition), the customer is told
     (the domain event), and nothing is charged (no instance ever started, or those that did are stopped now)."""
-    instance = Instance.objects.unscoped().select_related("reservation").get(pk=instance_id)
+    instance = Instance.objects.unscoped().select_related("reservation", "organization").get(pk=instance_id)
     with transaction.atomic():
-        Instance.objects.unscoped().filter(pk=instance.pk).update(state=I.FAILED, last_error=error[:2000])
+        # Only an instance still starting fails; one a concurrent delivery brought up (or that is being removed) stays.
+        failed = _instance_move(instance, I.FAILED, values={"last_error": error[:2000]})
         locked = Reservation.objects.unscoped().select_for_update().get(pk=instance.reservation_id)
-        if locked.state in (R.PROVISIONING, R.ACTIVE):
+        if failed and locked.state in (R.PROVISIONING, R.ACTIVE):
             reservation_transition(
                 actor=ACTOR, reservation=locked, to_state=R.FAILED, reason=f"provisioning failed: {error[:200]}"
             )
@@ -164,7 +243,9 @@ def reservation_instances_to_stop(*, reservation_id: int) -> list[int]:
 
 def instance_deprovision_step(*, instance_id: int) -> Step:
     """One step of removing an instance's server; when it is gone the instance is stopped (``stopped_at``)."""
-    instance = Instance.objects.unscoped().select_related("reservation__organization").get(pk=instance_id)
+    instance = (
+        Instance.objects.unscoped().select_related("organization", "reservation__organization").get(pk=instance_id)
+    )
     if instance.state == I.STOPPED:
         return Step(done=True)
     driver = get_driver()
@@ -177,12 +258,12 @@ def instance_deprovision_step(*, instance_id: int) -> Step:
     )
     if server is not None:
         driver.delete_server(project_id=project.id, server_id=server.id)
-        Instance.objects.unscoped().filter(pk=instance.pk).exclude(state=I.STOPPED).update(state=I.STOPPING)
+        _instance_move(instance, I.STOPPING)
         if driver.get_server(project_id=project.id, server_id=server.id) is not None:
             return Step(done=False, countdown=2.0)
     now = timezone.now()
     with transaction.atomic():
-        Instance.objects.unscoped().filter(pk=instance.pk).exclude(state=I.STOPPED).update(state=I.STOPPED)
+        _instance_move(instance, I.STOPPED)
         Instance.objects.unscoped().filter(pk=instance.pk, started_at__isnull=False, stopped_at__isnull=True).update(
             stopped_at=now
         )
