@@ -90,9 +90,16 @@ class NodeAdmin(admin.ModelAdmin):
     @admin.action(description=_("Return to service"))
     def return_to_service(self, request: HttpRequest, queryset: QuerySet[Node]) -> None:
         actor = Actor.from_request(request)
+        returned = 0
         for node in queryset:
-            node_set_state(actor=actor, node=node, state=NodeState.AVAILABLE, reason="returned to service")
-        self.message_user(request, _("Returned to service."), messages.SUCCESS)
+            try:
+                node_set_state(actor=actor, node=node, state=NodeState.AVAILABLE, reason="returned to service")
+            except ValidationError as exc:
+                self.message_user(request, f"{node}: {' '.join(exc.messages)}", messages.ERROR)
+                continue
+            returned += 1
+        if returned:
+            self.message_user(request, _("Returned to service."), messages.SUCCESS)
 
 
 @admin.register(CapacityPool)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -423,30 +424,72 @@ def quota_request_create(
     return request
 
 
-def quota_request_decide(*, actor: Actor, request: QuotaRequest, approve: bool, note: str = "") -> QuotaRequest:
+QR = QuotaRequestStatus
+
+# A quota request is decided once.
+QUOTA_REQUEST_TRANSITIONS: dict[str, frozenset[str]] = {
+    QR.PENDING: frozenset({QR.APPROVED, QR.REJECTED}),
+    QR.APPROVED: frozenset(),
+    QR.REJECTED: frozenset(),
+}
+
+
+def quota_request_transition(
+    *,
+    actor: Actor,
+    request: QuotaRequest,
+    from_status: QuotaRequestStatus,
+    to_status: QuotaRequestStatus,
+    values: Mapping[str, Any] | None = None,
+    data: dict[str, Any] | None = None,
+) -> bool:
+    """Compare-and-set ``from_status`` → ``to_status`` (and ``values``) in one UPDATE, audited in the same transaction.
+
+    Refuses a move the table does not allow (``InvalidTransitionError``); returns False and changes nothing when the
+    request is no longer in ``from_status`` (decided concurrently). The only place that writes ``QuotaRequest.status``.
+    """
+    if to_status not in QUOTA_REQUEST_TRANSITIONS[from_status]:
+        raise InvalidTransitionError(
+            _("A quota request cannot go from %(from)s to %(to)s.")
+            % {"from": QR(from_status).label, "to": QR(to_status).label},
+            code="invalid_transition",
+        )
     organization = request.organization
     with transaction.atomic():
-        locked = QuotaRequest.objects.for_organization(organization).select_for_update().get(pk=request.pk)
-        if locked.status != QuotaRequestStatus.PENDING:
+        moved = (
+            QuotaRequest.objects.for_organization(organization)
+            .filter(pk=request.pk, status=from_status)
+            .update(status=to_status, **(values or {}))
+        )
+        if not moved:
+            return False
+        audit_record(
+            actor=actor, action=f"quota_request.{to_status}", target=request, organization=organization, data=data
+        )
+    return True
+
+
+def quota_request_decide(*, actor: Actor, request: QuotaRequest, approve: bool, note: str = "") -> QuotaRequest:
+    organization = request.organization
+    to_status = QR.APPROVED if approve else QR.REJECTED
+    with transaction.atomic():
+        decided = quota_request_transition(
+            actor=actor,
+            request=request,
+            from_status=QR.PENDING,
+            to_status=to_status,
+            values={"decision_note": note, "decided_at": timezone.now()},
+            data={"requested_gpus": request.requested_gpus, "note": note},
+        )
+        if not decided:
             raise InvalidTransitionError(_("This quota request was decided already."), code="invalid_transition")
-        locked.status = QuotaRequestStatus.APPROVED if approve else QuotaRequestStatus.REJECTED
-        locked.decision_note = note
-        locked.decided_at = timezone.now()
-        locked.save(update_fields=["status", "decision_note", "decided_at"])
         if approve:
             QuotaLimit.objects.for_organization(organization).update_or_create(
                 organization=organization,
-                gpu_model_id=locked.gpu_model_id,
-                defaults={"max_gpus": locked.requested_gpus},
+                gpu_model_id=request.gpu_model_id,
+                defaults={"max_gpus": request.requested_gpus},
             )
-        audit_record(
-            actor=actor,
-            action=f"quota_request.{locked.status}",
-            target=locked,
-            organization=organization,
-            data={"requested_gpus": locked.requested_gpus, "note": note},
-        )
-    return locked
+    return QuotaRequest.objects.for_organization(organization).get(pk=request.pk)
 
 
 # --- Maintenance ----------------------------------------------------------------------------------------------------
@@ -530,6 +573,41 @@ def node_maintenance_impact(*, node: Node) -> list[MaintenanceImpact]:
     return impacts
 
 
+N = NodeState
+
+# A node leaves service for maintenance (and comes back) or for good; a retired node never returns.
+NODE_TRANSITIONS: dict[str, frozenset[str]] = {
+    N.AVAILABLE: frozenset({N.MAINTENANCE, N.RETIRED}),
+    N.MAINTENANCE: frozenset({N.AVAILABLE, N.RETIRED}),
+    N.RETIRED: frozenset(),
+}
+
+
+def _check_node_move(from_state: str, to_state: str) -> None:
+    if to_state not in NODE_TRANSITIONS[from_state]:
+        raise InvalidTransitionError(
+            _("A node cannot go from %(from)s to %(to)s.") % {"from": N(from_state).label, "to": N(to_state).label},
+            code="invalid_transition",
+        )
+
+
+def node_transition(
+    *, actor: Actor, node: Node, from_state: NodeState, to_state: NodeState, reason: str, data: dict[str, Any]
+) -> bool:
+    """Compare-and-set ``from_state`` → ``to_state`` in one UPDATE, audited in the same transaction.
+
+    Refuses a move the table does not allow (``InvalidTransitionError``); returns False and changes nothing when the
+    node is no longer in ``from_state``. The only place that writes ``Node.state``; operators use ``node_set_state``.
+    """
+    _check_node_move(from_state, to_state)
+    with transaction.atomic():
+        moved = Node.objects.filter(pk=node.pk, state=from_state).update(state=to_state, state_reason=reason)
+        if not moved:
+            return False
+        audit_record(actor=actor, action=f"node.{to_state}", target=node, organization=None, data=data)
+    return True
+
+
 def node_set_state(*, actor: Actor, node: Node, state: NodeState, reason: str) -> list[MaintenanceImpact]:
     """Take a node out of service (maintenance or retired) or back in. Every affected reservation is moved to free
     GPUs first; if any cannot move, nothing changes and the impact is returned so the operator decides (cancel or
@@ -541,16 +619,17 @@ def node_set_state(*, actor: Actor, node: Node, state: NodeState, reason: str) -
         with transaction.atomic():
             pool_lock_by_id(node.pool_id)
             locked = Node.objects.select_for_update().select_related("pool").get(pk=node.pk)
+            _check_node_move(locked.state, state)
             if state != NodeState.AVAILABLE:
                 impacts = _move_off(locked, actor=actor)
                 if any(impact.moved_to is None for impact in impacts):
                     raise _Undo
-            Node.objects.filter(pk=locked.pk).update(state=state, state_reason=reason)
-            audit_record(
+            node_transition(  # the row is locked: the compare-and-set cannot lose
                 actor=actor,
-                action=f"node.{state}",
-                target=locked,
-                organization=None,
+                node=locked,
+                from_state=N(locked.state),
+                to_state=state,
+                reason=reason,
                 data={"reason": reason, "moved": [i.reservation_id for i in impacts]},
             )
             return []
@@ -567,8 +646,10 @@ __all__ = [
     "NoCapacityError",
     "node_maintenance_impact",
     "node_set_state",
+    "node_transition",
     "quota_request_create",
     "quota_request_decide",
+    "quota_request_transition",
     "request_fingerprint",
     "reservation_cancel",
     "reservation_create",
