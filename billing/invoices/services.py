@@ -15,10 +15,11 @@ Rules, in one place:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -39,6 +40,7 @@ from metering.choices import Meter
 from metering.models import UsageCorrection, UsageRecord
 from tenants.audit import Actor, audit_record
 from tenants.models import Organization
+from tenants.services import InvalidTransitionError
 
 SECONDS_PER_HOUR = Decimal(3600)
 QUANTITY_PLACES = Decimal("0.000001")
@@ -249,29 +251,71 @@ def invoice_draft_for_month(*, organization: Organization, year: int, month: int
         return invoice
 
 
+# draft → finalized, once: a finalized document never changes again (and the database refuses it, billing/0002).
+INVOICE_TRANSITIONS: dict[str, frozenset[str]] = {
+    InvoiceStatus.DRAFT: frozenset({InvoiceStatus.FINALIZED}),
+    InvoiceStatus.FINALIZED: frozenset(),
+}
+
+
+def invoice_transition(
+    *,
+    actor: Actor,
+    invoice: Invoice,
+    from_status: InvoiceStatus,
+    to_status: InvoiceStatus,
+    values: Mapping[str, Any],
+    action: str,
+    data: dict[str, Any],
+) -> bool:
+    """Compare-and-set ``from_status`` → ``to_status`` (and ``values``) in one UPDATE, audited as ``action`` in the
+    same transaction; ``invoice`` is brought up to date in memory.
+
+    Refuses a move the table does not allow (``InvalidTransitionError``); returns False and changes nothing when the
+    document is no longer in ``from_status``. The only place that writes ``Invoice.status``.
+    """
+    if to_status not in INVOICE_TRANSITIONS[from_status]:
+        raise InvalidTransitionError(
+            _("A billing document cannot go from %(from)s to %(to)s.")
+            % {"from": InvoiceStatus(from_status).label, "to": InvoiceStatus(to_status).label},
+            code="invalid_transition",
+        )
+    with transaction.atomic():
+        moved = Invoice.objects.unscoped().filter(pk=invoice.pk, status=from_status).update(status=to_status, **values)
+        if not moved:
+            return False
+        for name, value in {**values, "status": to_status}.items():
+            setattr(invoice, name, value)
+        audit_record(actor=actor, action=action, target=invoice, organization=invoice.organization, data=data)
+    return True
+
+
 def _finalize_locked(*, actor: Actor, invoice: Invoice, action: str, data: dict[str, object]) -> Invoice:
     """Number and finalize a locked draft; the caller's transaction makes numbering and status one change."""
     now = timezone.now()
     number = document_number_next(year=now.astimezone(BERLIN).year)
-    invoice.status = InvoiceStatus.FINALIZED
-    invoice.number = number.text
-    invoice.number_year = number.year
-    invoice.number_sequence = number.sequence
-    invoice.issued_at = now
-    invoice.save(update_fields=["status", "number", "number_year", "number_sequence", "issued_at"])
-    audit_record(
+    finalized = invoice_transition(
         actor=actor,
+        invoice=invoice,
+        from_status=InvoiceStatus.DRAFT,
+        to_status=InvoiceStatus.FINALIZED,
+        values={
+            "number": number.text,
+            "number_year": number.year,
+            "number_sequence": number.sequence,
+            "issued_at": now,
+        },
         action=action,
-        target=invoice,
-        organization=invoice.organization,
         data={
-            "number": invoice.number,
+            "number": number.text,
             "net": str(invoice.net_amount),
             "vat": str(invoice.vat_amount),
             "gross": str(invoice.gross_amount),
             **data,
         },
     )
+    if not finalized:  # raising rolls the number back with the caller's transaction: no gap
+        raise InvoiceError(f"{invoice} is not a draft invoice; only drafts can be finalized.")
     return invoice
 
 
@@ -491,6 +535,7 @@ __all__ = [
     "credit_note_create",
     "invoice_draft_for_month",
     "invoice_finalize",
+    "invoice_transition",
     "invoices_draft_due",
     "invoices_finalize_due",
 ]
