@@ -69,7 +69,8 @@ class Instance(TenantOwnedModel):
 
     Invariants: one row per (reservation, index); ``cloud_server_id`` names the server once created; ``started_at``
     is when the server became ACTIVE and ``stopped_at`` when it was gone — the facts metering bills from, written
-    once each. Changes only through ``provisioning.services``.
+    once each. Changes only through ``provisioning.services``; ``state`` only through ``instance_transition``
+    (compare-and-set on the state, so a stale delivery of a task cannot move it back).
     """
 
     organization = models.ForeignKey("tenants.Organization", on_delete=models.PROTECT, related_name="+")

@@ -41,7 +41,7 @@ class Node(models.Model):
 
     Invariants: the hostname is unique; a node belongs to exactly one capacity pool of its own zone and type; only
     ``available`` nodes receive new allocations; a node leaves service only through ``node_set_state``, which first
-    moves or settles every reservation on it.
+    moves or settles every reservation on it (``state`` is written by ``node_transition`` alone; retired is final).
     """
 
     hostname = models.CharField(_("hostname"), max_length=64, unique=True)
@@ -202,7 +202,7 @@ class QuotaLimit(TenantOwnedModel):
 class QuotaRequest(TenantOwnedModel):
     """An owner's request for a higher quota, decided by an operator.
 
-    Invariant: decided once (``status`` leaves ``pending`` through the quota services only).
+    Invariant: decided once (``status`` leaves ``pending`` through ``quota_request_transition`` only).
     """
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="quota_requests")
