@@ -117,7 +117,7 @@ def test_the_same_task_delivered_twice_at_the_same_time_makes_one_server_and_one
         close_old_connections()
         barrier.wait(timeout=30)
         try:
-            provision_instance_task.apply(args=[instance.pk])  # the loser of the create race retries (eagerly)
+            provision_instance_task.apply(args=(instance.pk,))  # the loser of the create race retries (eagerly)
         except BaseException as exc:  # reported by the assertion below
             errors.append(exc)
         finally:
