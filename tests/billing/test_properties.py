@@ -8,7 +8,7 @@ again — any number of times, in any order — changes nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, timedelta
 from decimal import Decimal
 
 import pytest
@@ -31,6 +31,9 @@ from tests.billing.usage import ACTOR
 
 pytestmark = pytest.mark.django_db
 OCTOBER = billing_period(year=2026, month=10)
+# Offsets are real seconds: adding a timedelta to a Europe/Berlin datetime is wall-clock arithmetic, which makes a run
+# across the end of daylight saving time (25 October) an hour longer than its length.
+OCTOBER_START_UTC = OCTOBER.start.astimezone(UTC)
 MONTH_SECONDS = int((OCTOBER.end - OCTOBER.start).total_seconds())
 PRICES = [Decimal("0.8800"), Decimal("1.0000"), Decimal("2.5000"), Decimal("3.1234")]
 
@@ -82,8 +85,8 @@ def test_invoices_bill_exactly_what_was_metered(reservations, customer, history,
                 reservation=reservations[run.reservation],
                 index=index,
                 state=InstanceState.STOPPED,
-                started_at=OCTOBER.start + timedelta(seconds=run.start),
-                stopped_at=OCTOBER.start + timedelta(seconds=run.start + run.length),
+                started_at=OCTOBER_START_UTC + timedelta(seconds=run.start),
+                stopped_at=OCTOBER_START_UTC + timedelta(seconds=run.start + run.length),
             )
             for index, run in enumerate(history)
         ]
