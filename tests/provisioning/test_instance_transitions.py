@@ -192,3 +192,18 @@ def test_a_transition_writes_its_values_and_one_audit_row(instance):
     instance.refresh_from_db()
     assert (instance.state, instance.last_error) == (I.FAILED, "quota exceeded")
     assert instance_audit(instance) == [("instance.failed", {"from": "pending", "to": "failed", "reason": "gave up"})]
+
+
+@pytest.mark.django_db
+def test_a_stale_give_up_leaves_an_instance_a_concurrent_delivery_brought_up(instance):
+    assert instance_provision_step(instance_id=instance.pk) == Step(done=True)
+    before = snapshot(instance)
+
+    services.instance_provision_failed(instance_id=instance.pk, error="the server did not become ACTIVE")
+
+    assert snapshot(instance) == before
+    assert before["state"] == I.RUNNING
+    reservation = instance.reservation
+    reservation.refresh_from_db()
+    assert reservation.state == ReservationState.ACTIVE
+    assert [action for action, _data in instance_audit(instance)] == ["instance.building", "instance.running"]
