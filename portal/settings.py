@@ -274,6 +274,7 @@ CELERY_BEAT_SCHEDULE = {
     "reservation-end-reminders": {"task": "reservations.send_end_reminders", "schedule": 300.0},
     "provisioning-dispatch-due": {"task": "provisioning.dispatch_due", "schedule": 15.0},
     "provisioning-reconcile": {"task": "provisioning.reconcile", "schedule": 600.0},
+    "provisioning-sweep": {"task": "provisioning.sweep", "schedule": 60.0},
     "metering-run": {"task": "metering.run", "schedule": 300.0},
     # Daily: the services decide which months and drafts are due, and a second run changes nothing.
     "billing-draft-invoices": {"task": "billing.draft_invoices", "schedule": 24 * 3600.0},
@@ -307,6 +308,10 @@ KONTOR_AUTO_APPROVAL_RULES = env.list("KONTOR_AUTO_APPROVAL_RULES", default=["vi
 KONTOR_INVITATION_DAYS = env.int("KONTOR_INVITATION_DAYS", default=7)
 # The cloud driver that creates organizations' projects and servers: "simulator" (embedded default) or "openstack".
 KONTOR_CLOUD_DRIVER = env.str("KONTOR_CLOUD_DRIVER", default="simulator")
+# The sweeper (provisioning.sweeper): an item without progress for this long is re-driven, at most this many times.
+# Steps poll every few seconds and a server boots in minutes, so ten minutes without a sign means a lost message.
+KONTOR_SWEEP_STALE_SECONDS = env.int("KONTOR_SWEEP_STALE_SECONDS", default=600)
+KONTOR_SWEEP_MAX_REDRIVES = env.int("KONTOR_SWEEP_MAX_REDRIVES", default=5)
 KONTOR_SIMULATOR: dict[str, float | bool] = {
     "fail_project_creation": env.bool("KONTOR_SIMULATOR_FAIL_PROJECTS", default=False),
     "boot_seconds": env.float("KONTOR_SIMULATOR_BOOT_SECONDS", default=20.0),

@@ -208,7 +208,12 @@ def _count_attempt(instance: Instance, server_id: str) -> bool:
             actor=ACTOR, instance=instance, from_state=I.PENDING, to_state=I.BUILDING, values=values
         ):
             return True
-        return bool(Instance.objects.unscoped().filter(pk=instance.pk, state=I.BUILDING).update(**values))
+        # ``updated_at`` is the instance's last sign of progress: the sweeper re-drives only instances without one.
+        return bool(
+            Instance.objects.unscoped()
+            .filter(pk=instance.pk, state=I.BUILDING)
+            .update(**values, updated_at=timezone.now())
+        )
 
 
 def _activate_when_all_running(reservation: Reservation) -> None:

@@ -10,10 +10,12 @@ import random
 from typing import Any
 
 from celery import Task, shared_task
+from django.utils import timezone
 
 from provisioning import services
 from provisioning.drivers import CloudError
 from provisioning.organizations import ACTIVATE_TASK, organization_activate
+from provisioning.sweeper import provisioning_sweep
 
 MAX_RETRIES = 30  # polls and transient-error retries together; about a few minutes with the backoff cap
 
@@ -71,6 +73,12 @@ def deprovision_instance_task(self: Task[Any, Any], instance_id: int) -> None:
 @shared_task(name="provisioning.dispatch_due")
 def dispatch_due_task() -> None:
     services.dispatch_due()
+
+
+@shared_task(name="provisioning.sweep")
+def sweep_task() -> dict[str, int]:
+    result = provisioning_sweep(now=timezone.now())
+    return {kind: len(ids) for kind, ids in result.redriven.items()}
 
 
 @shared_task(name="provisioning.reconcile")
