@@ -49,12 +49,21 @@ def _check_cache() -> str | None:
 @public_page
 @never_cache
 def readyz(request: HttpRequest) -> JsonResponse:
-    """Database, broker and cache reachable: 200; otherwise 503 naming what failed."""
+    """Ready when this process can serve: the database answers. 503 with ``Retry-After`` otherwise.
+
+    The broker and the cache are reported, not required: without them bookings still succeed (tasks are re-driven
+    from the database by the sweepers once the broker is back), so an orchestrator must not pull every web pod
+    because Redis restarts.
+    """
     checks = {"database": _check_database(), "broker": _check_broker(), "cache": _check_cache()}
-    ready = all(error is None for error in checks.values())
+    ready = checks["database"] is None
+    degraded = [name for name, error in checks.items() if error is not None and name != "database"]
     body = {
-        "status": "ok" if ready else "unavailable",
+        "status": ("degraded" if degraded else "ok") if ready else "unavailable",
         "checks": {name: ("ok" if error is None else error) for name, error in checks.items()},
         "beat_last_heartbeat": cache.get(BEAT_HEARTBEAT_KEY) if checks["cache"] is None else None,
     }
-    return JsonResponse(body, status=200 if ready else 503)
+    response = JsonResponse(body, status=200 if ready else 503)
+    if not ready:
+        response["Retry-After"] = "5"
+    return response

@@ -37,7 +37,9 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
     def authenticate(self, request: Request) -> tuple[Any, ApiKey] | None:
         header = authentication.get_authorization_header(request).decode("latin-1")
         scheme, _sep, token = header.partition(" ")
-        if scheme != self.keyword or not token.startswith(KEY_PREFIX):
+        token = token.strip()
+        # RFC 7235: the scheme is case-insensitive ("bearer" works as well as "Bearer").
+        if scheme.lower() != self.keyword.lower() or not token.startswith(KEY_PREFIX):
             return None
         prefix, _sep, secret = token[len(KEY_PREFIX) :].partition("_")
         api_key = ApiKey.objects.unscoped().select_related("organization").filter(prefix=prefix).first()

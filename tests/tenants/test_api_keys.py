@@ -128,3 +128,36 @@ def test_only_owners_and_admins_manage_keys(organization, member_of, role):
 
     assert response.status_code == 403
     assert ApiKey.objects.for_organization(organization).count() == 0
+
+
+@pytest.mark.parametrize("scheme", ["Bearer", "bearer", "BEARER"])
+def test_the_bearer_scheme_is_case_insensitive(organization, owner, scheme):
+    token = create_key(owner, scopes=["members:read"]).json()["token"]
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"{scheme} {token}")
+
+    response = client.get("/api/v1/organizations/rheinwerk/members/")
+
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("header", "code"),
+    [
+        ("Bearer", "not_authenticated"),
+        ("Bearer ", "not_authenticated"),
+        ("Basic ktr_a_b", "not_authenticated"),
+        ("Bearer ktr_", "authentication_failed"),
+        ("Bearer ktr_x", "authentication_failed"),
+        ("Bearer ktr__", "authentication_failed"),
+        ("bearer ktr_\u00e9_x", "authentication_failed"),
+    ],
+)
+def test_malformed_authorization_headers_are_401_never_5xx(organization, header, code):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=header)
+
+    response = client.get("/api/v1/organizations/rheinwerk/members/")
+
+    assert (response.status_code, response.json()["code"]) == (401, code)
+    assert set(response.json()) == {"detail", "code", "fields"}
