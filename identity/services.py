@@ -16,6 +16,7 @@ from identity.choices import ROLE_PRECEDENCE, DomainStatus
 from identity.discovery import fetch_discovery
 from identity.dns import DnsLookupError, txt_values
 from identity.models import EmailDomain, ExternalIdentity, GroupRoleMapping, IdentityProvider, SignInPolicy
+from identity.policy import has_second_factor
 from identity.tasks import email_domain_check_task
 from portal.task_queue import enqueue_on_commit
 from provisioning.secrets import encrypt_secret
@@ -325,6 +326,11 @@ def sign_in_policy_set(
             raise ValidationError(
                 {"break_glass_owner": [_("The break-glass account must be an owner of the organization.")]},
                 code="not_owner",
+            )
+        if break_glass_owner is not None and not has_second_factor(break_glass_owner):
+            raise ValidationError(
+                {"break_glass_owner": [_("The break-glass owner must set up a second factor first.")]},
+                code="break_glass_without_mfa",
             )
         if sso_required:
             if not IdentityProvider.objects.for_organization(organization).filter(enabled=True).exists():
