@@ -16,7 +16,7 @@ from django.http import HttpRequest
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from identity.models import IdentityProvider
+from identity.models import ExternalIdentity, IdentityProvider
 from identity.oidc.provider import NONCE_STATE_KEY
 from identity.selectors import domain_of, identity_provider_by_provider_id, verified_domains
 from provisioning.secrets import decrypt_secret
@@ -76,6 +76,12 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         expected_nonce = (sociallogin.state or {}).get(NONCE_STATE_KEY)
         if not expected_nonce or id_token.get("nonce") != expected_nonce:
             raise _refuse(request, _("The identity provider's answer does not belong to this sign-in."))
+        if (
+            ExternalIdentity.objects.for_organization(provider.organization)
+            .filter(subject=sociallogin.account.uid, active=False)
+            .exists()
+        ):
+            raise _refuse(request, _("Your account was deprovisioned by your organization."))
         email = str(claims_of(sociallogin).get("email") or "")
         if domain_of(email) not in verified_domains(organization=provider.organization):
             raise _refuse(

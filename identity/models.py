@@ -147,7 +147,8 @@ class ExternalIdentity(TenantOwnedModel):
     """A person as the organization's identity provider knows them (``sub``), linked to a Kontor user.
 
     Invariants: one row per organization and subject, and per organization and user; ``groups`` and
-    ``role`` are what the last sign-in brought (``role`` empty when no mapping granted one).
+    ``role`` are what the last sign-in brought (``role`` empty when no mapping granted one); an identity that SCIM
+    deprovisioned (``active`` False) cannot sign in until SCIM activates it again.
     """
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="external_identities")
@@ -155,6 +156,7 @@ class ExternalIdentity(TenantOwnedModel):
     subject = models.CharField(_("subject"), max_length=255)
     groups = models.JSONField(_("groups"), default=list)
     role = models.CharField(_("role"), max_length=16, blank=True)
+    active = models.BooleanField(_("active"), default=True, help_text=_("False once SCIM deprovisioned the person."))
     last_sign_in_at = models.DateTimeField(_("last sign-in"))
 
     class Meta(TenantOwnedModel.Meta):
@@ -167,3 +169,25 @@ class ExternalIdentity(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.subject} → {self.user}"
+
+
+class ScimToken(TenantOwnedModel):
+    """A bearer token with which the organization's identity provider provisions people over SCIM 2.0.
+
+    Invariants: the secret is never stored, only its SHA-256 digest; ``prefix`` is unique; a revoked token never
+    authenticates, nor does any token of an organization that is not active.
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="scim_tokens")
+    prefix = models.CharField(_("prefix"), max_length=16, unique=True)
+    secret_hash = models.CharField(max_length=64)
+    created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    class Meta(TenantOwnedModel.Meta):
+        verbose_name = _("SCIM token")
+        verbose_name_plural = _("SCIM tokens")
+
+    def __str__(self) -> str:
+        return f"scim_{self.prefix}"

@@ -14,6 +14,7 @@ import requests
 from allauth.account.models import EmailAddress
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.test import Client
 from django.utils import timezone
 from jwt.algorithms import RSAAlgorithm
@@ -307,3 +308,20 @@ def test_a_mapping_to_a_role_that_does_not_exist_is_refused(organization, owner)
     assert refused.value.message_dict == {"role": ["There is no role superadmin."]}
     assert GroupRoleMapping.objects.for_organization(organization).exists() is False
     assert AuditEvent.objects.for_organization(organization).filter(action__startswith="group_role").exists() is False
+
+
+def test_a_person_deprovisioned_through_scim_cannot_sign_in_through_the_provider(connected, client, organization):
+    from identity.scim_services import scim_user_deprovision
+
+    sign_in(client, "ada@rheinwerk.example", "ada")
+    identity = ExternalIdentity.objects.for_organization(organization).get()
+    with transaction.atomic():
+        scim_user_deprovision(actor=Actor.system("scim:test"), organization=organization, identity=identity)
+    client.logout()
+
+    response = sign_in(client, "ada@rheinwerk.example", "ada")
+
+    assert response.status_code == 403
+    assert b"Your account was deprovisioned by your organization." in response.content
+    assert "_auth_user_id" not in client.session
+    assert Membership.objects.for_organization(organization).filter(user=identity.user).exists() is False

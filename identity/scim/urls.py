@@ -1,0 +1,11 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from identity.scim import views
+
+urlpatterns = [
+    path("scim/v2/Users", views.users, name="scim-users"),
+    path("scim/v2/Users/<str:resource_id>", views.user, name="scim-user"),
+    path("scim/v2/ServiceProviderConfig", views.service_provider_config, name="scim-service-provider-config"),
+]
