@@ -9,6 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from identity.policy import password_sign_in_refusal
+from tenants.choices import Role
 from tenants.models import User
 
 
@@ -30,3 +31,43 @@ class PolicyLoginForm(LoginForm):
 
 class CompanySignInForm(forms.Form):
     email = forms.EmailField(label=_("Work e-mail address"), max_length=254)
+
+
+class EmailDomainForm(forms.Form):
+    domain = forms.CharField(label=_("Domain"), max_length=253, help_text=_("e.g. example.de"))
+
+
+class IdentityProviderForm(forms.Form):
+    issuer = forms.CharField(label=_("Issuer URL"), max_length=500, help_text=_("HTTPS, e.g. https://login.example.de"))
+    client_id = forms.CharField(label=_("Client ID"), max_length=255)
+    client_secret = forms.CharField(
+        label=_("Client secret"),
+        required=False,
+        widget=forms.PasswordInput,
+        help_text=_("Stored encrypted and never shown again; leave empty to keep the stored secret."),
+    )
+    scopes = forms.CharField(label=_("Scopes"), max_length=255, initial="openid email profile")
+    groups_claim = forms.CharField(label=_("Claim that holds the groups"), max_length=100, initial="groups")
+    enabled = forms.BooleanField(label=_("Enabled"), required=False, initial=True)
+
+
+class GroupRoleMappingForm(forms.Form):
+    group = forms.CharField(label=_("Group"), max_length=255)
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+
+
+class SignInPolicyForm(forms.Form):
+    sso_required = forms.BooleanField(label=_("Require single sign-on"), required=False)
+    mfa_required = forms.BooleanField(label=_("Require a second factor for password sign-in"), required=False)
+    break_glass_owner = forms.ModelChoiceField(
+        label=_("Break-glass owner"),
+        queryset=User.objects.none(),
+        required=False,
+        help_text=_("The one owner who may still sign in with a password (and a second factor)."),
+    )
+
+    def __init__(self, *args: Any, owners: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["break_glass_owner"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = owners

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CLIENT_ID = "kontor-test-client"
 CLIENT_SECRET = "kontor-test-secret-0123456789abcdef"
 IDP_PASSWORD = "idp-password-123"
-IDP_USERS = [
+IDP_USERS: list[dict[str, Any]] = [
     {
         "username": "ada",
         "email": "ada@rheinwerk.example",
@@ -100,7 +100,7 @@ class OidcProvider:
     issuer: str
     port: int
     process: subprocess.Popen[str]
-    users: list[dict[str, object]] = field(default_factory=list)
+    users: list[dict[str, Any]] = field(default_factory=list)
 
     def jwks(self) -> dict[str, object]:
         document: dict[str, object] = requests.get(f"{self.issuer}/.well-known/jwks.json", timeout=5).json()

@@ -36,7 +36,7 @@ def test_a_claim_is_pending_and_names_the_record_to_publish(claimed):
 def test_the_task_verifies_the_domain_when_the_record_is_published(claimed, dns_server: DnsServer, organization):
     dns_server.resolver.txt[claimed.record_name] = ["v=spf1 -all", claimed.record_value]
 
-    email_domain_check_task.apply(args=[claimed.pk]).get()
+    email_domain_check_task.apply(args=(claimed.pk,)).get()
 
     claimed.refresh_from_db()
     assert claimed.status == DomainStatus.VERIFIED
@@ -51,12 +51,12 @@ def test_the_task_verifies_the_domain_when_the_record_is_published(claimed, dns_
 
 def test_running_the_check_twice_changes_nothing(claimed, dns_server: DnsServer, organization):
     dns_server.resolver.txt[claimed.record_name] = [claimed.record_value]
-    email_domain_check_task.apply(args=[claimed.pk]).get()
+    email_domain_check_task.apply(args=(claimed.pk,)).get()
     claimed.refresh_from_db()
     first = (claimed.status, claimed.verified_at, claimed.last_checked_at)
     events = AuditEvent.objects.for_organization(organization).count()
 
-    email_domain_check_task.apply(args=[claimed.pk]).get()
+    email_domain_check_task.apply(args=(claimed.pk,)).get()
 
     claimed.refresh_from_db()
     assert (claimed.status, claimed.verified_at, claimed.last_checked_at) == first
