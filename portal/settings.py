@@ -153,7 +153,9 @@ ACCOUNT_FORMS = {"login": "identity.web.forms.PolicyLoginForm"}
 SOCIALACCOUNT_ADAPTER = "identity.adapters.SocialAccountAdapter"
 SOCIALACCOUNT_PROVIDERS = {"openid_connect": {"provider_class": "identity.oidc.provider.KontorOidcProvider"}}
 SOCIALACCOUNT_AUTO_SIGNUP = True
-SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
+# Only organizations' providers may sign in to an existing account by e-mail (their app setting, for their verified
+# domains); any other provider never may.
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
 SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
 SOCIALACCOUNT_STORE_TOKENS = False
 SOCIALACCOUNT_REQUESTS_TIMEOUT = env.int("KONTOR_IDENTITY_HTTP_TIMEOUT_SECONDS", default=5)
