@@ -191,3 +191,27 @@ class ScimToken(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"scim_{self.prefix}"
+
+
+class ScimGroup(TenantOwnedModel):
+    """A group the organization's provider pushed over SCIM; its name is what ``GroupRoleMapping`` maps.
+
+    Invariants: a display name once per organization; members are external identities of the same organization
+    (checked by the SCIM services); a change of members sets their roles at once, like a sign-in would.
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="scim_groups")
+    display_name = models.CharField(_("name"), max_length=255)
+    external_id = models.CharField(_("external ID"), max_length=255, blank=True)
+    members = models.ManyToManyField(ExternalIdentity, related_name="scim_groups", blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta(TenantOwnedModel.Meta):
+        verbose_name = _("SCIM group")
+        verbose_name_plural = _("SCIM groups")
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "display_name"], name="identity_scim_group_name_once"),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name

@@ -17,7 +17,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from identity.models import ExternalIdentity, ScimToken
+from identity.models import ExternalIdentity, ScimGroup, ScimToken
+from identity.services import membership_apply_role, role_for_groups
 from tenants.audit import Actor, audit_record
 from tenants.choices import OrganizationStatus, Role
 from tenants.keys import hash_secret
@@ -173,3 +174,120 @@ def scim_user_deprovision(
             ExternalIdentity.objects.for_organization(organization).filter(pk=identity.pk).update(active=False)
         user_id = identity.user_id
         transaction.on_commit(lambda: _end_sessions(user_id))
+
+
+# --- Groups -------------------------------------------------------------------------------------------------------
+
+
+def _apply_scim_roles(*, actor: Actor, organization: Organization, identities: list[ExternalIdentity]) -> None:
+    """Set each person's role from their SCIM groups (and the groups of their last sign-in), audited."""
+    owners = list(
+        Membership.objects.for_organization(organization).select_for_update().filter(role=Role.OWNER).order_by("id")
+    )
+    for identity in identities:
+        if not identity.active:
+            continue
+        names = [*identity.groups, *identity.scim_groups.values_list("display_name", flat=True)]
+        role = role_for_groups(organization=organization, groups=names)
+        before, after, membership = membership_apply_role(
+            organization=organization, user=identity.user, role=role, owners=owners
+        )
+        if before != after:
+            audit_record(
+                actor=actor,
+                action="membership.scim_role_changed",
+                target=membership or identity,
+                organization=organization,
+                data={"user_id": identity.user_id, "role": after, "previous_role": before, "groups": sorted(names)},
+            )
+
+
+def _members(organization: Organization, member_ids: list[str]) -> list[ExternalIdentity]:
+    ids = [int(value) for value in member_ids if str(value).isdigit()]
+    found = list(ExternalIdentity.objects.for_organization(organization).filter(pk__in=ids).select_related("user"))
+    if len(found) != len(set(member_ids)):
+        raise ValidationError(
+            {"members": [_("Every member must be a user of this organization.")]}, code="invalid_value"
+        )
+    return found
+
+
+def scim_group_create(
+    *, actor: Actor, organization: Organization, display_name: str, external_id: str, member_ids: list[str]
+) -> ScimGroup:
+    display_name = display_name.strip()
+    if not display_name:
+        raise ValidationError({"displayName": [_("displayName is required.")]}, code="invalid_value")
+    with transaction.atomic():
+        if ScimGroup.objects.for_organization(organization).filter(display_name=display_name).exists():
+            raise ValidationError(
+                {"displayName": [ValidationError(_("This group already exists."), code="uniqueness")]}
+            )
+        members = _members(organization, member_ids)
+        group = ScimGroup.objects.create(organization=organization, display_name=display_name, external_id=external_id)
+        group.members.set(members)
+        audit_record(
+            actor=actor,
+            action="scim.group_created",
+            target=group,
+            organization=organization,
+            data={"display_name": display_name, "member_ids": sorted(m.pk for m in members)},
+        )
+        _apply_scim_roles(actor=actor, organization=organization, identities=members)
+    return group
+
+
+def scim_group_update(
+    *,
+    actor: Actor,
+    organization: Organization,
+    group: ScimGroup,
+    display_name: str | None = None,
+    add: list[str] | None = None,
+    remove: list[str] | None = None,
+    replace_members: list[str] | None = None,
+) -> ScimGroup:
+    """Rename the group and/or change its members; the roles of everyone affected follow at once."""
+    with transaction.atomic():
+        locked = ScimGroup.objects.for_organization(organization).select_for_update().get(pk=group.pk)
+        before = set(locked.members.values_list("pk", flat=True))
+        affected: dict[int, ExternalIdentity] = {m.pk: m for m in locked.members.select_related("user")}
+        if display_name is not None and display_name.strip() and display_name.strip() != locked.display_name:
+            locked.display_name = display_name.strip()
+            locked.save(update_fields=["display_name"])
+        if replace_members is not None:
+            locked.members.set(_members(organization, replace_members))
+        for identity in _members(organization, add or []):
+            locked.members.add(identity)
+        for identity in _members(organization, remove or []):
+            locked.members.remove(identity)
+        after_members = list(locked.members.select_related("user"))
+        affected.update({m.pk: m for m in after_members})
+        audit_record(
+            actor=actor,
+            action="scim.group_updated",
+            target=locked,
+            organization=organization,
+            data={
+                "display_name": locked.display_name,
+                "added": sorted({m.pk for m in after_members} - before),
+                "removed": sorted(before - {m.pk for m in after_members}),
+            },
+        )
+        _apply_scim_roles(actor=actor, organization=organization, identities=list(affected.values()))
+    return locked
+
+
+def scim_group_delete(*, actor: Actor, organization: Organization, group: ScimGroup) -> None:
+    with transaction.atomic():
+        locked = ScimGroup.objects.for_organization(organization).select_for_update().get(pk=group.pk)
+        members = list(locked.members.select_related("user"))
+        audit_record(
+            actor=actor,
+            action="scim.group_deleted",
+            target=locked,
+            organization=organization,
+            data={"display_name": locked.display_name},
+        )
+        ScimGroup.objects.for_organization(organization).filter(pk=locked.pk).delete()
+        _apply_scim_roles(actor=actor, organization=organization, identities=members)

@@ -237,6 +237,32 @@ def role_for_groups(*, organization: Organization, groups: Iterable[str]) -> str
     return next((role for role in ROLE_PRECEDENCE if role in granted), None)
 
 
+def membership_apply_role(
+    *, organization: Organization, user: User, role: str | None, owners: list[Membership]
+) -> tuple[str | None, str | None, Membership | None]:
+    """Give ``user`` exactly ``role`` in the organization (None: no membership), inside the caller's transaction
+    with the owners' rows locked. The last owner and the break-glass owner are left alone. Returns the role before,
+    the role after and the membership."""
+    membership = Membership.objects.for_organization(organization).select_for_update().filter(user=user).first()
+    policy = SignInPolicy.objects.for_organization(organization).first()
+    protected = membership is not None and (
+        (policy is not None and policy.break_glass_owner_id == user.pk)
+        or (membership.role == Role.OWNER and len(owners) == 1)
+    )
+    before = membership.role if membership else None
+    if protected:
+        pass
+    elif role and membership is None:
+        membership = Membership.objects.create(organization=organization, user=user, role=role)
+    elif role and membership is not None and membership.role != role:
+        membership.role = role
+        membership.save(update_fields=["role"])
+    elif role is None and membership is not None:
+        Membership.objects.for_organization(organization).filter(pk=membership.pk).delete()
+        membership = None
+    return before, (membership.role if membership else None), membership
+
+
 # --- Sign-in through the provider ---------------------------------------------------------------------------------
 
 
@@ -259,32 +285,20 @@ def sso_sign_in_sync(
         owners = list(
             Membership.objects.for_organization(organization).select_for_update().filter(role=Role.OWNER).order_by("id")
         )
-        role = role_for_groups(organization=organization, groups=groups)
         identity = ExternalIdentity.objects.for_organization(organization).select_for_update().filter(user=user).first()
         if identity is None:
             identity = ExternalIdentity(organization=organization, user=user, subject=subject)
-        elif identity.subject != subject:
-            raise ValidationError(_("This account is linked to another identity of the provider."), code="subject")
+        elif not identity.active:
+            raise ValidationError(_("Your account was deprovisioned by your organization."), code="deprovisioned")
+        # SCIM may have named the person by its own externalId; the provider's subject is the one that signs in.
+        identity.subject = subject
+        scim_groups = list(identity.scim_groups.values_list("display_name", flat=True)) if identity.pk else []
+        role = role_for_groups(organization=organization, groups=[*groups, *scim_groups])
         identity.groups, identity.role, identity.last_sign_in_at = sorted(groups), role or "", timezone.now()
         identity.save()
-        membership = Membership.objects.for_organization(organization).select_for_update().filter(user=user).first()
-        policy = SignInPolicy.objects.for_organization(organization).first()
-        protected = membership is not None and (
-            (policy is not None and policy.break_glass_owner_id == user.pk)
-            or (membership.role == Role.OWNER and len(owners) == 1)
+        before, after, membership = membership_apply_role(
+            organization=organization, user=user, role=role, owners=owners
         )
-        before = membership.role if membership else None
-        if protected:
-            pass
-        elif role and membership is None:
-            membership = Membership.objects.create(organization=organization, user=user, role=role)
-        elif role and membership is not None and membership.role != role:
-            membership.role = role
-            membership.save(update_fields=["role"])
-        elif role is None and membership is not None:
-            Membership.objects.for_organization(organization).filter(pk=membership.pk).delete()
-            membership = None
-        after = membership.role if membership else None
         audit_record(
             actor=actor,
             action="identity.sso_sign_in",

@@ -3,8 +3,9 @@
 Users are the people the organization provisioned or who signed in through its provider (``ExternalIdentity``);
 a resource ID is that row's ID, so another organization's person is a 404 like a missing one. Supported: Users
 (list with ``filter=userName eq "…"`` / ``externalId eq "…"``, ``startIndex``/``count`` pagination; get; create;
-PATCH of ``active``, ``displayName`` and ``name.formatted``; DELETE), ServiceProviderConfig. Groups are not served
-yet: roles come from the group claim at sign-in.
+PATCH of ``active``, ``displayName`` and ``name.formatted``; DELETE), Groups (list with ``displayName eq``, get,
+create, PATCH of members and ``displayName``, DELETE; a group's name is what the group → role mappings map, and a
+change of members sets the roles at once), ServiceProviderConfig.
 """
 
 from __future__ import annotations
@@ -20,8 +21,11 @@ from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from identity.models import ExternalIdentity, ScimToken
+from identity.models import ExternalIdentity, ScimGroup, ScimToken
 from identity.scim_services import (
+    scim_group_create,
+    scim_group_delete,
+    scim_group_update,
     scim_token_authenticate,
     scim_user_activate,
     scim_user_create,
@@ -208,6 +212,125 @@ def user(request: HttpRequest, token: ScimToken, resource_id: str) -> HttpRespon
         )
         return HttpResponse(status=204)
     return scim_error(405, "Method not allowed.")
+
+
+GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group"
+GROUP_FILTER = re.compile(r'^\s*displayName\s+eq\s+"([^"]*)"\s*$', re.IGNORECASE)
+MEMBER_PATH = re.compile(r'^members\[value eq "([^"]*)"\]$')
+
+
+def group_resource(request: HttpRequest, group: ScimGroup) -> dict[str, Any]:
+    return {
+        "schemas": [GROUP_SCHEMA],
+        "id": str(group.pk),
+        "externalId": group.external_id,
+        "displayName": group.display_name,
+        "members": [
+            {
+                "value": str(member.pk),
+                "display": member.user.email,
+                "$ref": request.build_absolute_uri(f"/scim/v2/Users/{member.pk}"),
+            }
+            for member in group.members.select_related("user").order_by("id")
+        ],
+        "meta": {"resourceType": "Group", "location": request.build_absolute_uri(f"/scim/v2/Groups/{group.pk}")},
+    }
+
+
+def _member_ids(value: Any) -> list[str]:
+    return [str(item.get("value")) for item in value or [] if isinstance(item, dict)]
+
+
+@scim_view
+def groups(request: HttpRequest, token: ScimToken) -> HttpResponse:
+    if request.method == "POST":
+        data = _body(request)
+        group = scim_group_create(
+            actor=_actor(request, token),
+            organization=token.organization,
+            display_name=str(data.get("displayName") or ""),
+            external_id=str(data.get("externalId") or ""),
+            member_ids=_member_ids(data.get("members")),
+        )
+        return scim_response(group_resource(request, group), 201)
+    if request.method != "GET":
+        return scim_error(405, "Method not allowed.")
+    queryset = ScimGroup.objects.for_organization(token.organization).order_by("id")
+    expression = request.GET.get("filter")
+    if expression:
+        match = GROUP_FILTER.match(expression)
+        if match is None:
+            return scim_error(400, 'Supported filter: displayName eq "…".', "invalidFilter")
+        queryset = queryset.filter(display_name=match.group(1))
+    try:
+        start = max(int(request.GET.get("startIndex", "1")), 1)
+        count = min(max(int(request.GET.get("count", str(MAX_COUNT))), 0), MAX_COUNT)
+    except ValueError:
+        return scim_error(400, "startIndex and count must be integers.", "invalidValue")
+    total = queryset.count()
+    page = list(queryset[start - 1 : start - 1 + count])
+    return scim_response(
+        {
+            "schemas": [LIST_SCHEMA],
+            "totalResults": total,
+            "startIndex": start,
+            "itemsPerPage": len(page),
+            "Resources": [group_resource(request, group) for group in page],
+        }
+    )
+
+
+@scim_view
+def group(request: HttpRequest, token: ScimToken, resource_id: str) -> HttpResponse:
+    found = (
+        ScimGroup.objects.for_organization(token.organization).filter(pk=int(resource_id)).first()
+        if resource_id.isdigit()
+        else None
+    )
+    if found is None:
+        return scim_error(404, "No such group.")
+    actor = _actor(request, token)
+    if request.method == "GET":
+        return scim_response(group_resource(request, found))
+    if request.method == "DELETE":
+        scim_group_delete(actor=actor, organization=token.organization, group=found)
+        return HttpResponse(status=204)
+    if request.method != "PATCH":
+        return scim_error(405, "Method not allowed.")
+    data = _body(request)
+    if PATCH_SCHEMA not in (data.get("schemas") or []):
+        raise ValidationError({"schemas": ["A PATCH names the PatchOp schema."]}, code="invalidSyntax")
+    add: list[str] = []
+    remove: list[str] = []
+    replace_members: list[str] | None = None
+    display_name: str | None = None
+    for operation in data.get("Operations") or []:
+        op, path, value = str(operation.get("op", "")).lower(), str(operation.get("path") or ""), operation.get("value")
+        member = MEMBER_PATH.match(path)
+        if op == "add" and path == "members":
+            add.extend(_member_ids(value))
+        elif op == "remove" and member:
+            remove.append(member.group(1))
+        elif op == "remove" and path == "members":
+            remove.extend(_member_ids(value))
+        elif op == "replace" and path == "members":
+            replace_members = _member_ids(value)
+        elif op == "replace" and path == "displayName":
+            display_name = str(value)
+        elif op == "replace" and not path and isinstance(value, dict):
+            display_name = str(value.get("displayName") or "") or display_name
+        else:
+            raise ValidationError({"op": [f"{op} {path} is not supported."]}, code="invalidPath")
+    updated = scim_group_update(
+        actor=actor,
+        organization=token.organization,
+        group=found,
+        display_name=display_name,
+        add=add,
+        remove=remove,
+        replace_members=replace_members,
+    )
+    return scim_response(group_resource(request, updated))
 
 
 @scim_view

@@ -208,3 +208,65 @@ def test_delete_forgets_the_person(client, token, organization):
     assert scim(client, "DELETE", f"Users/{created['id']}", token).status_code == 204
     assert scim(client, "GET", f"Users/{created['id']}", token).status_code == 404
     assert ApiKey.objects.for_organization(organization).count() == 0
+
+
+# --- Groups -------------------------------------------------------------------------------------------------------
+
+PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+
+
+def test_group_members_get_the_mapped_role_at_once_and_lose_it_when_removed(client, token, organization, owner):
+    from identity.services import group_role_mapping_set
+
+    group_role_mapping_set(actor=Actor.for_user(owner), organization=organization, group="gpu-admins", role=Role.ADMIN)
+    ada = create(client, token)
+    user = User.objects.get(email="ada@rheinwerk.example")
+
+    created = scim(client, "POST", "Groups", token, {"displayName": "gpu-admins", "members": [{"value": ada["id"]}]})
+
+    assert created.status_code == 201
+    group = created.json()
+    assert (group["displayName"], [m["value"] for m in group["members"]]) == ("gpu-admins", [ada["id"]])
+    assert Membership.objects.for_organization(organization).get(user=user).role == Role.ADMIN
+
+    removed = scim(
+        client,
+        "PATCH",
+        f"Groups/{group['id']}",
+        token,
+        {"schemas": [PATCH_OP], "Operations": [{"op": "remove", "path": f'members[value eq "{ada["id"]}"]'}]},
+    )
+
+    assert (removed.status_code, removed.json()["members"]) == (200, [])
+    assert Membership.objects.for_organization(organization).filter(user=user).exists() is False
+    changes = AuditEvent.objects.for_organization(organization).filter(action="membership.scim_role_changed")
+    assert [(e.data["previous_role"], e.data["role"]) for e in changes.order_by("id")] == [
+        (None, "admin"),
+        ("admin", None),
+    ]
+
+
+def test_a_group_of_unmapped_name_grants_nothing(client, token, organization):
+    ada = create(client, token)
+    scim(client, "POST", "Groups", token, {"displayName": "everyone", "members": [{"value": ada["id"]}]})
+    assert Membership.objects.for_organization(organization).exists() is True  # the owner
+    assert (
+        Membership.objects.for_organization(organization).filter(user__email="ada@rheinwerk.example").exists() is False
+    )
+
+
+def test_groups_list_filter_and_another_organizations_members_are_refused(client, token, other_organization, member_of):
+    other_token = scim_token_create(
+        actor=Actor.for_user(member_of(other_organization)), organization=other_organization
+    )[1]
+    theirs = create(client, other_token, email="zoe@delft.example")
+    refused = scim(client, "POST", "Groups", token, {"displayName": "x", "members": [{"value": theirs["id"]}]})
+    assert (refused.status_code, refused.json()["detail"]) == (400, "Every member must be a user of this organization.")
+    scim(client, "POST", "Groups", token, {"displayName": "ops"})
+    scim(client, "POST", "Groups", token, {"displayName": "dev"})
+    listed = scim(client, "GET", "Groups?filter=displayName%20eq%20%22dev%22", token).json()
+    assert (listed["totalResults"], [g["displayName"] for g in listed["Resources"]]) == (1, ["dev"])
+    their_group = scim(client, "POST", "Groups", other_token, {"displayName": "theirs"}).json()
+    assert scim(client, "GET", f"Groups/{their_group['id']}", token).status_code == 404
+    assert scim(client, "DELETE", f"Groups/{their_group['id']}", token).status_code == 404
+    assert scim(client, "GET", "Groups", other_token).json()["totalResults"] == 1
