@@ -16,10 +16,10 @@ from django.http import HttpRequest
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from core.secrets import decrypt_secret
 from identity.models import ExternalIdentity, IdentityProvider
 from identity.oidc.provider import NONCE_STATE_KEY
 from identity.selectors import domain_of, identity_provider_by_provider_id, verified_domains
-from provisioning.secrets import decrypt_secret
 
 
 def social_app_for(provider: IdentityProvider) -> SocialApp:

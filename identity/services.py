@@ -12,14 +12,14 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.secrets import encrypt_secret
+from core.tasks import enqueue_on_commit
 from identity.choices import ROLE_PRECEDENCE, DomainStatus
 from identity.discovery import fetch_discovery
 from identity.dns import DnsLookupError, txt_values
 from identity.models import EmailDomain, ExternalIdentity, GroupRoleMapping, IdentityProvider, SignInPolicy
 from identity.policy import has_second_factor
 from identity.tasks import email_domain_check_task
-from portal.task_queue import enqueue_on_commit
-from provisioning.secrets import encrypt_secret
 from tenants.audit import Actor, audit_record
 from tenants.choices import Role
 from tenants.models import Membership, Organization, User

@@ -19,10 +19,10 @@ from django.test import Client
 from django.utils import timezone
 from jwt.algorithms import RSAAlgorithm
 
+from core.secrets import decrypt_secret
 from identity import services
 from identity.choices import DomainStatus
 from identity.models import EmailDomain, ExternalIdentity, GroupRoleMapping, IdentityProvider
-from provisioning.secrets import decrypt_secret
 from tenants.audit import Actor
 from tenants.choices import Role
 from tenants.models import AuditEvent, Membership, Organization, User
