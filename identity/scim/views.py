@@ -33,6 +33,7 @@ from identity.scim_services import (
     scim_user_update,
 )
 from tenants.audit import Actor
+from tenants.web.access import public_page
 
 USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
 LIST_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
@@ -79,7 +80,8 @@ def scim_view(view: ScimView) -> Callable[..., HttpResponse]:
             status = 409 if codes & {"uniqueness", "last_owner"} else 400
             return scim_error(status, " ".join(exc.messages), "uniqueness" if "uniqueness" in codes else "invalidValue")
 
-    return wrapper
+    # No session and no organization in the URL: the bearer token names the organization (kontor.E002's "public").
+    return public_page(wrapper)
 
 
 def _body(request: HttpRequest) -> dict[str, Any]:

@@ -13,8 +13,10 @@ from django.views.decorators.http import require_http_methods
 
 from identity.selectors import identity_provider_for_email
 from identity.web.forms import CompanySignInForm
+from tenants.web.access import public_page
 
 
+@public_page
 @require_http_methods(["GET", "POST"])
 def company_sign_in(request: HttpRequest) -> HttpResponse:
     next_url = request.POST.get("next") or request.GET.get("next") or ""
