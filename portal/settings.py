@@ -29,6 +29,7 @@ SITE_URL = env.str("KONTOR_SITE_URL", default="http://127.0.0.1:8000")
 INSTALLED_APPS = [
     "portal.apps.PortalConfig",
     "tenants.apps.TenantsConfig",
+    "identity.apps.IdentityConfig",
     "catalog.apps.CatalogConfig",
     "billing.apps.BillingConfig",
     "reservations.apps.ReservationsConfig",
@@ -44,6 +45,8 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
     "rest_framework",
     "django_filters",
     "drf_spectacular",
@@ -120,8 +123,9 @@ else:
 # --- Auth ----------------------------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "tenants.User"
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
+    # Both refuse passwords where an organization's sign-in policy does (identity.policy).
+    "identity.backends.PolicyModelBackend",
+    "identity.backends.PolicyAuthenticationBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -141,6 +145,26 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_ADAPTER = "tenants.adapters.AccountAdapter"
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
+ACCOUNT_FORMS = {"login": "identity.web.forms.PolicyLoginForm"}
+
+# --- Enterprise identity (identity/) -------------------------------------------------------------------------------
+# Organizations' OpenID Connect providers are built from identity.IdentityProvider rows by the adapter; the provider
+# class always checks the ID token's signature, sends a nonce and uses PKCE.
+SOCIALACCOUNT_ADAPTER = "identity.adapters.SocialAccountAdapter"
+SOCIALACCOUNT_PROVIDERS = {"openid_connect": {"provider_class": "identity.oidc.provider.KontorOidcProvider"}}
+SOCIALACCOUNT_AUTO_SIGNUP = True
+# Only organizations' providers may sign in to an existing account by e-mail (their app setting, for their verified
+# domains); any other provider never may.
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_REQUESTS_TIMEOUT = env.int("KONTOR_IDENTITY_HTTP_TIMEOUT_SECONDS", default=5)
+KONTOR_IDENTITY_HTTP_TIMEOUT_SECONDS = SOCIALACCOUNT_REQUESTS_TIMEOUT
+# Plain-HTTP issuers are accepted on loopback only, and only where this is on (development and tests).
+KONTOR_IDENTITY_ALLOW_LOOPBACK_HTTP = env.bool("KONTOR_IDENTITY_ALLOW_LOOPBACK_HTTP", default=DEBUG)
+# DNS servers for domain verification ("host" or "host:port"); empty: the system's resolvers.
+KONTOR_DNS_RESOLVERS = env.list("KONTOR_DNS_RESOLVERS", default=[])
+KONTOR_DNS_TIMEOUT_SECONDS = env.float("KONTOR_DNS_TIMEOUT_SECONDS", default=3.0)
 
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Kontor"

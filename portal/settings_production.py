@@ -31,3 +31,5 @@ STORAGES = {
 }
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="smtp://localhost:25")
 vars().update(EMAIL_CONFIG)
+# Organizations' identity providers are reached over HTTPS only, never plain HTTP (not even on loopback).
+KONTOR_IDENTITY_ALLOW_LOOPBACK_HTTP = False

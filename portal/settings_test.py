@@ -32,3 +32,7 @@ KONTOR_SIMULATOR = {
     "boot_failure_rate": 0.0,
     "api_failure_rate": 0.0,
 }
+# Identity providers in the tests run on loopback over plain HTTP; DNS checks ask a server the test starts.
+KONTOR_IDENTITY_ALLOW_LOOPBACK_HTTP = True
+KONTOR_DNS_RESOLVERS = ["127.0.0.1:9"]
+KONTOR_DNS_TIMEOUT_SECONDS = 1.0

@@ -13,6 +13,8 @@ urlpatterns = [
     path("api/v1/", include("portal.api.urls")),
     path("ops/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
+    path("", include("identity.web.urls")),
+    path("", include("identity.scim.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("catalog.web.urls")),
     path("", include("portal.web.urls")),

@@ -146,7 +146,7 @@ class CloudProfile(TenantOwnedModel):
     """What an organization's servers need from it: the NGC API key that pulls NVIDIA containers, and the SSH
     public key its people log in with.
 
-    Invariants: one per organization; the NGC API key is stored only encrypted (``provisioning.secrets``, Fernet) and
+    Invariants: one per organization; the NGC API key is stored only encrypted (``core.secrets``, Fernet) and
     is never logged or returned by the API.
     """
 

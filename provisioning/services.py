@@ -18,12 +18,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from catalog.models import Flavor
+from core.secrets import decrypt_secret, encrypt_secret
 from core.tasks import enqueue_on_commit
 from provisioning.cloud_init import user_data_for
 from provisioning.drivers import CloudError, get_driver
 from provisioning.drivers.base import ACTIVE, BUILD, ERROR, ServerSpec
 from provisioning.models import CloudProfile, DriftFinding, DriftKind, Instance, InstanceState
-from provisioning.secrets import decrypt_secret, encrypt_secret
 from reservations.choices import ReservationState
 from reservations.models import Reservation
 from reservations.services import reservation_transition

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ["core", "tenants", "catalog", "reservations", "provisioning", "metering", "billing", "portal"]
+PACKAGES = ["core", "tenants", "identity", "catalog", "reservations", "provisioning", "metering", "billing", "portal"]
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 

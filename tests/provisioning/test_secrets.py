@@ -8,7 +8,7 @@ import pytest
 from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
-from provisioning.secrets import SecretDecryptionError, decrypt_secret, development_key, encrypt_secret, rotate_secret
+from core.secrets import SecretDecryptionError, decrypt_secret, development_key, encrypt_secret, rotate_secret
 
 NGC = "nvapi-0123456789abcdefSECRET"
 OLD, NEW = Fernet.generate_key().decode(), Fernet.generate_key().decode()

@@ -2,6 +2,7 @@
 
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.core.exceptions import ValidationError
@@ -137,7 +138,7 @@ def invitation_register(request: HttpRequest, token: str) -> HttpResponse:
             add_service_errors(form, exc)
         else:
             # Following the link proved the address, so the new account is signed in straight away.
-            login(request, membership.user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, membership.user, backend=settings.AUTHENTICATION_BACKENDS[0])
             request.session[CURRENT_ORGANIZATION_SESSION_KEY] = membership.organization.slug
             messages.success(request, _("Welcome to %(name)s.") % {"name": membership.organization.legal_name})
             return redirect("portal:members", organization_slug=membership.organization.slug)

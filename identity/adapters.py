@@ -1,0 +1,104 @@
+"""django-allauth's social-account adapter: each organization's identity provider as an allauth app.
+
+Apps are built from ``IdentityProvider`` rows (the secret decrypted only here) and found only by their exact
+provider ID (``org-<slug>``), so the sign-in page never lists customers' providers. A sign-in is accepted only
+when the ID token carries the nonce Kontor sent and an e-mail address in a domain the organization verified.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from allauth.core.exceptions import ImmediateHttpResponse
+from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from allauth.socialaccount.models import SocialApp, SocialLogin
+from django.http import HttpRequest
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from core.secrets import decrypt_secret
+from identity.models import ExternalIdentity, IdentityProvider
+from identity.oidc.provider import NONCE_STATE_KEY
+from identity.selectors import domain_of, identity_provider_by_provider_id, verified_domains
+
+
+def social_app_for(provider: IdentityProvider) -> SocialApp:
+    """The allauth app of an organization's provider (never saved: the row of record is the provider)."""
+    return SocialApp(
+        provider="openid_connect",
+        provider_id=provider.provider_id,
+        name=provider.organization.legal_name,
+        client_id=provider.client_id,
+        secret=decrypt_secret(provider.client_secret_encrypted),
+        settings={
+            "server_url": provider.issuer,
+            "openid_configuration": provider.discovery,
+            "scope": provider.scopes.split(),
+            "oauth_pkce_enabled": True,
+            "fetch_userinfo": bool(provider.discovery.get("userinfo_endpoint")),
+            "verified_email": verified_domains(organization=provider.organization),
+            "email_authentication": True,
+            "hidden": True,
+        },
+    )
+
+
+def _refuse(request: HttpRequest, message: str) -> ImmediateHttpResponse:
+    response = render(request, "identity/sso_refused.html", {"message": message}, status=403)
+    return ImmediateHttpResponse(response)
+
+
+def claims_of(sociallogin: SocialLogin) -> dict[str, Any]:
+    """The ID token's claims with the userinfo answer on top (what the provider said about the person)."""
+    extra = sociallogin.account.extra_data or {}
+    return {**(extra.get("id_token") or {}), **(extra.get("userinfo") or {})}
+
+
+class SocialAccountAdapter(DefaultSocialAccountAdapter):
+    def list_apps(self, request: HttpRequest | None, provider: Any = None, client_id: Any = None) -> list[SocialApp]:
+        apps: list[SocialApp] = super().list_apps(request, provider=provider, client_id=client_id)
+        if isinstance(provider, str):
+            organization_provider = identity_provider_by_provider_id(provider)
+            if organization_provider is not None:
+                app = social_app_for(organization_provider)
+                if client_id is None or client_id == app.client_id:
+                    apps.append(app)
+        return apps
+
+    def _organization_provider(self, sociallogin: SocialLogin) -> IdentityProvider | None:
+        return identity_provider_by_provider_id(sociallogin.provider.app.provider_id or "")
+
+    def pre_social_login(self, request: HttpRequest, sociallogin: SocialLogin) -> None:
+        provider = self._organization_provider(sociallogin)
+        if provider is None:
+            return
+        id_token = (sociallogin.account.extra_data or {}).get("id_token") or {}
+        expected_nonce = (sociallogin.state or {}).get(NONCE_STATE_KEY)
+        if not expected_nonce or id_token.get("nonce") != expected_nonce:
+            raise _refuse(request, _("The identity provider's answer does not belong to this sign-in."))
+        if (
+            ExternalIdentity.objects.for_organization(provider.organization)
+            .filter(subject=sociallogin.account.uid, active=False)
+            .exists()
+        ):
+            raise _refuse(request, _("Your account was deprovisioned by your organization."))
+        email = str(claims_of(sociallogin).get("email") or "")
+        if domain_of(email) not in verified_domains(organization=provider.organization):
+            raise _refuse(
+                request,
+                _("%(email)s is not in a domain %(organization)s has verified.")
+                % {"email": email or "—", "organization": provider.organization.legal_name},
+            )
+
+    def is_open_for_signup(self, request: HttpRequest, sociallogin: SocialLogin) -> bool:
+        # Just-in-time accounts for organizations' providers only (pre_social_login checked the domain).
+        return self._organization_provider(sociallogin) is not None
+
+    def is_auto_signup_allowed(self, request: HttpRequest, sociallogin: SocialLogin) -> bool:
+        return self._organization_provider(sociallogin) is not None
+
+    def populate_user(self, request: HttpRequest, sociallogin: SocialLogin, data: dict[str, Any]) -> Any:
+        user = super().populate_user(request, sociallogin, data)
+        user.full_name = str(data.get("name") or "")[:200]
+        user.email = str(user.email or "").lower()
+        return user

@@ -1,0 +1,12 @@
+"""Thin tasks of enterprise identity: load by ID, call one service. Each is safe to run twice."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+
+@shared_task(name="identity.email_domain_check")
+def email_domain_check_task(email_domain_id: int) -> None:
+    from identity.services import email_domain_check
+
+    email_domain_check(email_domain_id=email_domain_id)

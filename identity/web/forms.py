@@ -1,0 +1,73 @@
+"""Forms of enterprise identity's pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from allauth.account.forms import LoginForm
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from identity.policy import password_sign_in_refusal
+from tenants.choices import Role
+from tenants.models import User
+
+
+class PolicyLoginForm(LoginForm):
+    """allauth's login form, saying why a correct password is refused under the organization's policy (only to
+    someone who knows the password; everyone else gets allauth's usual answer)."""
+
+    def clean(self) -> dict[str, Any]:
+        email = str(self.data.get("login") or "").strip().lower()
+        password = str(self.data.get("password") or "")
+        user = User.objects.filter(email=email).first() if email else None
+        if user is not None and user.check_password(password):
+            refusal = password_sign_in_refusal(user)
+            if refusal:
+                raise forms.ValidationError(refusal, code="sign_in_policy")
+        cleaned: dict[str, Any] = super().clean()
+        return cleaned
+
+
+class CompanySignInForm(forms.Form):
+    email = forms.EmailField(label=_("Work e-mail address"), max_length=254)
+
+
+class EmailDomainForm(forms.Form):
+    domain = forms.CharField(label=_("Domain"), max_length=253, help_text=_("e.g. example.de"))
+
+
+class IdentityProviderForm(forms.Form):
+    issuer = forms.CharField(label=_("Issuer URL"), max_length=500, help_text=_("HTTPS, e.g. https://login.example.de"))
+    client_id = forms.CharField(label=_("Client ID"), max_length=255)
+    client_secret = forms.CharField(
+        label=_("Client secret"),
+        required=False,
+        widget=forms.PasswordInput,
+        help_text=_("Stored encrypted and never shown again; leave empty to keep the stored secret."),
+    )
+    scopes = forms.CharField(label=_("Scopes"), max_length=255, initial="openid email profile")
+    groups_claim = forms.CharField(label=_("Claim that holds the groups"), max_length=100, initial="groups")
+    enabled = forms.BooleanField(label=_("Enabled"), required=False, initial=True)
+
+
+class GroupRoleMappingForm(forms.Form):
+    group = forms.CharField(label=_("Group"), max_length=255)
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+
+
+class SignInPolicyForm(forms.Form):
+    sso_required = forms.BooleanField(label=_("Require single sign-on"), required=False)
+    mfa_required = forms.BooleanField(label=_("Require a second factor for password sign-in"), required=False)
+    break_glass_owner = forms.ModelChoiceField(
+        label=_("Break-glass owner"),
+        queryset=User.objects.none(),
+        required=False,
+        help_text=_("The one owner who may still sign in with a password (and a second factor)."),
+    )
+
+    def __init__(self, *args: Any, owners: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["break_glass_owner"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = owners
