@@ -7,7 +7,7 @@ class PortalConfig(AppConfig):
     verbose_name = "Kontor portal"
 
     def ready(self) -> None:
-        from portal import checks  # noqa: F401  # checks register themselves
+        from portal import checks, deploy_checks  # noqa: F401  # checks register themselves
         from portal import logging as kontor_logging
 
         kontor_logging.configure()

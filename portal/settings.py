@@ -13,6 +13,8 @@ import environ
 from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
+from portal.placeholders import DEVELOPMENT_SECRET_KEY, DEVELOPMENT_SELLER, DEVELOPMENT_SITE_URL
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
@@ -20,11 +22,11 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
-SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="insecure-development-key-change-me-in-production-0123456789")
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=DEVELOPMENT_SECRET_KEY)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 CSRF_FAILURE_VIEW = "portal.web.errors.csrf_failure"
-SITE_URL = env.str("KONTOR_SITE_URL", default="http://127.0.0.1:8000")
+SITE_URL = env.str("KONTOR_SITE_URL", default=DEVELOPMENT_SITE_URL)
 
 INSTALLED_APPS = [
     "portal.apps.PortalConfig",
@@ -185,10 +187,40 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "portal" / "static"]
+# --- Invoice archive (issue 13) ----------------------------------------------------------------------------------
+# Issued invoice PDFs and XMLs (billing/archive.py). With KONTOR_INVOICE_BUCKET: S3-compatible object storage (the
+# cloud's, or Ceph RGW), written once, checksummed, under Object Lock for the retention period. Without: var/media/,
+# for the embedded default only (`check --deploy` refuses it).
+MEDIA_ROOT = VAR_DIR / "media"
+KONTOR_INVOICE_BUCKET = env.str("KONTOR_INVOICE_BUCKET", default="")
+# § 147 AO / § 14b UStG: 8 years for invoices since 2025, 10 for books; kept from the end of the year of issue.
+KONTOR_INVOICE_RETENTION_YEARS = env.int("KONTOR_INVOICE_RETENTION_YEARS", default=10)
+if KONTOR_INVOICE_BUCKET:
+    _invoice_storage: dict[str, object] = {
+        "BACKEND": "billing.archive.InvoiceArchiveStorage",
+        "OPTIONS": {
+            "bucket_name": KONTOR_INVOICE_BUCKET,
+            "endpoint_url": env.str("KONTOR_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("KONTOR_S3_REGION_NAME", default="") or None,
+            "access_key": env.str("KONTOR_S3_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("KONTOR_S3_SECRET_ACCESS_KEY", default="") or None,
+            # Ceph RGW and most on-premises stores want path-style addressing.
+            "addressing_style": env.str("KONTOR_S3_ADDRESSING_STYLE", default="path"),
+            "location": env.str("KONTOR_INVOICE_PREFIX", default=""),
+            "retention_years": KONTOR_INVOICE_RETENTION_YEARS,
+        },
+    }
+else:
+    _invoice_storage = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(MEDIA_ROOT), "base_url": None},
+    }
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(MEDIA_ROOT)}},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "invoices": _invoice_storage,
 }
+# --- end invoice archive -------------------------------------------------------------------------------------------
 
 # --- Security ------------------------------------------------------------------------------------------------------
 # Nothing leaves Germany: every page may load only from our own origin.
@@ -336,6 +368,8 @@ KONTOR_CLOUD_DRIVER = env.str("KONTOR_CLOUD_DRIVER", default="simulator")
 # Steps poll every few seconds and a server boots in minutes, so ten minutes without a sign means a lost message.
 KONTOR_SWEEP_STALE_SECONDS = env.int("KONTOR_SWEEP_STALE_SECONDS", default=600)
 KONTOR_SWEEP_MAX_REDRIVES = env.int("KONTOR_SWEEP_MAX_REDRIVES", default=5)
+# The simulator in production only on a staging cloud, said explicitly (`check --deploy` refuses it otherwise).
+KONTOR_ALLOW_SIMULATOR = env.bool("KONTOR_ALLOW_SIMULATOR", default=False)
 KONTOR_SIMULATOR: dict[str, float | bool] = {
     "fail_project_creation": env.bool("KONTOR_SIMULATOR_FAIL_PROJECTS", default=False),
     "boot_seconds": env.float("KONTOR_SIMULATOR_BOOT_SECONDS", default=20.0),
@@ -391,19 +425,10 @@ KONTOR_SECRET_KEYS = env.list("KONTOR_SECRET_KEYS", default=[])
 
 # --- Billing -------------------------------------------------------------------------------------------------------
 # The seller on every invoice and credit note (§ 14 (4) UStG: full name, address, VAT ID). Snapshotted per document.
+# Development placeholders (portal/placeholders.py): production must set every KONTOR_SELLER_* variable, and
+# ``check --deploy`` refuses any placeholder left (portal/deploy_checks.py).
 KONTOR_SELLER: dict[str, str] = {
-    "legal_name": env.str("KONTOR_SELLER_LEGAL_NAME", default="Kontor GPU Cloud GmbH"),
-    "street": env.str("KONTOR_SELLER_STREET", default="Musterstraße 1"),
-    "postal_code": env.str("KONTOR_SELLER_POSTAL_CODE", default="80331"),
-    "city": env.str("KONTOR_SELLER_CITY", default="München"),
-    "country": env.str("KONTOR_SELLER_COUNTRY", default="DE"),
-    "vat_id": env.str("KONTOR_SELLER_VAT_ID", default="DE123456788"),
-    "email": env.str("KONTOR_SELLER_EMAIL", default="billing@kontor.example"),
-    # Development placeholders (a well-formed test IBAN): production sets the real seller data.
-    "iban": env.str("KONTOR_SELLER_IBAN", default="DE89370400440532013000"),
-    "bic": env.str("KONTOR_SELLER_BIC", default="COBADEFFXXX"),
-    "registration_id": env.str("KONTOR_SELLER_REGISTRATION_ID", default="HRB 000000, Amtsgericht München"),
-    "tax_number": env.str("KONTOR_SELLER_TAX_NUMBER", default="143/000/00000"),
+    field: env.str(f"KONTOR_SELLER_{field.upper()}", default=default) for field, default in DEVELOPMENT_SELLER.items()
 }
 # Days after a month ends before its draft invoices are finalized (late metering settles in the meantime).
 KONTOR_INVOICE_GRACE_DAYS = env.int("KONTOR_INVOICE_GRACE_DAYS", default=3)

@@ -17,6 +17,7 @@ ACCOUNT_RATE_LIMITS = False  # type: ignore[assignment]  # allauth: False turns 
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "invoices": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
 }
 LOGGING = {**LOGGING, "root": {"handlers": ["console"], "level": "WARNING"}}  # noqa: F405
 # Serve static files from the finders: tests never run collectstatic.

@@ -9,6 +9,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from billing.archive import invoice_archive
 from billing.choices import InvoiceKind, InvoiceStatus
 from core.vat import VatCategory
 from metering.choices import Meter
@@ -225,7 +226,7 @@ class InvoiceFile(TenantOwnedModel):
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="files")
     kind = models.CharField(_("kind"), max_length=3, choices=InvoiceFileKind.choices)
-    file = models.FileField(_("file"), upload_to=invoice_file_path, max_length=200)
+    file = models.FileField(_("file"), upload_to=invoice_file_path, max_length=200, storage=invoice_archive)
     sha256 = models.CharField(_("SHA-256"), max_length=64)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpResponse
 
@@ -26,10 +28,16 @@ def invoice_file_get(*, organization: Organization, invoice_id: int, kind: Invoi
     )
 
 
+class InvoiceFileCorruptError(Exception):
+    """The archived bytes do not match the SHA-256 recorded when the document was issued: never served."""
+
+
 def invoice_file_response(stored: InvoiceFile) -> HttpResponse:
-    """The stored bytes as a download (a document is a few hundred kilobytes at most)."""
+    """The stored bytes as a download (a document is a few hundred kilobytes at most), checked against its SHA-256."""
     with stored.file.open("rb") as handle:
         content = handle.read()
+    if hashlib.sha256(content).hexdigest() != stored.sha256:
+        raise InvoiceFileCorruptError(f"{stored.file.name}: the archived bytes do not match the recorded SHA-256")
     response = HttpResponse(content, content_type=stored.content_type)
     response["Content-Disposition"] = f'attachment; filename="{stored.invoice.number}.{stored.kind}"'
     response["X-Content-Type-Options"] = "nosniff"
