@@ -362,7 +362,7 @@ def main() -> None:  # one linear script
         )
 
     with app.connection_for_write() as broker:  # the render tasks finalizing enqueued; no worker runs here
-        purged: Any = broker.default_channel.queue_purge("celery")  # type: ignore[attr-defined]
+        purged: Any = broker.default_channel.queue_purge("documents")  # type: ignore[attr-defined]
 
     # --- Report ------------------------------------------------------------------------------------------------------
     def ms(seconds: float, count: int) -> str:

@@ -57,6 +57,7 @@ def start_workers(count: int) -> list[subprocess.Popen[bytes]]:
                 "--concurrency=1",
                 "--without-gossip",
                 "--without-mingle",
+                "--queues=default,provisioning,documents,email,metering",
                 "--without-heartbeat",
                 "--loglevel=WARNING",
                 f"--hostname=bench{index}@%h",
@@ -147,7 +148,8 @@ def main() -> None:
         reservations.append(reservation_create(actor=actor, organization=organization, quote=quote).reservation)
 
     with app.connection_for_write() as broker:
-        broker.default_channel.queue_purge("celery")  # type: ignore[attr-defined]
+        for queue in ("default", "provisioning"):
+            broker.default_channel.queue_purge(queue)  # type: ignore[attr-defined]
     workers = start_workers(2)
     try:
         time.sleep(3)  # let both workers connect before the clock starts

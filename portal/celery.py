@@ -15,3 +15,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 app = Celery("kontor")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# --- request context and metrics in tasks (issue 13) ----------------------------------------------------------------
+from portal import task_context  # noqa: E402, F401  # connects the signal handlers
+# --- end request context -------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
@@ -320,11 +321,55 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
-CELERY_TIMEZONE = "UTC"
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-# The one beat schedule, defined in code. Later issues add their periodic tasks here.
+# --- Queues, time limits and schedules (issue 13) ------------------------------------------------------------------
+# One queue per kind of work, each with its own worker Deployment (Procfile, deploy/kubernetes/), so that PDF
+# rendering never waits behind provisioning. Soft limit (SoftTimeLimitExceeded, the task can clean up) and hard
+# limit (the worker process is killed; acks_late redelivers) per queue, in seconds.
+KONTOR_QUEUE_TIME_LIMITS: dict[str, tuple[int, int]] = {
+    "default": (60, 120),
+    "provisioning": (120, 180),  # one driver step; polling is a retry, never a wait
+    "documents": (240, 300),  # an invoice's XML validation and Factur-X PDF
+    "email": (60, 120),
+    "metering": (1500, 1800),  # a metering or invoicing run over every organization
+}
+KONTOR_TASK_QUEUES: dict[str, str] = {
+    "provisioning.provision_reservation": "provisioning",
+    "provisioning.provision_instance": "provisioning",
+    "provisioning.deprovision_reservation": "provisioning",
+    "provisioning.deprovision_instance": "provisioning",
+    "provisioning.dispatch_due": "provisioning",
+    "provisioning.reconcile": "provisioning",
+    "tenants.organization_activate": "provisioning",
+    "billing.render_invoice_documents": "documents",
+    "reservations.send_end_reminders": "email",
+    "billing.check_budgets": "email",
+    "metering.run": "metering",
+    "billing.draft_invoices": "metering",
+    "billing.finalize_invoices": "metering",
+}
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_ROUTES = {name: {"queue": queue} for name, queue in KONTOR_TASK_QUEUES.items()}
+CELERY_TASK_SOFT_TIME_LIMIT, CELERY_TASK_TIME_LIMIT = KONTOR_QUEUE_TIME_LIMITS["default"]
+CELERY_TASK_ANNOTATIONS = {
+    name: dict(zip(("soft_time_limit", "time_limit"), KONTOR_QUEUE_TIME_LIMITS[queue], strict=True))
+    for name, queue in KONTOR_TASK_QUEUES.items()
+}
+# Crontab schedules are read in Berlin time: "daily at 02:15" is 02:15 in Germany, summer and winter.
+CELERY_TIMEZONE = "Europe/Berlin"
+CELERY_ENABLE_UTC = True
+# One beat, whatever restarts: on Redis, RedBeat keeps the schedule in Redis (nothing on the pod's disk) and holds
+# a lock, so a second beat started by a rolling update waits until the first one is gone (lock timeout).
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://", "sentinel://")):
+    CELERY_BEAT_SCHEDULER = "redbeat.RedBeatScheduler"
+    CELERY_REDBEAT_REDIS_URL = env.str("KONTOR_REDBEAT_REDIS_URL", default="") or CELERY_BROKER_URL
+    CELERY_REDBEAT_KEY_PREFIX = env.str("KONTOR_REDBEAT_KEY_PREFIX", default="kontor:redbeat:")
+    CELERY_REDBEAT_LOCK_TIMEOUT = env.int("KONTOR_REDBEAT_LOCK_TIMEOUT", default=60)
+    CELERY_BEAT_MAX_LOOP_INTERVAL = min(5, CELERY_REDBEAT_LOCK_TIMEOUT // 3)
+else:
+    CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# The one beat schedule, defined in code.
 CELERY_BEAT_SCHEDULE = {
     "beat-heartbeat": {"task": "portal.tasks.beat_heartbeat", "schedule": 60.0},
     "reservation-end-reminders": {"task": "reservations.send_end_reminders", "schedule": 300.0},
@@ -332,13 +377,14 @@ CELERY_BEAT_SCHEDULE = {
     "provisioning-reconcile": {"task": "provisioning.reconcile", "schedule": 600.0},
     "provisioning-sweep": {"task": "provisioning.sweep", "schedule": 60.0},
     "metering-run": {"task": "metering.run", "schedule": 300.0},
-    # Daily: the services decide which months and drafts are due, and a second run changes nothing.
-    "billing-draft-invoices": {"task": "billing.draft_invoices", "schedule": 24 * 3600.0},
-    "billing-finalize-invoices": {"task": "billing.finalize_invoices", "schedule": 24 * 3600.0},
+    # Daily in Berlin: the services decide which months and drafts are due, and a second run changes nothing.
+    "billing-draft-invoices": {"task": "billing.draft_invoices", "schedule": crontab(minute="15", hour="2")},
+    "billing-finalize-invoices": {"task": "billing.finalize_invoices", "schedule": crontab(minute="45", hour="3")},
     "billing-check-budgets": {"task": "billing.check_budgets", "schedule": 900.0},
     "tenants-resend-stale-emails": {"task": "tenants.resend_stale_emails", "schedule": 300.0},
     "billing-render-missing-documents": {"task": "billing.render_missing_documents", "schedule": 300.0},
 }
+# --- end queues and schedules --------------------------------------------------------------------------------------
 
 # --- Logging -------------------------------------------------------------------------------------------------------
 LOG_LEVEL = env.str("KONTOR_LOG_LEVEL", default="INFO")

@@ -9,13 +9,19 @@ from __future__ import annotations
 import random
 from typing import Any
 
+import structlog
 from celery import Task, shared_task
 from django.utils import timezone
 
 from provisioning import services
 from provisioning.drivers import CloudError
+from provisioning.models import Instance
 from provisioning.organizations import ACTIVATE_TASK, organization_activate
 from provisioning.sweeper import provisioning_sweep
+from reservations.models import Reservation
+from tenants.models import AuditEvent
+
+logger = structlog.get_logger(__name__)
 
 MAX_RETRIES = 30  # polls and transient-error retries together; about a few minutes with the backoff cap
 
@@ -32,14 +38,38 @@ def organization_activate_task(organization_id: int) -> None:
     organization_activate(organization_id=organization_id)
 
 
+def _bind_booking_context(*, reservation_id: int) -> None:
+    """Log with the request ID of the booking that caused this work, when the message did not carry one (beat)."""
+    context = structlog.contextvars.get_contextvars()
+    if context.get("request_id"):
+        return
+    booking = (
+        AuditEvent.objects.unscoped()
+        .filter(
+            action="reservation.requested", target_type=Reservation._meta.label_lower, target_id=str(reservation_id)
+        )
+        .values("request_id", "organization__slug")
+        .first()
+    )
+    if booking and booking["request_id"]:
+        structlog.contextvars.bind_contextvars(
+            request_id=booking["request_id"], organization=booking["organization__slug"]
+        )
+
+
 @shared_task(name="provisioning.provision_reservation")
 def provision_reservation_task(reservation_id: int) -> None:
+    _bind_booking_context(reservation_id=reservation_id)
+    logger.info("provisioning.reservation_started", reservation_id=reservation_id)
     for instance_id in services.reservation_start_provisioning(reservation_id=reservation_id):
         provision_instance_task.delay(instance_id)
 
 
 @shared_task(bind=True, name="provisioning.provision_instance", max_retries=MAX_RETRIES)
 def provision_instance_task(self: Task[Any, Any], instance_id: int) -> None:
+    reservation_id = Instance.objects.unscoped().filter(pk=instance_id).values_list("reservation_id", flat=True).first()
+    if reservation_id is not None:
+        _bind_booking_context(reservation_id=reservation_id)
     try:
         step = services.instance_provision_step(instance_id=instance_id)
     except CloudError as exc:
@@ -47,6 +77,7 @@ def provision_instance_task(self: Task[Any, Any], instance_id: int) -> None:
             services.instance_provision_failed(instance_id=instance_id, error=str(exc))
             return
         raise self.retry(exc=exc, countdown=min(2**self.request.retries, 60) * (0.5 + _jitter())) from exc
+    logger.info("provisioning.instance_step", instance_id=instance_id, done=step.done, retries=self.request.retries)
     if not step.done:
         if self.request.retries >= MAX_RETRIES:
             services.instance_provision_failed(instance_id=instance_id, error="the server did not become ACTIVE")

@@ -43,7 +43,7 @@ def test_beat_schedule_is_defined_in_code_and_names_registered_tasks():
 def test_a_real_worker_runs_the_heartbeat_and_a_second_delivery_does_no_harm():
     cache.delete(BEAT_HEARTBEAT_KEY)
     with app.connection_for_write() as connection:
-        connection.default_channel.queue_purge("celery")  # type: ignore[attr-defined]
+        connection.default_channel.queue_purge("default")  # type: ignore[attr-defined]
 
     with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
         beat_heartbeat.delay()

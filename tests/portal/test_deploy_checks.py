@@ -47,7 +47,7 @@ def production(settings):
     return settings
 
 
-def refusals() -> list[tuple[str, str]]:
+def refusals() -> list[tuple[str | None, str]]:
     return [(error.id, error.msg) for error in run_checks(include_deployment_checks=True, tags=[TAG])]
 
 

@@ -53,6 +53,7 @@ def start_worker(name: str) -> subprocess.Popen[bytes]:
             "--concurrency=2",
             "--without-gossip",
             "--without-mingle",
+            "--queues=default,provisioning,documents,email,metering",
             "--without-heartbeat",
             f"--hostname={name}@%h",
             "--loglevel=WARNING",

@@ -1,0 +1,31 @@
+"""gunicorn for Kontor's web pods: threads (the work is I/O: PostgreSQL, Redis, OpenStack), bounded timeouts,
+a graceful shutdown shorter than Kubernetes' grace period, and JSON access lines with the request ID."""
+
+from __future__ import annotations
+
+import os
+
+bind = f"{os.environ.get('KONTOR_HOST', '127.0.0.1')}:{os.environ.get('KONTOR_PORT', '8000')}"
+worker_class = "gthread"
+workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
+threads = int(os.environ.get("GUNICORN_THREADS", "8"))
+# A request that takes longer is killed; the API's long work is in Celery, so 30 s is generous.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+# SIGTERM: stop accepting, finish in-flight requests for this long (the pod's terminationGracePeriodSeconds is 45).
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
+keepalive = 5
+# Recycle workers now and then (memory fragmentation), with jitter so they do not all restart together.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "5000"))
+max_requests_jitter = 500
+# Each worker imports the app itself, so that each opens its own database pool and broker connection.
+preload_app = False
+forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")
+accesslog = "-"
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+# One JSON object per request; X-Request-ID is the ID RequestIdMiddleware answers with.
+access_log_format = (
+    '{"event": "http.access", "remote": "%(h)s", "method": "%(m)s", "path": "%(U)s", "query": "%(q)s", '
+    '"status": %(s)s, "bytes": %(B)s, "duration_ms": %(M)s, "request_id": "%({x-request-id}o)s", '
+    '"user_agent": "%(a)s", "time": "%(t)s"}'
+)

@@ -1,0 +1,145 @@
+"""Queues, time limits, Berlin crontab schedules and the single beat (RedBeat's lock in Redis)."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import redis
+import time_machine
+from django.conf import settings
+
+from portal.celery import app
+
+ROOT = Path(__file__).resolve().parents[2]
+QUEUES = ["default", "provisioning", "documents", "email", "metering"]
+
+
+def queue_of(task_name: str) -> str:
+    return app.amqp.router.route({}, task_name)["queue"].name
+
+
+def test_each_kind_of_work_has_its_queue():
+    assert {name: queue_of(name) for name in sorted(settings.KONTOR_TASK_QUEUES)} == {
+        "billing.check_budgets": "email",
+        "billing.draft_invoices": "metering",
+        "billing.finalize_invoices": "metering",
+        "billing.render_invoice_documents": "documents",
+        "metering.run": "metering",
+        "provisioning.deprovision_instance": "provisioning",
+        "provisioning.deprovision_reservation": "provisioning",
+        "provisioning.dispatch_due": "provisioning",
+        "provisioning.provision_instance": "provisioning",
+        "provisioning.provision_reservation": "provisioning",
+        "provisioning.reconcile": "provisioning",
+        "reservations.send_end_reminders": "email",
+        "tenants.organization_activate": "provisioning",
+    }
+    assert queue_of("portal.tasks.beat_heartbeat") == "default"
+    assert queue_of("tenants.vat_check") == "default"
+    app.loader.import_default_modules()
+    kontor_tasks = {name for name in app.tasks if not name.startswith(("celery.", "tests."))}
+    assert {queue_of(name) for name in kontor_tasks} == set(QUEUES)
+
+
+def test_tasks_have_the_soft_and_hard_time_limits_of_their_queue():
+    app.loader.import_default_modules()
+    limits = {
+        name: (app.tasks[name].soft_time_limit, app.tasks[name].time_limit)
+        for name in ("billing.render_invoice_documents", "provisioning.provision_instance", "metering.run")
+    }
+    assert limits == {
+        "billing.render_invoice_documents": (240, 300),
+        "provisioning.provision_instance": (120, 180),
+        "metering.run": (1500, 1800),
+    }
+    assert (app.conf.task_soft_time_limit, app.conf.task_time_limit) == (60, 120)
+
+
+def test_every_queue_has_a_worker_in_the_procfile():
+    procfile = (ROOT / "Procfile").read_text()
+    assert sorted(re.findall(r"--queues=(\w+)", procfile)) == sorted(QUEUES)
+    assert procfile.startswith("web: exec gunicorn --config portal/gunicorn.conf.py portal.wsgi:application\n")
+
+
+@pytest.mark.parametrize(
+    ("last_run", "next_run"),
+    [
+        # 02:15 in Berlin is 00:15 UTC in summer and 01:15 UTC in winter.
+        (datetime(2026, 7, 1, 0, 15, tzinfo=UTC), datetime(2026, 7, 2, 0, 15, tzinfo=UTC)),
+        (datetime(2026, 1, 10, 1, 15, tzinfo=UTC), datetime(2026, 1, 11, 1, 15, tzinfo=UTC)),
+    ],
+)
+def test_drafts_run_daily_at_a_quarter_past_two_berlin_time(last_run, next_run):
+    schedule = app.conf.beat_schedule["billing-draft-invoices"]["schedule"]
+    schedule.app = app  # the settings build the crontab before the app exists: it reads the app's time zone
+    with time_machine.travel(last_run.replace(minute=20), tick=False):
+        remaining = schedule.remaining_estimate(last_run.astimezone(schedule.tz))
+        assert (schedule.now() + remaining).astimezone(UTC) == next_run
+
+
+def start_beat(prefix: str, name: str) -> subprocess.Popen[str]:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "portal.settings_test",
+        "KONTOR_REDBEAT_KEY_PREFIX": prefix,
+        "KONTOR_REDBEAT_LOCK_TIMEOUT": "6",
+        "PYTHONUNBUFFERED": "1",
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "portal", "beat", "--loglevel=INFO", f"--pidfile=/tmp/{name}.pid"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def sent_tasks(output: str) -> list[str]:
+    return re.findall(r"Scheduler: Sending due task ([\w-]+)", output)
+
+
+def test_one_beat_runs_at_a_time_and_another_takes_over_when_it_dies():
+    assert app.conf.beat_scheduler == "redbeat.RedBeatScheduler"
+    prefix = f"kontor-test-{uuid.uuid4().hex[:8]}:"
+    store = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    first = start_beat(prefix, "beat-first")
+    try:
+        deadline = time.monotonic() + 30
+        while not store.exists(f"{prefix}:lock") and time.monotonic() < deadline:
+            time.sleep(0.2)
+        second = start_beat(prefix, "beat-second")
+        try:
+            time.sleep(18)  # new entries are first due one interval after the start: dispatch-due after 15 s
+            first.send_signal(signal.SIGKILL)  # a node lost: no clean release of the lock
+            first_output = first.communicate(timeout=10)[0]
+            time.sleep(22)  # the lock expires after 6 s, the waiting beat takes it; dispatch-due is due every 15 s
+        finally:
+            second.terminate()
+            second_output = second.communicate(timeout=20)[0]
+    finally:
+        if first.poll() is None:
+            first.kill()
+        schedule_keys = sorted(key.decode() for key in store.keys(f"{prefix}*"))
+        for key in store.keys(f"{prefix}*"):
+            store.delete(key)
+        with app.connection_for_write() as connection:
+            for queue in QUEUES:
+                connection.default_channel.queue_purge(queue)  # type: ignore[attr-defined]
+
+    assert "provisioning-dispatch-due" in sent_tasks(first_output)
+    before_takeover, _, after_takeover = second_output.partition("beat: Acquired lock")
+    assert sent_tasks(before_takeover) == []
+    assert "provisioning-dispatch-due" in sent_tasks(after_takeover)
+    # The schedule and its last runs are in Redis, not on the pod's disk.
+    assert f"{prefix}billing-draft-invoices" in schedule_keys
+    assert f"{prefix}:schedule" in schedule_keys
