@@ -386,6 +386,18 @@ CELERY_BEAT_SCHEDULE = {
 }
 # --- end queues and schedules --------------------------------------------------------------------------------------
 
+# --- Metrics (issue 13) -------------------------------------------------------------------------------------------
+# /metrics answers only with "Authorization: Bearer <KONTOR_METRICS_TOKEN>"; empty switches the page off (404).
+KONTOR_METRICS_TOKEN = env.str("KONTOR_METRICS_TOKEN", default="")
+# Each app's business signals, collected at scrape time (a declared hook: portal imports no app).
+KONTOR_METRICS_COLLECTORS = [
+    "reservations.metrics.collect",
+    "provisioning.metrics.collect",
+    "metering.metrics.collect",
+    "billing.metrics.collect",
+]
+# --- end metrics ---------------------------------------------------------------------------------------------------
+
 # --- Logging -------------------------------------------------------------------------------------------------------
 LOG_LEVEL = env.str("KONTOR_LOG_LEVEL", default="INFO")
 LOGGING = {

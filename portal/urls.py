@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import include, path
 
+from portal import metrics
 from portal.api.urls import fallback_urlpatterns as api_fallback_urlpatterns
 from portal.web import health, views
 
@@ -10,6 +11,7 @@ urlpatterns = [
     path("favicon.ico", views.favicon),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics.metrics, name="metrics"),
     path("api/v1/", include("portal.api.urls")),
     path("ops/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
