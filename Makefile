@@ -5,19 +5,33 @@ VENV := .venv
 BIN := $(VENV)/bin
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test lint typecheck migrations-check pytest services-check system-deps pdf-deps messages clean bench
+.PHONY: lock audit run test lint typecheck migrations-check pytest services-check system-deps pdf-deps messages clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-$(VENV)/.runtime-installed: requirements.txt | $(BIN)/python
-	$(BIN)/pip install --quiet -r requirements.txt
+# --- dependencies locked with hashes (issue 13) ---------------------------------------------------------------
+# requirements.lock pins every transitive runtime package with its SHA-256 (pip-compile --generate-hashes); the
+# image installs the same file. `make lock` regenerates it after a change to requirements.txt.
+$(VENV)/.runtime-installed: requirements.lock | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
 	touch $@
 
-$(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
+$(VENV)/.dev-installed: requirements.lock requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $(VENV)/.runtime-installed $@
+
+lock: $(VENV)/.dev-installed
+	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
+		--no-emit-find-links -o requirements.lock requirements.txt
+
+# Known vulnerabilities of the locked packages (PyPI's JSON API, OSV data). --strict fails when a package cannot
+# be looked up, so an unreachable service never passes as "no known vulnerabilities". Needs pypi.org itself.
+audit: $(VENV)/.dev-installed
+	$(BIN)/pip-audit --strict --progress-spinner off --vulnerability-service pypi --require-hashes -r requirements.lock
+# --- end dependencies -----------------------------------------------------------------------------------------
 
 # Debian packages: Chromium for the browser tests (no downloaded browser builds), gettext for translations,
 # Pango, HarfBuzz and a font for WeasyPrint's invoice PDFs.
@@ -35,14 +49,14 @@ system-deps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium gettext $(PDF_DEBS) >/dev/null; \
 	fi
 
-run: pdf-deps $(VENV)/.runtime-installed
+run: pdf-deps $(VENV)/.dev-installed
 	$(BIN)/python manage.py migrate --noinput
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(BIN)/python manage.py seed_demo
 	@echo
 	@echo "Kontor is starting at http://$${KONTOR_HOST:-127.0.0.1}:$${KONTOR_PORT:-8000}/"
 	@echo "  portal: /    operator console: /ops/    API docs: /api/v1/docs/"
 	@echo "  demo logins (password kontor-demo-2026): owner@example.de; operator@kontor.example (second factor: 000000)"
-	@echo "  web, Celery worker and Celery beat run together; Ctrl-C stops all three."
+	@echo "  web (gunicorn), a Celery worker per queue and beat run together; Ctrl-C stops them all."
 	@echo
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} KONTOR_DEMO_MFA_CODE=$${KONTOR_DEMO_MFA_CODE:-000000} PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile
 

@@ -13,6 +13,8 @@ from portal.settings import DATABASES, STORAGES, env
 
 DEBUG = False
 SECRET_KEY = env.str("DJANGO_SECRET_KEY")
+# Rotation: the new key in DJANGO_SECRET_KEY, the old one here until the sessions signed with it have expired.
+SECRET_KEY_FALLBACKS = env.list("DJANGO_SECRET_KEY_FALLBACKS", default=[])
 if "insecure" in SECRET_KEY or len(SECRET_KEY) < 50:
     raise ImproperlyConfigured("DJANGO_SECRET_KEY must be a random string of at least 50 characters.")
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
