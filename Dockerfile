@@ -33,4 +33,4 @@ RUN DJANGO_SECRET_KEY=build-only-collectstatic-not-a-secret-0123456789abcdefghij
 USER 10001:10001
 EXPOSE 8000
 # The migrate Job and every Deployment run `check --deploy` first (see deploy/kubernetes/base).
-CMD ["gunicorn", "--config", "portal/gunicorn.conf.py", "portal.wsgi:application"]
+CMD ["gunicorn", "--config", "deploy/gunicorn.conf.py", "portal.wsgi:application"]

@@ -24,6 +24,7 @@ from prometheus_client.registry import Collector
 
 from portal.celery import app as celery_app
 from portal.tasks import BEAT_HEARTBEAT_KEY
+from tenants.web.access import public_page
 
 
 def _platform() -> Iterator[Metric]:
@@ -54,6 +55,7 @@ def registry() -> CollectorRegistry:
     return scraped
 
 
+@public_page  # no session or organization: the bearer token below is the access control
 @never_cache
 def metrics(request: HttpRequest) -> HttpResponse:
     token = settings.KONTOR_METRICS_TOKEN

@@ -13,8 +13,8 @@ from botocore.exceptions import ClientError
 from django.core.files.base import ContentFile
 
 from billing.archive import InvoiceArchiveConflictError, invoice_storage, retain_until
+from billing.invoices.rendering import invoice_files_render
 from billing.models import InvoiceFile
-from billing.tasks import invoice_files_render
 from billing.web.files import InvoiceFileCorruptError, invoice_file_response
 from tests.billing.invoice_files import ISSUE_AT, finalized, seller_bank
 from tests.billing.usage import reservation, usage

@@ -114,7 +114,7 @@ print(json.dumps(sorted(names)))
     output = subprocess.run(
         [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True, timeout=60
     ).stdout
-    gunicorn = set(re.findall(r"os\.environ\.get\(['\"](\w+)['\"]", (ROOT / "portal/gunicorn.conf.py").read_text()))
+    gunicorn = set(re.findall(r"os\.environ\.get\(['\"](\w+)['\"]", (ROOT / "deploy/gunicorn.conf.py").read_text()))
     return set(json.loads(output)) | gunicorn
 
 

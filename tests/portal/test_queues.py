@@ -33,15 +33,18 @@ def test_each_kind_of_work_has_its_queue():
         "billing.draft_invoices": "metering",
         "billing.finalize_invoices": "metering",
         "billing.render_invoice_documents": "documents",
+        "billing.render_missing_documents": "documents",
         "metering.run": "metering",
         "provisioning.deprovision_instance": "provisioning",
         "provisioning.deprovision_reservation": "provisioning",
         "provisioning.dispatch_due": "provisioning",
+        "provisioning.organization_activate": "provisioning",
         "provisioning.provision_instance": "provisioning",
         "provisioning.provision_reservation": "provisioning",
         "provisioning.reconcile": "provisioning",
         "reservations.send_end_reminders": "email",
-        "tenants.organization_activate": "provisioning",
+        "tenants.resend_stale_emails": "email",
+        "tenants.send_email": "email",
     }
     assert queue_of("portal.tasks.beat_heartbeat") == "default"
     assert queue_of("tenants.vat_check") == "default"
@@ -67,7 +70,7 @@ def test_tasks_have_the_soft_and_hard_time_limits_of_their_queue():
 def test_every_queue_has_a_worker_in_the_procfile():
     procfile = (ROOT / "Procfile").read_text()
     assert sorted(re.findall(r"--queues=(\w+)", procfile)) == sorted(QUEUES)
-    assert procfile.startswith("web: exec gunicorn --config portal/gunicorn.conf.py portal.wsgi:application\n")
+    assert procfile.startswith("web: exec gunicorn --config deploy/gunicorn.conf.py portal.wsgi:application\n")
 
 
 @pytest.mark.parametrize(
