@@ -341,6 +341,7 @@ KONTOR_TASK_QUEUES: dict[str, str] = {
     "provisioning.deprovision_instance": "provisioning",
     "provisioning.dispatch_due": "provisioning",
     "provisioning.reconcile": "provisioning",
+    "provisioning.sweep": "provisioning",
     "provisioning.organization_activate": "provisioning",
     "billing.render_invoice_documents": "documents",
     "billing.render_missing_documents": "documents",

@@ -42,6 +42,7 @@ def test_each_kind_of_work_has_its_queue():
         "provisioning.provision_instance": "provisioning",
         "provisioning.provision_reservation": "provisioning",
         "provisioning.reconcile": "provisioning",
+        "provisioning.sweep": "provisioning",
         "reservations.send_end_reminders": "email",
         "tenants.resend_stale_emails": "email",
         "tenants.send_email": "email",
