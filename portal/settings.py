@@ -380,6 +380,30 @@ KONTOR_SELLER: dict[str, str] = {
     "bic": env.str("KONTOR_SELLER_BIC", default="COBADEFFXXX"),
     "registration_id": env.str("KONTOR_SELLER_REGISTRATION_ID", default="HRB 000000, Amtsgericht München"),
     "tax_number": env.str("KONTOR_SELLER_TAX_NUMBER", default="143/000/00000"),
+    # BG-6, the seller contact every XRechnung names (BR-DE-2, -5, -6, -7): finalizing refuses without them.
+    "contact_name": env.str("KONTOR_SELLER_CONTACT_NAME", default="Kontor Billing"),
+    "contact_phone": env.str("KONTOR_SELLER_CONTACT_PHONE", default="+49 89 0000000"),
+    "contact_email": env.str("KONTOR_SELLER_CONTACT_EMAIL", default="billing@kontor.example"),
 }
+# The KoSIT XRechnung CII schematron compiled to XSLT 2 (``schematron/cii/XRechnung-CII-validation.xsl`` below this
+# directory): every XRechnung is validated against it before it is stored. Not copied into the project: a
+# deployment ships KoSIT's release next to the code and points this at it; the default is the shared reference
+# copy next to the checkout (``../shared/reference/xrechnung``, or one level further up for a git worktree).
+KONTOR_XRECHNUNG_XSLT_DIR = env.str(
+    "KONTOR_XRECHNUNG_XSLT_DIR",
+    default=str(
+        next(
+            (
+                candidate
+                for candidate in (
+                    BASE_DIR.parent / "shared" / "reference" / "xrechnung",
+                    BASE_DIR.parent.parent / "shared" / "reference" / "xrechnung",
+                )
+                if candidate.is_dir()
+            ),
+            BASE_DIR.parent / "shared" / "reference" / "xrechnung",
+        )
+    ),
+)
 # Days after a month ends before its draft invoices are finalized (late metering settles in the meantime).
 KONTOR_INVOICE_GRACE_DAYS = env.int("KONTOR_INVOICE_GRACE_DAYS", default=3)

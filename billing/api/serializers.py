@@ -54,7 +54,7 @@ class InvoiceSerializer(serializers.ModelSerializer[Invoice]):
         read_only_fields = fields
 
     def get_files(self, invoice: Invoice) -> list[str]:
-        """The kinds already stored and downloadable (``pdf``, ``xml``); empty while they are being rendered."""
+        """The kinds stored and downloadable (``pdf``, ``xml``, ``xrechnung``); empty while being rendered."""
         stored: list[InvoiceFile] = list(invoice.files.all())
         return sorted(file.kind for file in stored)
 

@@ -10,4 +10,9 @@ urlpatterns = [
     path(f"{org}/invoices/<int:pk>/", views.InvoiceViewSet.as_view({"get": "retrieve"}), name="invoice-detail"),
     path(f"{org}/invoices/<int:pk>/pdf/", views.InvoiceViewSet.as_view({"get": "pdf"}), name="invoice-pdf"),
     path(f"{org}/invoices/<int:pk>/xml/", views.InvoiceViewSet.as_view({"get": "xml"}), name="invoice-xml"),
+    path(
+        f"{org}/invoices/<int:pk>/xrechnung/",
+        views.InvoiceViewSet.as_view({"get": "xrechnung"}),
+        name="invoice-xrechnung",
+    ),
 ]

@@ -39,8 +39,8 @@ def test_the_german_invoice_shows_the_mandatory_content_in_german_formats():
         "RE-2026-000042",
         "01.12.2026",
         "01.11.2026 – 30.11.2026",
-        "720 Stunden 2,45 19 % 1.764,00",
-        "13,5 Stunden 1,2345 19 % 16,67",
+        "720 GPU-Stunden 2,45 19 % 1.764,00",
+        "13,5 GPU-Stunden 1,2345 19 % 16,67",
         "1.780,67 EUR",
         "338,33 EUR",
         "2.119,00 EUR",
@@ -56,7 +56,9 @@ def test_the_reverse_charge_invoice_states_it_with_both_vat_ids():
     assert "Total net 1,764.00 EUR" in text
     assert "VAT (Reverse charge) on 1,764.00 EUR 0.00 EUR" in text
     assert "Total gross 1,764.00 EUR" in text
-    assert "12/01/2026" in text
+    # Never the US 12/01/2026, which a Dutch accountant reads as 12 January.
+    assert "Date 1 December 2026" in text
+    assert "12/01/2026" not in text
 
 
 def test_the_swiss_invoice_states_that_it_is_not_subject_to_vat():

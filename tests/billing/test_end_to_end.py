@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from billing.choices import InvoiceStatus
-from billing.documents.validation import schematron_report, xsd_errors
+from billing.documents.validation import e_invoice_problems, schematron_report, xrechnung_report, xsd_errors
 from billing.invoices.rendering import invoice_files_render
 from billing.invoices.services import invoice_draft_for_month, invoice_finalize
 from billing.models import InvoiceFile, InvoiceFileKind, InvoiceLine
@@ -114,7 +114,7 @@ def test_a_month_of_use_becomes_a_valid_e_invoice(
         .filter(invoice=invoice)
         .values_list("meter", "flavor_slug", "quantity", "unit_price", "net_amount", "vat_category", "vat_rate")
     ) == [("gpu_seconds", "b200-x4", Decimal("13.966667"), price, net, category, rate)]
-    assert sorted(file.kind for file in rendered) == ["pdf", "xml"]
+    assert sorted(file.kind for file in rendered) == ["pdf", "xml", "xrechnung"]
     stored = InvoiceFile.objects.unscoped().get(invoice=invoice, kind=InvoiceFileKind.XML)
     with stored.file.open("rb") as handle:
         xml = handle.read()
@@ -122,3 +122,13 @@ def test_a_month_of_use_becomes_a_valid_e_invoice(
     report = schematron_report(xml)
     assert (report.errors, report.warnings) == ((), ())
     assert f"<ram:CategoryCode>{category}</ram:CategoryCode>".encode() in xml
+    stored = InvoiceFile.objects.unscoped().get(invoice=invoice, kind=InvoiceFileKind.XRECHNUNG)
+    with stored.file.open("rb") as handle:
+        xrechnung = handle.read()
+    assert e_invoice_problems(xrechnung, xrechnung=True) == []
+    kosit = xrechnung_report(xrechnung)
+    assert (kosit.errors, kosit.warnings) == ((), ())
+    # The lines name the invoiced month in Berlin time (the owner's language is English).
+    assert list(InvoiceLine.objects.unscoped().filter(invoice=invoice).values_list("description", flat=True)) == [
+        "GPU time used, b200-x4, October 2026: 4 GPUs × 3.491667 hours"
+    ]
