@@ -12,6 +12,7 @@ import logging
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.utils import translation
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from billing.choices import InvoiceKind, InvoiceStatus
@@ -87,7 +88,7 @@ def invoice_email_send(*, invoice_id: int) -> InvoiceDelivery | None:
                     invoice.issued_at.date() if invoice.issued_at else invoice.created_at.date(), language
                 ),
                 "seller": invoice.seller_legal_name,
-                "gross": invoice.gross_amount,
+                "gross": number_format(invoice.gross_amount, 2, use_l10n=True, force_grouping=True),
                 "currency": invoice.currency,
             }
             subject = (_("Credit note %(number)s") if is_credit_note else _("Invoice %(number)s")) % values
