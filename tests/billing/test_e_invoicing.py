@@ -16,15 +16,15 @@ from billing.documents.mapping import invoice_document
 from billing.documents.models import BillingProfile, EInvoiceFormat, InvoiceTerms
 from billing.documents.pdf import invoice_html
 from billing.documents.terms import billing_profile_update
-from billing.models import Invoice, InvoiceLine, InvoiceNumberSeries
-from billing.services import (
+from billing.invoices.rendering import invoice_files_render
+from billing.invoices.services import (
     CreditLine,
     InvoiceError,
     credit_note_create,
     invoice_draft_for_month,
     invoice_finalize,
 )
-from billing.tasks import invoice_files_render
+from billing.models import Invoice, InvoiceLine, InvoiceNumberSeries
 from metering.choices import Meter
 from metering.models import UsageCorrection
 from tenants.models import AuditEvent, Membership, Organization, User

@@ -12,9 +12,9 @@ from django.utils import timezone
 from billing.choices import InvoiceStatus
 from billing.documents.validation import e_invoice_problems, schematron_report, xrechnung_report, xsd_errors
 from billing.invoices.rendering import invoice_files_render
-from billing.invoices.services import invoice_draft_for_month, invoice_finalize
+from billing.invoices.services import credit_note_create, invoice_draft_for_month, invoice_finalize
 from billing.models import InvoiceFile, InvoiceFileKind, InvoiceLine
-from metering.models import UsageRecord
+from metering.models import UsageCorrection, UsageRecord
 from metering.services import metering_run
 from provisioning import services as provisioning
 from provisioning.drivers.simulator import simulator_reset_failures
@@ -131,4 +131,21 @@ def test_a_month_of_use_becomes_a_valid_e_invoice(
     # The lines name the invoiced month in Berlin time (the owner's language is English).
     assert list(InvoiceLine.objects.unscoped().filter(invoice=invoice).values_list("description", flat=True)) == [
         "GPU time used, b200-x4, October 2026: 4 GPUs × 3.491667 hours"
+    ]
+
+    # An hour found billed too many becomes a credit note: its XRechnung is as valid, its line names October too.
+    record = invoice.usages.order_by("record__hour").last().record
+    UsageCorrection.objects.create(
+        organization=organization, record=record, quantity_delta=-4 * 900, unit_price=record.unit_price
+    )
+    note = credit_note_create(actor=ACTOR, invoice=invoice, reason="Instance stopped late")
+    assert sorted(file.kind for file in invoice_files_render(invoice_id=note.pk)) == ["pdf", "xml", "xrechnung"]
+    for kind in (InvoiceFileKind.XML, InvoiceFileKind.XRECHNUNG):
+        with InvoiceFile.objects.unscoped().get(invoice=note, kind=kind).file.open("rb") as handle:
+            assert e_invoice_problems(handle.read(), xrechnung=kind == InvoiceFileKind.XRECHNUNG) == []
+    assert list(InvoiceLine.objects.unscoped().filter(invoice=note).values_list("description", "net_amount")) == [
+        (
+            "GPU time used, b200-x4, October 2026: 4 GPUs × 0.25 hours",
+            (Decimal(3600) * price / 3600).quantize(Decimal("0.01")),
+        )
     ]

@@ -10,7 +10,8 @@ from django.core import mail
 from billing.documents.delivery import DeliveryError, invoice_email_send
 from billing.documents.models import InvoiceDelivery
 from billing.documents.terms import billing_profile_update
-from billing.tasks import invoice_files_render, send_invoice_email_task
+from billing.invoices.rendering import invoice_files_render
+from billing.tasks import send_invoice_email_task
 from tenants.models import AuditEvent, Membership, Organization
 from tests.billing.invoice_files import finalized, seller_bank
 from tests.billing.test_invoice_files import stored
