@@ -105,12 +105,13 @@ def line_description(*, meter: str, flavor_slug: str, gpu_count: int, seconds: i
     hours = (Decimal(seconds) / Decimal(max(gpu_count, 1)) / SECONDS_PER_HOUR).quantize(QUANTITY_PLACES)
     month = date_format(date(period.year, period.month, 1), "F Y")
     gpus = ngettext("%(count)d GPU", "%(count)d GPUs", gpu_count) % {"count": gpu_count}
-    return _("%(meter)s, %(flavor)s, %(month)s: %(gpus)s × %(hours)s hours") % {
+    duration = ngettext("%(hours)s hour", "%(hours)s hours", 1 if hours == 1 else 2) % {"hours": _trimmed(hours)}
+    return _("%(meter)s, %(flavor)s, %(month)s: %(gpus)s × %(duration)s") % {
         "meter": Meter(meter).label,
         "flavor": flavor_slug,
         "month": month,
         "gpus": gpus,
-        "hours": _trimmed(hours),
+        "duration": duration,
     }
 
 

@@ -117,9 +117,10 @@ def test_a_german_invoice_finalized_by_an_english_process_reads_german_everywher
         doc = invoice_document(invoice)
         html = invoice_html(doc)
 
-    assert [line.description for line in doc.lines] == ["Zugesagte GPU-Zeit, b200-x4, Oktober 2026: 4 GPUs × 1 Stunden"]
+    assert [line.description for line in doc.lines] == ["Zugesagte GPU-Zeit, b200-x4, Oktober 2026: 4 GPUs × 1 Stunde"]
     assert invoice.vat_note == (
-        "Nicht der deutschen Umsatzsteuer unterliegend: Der Ort der Leistung ist das Land des Kunden (§ 3a Abs. 2 UStG)."
+        "Nicht der deutschen Umsatzsteuer unterliegend: Der Ort der Leistung ist das Land des Kunden "
+        "(§ 3a Abs. 2 UStG)."
     )
     assert doc.language == "de"
     assert doc.payment_terms == "Zahlbar ohne Abzug innerhalb von 14 Tagen, bis zum 19.11.2026."
@@ -139,7 +140,7 @@ def test_an_english_invoice_finalized_by_a_german_process_reads_english_with_eur
         doc = invoice_document(invoice)
         html = invoice_html(doc)
 
-    assert [line.description for line in doc.lines] == ["Committed GPU time, b200-x4, October 2026: 4 GPUs × 1 hours"]
+    assert [line.description for line in doc.lines] == ["Committed GPU time, b200-x4, October 2026: 4 GPUs × 1 hour"]
     assert doc.payment_terms == "Payable without deduction within 14 days, by 19 November 2026."
     for expected in ("5 November 2026", "1 October 2026 – 31 October 2026", "GPU-hours", "Payment reference"):
         assert expected in html
