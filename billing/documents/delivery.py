@@ -21,6 +21,7 @@ from billing.documents.mapping import document_language
 from billing.documents.models import EInvoiceFormat, InvoiceDelivery
 from billing.documents.terms import billing_profile_get
 from billing.models import Invoice, InvoiceFile, InvoiceFileKind
+from billing.periods import BERLIN
 from tenants.audit import Actor, audit_record
 from tenants.choices import Role
 from tenants.models import Membership, Organization
@@ -84,9 +85,7 @@ def invoice_email_send(*, invoice_id: int) -> InvoiceDelivery | None:
             is_credit_note = invoice.kind == InvoiceKind.CREDIT_NOTE
             values = {
                 "number": invoice.number,
-                "date": document_date(
-                    invoice.issued_at.date() if invoice.issued_at else invoice.created_at.date(), language
-                ),
+                "date": document_date((invoice.issued_at or invoice.created_at).astimezone(BERLIN).date(), language),
                 "seller": invoice.seller_legal_name,
                 "gross": number_format(invoice.gross_amount, 2, use_l10n=True, force_grouping=True),
                 "currency": invoice.currency,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+from dataclasses import replace
+from datetime import date
 
 import pytest
 from facturx import get_facturx_xml_from_pdf
@@ -44,8 +46,23 @@ def test_the_german_invoice_shows_the_mandatory_content_in_german_formats():
         "1.780,67 EUR",
         "338,33 EUR",
         "2.119,00 EUR",
+        "Ihre Referenz PO-4711",
+        "Ihr Ansprechpartner Kontor Buchhaltung · +49 30 1234567 · rechnung@kontor.example",
+        "Zahlung Zahlungsempfänger Kontor GmbH IBAN DE02120300000000202051 BIC BYLADEM1001 Betrag 2.119,00 EUR "
+        "Verwendungszweck RE-2026-000042 Fällig am 15.12.2026",
     ):
         assert expected in text
+
+
+def test_a_line_shows_its_service_period_in_the_documents_date_format():
+    line = replace(german_invoice().lines[0], period_start=date(2026, 11, 3), period_end=date(2026, 11, 20))
+    lines = (line, german_invoice().lines[1])
+
+    german = pdf_text(invoice_pdf(german_invoice(lines=lines)))
+    english = pdf_text(invoice_pdf(german_invoice(lines=lines, language="en")))
+
+    assert "Position 1 Leistungszeitraum: 03.11.2026 – 20.11.2026" in german
+    assert "Position 1 Service period: 3 November 2026 – 20 November 2026" in english
 
 
 def test_the_reverse_charge_invoice_states_it_with_both_vat_ids():
