@@ -16,6 +16,8 @@ class InvoiceLineSerializer(serializers.ModelSerializer[InvoiceLine]):
             "quantity",
             "unit_price",
             "net_amount",
+            "service_start",
+            "service_end",
             "vat_category",
             "vat_rate",
         ]

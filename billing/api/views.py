@@ -56,12 +56,14 @@ NOT_RENDERED = OpenApiResponse(description="Another organization's document, or 
                     "lines": [
                         {
                             "position": 1,
-                            "description": "Committed GPU-seconds, b200-x4, 2026-10",
+                            "description": "Committed GPU time, b200-x4, October 2026: 4 GPUs × 0.75 hours",
                             "meter": "committed_gpu_seconds",
                             "flavor_slug": "b200-x4",
                             "quantity": "3.000000",
                             "unit_price": "2.5000",
                             "net_amount": "7.50",
+                            "service_start": "2026-10-05",
+                            "service_end": "2026-10-05",
                             "vat_category": "S",
                             "vat_rate": "19.00",
                         }

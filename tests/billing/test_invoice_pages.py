@@ -77,9 +77,10 @@ def test_the_api_lists_retrieves_and_downloads(client_for, customer, invoice):
     assert [(row["number"], row["gross_amount"], row["files"]) for row in listed.json()["results"]] == [
         (invoice.number, "1.19", ["pdf", "xml", "xrechnung"])
     ]
-    assert [(line["position"], line["quantity"], line["net_amount"]) for line in detail.json()["lines"]] == [
-        (1, "1.000000", "1.00")
-    ]
+    assert [
+        (line["position"], line["quantity"], line["net_amount"], line["service_start"], line["service_end"])
+        for line in detail.json()["lines"]
+    ] == [(1, "1.000000", "1.00", "2026-10-05", "2026-10-05")]
     assert (xml.status_code, xml["Content-Type"]) == (200, "application/xml")
     assert (pdf.status_code, pdf.content[:5]) == (200, b"%PDF-")
     xrechnung = api.get(f"{base}{invoice.pk}/xrechnung/")
