@@ -13,6 +13,7 @@ from django.db.models import Exists, OuterRef
 from billing.choices import InvoiceStatus
 from billing.documents.cii import cii_xml, xrechnung_xml
 from billing.documents.mapping import invoice_document
+from billing.documents.models import InvoiceTerms
 from billing.documents.pdf import facturx_pdf
 from billing.documents.validation import e_invoice_problems
 from billing.invoices.models import INVOICE_FILE_SUFFIXES, Invoice, InvoiceFile, InvoiceFileKind
@@ -92,20 +93,26 @@ RENDER_TASK = "billing.render_invoice_documents"
 
 
 def invoices_render_missing(*, now: datetime) -> int:
-    """Re-drive the rendering of finalized documents that still lack their XML or PDF (the sweeper; invariant 9).
+    """Re-drive the rendering of finalized documents that still lack a file (the sweeper; invariant 9).
 
     Rendering is idempotent per (invoice, kind), so a document whose first task is merely slow is not harmed.
     Returns how many were queued; each re-drive is audited.
     """
     has_kind = {
         kind: Exists(InvoiceFile.objects.unscoped().filter(invoice=OuterRef("pk"), kind=kind))
-        for kind in (InvoiceFileKind.XML, InvoiceFileKind.PDF)
+        for kind in (InvoiceFileKind.XML, InvoiceFileKind.PDF, InvoiceFileKind.XRECHNUNG)
     }
+    # Documents with frozen terms get an XRechnung too; older ones cannot (no seller contact was frozen).
+    has_terms = Exists(InvoiceTerms.objects.unscoped().filter(invoice=OuterRef("pk")))
     missing = list(
         Invoice.objects.unscoped()
         .select_related("organization")
         .filter(status=InvoiceStatus.FINALIZED, issued_at__lt=now - RENDER_REDRIVE_AFTER)
-        .filter(~has_kind[InvoiceFileKind.XML] | ~has_kind[InvoiceFileKind.PDF])
+        .filter(
+            ~has_kind[InvoiceFileKind.XML]
+            | ~has_kind[InvoiceFileKind.PDF]
+            | (has_terms & ~has_kind[InvoiceFileKind.XRECHNUNG])
+        )
         .order_by("pk")[:500]
     )
     for invoice in missing:

@@ -187,7 +187,13 @@ def test_the_sweeper_renders_documents_whose_task_was_lost(
     assert (too_early, due, queued) == (0, 1, [invoice.pk])
     assert AuditEvent.objects.for_organization(customer).filter(action="invoice.documents_redriven").count() == 1
 
-    assert render_invoice_documents_task.apply(args=queued).get() == ["xml", "pdf"]
+    assert render_invoice_documents_task.apply(args=queued).get() == ["xml", "xrechnung", "pdf"]
     with django_capture_on_commit_callbacks(execute=True):
         after = invoices_render_missing(now=invoice.issued_at + timedelta(minutes=20))
     assert (after, queued) == (0, [invoice.pk])
+
+    # A document with frozen terms that lacks only its XRechnung is re-driven too.
+    InvoiceFile.objects.unscoped().filter(invoice=invoice, kind="xrechnung").delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        without_xrechnung = invoices_render_missing(now=invoice.issued_at + timedelta(minutes=30))
+    assert (without_xrechnung, queued) == (1, [invoice.pk, invoice.pk])
