@@ -61,10 +61,10 @@ class InvoiceTerms(TenantOwnedModel):
     """The e-invoice terms of one finalized document, frozen in the transaction that numbers it.
 
     Invariants: exactly one per finalized invoice or credit note finalized after this table existed (unique
-    ``invoice``), written by ``billing.documents.terms.invoice_terms_freeze`` before the number is taken and never
-    changed; ``language`` is the document language its lines and notes were worded in; the seller contact (BG-6)
-    is never empty; the buyer reference and Leitweg-ID are the organization's at that moment (for a credit note:
-    those of the invoice it cites).
+    ``invoice``), written by ``billing.documents.terms.invoice_terms_freeze`` in the transaction that finalizes the
+    document, and never changed; ``language`` is the document language its lines and notes were worded in; the
+    seller contact (BG-6) is never empty; the buyer reference and Leitweg-ID are the organization's at that moment
+    (for a credit note: those of the invoice it cites).
     """
 
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")

@@ -2,8 +2,9 @@
 
 - ``billing_profile_update`` is the one write of a ``BillingProfile``: it validates the Leitweg-ID (shape and
   ISO 7064 mod 97-10 check digits, through python-stdnum) and the buyer reference's length, and audits.
-- ``invoice_terms_freeze`` runs inside the finalizing transaction, before the number is taken: it reads the seller
-  contact (BG-6) from ``settings.KONTOR_SELLER`` and refuses, naming the setting, when any part is missing.
+- ``seller_contact`` reads the seller contact (BG-6) from ``settings.KONTOR_SELLER`` and refuses, naming the
+  setting, when any part is missing: finalization calls it before the number is taken.
+- ``invoice_terms_freeze`` runs inside the finalizing transaction once the draft → finalized transition succeeded.
 - ``buyer_references`` decides BT-10 (and BT-13) from the frozen terms, the rule XRechnung prescribes: a public
   buyer's Leitweg-ID is BT-10; otherwise the organization's reference; otherwise its Kontor customer ID, so BT-10
   is never empty.
@@ -156,7 +157,7 @@ def billing_profile_update(
 
 
 def invoice_terms_freeze(*, invoice: Invoice) -> InvoiceTerms:
-    """Freeze the document's e-invoice terms; runs in the caller's finalizing transaction, before numbering.
+    """Freeze the document's e-invoice terms; runs in the caller's finalizing transaction, after the transition.
 
     Raises ``DocumentTermsError`` naming the setting when the seller contact is incomplete (nothing is written).
     """

@@ -30,7 +30,7 @@ from django.utils.translation import gettext as _
 
 from billing.choices import InvoiceKind, InvoiceStatus
 from billing.documents.language import organization_document_language
-from billing.documents.terms import DocumentTermsError, invoice_terms_freeze
+from billing.documents.terms import DocumentTermsError, invoice_terms_freeze, seller_contact
 from billing.invoices.models import Invoice, InvoiceLine, InvoiceUsage
 from billing.invoices.numbering import document_number_next
 from billing.invoices.rendering import RENDER_TASK
@@ -264,12 +264,12 @@ def invoice_transition(
 def _finalize_locked(*, actor: Actor, invoice: Invoice, action: str, data: dict[str, object]) -> Invoice:
     """Number and finalize a locked draft; the caller's transaction makes numbering and status one change.
 
-    The e-invoice terms (language, buyer reference, seller contact) are frozen first: missing seller contact
-    settings refuse the finalization before a number is taken.
+    Missing seller contact settings (BG-6) refuse the finalization before a number is taken; once the transition
+    succeeded, the e-invoice terms (language, buyer reference, seller contact) are frozen in the same transaction.
     """
     now = timezone.now()
     try:
-        invoice_terms_freeze(invoice=invoice)
+        seller_contact()
     except DocumentTermsError as error:
         raise InvoiceError(str(error)) from error
     number = document_number_next(year=now.astimezone(BERLIN).year)
@@ -295,6 +295,7 @@ def _finalize_locked(*, actor: Actor, invoice: Invoice, action: str, data: dict[
     )
     if not finalized:  # raising rolls the number back with the caller's transaction: no gap
         raise InvoiceError(f"{invoice} is not a draft invoice; only drafts can be finalized.")
+    invoice_terms_freeze(invoice=invoice)
     return invoice
 
 
