@@ -1,9 +1,12 @@
-"""The billing app's models, for Django: invoices (``billing.invoices.models``) and budgets
-(``billing.budgets.models``) live in their packages."""
+"""The billing app's models, for Django: invoices (``billing.invoices.models``), budgets
+(``billing.budgets.models``) and e-invoicing profiles and terms (``billing.documents.models``) live in their
+packages."""
 
 from billing.budgets.models import BUDGET_THRESHOLDS, Budget, BudgetAlert
+from billing.documents.models import BillingProfile, EInvoiceFormat, InvoiceDelivery, InvoiceTerms
 from billing.invoices.models import (
     INVOICE_FILE_CONTENT_TYPES,
+    INVOICE_FILE_SUFFIXES,
     Invoice,
     InvoiceFile,
     InvoiceFileKind,
@@ -16,13 +19,18 @@ from billing.invoices.models import (
 __all__ = [
     "BUDGET_THRESHOLDS",
     "INVOICE_FILE_CONTENT_TYPES",
+    "INVOICE_FILE_SUFFIXES",
+    "BillingProfile",
     "Budget",
     "BudgetAlert",
+    "EInvoiceFormat",
     "Invoice",
+    "InvoiceDelivery",
     "InvoiceFile",
     "InvoiceFileKind",
     "InvoiceLine",
     "InvoiceNumberSeries",
+    "InvoiceTerms",
     "InvoiceUsage",
     "invoice_file_path",
 ]

@@ -1,4 +1,9 @@
-"""Billing periods: calendar months in Europe/Berlin, as aware datetimes."""
+"""Billing periods: calendar months in Europe/Berlin.
+
+A period is a Berlin (year, month); its instants are derived from it. A stored ``period_start`` (which the database
+returns in UTC: 1 November 00:00 Berlin is 31 October 23:00 UTC) becomes a period only through
+``BillingPeriod.containing``, which converts to Europe/Berlin first, so a UTC instant is never re-read as a month.
+"""
 
 from __future__ import annotations
 
@@ -15,15 +20,33 @@ class InvoiceError(Exception):
 
 @dataclass(frozen=True)
 class BillingPeriod:
-    start: datetime  # first instant of the month in Europe/Berlin (aware)
-    end: datetime  # first instant of the next month (exclusive)
+    """A Berlin calendar month. The (year, month) is the truth; ``start``/``end`` are derived in Europe/Berlin."""
+
+    year: int
+    month: int
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.month <= 12:
+            raise InvoiceError(f"There is no month {self.month}.")
+
+    @property
+    def start(self) -> datetime:
+        """The first instant of the month in Europe/Berlin (aware; zoneinfo resolves the offset)."""
+        return datetime(self.year, self.month, 1, tzinfo=BERLIN)
+
+    @property
+    def end(self) -> datetime:
+        """The first instant of the next month (exclusive)."""
+        next_year, next_month = (self.year + 1, 1) if self.month == 12 else (self.year, self.month + 1)
+        return datetime(next_year, next_month, 1, tzinfo=BERLIN)
+
+    @classmethod
+    def containing(cls, moment: datetime) -> BillingPeriod:
+        """The Berlin month an aware instant falls in."""
+        local = moment.astimezone(BERLIN)
+        return cls(year=local.year, month=local.month)
 
 
 def billing_period(*, year: int, month: int) -> BillingPeriod:
-    """The Berlin calendar month as aware datetimes; zoneinfo resolves the UTC offset of each boundary."""
-    if not 1 <= month <= 12:
-        raise InvoiceError(f"There is no month {month}.")
-    next_year, next_month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return BillingPeriod(
-        start=datetime(year, month, 1, tzinfo=BERLIN), end=datetime(next_year, next_month, 1, tzinfo=BERLIN)
-    )
+    """The Berlin calendar month; ``start``/``end`` are its boundaries as aware datetimes."""
+    return BillingPeriod(year=year, month=month)

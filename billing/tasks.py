@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from typing import Any
 
-from celery import shared_task
+from celery import Task, shared_task
 from django.utils import timezone
 
 from billing.budgets.services import budgets_check_all
+from billing.documents.delivery import DeliveryError, invoice_email_send
 from billing.invoices.rendering import invoice_files_render, invoices_render_missing
 from billing.invoices.services import invoices_draft_due, invoices_finalize_due
 
@@ -24,8 +26,23 @@ def finalize_invoices_task() -> dict[str, int]:
 
 @shared_task(name="billing.render_invoice_documents")
 def render_invoice_documents_task(invoice_id: int) -> list[str]:
-    """After finalization: store the document's validated XML and Factur-X PDF (see ``invoice_files_render``)."""
+    """After finalization: store the document's validated XMLs and Factur-X PDF (see ``invoice_files_render``)."""
     return [file.kind for file in invoice_files_render(invoice_id=invoice_id)]
+
+
+@shared_task(
+    bind=True,
+    name="billing.send_invoice_email",
+    autoretry_for=(DeliveryError, OSError),
+    retry_backoff=60,
+    retry_backoff_max=3600,
+    retry_jitter=True,
+    max_retries=8,
+)
+def send_invoice_email_task(self: Task[Any, Any], invoice_id: int) -> bool:
+    """Send the document to the organization's billing address once (see ``invoice_email_send``); SMTP failures
+    and files not stored yet are retried with backoff."""
+    return invoice_email_send(invoice_id=invoice_id) is not None
 
 
 @shared_task(name="billing.check_budgets")

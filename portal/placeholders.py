@@ -20,6 +20,10 @@ DEVELOPMENT_SELLER: dict[str, str] = {
     "bic": "COBADEFFXXX",
     "registration_id": "HRB 000000, Amtsgericht München",
     "tax_number": "143/000/00000",
+    # BG-6, the seller contact every XRechnung names (BR-DE-2, -5, -6, -7): finalizing refuses without them.
+    "contact_name": "Kontor Billing",
+    "contact_phone": "+49 89 0000000",
+    "contact_email": "billing@kontor.example",
 }
 
 # Seller fields whose development default is also a plausible real value (a Munich seller): only an empty value

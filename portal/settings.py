@@ -492,5 +492,25 @@ KONTOR_SECRET_KEYS = env.list("KONTOR_SECRET_KEYS", default=[])
 KONTOR_SELLER: dict[str, str] = {
     field: env.str(f"KONTOR_SELLER_{field.upper()}", default=default) for field, default in DEVELOPMENT_SELLER.items()
 }
+# The KoSIT XRechnung CII schematron compiled to XSLT 2 (``schematron/cii/XRechnung-CII-validation.xsl`` below this
+# directory): every XRechnung is validated against it before it is stored. Not copied into the project: a
+# deployment ships KoSIT's release next to the code and points this at it; the default is the shared reference
+# copy next to the checkout (``../shared/reference/xrechnung``, or one level further up for a git worktree).
+KONTOR_XRECHNUNG_XSLT_DIR = env.str(
+    "KONTOR_XRECHNUNG_XSLT_DIR",
+    default=str(
+        next(
+            (
+                candidate
+                for candidate in (
+                    BASE_DIR.parent / "shared" / "reference" / "xrechnung",
+                    BASE_DIR.parent.parent / "shared" / "reference" / "xrechnung",
+                )
+                if candidate.is_dir()
+            ),
+            BASE_DIR.parent / "shared" / "reference" / "xrechnung",
+        )
+    ),
+)
 # Days after a month ends before its draft invoices are finalized (late metering settles in the meantime).
 KONTOR_INVOICE_GRACE_DAYS = env.int("KONTOR_INVOICE_GRACE_DAYS", default=3)

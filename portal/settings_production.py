@@ -6,10 +6,12 @@ value meant for a laptop (``portal/deploy_checks.py``); the image's start-up and
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from django.core.exceptions import ImproperlyConfigured
 
 from portal.settings import *  # noqa: F403
-from portal.settings import DATABASES, STORAGES, env
+from portal.settings import DATABASES, KONTOR_XRECHNUNG_XSLT_DIR, STORAGES, env
 
 DEBUG = False
 SECRET_KEY = env.str("DJANGO_SECRET_KEY")
@@ -19,6 +21,12 @@ if "insecure" in SECRET_KEY or len(SECRET_KEY) < 50:
     raise ImproperlyConfigured("DJANGO_SECRET_KEY must be a random string of at least 50 characters.")
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured("Production runs on PostgreSQL: set DATABASE_URL=postgres://...")
+# Every XRechnung is validated against KoSIT's schematron before it is stored: without it no invoice is issued.
+if not (Path(KONTOR_XRECHNUNG_XSLT_DIR) / "schematron" / "cii" / "XRechnung-CII-validation.xsl").is_file():
+    raise ImproperlyConfigured(
+        "KONTOR_XRECHNUNG_XSLT_DIR must point at KoSIT's XRechnung schematron release "
+        "(schematron/cii/XRechnung-CII-validation.xsl below it)."
+    )
 
 # --- Database connections (issue 13) -------------------------------------------------------------------------------
 # Either psycopg's pool inside each process (the default: gunicorn's threads share it), or PgBouncer in

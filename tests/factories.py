@@ -39,6 +39,10 @@ class OrganizationFactory(factory.django.DjangoModelFactory[Organization]):
     legal_name = factory.Sequence(lambda n: f"Beispiel {n} GmbH")
     slug = factory.Sequence(lambda n: f"beispiel-{n}")
     country = "DE"
+    # Sign-up requires the address; invoices print it and XRechnung requires city and post code (BR-DE-8, -9).
+    street = "Hauptstraße 1"
+    postal_code = "10115"
+    city = "Berlin"
     status = OrganizationStatus.ACTIVE
 
 

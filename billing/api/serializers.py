@@ -16,6 +16,8 @@ class InvoiceLineSerializer(serializers.ModelSerializer[InvoiceLine]):
             "quantity",
             "unit_price",
             "net_amount",
+            "service_start",
+            "service_end",
             "vat_category",
             "vat_rate",
         ]
@@ -54,7 +56,7 @@ class InvoiceSerializer(serializers.ModelSerializer[Invoice]):
         read_only_fields = fields
 
     def get_files(self, invoice: Invoice) -> list[str]:
-        """The kinds already stored and downloadable (``pdf``, ``xml``); empty while they are being rendered."""
+        """The kinds stored and downloadable (``pdf``, ``xml``, ``xrechnung``); empty while being rendered."""
         stored: list[InvoiceFile] = list(invoice.files.all())
         return sorted(file.kind for file in stored)
 

@@ -35,7 +35,7 @@ INVOICE_EXAMPLE = {
     "vat_note": "",
     "credited_invoice": None,
     "credit_reason": "",
-    "files": ["pdf", "xml"],
+    "files": ["pdf", "xml", "xrechnung"],
 }
 NOT_RENDERED = OpenApiResponse(description="Another organization's document, or its file is not rendered yet.")
 
@@ -56,12 +56,14 @@ NOT_RENDERED = OpenApiResponse(description="Another organization's document, or 
                     "lines": [
                         {
                             "position": 1,
-                            "description": "Committed GPU-seconds, b200-x4, 2026-10",
+                            "description": "Committed GPU time, b200-x4, October 2026: 4 GPUs × 0.75 hours",
                             "meter": "committed_gpu_seconds",
                             "flavor_slug": "b200-x4",
                             "quantity": "3.000000",
                             "unit_price": "2.5000",
                             "net_amount": "7.50",
+                            "service_start": "2026-10-05",
+                            "service_end": "2026-10-05",
                             "vat_category": "S",
                             "vat_rate": "19.00",
                         }
@@ -78,6 +80,7 @@ class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Organizat
         "retrieve": Action.BILLING_VIEW,
         "pdf": Action.BILLING_VIEW,
         "xml": Action.BILLING_VIEW,
+        "xrechnung": Action.BILLING_VIEW,
     }
 
     def get_serializer_class(self) -> type[InvoiceSerializer]:
@@ -111,3 +114,11 @@ class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Organizat
     @action(detail=True, methods=["get"])
     def xml(self, request: Request, *args: Any, pk: str, **kwargs: Any) -> Response | HttpResponse:
         return self._download(pk, InvoiceFileKind.XML)
+
+    @extend_schema(
+        summary="Download the XRechnung 3.0 XML (CII, validated against the KoSIT schematron)",
+        responses={(200, "application/xml"): OpenApiTypes.BINARY, 404: NOT_RENDERED},
+    )
+    @action(detail=True, methods=["get"])
+    def xrechnung(self, request: Request, *args: Any, pk: str, **kwargs: Any) -> Response | HttpResponse:
+        return self._download(pk, InvoiceFileKind.XRECHNUNG)

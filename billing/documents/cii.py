@@ -1,7 +1,13 @@
-"""UN/CEFACT Cross Industry Invoice (D16B) in the EN 16931 profile: the XML that is the e-invoice.
+"""UN/CEFACT Cross Industry Invoice (D16B): the XML that is the e-invoice, in two specifications.
 
-Factur-X / ZUGFeRD 2 "EN 16931" ("COMFORT"), guideline ``urn:cen.eu:en16931:2017``. Elements are written in the
-order the Factur-X EN 16931 XSD requires; the comments name the EN 16931 business terms (BT/BG).
+- ``cii_xml``: Factur-X / ZUGFeRD 2 "EN 16931" ("COMFORT"), guideline ``urn:cen.eu:en16931:2017`` (embedded in the
+  Factur-X PDF and stored as the EN 16931 XML).
+- ``xrechnung_xml``: the same content under the XRechnung 3.0 CIUS identifier (BT-24), which the KoSIT schematron
+  checks on top of EN 16931; it refuses a document without buyer reference (BT-10) or seller contact (BG-6).
+
+Both carry BT-10, BG-6, BT-13 and the line periods (BG-26) when the document has them, and BT-119 = 0 for the
+zero-rated categories AE and O (BR-DE-14). Elements are written in the order the CII XSD requires; the comments
+name the EN 16931 business terms (BT/BG).
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ from decimal import Decimal
 
 from lxml import etree
 
-from billing.documents.model import InvoiceDocument, Party
+from billing.documents.model import Contact, DocumentError, InvoiceDocument, Party
 from core.money import CENT
 
 RSM = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
@@ -20,6 +26,7 @@ UDT = "urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100"
 QDT = "urn:un:unece:uncefact:data:standard:QualifiedDataType:100"
 NSMAP = {"rsm": RSM, "ram": RAM, "udt": UDT, "qdt": QDT}
 EN16931_GUIDELINE = "urn:cen.eu:en16931:2017"
+XRECHNUNG_GUIDELINE = "urn:cen.eu:en16931:2017#compliant#urn:xeinkauf.de:kosit:xrechnung_3.0"
 SEPA_CREDIT_TRANSFER = "58"
 
 
@@ -49,11 +56,18 @@ def _date(parent: etree._Element, qualified: str, value: date, data_type: str = 
     _sub(_sub(parent, qualified), f"{data_type}:DateTimeString", value.strftime("%Y%m%d"), format="102")
 
 
-def _party(parent: etree._Element, qualified: str, party: Party, *, with_vat_id: bool) -> None:
+def _party(
+    parent: etree._Element, qualified: str, party: Party, *, with_vat_id: bool, contact: Contact | None = None
+) -> None:
     element = _sub(parent, qualified)
     _sub(element, "ram:Name", party.name)  # BT-27 / BT-44
     if party.registration_id:
         _sub(_sub(element, "ram:SpecifiedLegalOrganization"), "ram:ID", party.registration_id)  # BT-30 / BT-47
+    if contact is not None:  # BG-6
+        trade_contact = _sub(element, "ram:DefinedTradeContact")
+        _sub(trade_contact, "ram:PersonName", contact.name)  # BT-41
+        _sub(_sub(trade_contact, "ram:TelephoneUniversalCommunication"), "ram:CompleteNumber", contact.phone)  # BT-42
+        _sub(_sub(trade_contact, "ram:EmailURIUniversalCommunication"), "ram:URIID", contact.email)  # BT-43
     address = _sub(element, "ram:PostalTradeAddress")  # BG-5 / BG-8
     _sub(address, "ram:PostcodeCode", party.postal_code)
     _sub(address, "ram:LineOne", party.street)
@@ -67,15 +81,15 @@ def _party(parent: etree._Element, qualified: str, party: Party, *, with_vat_id:
         _sub(_sub(element, "ram:SpecifiedTaxRegistration"), "ram:ID", party.tax_number, schemeID="FC")  # BT-32
 
 
-def cii_xml(doc: InvoiceDocument) -> bytes:
-    """The document as CII XML (UTF-8, with declaration)."""
+def cii_xml(doc: InvoiceDocument, *, guideline: str = EN16931_GUIDELINE) -> bytes:
+    """The document as CII XML (UTF-8, with declaration) under the given specification identifier (BT-24)."""
     currency = doc.currency
     # BR-O-02: a document with "not subject to VAT" lines carries no VAT identifiers at all.
     with_vat_ids = "O" not in doc.categories
 
     root = etree.Element(_tag("rsm:CrossIndustryInvoice"), nsmap=NSMAP)
     context = _sub(root, "rsm:ExchangedDocumentContext")
-    _sub(_sub(context, "ram:GuidelineSpecifiedDocumentContextParameter"), "ram:ID", EN16931_GUIDELINE)  # BT-24
+    _sub(_sub(context, "ram:GuidelineSpecifiedDocumentContextParameter"), "ram:ID", guideline)  # BT-24
 
     header = _sub(root, "rsm:ExchangedDocument")
     _sub(header, "ram:ID", doc.number)  # BT-1
@@ -100,14 +114,20 @@ def cii_xml(doc: InvoiceDocument) -> bytes:
         _sub(tax, "ram:CategoryCode", line.vat_category)  # BT-151
         if line.vat_category != "O":  # BR-O-05: no rate on a not-taxable line
             _sub(tax, "ram:RateApplicablePercent", _decimal(line.vat_rate))  # BT-152
+        if line.period_start is not None and line.period_end is not None:
+            line_period = _sub(settlement, "ram:BillingSpecifiedPeriod")  # BG-26
+            _date(line_period, "ram:StartDateTime", line.period_start)  # BT-134
+            _date(line_period, "ram:EndDateTime", line.period_end)  # BT-135
         summation = _sub(settlement, "ram:SpecifiedTradeSettlementLineMonetarySummation")
         _sub(summation, "ram:LineTotalAmount", _amount(line.net_amount))  # BT-131
 
     agreement = _sub(transaction, "ram:ApplicableHeaderTradeAgreement")
     if doc.buyer_reference:
         _sub(agreement, "ram:BuyerReference", doc.buyer_reference)  # BT-10
-    _party(agreement, "ram:SellerTradeParty", doc.seller, with_vat_id=with_vat_ids)  # BG-4
+    _party(agreement, "ram:SellerTradeParty", doc.seller, with_vat_id=with_vat_ids, contact=doc.seller_contact)  # BG-4
     _party(agreement, "ram:BuyerTradeParty", doc.buyer, with_vat_id=with_vat_ids)  # BG-7
+    if doc.order_reference:
+        _sub(_sub(agreement, "ram:BuyerOrderReferencedDocument"), "ram:IssuerAssignedID", doc.order_reference)  # BT-13
 
     delivery = _sub(transaction, "ram:ApplicableHeaderTradeDelivery")
     # BT-72: the service is supplied until the end of the period (the invoicing period BG-14 is below).
@@ -131,8 +151,8 @@ def cii_xml(doc: InvoiceDocument) -> bytes:
         _sub(tax, "ram:CategoryCode", entry.category)  # BT-118
         if entry.exemption_code:
             _sub(tax, "ram:ExemptionReasonCode", entry.exemption_code)  # BT-121
-        if entry.category != "O":
-            _sub(tax, "ram:RateApplicablePercent", _decimal(entry.rate))  # BT-119
+        # BT-119; BR-DE-14 wants it on every breakdown, 0 for the zero-rated categories AE and O.
+        _sub(tax, "ram:RateApplicablePercent", _decimal(entry.rate) if entry.category == "S" else "0")
     period = _sub(settlement, "ram:BillingSpecifiedPeriod")  # BG-14
     _date(period, "ram:StartDateTime", doc.period_start)  # BT-73
     _date(period, "ram:EndDateTime", doc.period_end)  # BT-74
@@ -153,3 +173,12 @@ def cii_xml(doc: InvoiceDocument) -> bytes:
             _date(reference, "ram:FormattedIssueDateTime", doc.preceding_invoice_date, "qdt")  # BT-26
 
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))
+
+
+def xrechnung_xml(doc: InvoiceDocument) -> bytes:
+    """The document as an XRechnung 3.0 CII invoice: BT-24 is the XRechnung CIUS; BT-10 and BG-6 are required."""
+    if not doc.buyer_reference:
+        raise DocumentError("An XRechnung needs the buyer reference (BT-10, BR-DE-15).")
+    if doc.seller_contact is None:
+        raise DocumentError("An XRechnung needs the seller contact (BG-6, BR-DE-2).")
+    return cii_xml(doc, guideline=XRECHNUNG_GUIDELINE)

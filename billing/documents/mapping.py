@@ -15,24 +15,25 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from billing.choices import InvoiceKind, InvoiceStatus
+from billing.documents.formats import document_date
+from billing.documents.language import organization_document_language
 from billing.documents.model import (
     CREDIT_NOTE,
     INVOICE,
+    Contact,
     DocumentError,
     DocumentLine,
     InvoiceDocument,
     Party,
     VatBreakdownEntry,
 )
+from billing.documents.models import InvoiceTerms
+from billing.documents.terms import buyer_references
 from billing.invoices.selectors import invoice_lines
 from billing.models import Invoice
 from core.vat import EXEMPTION_REASON_CODES, VatCategory
-from tenants.choices import Role
-from tenants.models import Membership
 
 BERLIN = ZoneInfo("Europe/Berlin")
-DOCUMENT_LANGUAGES = ("de", "en")
-DEFAULT_LANGUAGE = "de"
 PAYMENT_DAYS = 14
 
 
@@ -40,17 +41,15 @@ def _berlin_date(moment: datetime) -> date:
     return moment.astimezone(BERLIN).date()
 
 
+def invoice_terms(invoice: Invoice) -> InvoiceTerms | None:
+    """The terms frozen at finalization (None for documents finalized before they existed)."""
+    return InvoiceTerms.objects.for_organization(invoice.organization).filter(invoice=invoice).first()
+
+
 def document_language(invoice: Invoice) -> str:
-    """The preferred language of the organization's first owner, if the documents speak it; else German."""
-    preferred = (
-        Membership.objects.for_organization(invoice.organization)
-        .filter(role=Role.OWNER)
-        .order_by("pk")
-        .values_list("user__preferred_language", flat=True)
-        .first()
-    )
-    language = (preferred or "")[:2].lower()
-    return language if language in DOCUMENT_LANGUAGES else DEFAULT_LANGUAGE
+    """The language the document was worded in at finalization; for older documents the organization's now."""
+    terms = invoice_terms(invoice)
+    return terms.language if terms is not None else organization_document_language(invoice.organization)
 
 
 def _seller(invoice: Invoice) -> Party:
@@ -109,7 +108,7 @@ def _notes(invoice: Invoice) -> tuple[str, ...]:
 
 
 def invoice_document(invoice: Invoice) -> InvoiceDocument:
-    """The finalized invoice or credit note as a document value, in its organization owner's language.
+    """The finalized invoice or credit note as a document value, in the language and terms frozen at finalization.
 
     Raises ``DocumentError`` for a draft, for a seller without a bank account in ``settings.KONTOR_SELLER``, or when
     the stored values contradict each other (the document model checks every total).
@@ -120,7 +119,9 @@ def invoice_document(invoice: Invoice) -> InvoiceDocument:
     iban = configured.get("iban", "")
     if not iban:
         raise DocumentError("settings.KONTOR_SELLER has no IBAN: an invoice must say where to pay (BG-16).")
-    language = document_language(invoice)
+    terms = invoice_terms(invoice)
+    language = terms.language if terms is not None else organization_document_language(invoice.organization)
+    references = buyer_references(terms=terms, organization=invoice.organization)
     issue_date = _berlin_date(invoice.issued_at)
     is_credit_note = invoice.kind == InvoiceKind.CREDIT_NOTE
     credited = invoice.credited_invoice if is_credit_note else None
@@ -135,6 +136,8 @@ def invoice_document(invoice: Invoice) -> InvoiceDocument:
             vat_rate=line.vat_rate,
             # GPU-hours are rounded to six decimals; the net was computed from the exact seconds.
             quantity_rounded=True,
+            period_start=line.service_start,
+            period_end=line.service_end,
         )
         for line in invoice_lines(invoice=invoice)
     )
@@ -148,7 +151,7 @@ def invoice_document(invoice: Invoice) -> InvoiceDocument:
             due_date = issue_date + timedelta(days=PAYMENT_DAYS)
             payment_terms = _("Payable without deduction within %(days)d days, by %(date)s.") % {
                 "days": PAYMENT_DAYS,
-                "date": due_date.isoformat(),
+                "date": document_date(due_date, language),
             }
     return InvoiceDocument(
         number=invoice.number,
@@ -173,6 +176,13 @@ def invoice_document(invoice: Invoice) -> InvoiceDocument:
             _berlin_date(credited.issued_at) if credited is not None and credited.issued_at is not None else None
         ),
         due_date=due_date,
+        buyer_reference=references.buyer_reference,
+        order_reference=references.order_reference,
+        seller_contact=(
+            Contact(terms.seller_contact_name, terms.seller_contact_phone, terms.seller_contact_email)
+            if terms is not None
+            else None
+        ),
         currency=invoice.currency,
         language=language,
     )

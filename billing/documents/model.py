@@ -16,7 +16,8 @@ INVOICE = "380"
 CREDIT_NOTE = "381"
 DOCUMENT_TYPES = (INVOICE, CREDIT_NOTE)
 VAT_CATEGORIES = ("S", "AE", "O")
-# UN/ECE Recommendation 20: a GPU-hour is billed as an hour.
+# UN/ECE Recommendation 20 has no GPU-hour: a GPU-hour is billed as an hour (HUR) of one GPU, and the line's
+# description states GPUs x hours; documents name the unit "GPU-hours".
 HOUR = "HUR"
 ZERO = Decimal("0.00")
 
@@ -68,16 +69,31 @@ class DocumentLine:
     vat_rate: Decimal
     unit_code: str = HOUR
     quantity_rounded: bool = False
+    period_start: date | None = None  # BT-134, the first day this line bills
+    period_end: date | None = None  # BT-135, the last day (inclusive)
 
     def __post_init__(self) -> None:
         if self.vat_category not in VAT_CATEGORIES:
             raise DocumentError(f"Unknown VAT category {self.vat_category!r}.")
+        if (self.period_start is None) != (self.period_end is None):
+            raise DocumentError(f"Line {self.position}: a service period needs both its start and its end.")
+        if self.period_start is not None and self.period_end is not None and self.period_start > self.period_end:
+            raise DocumentError(f"Line {self.position}: the service period ends before it starts.")
         if self.vat_category != "S" and self.vat_rate != ZERO:
             raise DocumentError(f"Category {self.vat_category} has a rate of 0, got {self.vat_rate}.")
         _require_cents(f"Line {self.position} net amount", self.net_amount)
         difference = abs(self.net_amount - round_money(self.quantity * self.unit_price))
         if difference > (CENT if self.quantity_rounded else ZERO):
             raise DocumentError(f"Line {self.position}: net amount is not quantity x unit price, rounded.")
+
+
+@dataclass(frozen=True)
+class Contact:
+    """The seller contact (BG-6): a person or department, a phone number and an e-mail address."""
+
+    name: str
+    phone: str
+    email: str
 
 
 @dataclass(frozen=True)
@@ -131,7 +147,9 @@ class InvoiceDocument:
     preceding_invoice_number: str = ""
     preceding_invoice_date: date | None = None
     due_date: date | None = None
-    buyer_reference: str = ""
+    buyer_reference: str = ""  # BT-10
+    order_reference: str = ""  # BT-13
+    seller_contact: Contact | None = None  # BG-6
     currency: str = "EUR"
     language: str = "de"
     categories: frozenset[str] = field(init=False, repr=False, compare=False)

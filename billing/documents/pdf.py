@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -9,6 +10,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 
 from billing.documents.cii import cii_xml
+from billing.documents.formats import document_date
 from billing.documents.model import CREDIT_NOTE, InvoiceDocument
 
 TEMPLATE = "billing/invoice_pdf.html"
@@ -27,10 +29,29 @@ def _shown(value: Decimal, min_places: int) -> Decimal:
 
 
 def invoice_context(doc: InvoiceDocument) -> dict[str, Any]:
+    def shown_date(value: date | None) -> str:
+        return document_date(value, doc.language) if value is not None else ""
+
     return {
         "doc": doc,
+        "dates": {
+            "issue": shown_date(doc.issue_date),
+            "period_start": shown_date(doc.period_start),
+            "period_end": shown_date(doc.period_end),
+            "due": shown_date(doc.due_date),
+            "preceding": shown_date(doc.preceding_invoice_date),
+        },
         "lines": [
-            {"line": line, "quantity": _shown(line.quantity, 0), "unit_price": _shown(line.unit_price, 2)}
+            {
+                "line": line,
+                "quantity": _shown(line.quantity, 0),
+                "unit_price": _shown(line.unit_price, 2),
+                "period": (
+                    f"{shown_date(line.period_start)} – {shown_date(line.period_end)}"
+                    if line.period_start is not None
+                    else ""
+                ),
+            }
             for line in doc.lines
         ],
         "is_credit_note": doc.type_code == CREDIT_NOTE,

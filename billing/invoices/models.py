@@ -130,8 +130,8 @@ class InvoiceLine(TenantOwnedModel):
     Invariants: ``position`` is unique within its invoice, counting from 1; ``quantity`` is GPU-hours with six
     decimals (the exact integer GPU-seconds / 3600, half-up at the sixth decimal, for display); ``net_amount`` is
     computed from the exact seconds (seconds x unit price / 3600) and rounded once, half-up to the cent, here and
-    nowhere else; the VAT category and rate are the invoice's. Lines of a finalized invoice never change
-    (database trigger).
+    nowhere else; the VAT category and rate are the invoice's; the service period is both dates or none. Lines of a
+    finalized invoice never change (database trigger).
     """
 
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
@@ -143,6 +143,11 @@ class InvoiceLine(TenantOwnedModel):
     quantity = models.DecimalField(_("GPU-hours"), max_digits=18, decimal_places=6)
     unit_price = models.DecimalField(_("EUR per GPU-hour"), max_digits=10, decimal_places=4)
     net_amount = models.DecimalField(_("net"), max_digits=14, decimal_places=2)
+    # BT-134/BT-135: the Berlin dates of the first and last hour the line bills (empty on lines issued before
+    # lines carried them). Nullable and without a check constraint on purpose: adding either would make SQLite
+    # rebuild the table and drop its immutability triggers; the document model checks start <= end.
+    service_start = models.DateField(_("service from"), null=True, blank=True)
+    service_end = models.DateField(_("service until"), null=True, blank=True)
     vat_category = models.CharField(_("VAT category"), max_length=2, choices=VatCategory.choices)
     vat_rate = models.DecimalField(_("VAT rate (%)"), max_digits=5, decimal_places=2)
 
@@ -205,9 +210,19 @@ class InvoiceFileKind(models.TextChoices):
 
     PDF = "pdf", _("PDF (Factur-X)")
     XML = "xml", _("E-invoice (CII XML)")
+    XRECHNUNG = "xrechnung", _("XRechnung 3.0 (CII XML)")
 
 
-INVOICE_FILE_CONTENT_TYPES = {InvoiceFileKind.PDF: "application/pdf", InvoiceFileKind.XML: "application/xml"}
+INVOICE_FILE_CONTENT_TYPES = {
+    InvoiceFileKind.PDF: "application/pdf",
+    InvoiceFileKind.XML: "application/xml",
+    InvoiceFileKind.XRECHNUNG: "application/xml",
+}
+INVOICE_FILE_SUFFIXES = {
+    InvoiceFileKind.PDF: "pdf",
+    InvoiceFileKind.XML: "xml",
+    InvoiceFileKind.XRECHNUNG: "xrechnung.xml",
+}
 
 
 def invoice_file_path(instance: InvoiceFile, filename: str) -> str:
@@ -215,17 +230,18 @@ def invoice_file_path(instance: InvoiceFile, filename: str) -> str:
 
 
 class InvoiceFile(TenantOwnedModel):
-    """The PDF (Factur-X, with the XML embedded) or the CII XML of a finalized document, as issued.
+    """The PDF (Factur-X, with the XML embedded), the EN 16931 CII XML or the XRechnung XML of a finalized document.
 
     Invariants: at most one file of each kind per document (unique ``invoice``, ``kind``); written once by
     ``billing.tasks.render_invoice_documents`` after the document was finalized, only after the XML passed the
-    EN 16931 XSD and schematron, and never changed; ``sha256`` is the hex digest of the stored bytes. The files live
-    here rather than on ``Invoice`` because a finalized invoice row is immutable (database trigger).
+    EN 16931 XSD and schematron (the XRechnung file also the KoSIT XRechnung schematron), and never changed;
+    ``sha256`` is the hex digest of the stored bytes. The files live here rather than on ``Invoice`` because a
+    finalized invoice row is immutable (database trigger).
     """
 
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="files")
-    kind = models.CharField(_("kind"), max_length=3, choices=InvoiceFileKind.choices)
+    kind = models.CharField(_("kind"), max_length=16, choices=InvoiceFileKind.choices)
     file = models.FileField(_("file"), upload_to=invoice_file_path, max_length=200, storage=invoice_archive)
     sha256 = models.CharField(_("SHA-256"), max_length=64)
     created_at = models.DateTimeField(_("created"), default=timezone.now)

@@ -11,28 +11,33 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 
 from billing.choices import InvoiceStatus
-from billing.documents.cii import cii_xml
+from billing.documents.cii import cii_xml, xrechnung_xml
 from billing.documents.mapping import invoice_document
+from billing.documents.models import InvoiceTerms
 from billing.documents.pdf import facturx_pdf
-from billing.documents.validation import schematron_report, xsd_errors
-from billing.invoices.models import Invoice, InvoiceFile, InvoiceFileKind
+from billing.documents.validation import e_invoice_problems
+from billing.invoices.models import INVOICE_FILE_SUFFIXES, Invoice, InvoiceFile, InvoiceFileKind
 from core.tasks import enqueue_on_commit
 from tenants.audit import Actor, audit_record
 
 logger = logging.getLogger(__name__)
+SEND_TASK = "billing.send_invoice_email"
 
 
 class InvalidEInvoiceError(Exception):
-    """The XML of a finalized document fails the EN 16931 XSD or schematron: nothing was stored."""
+    """The XML of a finalized document fails the XSD, the EN 16931 or the XRechnung schematron: nothing was stored."""
 
 
 def invoice_files_render(*, invoice_id: int) -> list[InvoiceFile]:
-    """Render, validate and store the XML and the Factur-X PDF of a finalized document, once.
+    """Render, validate and store the EN 16931 XML, the XRechnung XML and the Factur-X PDF of a finalized document.
 
     Idempotent and safe to run concurrently: the invoice row is locked (a finalized row is never updated, but it can
-    be locked), documents that already have both files are skipped, and (invoice, kind) is unique. The XML must pass
-    the XSD and carry no failed schematron assert that is an error; otherwise ``InvalidEInvoiceError`` is raised,
-    logged and nothing is stored: an invalid e-invoice is never issued. Returns the files written by this call.
+    be locked), documents that already have their files are skipped, and (invoice, kind) is unique. Every XML must
+    pass the CII XSD and the CEN EN 16931 schematron, the XRechnung also KoSIT's schematron, with no failed assert
+    that is an error; otherwise ``InvalidEInvoiceError`` is raised, logged and nothing is stored: an invalid
+    e-invoice is never issued. Documents finalized before terms were frozen (no seller contact, BG-6) get no
+    XRechnung. When files were written, the e-mail to the organization is sent after commit. Returns the files
+    written by this call.
     """
     with transaction.atomic():
         invoice = (
@@ -48,15 +53,21 @@ def invoice_files_render(*, invoice_id: int) -> list[InvoiceFile]:
             .filter(invoice=invoice)
             .values_list("kind", flat=True)
         )
-        if present >= set(InvoiceFileKind.values):
-            return []
         document = invoice_document(invoice)
-        xml = cii_xml(document)
-        problems = xsd_errors(xml) + [f"{error.rule}: {error.text}" for error in schematron_report(xml).errors]
+        xmls = {InvoiceFileKind.XML: cii_xml(document)}
+        if document.seller_contact is not None:
+            xmls[InvoiceFileKind.XRECHNUNG] = xrechnung_xml(document)
+        if present >= {*xmls, InvoiceFileKind.PDF}:
+            return []
+        problems = [
+            f"{kind}: {problem}"
+            for kind, xml in xmls.items()
+            for problem in e_invoice_problems(xml, xrechnung=kind == InvoiceFileKind.XRECHNUNG)
+        ]
         if problems:
             logger.error("Invoice %s: the e-invoice is invalid, nothing stored: %s", invoice.number, problems)
-            raise InvalidEInvoiceError(f"{invoice}: the XML is not a valid EN 16931 invoice: {'; '.join(problems)}")
-        contents = {InvoiceFileKind.XML: xml}
+            raise InvalidEInvoiceError(f"{invoice}: the XML is not a valid e-invoice: {'; '.join(problems)}")
+        contents: dict[InvoiceFileKind, bytes] = dict(xmls)
         if InvoiceFileKind.PDF not in present:
             contents[InvoiceFileKind.PDF] = facturx_pdf(document)
         written = [
@@ -64,12 +75,14 @@ def invoice_files_render(*, invoice_id: int) -> list[InvoiceFile]:
                 organization=invoice.organization,
                 invoice=invoice,
                 kind=kind,
-                file=ContentFile(data, name=f"{invoice.number}.{kind}"),
+                file=ContentFile(data, name=f"{invoice.number}.{INVOICE_FILE_SUFFIXES[InvoiceFileKind(kind)]}"),
                 sha256=hashlib.sha256(data).hexdigest(),
             )
             for kind, data in contents.items()
             if kind not in present
         ]
+        if written:
+            enqueue_on_commit(SEND_TASK, invoice.pk)
         return written
 
 
@@ -80,20 +93,26 @@ RENDER_TASK = "billing.render_invoice_documents"
 
 
 def invoices_render_missing(*, now: datetime) -> int:
-    """Re-drive the rendering of finalized documents that still lack their XML or PDF (the sweeper; invariant 9).
+    """Re-drive the rendering of finalized documents that still lack a file (the sweeper; invariant 9).
 
     Rendering is idempotent per (invoice, kind), so a document whose first task is merely slow is not harmed.
     Returns how many were queued; each re-drive is audited.
     """
     has_kind = {
         kind: Exists(InvoiceFile.objects.unscoped().filter(invoice=OuterRef("pk"), kind=kind))
-        for kind in (InvoiceFileKind.XML, InvoiceFileKind.PDF)
+        for kind in (InvoiceFileKind.XML, InvoiceFileKind.PDF, InvoiceFileKind.XRECHNUNG)
     }
+    # Documents with frozen terms get an XRechnung too; older ones cannot (no seller contact was frozen).
+    has_terms = Exists(InvoiceTerms.objects.unscoped().filter(invoice=OuterRef("pk")))
     missing = list(
         Invoice.objects.unscoped()
         .select_related("organization")
         .filter(status=InvoiceStatus.FINALIZED, issued_at__lt=now - RENDER_REDRIVE_AFTER)
-        .filter(~has_kind[InvoiceFileKind.XML] | ~has_kind[InvoiceFileKind.PDF])
+        .filter(
+            ~has_kind[InvoiceFileKind.XML]
+            | ~has_kind[InvoiceFileKind.PDF]
+            | (has_terms & ~has_kind[InvoiceFileKind.XRECHNUNG])
+        )
         .order_by("pk")[:500]
     )
     for invoice in missing:

@@ -25,78 +25,34 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Sum
 from django.db.models.functions import TruncMonth
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from billing.choices import InvoiceKind, InvoiceStatus
+from billing.documents.language import organization_document_language
+from billing.documents.terms import DocumentTermsError, invoice_terms_freeze, seller_contact
 from billing.invoices.models import Invoice, InvoiceLine, InvoiceUsage
 from billing.invoices.numbering import document_number_next
 from billing.invoices.rendering import RENDER_TASK
+from billing.lines import LineAmounts, LineKey, LineUsage, lines_from_usage, usage_sums
 from billing.periods import BERLIN, BillingPeriod, InvoiceError, billing_period
 from core.money import round_money
 from core.tasks import enqueue_on_commit
 from core.vat import VatCategory, VatTreatment, vat_breakdown, vat_treatment
-from metering.choices import Meter
 from metering.models import UsageCorrection, UsageRecord
 from tenants.audit import Actor, audit_record
 from tenants.models import Organization
 from tenants.services import InvalidTransitionError
 
-SECONDS_PER_HOUR = Decimal(3600)
 QUANTITY_PLACES = Decimal("0.000001")
 ZERO = Decimal("0.00")
 
 
-@dataclass(frozen=True)
-class LineKey:
-    meter: str
-    flavor_slug: str
-    unit_price: Decimal
-
-
-@dataclass(frozen=True)
-class LineAmounts:
-    """A line to write: what it says, its quantity and its rounded net."""
-
-    description: str
-    meter: str
-    flavor_slug: str
-    quantity: Decimal
-    unit_price: Decimal
-    net_amount: Decimal
-
-
-def _gpu_hours(seconds: int) -> Decimal:
-    return (Decimal(seconds) / SECONDS_PER_HOUR).quantize(QUANTITY_PLACES)
-
-
-def _line_net(seconds: int, unit_price: Decimal) -> Decimal:
-    # Exact: an integer times a 4-decimal price, divided by 3600, far inside Decimal's 28 digits; rounded once.
-    return round_money(Decimal(seconds) * unit_price / SECONDS_PER_HOUR)
-
-
-def _description(meter: str, flavor_slug: str, period: BillingPeriod) -> str:
-    return _("%(meter)s, %(flavor)s, %(month)s") % {
-        "meter": Meter(meter).label,
-        "flavor": flavor_slug,
-        "month": f"{period.start:%Y-%m}",
-    }
-
-
-def _lines_from_seconds(sums: dict[LineKey, int], period: BillingPeriod) -> list[LineAmounts]:
-    return [
-        LineAmounts(
-            description=_description(key.meter, key.flavor_slug, period),
-            meter=key.meter,
-            flavor_slug=key.flavor_slug,
-            quantity=_gpu_hours(seconds),
-            unit_price=key.unit_price,
-            net_amount=_line_net(seconds, key.unit_price),
-        )
-        for key, seconds in sorted(
-            sums.items(), key=lambda item: (item[0].meter, item[0].flavor_slug, item[0].unit_price)
-        )
-    ]
+def _period_of(invoice: Invoice) -> BillingPeriod:
+    period = BillingPeriod.containing(invoice.period_start)
+    if (period.start, period.end) != (invoice.period_start, invoice.period_end):
+        raise InvoiceError(f"{invoice} does not cover one Berlin calendar month.")
+    return period
 
 
 def _billable_records(
@@ -115,12 +71,15 @@ def _billable_records(
     return list(records)
 
 
-def _sum_seconds(records: Iterable[UsageRecord]) -> dict[LineKey, int]:
-    sums: dict[LineKey, int] = {}
-    for record in records:
-        key = LineKey(record.meter, record.flavor.slug, record.unit_price)
-        sums[key] = sums.get(key, 0) + record.quantity
-    return sums
+def _sum_seconds(records: Iterable[UsageRecord]) -> dict[LineKey, LineUsage]:
+    return usage_sums(
+        (
+            LineKey(record.meter, record.flavor.slug, record.unit_price, record.flavor.gpu_count),
+            record.quantity,
+            record.hour,
+        )
+        for record in records
+    )
 
 
 def _snapshot(invoice: Invoice, organization: Organization, treatment: VatTreatment) -> None:
@@ -151,7 +110,16 @@ def _totals(invoice: Invoice, nets: Sequence[Decimal], treatment: VatTreatment) 
 
 def _current_lines(invoice: Invoice) -> list[LineAmounts]:
     return [
-        LineAmounts(line.description, line.meter, line.flavor_slug, line.quantity, line.unit_price, line.net_amount)
+        LineAmounts(
+            line.description,
+            line.meter,
+            line.flavor_slug,
+            line.quantity,
+            line.unit_price,
+            line.net_amount,
+            line.service_start,
+            line.service_end,
+        )
         for line in InvoiceLine.objects.for_organization(invoice.organization)
         .filter(invoice=invoice)
         .order_by("position")
@@ -182,6 +150,8 @@ def _write_draft(*, invoice: Invoice, organization: Organization, lines: list[Li
             quantity=line.quantity,
             unit_price=line.unit_price,
             net_amount=line.net_amount,
+            service_start=line.service_start,
+            service_end=line.service_end,
             vat_category=treatment.category,
             vat_rate=treatment.rate,
         )
@@ -245,9 +215,10 @@ def invoice_draft_for_month(*, organization: Organization, year: int, month: int
                 period_start=period.start,
                 period_end=period.end,
             )
-        _write_draft(
-            invoice=invoice, organization=organization, lines=_lines_from_seconds(_sum_seconds(records), period)
-        )
+        with translation.override(organization_document_language(organization)):
+            _write_draft(
+                invoice=invoice, organization=organization, lines=lines_from_usage(_sum_seconds(records), period)
+            )
         return invoice
 
 
@@ -291,8 +262,16 @@ def invoice_transition(
 
 
 def _finalize_locked(*, actor: Actor, invoice: Invoice, action: str, data: dict[str, object]) -> Invoice:
-    """Number and finalize a locked draft; the caller's transaction makes numbering and status one change."""
+    """Number and finalize a locked draft; the caller's transaction makes numbering and status one change.
+
+    Missing seller contact settings (BG-6) refuse the finalization before a number is taken; once the transition
+    succeeded, the e-invoice terms (language, buyer reference, seller contact) are frozen in the same transaction.
+    """
     now = timezone.now()
+    try:
+        seller_contact()
+    except DocumentTermsError as error:
+        raise InvoiceError(str(error)) from error
     number = document_number_next(year=now.astimezone(BERLIN).year)
     finalized = invoice_transition(
         actor=actor,
@@ -316,6 +295,7 @@ def _finalize_locked(*, actor: Actor, invoice: Invoice, action: str, data: dict[
     )
     if not finalized:  # raising rolls the number back with the caller's transaction: no gap
         raise InvoiceError(f"{invoice} is not a draft invoice; only drafts can be finalized.")
+    invoice_terms_freeze(invoice=invoice)
     return invoice
 
 
@@ -329,13 +309,16 @@ def invoice_finalize(*, actor: Actor, invoice: Invoice) -> Invoice:
         if locked.kind != InvoiceKind.INVOICE or locked.status != InvoiceStatus.DRAFT:
             raise InvoiceError(f"{locked} is not a draft invoice; only drafts can be finalized.")
         organization = locked.organization
-        period = BillingPeriod(start=locked.period_start, end=locked.period_end)
+        period = _period_of(locked)
         records = _billable_records(organization=organization, period=period, now=timezone.now(), lock=True)
         if not records:
             raise InvoiceError(f"{locked} has no usage left to bill.")
-        _write_draft(
-            invoice=locked, organization=organization, lines=_lines_from_seconds(_sum_seconds(records), period)
-        )
+        # The lines and the VAT note are worded here, in the organization's document language, whatever language
+        # the worker or the operator's request runs in.
+        with translation.override(organization_document_language(organization)):
+            _write_draft(
+                invoice=locked, organization=organization, lines=lines_from_usage(_sum_seconds(records), period)
+            )
         _finalize_locked(
             actor=actor, invoice=locked, action="billing.invoice_finalized", data={"records": len(records)}
         )
@@ -377,12 +360,21 @@ def _credit_lines_from_corrections(invoice: Invoice) -> tuple[list[LineAmounts],
         .select_related("record__flavor")
         .order_by("pk")
     )
-    sums: dict[LineKey, int] = {}
-    for correction in corrections:
-        key = LineKey(correction.record.meter, correction.record.flavor.slug, correction.unit_price)
-        sums[key] = sums.get(key, 0) - correction.quantity_delta
-    period = BillingPeriod(start=invoice.period_start, end=invoice.period_end)
-    return _lines_from_seconds(sums, period), corrections
+    sums = usage_sums(
+        (
+            LineKey(
+                correction.record.meter,
+                correction.record.flavor.slug,
+                correction.unit_price,
+                correction.record.flavor.gpu_count,
+            ),
+            -correction.quantity_delta,
+            correction.record.hour,
+        )
+        for correction in corrections
+    )
+    with translation.override(organization_document_language(invoice.organization)):
+        return lines_from_usage(sums, _period_of(invoice)), corrections
 
 
 def credit_note_create(
@@ -413,6 +405,8 @@ def credit_note_create(
                     line.quantity.quantize(QUANTITY_PLACES),
                     line.unit_price,
                     round_money(line.quantity * line.unit_price),
+                    _period_of(cited).start.date(),
+                    (_period_of(cited).end - timedelta(days=1)).date(),
                 )
                 for line in lines
             ]
@@ -455,6 +449,8 @@ def credit_note_create(
                 quantity=line.quantity,
                 unit_price=line.unit_price,
                 net_amount=line.net_amount,
+                service_start=line.service_start,
+                service_end=line.service_end,
                 vat_category=cited.vat_category,
                 vat_rate=cited.vat_rate,
             )

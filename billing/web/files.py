@@ -8,7 +8,7 @@ from django.db.models import Prefetch, QuerySet
 from django.http import HttpResponse
 
 from billing.invoices.selectors import invoice_list
-from billing.models import Invoice, InvoiceFile, InvoiceFileKind
+from billing.models import INVOICE_FILE_SUFFIXES, Invoice, InvoiceFile, InvoiceFileKind
 from tenants.models import Organization
 
 
@@ -39,6 +39,7 @@ def invoice_file_response(stored: InvoiceFile) -> HttpResponse:
     if hashlib.sha256(content).hexdigest() != stored.sha256:
         raise InvoiceFileCorruptError(f"{stored.file.name}: the archived bytes do not match the recorded SHA-256")
     response = HttpResponse(content, content_type=stored.content_type)
-    response["Content-Disposition"] = f'attachment; filename="{stored.invoice.number}.{stored.kind}"'
+    suffix = INVOICE_FILE_SUFFIXES[InvoiceFileKind(stored.kind)]
+    response["Content-Disposition"] = f'attachment; filename="{stored.invoice.number}.{suffix}"'
     response["X-Content-Type-Options"] = "nosniff"
     return response

@@ -31,7 +31,7 @@ def test_the_console_lists_and_shows_invoices_with_their_lines_read_only(console
 
     assert listing.status_code == 200
     assert detail.status_code == 200
-    assert b"Committed GPU time, b200-x4, 2026-10" in detail.content
+    assert "Committed GPU time, b200-x4, October 2026: 4 GPUs × 0.25 hours".encode() in detail.content
     assert b'name="net_amount"' not in detail.content  # no editable field
     assert console_client.post(reverse("admin:billing_invoice_delete", args=[draft.pk])).status_code == 403
 

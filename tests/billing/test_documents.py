@@ -9,9 +9,14 @@ from decimal import Decimal
 import pytest
 from lxml import etree
 
-from billing.documents.cii import NSMAP, cii_xml
-from billing.documents.model import DocumentError, DocumentLine, InvoiceDocument, Party, VatBreakdownEntry
-from billing.documents.validation import schematron_report, xsd_errors
+from billing.documents.cii import NSMAP, XRECHNUNG_GUIDELINE, cii_xml, xrechnung_xml
+from billing.documents.model import Contact, DocumentError, DocumentLine, InvoiceDocument, Party, VatBreakdownEntry
+from billing.documents.validation import (
+    e_invoice_problems,
+    schematron_report,
+    xrechnung_report,
+    xsd_errors,
+)
 
 SELLER = Party(
     name="Kontor GmbH",
@@ -27,6 +32,7 @@ REVERSE_CHARGE_NOTE = (
     "Steuerschuldnerschaft des Leistungsempfängers (Reverse charge): the customer accounts for the VAT, "
     "Art. 196 Council Directive 2006/112/EC. Seller VAT ID: DE123456788. Customer VAT ID: NL123456789B01."
 )
+CONTACT = Contact("Kontor Buchhaltung", "+49 30 1234567", "rechnung@kontor.example")
 NOT_SUBJECT_NOTE = "Not subject to German VAT: the place of supply is the customer's country (§ 3a (2) UStG)."
 
 
@@ -60,6 +66,8 @@ def german_invoice(**overrides) -> InvoiceDocument:
         payment_terms="Zahlbar innerhalb von 14 Tagen ohne Abzug.",
         seller_iban="DE02120300000000202051",
         seller_bic="BYLADEM1001",
+        buyer_reference="PO-4711",
+        seller_contact=CONTACT,
         due_date=date(2026, 12, 15),
     )
     return replace(invoice, **overrides)
@@ -86,6 +94,8 @@ def reverse_charge_invoice() -> InvoiceDocument:
         payment_terms="Payable within 14 days.",
         seller_iban="DE02120300000000202051",
         seller_bic="BYLADEM1001",
+        buyer_reference="PO-4711",
+        seller_contact=CONTACT,
         notes=(REVERSE_CHARGE_NOTE,),
         language="en",
     )
@@ -112,6 +122,8 @@ def swiss_invoice() -> InvoiceDocument:
         payment_terms="Payable within 14 days.",
         seller_iban="DE02120300000000202051",
         seller_bic="BYLADEM1001",
+        buyer_reference="PO-4711",
+        seller_contact=CONTACT,
         notes=(NOT_SUBJECT_NOTE,),
         language="en",
     )
@@ -148,16 +160,90 @@ def text(xml: bytes, path: str) -> list[str]:
 
 
 def assert_valid_en16931(xml: bytes) -> None:
-    assert xsd_errors(xml) == []
-    report = schematron_report(xml)
-    for warning in report.warnings:
-        print(f"schematron warning {warning.rule} at {warning.location}: {warning.text}")
-    assert [(error.rule, error.text) for error in report.errors] == []
+    """The XML passes the Factur-X XSD and the CEN EN 16931 schematron; an XRechnung also KoSIT's schematron."""
+    xrechnung = text(xml, "//ram:GuidelineSpecifiedDocumentContextParameter/ram:ID/text()") == [XRECHNUNG_GUIDELINE]
+    reports = [schematron_report(xml)] if not xrechnung else [xrechnung_report(xml)]
+    for report in reports:
+        for warning in report.warnings:
+            print(f"schematron warning {warning.rule} at {warning.location}: {warning.text}")
+    assert e_invoice_problems(xml, xrechnung=xrechnung) == []
+
+
+def assert_valid_e_invoices(doc: InvoiceDocument) -> tuple[bytes, bytes]:
+    """Both XMLs of a document (EN 16931 and XRechnung) pass every check; returns them."""
+    en16931, xrechnung = cii_xml(doc), xrechnung_xml(doc)
+    assert_valid_en16931(en16931)
+    assert_valid_en16931(xrechnung)
+    assert xrechnung_report(xrechnung).errors == ()
+    return en16931, xrechnung
 
 
 @pytest.mark.parametrize("build", DOCUMENTS.values(), ids=DOCUMENTS.keys())
 def test_the_xml_passes_the_official_en16931_xsd_and_schematron(build):
     assert_valid_en16931(cii_xml(build()))
+
+
+@pytest.mark.parametrize("build", DOCUMENTS.values(), ids=DOCUMENTS.keys())
+def test_the_xrechnung_passes_the_kosit_schematron_and_the_cen_rules(build):
+    en16931, xrechnung = assert_valid_e_invoices(build())
+
+    assert text(xrechnung, "//ram:GuidelineSpecifiedDocumentContextParameter/ram:ID/text()") == [
+        "urn:cen.eu:en16931:2017#compliant#urn:xeinkauf.de:kosit:xrechnung_3.0"
+    ]
+    # The same invoice: only BT-24 differs.
+    assert xrechnung.replace(XRECHNUNG_GUIDELINE.encode(), b"urn:cen.eu:en16931:2017") == en16931
+    assert text(xrechnung, "//ram:BuyerReference/text()") == ["PO-4711"]
+    assert text(xrechnung, "//ram:SellerTradeParty/ram:DefinedTradeContact/ram:PersonName/text()") == [
+        "Kontor Buchhaltung"
+    ]
+    assert text(
+        xrechnung, "//ram:DefinedTradeContact/ram:TelephoneUniversalCommunication/ram:CompleteNumber/text()"
+    ) == ["+49 30 1234567"]
+    assert text(xrechnung, "//ram:DefinedTradeContact/ram:EmailURIUniversalCommunication/ram:URIID/text()") == [
+        "rechnung@kontor.example"
+    ]
+
+
+def test_a_public_buyer_gets_its_leitweg_id_as_buyer_reference_and_the_po_as_order_reference():
+    doc = german_invoice(buyer_reference="991-33333TEST-33", order_reference="PO-4711")
+
+    _, xrechnung = assert_valid_e_invoices(doc)
+
+    assert text(xrechnung, "//ram:BuyerReference/text()") == ["991-33333TEST-33"]
+    assert text(xrechnung, "//ram:BuyerOrderReferencedDocument/ram:IssuerAssignedID/text()") == ["PO-4711"]
+
+
+def test_an_xrechnung_without_buyer_reference_or_seller_contact_is_refused():
+    with pytest.raises(DocumentError, match="BT-10"):
+        xrechnung_xml(german_invoice(buyer_reference=""))
+    with pytest.raises(DocumentError, match="BG-6"):
+        xrechnung_xml(german_invoice(seller_contact=None))
+
+
+def test_the_kosit_schematron_does_catch_what_xrechnung_requires():
+    # Without BT-10 and BG-6 (allowed in EN 16931) under the XRechnung identifier: KoSIT refuses it, CEN does not.
+    xml = cii_xml(german_invoice(buyer_reference="", seller_contact=None), guideline=XRECHNUNG_GUIDELINE)
+
+    assert sorted({error.rule for error in xrechnung_report(xml).errors}) == ["BR-DE-15", "BR-DE-2"]
+    assert [problem.split(":")[0] for problem in e_invoice_problems(xml, xrechnung=True)] == ["BR-DE-15", "BR-DE-2"]
+    # BR-DE-21 (BT-24 is not the XRechnung identifier) is a warning in KoSIT's rules: the Factur-X XML gets it.
+    assert [warning.rule for warning in xrechnung_report(cii_xml(german_invoice())).warnings] == ["BR-DE-21"]
+
+
+def test_lines_carry_their_service_period():
+    line = replace(gpu_line(1, "S", "19.00"), period_start=date(2026, 11, 3), period_end=date(2026, 11, 20))
+    doc = german_invoice(lines=(line, german_invoice().lines[1]))
+
+    _, xrechnung = assert_valid_e_invoices(doc)
+
+    assert text(
+        xrechnung, "//ram:SpecifiedLineTradeSettlement/ram:BillingSpecifiedPeriod/*/udt:DateTimeString/text()"
+    ) == [
+        "20261103",
+        "20261120",
+    ]
+    with pytest.raises(DocumentError, match="ends before it starts"):
+        replace(line, period_start=date(2026, 11, 21))
 
 
 def test_the_schematron_check_does_catch_a_broken_total():
@@ -221,7 +307,11 @@ def test_not_subject_to_vat_carries_no_vat_ids_and_no_rate():
     # BR-O-02 forbids VAT identifiers; BR-CO-26 is met by the commercial register entry (BT-30).
     assert text(xml, "//ram:SpecifiedTaxRegistration/ram:ID/text()") == []
     assert text(xml, "//ram:SellerTradeParty/ram:SpecifiedLegalOrganization/ram:ID/text()") == ["HRB 123456 B"]
-    assert text(xml, "//ram:RateApplicablePercent/text()") == []
+    # BR-O-05: no rate on the line; BR-DE-14: the breakdown says 0 (BT-119).
+    assert text(xml, "//ram:SpecifiedLineTradeSettlement/ram:ApplicableTradeTax/ram:RateApplicablePercent/text()") == []
+    assert text(
+        xml, "//ram:ApplicableHeaderTradeSettlement/ram:ApplicableTradeTax/ram:RateApplicablePercent/text()"
+    ) == ["0"]
     assert text(xml, "//ram:ApplicableHeaderTradeSettlement/ram:ApplicableTradeTax/ram:ExemptionReasonCode/text()") == [
         "VATEX-EU-O"
     ]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+from dataclasses import replace
+from datetime import date
 
 import pytest
 from facturx import get_facturx_xml_from_pdf
@@ -39,13 +41,28 @@ def test_the_german_invoice_shows_the_mandatory_content_in_german_formats():
         "RE-2026-000042",
         "01.12.2026",
         "01.11.2026 – 30.11.2026",
-        "720 Stunden 2,45 19 % 1.764,00",
-        "13,5 Stunden 1,2345 19 % 16,67",
+        "720 GPU-Stunden 2,45 19 % 1.764,00",
+        "13,5 GPU-Stunden 1,2345 19 % 16,67",
         "1.780,67 EUR",
         "338,33 EUR",
         "2.119,00 EUR",
+        "Ihre Referenz PO-4711",
+        "Ihr Ansprechpartner Kontor Buchhaltung · +49 30 1234567 · rechnung@kontor.example",
+        "Zahlung Zahlungsempfänger Kontor GmbH IBAN DE02120300000000202051 BIC BYLADEM1001 Betrag 2.119,00 EUR "
+        "Verwendungszweck RE-2026-000042 Fällig am 15.12.2026",
     ):
         assert expected in text
+
+
+def test_a_line_shows_its_service_period_in_the_documents_date_format():
+    line = replace(german_invoice().lines[0], period_start=date(2026, 11, 3), period_end=date(2026, 11, 20))
+    lines = (line, german_invoice().lines[1])
+
+    german = pdf_text(invoice_pdf(german_invoice(lines=lines)))
+    english = pdf_text(invoice_pdf(german_invoice(lines=lines, language="en")))
+
+    assert "Position 1 Leistungszeitraum: 03.11.2026 – 20.11.2026" in german
+    assert "Position 1 Service period: 3 November 2026 – 20 November 2026" in english
 
 
 def test_the_reverse_charge_invoice_states_it_with_both_vat_ids():
@@ -56,7 +73,9 @@ def test_the_reverse_charge_invoice_states_it_with_both_vat_ids():
     assert "Total net 1,764.00 EUR" in text
     assert "VAT (Reverse charge) on 1,764.00 EUR 0.00 EUR" in text
     assert "Total gross 1,764.00 EUR" in text
-    assert "12/01/2026" in text
+    # Never the US 12/01/2026, which a Dutch accountant reads as 12 January.
+    assert "Date 1 December 2026" in text
+    assert "12/01/2026" not in text
 
 
 def test_the_swiss_invoice_states_that_it_is_not_subject_to_vat():

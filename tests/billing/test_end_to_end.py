@@ -10,11 +10,11 @@ import pytest
 from django.utils import timezone
 
 from billing.choices import InvoiceStatus
-from billing.documents.validation import schematron_report, xsd_errors
+from billing.documents.validation import e_invoice_problems, schematron_report, xrechnung_report, xsd_errors
 from billing.invoices.rendering import invoice_files_render
-from billing.invoices.services import invoice_draft_for_month, invoice_finalize
+from billing.invoices.services import credit_note_create, invoice_draft_for_month, invoice_finalize
 from billing.models import InvoiceFile, InvoiceFileKind, InvoiceLine
-from metering.models import UsageRecord
+from metering.models import UsageCorrection, UsageRecord
 from metering.services import metering_run
 from provisioning import services as provisioning
 from provisioning.drivers.simulator import simulator_reset_failures
@@ -114,7 +114,7 @@ def test_a_month_of_use_becomes_a_valid_e_invoice(
         .filter(invoice=invoice)
         .values_list("meter", "flavor_slug", "quantity", "unit_price", "net_amount", "vat_category", "vat_rate")
     ) == [("gpu_seconds", "b200-x4", Decimal("13.966667"), price, net, category, rate)]
-    assert sorted(file.kind for file in rendered) == ["pdf", "xml"]
+    assert sorted(file.kind for file in rendered) == ["pdf", "xml", "xrechnung"]
     stored = InvoiceFile.objects.unscoped().get(invoice=invoice, kind=InvoiceFileKind.XML)
     with stored.file.open("rb") as handle:
         xml = handle.read()
@@ -122,3 +122,30 @@ def test_a_month_of_use_becomes_a_valid_e_invoice(
     report = schematron_report(xml)
     assert (report.errors, report.warnings) == ((), ())
     assert f"<ram:CategoryCode>{category}</ram:CategoryCode>".encode() in xml
+    stored = InvoiceFile.objects.unscoped().get(invoice=invoice, kind=InvoiceFileKind.XRECHNUNG)
+    with stored.file.open("rb") as handle:
+        xrechnung = handle.read()
+    assert e_invoice_problems(xrechnung, xrechnung=True) == []
+    kosit = xrechnung_report(xrechnung)
+    assert (kosit.errors, kosit.warnings) == ((), ())
+    # The lines name the invoiced month in Berlin time (the owner's language is English).
+    assert list(InvoiceLine.objects.unscoped().filter(invoice=invoice).values_list("description", flat=True)) == [
+        "GPU time used, b200-x4, October 2026: 4 GPUs × 3.491667 hours"
+    ]
+
+    # An hour found billed too many becomes a credit note: its XRechnung is as valid, its line names October too.
+    record = invoice.usages.order_by("record__hour").last().record
+    UsageCorrection.objects.create(
+        organization=organization, record=record, quantity_delta=-4 * 900, unit_price=record.unit_price
+    )
+    note = credit_note_create(actor=ACTOR, invoice=invoice, reason="Instance stopped late")
+    assert sorted(file.kind for file in invoice_files_render(invoice_id=note.pk)) == ["pdf", "xml", "xrechnung"]
+    for kind in (InvoiceFileKind.XML, InvoiceFileKind.XRECHNUNG):
+        with InvoiceFile.objects.unscoped().get(invoice=note, kind=kind).file.open("rb") as handle:
+            assert e_invoice_problems(handle.read(), xrechnung=kind == InvoiceFileKind.XRECHNUNG) == []
+    assert list(InvoiceLine.objects.unscoped().filter(invoice=note).values_list("description", "net_amount")) == [
+        (
+            "GPU time used, b200-x4, October 2026: 4 GPUs × 0.25 hours",
+            (Decimal(3600) * price / 3600).quantize(Decimal("0.01")),
+        )
+    ]

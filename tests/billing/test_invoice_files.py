@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 from facturx import get_facturx_xml_from_pdf
 
-from billing.documents.cii import cii_xml
+from billing.documents.cii import cii_xml, xrechnung_xml
 from billing.documents.mapping import invoice_document
 from billing.documents.model import DocumentError, DocumentLine
 from billing.invoices.rendering import invoice_files_render, invoices_render_missing
@@ -60,10 +60,19 @@ def test_a_german_invoice_maps_to_a_valid_document_and_its_files_are_stored(rese
         "Rheinwerk Robotics GmbH",
     )
 
-    assert [file.kind for file in invoice_files_render(invoice_id=invoice.pk)] == ["xml", "pdf"]
+    assert [file.kind for file in invoice_files_render(invoice_id=invoice.pk)] == ["xml", "xrechnung", "pdf"]
     files = stored(invoice)
     assert_valid_en16931(files["xml"])
+    assert_valid_en16931(files["xrechnung"])
     assert files["xml"] == cii_xml(doc)
+    assert files["xrechnung"] == xrechnung_xml(doc)
+    assert text(files["xrechnung"], "//ram:BuyerReference/text()") == ["rheinwerk"]  # no reference: customer ID
+    assert text(files["xrechnung"], "//ram:DefinedTradeContact/ram:PersonName/text()") == ["Kontor Billing"]
+    assert sorted(InvoiceFile.objects.unscoped().filter(invoice=invoice).values_list("file", flat=True)) == [
+        f"invoices/{customer.pk}/{invoice.number}.pdf",
+        f"invoices/{customer.pk}/{invoice.number}.xml",
+        f"invoices/{customer.pk}/{invoice.number}.xrechnung.xml",
+    ]
     assert get_facturx_xml_from_pdf(files["pdf"], check_xsd=True)[1] == files["xml"]
 
 
@@ -103,6 +112,7 @@ def test_a_reverse_charge_invoice_is_stored_valid_with_both_vat_ids(reservation,
 
     xml = stored(invoice)["xml"]
     assert_valid_en16931(xml)
+    assert_valid_en16931(stored(invoice)["xrechnung"])
     assert text(xml, "//ram:ApplicableHeaderTradeSettlement/ram:ApplicableTradeTax/ram:CategoryCode/text()") == ["AE"]
     assert text(xml, "//ram:BuyerTradeParty/ram:SpecifiedTaxRegistration/ram:ID/text()") == ["NL123456789B01"]
     assert text(xml, "//ram:GrandTotalAmount/text()") == ["2.00"]
@@ -124,6 +134,7 @@ def test_a_credit_note_is_stored_valid_and_cites_its_invoice(reservation, custom
     assert (doc.type_code, doc.preceding_invoice_number, doc.due_date) == ("381", invoice.number, None)
     xml = stored(note)["xml"]
     assert_valid_en16931(xml)
+    assert_valid_en16931(stored(note)["xrechnung"])
     assert text(xml, "//ram:InvoiceReferencedDocument/ram:IssuerAssignedID/text()") == [invoice.number]
     assert text(xml, "//rsm:ExchangedDocument/ram:TypeCode/text()") == ["381"]
 
@@ -132,12 +143,12 @@ def test_the_task_twice_stores_one_file_of_each_kind(reservation, customer, sell
     usage(reservation, datetime(2026, 10, 5, 10, tzinfo=UTC), 3600, "1.0000")
     invoice = finalized(customer)
 
-    assert render_invoice_documents_task.apply(args=[invoice.pk]).get() == ["xml", "pdf"]
+    assert render_invoice_documents_task.apply(args=[invoice.pk]).get() == ["xml", "xrechnung", "pdf"]
     first = list(InvoiceFile.objects.unscoped().order_by("pk").values())
     assert render_invoice_documents_task.apply(args=[invoice.pk]).get() == []
 
     assert list(InvoiceFile.objects.unscoped().order_by("pk").values()) == first
-    assert sorted(row["kind"] for row in first) == ["pdf", "xml"]
+    assert sorted(row["kind"] for row in first) == ["pdf", "xml", "xrechnung"]
 
 
 def test_finalizing_enqueues_the_render_task_on_commit(
@@ -176,7 +187,13 @@ def test_the_sweeper_renders_documents_whose_task_was_lost(
     assert (too_early, due, queued) == (0, 1, [invoice.pk])
     assert AuditEvent.objects.for_organization(customer).filter(action="invoice.documents_redriven").count() == 1
 
-    assert render_invoice_documents_task.apply(args=queued).get() == ["xml", "pdf"]
+    assert render_invoice_documents_task.apply(args=queued).get() == ["xml", "xrechnung", "pdf"]
     with django_capture_on_commit_callbacks(execute=True):
         after = invoices_render_missing(now=invoice.issued_at + timedelta(minutes=20))
     assert (after, queued) == (0, [invoice.pk])
+
+    # A document with frozen terms that lacks only its XRechnung is re-driven too.
+    InvoiceFile.objects.unscoped().filter(invoice=invoice, kind="xrechnung").delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        without_xrechnung = invoices_render_missing(now=invoice.issued_at + timedelta(minutes=30))
+    assert (without_xrechnung, queued) == (1, [invoice.pk, invoice.pk])

@@ -75,13 +75,18 @@ def test_the_api_lists_retrieves_and_downloads(client_for, customer, invoice):
 
     assert listed.status_code == 200
     assert [(row["number"], row["gross_amount"], row["files"]) for row in listed.json()["results"]] == [
-        (invoice.number, "1.19", ["pdf", "xml"])
+        (invoice.number, "1.19", ["pdf", "xml", "xrechnung"])
     ]
-    assert [(line["position"], line["quantity"], line["net_amount"]) for line in detail.json()["lines"]] == [
-        (1, "1.000000", "1.00")
-    ]
+    assert [
+        (line["position"], line["quantity"], line["net_amount"], line["service_start"], line["service_end"])
+        for line in detail.json()["lines"]
+    ] == [(1, "1.000000", "1.00", "2026-10-05", "2026-10-05")]
     assert (xml.status_code, xml["Content-Type"]) == (200, "application/xml")
     assert (pdf.status_code, pdf.content[:5]) == (200, b"%PDF-")
+    xrechnung = api.get(f"{base}{invoice.pk}/xrechnung/")
+    assert (xrechnung.status_code, xrechnung["Content-Type"]) == (200, "application/xml")
+    assert xrechnung["Content-Disposition"] == f'attachment; filename="{invoice.number}.xrechnung.xml"'
+    assert b"urn:xeinkauf.de:kosit:xrechnung_3.0" in xrechnung.content
 
 
 def test_the_api_answers_another_organizations_download_with_404_and_a_member_with_403(client_for, customer, invoice):

@@ -96,6 +96,10 @@ def test_operator_edit_in_the_console_is_audited(console_client, organization):
         {
             "legal_name": "Rheinwerk Robotics AG",
             "country": "DE",
+            # The address as it is: only the name changes.
+            "street": organization.street,
+            "postal_code": organization.postal_code,
+            "city": organization.city,
             "memberships-TOTAL_FORMS": "0",
             "memberships-INITIAL_FORMS": "0",
             "vat_checks-TOTAL_FORMS": "0",

@@ -55,6 +55,21 @@ def test_production_settings_refuse_the_development_secret():
     assert "DJANGO_SECRET_KEY must be a random string of at least 50 characters." in result.stderr
 
 
+def test_production_settings_refuse_to_start_without_the_xrechnung_schematron(tmp_path):
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "portal.settings_production",
+        "DJANGO_SECRET_KEY": "k" * 20 + "8f3b1c9d2e7a4f60b5c8d1e2f3a4b5c6d7e8f9a0",
+        "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/kontor",
+        "KONTOR_XRECHNUNG_XSLT_DIR": str(tmp_path),
+    }
+
+    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True)
+
+    assert result.returncode != 0
+    assert "KONTOR_XRECHNUNG_XSLT_DIR must point at KoSIT's XRechnung schematron release" in result.stderr
+
+
 def test_openapi_schema_generates_without_warnings_and_validates(tmp_path):
     result = subprocess.run(
         [

@@ -1,0 +1,124 @@
+"""The invoice e-mail: a finalized document's stored files sent to the organization's billing address.
+
+Sent once per document by ``billing.send_invoice_email`` (retried with backoff on SMTP errors and while the files
+are not stored yet). The attachments follow the organization's e-invoice format: the Factur-X PDF, the XRechnung
+XML, or both. The recipient is the organization's billing e-mail, or its owners when it has none.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.utils import translation
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+
+from billing.choices import InvoiceKind, InvoiceStatus
+from billing.documents.formats import document_date
+from billing.documents.mapping import document_language
+from billing.documents.models import EInvoiceFormat, InvoiceDelivery
+from billing.documents.terms import billing_profile_get
+from billing.models import Invoice, InvoiceFile, InvoiceFileKind
+from billing.periods import BERLIN
+from tenants.audit import Actor, audit_record
+from tenants.choices import Role
+from tenants.models import Membership, Organization
+
+logger = logging.getLogger(__name__)
+
+ATTACHMENTS = {
+    EInvoiceFormat.FACTURX: (InvoiceFileKind.PDF,),
+    EInvoiceFormat.XRECHNUNG: (InvoiceFileKind.XRECHNUNG,),
+    EInvoiceFormat.BOTH: (InvoiceFileKind.PDF, InvoiceFileKind.XRECHNUNG),
+}
+
+
+class DeliveryError(Exception):
+    """The e-mail cannot be sent yet (its files are not stored); the task retries."""
+
+
+def invoice_recipients(organization: Organization) -> list[str]:
+    """The billing e-mail of the organization, or the addresses of its owners when it has none."""
+    if organization.billing_email:
+        return [organization.billing_email]
+    return list(
+        Membership.objects.for_organization(organization)
+        .filter(role=Role.OWNER)
+        .order_by("pk")
+        .values_list("user__email", flat=True)
+    )
+
+
+def invoice_email_send(*, invoice_id: int) -> InvoiceDelivery | None:
+    """E-mail the finalized document with its attachments once; None when it was already sent (or cannot be).
+
+    Runs under the invoice row lock, so two concurrent deliveries of the task send one message. Raises
+    ``DeliveryError`` while a file the organization receives is not stored yet.
+    """
+    with transaction.atomic():
+        invoice = (
+            Invoice.objects.unscoped().select_for_update(of=("self",)).select_related("organization").get(pk=invoice_id)
+        )
+        organization = invoice.organization
+        if invoice.status != InvoiceStatus.FINALIZED:
+            return None
+        if InvoiceDelivery.objects.for_organization(organization).filter(invoice=invoice).exists():
+            return None
+        kinds = ATTACHMENTS[EInvoiceFormat(billing_profile_get(organization=organization).e_invoice_format)]
+        files = {
+            file.kind: file
+            for file in InvoiceFile.objects.for_organization(organization).filter(invoice=invoice, kind__in=kinds)
+        }
+        missing = [kind for kind in kinds if kind not in files]
+        if missing:
+            raise DeliveryError(f"{invoice}: {', '.join(missing)} not stored yet.")
+        recipients = invoice_recipients(organization)
+        if not recipients:
+            logger.warning(
+                "Invoice %s: organization %s has no billing address and no owner.", invoice.number, organization.pk
+            )
+            return None
+        language = document_language(invoice)
+        with translation.override(language):
+            is_credit_note = invoice.kind == InvoiceKind.CREDIT_NOTE
+            values = {
+                "number": invoice.number,
+                "date": document_date((invoice.issued_at or invoice.created_at).astimezone(BERLIN).date(), language),
+                "seller": invoice.seller_legal_name,
+                "gross": number_format(invoice.gross_amount, 2, use_l10n=True, force_grouping=True),
+                "currency": invoice.currency,
+            }
+            subject = (_("Credit note %(number)s") if is_credit_note else _("Invoice %(number)s")) % values
+            body = (
+                _(
+                    "Dear customer,\n\nattached is our credit note %(number)s of %(date)s over %(gross)s "
+                    "%(currency)s.\n\nKind regards\n%(seller)s"
+                )
+                if is_credit_note
+                else _(
+                    "Dear customer,\n\nattached is our invoice %(number)s of %(date)s over %(gross)s %(currency)s. "
+                    "The payment details are on the invoice.\n\nKind regards\n%(seller)s"
+                )
+            ) % values
+        message = EmailMessage(subject=subject, body=body, to=recipients)
+        for kind in kinds:
+            stored = files[kind]
+            with stored.file.open("rb") as handle:
+                message.attach(stored.file.name.rsplit("/", 1)[-1], handle.read(), stored.content_type)
+        message.send()
+        delivery = InvoiceDelivery.objects.create(
+            organization=organization,
+            invoice=invoice,
+            recipients=", ".join(recipients),
+            attachments=", ".join(kinds),
+        )
+        audit_record(
+            actor=Actor.system("billing.send_invoice_email"),
+            action="billing.invoice_emailed",
+            target=invoice,
+            organization=organization,
+            data={"number": invoice.number, "recipients": recipients, "attachments": list(kinds)},
+        )
+        return delivery

@@ -1,0 +1,152 @@
+"""Invoice lines from usage: grouping, GPU-hours, the net rounded once, and what each line says.
+
+A line groups the usage of one (meter, flavor, unit price). Its words are written in the active language (the
+callers activate the organization's document language), and its month and service period are Berlin calendar
+dates taken from the ``BillingPeriod`` and from the UTC hours themselves converted to Europe/Berlin: a UTC
+instant is never re-read as a month.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from django.utils.formats import date_format, number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from core.money import round_money
+from metering.choices import Meter
+
+BERLIN = ZoneInfo("Europe/Berlin")
+SECONDS_PER_HOUR = Decimal(3600)
+QUANTITY_PLACES = Decimal("0.000001")
+HOUR = timedelta(hours=1)
+
+
+class BerlinMonth(Protocol):
+    """A Berlin calendar month (``billing.periods.BillingPeriod`` is one)."""
+
+    @property
+    def year(self) -> int: ...
+
+    @property
+    def month(self) -> int: ...
+
+
+@dataclass(frozen=True)
+class LineKey:
+    meter: str
+    flavor_slug: str
+    unit_price: Decimal
+    gpu_count: int  # the flavor's GPUs per instance: determined by the flavor, so it does not split a group
+
+
+@dataclass
+class LineUsage:
+    """The GPU-seconds of one line and the first and last UTC hour they fell into."""
+
+    seconds: int
+    first_hour: datetime
+    last_hour: datetime
+
+    def add(self, seconds: int, hour: datetime) -> None:
+        self.seconds += seconds
+        self.first_hour = min(self.first_hour, hour)
+        self.last_hour = max(self.last_hour, hour)
+
+
+@dataclass(frozen=True)
+class LineAmounts:
+    """A line to write: what it says, its quantity, its rounded net and the Berlin dates it covers (BT-134/135)."""
+
+    description: str
+    meter: str
+    flavor_slug: str
+    quantity: Decimal
+    unit_price: Decimal
+    net_amount: Decimal
+    service_start: date | None = None
+    service_end: date | None = None
+
+
+def gpu_hours(seconds: int) -> Decimal:
+    return (Decimal(seconds) / SECONDS_PER_HOUR).quantize(QUANTITY_PLACES)
+
+
+def line_net(seconds: int, unit_price: Decimal) -> Decimal:
+    # Exact: an integer times a 4-decimal price, divided by 3600, far inside Decimal's 28 digits; rounded once.
+    return round_money(Decimal(seconds) * unit_price / SECONDS_PER_HOUR)
+
+
+def service_dates(usage: LineUsage) -> tuple[date, date]:
+    """The Berlin dates of the first and the last second of the line's hours (inclusive)."""
+    last_second = usage.last_hour + HOUR - timedelta(seconds=1)
+    return usage.first_hour.astimezone(BERLIN).date(), last_second.astimezone(BERLIN).date()
+
+
+def _trimmed(value: Decimal) -> str:
+    text = f"{value:f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return number_format(Decimal(text), use_l10n=True, force_grouping=False)
+
+
+def line_description(*, meter: str, flavor_slug: str, gpu_count: int, seconds: int, period: BerlinMonth) -> str:
+    """E.g. "GPU time used, b200-x4, November 2026: 4 GPUs x 3.5 hours" in the active language.
+
+    The GPUs are the flavor's per instance; the hours are GPU-seconds / GPUs / 3600 (instance-hours), so GPUs x
+    hours is the line's quantity in GPU-hours.
+    """
+    hours = (Decimal(seconds) / Decimal(max(gpu_count, 1)) / SECONDS_PER_HOUR).quantize(QUANTITY_PLACES)
+    month = date_format(date(period.year, period.month, 1), "F Y")
+    gpus = ngettext("%(count)d GPU", "%(count)d GPUs", gpu_count) % {"count": gpu_count}
+    duration = ngettext("%(hours)s hour", "%(hours)s hours", 1 if hours == 1 else 2) % {"hours": _trimmed(hours)}
+    return _("%(meter)s, %(flavor)s, %(month)s: %(gpus)s × %(duration)s") % {
+        "meter": Meter(meter).label,
+        "flavor": flavor_slug,
+        "month": month,
+        "gpus": gpus,
+        "duration": duration,
+    }
+
+
+def lines_from_usage(sums: dict[LineKey, LineUsage], period: BerlinMonth) -> list[LineAmounts]:
+    """The lines of these sums, ordered by (meter, flavor, unit price), worded in the active language."""
+    lines = []
+    for key, usage in sorted(sums.items(), key=lambda item: (item[0].meter, item[0].flavor_slug, item[0].unit_price)):
+        start, end = service_dates(usage)
+        lines.append(
+            LineAmounts(
+                description=line_description(
+                    meter=key.meter,
+                    flavor_slug=key.flavor_slug,
+                    gpu_count=key.gpu_count,
+                    seconds=usage.seconds,
+                    period=period,
+                ),
+                meter=key.meter,
+                flavor_slug=key.flavor_slug,
+                quantity=gpu_hours(usage.seconds),
+                unit_price=key.unit_price,
+                net_amount=line_net(usage.seconds, key.unit_price),
+                service_start=start,
+                service_end=end,
+            )
+        )
+    return lines
+
+
+def usage_sums(records: Iterable[tuple[LineKey, int, datetime]]) -> dict[LineKey, LineUsage]:
+    """Sum (key, GPU-seconds, UTC hour) triples into one ``LineUsage`` per key."""
+    sums: dict[LineKey, LineUsage] = {}
+    for key, seconds, hour in records:
+        if key in sums:
+            sums[key].add(seconds, hour)
+        else:
+            sums[key] = LineUsage(seconds, hour, hour)
+    return sums
