@@ -51,15 +51,17 @@ def test_issued_files_are_archived_once_with_their_sha256_and_locked_for_ten_yea
     prefix = f"invoices/{customer.pk}/{archived.number}"
 
     listed = client.list_object_versions(Bucket=bucket)["Versions"]
-    assert sorted(version["Key"] for version in listed) == [f"{prefix}.pdf", f"{prefix}.xml"]
+    keys = {"pdf": f"{prefix}.pdf", "xml": f"{prefix}.xml", "xrechnung": f"{prefix}.xrechnung.xml"}
+    assert sorted(version["Key"] for version in listed) == sorted(keys.values())
+    assert sorted(rows) == sorted(keys)
     for kind, row in rows.items():
-        key = f"{prefix}.{kind}"
+        key = keys[kind]
         assert row.file.name == key
         obj = client.get_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED")
         body = obj["Body"].read()
         assert hashlib.sha256(body).hexdigest() == row.sha256
         assert obj["ChecksumSHA256"] == base64.b64encode(hashlib.sha256(body).digest()).decode()
-        assert obj["ContentType"] == {"pdf": "application/pdf", "xml": "application/xml"}[kind]
+        assert obj["ContentType"] == {"pdf": "application/pdf", "xml": "application/xml", "xrechnung": "application/xml"}[kind]
         # The lock as the store reports it on HEAD (moto's GetObjectRetention answers 500 in server mode).
         head = client.head_object(Bucket=bucket, Key=key)
         assert (head["ObjectLockMode"], head["ObjectLockRetainUntilDate"]) == (
