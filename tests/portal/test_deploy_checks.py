@@ -26,6 +26,9 @@ REAL_SELLER = {
     "bic": "HYVEDEMMXXX",
     "registration_id": "HRB 287612, Amtsgericht München",
     "tax_number": "143/152/60934",
+    "contact_name": "Buchhaltung Rechenwerk Süd",
+    "contact_phone": "+49 89 2180 4711",
+    "contact_email": "buchhaltung@rechenwerk-sued.de",
 }
 FERNET_KEY = Fernet.generate_key().decode()
 
