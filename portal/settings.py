@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "reservations.apps.ReservationsConfig",
     "provisioning.apps.ProvisioningConfig",
     "metering.apps.MeteringConfig",
+    "webhooks.apps.WebhooksConfig",
     "portal.apps.KontorAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -387,6 +388,7 @@ CELERY_BEAT_SCHEDULE = {
     "billing-check-budgets": {"task": "billing.check_budgets", "schedule": 900.0},
     "tenants-resend-stale-emails": {"task": "tenants.resend_stale_emails", "schedule": 300.0},
     "billing-render-missing-documents": {"task": "billing.render_missing_documents", "schedule": 300.0},
+    "webhooks-redrive-deliveries": {"task": "webhooks.redrive_deliveries", "schedule": 60.0},
 }
 # --- end queues and schedules --------------------------------------------------------------------------------------
 
@@ -421,6 +423,9 @@ KONTOR_VIES_URL = env.str(
     "KONTOR_VIES_URL", default="https://ec.europa.eu/taxation_customs/vies/rest-api/check-vat-number"
 )
 KONTOR_VIES_TIMEOUT_SECONDS = env.float("KONTOR_VIES_TIMEOUT_SECONDS", default=5.0)
+# Webhooks: a short timeout per request; loopback receivers (plain http to 127.0.0.1) only in development.
+KONTOR_WEBHOOKS_TIMEOUT_SECONDS = env.float("KONTOR_WEBHOOKS_TIMEOUT_SECONDS", default=5.0)
+KONTOR_WEBHOOKS_ALLOW_LOOPBACK = env.bool("KONTOR_WEBHOOKS_ALLOW_LOOPBACK", default=DEBUG)
 # Rules that approve a sign-up without an operator, tried in order (tenants/approval.py); empty: operators decide.
 KONTOR_AUTO_APPROVAL_RULES = env.list("KONTOR_AUTO_APPROVAL_RULES", default=["vies_confirmed_eu"])
 KONTOR_INVITATION_DAYS = env.int("KONTOR_INVITATION_DAYS", default=7)

@@ -236,6 +236,7 @@ def reservation_create(
                     organization=organization,
                     data={"quote": quote.pk, "zone": candidate.slug, "gpus": wanted, "kind": kind},
                 )
+                publish("reservation.created", organization_id=organization.pk, subject_id=reservation.pk)
                 reservation_transition(actor=actor, reservation=reservation, to_state=R.SCHEDULED)
                 return Booking(reservation=reservation, placements=placements)
     except IntegrityError as exc:
