@@ -33,3 +33,13 @@ def scheduled(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, float]]:
 
     monkeypatch.setattr(deliver_task, "apply_async", apply_here)
     return later
+
+
+@pytest.fixture
+def no_worker(monkeypatch: pytest.MonkeyPatch) -> list[list[int]]:
+    """Delivery messages are lost: their arguments are collected here and nothing runs."""
+    from webhooks.tasks import deliver_task
+
+    lost: list[list[int]] = []
+    monkeypatch.setattr(deliver_task, "apply_async", lambda args=None, **options: lost.append(list(args)))
+    return lost
