@@ -490,6 +490,7 @@ def quota_request_decide(*, actor: Actor, request: QuotaRequest, approve: bool, 
                 gpu_model_id=request.gpu_model_id,
                 defaults={"max_gpus": request.requested_gpus},
             )
+        publish("quota_request.decided", organization_id=organization.pk, subject_id=request.pk)
     return QuotaRequest.objects.for_organization(organization).get(pk=request.pk)
 
 

@@ -16,27 +16,35 @@ from django.core.serializers.json import DjangoJSONEncoder
 from billing.api.serializers import InvoiceSerializer
 from billing.invoices.models import Invoice
 from core.events import Event
-from reservations.api.serializers import ReservationSerializer
-from reservations.models import QuotaRequest, Reservation
+from provisioning.models import Instance
+from reservations.api.serializers import InstanceSerializer, ReservationSerializer
+from reservations.models import QuotaRequest
+from reservations.selectors import reservation_list
 from tenants.api.serializers import OrganizationSerializer
 from tenants.models import Organization
 
 
+def _subject(event: Event) -> int:
+    assert event.subject_id is not None  # builders run only for events about a subject
+    return event.subject_id
+
+
 def _reservation(event: Event, organization: Organization) -> dict[str, Any]:
-    reservation = (
-        Reservation.objects.for_organization(organization)
-        .select_related("item_version__item", "flavor", "zone")
-        .get(pk=event.subject_id)
-    )
+    reservation = reservation_list(organization=organization).get(pk=_subject(event))
     return dict(ReservationSerializer(reservation).data)
 
 
+def _instance(event: Event, organization: Organization) -> dict[str, Any]:
+    instance = Instance.objects.for_organization(organization).get(pk=_subject(event))
+    return {"id": instance.pk, "reservation": instance.reservation_id, **InstanceSerializer(instance).data}
+
+
 def _invoice(event: Event, organization: Organization) -> dict[str, Any]:
-    return dict(InvoiceSerializer(Invoice.objects.for_organization(organization).get(pk=event.subject_id)).data)
+    return dict(InvoiceSerializer(Invoice.objects.for_organization(organization).get(pk=_subject(event))).data)
 
 
 def _quota_request(event: Event, organization: Organization) -> dict[str, Any]:
-    request = QuotaRequest.objects.for_organization(organization).select_related("gpu_model").get(pk=event.subject_id)
+    request = QuotaRequest.objects.for_organization(organization).select_related("gpu_model").get(pk=_subject(event))
     return {
         "id": request.pk,
         "gpu_model": request.gpu_model.slug,
@@ -53,6 +61,7 @@ def _organization(event: Event, organization: Organization) -> dict[str, Any]:
 
 BUILDERS: dict[str, Callable[[Event, Organization], dict[str, Any]]] = {
     "reservation": _reservation,
+    "instance": _instance,
     "invoice": _invoice,
     "credit_note": _invoice,
     "quota_request": _quota_request,

@@ -12,7 +12,7 @@ def deliver_task(delivery_id: int) -> bool:
     outcome = delivery_attempt(delivery_id=delivery_id)
     if outcome.retry_in is not None:
         # Never sleep in a worker: the next attempt is a message with a countdown (and the sweeper's safety net).
-        deliver_task.apply_async(args=[delivery_id], countdown=outcome.retry_in)
+        deliver_task.apply_async(args=(delivery_id,), countdown=outcome.retry_in)
     return outcome.delivered
 
 

@@ -55,7 +55,7 @@ def announce(django_capture_on_commit_callbacks):
 def test_a_domain_event_is_delivered_signed(
     organization, endpoint_and_secret, receiver, scheduled, django_capture_on_commit_callbacks, announce
 ):
-    endpoint, secret = endpoint_and_secret
+    _endpoint, secret = endpoint_and_secret
     announce(organization)
 
     delivery = WebhookDelivery.objects.for_organization(organization).get()
@@ -78,9 +78,13 @@ def test_a_domain_event_is_delivered_signed(
 
 
 def test_no_event_without_its_change(organization, endpoint_and_secret, receiver, scheduled):
-    with pytest.raises(RuntimeError), transaction.atomic():
-        publish("budget.threshold_reached", organization_id=organization.pk, data={"threshold": "80"})
-        raise RuntimeError("the change fails")
+    def change_that_fails():
+        with transaction.atomic():
+            publish("budget.threshold_reached", organization_id=organization.pk, data={"threshold": "80"})
+            raise RuntimeError("the change fails")
+
+    with pytest.raises(RuntimeError, match="the change fails"):
+        change_that_fails()
 
     assert WebhookDelivery.objects.for_organization(organization).count() == 0
     assert receiver.requests == []
@@ -89,7 +93,7 @@ def test_no_event_without_its_change(organization, endpoint_and_secret, receiver
 def test_a_disabled_endpoint_and_unsubscribed_events_get_nothing(
     organization, endpoint_and_secret, receiver, scheduled, announce
 ):
-    endpoint, _secret = endpoint_and_secret
+    _endpoint, _secret = endpoint_and_secret
     with transaction.atomic():
         publish("credit_note.issued", organization_id=organization.pk, subject_id=None)
     WebhookEndpoint.objects.for_organization(organization).update(status=EndpointStatus.DISABLED)
