@@ -382,6 +382,7 @@ def delivery_attempt(*, delivery_id: int, now: datetime | None = None) -> Attemp
             "attempts": number,
             "last_attempt_at": now,
             "response_status": status_code,
+            "latency_ms": latency_ms,
             "last_error": error,
         }
         if not error:

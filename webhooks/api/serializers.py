@@ -75,6 +75,7 @@ class WebhookDeliverySerializer(serializers.ModelSerializer[WebhookDelivery]):
             "status",
             "attempts",
             "response_status",
+            "latency_ms",
             "last_error",
             "created_at",
             "last_attempt_at",
