@@ -273,6 +273,9 @@ REST_FRAMEWORK = {
     "DEFAULT_VERSIONING_CLASS": None,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
+from webhooks.event_types import EVENT_TYPES as WEBHOOK_EVENT_TYPES  # noqa: E402  # pure constants
+from webhooks.event_types import TEST_EVENT as WEBHOOK_TEST_EVENT  # noqa: E402
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Kontor API",
     "DESCRIPTION": (
@@ -280,16 +283,25 @@ SPECTACULAR_SETTINGS = {
         '`{"detail": str, "code": str, "fields": {field: [str]}}`.'
     ),
     "VERSION": "1.0.0",
+    # 3.1: the version that describes webhooks (the signed events Kontor sends).
+    "OAS_VERSION": "3.1.0",
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "/static/vendor/redoc",  # the sidecar's bundle without its CDN logo (see its README.md)
     "COMPONENT_SPLIT_REQUEST": True,
+    # The signed events Kontor sends, one entry per type (webhooks/api/schema.py).
+    "WEBHOOKS": [
+        f"webhooks.api.schema.{event_type.replace('.', '_').upper()}"
+        for event_type in (*WEBHOOK_EVENT_TYPES, WEBHOOK_TEST_EVENT)
+    ],
     "ENUM_NAME_OVERRIDES": {
         "OrganizationStatusEnum": "tenants.choices.OrganizationStatus",
         "InvitationStatusEnum": "tenants.choices.InvitationStatus",
         "RoleEnum": "tenants.choices.Role",
+        "WebhookEndpointStatusEnum": "webhooks.choices.EndpointStatus",
+        "WebhookDeliveryStatusEnum": "webhooks.choices.DeliveryStatus",
     },
 }
 
