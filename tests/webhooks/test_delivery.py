@@ -295,3 +295,10 @@ def test_a_test_event_and_a_resend_keep_their_webhook_id(
         (1, 204, ""),
         (2, 204, ""),
     ]
+
+
+def test_an_event_of_an_organization_without_endpoints_costs_one_query(organization, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        publish("budget.threshold_reached", organization_id=organization.pk, data={"threshold": "80"})
+
+    assert WebhookDelivery.objects.for_organization(organization).count() == 0
