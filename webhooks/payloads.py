@@ -74,7 +74,9 @@ def subject_representation(event: Event, organization: Organization) -> dict[str
     kind = event.name.split(".", 1)[0]
     builder = BUILDERS.get(kind)
     data: Mapping[str, Any] = (
-        builder(event, organization) if builder is not None and event.subject_id is not None else event.data
+        builder(event, organization)
+        if builder is not None and (event.subject_id is not None or kind == "organization")
+        else event.data
     )
     loaded: dict[str, Any] = json.loads(json.dumps(data, cls=DjangoJSONEncoder))
     return loaded
