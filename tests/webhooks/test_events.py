@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-import pytest
+from datetime import UTC, datetime
 
+import pytest
+import time_machine
+
+from billing.invoices.services import invoice_draft_for_month, invoice_finalize
 from catalog.models import GpuModel
 from reservations.services import quota_request_create, quota_request_decide
 from tenants.audit import Actor
 from tenants.choices import OrganizationStatus
 from tenants.services import organization_transition
+from tests.billing.usage import reservation, usage
 from webhooks.models import WebhookDelivery
 from webhooks.services import endpoint_create
 
 pytestmark = pytest.mark.django_db
+__all__ = ["reservation"]
 ACTOR = Actor.system("test")
 
 
@@ -57,4 +63,24 @@ def test_a_decided_quota_request(customer, receiver, no_worker):
         "requested_gpus": 10_000,
         "status": "rejected",
         "decision_note": "not this quarter",
+    }
+
+
+def test_a_finalized_invoice(customer, reservation, receiver, no_worker):
+    subscribe(customer, receiver.url, "invoice.finalized", "credit_note.issued")
+    usage(reservation, datetime(2026, 10, 5, 10, tzinfo=UTC), 7200, "2.5000")
+    with time_machine.travel(datetime(2026, 11, 5, 9, 0, tzinfo=UTC), tick=False):
+        invoice = invoice_draft_for_month(organization=customer, year=2026, month=10)
+        assert invoice is not None
+        invoice_finalize(actor=ACTOR, invoice=invoice)
+
+    delivery = WebhookDelivery.objects.for_organization(customer).get()
+    data = delivery.payload["data"]
+    assert (delivery.event_type, delivery.payload["subject"]) == ("invoice.finalized", f"invoice:{invoice.pk}")
+    assert {k: data[k] for k in ("id", "number", "kind", "net_amount", "gross_amount")} == {
+        "id": invoice.pk,
+        "number": "KON-2026-000001",
+        "kind": "380",
+        "net_amount": "5.00",
+        "gross_amount": "5.95",
     }
