@@ -17,7 +17,7 @@ class WebhookEndpoint(TenantOwnedModel):
     Invariants: the URL was checked by ``webhooks.urls.validate_webhook_url`` when it was set (HTTPS, no
     credentials, at most 2,048 characters, not resolving to a private, loopback or link-local address) and is
     checked again before every delivery; at most ``MAX_ENDPOINTS`` per organization (counted under the
-    organization's row lock); the signing secrets are stored encrypted (``provisioning.secrets``) and shown once;
+    organization's row lock); the signing secrets are stored encrypted (``core.secrets``) and shown once;
     ``previous_secret`` still signs until ``previous_secret_expires_at`` (rotation overlap). ``status`` changes
     only through ``webhooks.services``: ``failing`` once a delivery gave up, ``disabled`` after failing 5 days.
     """

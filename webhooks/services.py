@@ -23,8 +23,8 @@ from django.utils.translation import gettext as _
 from standardwebhooks.webhooks import Webhook
 
 from core.events import Event
+from core.secrets import decrypt_secret, encrypt_secret
 from core.tasks import enqueue_on_commit
-from provisioning.secrets import decrypt_secret, encrypt_secret
 from tenants.audit import Actor, audit_record
 from tenants.models import Organization
 from tenants.notifications import notify_owners
