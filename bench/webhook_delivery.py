@@ -82,6 +82,7 @@ def start_worker() -> subprocess.Popen[bytes]:
             "--without-gossip",
             "--without-mingle",
             "--without-heartbeat",
+            "--queues=default",  # webhooks.deliver and the no-op both run on the default queue
             "--loglevel=WARNING",
             "--hostname=benchwebhooks@%h",
         ],
@@ -148,7 +149,7 @@ def main() -> None:
         committed[index] = time.time()
 
     with app.connection_for_write() as broker:
-        broker.default_channel.queue_purge("celery")  # type: ignore[attr-defined]
+        broker.default_channel.queue_purge("default")  # type: ignore[attr-defined]
     worker = start_worker()
     try:
         time.sleep(3)  # let the worker connect before the clock starts
