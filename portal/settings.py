@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "reservations.apps.ReservationsConfig",
     "provisioning.apps.ProvisioningConfig",
     "metering.apps.MeteringConfig",
+    "webhooks.apps.WebhooksConfig",
     "portal.apps.KontorAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -272,6 +273,9 @@ REST_FRAMEWORK = {
     "DEFAULT_VERSIONING_CLASS": None,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
+from webhooks.event_types import EVENT_TYPES as WEBHOOK_EVENT_TYPES  # noqa: E402  # pure constants
+from webhooks.event_types import TEST_EVENT as WEBHOOK_TEST_EVENT  # noqa: E402
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Kontor API",
     "DESCRIPTION": (
@@ -279,16 +283,25 @@ SPECTACULAR_SETTINGS = {
         '`{"detail": str, "code": str, "fields": {field: [str]}}`.'
     ),
     "VERSION": "1.0.0",
+    # 3.1: the version that describes webhooks (the signed events Kontor sends).
+    "OAS_VERSION": "3.1.0",
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "/static/vendor/redoc",  # the sidecar's bundle without its CDN logo (see its README.md)
     "COMPONENT_SPLIT_REQUEST": True,
+    # The signed events Kontor sends, one entry per type (webhooks/api/schema.py).
+    "WEBHOOKS": [
+        f"webhooks.api.schema.{event_type.replace('.', '_').upper()}"
+        for event_type in (*WEBHOOK_EVENT_TYPES, WEBHOOK_TEST_EVENT)
+    ],
     "ENUM_NAME_OVERRIDES": {
         "OrganizationStatusEnum": "tenants.choices.OrganizationStatus",
         "InvitationStatusEnum": "tenants.choices.InvitationStatus",
         "RoleEnum": "tenants.choices.Role",
+        "WebhookEndpointStatusEnum": "webhooks.choices.EndpointStatus",
+        "WebhookDeliveryStatusEnum": "webhooks.choices.DeliveryStatus",
     },
 }
 
@@ -387,6 +400,7 @@ CELERY_BEAT_SCHEDULE = {
     "billing-check-budgets": {"task": "billing.check_budgets", "schedule": 900.0},
     "tenants-resend-stale-emails": {"task": "tenants.resend_stale_emails", "schedule": 300.0},
     "billing-render-missing-documents": {"task": "billing.render_missing_documents", "schedule": 300.0},
+    "webhooks-redrive-deliveries": {"task": "webhooks.redrive_deliveries", "schedule": 60.0},
 }
 # --- end queues and schedules --------------------------------------------------------------------------------------
 
@@ -421,6 +435,9 @@ KONTOR_VIES_URL = env.str(
     "KONTOR_VIES_URL", default="https://ec.europa.eu/taxation_customs/vies/rest-api/check-vat-number"
 )
 KONTOR_VIES_TIMEOUT_SECONDS = env.float("KONTOR_VIES_TIMEOUT_SECONDS", default=5.0)
+# Webhooks: a short timeout per request; loopback receivers (plain http to 127.0.0.1) only in development.
+KONTOR_WEBHOOKS_TIMEOUT_SECONDS = env.float("KONTOR_WEBHOOKS_TIMEOUT_SECONDS", default=5.0)
+KONTOR_WEBHOOKS_ALLOW_LOOPBACK = env.bool("KONTOR_WEBHOOKS_ALLOW_LOOPBACK", default=DEBUG)
 # Rules that approve a sign-up without an operator, tried in order (tenants/approval.py); empty: operators decide.
 KONTOR_AUTO_APPROVAL_RULES = env.list("KONTOR_AUTO_APPROVAL_RULES", default=["vies_confirmed_eu"])
 KONTOR_INVITATION_DAYS = env.int("KONTOR_INVITATION_DAYS", default=7)

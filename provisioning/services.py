@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from catalog.models import Flavor
+from core.events import publish
 from core.secrets import decrypt_secret, encrypt_secret
 from core.tasks import enqueue_on_commit
 from provisioning.cloud_init import user_data_for
@@ -192,6 +193,7 @@ def instance_provision_step(*, instance_id: int) -> Step:
             },
         )
         if started:
+            publish("instance.running", organization_id=reservation.organization_id, subject_id=instance.pk)
             _activate_when_all_running(reservation)
     return Step(done=True)
 
@@ -268,10 +270,12 @@ def instance_deprovision_step(*, instance_id: int) -> Step:
             return Step(done=False, countdown=2.0)
     now = timezone.now()
     with transaction.atomic():
-        _instance_move(instance, I.STOPPED)
+        stopped = _instance_move(instance, I.STOPPED)
         Instance.objects.unscoped().filter(pk=instance.pk, started_at__isnull=False, stopped_at__isnull=True).update(
             stopped_at=now
         )
+        if stopped:
+            publish("instance.stopped", organization_id=reservation.organization_id, subject_id=instance.pk)
         _end_when_all_stopped(reservation)
     return Step(done=True)
 

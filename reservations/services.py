@@ -236,6 +236,7 @@ def reservation_create(
                     organization=organization,
                     data={"quote": quote.pk, "zone": candidate.slug, "gpus": wanted, "kind": kind},
                 )
+                publish("reservation.created", organization_id=organization.pk, subject_id=reservation.pk)
                 reservation_transition(actor=actor, reservation=reservation, to_state=R.SCHEDULED)
                 return Booking(reservation=reservation, placements=placements)
     except IntegrityError as exc:
@@ -489,6 +490,7 @@ def quota_request_decide(*, actor: Actor, request: QuotaRequest, approve: bool, 
                 gpu_model_id=request.gpu_model_id,
                 defaults={"max_gpus": request.requested_gpus},
             )
+        publish("quota_request.decided", organization_id=organization.pk, subject_id=request.pk)
     return QuotaRequest.objects.for_organization(organization).get(pk=request.pk)
 
 

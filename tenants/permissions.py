@@ -27,6 +27,8 @@ class Action(StrEnum):
     QUOTA_REQUEST = "quota.request"
     BILLING_VIEW = "billing.view"
     BILLING_MANAGE = "billing.manage"
+    WEBHOOKS_VIEW = "webhooks.view"
+    WEBHOOKS_MANAGE = "webhooks.manage"
 
 
 class Scope(StrEnum):
@@ -39,6 +41,8 @@ class Scope(StrEnum):
     RESERVATIONS_WRITE = "reservations:write"
     BILLING_READ = "billing:read"
     BILLING_WRITE = "billing:write"
+    WEBHOOKS_READ = "webhooks:read"
+    WEBHOOKS_WRITE = "webhooks:write"
 
 
 A = Action
@@ -64,6 +68,8 @@ SCOPE_ACTIONS: dict[Scope, frozenset[Action]] = {
     Scope.RESERVATIONS_WRITE: frozenset({A.RESERVATIONS_VIEW, A.RESERVATIONS_MANAGE}),
     Scope.BILLING_READ: frozenset({A.BILLING_VIEW}),
     Scope.BILLING_WRITE: frozenset({A.BILLING_VIEW, A.BILLING_MANAGE}),
+    Scope.WEBHOOKS_READ: frozenset({A.WEBHOOKS_VIEW}),
+    Scope.WEBHOOKS_WRITE: frozenset({A.WEBHOOKS_VIEW, A.WEBHOOKS_MANAGE}),
 }
 
 

@@ -36,6 +36,7 @@ from billing.invoices.numbering import document_number_next
 from billing.invoices.rendering import RENDER_TASK
 from billing.lines import LineAmounts, LineKey, LineUsage, lines_from_usage, usage_sums
 from billing.periods import BERLIN, BillingPeriod, InvoiceError, billing_period
+from core.events import publish
 from core.money import round_money
 from core.tasks import enqueue_on_commit
 from core.vat import VatCategory, VatTreatment, vat_breakdown, vat_treatment
@@ -296,6 +297,8 @@ def _finalize_locked(*, actor: Actor, invoice: Invoice, action: str, data: dict[
     if not finalized:  # raising rolls the number back with the caller's transaction: no gap
         raise InvoiceError(f"{invoice} is not a draft invoice; only drafts can be finalized.")
     invoice_terms_freeze(invoice=invoice)
+    kind = "invoice.finalized" if invoice.kind == InvoiceKind.INVOICE else "credit_note.issued"
+    publish(kind, organization_id=invoice.organization_id, subject_id=invoice.pk)
     return invoice
 
 

@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("provisioning.api.urls")),
     path("", include("billing.api.urls")),
     path("", include("metering.api.urls")),
+    path("", include("webhooks.api.urls")),
 ]
 
 # Must stay last: unknown paths under /api/ answer in the API's error shape.

@@ -6,6 +6,7 @@ from billing.web.urls import urlpatterns as billing_web_urlpatterns
 from portal.web import views
 from reservations.web.urls import urlpatterns as reservations_web_urlpatterns
 from tenants.web.urls import urlpatterns as tenants_web_urlpatterns
+from webhooks.web.urls import urlpatterns as webhooks_web_urlpatterns
 
 app_name = "portal"
 
@@ -16,4 +17,5 @@ urlpatterns = [
     path("", include(tenants_web_urlpatterns)),
     path("", include(reservations_web_urlpatterns)),
     path("", include(billing_web_urlpatterns)),
+    path("", include(webhooks_web_urlpatterns)),
 ]

@@ -216,6 +216,8 @@ SCOPE_LABELS: dict[Scope, Any] = {
     Scope.RESERVATIONS_WRITE: _("Make and change reservations"),
     Scope.BILLING_READ: _("Read invoices and spend"),
     Scope.BILLING_WRITE: _("Manage billing"),
+    Scope.WEBHOOKS_READ: _("Read webhook endpoints and their deliveries"),
+    Scope.WEBHOOKS_WRITE: _("Manage webhook endpoints"),
 }
 
 

@@ -11,7 +11,18 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ["core", "tenants", "identity", "catalog", "reservations", "provisioning", "metering", "billing", "portal"]
+PACKAGES = [
+    "core",
+    "tenants",
+    "identity",
+    "catalog",
+    "reservations",
+    "provisioning",
+    "metering",
+    "billing",
+    "webhooks",
+    "portal",
+]
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 
@@ -66,6 +77,8 @@ def test_main_keeps_both_contracts(tree: Path) -> None:
         ("reservations/selectors.py", "import provisioning.models", "reservations.selectors -> provisioning.models"),
         ("metering/services.py", "import billing.models", "metering.services -> billing.models"),
         ("billing/invoices/services.py", "import billing.api.views", "billing.invoices.services -> billing.api.views"),
+        ("billing/invoices/services.py", "import webhooks.models", "billing.invoices.services -> webhooks.models"),
+        ("webhooks/services.py", "import webhooks.api.views", "webhooks.services -> webhooks.api.views"),
     ],
 )
 def test_a_back_edge_breaks_the_contract(tree: Path, module: str, back_edge: str, reported: str) -> None:

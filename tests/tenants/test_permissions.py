@@ -55,6 +55,7 @@ REQUESTS: dict[Action, tuple[str, str, dict | None, int]] = {
     A.API_KEYS_MANAGE: ("get", "/api/v1/organizations/rheinwerk/api-keys/", None, 200),
     A.AUDIT_VIEW: ("get", "/api/v1/organizations/rheinwerk/audit-events/", None, 200),
     A.ORGANIZATION_UPDATE: ("post", "/api/v1/organizations/rheinwerk/consents/", {"documents": []}, 200),
+    A.WEBHOOKS_VIEW: ("get", "/api/v1/organizations/rheinwerk/webhook-endpoints/", None, 200),
 }
 ALLOWED = [pytest.param(r, a, id=f"{r}-{a}") for r in Role for a in REQUESTS if a in EXPECTED[r]]
 REFUSED = [pytest.param(r, a, id=f"{r}-{a}") for r in Role for a in REQUESTS if a not in EXPECTED[r]]

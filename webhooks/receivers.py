@@ -1,0 +1,12 @@
+"""Every domain event becomes outbox rows in the transaction of its change: no event without its change, no change
+without its event. The rows' delivery tasks are queued after the commit."""
+
+from __future__ import annotations
+
+from core.events import Event, subscribe
+from webhooks.services import deliveries_record
+
+
+@subscribe(during_transaction=True)
+def record_webhook_deliveries(event: Event) -> None:
+    deliveries_record(event)
