@@ -61,7 +61,10 @@ def test_issued_files_are_archived_once_with_their_sha256_and_locked_for_ten_yea
         body = obj["Body"].read()
         assert hashlib.sha256(body).hexdigest() == row.sha256
         assert obj["ChecksumSHA256"] == base64.b64encode(hashlib.sha256(body).digest()).decode()
-        assert obj["ContentType"] == {"pdf": "application/pdf", "xml": "application/xml", "xrechnung": "application/xml"}[kind]
+        assert (
+            obj["ContentType"]
+            == {"pdf": "application/pdf", "xml": "application/xml", "xrechnung": "application/xml"}[kind]
+        )
         # The lock as the store reports it on HEAD (moto's GetObjectRetention answers 500 in server mode).
         head = client.head_object(Bucket=bucket, Key=key)
         assert (head["ObjectLockMode"], head["ObjectLockRetainUntilDate"]) == (
