@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from django.core.exceptions import ValidationError
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 MIN_YEAR = 2000
@@ -30,3 +32,22 @@ def datetime_range_error(value: datetime) -> str | None:
     if not MIN_YEAR <= year <= MAX_YEAR:
         return _("Use a date between the years %(min)d and %(max)d.") % {"min": MIN_YEAR, "max": MAX_YEAR}
     return None
+
+
+def validate_datetime_range(value: datetime) -> None:
+    """The Django validator form of ``datetime_range_error`` (forms, filters and DRF fields run it)."""
+    error = datetime_range_error(value)
+    if error is not None:
+        raise ValidationError(error, code=DATETIME_RANGE_CODE)
+
+
+def parse_datetime_in_range(raw: str) -> datetime:
+    """Parse an ISO 8601 date and time with its UTC offset, within the range; ``ValidationError`` otherwise."""
+    try:
+        parsed = parse_datetime(raw)
+    except ValueError:  # well-formed but impossible: 2026-02-30, an offset of 24 hours
+        parsed = None
+    if parsed is None or parsed.tzinfo is None:
+        raise ValidationError(_("Give a date and time with its UTC offset (ISO 8601)."), code="invalid")
+    validate_datetime_range(parsed)
+    return parsed
