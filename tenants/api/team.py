@@ -161,7 +161,7 @@ class InvitationAnswerView(AccountAPIView):
         token = serializer.validated_data["token"]
         actor = Actor.from_request(request)
         if self.answer == "decline":
-            invitation = invitation_decline(actor=actor, token=token)
+            invitation = invitation_decline(actor=actor, token=token, user=user)
             return Response(InvitationSerializer(invitation).data)
         membership = invitation_accept(actor=actor, user=user, token=token)
         return Response(MembershipSerializer(membership).data)

@@ -765,7 +765,7 @@ def test_an_invitee_with_an_account_is_asked_to_sign_in(client, invitation):
 
     assert response.status_code == 200
     assert response.context["signup_form"].non_field_errors() == [
-        "An account with anna@example.de exists already: sign in to accept the invitation."
+        "An account with the invited address exists already: sign in to accept the invitation."
     ]
     assert snapshot() == before
 
@@ -833,14 +833,17 @@ def test_someone_else_signed_in_cannot_accept(client, invitation):
     page = client.get(f"/invitations/{token}/")
     response = client.post(f"/invitations/{token}/accept/")
 
-    assert "You are signed in as stranger@example.de. To accept, sign out and sign in as anna@example.de." in (
-        page.content.decode()
+    assert (
+        "You are signed in as stranger@example.de, but this invitation was sent to another e-mail address. To answer "
+        "it, sign out and sign in with that address." in page.content.decode()
     )
     assert f"/invitations/{token}/accept/" not in page.content.decode()
     assert response.status_code == 403
     assert (
-        "This invitation is for anna@example.de; sign in with that address to accept it." in response.content.decode()
+        "This invitation was sent to another e-mail address; sign in with that address to answer it."
+        in response.content.decode()
     )
+    assert "anna@example.de" not in response.content.decode()
     assert snapshot() == before
 
 
@@ -848,8 +851,47 @@ def test_anonymous_answers_go_back_to_the_invitation(client, invitation):
     token = invitation_token(invitation)
     before = snapshot()
 
-    assert client.post(f"/invitations/{token}/accept/").url == f"/invitations/{token}/"
-    assert client.post(f"/invitations/{token}/decline/").url == f"/invitations/{token}/"
+    accept = client.post(f"/invitations/{token}/accept/")
+    decline = client.post(f"/invitations/{token}/decline/")
+
+    assert accept.url == f"/invitations/{token}/"
+    assert decline.status_code == 200
+    assert 'name="confirm" value="1"' in decline.content.decode()
+    assert "Rheinwerk" not in decline.content.decode()
+    assert "anna@example.de" not in decline.content.decode()
+    assert snapshot() == before
+
+
+def test_the_emailed_link_declines_anonymously_after_a_confirmation(client, organization, invitation):
+    token = invitation_token(invitation)
+
+    response = client.post(f"/invitations/{token}/decline/", {"confirm": "1"}, follow=True)
+
+    assert response.redirect_chain == [("/accounts/login/", 302)]
+    assert page_messages(response) == ["You declined the invitation."]
+    assert "Rheinwerk" not in response.content.decode()
+    invitation.refresh_from_db()
+    assert invitation.status == InvitationStatus.DECLINED
+    assert list(
+        AuditEvent.objects.for_organization(organization)
+        .filter(action="invitation.declined")
+        .values_list("actor_label", flat=True)
+    ) == ["invitation-link"]
+
+
+def test_someone_else_signed_in_cannot_decline(client, organization, invitation):
+    client.force_login(UserFactory.create(email="stranger@example.de"))
+    token = invitation_token(invitation)
+    before = snapshot()
+
+    response = client.post(f"/invitations/{token}/decline/", {"confirm": "1"})
+
+    assert response.status_code == 403
+    assert (
+        "This invitation was sent to another e-mail address; sign in with that address to answer it."
+        in response.content.decode()
+    )
+    assert "anna@example.de" not in response.content.decode()
     assert snapshot() == before
 
 
