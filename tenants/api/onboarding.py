@@ -15,6 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from portal.api.access import OperatorViewSet, OrganizationScopedViewSet, PublicAPIView
+from portal.api.throttles import SignupDomainThrottle, SignupIPThrottle
 from provisioning.organizations import organization_activation_retry
 from tenants.api.serializers import OrganizationSerializer
 from tenants.audit import Actor
@@ -75,7 +76,7 @@ SIGNUP_EXAMPLE = OpenApiExample(
 
 
 class SignupView(PublicAPIView):
-    throttle_scope = "signup"
+    throttle_classes = [SignupIPThrottle, SignupDomainThrottle]
 
     @extend_schema(
         request=SignupSerializer,
