@@ -52,7 +52,7 @@ class Order:
 
 @pytest.fixture
 def order(travel, small_inventory, customer) -> Order:
-    version = CatalogItem.objects.get(slug="pytorch").versions.order_by("-released_on").first()
+    version = CatalogItem.objects.get(slug="pytorch").versions.order_by("-released_on")[0]
 
     def make() -> Quote:
         return quote_create(
