@@ -7,6 +7,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
@@ -50,8 +51,15 @@ class SignupSerializer(serializers.Serializer[Any]):
     )
 
 
+SIGNUP_NEXT_STEP = gettext_noop(
+    "Check your e-mail: we sent the next step to the address given. Confirm it with the link; we then review the "
+    "sign-up."
+)
+
+
 class SignupResultSerializer(serializers.Serializer[Any]):
-    organization = OrganizationSerializer()
+    """The one answer to every valid sign-up, new or known: nothing in it tells which."""
+
     next_step = serializers.CharField()
 
 
@@ -80,7 +88,7 @@ class SignupView(PublicAPIView):
 
     @extend_schema(
         request=SignupSerializer,
-        responses={201: SignupResultSerializer},
+        responses={202: SignupResultSerializer},
         examples=[SIGNUP_EXAMPLE],
         summary="Sign a company up",
         auth=[],
@@ -88,18 +96,13 @@ class SignupView(PublicAPIView):
     def post(self, request: Request) -> Response:
         serializer = SignupSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        organization = signup_register(
+        # The same answer whether the company or the person is known already: only the e-mail tells.
+        signup_register(
             data=SignupData(**serializer.validated_data),
             ip_address=request.META.get("REMOTE_ADDR"),
             request=request._request,
         )
-        return Response(
-            {
-                "organization": OrganizationSerializer(organization).data,
-                "next_step": "Confirm the e-mail address with the link we sent; we then review the sign-up.",
-            },
-            status=status.HTTP_201_CREATED,
-        )
+        return Response({"next_step": _(SIGNUP_NEXT_STEP)}, status=status.HTTP_202_ACCEPTED)
 
 
 class LegalDocumentSerializer(serializers.ModelSerializer[LegalDocument]):
