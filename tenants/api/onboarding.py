@@ -130,10 +130,11 @@ class ConsentViewSet(OrganizationScopedViewSet):
     """Which documents in force still need accepting for the organization, and accepting them."""
 
     serializer_class = ConsentStatusSerializer
-    required_actions = {"list": Action.ORGANIZATION_VIEW, "create": Action.ORGANIZATION_UPDATE}
+    # "to_accept", not "list": the answer is one object ({"missing": [...]}), not a paginated list.
+    required_actions = {"to_accept": Action.ORGANIZATION_VIEW, "create": Action.ORGANIZATION_UPDATE}
 
     @extend_schema(responses=ConsentStatusSerializer, summary="Documents still to accept")
-    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def to_accept(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         missing = consents_missing(organization=self.organization)
         return Response({"missing": LegalDocumentSerializer(missing, many=True).data})
 
