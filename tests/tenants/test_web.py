@@ -221,7 +221,8 @@ def test_a_known_company_or_person_sees_the_same_pages_and_only_the_email_tells(
     assert [(mail.to, mail.subject) for mail in mailoutbox] == [
         (
             ["jonas@rheinwerk.example"],
-            "Kontor: your sign-up" if known == "company" else "Kontor: a sign-up with your e-mail address",
+            # In the language chosen on the form for a new address; in the account's own for a known person.
+            "Kontor: Ihre Anmeldung" if known == "company" else "Kontor: a sign-up with your e-mail address",
         )
     ]
 
