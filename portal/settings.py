@@ -255,6 +255,12 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- API -----------------------------------------------------------------------------------------------------------
 API_MAX_BODY_BYTES = env.int("KONTOR_API_MAX_BODY_BYTES", default=1024 * 1024)
+API_MAX_JSON_DEPTH = env.int("KONTOR_API_MAX_JSON_DEPTH", default=32)
+# Sign-ups per client address and per owner e-mail domain (DRF rate syntax: "5/hour"); counted in the cache.
+KONTOR_SIGNUP_THROTTLE = {
+    "per_ip": env.str("KONTOR_SIGNUP_RATE_PER_IP", default="5/hour"),
+    "per_domain": env.str("KONTOR_SIGNUP_RATE_PER_DOMAIN", default="20/hour"),
+}
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 REST_FRAMEWORK = {
     # Partners authenticate with organization-scoped API keys; the portal's pages use the session.
@@ -263,7 +269,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["portal.api.parsers.JSONParser"],  # nesting limit, no NUL or lone surrogates
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PAGINATION_CLASS": "portal.api.pagination.CursorPagination",
     "PAGE_SIZE": 50,

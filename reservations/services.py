@@ -5,21 +5,18 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from catalog.choices import Commitment
 from catalog.models import AvailabilityZone, Quote
 from core.events import publish
-from reservations.allocation import Placement, overlapping, place, pool_lock, pool_lock_by_id
+from reservations.allocation import Placement, place, pool_lock, pool_lock_by_id
 from reservations.availability import Alternative, alternatives_for, earliest_start_for
 from reservations.choices import (
     HOLDING_STATES,
@@ -28,12 +25,12 @@ from reservations.choices import (
     ReservationKind,
     ReservationState,
 )
-from reservations.guards import order_guards_check
+from reservations.guards import OrderDescription
 from reservations.models import Allocation, IdempotencyKey, Node, QuotaLimit, QuotaRequest, Reservation
+from reservations.rules import booking_order, extension_order, order_rules_check, quota_limit
 from tenants.audit import Actor, audit_record
-from tenants.choices import OrganizationStatus
 from tenants.models import Organization
-from tenants.services import InvalidTransitionError, consents_missing
+from tenants.services import InvalidTransitionError
 
 R = ReservationState
 
@@ -71,41 +68,12 @@ def request_fingerprint(payload: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def _window(quote: Quote, now: datetime) -> tuple[ReservationKind, datetime, datetime | None]:
-    if quote.commitment == Commitment.ON_DEMAND:
-        return ReservationKind.ON_DEMAND, now.replace(microsecond=0), None
-    return ReservationKind.RESERVED, quote.starts_at, quote.ends_at
-
-
-def quota_limit(*, organization: Organization, gpu_model_id: int) -> int:
-    limit = QuotaLimit.objects.for_organization(organization).filter(gpu_model_id=gpu_model_id).first()
-    return limit.max_gpus if limit is not None else settings.KONTOR_DEFAULT_GPU_QUOTA
-
-
-def gpus_held(*, organization: Organization, gpu_model_id: int, starts_at: datetime, ends_at: datetime | None) -> int:
-    """The organization's GPUs of one model held at some moment of the window (an upper bound: overlaps add up)."""
-    total = (
-        Allocation.objects.for_organization(organization)
-        .filter(overlapping(starts_at, ends_at), node__pool__node_type__gpu_model_id=gpu_model_id)
-        .aggregate(total=Sum("gpu_count"))["total"]
-    )
-    return int(total or 0)
-
-
-def _check_can_order(organization: Organization) -> None:
-    if organization.status != OrganizationStatus.ACTIVE:
-        raise ValidationError(
-            _("%(name)s cannot order yet (status: %(status)s).")
-            % {"name": organization.legal_name, "status": OrganizationStatus(organization.status).label},
-            code="organization_not_active",
-        )
-    missing = consents_missing(organization=organization)
-    if missing:
-        raise ValidationError(
-            _("Accept the new version of %(documents)s before the next order.")
-            % {"documents": ", ".join(str(document) for document in missing)},
-            code="consent_required",
-        )
+def _locked_order(order: OrderDescription) -> OrderDescription:
+    """Take the organization's row lock and describe the order with the row as it is now (its status may have
+    changed since the caller read it). The lock makes the rule checks and the booking one step: two concurrent
+    orders of one organization cannot both pass a quota or budget check and together exceed it."""
+    locked = Organization.objects.select_for_update().get(pk=order.organization.pk)
+    return replace(order, organization=locked)
 
 
 IDEMPOTENCY_KEY_MAX_LENGTH = 200
@@ -157,37 +125,21 @@ def reservation_create(
     replay = _idempotent_replay(organization=organization, key=idempotency_key, request_hash=request_hash)
     if replay is not None:
         return replay
-    _check_can_order(organization)
     now = timezone.now()
-    kind, starts_at, ends_at = _window(quote, now)
+    order = booking_order(organization=organization, quote=quote, now=now)
+    kind, starts_at, ends_at = ReservationKind(order.kind), order.starts_at, order.ends_at
     flavor = quote.flavor
-    gpu_model_id = flavor.node_type.gpu_model_id
-    wanted = quote.instance_count * flavor.gpu_count
+    wanted = order.gpus
     zones = [zone] if zone is not None else list(AvailabilityZone.objects.order_by("slug"))
     try:
         with transaction.atomic():
-            # The organization's row lock makes the budget and quota checks and the booking one step: two concurrent
-            # orders of one organization cannot both pass the checks and together exceed them.
-            Organization.objects.select_for_update().filter(pk=organization.pk).first()
+            locked_order = _locked_order(order)
             # A concurrent retry with the same key may have booked while this one waited for the lock: look again
             # under it, so the duplicate gets its twin's reservation instead of a "no capacity" for GPUs it holds.
             replay = _idempotent_replay(organization=organization, key=idempotency_key, request_hash=request_hash)
             if replay is not None:
                 return replay
-            # Under the same lock: the guards of higher apps (billing's budget hard cap), so two orders cannot both
-            # slip under a limit.
-            order_guards_check(organization=organization, quote=quote, now=now)
-            limit = quota_limit(organization=organization, gpu_model_id=gpu_model_id)
-            held = gpus_held(organization=organization, gpu_model_id=gpu_model_id, starts_at=starts_at, ends_at=ends_at)
-            if held + wanted > limit:
-                raise ValidationError(
-                    _(
-                        "This order needs %(wanted)d GPUs; your quota allows %(limit)d at a time and %(held)d are "
-                        "booked. An owner can request more."
-                    )
-                    % {"wanted": wanted, "limit": limit, "held": held},
-                    code="quota_exceeded",
-                )
+            order_rules_check(locked_order)  # every rule but capacity, which placement checks next
             for candidate in zones:
                 pool = pool_lock(zone=candidate, flavor=flavor, kind=kind)
                 if pool is None:
@@ -338,7 +290,9 @@ class ExtensionRefusedError(ValidationError):
 
 
 def reservation_extend(*, actor: Actor, reservation: Reservation, ends_at: datetime) -> Reservation:
-    """Move the end of a reserved window later, only if the very same GPUs stay free until then."""
+    """Move the end of a reserved window later: the order's rules (``reservations.rules``: organization, window,
+    quota, the guards such as the budget hard cap) as for a booking, then capacity: only if the very same GPUs stay
+    free until then."""
     if reservation.kind != ReservationKind.RESERVED or reservation.state not in (R.SCHEDULED, R.PROVISIONING, R.ACTIVE):
         raise InvalidTransitionError(
             _("Only a scheduled or running reserved window can be extended."), code="invalid_transition"
@@ -348,6 +302,7 @@ def reservation_extend(*, actor: Actor, reservation: Reservation, ends_at: datet
         raise ValidationError({"ends_at": [_("The new end must be after the current end.")]})
     organization = reservation.organization
     with transaction.atomic():
+        order_rules_check(_locked_order(extension_order(reservation=reservation, ends_at=ends_at, now=timezone.now())))
         pool_lock(zone=reservation.zone, flavor=reservation.flavor, kind=reservation.kind)
         allocations = list(
             Allocation.objects.for_organization(organization)

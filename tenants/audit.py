@@ -48,6 +48,16 @@ class Actor:
         return cls(ActorType.SYSTEM, label=label)
 
     @classmethod
+    def for_link(cls, request: HttpRequest, *, label: str) -> Actor:
+        """Someone not signed in who holds a link sent by e-mail (declining an invitation): the link is the proof."""
+        return cls(
+            ActorType.SYSTEM,
+            label=label,
+            ip_address=request.META.get("REMOTE_ADDR") or None,
+            request_id=getattr(request, "request_id", ""),
+        )
+
+    @classmethod
     def from_request(cls, request: HttpRequest) -> Actor:
         ip_address = request.META.get("REMOTE_ADDR") or None
         request_id = getattr(request, "request_id", "")

@@ -28,12 +28,10 @@ from django.utils.translation import gettext as _
 
 from billing.budgets.models import Budget, BudgetAlert
 from billing.periods import BERLIN, BillingPeriod, billing_period
-from catalog.choices import Commitment
-from catalog.models import Quote
 from core.money import round_money
 from metering.models import UsageRecord
 from metering.selectors import DailyUsage, usage_by_day
-from reservations.guards import OrderRefusal
+from reservations.guards import OrderDescription, OrderRefusal
 from tenants.models import Organization
 
 SECONDS_PER_HOUR = Decimal(3600)
@@ -109,18 +107,16 @@ def spend_summary(*, organization: Organization, now: datetime) -> Spend:
     )
 
 
-def order_net_this_month(*, quote: Quote, now: datetime) -> Decimal:
-    """The part of the quote's net that falls into the current Berlin month (exact; see the module's method)."""
-    period = current_period(now)
-    window = (quote.ends_at - quote.starts_at) // ONE_SECOND
+def order_net_this_month(*, order: OrderDescription) -> Decimal:
+    """The part of the order's additional net that falls into the current Berlin month (exact; see the module's
+    method): the share of ``adds_from``..``adds_until`` inside the month. A booking and an extension alike."""
+    period = current_period(order.now)
+    window = (order.adds_until - order.adds_from) // ONE_SECOND
     if window <= 0:
         return ZERO
-    if quote.commitment == Commitment.ON_DEMAND:
-        inside = min(window, max(0, (period.end - now) // ONE_SECOND))
-    else:
-        start, end = max(quote.starts_at, period.start), min(quote.ends_at, period.end)
-        inside = max(0, (end - start) // ONE_SECOND)
-    return quote.net_amount * inside / window
+    start, end = max(order.adds_from, period.start), min(order.adds_until, period.end)
+    inside = max(0, (end - start) // ONE_SECOND)
+    return order.additional_net * inside / window
 
 
 def budget_get(*, organization: Organization) -> Budget | None:
@@ -151,10 +147,10 @@ def daily_gpu_hours_by_flavor(*, organization: Organization, month: BillingPerio
     return usage_by_day(organization=organization, start=month.start, end=month.end)
 
 
-def budget_order_guard(organization: Organization, quote: Quote, now: datetime) -> OrderRefusal | None:
+def budget_order_guard(order: OrderDescription) -> OrderRefusal | None:
     """The budget's hard cap as an order guard (registered in ``BillingConfig.ready``; runs under the organization's
-    row lock inside ``reservation_create``)."""
+    row lock in ``reservations.rules.order_rules_check``, for bookings and extensions)."""
     reason = budget_refusal(
-        organization=organization, additional_net=order_net_this_month(quote=quote, now=now), now=now
+        organization=order.organization, additional_net=order_net_this_month(order=order), now=order.now
     )
     return OrderRefusal(reason, code="budget_exceeded") if reason is not None else None

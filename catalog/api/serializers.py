@@ -26,6 +26,7 @@ from catalog.models import (
     Region,
 )
 from catalog.selectors import catalog_item_get, catalog_item_version_get, flavor_get
+from portal.api import fields as api_fields
 
 # --- Hardware ------------------------------------------------------------------------------------------------------
 
@@ -277,8 +278,8 @@ class QuoteCreateSerializer(serializers.Serializer[Any]):
     flavor = serializers.SlugField(help_text="Flavor slug, e.g. b200-x8-metal.")
     instance_count = serializers.IntegerField(help_text="Instances of the flavor, 1 to 64.")
     commitment = serializers.ChoiceField(choices=Commitment.choices)
-    starts_at = serializers.DateTimeField(help_text="Not in the past (a minute of grace), at most 365 days ahead.")
-    ends_at = serializers.DateTimeField(help_text="A whole number of hours after the start, at most 372 days.")
+    starts_at = api_fields.DateTimeField(help_text="Not in the past (a minute of grace), at most 365 days ahead.")
+    ends_at = api_fields.DateTimeField(help_text="A whole number of hours after the start, at most 372 days.")
     currency = serializers.CharField(max_length=8, default=CURRENCY, help_text="EUR, the only currency.")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:

@@ -7,10 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.http import Http404
-from django.utils.dateparse import parse_datetime
-from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status
@@ -52,6 +51,7 @@ from catalog.selectors import (
     zone_list,
 )
 from catalog.services import quote_create
+from core.datetimes import parse_datetime_in_range
 from portal.api.access import OrganizationScopedViewSet, PublicViewSet
 from portal.api.pagination import CursorPagination
 from tenants.audit import Actor
@@ -271,9 +271,10 @@ class PriceListViewSet(mixins.ListModelMixin, PublicViewSet):
     )
     def current(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         raw_at = request.query_params.get("at")
-        at = parse_datetime(raw_at) if raw_at else None
-        if raw_at and (at is None or at.tzinfo is None):
-            raise ValidationError({"at": [_("Give a date and time with its UTC offset (ISO 8601).")]})
+        try:
+            at = parse_datetime_in_range(raw_at) if raw_at else None
+        except DjangoValidationError as exc:
+            raise ValidationError({"at": exc.messages}) from None
         in_effect = price_list_in_effect(at=at)
         if in_effect is None:
             raise Http404

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from catalog.choices import MAX_INSTANCES_PER_ORDER, Commitment, License, UseCase
 from catalog.models import CatalogItemVersion, Flavor, GpuModel
+from core.datetimes import validate_datetime_range
 from tenants.models import Organization
 
 
@@ -72,6 +73,7 @@ class QuoteForm(forms.Form):
     starts_at = forms.DateTimeField(
         label=_("Start"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        validators=[validate_datetime_range],
         help_text=_("Local time in Germany."),
     )
     duration = forms.IntegerField(label=_("Length"), min_value=1, initial=24)

@@ -4,13 +4,14 @@ import django_filters
 
 from metering.choices import Meter
 from metering.models import UsageRecord
+from portal.api import fields as api_fields
 
 
 class UsageRecordFilter(django_filters.FilterSet):
-    since = django_filters.IsoDateTimeFilter(
+    since = api_fields.IsoDateTimeFilter(
         field_name="hour", lookup_expr="gte", help_text="Hours starting at or after this instant (UTC)."
     )
-    until = django_filters.IsoDateTimeFilter(
+    until = api_fields.IsoDateTimeFilter(
         field_name="hour", lookup_expr="lt", help_text="Hours starting before this instant (UTC)."
     )
     reservation = django_filters.NumberFilter(field_name="reservation_id", help_text="Reservation ID.")

@@ -22,7 +22,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from rest_framework import permissions, viewsets
-from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.exceptions import MethodNotAllowed, NotFound, PermissionDenied
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
@@ -76,7 +76,23 @@ class OrganizationScopeMixin:
     membership: Membership | None
     kwargs: dict[str, Any]
 
+    @property
+    def allowed_methods(self) -> list[str]:
+        """Only the methods that lead to a declared action (DRF's ``Allow`` header and the 405 answer use it)."""
+        action_map: dict[str, str] | None = getattr(self, "action_map", None)
+        names: list[str] = self.http_method_names  # type: ignore[attr-defined]
+        if action_map is not None:
+            methods = [method for method in names if action_map.get(method) in self.required_actions]
+        else:
+            methods = [method for method in names if method in self.required_actions and hasattr(self, method)]
+        if "get" in methods and "head" not in methods:
+            methods.append("head")
+        return [method.upper() for method in methods]
+
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        if (request.method or "").upper() not in self.allowed_methods:
+            # Any method a route does not declare (OPTIONS, PUT, TRACE, GET on a POST-only action): 405 with Allow.
+            raise MethodNotAllowed(request.method or "")
         super().initial(request, *args, **kwargs)  # type: ignore[misc]  # authentication and permissions first
         api_key = request.auth if isinstance(request.auth, ApiKey) else None
         user = request.user if isinstance(request.user, User) else None
@@ -103,10 +119,11 @@ class OrganizationScopeMixin:
         raise NotImplementedError(f"{type(self).__name__} must build its queryset from self.organization.")
 
     def required_action(self) -> Action:
-        name = getattr(self, "action", None) or (self.request.method or "get").lower()  # type: ignore[attr-defined]
+        method = (self.request.method or "get").lower()  # type: ignore[attr-defined]
+        name = getattr(self, "action", None) or ("get" if method == "head" else method)
         try:
             return self.required_actions[name]
-        except KeyError:
+        except KeyError:  # initial() answered 405 already; reaching here is a programming error
             raise RuntimeError(f"{type(self).__name__} declares no required action for {name!r}.") from None
 
     def check_action_allowed(self, request: Request, api_key: ApiKey | None) -> None:

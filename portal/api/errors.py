@@ -71,7 +71,10 @@ def _validation_body(exc: exceptions.ValidationError) -> dict[str, Any]:
 
 def exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response | None:
     """DRF's EXCEPTION_HANDLER. Returns None for unexpected errors: ApiExceptionMiddleware answers those as 500."""
-    if isinstance(exc, DjangoValidationError):
+    if isinstance(exc, DjangoValidationError) and not hasattr(exc, "error_dict") and exc.code == "permission_denied":
+        # A domain refusal of who is asking, not of what was sent ("Only an owner can remove an owner"): 403.
+        exc = exceptions.PermissionDenied(" ".join(exc.messages))
+    elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(as_serializer_error(exc))
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()

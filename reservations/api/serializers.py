@@ -4,6 +4,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from portal.api import fields as api_fields
 from reservations.models import Allocation, Reservation
 
 
@@ -28,8 +29,8 @@ class InstanceSerializer(serializers.Serializer[Any]):
     address = serializers.CharField()
     ssh_user = serializers.CharField()
     service_url = serializers.CharField()
-    started_at = serializers.DateTimeField(allow_null=True)
-    stopped_at = serializers.DateTimeField(allow_null=True)
+    started_at = api_fields.DateTimeField(allow_null=True)
+    stopped_at = api_fields.DateTimeField(allow_null=True)
 
 
 class ReservationSerializer(serializers.ModelSerializer[Reservation]):
@@ -70,15 +71,15 @@ class ReservationCreateSerializer(serializers.Serializer[Any]):
 
 
 class ExtendSerializer(serializers.Serializer[Any]):
-    ends_at = serializers.DateTimeField()
+    ends_at = api_fields.DateTimeField()
 
 
 class AvailabilityQuerySerializer(serializers.Serializer[Any]):
     flavor = serializers.SlugField()
     instance_count = serializers.IntegerField(min_value=1, max_value=64)
     kind = serializers.ChoiceField(choices=["on_demand", "reserved"], default="reserved")
-    starts_at = serializers.DateTimeField()
-    ends_at = serializers.DateTimeField(required=False, allow_null=True)
+    starts_at = api_fields.DateTimeField()
+    ends_at = api_fields.DateTimeField(required=False, allow_null=True)
     zone = serializers.SlugField(required=False, allow_null=True)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -93,21 +94,21 @@ class AlternativeSerializer(serializers.Serializer[Any]):
     zone = serializers.CharField()
     flavor = serializers.CharField()
     instance_count = serializers.IntegerField()
-    starts_at = serializers.DateTimeField()
+    starts_at = api_fields.DateTimeField()
 
 
 class AvailabilitySerializer(serializers.Serializer[Any]):
     fits = serializers.BooleanField()
     zone = serializers.CharField(allow_null=True)
-    earliest_start = serializers.DateTimeField(allow_null=True)
+    earliest_start = api_fields.DateTimeField(allow_null=True)
     alternatives = AlternativeSerializer(many=True)
 
 
 class CalendarQuerySerializer(serializers.Serializer[Any]):
     zone = serializers.SlugField()
     gpu_model = serializers.SlugField()
-    starts_at = serializers.DateTimeField()
-    ends_at = serializers.DateTimeField()
+    starts_at = api_fields.DateTimeField()
+    ends_at = api_fields.DateTimeField()
     step = serializers.ChoiceField(choices=["hour", "day"], default="day")
     kind = serializers.ChoiceField(choices=["on_demand", "reserved"], default="reserved")
 
@@ -122,7 +123,7 @@ class CalendarQuerySerializer(serializers.Serializer[Any]):
 
 
 class CalendarRowSerializer(serializers.Serializer[Any]):
-    starts_at = serializers.DateTimeField()
+    starts_at = api_fields.DateTimeField()
     total_gpus = serializers.IntegerField()
     free_gpus = serializers.IntegerField()
 

@@ -31,7 +31,7 @@ urlpatterns = [
         views.ReservationViewSet.as_view({"post": "extend"}),
         name="reservation-extend",
     ),
-    path(f"{org}/availability/", views.AvailabilityViewSet.as_view({"get": "list"}), name="availability"),
+    path(f"{org}/availability/", views.AvailabilityViewSet.as_view({"get": "check"}), name="availability"),
     path(f"{org}/quota-requests/", views.QuotaRequestViewSet.as_view({"post": "create"}), name="quota-request"),
     path("capacity/", views.CapacityCalendarView.as_view(), name="capacity-calendar"),
 ]

@@ -157,10 +157,11 @@ class AvailabilityViewSet(OrganizationScopedViewSet):
     """Does an order fit; if not, the earliest start and alternatives in other zones or flavors."""
 
     serializer_class = AvailabilitySerializer
-    required_actions = {"list": Action.CATALOG_QUOTE}
+    # "check", not "list": the answer is one object, and the schema must not call it a paginated list.
+    required_actions = {"check": Action.CATALOG_QUOTE}
 
     @extend_schema(parameters=[AvailabilityQuerySerializer], responses=AvailabilitySerializer)
-    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def check(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         query = AvailabilityQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         data = query.validated_data

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import AvailabilityZone, GpuModel
+from core.datetimes import validate_datetime_range
 
 
 def _choices(form: forms.Form, name: str, choices: list[tuple[str, Any]]) -> None:
@@ -56,6 +57,7 @@ class ExtendForm(forms.Form):
     ends_at = forms.DateTimeField(
         label=_("New end"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        validators=[validate_datetime_range],
         help_text=_("Local time in Germany."),
     )
 

@@ -25,7 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from catalog.models import AvailabilityZone, Quote
 from catalog.selectors import flavor_list, gpu_model_list, quote_get_bookable, quote_list, zone_list
 from provisioning.selectors import reservation_instances
-from reservations import services
+from reservations import rules, services
 from reservations.availability import capacity_calendar
 from reservations.choices import ReservationKind, ReservationState
 from reservations.models import Reservation
@@ -446,8 +446,8 @@ def quota(request: HttpRequest, access: OrganizationAccess) -> HttpResponse:
     rows = [
         (
             gpu_model,
-            services.quota_limit(organization=organization, gpu_model_id=gpu_model.pk),
-            services.gpus_held(
+            rules.quota_limit(organization=organization, gpu_model_id=gpu_model.pk),
+            rules.gpus_held(
                 organization=organization, gpu_model_id=gpu_model.pk, starts_at=now, ends_at=now + NOW_WINDOW
             ),
         )

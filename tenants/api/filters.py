@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import django_filters
 
+from portal.api import fields as api_fields
 from tenants.models import AuditEvent
 
 
@@ -9,8 +10,8 @@ class AuditEventFilter(django_filters.FilterSet):
     action = django_filters.CharFilter(field_name="action")
     action_prefix = django_filters.CharFilter(field_name="action", lookup_expr="startswith")
     target_type = django_filters.CharFilter(field_name="target_type")
-    since = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
-    until = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
+    since = api_fields.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
+    until = api_fields.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
 
     class Meta:
         model = AuditEvent

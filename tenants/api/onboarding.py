@@ -7,6 +7,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
@@ -15,6 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from portal.api.access import OperatorViewSet, OrganizationScopedViewSet, PublicAPIView
+from portal.api.throttles import SignupDomainThrottle, SignupIPThrottle
 from provisioning.organizations import organization_activation_retry
 from tenants.api.serializers import OrganizationSerializer
 from tenants.audit import Actor
@@ -49,8 +51,15 @@ class SignupSerializer(serializers.Serializer[Any]):
     )
 
 
+SIGNUP_NEXT_STEP = gettext_noop(
+    "Check your e-mail: we sent the next step to the address given. Confirm it with the link; we then review the "
+    "sign-up."
+)
+
+
 class SignupResultSerializer(serializers.Serializer[Any]):
-    organization = OrganizationSerializer()
+    """The one answer to every valid sign-up, new or known: nothing in it tells which."""
+
     next_step = serializers.CharField()
 
 
@@ -75,11 +84,11 @@ SIGNUP_EXAMPLE = OpenApiExample(
 
 
 class SignupView(PublicAPIView):
-    throttle_scope = "signup"
+    throttle_classes = [SignupIPThrottle, SignupDomainThrottle]
 
     @extend_schema(
         request=SignupSerializer,
-        responses={201: SignupResultSerializer},
+        responses={202: SignupResultSerializer},
         examples=[SIGNUP_EXAMPLE],
         summary="Sign a company up",
         auth=[],
@@ -87,18 +96,13 @@ class SignupView(PublicAPIView):
     def post(self, request: Request) -> Response:
         serializer = SignupSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        organization = signup_register(
+        # The same answer whether the company or the person is known already: only the e-mail tells.
+        signup_register(
             data=SignupData(**serializer.validated_data),
             ip_address=request.META.get("REMOTE_ADDR"),
             request=request._request,
         )
-        return Response(
-            {
-                "organization": OrganizationSerializer(organization).data,
-                "next_step": "Confirm the e-mail address with the link we sent; we then review the sign-up.",
-            },
-            status=status.HTTP_201_CREATED,
-        )
+        return Response({"next_step": _(SIGNUP_NEXT_STEP)}, status=status.HTTP_202_ACCEPTED)
 
 
 class LegalDocumentSerializer(serializers.ModelSerializer[LegalDocument]):
@@ -126,10 +130,11 @@ class ConsentViewSet(OrganizationScopedViewSet):
     """Which documents in force still need accepting for the organization, and accepting them."""
 
     serializer_class = ConsentStatusSerializer
-    required_actions = {"list": Action.ORGANIZATION_VIEW, "create": Action.ORGANIZATION_UPDATE}
+    # "to_accept", not "list": the answer is one object ({"missing": [...]}), not a paginated list.
+    required_actions = {"to_accept": Action.ORGANIZATION_VIEW, "create": Action.ORGANIZATION_UPDATE}
 
     @extend_schema(responses=ConsentStatusSerializer, summary="Documents still to accept")
-    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def to_accept(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         missing = consents_missing(organization=self.organization)
         return Response({"missing": LegalDocumentSerializer(missing, many=True).data})
 

@@ -14,6 +14,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from portal.api import fields as api_fields
 from portal.api.access import AccountAPIView, OrganizationScopedViewSet
 from tenants.api.serializers import MembershipSerializer
 from tenants.audit import Actor
@@ -160,7 +161,7 @@ class InvitationAnswerView(AccountAPIView):
         token = serializer.validated_data["token"]
         actor = Actor.from_request(request)
         if self.answer == "decline":
-            invitation = invitation_decline(actor=actor, token=token)
+            invitation = invitation_decline(actor=actor, token=token, user=user)
             return Response(InvitationSerializer(invitation).data)
         membership = invitation_accept(actor=actor, user=user, token=token)
         return Response(MembershipSerializer(membership).data)
@@ -176,7 +177,7 @@ class ApiKeySerializer(serializers.ModelSerializer[ApiKey]):
 class ApiKeyCreateSerializer(serializers.Serializer[Any]):
     name = serializers.CharField(max_length=100)
     scopes = serializers.ListField(child=serializers.ChoiceField(choices=[s.value for s in Scope]), allow_empty=False)
-    expires_at = serializers.DateTimeField(required=False, allow_null=True)
+    expires_at = api_fields.DateTimeField(required=False, allow_null=True)
 
 
 class ApiKeyCreatedSerializer(ApiKeySerializer):

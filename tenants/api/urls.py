@@ -61,7 +61,7 @@ urlpatterns = [
     ),
     path(
         "organizations/<slug:organization_slug>/consents/",
-        onboarding.ConsentViewSet.as_view({"get": "list", "post": "create"}),
+        onboarding.ConsentViewSet.as_view({"get": "to_accept", "post": "create"}),
         name="consents",
     ),
     path(

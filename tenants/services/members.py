@@ -115,11 +115,7 @@ def invitation_accept(*, actor: Actor, user: User, token: str) -> Membership:
     with transaction.atomic():
         invitation = _lock_usable(token)
         if invitation.email != user.email.lower():
-            raise InvitationError(
-                _("This invitation is for %(email)s; sign in with that address to accept it.")
-                % {"email": invitation.email},
-                code="invitation_other_user",
-            )
+            raise _for_another_address()
         organization = invitation.organization
         if Membership.objects.for_organization(organization).filter(user=user).exists():
             raise InvitationError(
@@ -146,9 +142,22 @@ def invitation_accept(*, actor: Actor, user: User, token: str) -> Membership:
     return membership
 
 
-def invitation_decline(*, actor: Actor, token: str) -> Invitation:
+def _for_another_address() -> InvitationError:
+    # Never the invited address: whoever holds the link and is signed in as someone else learns nothing from it.
+    return InvitationError(
+        _("This invitation was sent to another e-mail address; sign in with that address to answer it."),
+        code="invitation_other_user",
+    )
+
+
+def invitation_decline(*, actor: Actor, token: str, user: User | None) -> Invitation:
+    """Decline, like accepting, only as the invited address: ``user`` is the signed-in person and must be it. ``None``
+    declines anonymously through the e-mailed link (the link went to the invited address; the portal asks for a
+    confirmation first and shows nothing of the organization)."""
     with transaction.atomic():
         invitation = _lock_usable(token)
+        if user is not None and invitation.email != user.email.lower():
+            raise _for_another_address()
         Invitation.objects.unscoped().filter(pk=invitation.pk).update(
             status=InvitationStatus.DECLINED, responded_at=timezone.now()
         )
@@ -255,7 +264,7 @@ def invitation_accept_as_new_user(
         email = invitation.email
         if User.objects.filter(email=email).exists():
             raise InvitationError(
-                _("An account with %(email)s exists already: sign in to accept the invitation.") % {"email": email},
+                _("An account with the invited address exists already: sign in to accept the invitation."),
                 code="account_exists",
             )
         errors: dict[str, list[str]] = {}

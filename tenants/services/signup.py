@@ -19,7 +19,7 @@ from core.tasks import enqueue_on_commit
 from tenants.audit import Actor, audit_record
 from tenants.choices import VatCheckResult
 from tenants.models import Organization, User, VatCheck
-from tenants.notifications import notify_owners
+from tenants.notifications import notify_owners, send_to_address, send_to_user
 from tenants.services.legal import consent_accept, legal_documents_in_force
 from tenants.services.organizations import organization_apply_auto_approval, organization_create
 from tenants.vat_ids import normalize_vat_id
@@ -43,7 +43,8 @@ class SignupData:
 
 
 def signup_validate(data: SignupData) -> dict[str, str]:
-    """Check everything a sign-up needs before anything is written; returns the normalized values."""
+    """Check everything a sign-up needs before anything is written; returns the normalized values. Whether the
+    company or the person is known already is not an error here: the answer must not tell (``signup_register``)."""
     errors: dict[str, list[str]] = {}
     country = data.country.strip().upper()
     if country not in SERVED_COUNTRIES:
@@ -66,19 +67,12 @@ def signup_validate(data: SignupData) -> dict[str, str]:
             vat_id = normalize_vat_id(country, data.vat_id)
         except ValidationError as exc:
             errors["vat_id"] = exc.messages
-        else:
-            if Organization.objects.filter(vat_id=vat_id).exists():
-                errors["vat_id"] = [
-                    _("A company with the VAT ID %(vat_id)s is already registered with Kontor.") % {"vat_id": vat_id}
-                ]
     for field in ("billing_email", "email"):
         try:
             validate_email(getattr(data, field))
         except ValidationError as exc:
             errors[field] = exc.messages
     email = data.email.strip().lower()
-    if "email" not in errors and User.objects.filter(email=email).exists():
-        errors["email"] = [_("An account with this e-mail address exists already. Sign in to add a company.")]
     try:
         validate_password(data.password, User(email=email, full_name=data.full_name))
     except ValidationError as exc:
@@ -94,10 +88,25 @@ def signup_validate(data: SignupData) -> dict[str, str]:
     return {"country": country, "vat_id": vat_id, "email": email}
 
 
-def signup_register(*, data: SignupData, ip_address: str | None, request: HttpRequest | None) -> Organization:
+def signup_register(*, data: SignupData, ip_address: str | None, request: HttpRequest | None) -> Organization | None:
     """Create the company (pending e-mail verification), its owner, and their consents; send the verification
-    e-mail; start the VIES check. All or nothing."""
+    e-mail; start the VIES check. All or nothing.
+
+    A known e-mail address or VAT ID creates nothing and returns None, and the caller answers exactly as for a new
+    sign-up ("check your e-mail"): only the e-mail, sent to the address given, says what happened (an account exists:
+    sign in; the company is registered: ask its owner for an invitation). So the answer never tells a stranger who
+    is a customer."""
     clean = signup_validate(data)
+    known_account = User.objects.filter(email=clean["email"]).first()
+    if known_account is not None or Organization.objects.filter(vat_id=clean["vat_id"]).exists():
+        with transaction.atomic():
+            if known_account is not None:
+                send_to_user(known_account, "signup_known_account", {"legal_name": data.legal_name.strip()})
+            else:
+                send_to_address(
+                    clean["email"], "signup_known_company", {"vat_id": clean["vat_id"]}, language=data.language
+                )
+        return None
     with transaction.atomic():
         owner = User.objects.create_user(
             clean["email"], data.password, full_name=data.full_name.strip(), preferred_language=data.language

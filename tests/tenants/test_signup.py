@@ -31,6 +31,12 @@ VALID = {
 }
 
 
+CHECK_YOUR_EMAIL = {
+    "next_step": "Check your e-mail: we sent the next step to the address given. Confirm it with the link; we then "
+    "review the sign-up."
+}
+
+
 def snapshot():
     return (
         Organization.objects.count(),
@@ -54,9 +60,9 @@ def confirm_email(client):
 def test_signup_creates_the_pending_company_its_owner_and_the_evidence(api_client, legal_documents):
     response = signup(api_client)
 
-    assert response.status_code == 201
+    assert (response.status_code, response.json()) == (202, CHECK_YOUR_EMAIL)
     organization = Organization.objects.get()
-    assert response.json()["organization"]["slug"] == organization.slug == "rheinwerk-robotics-gmbh"
+    assert organization.slug == "rheinwerk-robotics-gmbh"
     assert (organization.status, organization.vat_id, organization.country, organization.city) == (
         OrganizationStatus.PENDING_VERIFICATION,
         "DE136695976",
@@ -123,28 +129,33 @@ def test_bad_signups_are_refused_with_the_reason_and_store_nothing(
     assert snapshot() == before
 
 
-def test_a_company_already_registered_with_the_vat_id_is_refused(api_client, legal_documents):
+def test_a_known_company_gets_the_same_answer_and_only_the_email_tells(api_client, legal_documents):
     OrganizationFactory.create(vat_id="DE136695976")
     before = snapshot()
 
-    response = signup(api_client, email="someone.else@example.de")
+    response = signup(api_client, email="someone.else@example.de", language="en")
 
-    assert response.status_code == 400
-    assert response.json()["fields"]["vat_id"] == [
-        "A company with the VAT ID DE136695976 is already registered with Kontor."
+    assert (response.status_code, response.json()) == (202, CHECK_YOUR_EMAIL)
+    assert snapshot()[:5] == before[:5]  # no organization, user, membership, consent or audit row
+    assert [(message.to, message.subject) for message in mail.outbox[before[5] :]] == [
+        (["someone.else@example.de"], "Kontor: your sign-up")
     ]
-    assert snapshot() == before
+    assert "a company with the VAT ID DE136695976 is already registered with Kontor" in mail.outbox[-1].body
 
 
-def test_an_existing_account_email_is_refused(api_client, legal_documents, owner):
+def test_a_known_person_gets_the_same_answer_and_only_the_email_tells(api_client, legal_documents, owner):
     before = snapshot()
 
-    response = signup(api_client, email=owner.email)
+    response = signup(api_client, email=owner.email.upper())
 
-    assert response.json()["fields"]["email"] == [
-        "An account with this e-mail address exists already. Sign in to add a company."
+    assert (response.status_code, response.json()) == (202, CHECK_YOUR_EMAIL)
+    assert snapshot()[:5] == before[:5]
+    assert [(message.to, message.subject) for message in mail.outbox[before[5] :]] == [
+        ([owner.email], "Kontor: a sign-up with your e-mail address")
     ]
-    assert snapshot() == before
+    assert "someone tried to sign up Rheinwerk Robotics GmbH for Kontor with your e-mail address" in (
+        mail.outbox[-1].body
+    )
 
 
 def test_signup_errors_speak_german(api_client, legal_documents):
@@ -159,7 +170,7 @@ def test_signup_errors_speak_german(api_client, legal_documents):
 def test_a_swiss_company_signs_up_with_its_uid(api_client, legal_documents):
     response = signup(api_client, country="CH", vat_id="CHE-116.281.710 MWST", legal_name="Alpen AI AG")
 
-    assert response.status_code == 201
+    assert response.status_code == 202
     assert Organization.objects.get().vat_id == "CHE116281710MWST"
 
 

@@ -153,10 +153,15 @@ def test_admins_cannot_remove_owners(organization, owner, member_of):
     admin = member_of(organization, Role.ADMIN)
     owner_membership = Membership.objects.for_organization(organization).get(user=owner)
 
+    before = (memberships(organization), AuditEvent.objects.for_organization(organization).count())
+
     response = client_of(admin).delete(f"/api/v1/organizations/rheinwerk/members/{owner_membership.pk}/")
 
-    assert (response.status_code, response.json()["code"]) == (400, "permission_denied")
-    assert (owner.email, "owner") in memberships(organization)
+    assert (response.status_code, response.json()) == (
+        403,
+        {"detail": "Only an owner can remove an owner.", "code": "permission_denied", "fields": {}},
+    )
+    assert (memberships(organization), AuditEvent.objects.for_organization(organization).count()) == before
 
 
 def test_a_member_of_another_organization_cannot_be_touched(organization, other_organization, owner, member_of):
@@ -182,3 +187,27 @@ def test_a_user_belongs_to_several_organizations(organization, other_organizatio
         ("delft", "viewer"),
         ("rheinwerk", "owner"),
     ]
+
+
+def test_only_the_invited_address_declines_and_the_refusal_does_not_show_it(organization, owner):
+    invite(client_of(owner))
+    token = token_from_mail()
+    stranger = UserFactory.create(email="stranger@example.de")
+    before = (memberships(organization), list(Invitation.objects.for_organization(organization).values_list("status")))
+    audit_before = AuditEvent.objects.for_organization(organization).count()
+
+    declined = client_of(stranger).post("/api/v1/invitations/decline/", {"token": token}, format="json")
+    accepted = client_of(stranger).post("/api/v1/invitations/accept/", {"token": token}, format="json")
+
+    refusal = {
+        "detail": "This invitation was sent to another e-mail address; sign in with that address to answer it.",
+        "code": "invitation_other_user",
+        "fields": {},
+    }
+    assert (declined.status_code, declined.json()) == (400, refusal)
+    assert (accepted.status_code, accepted.json()) == (400, refusal)
+    assert (
+        memberships(organization),
+        list(Invitation.objects.for_organization(organization).values_list("status")),
+    ) == before
+    assert AuditEvent.objects.for_organization(organization).count() == audit_before

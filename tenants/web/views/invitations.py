@@ -102,12 +102,26 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
 @public_page
 @require_POST
 def invitation_decline(request: HttpRequest, token: str) -> HttpResponse:
-    if not request.user.is_authenticated:
-        return redirect("portal:invitation", token=token)
+    """Signed in: as the invited address only. Anonymous, through the e-mailed link: after a confirmation, and the
+    answer names nothing of the organization (whoever holds the link learns no more by declining)."""
+    anonymous = not request.user.is_authenticated
+    if anonymous and request.POST.get("confirm") != "1":
+        try:
+            _usable_invitation(token)
+        except InvitationError as exc:
+            return _invitation_problem(request, exc)
+        return render(request, "tenants/invitation_decline_confirm.html", {"token": token})
     try:
-        invitation = services.invitation_decline(actor=Actor.from_request(request), token=token)
+        invitation = services.invitation_decline(
+            actor=Actor.for_link(request, label="invitation-link") if anonymous else Actor.from_request(request),
+            token=token,
+            user=None if anonymous else _user(request),
+        )
     except InvitationError as exc:
         return _invitation_problem(request, exc)
+    if anonymous:
+        messages.success(request, _("You declined the invitation."))
+        return redirect("account_login")
     messages.success(
         request, _("You declined the invitation to %(name)s.") % {"name": invitation.organization.legal_name}
     )

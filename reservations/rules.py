@@ -1,0 +1,163 @@
+"""The one rule set of every order: booking a quote, extending a reservation and any later change call it.
+
+``order_rules_check`` runs, in this order and under the organization's row lock (taken by the caller in the same
+transaction): the organization may order (active, documents in force accepted), the window limits (a sane date,
+whole hours, at most ``MAX_WINDOW_HOURS`` in all), the GPU quota, and the guards of higher apps (billing's budget hard
+cap). Capacity is the last rule and is checked by the caller where it takes the GPUs (placement for a booking, the
+same GPUs for an extension), because only there is the answer exact. Each refusal is a ``ValidationError`` with a
+stable code, the same for the API and the web forms.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db.models import Sum
+from django.utils.translation import gettext as _
+
+from catalog.choices import MAX_WINDOW_HOURS, Commitment
+from catalog.models import Quote
+from core.datetimes import DATETIME_RANGE_CODE, datetime_range_error
+from reservations.allocation import overlapping
+from reservations.choices import ReservationKind
+from reservations.guards import OrderDescription, order_guards_check
+from reservations.models import Allocation, QuotaLimit, Reservation
+from tenants.choices import OrganizationStatus
+from tenants.models import Organization
+from tenants.services import consents_missing
+
+ONE_HOUR = timedelta(hours=1)
+
+
+def quota_limit(*, organization: Organization, gpu_model_id: int) -> int:
+    limit = QuotaLimit.objects.for_organization(organization).filter(gpu_model_id=gpu_model_id).first()
+    return limit.max_gpus if limit is not None else settings.KONTOR_DEFAULT_GPU_QUOTA
+
+
+def gpus_held(
+    *,
+    organization: Organization,
+    gpu_model_id: int,
+    starts_at: datetime,
+    ends_at: datetime | None,
+    exclude_reservation_id: int | None = None,
+) -> int:
+    """The organization's GPUs of one model held at some moment of the window (an upper bound: overlaps add up)."""
+    allocations = Allocation.objects.for_organization(organization).filter(
+        overlapping(starts_at, ends_at), node__pool__node_type__gpu_model_id=gpu_model_id
+    )
+    if exclude_reservation_id is not None:
+        allocations = allocations.exclude(reservation_id=exclude_reservation_id)
+    total = allocations.aggregate(total=Sum("gpu_count"))["total"]
+    return int(total or 0)
+
+
+def booking_order(*, organization: Organization, quote: Quote, now: datetime) -> OrderDescription:
+    """What booking ``quote`` asks for. On demand runs from now; its net covers the quote's estimated window."""
+    flavor = quote.flavor
+    if quote.commitment == Commitment.ON_DEMAND:
+        start = now.replace(microsecond=0)
+        kind, starts_at, ends_at = ReservationKind.ON_DEMAND, start, None
+        adds_from, adds_until = start, start + (quote.ends_at - quote.starts_at)
+    else:
+        kind, starts_at, ends_at = ReservationKind.RESERVED, quote.starts_at, quote.ends_at
+        adds_from, adds_until = quote.starts_at, quote.ends_at
+    return OrderDescription(
+        organization=organization,
+        flavor=flavor,
+        gpu_model_id=flavor.node_type.gpu_model_id,
+        kind=kind,
+        instance_count=quote.instance_count,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        adds_from=adds_from,
+        adds_until=adds_until,
+        additional_net=quote.net_amount,
+        now=now,
+    )
+
+
+def extension_order(*, reservation: Reservation, ends_at: datetime, now: datetime) -> OrderDescription:
+    """What moving the end of ``reservation`` to ``ends_at`` asks for: the added hours at the quote's own rate."""
+    assert reservation.ends_at is not None
+    quote = reservation.quote
+    quoted_seconds = int((quote.ends_at - quote.starts_at).total_seconds())
+    added_seconds = max(0, int((ends_at - reservation.ends_at).total_seconds()))
+    additional = quote.net_amount * added_seconds / quoted_seconds if quoted_seconds > 0 else Decimal(0)
+    return OrderDescription(
+        organization=reservation.organization,
+        flavor=reservation.flavor,
+        gpu_model_id=reservation.flavor.node_type.gpu_model_id,
+        kind=reservation.kind,
+        instance_count=reservation.instance_count,
+        starts_at=reservation.starts_at,
+        ends_at=ends_at,
+        adds_from=reservation.ends_at,
+        adds_until=ends_at,
+        additional_net=additional,
+        now=now,
+        reservation_id=reservation.pk,
+    )
+
+
+def _check_organization(organization: Organization) -> None:
+    if organization.status != OrganizationStatus.ACTIVE:
+        raise ValidationError(
+            _("%(name)s cannot order yet (status: %(status)s).")
+            % {"name": organization.legal_name, "status": OrganizationStatus(organization.status).label},
+            code="organization_not_active",
+        )
+    missing = consents_missing(organization=organization)
+    if missing:
+        raise ValidationError(
+            _("Accept the new version of %(documents)s before the next order.")
+            % {"documents": ", ".join(str(document) for document in missing)},
+            code="consent_required",
+        )
+
+
+def _check_window(order: OrderDescription) -> None:
+    for moment in (order.starts_at, order.ends_at):
+        error = datetime_range_error(moment) if moment is not None else None
+        if error is not None:
+            raise ValidationError(error, code=DATETIME_RANGE_CODE)
+    if order.ends_at is None:
+        return
+    length = order.ends_at - order.starts_at
+    if length % ONE_HOUR:
+        raise ValidationError(_("The window must last a whole number of hours."), code="window_not_whole_hours")
+    if length > MAX_WINDOW_HOURS * ONE_HOUR:
+        raise ValidationError(
+            _("A window lasts at most %(days)d days.") % {"days": MAX_WINDOW_HOURS // 24}, code="window_too_long"
+        )
+
+
+def _check_quota(order: OrderDescription) -> None:
+    limit = quota_limit(organization=order.organization, gpu_model_id=order.gpu_model_id)
+    held = gpus_held(
+        organization=order.organization,
+        gpu_model_id=order.gpu_model_id,
+        starts_at=order.adds_from if order.reservation_id is not None else order.starts_at,
+        ends_at=order.adds_until if order.reservation_id is not None else order.ends_at,
+        exclude_reservation_id=order.reservation_id,
+    )
+    if held + order.gpus > limit:
+        raise ValidationError(
+            _(
+                "This order needs %(wanted)d GPUs; your quota allows %(limit)d at a time and %(held)d are "
+                "booked. An owner can request more."
+            )
+            % {"wanted": order.gpus, "limit": limit, "held": held},
+            code="quota_exceeded",
+        )
+
+
+def order_rules_check(order: OrderDescription) -> None:
+    """Every rule but capacity, first refusal raised. Call it under the organization's row lock."""
+    _check_organization(order.organization)
+    _check_window(order)
+    _check_quota(order)
+    order_guards_check(order)
