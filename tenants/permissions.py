@@ -27,6 +27,8 @@ class Action(StrEnum):
     QUOTA_REQUEST = "quota.request"
     BILLING_VIEW = "billing.view"
     BILLING_MANAGE = "billing.manage"
+    CLOUD_VIEW = "cloud.view"
+    CLOUD_MANAGE = "cloud.manage"
 
 
 class Scope(StrEnum):
@@ -39,6 +41,8 @@ class Scope(StrEnum):
     RESERVATIONS_WRITE = "reservations:write"
     BILLING_READ = "billing:read"
     BILLING_WRITE = "billing:write"
+    CLOUD_READ = "cloud:read"
+    CLOUD_WRITE = "cloud:write"
 
 
 A = Action
@@ -46,12 +50,20 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
     Role.OWNER: frozenset(Action),
     Role.ADMIN: frozenset(Action) - {A.ORGANIZATION_CLOSE, A.DATA_EXPORT, A.QUOTA_REQUEST},
     Role.MEMBER: frozenset(
-        {A.ORGANIZATION_VIEW, A.MEMBERS_VIEW, A.CATALOG_QUOTE, A.RESERVATIONS_VIEW, A.RESERVATIONS_MANAGE}
+        {A.ORGANIZATION_VIEW, A.MEMBERS_VIEW, A.CATALOG_QUOTE, A.RESERVATIONS_VIEW, A.RESERVATIONS_MANAGE, A.CLOUD_VIEW}
     ),
     Role.BILLING: frozenset(
-        {A.ORGANIZATION_VIEW, A.MEMBERS_VIEW, A.CATALOG_QUOTE, A.RESERVATIONS_VIEW, A.BILLING_VIEW, A.BILLING_MANAGE}
+        {
+            A.ORGANIZATION_VIEW,
+            A.MEMBERS_VIEW,
+            A.CATALOG_QUOTE,
+            A.RESERVATIONS_VIEW,
+            A.BILLING_VIEW,
+            A.BILLING_MANAGE,
+            A.CLOUD_VIEW,
+        }
     ),
-    Role.VIEWER: frozenset({A.ORGANIZATION_VIEW, A.MEMBERS_VIEW, A.CATALOG_QUOTE, A.RESERVATIONS_VIEW}),
+    Role.VIEWER: frozenset({A.ORGANIZATION_VIEW, A.MEMBERS_VIEW, A.CATALOG_QUOTE, A.RESERVATIONS_VIEW, A.CLOUD_VIEW}),
 }
 
 SCOPE_ACTIONS: dict[Scope, frozenset[Action]] = {
@@ -64,6 +76,8 @@ SCOPE_ACTIONS: dict[Scope, frozenset[Action]] = {
     Scope.RESERVATIONS_WRITE: frozenset({A.RESERVATIONS_VIEW, A.RESERVATIONS_MANAGE}),
     Scope.BILLING_READ: frozenset({A.BILLING_VIEW}),
     Scope.BILLING_WRITE: frozenset({A.BILLING_VIEW, A.BILLING_MANAGE}),
+    Scope.CLOUD_READ: frozenset({A.CLOUD_VIEW}),
+    Scope.CLOUD_WRITE: frozenset({A.CLOUD_VIEW, A.CLOUD_MANAGE}),
 }
 
 

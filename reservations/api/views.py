@@ -19,6 +19,7 @@ from catalog.models import AvailabilityZone, Flavor, GpuModel
 from catalog.selectors import quote_get_bookable
 from portal.api.access import AccountAPIView, OrganizationScopedViewSet
 from portal.api.errors import error_body
+from provisioning.cloud_access import reservation_order
 from reservations.api.serializers import (
     AvailabilityQuerySerializer,
     AvailabilitySerializer,
@@ -38,7 +39,6 @@ from reservations.services import (
     quota_request_create,
     request_fingerprint,
     reservation_cancel,
-    reservation_create,
     reservation_extend,
     reservation_release,
 )
@@ -106,13 +106,15 @@ class ReservationViewSet(mixins.ListModelMixin, OrganizationScopedViewSet):
                 raise serializers.ValidationError({"zone": [_("There is no zone %(slug)s.") % {"slug": data["zone"]}]})
         key = request.headers.get("Idempotency-Key", "")  # validated, never cut, by reservation_create
         try:
-            booking = reservation_create(
+            booking = reservation_order(
                 actor=Actor.from_request(request),
                 organization=self.organization,
                 quote=quote,
                 zone=zone,
                 idempotency_key=key,
                 request_hash=request_fingerprint(dict(data)),
+                ssh_key_ids=data.get("ssh_keys"),
+                public_address=data["public_address"],
             )
         except NoCapacityError as exc:
             return conflict(

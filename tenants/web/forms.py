@@ -216,6 +216,8 @@ SCOPE_LABELS: dict[Scope, Any] = {
     Scope.RESERVATIONS_WRITE: _("Make and change reservations"),
     Scope.BILLING_READ: _("Read invoices and spend"),
     Scope.BILLING_WRITE: _("Manage billing"),
+    Scope.CLOUD_READ: _("Read SSH keys, allowed networks and the cloud profile"),
+    Scope.CLOUD_WRITE: _("Manage SSH keys, allowed networks and the NGC API key"),
 }
 
 
