@@ -34,6 +34,7 @@ ROLES = [{"id": "r-admin", "name": "admin"}, {"id": "r-member", "name": "member"
 FLAVORS = [
     {"id": "f-1", "name": "gpu.b200.x1", "vcpus": 28, "ram": 229376, "disk": 500},
     {"id": "f-8", "name": "gpu.b200.x8", "vcpus": 224, "ram": 1835008, "disk": 4000},
+    {"id": "f-k1", "name": "kontor.b200-x1", "vcpus": 28, "ram": 229376, "disk": 500},  # what provisioning asks for
 ]
 IMAGES = [{"id": "i-ubuntu", "name": "ubuntu-24.04-nvidia", "status": "active"}]
 MAX_ROWS = 1000  # the fake is bounded: it refuses to hold more than this many rows of any kind
@@ -42,9 +43,10 @@ MAX_ROWS = 1000  # the fake is bounded: it refuses to hold more than this many r
 class FakeOpenStack:
     """The cloud's state, guarded by one lock. Tests read and poke the attributes directly."""
 
-    def __init__(self, *, build_polls: int = 2) -> None:
+    def __init__(self, *, build_polls: int = 2, poll_on_list: bool = False) -> None:
         self.lock = threading.Lock()
         self.build_polls = build_polls
+        self.poll_on_list = poll_on_list  # listing servers counts as a poll too (provisioning finds servers by list)
         self.fail_next_create: tuple[int, dict[str, Any]] | None = None
         self.counts: Counter[str] = Counter()
         self.unauthorized = 0
@@ -428,7 +430,7 @@ def servers_list(cloud, request, token_project, query, body) -> Result:
     all_tenants = query.get("all_tenants", "").lower() in ("1", "true")
     wanted_project = query.get("project_id") if all_tenants else token_project  # Nova: only admins see others
     rows = [
-        cloud.server_view(s, poll=False)
+        cloud.server_view(s, poll=cloud.poll_on_list)
         for s in cloud.servers.values()
         if wanted_project is None or s["tenant_id"] == wanted_project
     ]

