@@ -66,8 +66,8 @@ def provision(reservation: Reservation) -> list[int]:
     reservation_transition(actor=Actor.system("test"), reservation=reservation, to_state=ReservationState.PROVISIONING)
     instance_ids = services.reservation_start_provisioning(reservation_id=reservation.pk)
     for instance_id in instance_ids:
-        provision_instance_task.apply(args=[instance_id])
-        provision_instance_task.apply(args=[instance_id])  # delivered twice: nothing more is made
+        provision_instance_task.apply(args=(instance_id,))
+        provision_instance_task.apply(args=(instance_id,))  # delivered twice: nothing more is made
     reservation.refresh_from_db()
     return instance_ids
 
@@ -139,8 +139,8 @@ def test_a_public_nim_gets_one_keypair_one_floating_ip_each_and_the_rules_and_re
 
     reservation_release(actor=actor, reservation=reservation)
     for instance_id in instance_ids:
-        deprovision_instance_task.apply(args=[instance_id])
-        deprovision_instance_task.apply(args=[instance_id])
+        deprovision_instance_task.apply(args=(instance_id,))
+        deprovision_instance_task.apply(args=(instance_id,))
 
     reservation.refresh_from_db()
     assert reservation.state == ReservationState.ENDED
