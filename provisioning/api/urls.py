@@ -35,4 +35,14 @@ urlpatterns = [
         views.AllowedCidrViewSet.as_view({"delete": "destroy"}),
         name="allowed-cidr-detail",
     ),
+    path(
+        "organizations/<slug:organization_slug>/reservations/<int:reservation_pk>/instances/<int:index>/reboot/",
+        views.InstanceActionViewSet.as_view({"post": "reboot"}),
+        name="instance-reboot",
+    ),
+    path(
+        "organizations/<slug:organization_slug>/reservations/<int:reservation_pk>/instances/<int:index>/console-log/",
+        views.InstanceActionViewSet.as_view({"get": "console_log"}),
+        name="instance-console-log",
+    ),
 ]

@@ -19,7 +19,9 @@ from rest_framework.response import Response
 
 from portal.api.access import OrganizationScopedViewSet
 from provisioning.cloud_access import allowed_cidr_add, allowed_cidr_remove, ngc_api_key_remove, ngc_api_key_set
-from provisioning.models import AllowedCidr, CloudProfile
+from provisioning.drivers import CloudError
+from provisioning.instance_actions import MAX_CONSOLE_LINES, instance_console_log, instance_get, instance_reboot
+from provisioning.models import AllowedCidr, CloudProfile, Instance
 from tenants.audit import Actor
 from tenants.models import ApiKey, SshKey
 from tenants.permissions import Action, role_allows, scope_allows
@@ -205,3 +207,59 @@ class AllowedCidrViewSet(mixins.ListModelMixin, OrganizationScopedViewSet):
         allowed = get_object_or_404(self.get_scoped_queryset(), pk=pk)
         allowed_cidr_remove(actor=Actor.from_request(request), organization=self.organization, allowed=allowed)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- Instance actions -----------------------------------------------------------------------------------------------
+
+
+class RebootSerializer(serializers.Serializer[Any]):
+    hard = serializers.BooleanField(default=False, help_text="A power cycle instead of an orderly restart.")
+
+
+class ConsoleLogQuerySerializer(serializers.Serializer[Any]):
+    lines = serializers.IntegerField(default=100, min_value=1, max_value=MAX_CONSOLE_LINES)
+
+
+class ConsoleLogSerializer(serializers.Serializer[Any]):
+    lines = serializers.IntegerField()
+    output = serializers.CharField()
+
+
+class CloudUnavailable(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "cloud_unavailable"
+
+
+class InstanceActionViewSet(OrganizationScopedViewSet):
+    required_actions = {"reboot": Action.RESERVATIONS_MANAGE, "console_log": Action.RESERVATIONS_MANAGE}
+
+    def _instance(self, reservation_pk: str, index: str) -> Instance:
+        instance = instance_get(organization=self.organization, reservation_id=int(reservation_pk), index=int(index))
+        if instance is None:
+            raise exceptions.NotFound()
+        return instance
+
+    @extend_schema(request=RebootSerializer, responses={202: None}, summary="Reboot an instance (soft or hard)")
+    def reboot(self, request: Request, *args: Any, reservation_pk: str, index: str, **kwargs: Any) -> Response:
+        serializer = RebootSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        instance = self._instance(reservation_pk, index)
+        try:
+            instance_reboot(actor=Actor.from_request(request), instance=instance, **serializer.validated_data)
+        except CloudError as exc:
+            raise CloudUnavailable(_("The cloud did not accept the reboot: %(error)s") % {"error": exc}) from exc
+        return Response(status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        parameters=[ConsoleLogQuerySerializer], responses=ConsoleLogSerializer, summary="The last lines of the console"
+    )
+    def console_log(self, request: Request, *args: Any, reservation_pk: str, index: str, **kwargs: Any) -> Response:
+        query = ConsoleLogQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        instance = self._instance(reservation_pk, index)
+        lines = query.validated_data["lines"]
+        try:
+            output = instance_console_log(actor=Actor.from_request(request), instance=instance, lines=lines)
+        except CloudError as exc:
+            raise CloudUnavailable(_("The cloud did not return the console log: %(error)s") % {"error": exc}) from exc
+        return Response({"lines": lines, "output": output})
