@@ -1,0 +1,45 @@
+"""The "running" e-mail names the window correctly, each server's address, SSH command and service URL, and links
+to the reservation page under the one site URL."""
+
+from __future__ import annotations
+
+import pytest
+from django.core import mail
+from django.test import Client
+
+from provisioning.cloud_access import allowed_cidr_add
+from provisioning.models import InstanceAddress
+from reservations.notifications import mail_on_event
+from tenants.audit import Actor
+from tests.provisioning.test_network_access import order, orderer, provision
+
+__all__ = ["orderer"]
+pytestmark = pytest.mark.django_db
+
+
+def test_the_running_email_of_an_on_demand_order_says_until_released_and_how_to_reach_it(
+    settings, small_inventory, customer, orderer, make_quote, django_capture_on_commit_callbacks
+):
+    settings.SITE_URL = "http://kontor.test:8123"
+    allowed_cidr_add(actor=Actor.for_user(orderer), organization=customer, cidr="85.214.0.0/16")
+    reservation = order(customer, orderer, make_quote, public_address=True, ssh_key_ids=[])
+    provision(reservation)
+    first, second = [
+        InstanceAddress.objects.for_organization(customer).get(instance__index=index).public_address for index in (0, 1)
+    ]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        mail_on_event("reservation.active", reservation.pk)
+
+    [message] = mail.outbox
+    assert message.to == [orderer.email]
+    assert "None" not in message.body
+    assert message.body.startswith("Hello,\n\nreservation %s (2 × B200 ×1, on demand from " % reservation.pk)
+    assert " until you release it) is running.\n" in message.body
+    assert f"Server 1: {first}\n  ssh ubuntu@{first}\n  Service: http://{first}:8000/\n" in message.body
+    assert f"Server 2: {second}\n  ssh ubuntu@{second}\n  Service: http://{second}:8000/\n" in message.body
+    link = f"http://kontor.test:8123/orgs/rheinwerk/reservations/{reservation.pk}/"
+    assert message.body.rstrip().endswith(f"\n{link}")
+    browser = Client()
+    browser.force_login(orderer)
+    assert browser.get(link.removeprefix(settings.SITE_URL)).status_code == 200
