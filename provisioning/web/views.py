@@ -58,7 +58,7 @@ def ssh_key_create(request: HttpRequest, access: OrganizationAccess) -> HttpResp
     if form.is_valid():
         shared = form.cleaned_data["shared"]
         if shared and not access.allows(Action.CLOUD_MANAGE):
-            form.add_error("shared", _("Only those who manage the organization's cloud access can share a key."))
+            form.add_error(None, _("Only those who manage the organization's cloud access can share a key."))
         else:
             try:
                 key = ssh_key_add(
