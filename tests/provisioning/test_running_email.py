@@ -34,7 +34,7 @@ def test_the_running_email_of_an_on_demand_order_says_until_released_and_how_to_
     [message] = mail.outbox
     assert message.to == [orderer.email]
     assert "None" not in message.body
-    assert message.body.startswith("Hello,\n\nreservation %s (2 × B200 ×1, on demand from " % reservation.pk)
+    assert message.body.startswith(f"Hello,\n\nreservation {reservation.pk} (2 × B200 ×1, on demand from ")
     assert " until you release it) is running.\n" in message.body
     assert f"Server 1: {first}\n  ssh ubuntu@{first}\n  Service: http://{first}:8000/\n" in message.body
     assert f"Server 2: {second}\n  ssh ubuntu@{second}\n  Service: http://{second}:8000/\n" in message.body
