@@ -108,6 +108,29 @@ class ReservationSerializer(serializers.ModelSerializer[Reservation]):
         }
 
 
+class CostSerializer(serializers.Serializer[Any]):
+    """The cost so far, net in EUR: ``metered`` is what metering has recorded, ``so_far`` an estimate that adds the
+    time since (the current partial hour); ``committed`` a reserved window's total, null on demand."""
+
+    at = serializers.DateTimeField()
+    metered = serializers.DecimalField(max_digits=14, decimal_places=2)
+    so_far = serializers.DecimalField(max_digits=14, decimal_places=2)
+    committed = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
+    currency = serializers.CharField()
+    estimate = serializers.SerializerMethodField(help_text="Always true: so_far is an estimate until invoiced.")
+
+    def get_estimate(self, cost: Any) -> bool:
+        return True
+
+
+class ReservationDetailSerializer(ReservationSerializer):
+    cost = CostSerializer(read_only=True)
+
+    class Meta(ReservationSerializer.Meta):
+        fields = [*ReservationSerializer.Meta.fields, "cost"]
+        read_only_fields = fields
+
+
 class ReservationCreateSerializer(serializers.Serializer[Any]):
     quote = serializers.IntegerField(help_text="An open quote of this organization: the reservation keeps its price.")
     zone = serializers.SlugField(required=False, allow_null=True, help_text="An availability zone; omit for any.")

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import exceptions, mixins, serializers, status
@@ -17,6 +18,7 @@ from rest_framework.response import Response
 
 from catalog.models import AvailabilityZone, Flavor, GpuModel
 from catalog.selectors import quote_get_bookable
+from metering.selectors import reservation_cost
 from portal.api.access import AccountAPIView, OrganizationScopedViewSet
 from portal.api.errors import error_body
 from provisioning.cloud_access import reservation_order
@@ -25,9 +27,11 @@ from reservations.api.serializers import (
     AvailabilitySerializer,
     CalendarQuerySerializer,
     CalendarRowSerializer,
+    CostSerializer,
     ExtendSerializer,
     QuotaRequestCreateSerializer,
     ReservationCreateSerializer,
+    ReservationDetailSerializer,
     ReservationSerializer,
 )
 from reservations.availability import availability_check, capacity_calendar
@@ -84,8 +88,12 @@ class ReservationViewSet(mixins.ListModelMixin, OrganizationScopedViewSet):
         fresh = self._get(str(reservation.pk))
         return Response(ReservationSerializer(fresh).data, status=status_code)
 
+    @extend_schema(responses=ReservationDetailSerializer)
     def retrieve(self, request: Request, *args: Any, pk: str, **kwargs: Any) -> Response:
-        return self._show(self._get(pk))
+        reservation = self._get(pk)
+        cost = reservation_cost(reservation=reservation, at=timezone.now())
+        data = ReservationSerializer(reservation).data
+        return Response({**data, "cost": CostSerializer(cost).data})
 
     @extend_schema(
         request=ReservationCreateSerializer,

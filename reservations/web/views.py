@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from catalog.models import AvailabilityZone, Quote
 from catalog.selectors import flavor_list, gpu_model_list, quote_get_bookable, quote_list, zone_list
+from metering.selectors import reservation_cost
 from provisioning.cloud_access import reservation_order
 from provisioning.selectors import reservation_instances
 from reservations import services
@@ -284,6 +285,7 @@ def _detail_page(
             "extend_form": extend_form,
             "refusal": refusal,
             "is_reserved": reservation.kind == ReservationKind.RESERVED,
+            "cost": reservation_cost(reservation=reservation, at=timezone.now()),
         },
     )
 

@@ -11,6 +11,8 @@ from provisioning.cloud_access import allowed_cidr_add
 from provisioning.models import InstanceAddress
 from reservations.notifications import mail_on_event
 from tenants.audit import Actor
+from tenants.services import ssh_key_add
+from tests.provisioning import keys
 from tests.provisioning.test_network_access import order, orderer, provision
 
 __all__ = ["orderer"]
@@ -43,3 +45,24 @@ def test_the_running_email_of_an_on_demand_order_says_until_released_and_how_to_
     browser = Client()
     browser.force_login(orderer)
     assert browser.get(link.removeprefix(settings.SITE_URL)).status_code == 200
+
+
+def test_the_reservation_page_shows_the_public_ssh_command_the_fingerprints_and_the_cost(
+    small_inventory, customer, orderer, make_quote
+):
+    actor = Actor.for_user(orderer)
+    key = ssh_key_add(actor=actor, organization=customer, name="Laptop", public_key=keys.ed25519_key(), owner=orderer)
+    allowed_cidr_add(actor=actor, organization=customer, cidr="85.214.0.0/16")
+    reservation = order(customer, orderer, make_quote, public_address=True)
+    provision(reservation)
+    public = InstanceAddress.objects.for_organization(customer).get(instance__index=0).public_address
+    browser = Client()
+    browser.force_login(orderer)
+
+    page = browser.get(f"/orgs/rheinwerk/reservations/{reservation.pk}/").content.decode()
+
+    assert f"<code>ssh ubuntu@{public}</code>" in page
+    assert page.count(f'<code class="fingerprint">{key.fingerprint}</code>') == 2
+    assert f"<code>http://{public}:8000/</code>" in page
+    assert 'id="reservation-cost"' in page
+    assert "an estimate:" in page
