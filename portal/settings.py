@@ -366,6 +366,8 @@ KONTOR_OPENSTACK = {
 # decrypt, so a new key goes first and an old one leaves only once nothing is encrypted with it any more. Production
 # MUST set real keys (``Fernet.generate_key()``); empty derives one key from SECRET_KEY, for development only.
 KONTOR_SECRET_KEYS = env.list("KONTOR_SECRET_KEYS", default=[])
+# The TLS reverse proxy in front of NIM and Triton services (an nginx image; operators point this at their mirror).
+KONTOR_SERVICE_PROXY_IMAGE = env.str("KONTOR_SERVICE_PROXY_IMAGE", default="nginx:1.27-alpine")
 
 # --- Billing -------------------------------------------------------------------------------------------------------
 # The seller on every invoice and credit note (§ 14 (4) UStG: full name, address, VAT ID). Snapshotted per document.

@@ -17,7 +17,8 @@ from django.utils.translation import gettext as _
 
 from catalog.models import AvailabilityZone, Quote
 from provisioning.models import AllowedCidr, CloudProfile, ReservationAccess
-from provisioning.secrets import encrypt_secret
+from provisioning.secrets import decrypt_secret, encrypt_secret
+from provisioning.service_endpoint import endpoint_secrets_new, is_proxied
 from reservations.services import Booking, reservation_create
 from tenants.audit import Actor, audit_record
 from tenants.models import Organization
@@ -232,11 +233,21 @@ def reservation_order(
             request_hash=request_hash,
         )
         if booking.created:
+            item = quote.item_version.item
+            endpoint = (
+                endpoint_secrets_new(reservation_id=booking.reservation.pk)
+                if is_proxied(item_kind=item.kind, item_slug=item.slug)
+                else None
+            )
             access = ReservationAccess.objects.create(
                 organization=organization,
                 reservation=booking.reservation,
                 public_address=public_address,
                 ssh_keys=[{"name": k.name, "fingerprint": k.fingerprint, "public_key": k.public_key} for k in keys],
+                service_token_encrypted=encrypt_secret(endpoint.token) if endpoint else "",
+                tls_certificate=endpoint.certificate_pem if endpoint else "",
+                tls_key_encrypted=encrypt_secret(endpoint.private_key_pem) if endpoint else "",
+                tls_fingerprint=endpoint.fingerprint if endpoint else "",
             )
             audit_record(
                 actor=actor,
@@ -246,3 +257,15 @@ def reservation_order(
                 data={"ssh_keys": access.fingerprints, "public_address": public_address},
             )
     return booking
+
+
+def service_token_reveal(*, actor: Actor, access: ReservationAccess) -> str:
+    """The reservation's bearer token, for the customer to copy; every reveal is audited (without the token)."""
+    if not access.has_secured_endpoint:
+        raise ValidationError(_("This reservation has no secured service endpoint."), code="invalid_state")
+    with transaction.atomic():
+        audit_record(
+            actor=actor, action="reservation.service_token_revealed", target=access.reservation,
+            organization=access.organization,
+        )  # fmt: skip
+    return decrypt_secret(access.service_token_encrypted)

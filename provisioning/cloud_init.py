@@ -13,12 +13,28 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import yaml
 
 NGC_REGISTRY = "nvcr.io"
 NGC_KEY_PATH = "/root/.kontor/ngc-api-key"
 WORKLOAD_ENV_PATH = "/root/.kontor/workload.env"
+PROXY_DIR = "/etc/kontor/proxy"  # mounted as the proxy container's /etc/nginx/conf.d
+PROXY_CONTAINER_NAME = "kontor-proxy"
+
+
+@dataclass(frozen=True)
+class ServiceProxy:
+    """The TLS reverse proxy in front of the service: its nginx configuration (which holds the bearer token), the
+    certificate and its private key, and the proxy image (an nginx image the operator mirrors)."""
+
+    config: str
+    certificate_pem: str
+    private_key_pem: str
+    image: str
+
+
 CONTAINER_NAME = "kontor-workload"
 
 
@@ -29,12 +45,17 @@ def user_data_for(
     ngc_api_key: str,
     service_port: int | None,
     ngc_key_in_container: bool = False,
+    proxy: ServiceProxy | None = None,
 ) -> str:
     """``#cloud-config`` YAML: authorize the SSH keys, log in to nvcr.io, pull the image, run it on every GPU; with
     ``ngc_key_in_container`` (NIM) the container gets ``NGC_API_KEY`` from a root-only env file.
 
     An order without SSH keys gets a server without any, and an organization without an NGC API key an anonymous
     pull (enough for the free NGC images; NVIDIA AI Enterprise images need the NGC API key).
+
+    With ``proxy`` the container's port is bound to 127.0.0.1 only and an nginx container on the host network
+    terminates TLS in front of it and requires the bearer token; its configuration and private key are root-only
+    files (0600).
     """
     for key in ssh_public_keys:
         _require_one_line("ssh_public_key", key)
@@ -44,8 +65,11 @@ def user_data_for(
     if service_port is not None and not 1 <= service_port <= 65535:
         raise ValueError(f"service_port must be between 1 and 65535, not {service_port}")
     run = ["docker", "run", "--detach", "--name", CONTAINER_NAME, "--gpus", "all", "--restart", "unless-stopped"]
+    if proxy is not None:
+        _require_one_line("proxy image", proxy.image)
     if service_port is not None:
-        run += ["--publish", f"{service_port}:{service_port}"]
+        bind = "127.0.0.1:" if proxy is not None else ""
+        run += ["--publish", f"{bind}{service_port}:{service_port}"]
     with_env = bool(ngc_api_key) and ngc_key_in_container
     if with_env:
         run += ["--env-file", WORKLOAD_ENV_PATH]
@@ -88,6 +112,27 @@ def user_data_for(
     if not ngc_api_key:
         del config["write_files"]
         config["runcmd"] = [["docker", "pull", image_reference], run]
+    if proxy is not None:
+        files = [
+            (f"{PROXY_DIR}/default.conf", "0600", proxy.config),
+            (f"{PROXY_DIR}/tls/cert.pem", "0644", proxy.certificate_pem),
+            (f"{PROXY_DIR}/tls/key.pem", "0600", proxy.private_key_pem),
+        ]
+        config["write_files"] = [
+            *config.get("write_files", []),  # type: ignore[misc]
+            *(
+                {"path": path, "owner": "root:root", "permissions": mode, "content": content, "defer": False}
+                for path, mode, content in files
+            ),
+        ]
+        config["runcmd"] = [
+            *config["runcmd"],  # type: ignore[misc]
+            ["docker", "pull", proxy.image],
+            [
+                "docker", "run", "--detach", "--name", PROXY_CONTAINER_NAME, "--restart", "unless-stopped",
+                "--network", "host", "--volume", f"{PROXY_DIR}:/etc/nginx/conf.d:ro", proxy.image,
+            ],
+        ]  # fmt: skip
     return "#cloud-config\n" + yaml.safe_dump(config, sort_keys=False, default_flow_style=False, width=1000)
 
 

@@ -208,6 +208,11 @@ class ReservationAccess(TenantOwnedModel):
     reservation = models.OneToOneField("reservations.Reservation", on_delete=models.CASCADE, related_name="access")
     public_address = models.BooleanField(_("public address"), default=False)
     ssh_keys = models.JSONField(_("SSH keys"), default=list, blank=True)
+    # The secured service endpoint (NIM, Triton): the bearer token and the TLS key encrypted, the certificate in clear.
+    service_token_encrypted = models.TextField(blank=True)
+    tls_certificate = models.TextField(_("TLS certificate"), blank=True)
+    tls_key_encrypted = models.TextField(blank=True)
+    tls_fingerprint = models.CharField(_("TLS certificate fingerprint (SHA-256)"), max_length=100, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta(TenantOwnedModel.Meta):
@@ -220,6 +225,10 @@ class ReservationAccess(TenantOwnedModel):
     @property
     def fingerprints(self) -> list[str]:
         return [key["fingerprint"] for key in self.ssh_keys]
+
+    @property
+    def has_secured_endpoint(self) -> bool:
+        return bool(self.service_token_encrypted)
 
 
 class InstanceAddress(TenantOwnedModel):

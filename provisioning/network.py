@@ -10,15 +10,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
 
 from provisioning.cloud_access import allowed_cidr_list
+from provisioning.cloud_init import ServiceProxy
 from provisioning.drivers import CloudDriver, get_driver
 from provisioning.drivers.base import CloudServer, IngressRule
 from provisioning.models import DriftFinding, DriftKind, Instance, InstanceAddress, InstanceState, ReservationAccess
+from provisioning.secrets import decrypt_secret
+from provisioning.service_endpoint import PROXY_PORT, nginx_config
 
 SSH_PORT = 22
-SERVICE_PORT = 8000
+SERVICE_PORT = 8000  # a container's own port: reachable from outside only when no proxy stands in front of it
 LIVE_STATES = (InstanceState.PENDING, InstanceState.BUILDING, InstanceState.RUNNING)
 
 
@@ -33,6 +37,7 @@ class ServerAccess:
     ssh_public_keys: tuple[str, ...]
     key_name: str
     security_groups: tuple[str, ...]
+    proxy: ServiceProxy | None = None
 
 
 def _access(instance: Instance) -> ReservationAccess | None:
@@ -55,10 +60,11 @@ def server_access_prepare(*, driver: CloudDriver, instance: Instance, project_id
         driver.ensure_keypair(project_id=project_id, name=key_name, public_key=keys[0]["public_key"])
     groups: tuple[str, ...] = ()
     if access is not None and access.public_address:
+        service_port = PROXY_PORT if access.has_secured_endpoint else SERVICE_PORT
         rules = tuple(
             IngressRule(cidr=cidr, port=port)
             for cidr in allowed_cidr_list(organization=instance.organization)
-            for port in (SSH_PORT, SERVICE_PORT)
+            for port in (SSH_PORT, service_port)
         )
         name = security_group_name(instance.reservation_id)
         driver.ensure_security_group(project_id=project_id, name=name, rules=rules)
@@ -68,9 +74,25 @@ def server_access_prepare(*, driver: CloudDriver, instance: Instance, project_id
         instance=instance,
         defaults={"ssh_fingerprints": [key["fingerprint"] for key in keys]},
     )
+    proxy = None
+    if access is not None and access.has_secured_endpoint:
+        proxy = ServiceProxy(
+            config=nginx_config(token=decrypt_secret(access.service_token_encrypted)),
+            certificate_pem=access.tls_certificate,
+            private_key_pem=decrypt_secret(access.tls_key_encrypted),
+            image=settings.KONTOR_SERVICE_PROXY_IMAGE,
+        )
     return ServerAccess(
-        ssh_public_keys=tuple(key["public_key"] for key in keys), key_name=key_name, security_groups=groups
+        ssh_public_keys=tuple(key["public_key"] for key in keys), key_name=key_name, security_groups=groups, proxy=proxy
     )
+
+
+def service_url_for(instance: Instance, address: str) -> str:
+    """``https://…:8443/`` behind the secured endpoint, the container's own ``http://…:8000/`` otherwise."""
+    access = _access(instance)
+    if access is not None and access.has_secured_endpoint:
+        return f"https://{address}:{PROXY_PORT}/"
+    return f"http://{address}:{SERVICE_PORT}/"
 
 
 def instance_public_address_ensure(

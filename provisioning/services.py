@@ -23,7 +23,12 @@ from provisioning.cloud_init import user_data_for
 from provisioning.drivers import CloudDriver, CloudError, get_driver
 from provisioning.drivers.base import ACTIVE, BUILD, ERROR, ServerSpec
 from provisioning.models import CloudProfile, DriftFinding, DriftKind, Instance, InstanceState
-from provisioning.network import instance_public_address_ensure, reconcile_floating_ips, server_access_prepare
+from provisioning.network import (
+    instance_public_address_ensure,
+    reconcile_floating_ips,
+    server_access_prepare,
+    service_url_for,
+)
 from provisioning.secrets import decrypt_secret
 from reservations.choices import ReservationState
 from reservations.models import Reservation
@@ -139,6 +144,7 @@ def _spec(instance: Instance, project_id: str, driver: CloudDriver) -> ServerSpe
         ngc_api_key=ngc_api_key,
         service_port=8000,
         ngc_key_in_container=version.item.kind == ItemKind.NIM,
+        proxy=access.proxy,
     )
     return ServerSpec(
         project_id=project_id,
@@ -198,7 +204,7 @@ def instance_provision_step(*, instance_id: int) -> Step:
                 "address": server.address,
                 "started_at": timezone.now(),
                 "last_error": "",
-                "service_url": f"http://{public_address or server.address}:8000/" if server.address else "",
+                "service_url": service_url_for(instance, public_address or server.address) if server.address else "",
             },
         )
         if started:

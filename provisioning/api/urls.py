@@ -36,6 +36,11 @@ urlpatterns = [
         name="allowed-cidr-detail",
     ),
     path(
+        "organizations/<slug:organization_slug>/reservations/<int:reservation_pk>/service-token/",
+        views.ServiceTokenViewSet.as_view({"post": "reveal"}),
+        name="reservation-service-token",
+    ),
+    path(
         "organizations/<slug:organization_slug>/reservations/<int:reservation_pk>/instances/<int:index>/reboot/",
         views.InstanceActionViewSet.as_view({"post": "reboot"}),
         name="instance-reboot",

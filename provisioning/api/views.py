@@ -18,10 +18,17 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from portal.api.access import OrganizationScopedViewSet
-from provisioning.cloud_access import allowed_cidr_add, allowed_cidr_remove, ngc_api_key_remove, ngc_api_key_set
+from provisioning.cloud_access import (
+    allowed_cidr_add,
+    allowed_cidr_remove,
+    ngc_api_key_remove,
+    ngc_api_key_set,
+    service_token_reveal,
+)
 from provisioning.drivers import CloudError
 from provisioning.instance_actions import MAX_CONSOLE_LINES, instance_console_log, instance_get, instance_reboot
-from provisioning.models import AllowedCidr, CloudProfile, Instance
+from provisioning.models import AllowedCidr, CloudProfile, Instance, ReservationAccess
+from provisioning.service_endpoint import spki_pin
 from tenants.audit import Actor
 from tenants.models import ApiKey, SshKey
 from tenants.permissions import Action, role_allows, scope_allows
@@ -263,3 +270,31 @@ class InstanceActionViewSet(OrganizationScopedViewSet):
         except CloudError as exc:
             raise CloudUnavailable(_("The cloud did not return the console log: %(error)s") % {"error": exc}) from exc
         return Response({"lines": lines, "output": output})
+
+
+# --- The secured service endpoint -----------------------------------------------------------------------------------
+
+
+class ServiceTokenSerializer(serializers.Serializer[Any]):
+    token = serializers.CharField(help_text="Send it as `Authorization: Bearer <token>`.")
+    tls_fingerprint = serializers.CharField()
+    curl = serializers.CharField(help_text="An example request against the first server.")
+
+
+class ServiceTokenViewSet(OrganizationScopedViewSet):
+    required_actions = {"reveal": Action.RESERVATIONS_MANAGE}
+
+    @extend_schema(request=None, responses=ServiceTokenSerializer, summary="Reveal the service endpoint's token")
+    def reveal(self, request: Request, *args: Any, reservation_pk: str, **kwargs: Any) -> Response:
+        access = (
+            ReservationAccess.objects.for_organization(self.organization).filter(reservation_id=reservation_pk).first()
+        )
+        if access is None:
+            raise exceptions.NotFound()
+        token = service_token_reveal(actor=Actor.from_request(request), access=access)
+        first = Instance.objects.for_organization(self.organization).filter(reservation_id=reservation_pk).first()
+        url = (first.service_url if first and first.service_url else "https://<address>:8443/") + "v1/models"
+        # -k: the certificate is self-signed; --pinnedpubkey makes curl accept only this one.
+        pin = spki_pin(access.tls_certificate)
+        curl = f'curl -k --pinnedpubkey "{pin}" -H "Authorization: Bearer {token}" {url}'
+        return Response({"token": token, "tls_fingerprint": access.tls_fingerprint, "curl": curl})

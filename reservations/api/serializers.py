@@ -61,6 +61,8 @@ class ReservationAccessSerializer(serializers.Serializer[Any]):
 
     public_address = serializers.BooleanField()
     ssh_keys = serializers.ListField(child=serializers.DictField(child=serializers.CharField()))
+    secured_endpoint = serializers.BooleanField(help_text="TLS proxy with a bearer token in front of the service.")
+    tls_fingerprint = serializers.CharField(help_text="SHA-256 of the endpoint's self-signed certificate.")
 
 
 class ReservationSerializer(serializers.ModelSerializer[Reservation]):
@@ -105,6 +107,8 @@ class ReservationSerializer(serializers.ModelSerializer[Reservation]):
         return {
             "public_address": access.public_address,
             "ssh_keys": [{"name": key["name"], "fingerprint": key["fingerprint"]} for key in access.ssh_keys],
+            "secured_endpoint": access.has_secured_endpoint,
+            "tls_fingerprint": access.tls_fingerprint,
         }
 
 

@@ -6,8 +6,11 @@ from typing import Any
 
 import pytest
 import yaml
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 
-from provisioning.cloud_init import user_data_for
+from provisioning.cloud_init import ServiceProxy, user_data_for
+from provisioning.service_endpoint import endpoint_secrets_new, nginx_config
 
 KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIO7 ada@example.com"
 IMAGE = "nvcr.io/nvidia/pytorch:25.01-py3"
@@ -156,3 +159,53 @@ def test_without_an_ngc_key_a_nim_gets_no_env_file() -> None:
 
     assert "write_files" not in config
     assert "--env-file" not in config["runcmd"][1]
+
+
+def test_a_proxied_service_binds_the_container_to_localhost_behind_a_tls_proxy_with_the_token() -> None:
+    secrets = endpoint_secrets_new(reservation_id=42)
+    proxy = ServiceProxy(
+        config=nginx_config(token=secrets.token),
+        certificate_pem=secrets.certificate_pem,
+        private_key_pem=secrets.private_key_pem,
+        image="registry.kontor.example/mirror/nginx:1.27-alpine",
+    )
+
+    config = yaml.safe_load(
+        user_data_for(ssh_public_keys=[KEY], image_reference=IMAGE, ngc_api_key=NGC, service_port=8000, proxy=proxy)
+    )
+
+    files = {f["path"]: (f["permissions"], f["owner"], f["content"]) for f in config["write_files"]}
+    assert files["/etc/kontor/proxy/default.conf"] == ("0600", "root:root", proxy.config)
+    assert files["/etc/kontor/proxy/tls/key.pem"] == ("0600", "root:root", secrets.private_key_pem)
+    assert files["/etc/kontor/proxy/tls/cert.pem"] == ("0644", "root:root", secrets.certificate_pem)
+    assert config["runcmd"][2] == [
+        "docker", "run", "--detach", "--name", "kontor-workload", "--gpus", "all", "--restart", "unless-stopped",
+        "--publish", "127.0.0.1:8000:8000", IMAGE,
+    ]  # fmt: skip
+    assert config["runcmd"][3:] == [
+        ["docker", "pull", "registry.kontor.example/mirror/nginx:1.27-alpine"],
+        [
+            "docker", "run", "--detach", "--name", "kontor-proxy", "--restart", "unless-stopped", "--network", "host",
+            "--volume", "/etc/kontor/proxy:/etc/nginx/conf.d:ro", "registry.kontor.example/mirror/nginx:1.27-alpine",
+        ],
+    ]  # fmt: skip
+    assert f'if ($http_authorization != "Bearer {secrets.token}") {{ return 401; }}' in proxy.config
+    assert "listen 8443 ssl;" in proxy.config
+    assert "proxy_pass http://127.0.0.1:8000;" in proxy.config
+    assert all(secrets.token not in " ".join(command) for command in config["runcmd"])
+
+
+def test_the_endpoint_certificate_fingerprint_is_its_sha256() -> None:
+    secrets = endpoint_secrets_new(reservation_id=7)
+    certificate = x509.load_pem_x509_certificate(secrets.certificate_pem.encode())
+
+    assert secrets.fingerprint == certificate.fingerprint(hashes.SHA256()).hex(":").upper()
+    assert certificate.subject.rfc4514_string() == "CN=kontor-reservation-7"
+    assert secrets.token.startswith("kse_")
+    assert len(secrets.token) == 47
+
+
+@pytest.mark.parametrize("token", ["", 'abc"; return 200; #', "a b"])
+def test_a_token_that_could_break_the_proxy_config_is_refused(token: str) -> None:
+    with pytest.raises(ValueError, match="the service token must be URL-safe characters only"):
+        nginx_config(token=token)

@@ -24,7 +24,7 @@ from reservations.models import Reservation
 from reservations.services import reservation_release, reservation_transition
 from tenants.audit import Actor
 from tenants.choices import Role
-from tenants.models import Membership, SshKey
+from tenants.models import AuditEvent, Membership, SshKey
 from tenants.services import ssh_key_add
 from tests.provisioning import keys
 from tests.provisioning.fake_openstack import FakeOpenStack
@@ -102,7 +102,7 @@ def test_a_public_nim_gets_one_keypair_one_floating_ip_each_and_the_rules_and_re
         for r in cloud.security_group_rules.values()
         if r["direction"] == "ingress"
     )
-    assert ingress == [("85.214.0.0/16", 22, 22, "tcp"), ("85.214.0.0/16", 8000, 8000, "tcp")]
+    assert ingress == [("85.214.0.0/16", 22, 22, "tcp"), ("85.214.0.0/16", 8443, 8443, "tcp")]  # SSH, the TLS proxy
     assert cloud.counts["POST /network/v2.0/floatingips"] == 2
     assert len(cloud.floating_ips) == 2
     for body, instance in zip(cloud.create_bodies, instances, strict=True):
@@ -110,7 +110,8 @@ def test_a_public_nim_gets_one_keypair_one_floating_ip_each_and_the_rules_and_re
         assert body["server"]["security_groups"] == [{"name": group_name}]
         config = yaml.safe_load(base64.b64decode(body["server"]["user_data"]))
         assert config["ssh_authorized_keys"] == [shared.public_key, mine.public_key]
-        assert "--env-file" in config["runcmd"][-1]  # a NIM gets NGC_API_KEY inside the container
+        assert "--env-file" in config["runcmd"][2]  # a NIM gets NGC_API_KEY inside the container
+        assert "127.0.0.1:8000:8000" in config["runcmd"][2]  # reachable only through the TLS proxy
     addresses = {
         a.instance_id: a for a in InstanceAddress.objects.for_organization(customer).filter(instance__in=instances)
     }
@@ -120,7 +121,7 @@ def test_a_public_nim_gets_one_keypair_one_floating_ip_each_and_the_rules_and_re
         assert network.public_address == by_tag[instance.tag]["floating_ip_address"]
         assert network.floating_ip_id == by_tag[instance.tag]["id"]
         assert network.ssh_fingerprints == fingerprints
-        assert instance.service_url == f"http://{network.public_address}:8000/"
+        assert instance.service_url == f"https://{network.public_address}:8443/"
 
     client = APIClient()
     client.force_authenticate(orderer)
@@ -129,8 +130,11 @@ def test_a_public_nim_gets_one_keypair_one_floating_ip_each_and_the_rules_and_re
         f"ssh ubuntu@{addresses[instance.pk].public_address}" for instance in instances
     ]
     assert detail["instances"][0]["ssh_key_fingerprints"] == fingerprints
+    access = ReservationAccess.objects.for_organization(customer).get(reservation=reservation)
     assert detail["access"] == {
         "public_address": True,
+        "secured_endpoint": True,
+        "tls_fingerprint": access.tls_fingerprint,
         "ssh_keys": [
             {"name": "CI", "fingerprint": shared.fingerprint},
             {"name": "Laptop", "fingerprint": mine.fingerprint},
@@ -222,3 +226,35 @@ def test_reconciliation_releases_a_leaked_floating_ip_once(cloud, small_inventor
         instance_network_release(instance_id=instance_id)
     assert cloud.security_groups == {}
     assert Instance.objects.unscoped().filter(state=InstanceState.STOPPED).count() == 2
+
+
+def test_the_service_token_is_revealed_on_demand_audited_and_is_the_one_the_proxy_requires(
+    cloud, small_inventory, customer, orderer, make_quote, member_of
+):
+    allowed_cidr_add(actor=Actor.for_user(orderer), organization=customer, cidr="85.214.0.0/16")
+    reservation = order(customer, orderer, make_quote, public_address=True, ssh_key_ids=[])
+    provision(reservation)
+    viewer = APIClient()
+    viewer.force_authenticate(member_of(customer, Role.VIEWER))
+    client = APIClient()
+    client.force_authenticate(orderer)
+    path = f"/api/v1/organizations/rheinwerk/reservations/{reservation.pk}/service-token/"
+
+    refused = viewer.post(path)
+    revealed = client.post(path).json()
+
+    assert refused.status_code == 403
+    token = revealed["token"]
+    user_data = base64.b64decode(cloud.create_bodies[0]["server"]["user_data"]).decode()
+    config = yaml.safe_load(user_data)
+    [nginx] = [f["content"] for f in config["write_files"] if f["path"] == "/etc/kontor/proxy/default.conf"]
+    assert f'"Bearer {token}"' in nginx
+    access = ReservationAccess.objects.for_organization(customer).get(reservation=reservation)
+    assert token not in access.service_token_encrypted
+    assert revealed["tls_fingerprint"] == access.tls_fingerprint
+    first = Instance.objects.for_organization(customer).get(reservation=reservation, index=0)
+    assert revealed["curl"].endswith(f'-H "Authorization: Bearer {token}" {first.service_url}v1/models')
+    assert revealed["curl"].startswith('curl -k --pinnedpubkey "sha256//')
+    events = AuditEvent.objects.for_organization(customer).filter(action="reservation.service_token_revealed")
+    assert events.count() == 1
+    assert token not in str(list(AuditEvent.objects.unscoped().values_list("data", flat=True)))

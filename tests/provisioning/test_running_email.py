@@ -38,8 +38,8 @@ def test_the_running_email_of_an_on_demand_order_says_until_released_and_how_to_
     assert "None" not in message.body
     assert message.body.startswith(f"Hello,\n\nreservation {reservation.pk} (2 × B200 ×1, on demand from ")
     assert " until you release it) is running.\n" in message.body
-    assert f"Server 1: {first}\n  ssh ubuntu@{first}\n  Service: http://{first}:8000/\n" in message.body
-    assert f"Server 2: {second}\n  ssh ubuntu@{second}\n  Service: http://{second}:8000/\n" in message.body
+    assert f"Server 1: {first}\n  ssh ubuntu@{first}\n  Service: https://{first}:8443/\n" in message.body
+    assert f"Server 2: {second}\n  ssh ubuntu@{second}\n  Service: https://{second}:8443/\n" in message.body
     link = f"http://kontor.test:8123/orgs/rheinwerk/reservations/{reservation.pk}/"
     assert message.body.rstrip().endswith(f"\n{link}")
     browser = Client()
@@ -63,6 +63,6 @@ def test_the_reservation_page_shows_the_public_ssh_command_the_fingerprints_and_
 
     assert f"<code>ssh ubuntu@{public}</code>" in page
     assert page.count(f'<code class="fingerprint">{key.fingerprint}</code>') == 2
-    assert f"<code>http://{public}:8000/</code>" in page
+    assert f"<code>https://{public}:8443/</code>" in page
     assert 'id="reservation-cost"' in page
     assert "an estimate:" in page
