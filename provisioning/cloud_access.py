@@ -16,9 +16,9 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from catalog.models import AvailabilityZone, Quote
-from provisioning.models import AllowedCidr, CloudProfile, ReservationAccess
+from provisioning.models import AllowedCidr, CloudProfile, Instance, ReservationAccess
 from provisioning.secrets import decrypt_secret, encrypt_secret
-from provisioning.service_endpoint import endpoint_secrets_new, is_proxied
+from provisioning.service_endpoint import endpoint_secrets_new, is_proxied, spki_pin
 from reservations.services import Booking, reservation_create
 from tenants.audit import Actor, audit_record
 from tenants.models import Organization
@@ -269,3 +269,11 @@ def service_token_reveal(*, actor: Actor, access: ReservationAccess) -> str:
             organization=access.organization,
         )  # fmt: skip
     return decrypt_secret(access.service_token_encrypted)
+
+
+def service_curl_example(*, access: ReservationAccess, token: str) -> str:
+    """A request against the first server: ``-k`` because the certificate is self-signed, ``--pinnedpubkey`` so that
+    curl accepts only this one."""
+    first = Instance.objects.for_organization(access.organization).filter(reservation_id=access.reservation_id).first()
+    url = (first.service_url if first is not None and first.service_url else "https://<address>:8443/") + "v1/models"
+    return f'curl -k --pinnedpubkey "{spki_pin(access.tls_certificate)}" -H "Authorization: Bearer {token}" {url}'

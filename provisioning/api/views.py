@@ -23,12 +23,12 @@ from provisioning.cloud_access import (
     allowed_cidr_remove,
     ngc_api_key_remove,
     ngc_api_key_set,
+    service_curl_example,
     service_token_reveal,
 )
 from provisioning.drivers import CloudError
 from provisioning.instance_actions import MAX_CONSOLE_LINES, instance_console_log, instance_get, instance_reboot
 from provisioning.models import AllowedCidr, CloudProfile, Instance, ReservationAccess
-from provisioning.service_endpoint import spki_pin
 from tenants.audit import Actor
 from tenants.models import ApiKey, SshKey
 from tenants.permissions import Action, role_allows, scope_allows
@@ -292,9 +292,5 @@ class ServiceTokenViewSet(OrganizationScopedViewSet):
         if access is None:
             raise exceptions.NotFound()
         token = service_token_reveal(actor=Actor.from_request(request), access=access)
-        first = Instance.objects.for_organization(self.organization).filter(reservation_id=reservation_pk).first()
-        url = (first.service_url if first and first.service_url else "https://<address>:8443/") + "v1/models"
-        # -k: the certificate is self-signed; --pinnedpubkey makes curl accept only this one.
-        pin = spki_pin(access.tls_certificate)
-        curl = f'curl -k --pinnedpubkey "{pin}" -H "Authorization: Bearer {token}" {url}'
+        curl = service_curl_example(access=access, token=token)
         return Response({"token": token, "tls_fingerprint": access.tls_fingerprint, "curl": curl})

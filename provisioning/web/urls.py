@@ -15,4 +15,9 @@ urlpatterns = [
     path(f"{org}/ngc-api-key/remove/", views.ngc_api_key_delete, name="ngc-api-key-remove"),
     path(f"{org}/networks/", views.allowed_cidr_create, name="allowed-cidr-create"),
     path(f"{org}/networks/<int:cidr_id>/remove/", views.allowed_cidr_delete, name="allowed-cidr-remove"),
+    path(
+        "orgs/<slug:organization_slug>/reservations/<int:reservation_id>/service-token/",
+        views.service_token,
+        name="reservation-service-token",
+    ),
 ]

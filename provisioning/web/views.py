@@ -7,13 +7,21 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from provisioning.cloud_access import allowed_cidr_add, allowed_cidr_remove, ngc_api_key_remove, ngc_api_key_set
-from provisioning.models import AllowedCidr, CloudProfile
+from provisioning.cloud_access import (
+    allowed_cidr_add,
+    allowed_cidr_remove,
+    ngc_api_key_remove,
+    ngc_api_key_set,
+    service_curl_example,
+    service_token_reveal,
+)
+from provisioning.models import AllowedCidr, CloudProfile, ReservationAccess
 from provisioning.web.forms import AllowedCidrForm, NgcApiKeyForm, SshKeyForm
 from tenants.audit import Actor
 from tenants.permissions import Action
@@ -141,3 +149,31 @@ def allowed_cidr_delete(request: HttpRequest, access: OrganizationAccess, cidr_i
     allowed_cidr_remove(actor=Actor.from_request(request), organization=access.organization, allowed=allowed)
     messages.success(request, _("%(cidr)s is no longer allowed.") % {"cidr": allowed.cidr})
     return _back(access)
+
+
+@require_POST
+@organization_view(Action.RESERVATIONS_MANAGE)
+def service_token(request: HttpRequest, access: OrganizationAccess, reservation_id: int) -> HttpResponse:
+    """Show the reservation's service token once, with a curl example (a POST: every reveal is audited)."""
+    endpoint = (
+        ReservationAccess.objects.for_organization(access.organization)
+        .select_related("reservation")
+        .filter(reservation_id=reservation_id)
+        .first()
+    )
+    if endpoint is None or not endpoint.has_secured_endpoint:
+        raise Http404
+    token = service_token_reveal(actor=Actor.from_request(request), access=endpoint)
+    response = render(
+        request,
+        "provisioning/service_token.html",
+        {
+            "organization": access.organization,
+            "reservation": endpoint.reservation,
+            "token": token,
+            "curl": service_curl_example(access=endpoint, token=token),
+            "tls_fingerprint": endpoint.tls_fingerprint,
+        },
+    )
+    add_never_cache_headers(response)
+    return response

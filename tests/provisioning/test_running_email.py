@@ -8,9 +8,11 @@ from django.core import mail
 from django.test import Client
 
 from provisioning.cloud_access import allowed_cidr_add
-from provisioning.models import InstanceAddress
+from provisioning.models import InstanceAddress, ReservationAccess
+from provisioning.secrets import decrypt_secret
 from reservations.notifications import mail_on_event
 from tenants.audit import Actor
+from tenants.models import AuditEvent
 from tenants.services import ssh_key_add
 from tests.provisioning import keys
 from tests.provisioning.test_network_access import order, orderer, provision
@@ -66,3 +68,27 @@ def test_the_reservation_page_shows_the_public_ssh_command_the_fingerprints_and_
     assert f"<code>https://{public}:8443/</code>" in page
     assert 'id="reservation-cost"' in page
     assert "an estimate:" in page
+
+
+def test_the_reservation_page_shows_the_certificate_and_reveals_the_token_on_demand(
+    small_inventory, customer, orderer, make_quote
+):
+    reservation = order(customer, orderer, make_quote, ssh_key_ids=[])
+    provision(reservation)
+    access = ReservationAccess.objects.for_organization(customer).get(reservation=reservation)
+    browser = Client()
+    browser.force_login(orderer)
+
+    page = browser.get(f"/orgs/rheinwerk/reservations/{reservation.pk}/").content.decode()
+    revealed = browser.post(f"/orgs/rheinwerk/reservations/{reservation.pk}/service-token/")
+
+    assert f'<code class="fingerprint" id="tls-fingerprint">{access.tls_fingerprint}</code>' in page
+    assert decrypt_secret(access.service_token_encrypted) not in page
+    body = revealed.content.decode()
+    token = decrypt_secret(access.service_token_encrypted)
+    assert f'value="{token}"' in body
+    assert f"Authorization: Bearer {token}" in body
+    assert "no-cache" in revealed["Cache-Control"]
+    assert (
+        AuditEvent.objects.for_organization(customer).filter(action="reservation.service_token_revealed").count() == 1
+    )
