@@ -42,7 +42,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('provisioning', '0003_cloud_profile'),
         ('reservations', '0003_reminders'),
-        ('tenants', '0007_ssh_keys'),
+        ('tenants', '0008_ssh_keys'),
     ]
 
     operations = [

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tenants', '0006_audit_redaction_trigger'),
+        ('tenants', '0007_outgoing_email'),
     ]
 
     operations = [
