@@ -127,14 +127,6 @@ class CostSerializer(serializers.Serializer[Any]):
         return True
 
 
-class ReservationDetailSerializer(ReservationSerializer):
-    cost = CostSerializer(read_only=True)
-
-    class Meta(ReservationSerializer.Meta):
-        fields = [*ReservationSerializer.Meta.fields, "cost"]
-        read_only_fields = fields
-
-
 class ReservationCreateSerializer(serializers.Serializer[Any]):
     quote = serializers.IntegerField(help_text="An open quote of this organization: the reservation keeps its price.")
     zone = serializers.SlugField(required=False, allow_null=True, help_text="An availability zone; omit for any.")

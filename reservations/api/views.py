@@ -31,7 +31,6 @@ from reservations.api.serializers import (
     ExtendSerializer,
     QuotaRequestCreateSerializer,
     ReservationCreateSerializer,
-    ReservationDetailSerializer,
     ReservationSerializer,
 )
 from reservations.availability import availability_check, capacity_calendar
@@ -88,7 +87,7 @@ class ReservationViewSet(mixins.ListModelMixin, OrganizationScopedViewSet):
         fresh = self._get(str(reservation.pk))
         return Response(ReservationSerializer(fresh).data, status=status_code)
 
-    @extend_schema(responses=ReservationDetailSerializer)
+    @extend_schema(responses=ReservationSerializer, description="With `cost`: the cost so far, net EUR (an estimate).")
     def retrieve(self, request: Request, *args: Any, pk: str, **kwargs: Any) -> Response:
         reservation = self._get(pk)
         cost = reservation_cost(reservation=reservation, at=timezone.now())

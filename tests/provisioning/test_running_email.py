@@ -4,15 +4,13 @@ to the reservation page under the one site URL."""
 from __future__ import annotations
 
 import pytest
-from django.core import mail
 from django.test import Client
 
 from provisioning.cloud_access import allowed_cidr_add
 from provisioning.models import InstanceAddress, ReservationAccess
 from provisioning.secrets import decrypt_secret
-from reservations.notifications import mail_on_event
 from tenants.audit import Actor
-from tenants.models import AuditEvent
+from tenants.models import AuditEvent, OutgoingEmail
 from tenants.services import ssh_key_add
 from tests.provisioning import keys
 from tests.provisioning.test_network_access import order, orderer, provision
@@ -22,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_running_email_of_an_on_demand_order_says_until_released_and_how_to_reach_it(
-    settings, small_inventory, customer, orderer, make_quote, django_capture_on_commit_callbacks
+    settings, small_inventory, customer, orderer, make_quote
 ):
     settings.SITE_URL = "http://kontor.test:8123"
     allowed_cidr_add(actor=Actor.for_user(orderer), organization=customer, cidr="85.214.0.0/16")
@@ -32,11 +30,9 @@ def test_the_running_email_of_an_on_demand_order_says_until_released_and_how_to_
         InstanceAddress.objects.for_organization(customer).get(instance__index=index).public_address for index in (0, 1)
     ]
 
-    with django_capture_on_commit_callbacks(execute=True):
-        mail_on_event("reservation.active", reservation.pk)
-
-    [message] = mail.outbox
-    assert message.to == [orderer.email]
+    # The activation wrote it into the outbox, in the transaction of the change.
+    [message] = OutgoingEmail.objects.filter(template="reservation_active")
+    assert message.to == orderer.email
     assert "None" not in message.body
     assert message.body.startswith(f"Hello,\n\nreservation {reservation.pk} (2 × B200 ×1, on demand from ")
     assert " until you release it) is running.\n" in message.body
