@@ -49,6 +49,9 @@ system-deps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium gettext $(PDF_DEBS) >/dev/null; \
 	fi
 
+# Links in e-mails are built from one site URL: the address the web server listens on, unless KONTOR_SITE_URL says.
+SITE_URL = $${KONTOR_SITE_URL:-http://$${KONTOR_HOST:-127.0.0.1}:$${KONTOR_PORT:-8000}}
+
 run: pdf-deps $(VENV)/.dev-installed
 	$(BIN)/python manage.py migrate --noinput
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(BIN)/python manage.py seed_demo
@@ -58,7 +61,7 @@ run: pdf-deps $(VENV)/.dev-installed
 	@echo "  demo logins (password kontor-demo-2026): owner@example.de; operator@kontor.example (second factor: 000000)"
 	@echo "  web (gunicorn), a Celery worker per queue and beat run together; Ctrl-C stops them all."
 	@echo
-	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} KONTOR_DEMO_MFA_CODE=$${KONTOR_DEMO_MFA_CODE:-000000} PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile
+	KONTOR_SITE_URL=$(SITE_URL) DJANGO_DEBUG=$${DJANGO_DEBUG:-1} KONTOR_DEMO_MFA_CODE=$${KONTOR_DEMO_MFA_CODE:-000000} PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile
 
 services-check: $(VENV)/.dev-installed
 	$(BIN)/python scripts/check_services.py

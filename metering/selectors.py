@@ -1,4 +1,4 @@
-"""Reads of usage: GPU-hours per day and flavor for the portal's chart."""
+"""Reads of usage: GPU-hours per day and flavor for the portal's chart, and a reservation's live cost."""
 
 from __future__ import annotations
 
@@ -9,8 +9,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models import Sum
 from django.db.models.functions import TruncDate
 
+from catalog.choices import License
 from metering.choices import Meter
 from metering.models import UsageRecord
+from reservations.choices import ReservationKind, ReservationState
+from reservations.models import Reservation
 from tenants.models import Organization
 
 SECONDS_PER_HOUR = 3600
@@ -46,3 +49,58 @@ def usage_by_day(*, organization: Organization, start: datetime, end: datetime) 
         )
         for day, slug, total in rows
     ]
+
+
+# --- Live cost of one reservation -----------------------------------------------------------------------------------
+
+CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class ReservationCost:
+    """What a reservation has cost so far, net, in EUR.
+
+    ``metered`` sums the usage records written so far (at the quote's prices); ``so_far`` is an estimate: the same
+    arithmetic applied to the facts up to ``at``, including the current partial hour metering has not reached yet.
+    ``committed`` is a reserved window's total (charged in full whether used or not), None on demand.
+    """
+
+    at: datetime
+    metered: Decimal
+    so_far: Decimal
+    committed: Decimal | None
+    currency: str = "EUR"
+
+
+def _money(gpu_seconds_times_price: Decimal) -> Decimal:
+    return (gpu_seconds_times_price / SECONDS_PER_HOUR).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def reservation_cost(*, reservation: Reservation, at: datetime) -> ReservationCost:
+    """The reservation's cost so far (an estimate between metering runs) and, for a reserved window, its total."""
+    records = UsageRecord.objects.for_organization(reservation.organization).filter(reservation=reservation)
+    metered = sum((record.quantity * record.unit_price for record in records), Decimal(0))
+    quote = reservation.quote
+    licensed = reservation.item_version.item.license == License.NVIDIA_AI_ENTERPRISE
+    price = quote.compute_unit_price + (quote.license_unit_price if licensed else Decimal(0))
+    gpus = reservation.flavor.gpu_count
+    if reservation.state == ReservationState.FAILED:
+        estimate = Decimal(0)  # a failed reservation bills nothing
+    elif reservation.kind == ReservationKind.ON_DEMAND:
+        seconds = 0
+        for instance in reservation.instances.all():  # provisioning's reverse relation
+            if instance.started_at is None:
+                continue
+            end = min(instance.stopped_at or at, at)
+            seconds += max(
+                int((end.replace(microsecond=0) - instance.started_at.replace(microsecond=0)).total_seconds()), 0
+            )
+        estimate = seconds * gpus * price
+    else:
+        start, end = reservation.starts_at, min(reservation.ends_at or at, at)
+        elapsed = max(int((end - start).total_seconds()), 0)
+        estimate = elapsed * gpus * reservation.instance_count * price
+    committed = None if reservation.kind == ReservationKind.ON_DEMAND else quote.net_amount
+    return ReservationCost(
+        at=at, metered=_money(metered), so_far=max(_money(estimate), _money(metered)), committed=committed
+    )

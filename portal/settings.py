@@ -145,6 +145,8 @@ ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+# Confirming in the browser that signed up signs in and lands on the dashboard; elsewhere, via the login page.
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_ADAPTER = "tenants.adapters.AccountAdapter"
@@ -507,6 +509,8 @@ KONTOR_OPENSTACK = {
 # decrypt, so a new key goes first and an old one leaves only once nothing is encrypted with it any more. Production
 # MUST set real keys (``Fernet.generate_key()``); empty derives one key from SECRET_KEY, for development only.
 KONTOR_SECRET_KEYS = env.list("KONTOR_SECRET_KEYS", default=[])
+# The TLS reverse proxy in front of NIM and Triton services (an nginx image; operators point this at their mirror).
+KONTOR_SERVICE_PROXY_IMAGE = env.str("KONTOR_SERVICE_PROXY_IMAGE", default="nginx:1.27-alpine")
 
 # --- Billing -------------------------------------------------------------------------------------------------------
 # The seller on every invoice and credit note (§ 14 (4) UStG: full name, address, VAT ID). Snapshotted per document.

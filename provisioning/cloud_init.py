@@ -4,42 +4,81 @@ The base image (``KONTOR_OPENSTACK["image"]``) brings the NVIDIA driver, Docker 
 nothing is installed here: no package updates, no downloads but the image itself from nvcr.io. The NGC API key is
 written by ``write_files`` to a root-only file (0600) and fed to ``docker login`` on standard input, so it never
 appears in a command line, the process list or cloud-init's runcmd script. The whole user data still holds the key:
-it is never logged (see ``ServerSpec.user_data``).
+it is never logged (see ``ServerSpec.user_data``). NIM containers also need the key at run time (they download their
+model from NGC): for them it goes into a second root-only file read with ``docker run --env-file``, so the container
+sees ``NGC_API_KEY`` and the command line still does not.
 """
 
 from __future__ import annotations
 
 import shlex
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import yaml
 
 NGC_REGISTRY = "nvcr.io"
 NGC_KEY_PATH = "/root/.kontor/ngc-api-key"
+WORKLOAD_ENV_PATH = "/root/.kontor/workload.env"
+PROXY_DIR = "/etc/kontor/proxy"  # mounted as the proxy container's /etc/nginx/conf.d
+PROXY_CONTAINER_NAME = "kontor-proxy"
+
+
+@dataclass(frozen=True)
+class ServiceProxy:
+    """The TLS reverse proxy in front of the service: its nginx configuration (which holds the bearer token), the
+    certificate and its private key, and the proxy image (an nginx image the operator mirrors)."""
+
+    config: str
+    certificate_pem: str
+    private_key_pem: str
+    image: str
+
+
 CONTAINER_NAME = "kontor-workload"
 
 
-def user_data_for(*, ssh_public_key: str, image_reference: str, ngc_api_key: str, service_port: int | None) -> str:
-    """``#cloud-config`` YAML: authorize the SSH key, log in to nvcr.io, pull the image, run it on every GPU.
+def user_data_for(
+    *,
+    ssh_public_keys: Sequence[str],
+    image_reference: str,
+    ngc_api_key: str,
+    service_port: int | None,
+    ngc_key_in_container: bool = False,
+    proxy: ServiceProxy | None = None,
+) -> str:
+    """``#cloud-config`` YAML: authorize the SSH keys, log in to nvcr.io, pull the image, run it on every GPU; with
+    ``ngc_key_in_container`` (NIM) the container gets ``NGC_API_KEY`` from a root-only env file.
 
-    An organization that has not set a key yet gets a server without it: no SSH key authorized, or an anonymous pull
-    (enough for the free NGC images; NVIDIA AI Enterprise images need the NGC API key).
+    An order without SSH keys gets a server without any, and an organization without an NGC API key an anonymous
+    pull (enough for the free NGC images; NVIDIA AI Enterprise images need the NGC API key).
+
+    With ``proxy`` the container's port is bound to 127.0.0.1 only and an nginx container on the host network
+    terminates TLS in front of it and requires the bearer token; its configuration and private key are root-only
+    files (0600).
     """
-    if ssh_public_key:
-        _require_one_line("ssh_public_key", ssh_public_key)
+    for key in ssh_public_keys:
+        _require_one_line("ssh_public_key", key)
     _require_one_line("image_reference", image_reference)
     if ngc_api_key:
         _require_one_line("ngc_api_key", ngc_api_key)
     if service_port is not None and not 1 <= service_port <= 65535:
         raise ValueError(f"service_port must be between 1 and 65535, not {service_port}")
     run = ["docker", "run", "--detach", "--name", CONTAINER_NAME, "--gpus", "all", "--restart", "unless-stopped"]
+    if proxy is not None:
+        _require_one_line("proxy image", proxy.image)
     if service_port is not None:
-        run += ["--publish", f"{service_port}:{service_port}"]
+        bind = "127.0.0.1:" if proxy is not None else ""
+        run += ["--publish", f"{bind}{service_port}:{service_port}"]
+    with_env = bool(ngc_api_key) and ngc_key_in_container
+    if with_env:
+        run += ["--env-file", WORKLOAD_ENV_PATH]
     run.append(image_reference)
     login = f"docker login {NGC_REGISTRY} -u '$oauthtoken' --password-stdin < {shlex.quote(NGC_KEY_PATH)}"
     config: dict[str, object] = {
         "package_update": False,
         "package_upgrade": False,
-        "ssh_authorized_keys": [ssh_public_key],
+        "ssh_authorized_keys": list(ssh_public_keys),
         "write_files": [
             {
                 "path": NGC_KEY_PATH,
@@ -48,18 +87,52 @@ def user_data_for(*, ssh_public_key: str, image_reference: str, ngc_api_key: str
                 "content": ngc_api_key,
                 "defer": False,
             }
-        ],
+        ]
+        + (
+            [
+                {
+                    "path": WORKLOAD_ENV_PATH,
+                    "owner": "root:root",
+                    "permissions": "0600",
+                    "content": f"NGC_API_KEY={ngc_api_key}\n",
+                    "defer": False,
+                }
+            ]
+            if with_env
+            else []
+        ),
         "runcmd": [
             ["sh", "-c", login],
             ["docker", "pull", image_reference],
             run,
         ],
     }
-    if not ssh_public_key:
+    if not ssh_public_keys:
         del config["ssh_authorized_keys"]
     if not ngc_api_key:
         del config["write_files"]
         config["runcmd"] = [["docker", "pull", image_reference], run]
+    if proxy is not None:
+        files = [
+            (f"{PROXY_DIR}/default.conf", "0600", proxy.config),
+            (f"{PROXY_DIR}/tls/cert.pem", "0644", proxy.certificate_pem),
+            (f"{PROXY_DIR}/tls/key.pem", "0600", proxy.private_key_pem),
+        ]
+        config["write_files"] = [
+            *config.get("write_files", []),  # type: ignore[misc]
+            *(
+                {"path": path, "owner": "root:root", "permissions": mode, "content": content, "defer": False}
+                for path, mode, content in files
+            ),
+        ]
+        config["runcmd"] = [
+            *config["runcmd"],  # type: ignore[misc]
+            ["docker", "pull", proxy.image],
+            [
+                "docker", "run", "--detach", "--name", PROXY_CONTAINER_NAME, "--restart", "unless-stopped",
+                "--network", "host", "--volume", f"{PROXY_DIR}:/etc/nginx/conf.d:ro", proxy.image,
+            ],
+        ]  # fmt: skip
     return "#cloud-config\n" + yaml.safe_dump(config, sort_keys=False, default_flow_style=False, width=1000)
 
 

@@ -116,6 +116,7 @@ class Instance(TenantOwnedModel):
 class DriftKind(models.TextChoices):
     ORPHAN_SERVER = "orphan_server", _("Server without a live reservation")
     MISSING_SERVER = "missing_server", _("Running instance whose server is gone")
+    LEAKED_FLOATING_IP = "leaked_floating_ip", _("Floating IP without a live instance")
 
 
 class DriftFinding(models.Model):
@@ -143,16 +144,16 @@ class DriftFinding(models.Model):
 
 
 class CloudProfile(TenantOwnedModel):
-    """What an organization's servers need from it: the NGC API key that pulls NVIDIA containers, and the SSH
-    public key its people log in with.
+    """What an organization's servers need from it: the NGC API key that pulls NVIDIA containers and that NIM
+    containers receive as ``NGC_API_KEY``. (SSH keys are ``tenants.SshKey``; allowed networks ``AllowedCidr``.)
 
     Invariants: one per organization; the NGC API key is stored only encrypted (``core.secrets``, Fernet) and
-    is never logged or returned by the API.
+    is never logged or returned by the API — only its last four characters are kept in the clear, to recognize it.
     """
 
     organization = models.OneToOneField("tenants.Organization", on_delete=models.CASCADE, related_name="cloud_profile")
     ngc_api_key_encrypted = models.TextField(blank=True)
-    ssh_public_key = models.TextField(_("SSH public key"), blank=True)
+    ngc_api_key_last4 = models.CharField(_("NGC API key ends in"), max_length=4, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta(TenantOwnedModel.Meta):
@@ -165,3 +166,88 @@ class CloudProfile(TenantOwnedModel):
     @property
     def has_ngc_api_key(self) -> bool:
         return bool(self.ngc_api_key_encrypted)
+
+
+class AllowedCidr(TenantOwnedModel):
+    """A network (IPv4 CIDR) allowed to reach the organization's servers: SSH and the service port, through the
+    security group of each reservation that asks for a public address.
+
+    Invariants: stored in canonical form (``ipaddress``: host bits cleared); at most once per organization; a
+    network broader than ``/16`` (``0.0.0.0/0`` is the whole internet) is stored only with ``broad_confirmed``; private,
+    loopback, link-local and reserved ranges are never stored (they can never reach a public address). Written only
+    through ``provisioning.network``.
+    """
+
+    organization = models.ForeignKey("tenants.Organization", on_delete=models.CASCADE, related_name="+")
+    cidr = models.CharField(_("network"), max_length=18)
+    description = models.CharField(_("description"), max_length=100, blank=True)
+    broad_confirmed = models.BooleanField(_("broad network confirmed"), default=False)
+    created_at = models.DateTimeField(_("added"), auto_now_add=True)
+
+    class Meta(TenantOwnedModel.Meta):
+        verbose_name = _("allowed network")
+        verbose_name_plural = _("allowed networks")
+        ordering = ["cidr"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "cidr"], name="provisioning_allowedcidr_once"),
+        ]
+
+    def __str__(self) -> str:
+        return self.cidr
+
+
+class ReservationAccess(TenantOwnedModel):
+    """How the customer reaches a reservation's servers, chosen at order time.
+
+    Invariants: one per reservation, written once when it is booked; ``ssh_keys`` is a snapshot of the chosen keys
+    (name, fingerprint, public key), so removing a key later does not change what the servers got; with
+    ``public_address`` each instance gets a floating IP, reachable only from the organization's allowed networks.
+    """
+
+    organization = models.ForeignKey("tenants.Organization", on_delete=models.CASCADE, related_name="+")
+    reservation = models.OneToOneField("reservations.Reservation", on_delete=models.CASCADE, related_name="access")
+    public_address = models.BooleanField(_("public address"), default=False)
+    ssh_keys = models.JSONField(_("SSH keys"), default=list, blank=True)
+    # The secured service endpoint (NIM, Triton): the bearer token and the TLS key encrypted, the certificate in clear.
+    service_token_encrypted = models.TextField(blank=True)
+    tls_certificate = models.TextField(_("TLS certificate"), blank=True)
+    tls_key_encrypted = models.TextField(blank=True)
+    tls_fingerprint = models.CharField(_("TLS certificate fingerprint (SHA-256)"), max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta(TenantOwnedModel.Meta):
+        verbose_name = _("reservation access")
+        verbose_name_plural = _("reservation access")
+
+    def __str__(self) -> str:
+        return f"{self.reservation_id}"
+
+    @property
+    def fingerprints(self) -> list[str]:
+        return [key["fingerprint"] for key in self.ssh_keys]
+
+    @property
+    def has_secured_endpoint(self) -> bool:
+        return bool(self.service_token_encrypted)
+
+
+class InstanceAddress(TenantOwnedModel):
+    """An instance's public (floating) address and the SSH keys its server received.
+
+    Invariants: one per instance; ``floating_ip_id`` names the cloud's floating IP while it is held and is emptied
+    once it was released (on release of the instance, or by reconciliation).
+    """
+
+    organization = models.ForeignKey("tenants.Organization", on_delete=models.CASCADE, related_name="+")
+    instance = models.OneToOneField(Instance, on_delete=models.CASCADE, related_name="network")
+    public_address = models.CharField(_("public address"), max_length=45, blank=True)
+    floating_ip_id = models.CharField(_("floating IP"), max_length=64, blank=True)
+    ssh_fingerprints = models.JSONField(_("SSH key fingerprints"), default=list, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta(TenantOwnedModel.Meta):
+        verbose_name = _("instance address")
+        verbose_name_plural = _("instance addresses")
+
+    def __str__(self) -> str:
+        return self.public_address or str(self.instance_id)

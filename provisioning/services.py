@@ -17,14 +17,21 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from catalog.choices import ItemKind
 from catalog.models import Flavor
 from core.events import publish
-from core.secrets import decrypt_secret, encrypt_secret
+from core.secrets import decrypt_secret
 from core.tasks import enqueue_on_commit
 from provisioning.cloud_init import user_data_for
-from provisioning.drivers import CloudError, get_driver
+from provisioning.drivers import CloudDriver, CloudError, get_driver
 from provisioning.drivers.base import ACTIVE, BUILD, ERROR, ServerSpec
 from provisioning.models import CloudProfile, DriftFinding, DriftKind, Instance, InstanceState
+from provisioning.network import (
+    instance_public_address_ensure,
+    reconcile_floating_ips,
+    server_access_prepare,
+    service_url_for,
+)
 from reservations.choices import ReservationState
 from reservations.models import Reservation
 from reservations.services import reservation_transition
@@ -127,14 +134,19 @@ def reservation_start_provisioning(*, reservation_id: int) -> list[int]:
     )
 
 
-def _spec(instance: Instance, project_id: str) -> ServerSpec:
+def _spec(instance: Instance, project_id: str, driver: CloudDriver) -> ServerSpec:
     reservation = instance.reservation
     version = reservation.item_version
     profile = CloudProfile.objects.for_organization(reservation.organization).first()
     ngc_api_key = decrypt_secret(profile.ngc_api_key_encrypted) if profile and profile.has_ngc_api_key else ""
-    ssh_public_key = profile.ssh_public_key if profile else ""
+    access = server_access_prepare(driver=driver, instance=instance, project_id=project_id)
     user_data = user_data_for(
-        ssh_public_key=ssh_public_key, image_reference=version.reference, ngc_api_key=ngc_api_key, service_port=8000
+        ssh_public_keys=access.ssh_public_keys,
+        image_reference=version.reference,
+        ngc_api_key=ngc_api_key,
+        service_port=8000,
+        ngc_key_in_container=version.item.kind == ItemKind.NIM,
+        proxy=access.proxy,
     )
     return ServerSpec(
         project_id=project_id,
@@ -143,9 +155,11 @@ def _spec(instance: Instance, project_id: str) -> ServerSpec:
         flavor=_cloud_flavor(reservation.flavor),
         image="ubuntu-24.04-nvidia",
         network=f"kontor-net-{reservation.organization_id}",
-        ssh_public_key=ssh_public_key,
+        ssh_public_keys=access.ssh_public_keys,
         user_data=user_data,
         metadata={"reservation": str(reservation.pk), "item": f"{version.item.slug}:{version.tag}"},
+        key_name=access.key_name,
+        security_groups=access.security_groups,
     )
 
 
@@ -169,7 +183,7 @@ def instance_provision_step(*, instance_id: int) -> Step:
     project = driver.ensure_project(organization_id=reservation.organization_id, name=reservation.organization.slug)
     server = driver.find_server(project_id=project.id, tag=instance.tag)
     if server is None:
-        server = driver.create_server(spec=_spec(instance, project.id))
+        server = driver.create_server(spec=_spec(instance, project.id, driver))
     if not _count_attempt(instance, server.id):
         return Step(done=True)  # a concurrent delivery moved it on (running, failed, stopping): its move stands
     if server.status == BUILD:
@@ -179,6 +193,9 @@ def instance_provision_step(*, instance_id: int) -> Step:
         raise CloudError(server.fault or "the server went into ERROR while booting")
     if server.status != ACTIVE:
         return Step(done=False, countdown=2.0)
+    public_address = instance_public_address_ensure(
+        driver=driver, instance=instance, project_id=project.id, server=server
+    )
     with transaction.atomic():
         started = instance_transition(
             actor=ACTOR,
@@ -189,7 +206,7 @@ def instance_provision_step(*, instance_id: int) -> Step:
                 "address": server.address,
                 "started_at": timezone.now(),
                 "last_error": "",
-                "service_url": f"http://{server.address}:8000/" if server.address else "",
+                "service_url": service_url_for(instance, public_address or server.address) if server.address else "",
             },
         )
         if started:
@@ -360,7 +377,7 @@ def reconcile() -> list[DriftFinding]:
             )
             if created:
                 findings.append(finding)
-    return findings
+    return findings + reconcile_floating_ips(driver)
 
 
 # --- Operator repairs -----------------------------------------------------------------------------------------------
@@ -387,44 +404,3 @@ def instance_force_release(*, actor: Actor, instance: Instance) -> None:
     reservation_transition(
         actor=actor, reservation=reservation, to_state=R.FAILED, reason="force-released by an operator"
     )
-
-
-# --- The organization's cloud profile -------------------------------------------------------------------------------
-
-
-def cloud_profile_update(
-    *, actor: Actor, organization: Any, ngc_api_key: str | None = None, ssh_public_key: str | None = None
-) -> CloudProfile:
-    """Set the NGC API key (stored encrypted) and/or the SSH public key. The audit row says what changed, never the
-    key itself."""
-    errors: dict[str, list[str]] = {}
-    if ngc_api_key is not None and (not ngc_api_key.strip() or "\n" in ngc_api_key.strip()):
-        errors["ngc_api_key"] = [_("Paste the NGC API key as one line.")]
-    if (
-        ssh_public_key is not None
-        and ssh_public_key.strip()
-        and not ssh_public_key.strip().startswith(("ssh-ed25519 ", "ssh-rsa ", "ecdsa-sha2-", "sk-ssh-ed25519"))
-    ):
-        errors["ssh_public_key"] = [
-            _("This does not look like an OpenSSH public key (ssh-ed25519 AAAA... or ssh-rsa ...).")
-        ]
-    if errors:
-        raise ValidationError(errors)
-    with transaction.atomic():
-        profile, _created = CloudProfile.objects.for_organization(organization).get_or_create(organization=organization)
-        changed = []
-        if ngc_api_key is not None:
-            profile.ngc_api_key_encrypted = encrypt_secret(ngc_api_key.strip())
-            changed.append("ngc_api_key")
-        if ssh_public_key is not None:
-            profile.ssh_public_key = ssh_public_key.strip()
-            changed.append("ssh_public_key")
-        profile.save()
-        audit_record(
-            actor=actor,
-            action="cloud_profile.updated",
-            target=profile,
-            organization=organization,
-            data={"changed": changed},
-        )
-    return profile

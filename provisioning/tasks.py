@@ -13,7 +13,7 @@ import structlog
 from celery import Task, shared_task
 from django.utils import timezone
 
-from provisioning import services
+from provisioning import network, services
 from provisioning.drivers import CloudError
 from provisioning.models import Instance
 from provisioning.organizations import ACTIVATE_TASK, organization_activate
@@ -99,6 +99,17 @@ def deprovision_instance_task(self: Task[Any, Any], instance_id: int) -> None:
         raise self.retry(exc=exc, countdown=min(2**self.request.retries, 60) * (0.5 + _jitter())) from exc
     if not step.done:
         raise self.retry(countdown=step.countdown)
+    release_instance_network_task.delay(instance_id)
+
+
+@shared_task(bind=True, name="provisioning.release_instance_network", max_retries=MAX_RETRIES)
+def release_instance_network_task(self: Task[Any, Any], instance_id: int) -> None:
+    """After the server is gone: its floating IP and keypair, and the reservation's security group with the last
+    instance. What a lost message leaves behind, reconciliation releases."""
+    try:
+        network.instance_network_release(instance_id=instance_id)
+    except CloudError as exc:
+        raise self.retry(exc=exc, countdown=min(2**self.request.retries, 60) * (0.5 + _jitter())) from exc
 
 
 @shared_task(name="provisioning.dispatch_due")

@@ -19,7 +19,8 @@ def reservation_list(*, organization: Organization) -> TenantQuerySet[Reservatio
         Reservation.objects.for_organization(organization)
         .select_related("flavor", "zone", "item_version__item", "quote")
         .prefetch_related(
-            "instances",
+            "instances__network",
+            "access",
             Prefetch(
                 "allocations",
                 queryset=Allocation.objects.unscoped()

@@ -1,14 +1,26 @@
-"""django-allauth adapter: accounts come from company sign-up (the onboarding issue), not an open form."""
+"""django-allauth adapter: accounts come from company sign-up (the onboarding issue), not an open form; every link in
+allauth's e-mails is built from the one site URL (``settings.SITE_URL``, ``KONTOR_SITE_URL``), not from whatever host
+the request that caused the e-mail came in on."""
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.models import EmailConfirmation
+from django.conf import settings
 from django.http import HttpRequest
 from django.utils.html import strip_tags
 
 from tenants.mail import email_enqueue
+
+
+def on_site(url: str) -> str:
+    """``url`` with the site URL's scheme and host instead of its own."""
+    parts = urlsplit(url)
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    return settings.SITE_URL.rstrip("/") + path
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -16,9 +28,16 @@ class AccountAdapter(DefaultAccountAdapter):
         # Users join through company sign-up or an invitation, never through a bare account form.
         return False
 
+    def get_email_confirmation_url(self, request: HttpRequest, emailconfirmation: EmailConfirmation) -> str:
+        return on_site(super().get_email_confirmation_url(request, emailconfirmation))
+
+    def get_reset_password_from_key_url(self, key: str) -> str:
+        return on_site(super().get_reset_password_from_key_url(key))
+
     def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
         # allauth's e-mails (confirmation, password reset...) go through the outbox like every other e-mail: a task
         # sends them with retries, so a mail server that is down never fails the request.
+        context = {**context, "site_url": settings.SITE_URL.rstrip("/")}
         message = self.render_mail(template_prefix, email, context)
         html_body = next(
             (content for content, mimetype in getattr(message, "alternatives", []) if mimetype == "text/html"), ""

@@ -29,6 +29,8 @@ class Action(StrEnum):
     BILLING_MANAGE = "billing.manage"
     WEBHOOKS_VIEW = "webhooks.view"
     WEBHOOKS_MANAGE = "webhooks.manage"
+    CLOUD_VIEW = "cloud.view"
+    CLOUD_MANAGE = "cloud.manage"
 
 
 class Scope(StrEnum):
@@ -43,6 +45,8 @@ class Scope(StrEnum):
     BILLING_WRITE = "billing:write"
     WEBHOOKS_READ = "webhooks:read"
     WEBHOOKS_WRITE = "webhooks:write"
+    CLOUD_READ = "cloud:read"
+    CLOUD_WRITE = "cloud:write"
 
 
 A = Action
@@ -50,12 +54,20 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
     Role.OWNER: frozenset(Action),
     Role.ADMIN: frozenset(Action) - {A.ORGANIZATION_CLOSE, A.DATA_EXPORT, A.QUOTA_REQUEST},
     Role.MEMBER: frozenset(
-        {A.ORGANIZATION_VIEW, A.MEMBERS_VIEW, A.CATALOG_QUOTE, A.RESERVATIONS_VIEW, A.RESERVATIONS_MANAGE}
+        {A.ORGANIZATION_VIEW, A.MEMBERS_VIEW, A.CATALOG_QUOTE, A.RESERVATIONS_VIEW, A.RESERVATIONS_MANAGE, A.CLOUD_VIEW}
     ),
     Role.BILLING: frozenset(
-        {A.ORGANIZATION_VIEW, A.MEMBERS_VIEW, A.CATALOG_QUOTE, A.RESERVATIONS_VIEW, A.BILLING_VIEW, A.BILLING_MANAGE}
+        {
+            A.ORGANIZATION_VIEW,
+            A.MEMBERS_VIEW,
+            A.CATALOG_QUOTE,
+            A.RESERVATIONS_VIEW,
+            A.BILLING_VIEW,
+            A.BILLING_MANAGE,
+            A.CLOUD_VIEW,
+        }
     ),
-    Role.VIEWER: frozenset({A.ORGANIZATION_VIEW, A.MEMBERS_VIEW, A.CATALOG_QUOTE, A.RESERVATIONS_VIEW}),
+    Role.VIEWER: frozenset({A.ORGANIZATION_VIEW, A.MEMBERS_VIEW, A.CATALOG_QUOTE, A.RESERVATIONS_VIEW, A.CLOUD_VIEW}),
 }
 
 SCOPE_ACTIONS: dict[Scope, frozenset[Action]] = {
@@ -70,6 +82,8 @@ SCOPE_ACTIONS: dict[Scope, frozenset[Action]] = {
     Scope.BILLING_WRITE: frozenset({A.BILLING_VIEW, A.BILLING_MANAGE}),
     Scope.WEBHOOKS_READ: frozenset({A.WEBHOOKS_VIEW}),
     Scope.WEBHOOKS_WRITE: frozenset({A.WEBHOOKS_VIEW, A.WEBHOOKS_MANAGE}),
+    Scope.CLOUD_READ: frozenset({A.CLOUD_VIEW}),
+    Scope.CLOUD_WRITE: frozenset({A.CLOUD_VIEW, A.CLOUD_MANAGE}),
 }
 
 

@@ -7,7 +7,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.functions import Lower
 
 from tenants.choices import Role
-from tenants.models import ApiKey, AuditEvent, Invitation, Membership, Organization, User, VatCheck
+from tenants.models import ApiKey, AuditEvent, Invitation, Membership, Organization, SshKey, User, VatCheck
 from tenants.scoping import TenantQuerySet
 
 
@@ -85,3 +85,14 @@ def invitation_list(*, organization: Organization) -> TenantQuerySet[Invitation]
 
 def api_key_list(*, organization: Organization) -> TenantQuerySet[ApiKey]:
     return ApiKey.objects.for_organization(organization).select_related("created_by")
+
+
+def ssh_key_list(*, organization: Organization) -> TenantQuerySet[SshKey]:
+    """Every key of the organization: the shared ones and each member's own."""
+    return SshKey.objects.for_organization(organization).select_related("user").order_by("name", "id")
+
+
+def ssh_key_list_usable_by(*, organization: Organization, user: User | None) -> TenantQuerySet[SshKey]:
+    """The keys an order by ``user`` may put on servers: the organization's shared keys and the user's own."""
+    keys = ssh_key_list(organization=organization)
+    return keys.filter(Q(user__isnull=True) | Q(user=user)) if user is not None else keys.filter(user__isnull=True)

@@ -35,9 +35,27 @@ class ServerSpec:
     flavor: str  # the cloud's flavor name for the Kontor flavor
     image: str  # the cloud's base image name
     network: str  # the organization's network name
-    ssh_public_key: str
+    ssh_public_keys: tuple[str, ...]  # every chosen key; cloud-init authorizes them all
     user_data: str  # cloud-init; contains secrets: never log it
     metadata: dict[str, str] = field(default_factory=dict)
+    key_name: str = ""  # the Nova keypair (``ensure_keypair``) with the first chosen SSH key, if any
+    security_groups: tuple[str, ...] = ()  # by name, made with ``ensure_security_group``
+
+
+@dataclass(frozen=True)
+class IngressRule:
+    """TCP ``port`` open from ``cidr`` (IPv4)."""
+
+    cidr: str
+    port: int
+
+
+@dataclass(frozen=True)
+class CloudFloatingIp:
+    id: str
+    address: str
+    tag: str  # kontor-instance-<id>: the instance it was made for
+    project_id: str
 
 
 # Server states as OpenStack Nova names them.
@@ -78,4 +96,46 @@ class CloudDriver(Protocol):
 
     def list_servers(self) -> list[CloudServer]:
         """Every server Kontor created (tagged ``kontor-instance-*``), in all projects: for reconciliation."""
+        ...
+
+    # --- access: keys, firewalls, public addresses, actions ---------------------------------------------------------
+    def ensure_keypair(self, *, project_id: str, name: str, public_key: str) -> None:
+        """A keypair ``name`` holding ``public_key`` (replaced if it holds another)."""
+        ...
+
+    def delete_keypair(self, *, project_id: str, name: str) -> None:
+        """Remove the keypair; one that is gone already is not an error."""
+        ...
+
+    def ensure_security_group(self, *, project_id: str, name: str, rules: tuple[IngressRule, ...]) -> str:
+        """A security group ``name`` whose ingress rules are exactly ``rules`` (missing ones added, others removed);
+        returns its ID. Egress stays open."""
+        ...
+
+    def delete_security_group(self, *, project_id: str, name: str) -> None:
+        """Remove the security group; one that is gone already is not an error."""
+        ...
+
+    def ensure_floating_ip(self, *, project_id: str, server_id: str, tag: str) -> CloudFloatingIp:
+        """A floating IP tagged ``tag`` attached to the server, allocated only if none is tagged so."""
+        ...
+
+    def release_floating_ip(self, *, project_id: str, tag: str) -> None:
+        """Release the floating IPs tagged ``tag``; none left is not an error."""
+        ...
+
+    def list_floating_ips(self) -> list[CloudFloatingIp]:
+        """Every floating IP Kontor allocated (tagged ``kontor-instance-*``), in all projects: for reconciliation."""
+        ...
+
+    def delete_floating_ip(self, *, floating_ip_id: str) -> None:
+        """Release one floating IP by ID (reconciliation)."""
+        ...
+
+    def reboot_server(self, *, project_id: str, server_id: str, hard: bool) -> None:
+        """A soft (ACPI) or hard (power cycle) reboot."""
+        ...
+
+    def console_log(self, *, project_id: str, server_id: str, lines: int) -> str:
+        """The last ``lines`` lines of the server's console output."""
         ...

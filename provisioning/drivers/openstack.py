@@ -40,7 +40,14 @@ from openstack import exceptions as os_exceptions
 from openstack.connection import Connection
 from openstack.identity.v3._proxy import Proxy as IdentityV3
 
-from provisioning.drivers.base import CloudError, CloudProject, CloudServer, ServerSpec
+from provisioning.drivers.base import (
+    CloudError,
+    CloudFloatingIp,
+    CloudProject,
+    CloudServer,
+    IngressRule,
+    ServerSpec,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -245,6 +252,35 @@ class OpenStackDriver:
                 ip_version=4,
                 cidr=self.options.get("subnet_cidr", "10.0.0.0/24"),
             )
+        self._converge_router(project_id=project_id, network_name=network_name, network_id=network.id)
+
+    def _external_network(self) -> Any:
+        name = self.options.get("external_network", "")
+        if not name:
+            return None
+        network = next(iter(self.admin.network.networks(name=name)), None)
+        if network is None:
+            raise CloudError(f"the cloud has no external network named {name!r}", transient=False)
+        return network
+
+    def _converge_router(self, *, project_id: str, network_name: str, network_id: str) -> None:
+        """The router that connects the organization's subnet to the external network (``external_network``), so
+        that floating IPs can reach its servers. Without an external network configured the cloud is private-only."""
+        external = self._external_network()
+        if external is None:
+            return
+        conn = self.admin
+        router = next(iter(conn.network.routers(name=network_name, project_id=project_id)), None)
+        if router is None:
+            router = conn.network.create_router(
+                name=network_name, project_id=project_id, external_gateway_info={"network_id": external.id}
+            )
+        subnet = next(iter(conn.network.subnets(network_id=network_id)))
+        attached = {
+            fixed["subnet_id"] for port in conn.network.ports(device_id=router.id) for fixed in (port.fixed_ips or ())
+        }
+        if subnet.id not in attached:
+            conn.network.add_interface_to_router(router, subnet=subnet.id)
 
     # --- servers -------------------------------------------------------------------------------------------------
     def find_server(self, *, project_id: str, tag: str) -> CloudServer | None:
@@ -270,6 +306,12 @@ class OpenStackDriver:
                 user_data=base64.b64encode(spec.user_data.encode()).decode("ascii"),
                 tags=[spec.tag],
                 metadata={**spec.metadata, "kontor_tag": spec.tag},
+                **({"key_name": spec.key_name} if spec.key_name else {}),
+                **(
+                    {"security_groups": [{"name": name} for name in spec.security_groups]}
+                    if spec.security_groups
+                    else {}
+                ),
             )
             logger.info("openstack.server_created", extra={"server_id": server.id, "tag": spec.tag})
             return _to_cloud_server(server, project_id=spec.project_id)
@@ -305,3 +347,111 @@ class OpenStackDriver:
                 for server in self.admin.compute.servers(all_projects=True)
                 if any(tag.startswith(SERVER_TAG_PREFIX) for tag in server.tags or ()) and server.status != "DELETED"
             ]
+
+    # --- access: keypairs, security groups, floating IPs, actions ------------------------------------------------
+    def ensure_keypair(self, *, project_id: str, name: str, public_key: str) -> None:
+        with _translated(f"ensure keypair {name}"):
+            compute = self._in_project(project_id).compute
+            existing = compute.find_keypair(name, ignore_missing=True)
+            if existing is not None and (existing.public_key or "").split()[:2] == public_key.split()[:2]:
+                return
+            if existing is not None:
+                compute.delete_keypair(name, ignore_missing=True)
+            compute.create_keypair(name=name, public_key=public_key)
+
+    def delete_keypair(self, *, project_id: str, name: str) -> None:
+        with _translated(f"delete keypair {name}"):
+            self._in_project(project_id).compute.delete_keypair(name, ignore_missing=True)
+
+    def _security_group(self, *, project_id: str, name: str) -> Any:
+        return next(iter(self.admin.network.security_groups(name=name, project_id=project_id)), None)
+
+    def ensure_security_group(self, *, project_id: str, name: str, rules: tuple[IngressRule, ...]) -> str:
+        with _translated(f"ensure security group {name}"):
+            network = self.admin.network
+            group = self._security_group(project_id=project_id, name=name)
+            if group is None:
+                group = network.create_security_group(
+                    name=name, project_id=project_id, description="Kontor: SSH and the service port"
+                )
+            wanted = {(rule.cidr, rule.port) for rule in rules}
+            present: set[tuple[str, int]] = set()
+            for rule in network.security_group_rules(security_group_id=group.id):
+                if rule.direction != "ingress":
+                    continue
+                key = (rule.remote_ip_prefix, rule.port_range_min)
+                if key in wanted and rule.port_range_max == rule.port_range_min and key not in present:
+                    present.add(key)
+                else:
+                    network.delete_security_group_rule(rule.id, ignore_missing=True)
+            for cidr, port in sorted(wanted - present):
+                network.create_security_group_rule(
+                    security_group_id=group.id,
+                    project_id=project_id,
+                    direction="ingress",
+                    ethertype="IPv4",
+                    protocol="tcp",
+                    port_range_min=port,
+                    port_range_max=port,
+                    remote_ip_prefix=cidr,
+                )
+            return str(group.id)
+
+    def delete_security_group(self, *, project_id: str, name: str) -> None:
+        with _translated(f"delete security group {name}"):
+            group = self._security_group(project_id=project_id, name=name)
+            if group is not None:
+                self.admin.network.delete_security_group(group.id, ignore_missing=True)
+
+    def ensure_floating_ip(self, *, project_id: str, server_id: str, tag: str) -> CloudFloatingIp:
+        with _translated(f"ensure floating IP {tag}"):
+            external = self._external_network()
+            if external is None:
+                raise CloudError("public addresses need an external network (external_network)", transient=False)
+            network = self.admin.network
+            port = next(iter(network.ports(device_id=server_id)), None)
+            if port is None:
+                raise CloudError(f"ensure floating IP {tag}: the server has no port yet", transient=True)
+            ip = next(iter(network.ips(description=tag, project_id=project_id)), None)
+            if ip is None:
+                ip = network.create_ip(
+                    floating_network_id=external.id, port_id=port.id, project_id=project_id, description=tag
+                )
+                logger.info("openstack.floating_ip_created", extra={"floating_ip_id": ip.id, "tag": tag})
+            elif ip.port_id != port.id:
+                ip = network.update_ip(ip, port_id=port.id)
+            return CloudFloatingIp(id=ip.id, address=ip.floating_ip_address, tag=tag, project_id=project_id)
+
+    def release_floating_ip(self, *, project_id: str, tag: str) -> None:
+        with _translated(f"release floating IP {tag}"):
+            network = self.admin.network
+            for ip in list(network.ips(description=tag, project_id=project_id)):
+                network.delete_ip(ip.id, ignore_missing=True)
+                logger.info("openstack.floating_ip_released", extra={"floating_ip_id": ip.id, "tag": tag})
+
+    def list_floating_ips(self) -> list[CloudFloatingIp]:
+        with _translated("list floating IPs"):
+            return [
+                CloudFloatingIp(
+                    id=ip.id, address=ip.floating_ip_address, tag=ip.description, project_id=ip.project_id or ""
+                )
+                for ip in self.admin.network.ips()
+                if (ip.description or "").startswith(SERVER_TAG_PREFIX)
+            ]
+
+    def delete_floating_ip(self, *, floating_ip_id: str) -> None:
+        with _translated(f"delete floating IP {floating_ip_id}"):
+            self.admin.network.delete_ip(floating_ip_id, ignore_missing=True)
+
+    def reboot_server(self, *, project_id: str, server_id: str, hard: bool) -> None:
+        if self.get_server(project_id=project_id, server_id=server_id) is None:
+            raise CloudError(f"reboot server {server_id}: the server is gone", transient=False)
+        with _translated(f"reboot server {server_id}"):
+            self.admin.compute.reboot_server(server_id, "HARD" if hard else "SOFT")
+
+    def console_log(self, *, project_id: str, server_id: str, lines: int) -> str:
+        if self.get_server(project_id=project_id, server_id=server_id) is None:
+            raise CloudError(f"console log of {server_id}: the server is gone", transient=False)
+        with _translated(f"console log of {server_id}"):
+            answer = self.admin.compute.get_server_console_output(server_id, length=lines)
+            return str(answer.get("output", ""))

@@ -3,6 +3,11 @@ between the web, worker and beat processes.
 
 Servers boot for ``KONTOR_SIMULATOR["boot_seconds"]`` (BUILD), then are ACTIVE; with ``failure_rate`` a boot ends in
 ERROR instead. Deleting is immediate. Everything is found again by its tag, never created twice.
+
+Network access is simulated without state: keypairs and security groups are accepted (the simulated servers have
+no firewall to program), a server's floating IP is derived from its ID in 198.51.100.0/24 (TEST-NET-2) and goes with
+the server, so nothing can leak. A reboot boots the server again for ``boot_seconds``; the console log is a
+synthetic boot log.
 """
 
 from __future__ import annotations
@@ -17,11 +22,22 @@ from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from provisioning.drivers.base import ACTIVE, BUILD, ERROR, CloudError, CloudProject, CloudServer, ServerSpec
+from provisioning.drivers.base import (
+    ACTIVE,
+    BUILD,
+    ERROR,
+    CloudError,
+    CloudFloatingIp,
+    CloudProject,
+    CloudServer,
+    IngressRule,
+    ServerSpec,
+)
 from provisioning.models import SimulatedProject, SimulatedServer
 
 INSTANCE_TAG_PREFIX = "kontor-instance-"
 _NETWORK = ipaddress.ip_network("10.128.0.0/10")
+_PUBLIC = ipaddress.ip_network("198.51.100.0/24")
 
 
 def _failure_counter_key() -> str:
@@ -117,3 +133,53 @@ class SimulatorDriver:
             _as_cloud_server(server)
             for server in SimulatedServer.objects.filter(deleted_at__isnull=True, tag__startswith=INSTANCE_TAG_PREFIX)
         ]
+
+    # --- access ----------------------------------------------------------------------------------------------------
+    def ensure_keypair(self, *, project_id: str, name: str, public_key: str) -> None:
+        return None
+
+    def delete_keypair(self, *, project_id: str, name: str) -> None:
+        return None
+
+    def ensure_security_group(self, *, project_id: str, name: str, rules: tuple[IngressRule, ...]) -> str:
+        return f"sim-{name}"
+
+    def delete_security_group(self, *, project_id: str, name: str) -> None:
+        return None
+
+    def _live(self, project_id: str, server_id: str) -> SimulatedServer:
+        server = SimulatedServer.objects.filter(
+            project_id=project_id, server_id=server_id, deleted_at__isnull=True
+        ).first()
+        if server is None:
+            raise CloudError(f"the server {server_id} is gone", transient=False)
+        return server
+
+    def ensure_floating_ip(self, *, project_id: str, server_id: str, tag: str) -> CloudFloatingIp:
+        self._live(project_id, server_id)
+        address = str(_PUBLIC[int(uuid.UUID(server_id)) % (_PUBLIC.num_addresses - 2) + 1])
+        return CloudFloatingIp(id=f"sim-fip-{server_id}", address=address, tag=tag, project_id=project_id)
+
+    def release_floating_ip(self, *, project_id: str, tag: str) -> None:
+        return None
+
+    def list_floating_ips(self) -> list[CloudFloatingIp]:
+        return []
+
+    def delete_floating_ip(self, *, floating_ip_id: str) -> None:
+        return None
+
+    def reboot_server(self, *, project_id: str, server_id: str, hard: bool) -> None:
+        server = self._live(project_id, server_id)
+        boot = timedelta(seconds=_config("boot_seconds", 0.0))
+        SimulatedServer.objects.filter(pk=server.pk).update(ready_at=timezone.now() + boot)
+
+    def console_log(self, *, project_id: str, server_id: str, lines: int) -> str:
+        server = self._live(project_id, server_id)
+        log = [
+            f"[    0.000000] Linux version 6.8.0-nvidia (simulated {server.name})",
+            "[    2.104512] nvidia: loading out-of-tree module taints kernel.",
+            f"[    5.311200] cloud-init: {server.tag} up, address {server.address}",
+            "[    9.870044] docker: kontor-workload started",
+        ]
+        return "\n".join(log[-lines:])

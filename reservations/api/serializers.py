@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ObjectDoesNotExist
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from portal.api import fields as api_fields
@@ -29,8 +31,39 @@ class InstanceSerializer(serializers.Serializer[Any]):
     address = serializers.CharField()
     ssh_user = serializers.CharField()
     service_url = serializers.CharField()
+    public_address = serializers.SerializerMethodField(help_text="The floating IP, when the order asked for one.")
+    ssh_command = serializers.SerializerMethodField(help_text="How to log in, once the server runs.")
+    ssh_key_fingerprints = serializers.SerializerMethodField(help_text="SHA256 fingerprints of the keys it got.")
     started_at = api_fields.DateTimeField(allow_null=True)
     stopped_at = api_fields.DateTimeField(allow_null=True)
+
+    @staticmethod
+    def _network(instance: Any) -> Any:
+        try:
+            return instance.network
+        except ObjectDoesNotExist:
+            return None
+
+    def get_public_address(self, instance: Any) -> str:
+        network = self._network(instance)
+        return network.public_address if network is not None else ""
+
+    def get_ssh_command(self, instance: Any) -> str:
+        address = self.get_public_address(instance) or instance.address
+        return f"ssh {instance.ssh_user}@{address}" if address and instance.state == "running" else ""
+
+    def get_ssh_key_fingerprints(self, instance: Any) -> list[str]:
+        network = self._network(instance)
+        return list(network.ssh_fingerprints) if network is not None else []
+
+
+class ReservationAccessSerializer(serializers.Serializer[Any]):
+    """What the order chose: a public address or not, and the SSH keys (a snapshot) its servers get."""
+
+    public_address = serializers.BooleanField()
+    ssh_keys = serializers.ListField(child=serializers.DictField(child=serializers.CharField()))
+    secured_endpoint = serializers.BooleanField(help_text="TLS proxy with a bearer token in front of the service.")
+    tls_fingerprint = serializers.CharField(help_text="SHA-256 of the endpoint's self-signed certificate.")
 
 
 class ReservationSerializer(serializers.ModelSerializer[Reservation]):
@@ -41,6 +74,7 @@ class ReservationSerializer(serializers.ModelSerializer[Reservation]):
     gpus = serializers.IntegerField(source="gpu_count")
     allocations = AllocationSerializer(source="live_allocations", many=True, read_only=True)
     instances = InstanceSerializer(many=True, read_only=True)
+    access = serializers.SerializerMethodField()
 
     class Meta:
         model = Reservation
@@ -61,13 +95,52 @@ class ReservationSerializer(serializers.ModelSerializer[Reservation]):
             "created_at",
             "allocations",
             "instances",
+            "access",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(ReservationAccessSerializer(allow_null=True))
+    def get_access(self, reservation: Reservation) -> dict[str, Any] | None:
+        try:
+            access = reservation.access  # provisioning's reverse one-to-one
+        except ObjectDoesNotExist:
+            return None
+        return {
+            "public_address": access.public_address,
+            "ssh_keys": [{"name": key["name"], "fingerprint": key["fingerprint"]} for key in access.ssh_keys],
+            "secured_endpoint": access.has_secured_endpoint,
+            "tls_fingerprint": access.tls_fingerprint,
+        }
+
+
+class CostSerializer(serializers.Serializer[Any]):
+    """The cost so far, net in EUR: ``metered`` is what metering has recorded, ``so_far`` an estimate that adds the
+    time since (the current partial hour); ``committed`` a reserved window's total, null on demand."""
+
+    at = serializers.DateTimeField()
+    metered = serializers.DecimalField(max_digits=14, decimal_places=2)
+    so_far = serializers.DecimalField(max_digits=14, decimal_places=2)
+    committed = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
+    currency = serializers.CharField()
+    estimate = serializers.SerializerMethodField(help_text="Always true: so_far is an estimate until invoiced.")
+
+    def get_estimate(self, cost: Any) -> bool:
+        return True
 
 
 class ReservationCreateSerializer(serializers.Serializer[Any]):
     quote = serializers.IntegerField(help_text="An open quote of this organization: the reservation keeps its price.")
     zone = serializers.SlugField(required=False, allow_null=True, help_text="An availability zone; omit for any.")
+    ssh_keys = serializers.ListField(
+        child=serializers.IntegerField(),
+        required=False,
+        allow_null=True,
+        max_length=20,
+        help_text="IDs of SSH keys for the servers; omit for yours and the organization's shared ones, [] for none.",
+    )
+    public_address = serializers.BooleanField(
+        default=False, help_text="A floating IP per server, reachable only from the organization's allowed networks."
+    )
 
 
 class ExtendSerializer(serializers.Serializer[Any]):

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import exceptions, mixins, serializers, status
@@ -17,13 +18,16 @@ from rest_framework.response import Response
 
 from catalog.models import AvailabilityZone, Flavor, GpuModel
 from catalog.selectors import quote_get_bookable
+from metering.selectors import reservation_cost
 from portal.api.access import AccountAPIView, OrganizationScopedViewSet
 from portal.api.errors import error_body
+from provisioning.cloud_access import reservation_order
 from reservations.api.serializers import (
     AvailabilityQuerySerializer,
     AvailabilitySerializer,
     CalendarQuerySerializer,
     CalendarRowSerializer,
+    CostSerializer,
     ExtendSerializer,
     QuotaRequestCreateSerializer,
     ReservationCreateSerializer,
@@ -38,7 +42,6 @@ from reservations.services import (
     quota_request_create,
     request_fingerprint,
     reservation_cancel,
-    reservation_create,
     reservation_extend,
     reservation_release,
 )
@@ -84,8 +87,12 @@ class ReservationViewSet(mixins.ListModelMixin, OrganizationScopedViewSet):
         fresh = self._get(str(reservation.pk))
         return Response(ReservationSerializer(fresh).data, status=status_code)
 
+    @extend_schema(responses=ReservationSerializer, description="With `cost`: the cost so far, net EUR (an estimate).")
     def retrieve(self, request: Request, *args: Any, pk: str, **kwargs: Any) -> Response:
-        return self._show(self._get(pk))
+        reservation = self._get(pk)
+        cost = reservation_cost(reservation=reservation, at=timezone.now())
+        data = ReservationSerializer(reservation).data
+        return Response({**data, "cost": CostSerializer(cost).data})
 
     @extend_schema(
         request=ReservationCreateSerializer,
@@ -106,13 +113,15 @@ class ReservationViewSet(mixins.ListModelMixin, OrganizationScopedViewSet):
                 raise serializers.ValidationError({"zone": [_("There is no zone %(slug)s.") % {"slug": data["zone"]}]})
         key = request.headers.get("Idempotency-Key", "")  # validated, never cut, by reservation_create
         try:
-            booking = reservation_create(
+            booking = reservation_order(
                 actor=Actor.from_request(request),
                 organization=self.organization,
                 quote=quote,
                 zone=zone,
                 idempotency_key=key,
                 request_hash=request_fingerprint(dict(data)),
+                ssh_key_ids=data.get("ssh_keys"),
+                public_address=data["public_address"],
             )
         except NoCapacityError as exc:
             return conflict(

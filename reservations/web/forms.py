@@ -29,20 +29,46 @@ class BookForm(forms.Form):
 
     quote = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
     zone = forms.ChoiceField(label=_("Zone"), required=False)
+    ssh_keys = forms.TypedMultipleChoiceField(
+        label=_("SSH keys for the servers"), required=False, coerce=int, widget=forms.CheckboxSelectMultiple
+    )
+    public_address = forms.BooleanField(
+        label=_("Public address (reachable only from the allowed networks)"), required=False
+    )
     idempotency_key = forms.UUIDField(widget=forms.HiddenInput)
 
-    def __init__(self, *args: Any, zones: Sequence[AvailabilityZone], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        zones: Sequence[AvailabilityZone],
+        ssh_keys: Sequence[tuple[int, str]] = (),
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         _choices(self, "zone", [("", _("Any zone")), *((zone.slug, zone.name) for zone in zones)])
+        _choices(self, "ssh_keys", [(str(key_id), label) for key_id, label in ssh_keys])
 
     @classmethod
     def for_quote(
-        cls, quote_id: int, *, zones: Sequence[AvailabilityZone], zone: str = "", auto_id: str | bool = ""
+        cls,
+        quote_id: int,
+        *,
+        zones: Sequence[AvailabilityZone],
+        zone: str = "",
+        auto_id: str | bool = "",
+        ssh_keys: Sequence[tuple[int, str]] = (),
     ) -> BookForm:
-        """A fresh form for one quote, with a new key; ids carry the quote's number (many forms share a page)."""
+        """A fresh form for one quote, with a new key; ids carry the quote's number (many forms share a page). Every
+        usable SSH key is ticked: the orderer's own and the organization's shared ones."""
         return cls(
             zones=zones,
-            initial={"quote": quote_id, "zone": zone, "idempotency_key": uuid.uuid4()},
+            ssh_keys=ssh_keys,
+            initial={
+                "quote": quote_id,
+                "zone": zone,
+                "idempotency_key": uuid.uuid4(),
+                "ssh_keys": [key_id for key_id, _label in ssh_keys],
+            },
             auto_id=auto_id if auto_id != "" else f"id_quote{quote_id}_%s",
         )
 

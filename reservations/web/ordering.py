@@ -17,6 +17,7 @@ from reservations.choices import ReservationKind
 from reservations.web.forms import BookForm
 from tenants.models import Membership, Organization
 from tenants.permissions import Action, role_allows
+from tenants.selectors import ssh_key_list_usable_by
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,14 @@ class QuoteBooking:
     alternatives: list[NamedAlternative]
     on_demand: bool
     form: BookForm | None
+
+
+def ssh_key_choices(organization: Organization, membership: Membership) -> list[tuple[int, str]]:
+    """The keys an order may put on its servers, labelled with their fingerprints."""
+    return [
+        (key.pk, f"{key.name} ({key.fingerprint})")
+        for key in ssh_key_list_usable_by(organization=organization, user=membership.user)
+    ]
 
 
 def quote_booking(
@@ -75,7 +84,9 @@ def quote_booking(
             for alternative in availability.alternatives
         ],
         on_demand=on_demand,
-        form=BookForm.for_quote(quote.pk, zones=zones) if may_book else None,
+        form=BookForm.for_quote(quote.pk, zones=zones, ssh_keys=ssh_key_choices(organization, membership))
+        if may_book
+        else None,
     )
 
 

@@ -24,6 +24,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from catalog.models import AvailabilityZone, Quote
 from catalog.selectors import flavor_list, gpu_model_list, quote_get_bookable, quote_list, zone_list
+from metering.selectors import reservation_cost
+from provisioning.cloud_access import reservation_order
 from provisioning.selectors import reservation_instances
 from reservations import rules, services
 from reservations.availability import capacity_calendar
@@ -38,6 +40,7 @@ from reservations.selectors import (
 )
 from reservations.web.chart import capacity_chart, fold_into_days
 from reservations.web.forms import BookForm, CapacityForm, ConfirmForm, ExtendForm, Period, QuotaRequestForm
+from reservations.web.ordering import ssh_key_choices
 from tenants.audit import Actor
 from tenants.permissions import Action
 from tenants.web.access import OrganizationAccess, account_page, organization_view
@@ -158,7 +161,7 @@ def _alternative_offers(
 @organization_view(Action.RESERVATIONS_MANAGE)
 def reservation_book(request: HttpRequest, access: OrganizationAccess) -> HttpResponse:
     zones = list(zone_list())
-    form = BookForm(request.POST, zones=zones)
+    form = BookForm(request.POST, zones=zones, ssh_keys=ssh_key_choices(access.organization, access.membership))
     if not form.is_valid():
         problem = BookingProblem([str(message) for errors in form.errors.values() for message in errors])
         return _reservations_page(request, access, problem)
@@ -167,13 +170,24 @@ def reservation_book(request: HttpRequest, access: OrganizationAccess) -> HttpRe
     zone: AvailabilityZone | None = next((zone for zone in zones if zone.slug == zone_slug), None)
     try:
         quote = quote_get_bookable(organization=access.organization, quote_id=quote_id)
-        booking = services.reservation_create(
+        ssh_key_ids: list[int] = form.cleaned_data["ssh_keys"]
+        public_address: bool = form.cleaned_data["public_address"]
+        booking = reservation_order(
             actor=Actor.from_request(request),
             organization=access.organization,
             quote=quote,
             zone=zone,
             idempotency_key=str(form.cleaned_data["idempotency_key"]),
-            request_hash=services.request_fingerprint({"quote": quote.pk, "zone": zone_slug or None}),
+            request_hash=services.request_fingerprint(
+                {
+                    "quote": quote.pk,
+                    "zone": zone_slug or None,
+                    "ssh_keys": ssh_key_ids,
+                    "public_address": public_address,
+                }
+            ),
+            ssh_key_ids=ssh_key_ids,
+            public_address=public_address,
         )
     except services.NoCapacityError as exc:
         problem = BookingProblem(
@@ -271,6 +285,7 @@ def _detail_page(
             "extend_form": extend_form,
             "refusal": refusal,
             "is_reserved": reservation.kind == ReservationKind.RESERVED,
+            "cost": reservation_cost(reservation=reservation, at=timezone.now()),
         },
     )
 

@@ -5,6 +5,7 @@ from tenants.models.audit import AuditEvent, AuditRedaction
 from tenants.models.core import Membership, Organization, User, UserManager
 from tenants.models.email import OutgoingEmail, OutgoingEmailStatus
 from tenants.models.onboarding import Consent, LegalDocument, VatCheck
+from tenants.models.ssh_keys import SshKey
 
 __all__ = [
     "ApiKey",
@@ -17,6 +18,7 @@ __all__ = [
     "Organization",
     "OutgoingEmail",
     "OutgoingEmailStatus",
+    "SshKey",
     "User",
     "UserManager",
     "VatCheck",

@@ -26,6 +26,7 @@ from tenants.services.organizations import (
     organization_transition,
 )
 from tenants.services.signup import SignupData, signup_register, signup_validate, vat_check_run
+from tenants.services.ssh_keys import ssh_key_add, ssh_key_remove
 
 __all__ = [
     "ORGANIZATION_TRANSITIONS",
@@ -55,6 +56,8 @@ __all__ = [
     "organization_transition",
     "signup_register",
     "signup_validate",
+    "ssh_key_add",
+    "ssh_key_remove",
     "user_erase",
     "vat_check_run",
 ]

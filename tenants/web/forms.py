@@ -218,6 +218,8 @@ SCOPE_LABELS: dict[Scope, Any] = {
     Scope.BILLING_WRITE: _("Manage billing"),
     Scope.WEBHOOKS_READ: _("Read webhook endpoints and their deliveries"),
     Scope.WEBHOOKS_WRITE: _("Manage webhook endpoints"),
+    Scope.CLOUD_READ: _("Read SSH keys, allowed networks and the cloud profile"),
+    Scope.CLOUD_WRITE: _("Manage SSH keys, allowed networks and the NGC API key"),
 }
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -238,3 +238,9 @@ def login_as(context: BrowserContext, live_server: LiveServer) -> Callable[[User
         )
 
     return login
+
+
+@pytest.fixture(autouse=True)
+def _site_url_is_the_live_server(settings: Any, live_server: LiveServer) -> None:
+    """E-mail links are built from the site URL: in browser tests that is the live server."""
+    settings.SITE_URL = live_server.url

@@ -7,6 +7,13 @@ service catalog points at them, so the real openstacksdk and keystoneauth code r
 Every call but version discovery and ``POST /v3/auth/tokens`` needs a valid ``X-Auth-Token``. Requests are counted
 per route template (``counts["POST /compute/servers"]``), servers move BUILD → ACTIVE after ``build_polls`` GETs, and
 ``fail_next_create`` makes the next ``POST /servers`` answer with a given status and body.
+
+Neutron also has what network access needs: an external network ``public`` (``external_networks``), routers and
+their interfaces, ports (one per server once it is ACTIVE, one per router interface), security groups with their
+rules (a new group gets Neutron's two default egress rules; a group in use cannot be deleted: 409) and floating IPs
+from 203.0.113.0/24 (a server's deletion detaches them, as Neutron does, but does not release them). Nova keeps the
+service user's keypairs, refuses an unknown ``key_name`` or security group at boot, reboots and returns console
+output (``console_output``; ``actions`` records what was asked).
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ ROLES = [{"id": "r-admin", "name": "admin"}, {"id": "r-member", "name": "member"
 FLAVORS = [
     {"id": "f-1", "name": "gpu.b200.x1", "vcpus": 28, "ram": 229376, "disk": 500},
     {"id": "f-8", "name": "gpu.b200.x8", "vcpus": 224, "ram": 1835008, "disk": 4000},
+    {"id": "f-k1", "name": "kontor.b200-x1", "vcpus": 28, "ram": 229376, "disk": 500},  # what provisioning asks for
 ]
 IMAGES = [{"id": "i-ubuntu", "name": "ubuntu-24.04-nvidia", "status": "active"}]
 MAX_ROWS = 1000  # the fake is bounded: it refuses to hold more than this many rows of any kind
@@ -35,9 +43,10 @@ MAX_ROWS = 1000  # the fake is bounded: it refuses to hold more than this many r
 class FakeOpenStack:
     """The cloud's state, guarded by one lock. Tests read and poke the attributes directly."""
 
-    def __init__(self, *, build_polls: int = 2) -> None:
+    def __init__(self, *, build_polls: int = 2, poll_on_list: bool = False) -> None:
         self.lock = threading.Lock()
         self.build_polls = build_polls
+        self.poll_on_list = poll_on_list  # listing servers counts as a poll too (provisioning finds servers by list)
         self.fail_next_create: tuple[int, dict[str, Any]] | None = None
         self.counts: Counter[str] = Counter()
         self.unauthorized = 0
@@ -50,7 +59,28 @@ class FakeOpenStack:
         self.subnets: dict[str, dict[str, Any]] = {}
         self.servers: dict[str, dict[str, Any]] = {}
         self.create_bodies: list[dict[str, Any]] = []  # what POST /servers received, for assertions
+        self.external_networks: dict[str, dict[str, Any]] = {
+            "n-public": {
+                "id": "n-public",
+                "name": "public",
+                "router:external": True,
+                "project_id": "p-admin",
+                "tenant_id": "p-admin",
+                "status": "ACTIVE",
+                "subnets": [],
+                "shared": False,
+            }
+        }
+        self.routers: dict[str, dict[str, Any]] = {}
+        self.ports: dict[str, dict[str, Any]] = {}
+        self.security_groups: dict[str, dict[str, Any]] = {}
+        self.security_group_rules: dict[str, dict[str, Any]] = {}
+        self.floating_ips: dict[str, dict[str, Any]] = {}
+        self.keypairs: dict[str, dict[str, Any]] = {}
+        self.actions: list[tuple[str, str, Any]] = []  # (server id, action, argument)
+        self.console_output = "\n".join(f"[    {n}.000000] boot line {n}" for n in range(1, 101))
         self._ips = itertools.count(10)
+        self._floating = itertools.count(20)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -131,12 +161,26 @@ class FakeOpenStack:
             if server["polls"] >= self.build_polls:
                 server["status"] = "ACTIVE"
                 network = server["network_name"]
+                fixed = f"10.0.0.{next(self._ips)}"
                 server["addresses"] = {
                     network: [
                         {"version": 6, "addr": "fd00::5", "OS-EXT-IPS:type": "fixed"},
-                        {"version": 4, "addr": f"10.0.0.{next(self._ips)}", "OS-EXT-IPS:type": "fixed"},
+                        {"version": 4, "addr": fixed, "OS-EXT-IPS:type": "fixed"},
                     ]
                 }
+                port_id = f"port-{server['id']}"
+                self.ports[port_id] = {
+                    "id": port_id,
+                    "device_id": server["id"],
+                    "device_owner": "compute:nova",
+                    "network_id": server["network_id"],
+                    "project_id": server["tenant_id"],
+                    "fixed_ips": [{"subnet_id": "", "ip_address": fixed}],
+                }
+        for ip in self.floating_ips.values():
+            if ip["port_id"] and self.ports.get(ip["port_id"], {}).get("device_id") == server["id"]:
+                address = {"version": 4, "addr": ip["floating_ip_address"], "OS-EXT-IPS:type": "floating"}
+                server["addresses"][server["network_name"]].append(address)
         fields = ("id", "name", "status", "tenant_id", "user_id", "tags", "metadata", "addresses", "created")
         view = {key: server[key] for key in fields}
         view["flavor"] = {"original_name": server["flavor_name"]}
@@ -340,6 +384,13 @@ def servers_create(cloud, request, token_project, query, body) -> Result:
     server = body["server"]
     if "tags" in server and _microversion(request) < (2, 52):
         return 400, {"badRequest": {"code": 400, "message": "Additional properties are not allowed ('tags')"}}
+    if server.get("key_name") and server["key_name"] not in cloud.keypairs:
+        return 400, {"badRequest": {"code": 400, "message": "Invalid key_name provided."}}
+    for group in server.get("security_groups", []):
+        if not any(
+            g["name"] == group["name"] and g["project_id"] == token_project for g in cloud.security_groups.values()
+        ):
+            return 400, {"badRequest": {"code": 400, "message": f"Security group {group['name']} not found."}}
     flavor = next((f for f in FLAVORS if f["id"] == server["flavorRef"]), None)
     image = next((i for i in IMAGES if i["id"] == server["imageRef"]), None)
     networks = [cloud.networks.get(n.get("uuid", "")) for n in server.get("networks", [])]
@@ -362,6 +413,9 @@ def servers_create(cloud, request, token_project, query, body) -> Result:
         "flavor_name": flavor["name"],
         "image_id": image["id"],
         "network_name": networks[0]["name"],  # type: ignore[index]
+        "network_id": networks[0]["id"],  # type: ignore[index]
+        "key_name": server.get("key_name"),
+        "security_groups": [group["name"] for group in server.get("security_groups", [])],
         "user_data": server.get("user_data", ""),
         "polls": 0,
     }
@@ -376,7 +430,7 @@ def servers_list(cloud, request, token_project, query, body) -> Result:
     all_tenants = query.get("all_tenants", "").lower() in ("1", "true")
     wanted_project = query.get("project_id") if all_tenants else token_project  # Nova: only admins see others
     rows = [
-        cloud.server_view(s, poll=False)
+        cloud.server_view(s, poll=cloud.poll_on_list)
         for s in cloud.servers.values()
         if wanted_project is None or s["tenant_id"] == wanted_project
     ]
@@ -393,7 +447,65 @@ def servers_get(cloud, request, token_project, query, body, server_id) -> Result
 
 def servers_delete(cloud, request, token_project, query, body, server_id) -> Result:
     """/compute/servers/{id}"""
-    return (204, None) if cloud.servers.pop(server_id, None) else _not_found("Instance")
+    if cloud.servers.pop(server_id, None) is None:
+        return _not_found("Instance")
+    for port_id in [p["id"] for p in cloud.ports.values() if p["device_id"] == server_id]:
+        del cloud.ports[port_id]
+        for ip in cloud.floating_ips.values():  # Neutron detaches, but does not release, the server's floating IPs
+            if ip["port_id"] == port_id:
+                ip.update(port_id=None, fixed_ip_address=None, status="DOWN")
+    return 204, None
+
+
+def servers_action(cloud, request, token_project, query, body, server_id) -> Result:
+    """/compute/servers/{id}/action"""
+    server = cloud.servers.get(server_id)
+    if server is None:
+        return _not_found("Instance")
+    if "reboot" in body:
+        if server["status"] != "ACTIVE":
+            message = f"Cannot 'reboot' instance {server_id} while it is in vm_state {server['status'].lower()}"
+            return 409, {"conflictingRequest": {"code": 409, "message": message}}
+        cloud.actions.append((server_id, "reboot", body["reboot"]["type"]))
+        return 202, None
+    if "os-getConsoleOutput" in body:
+        length = body["os-getConsoleOutput"].get("length")
+        cloud.actions.append((server_id, "console", length))
+        lines = cloud.console_output.splitlines()
+        return 200, {"output": "\n".join(lines[-int(length) :] if length else lines)}
+    return 400, {"badRequest": {"code": 400, "message": "Unknown action."}}
+
+
+def keypairs_get(cloud, request, token_project, query, body, name) -> Result:
+    """/compute/os-keypairs/{name}"""
+    keypair = cloud.keypairs.get(name)
+    return (200, {"keypair": keypair}) if keypair else _not_found(f"Keypair {name}")
+
+
+def keypairs_list(cloud, request, token_project, query, body) -> Result:
+    """/compute/os-keypairs"""
+    return 200, {"keypairs": [{"keypair": k} for k in cloud.keypairs.values()]}
+
+
+def keypairs_create(cloud, request, token_project, query, body) -> Result:
+    """/compute/os-keypairs"""
+    keypair = body["keypair"]
+    if keypair["name"] in cloud.keypairs:
+        return 409, {"conflictingRequest": {"code": 409, "message": "Key pair already exists."}}
+    row = {
+        "name": keypair["name"],
+        "public_key": keypair["public_key"],
+        "fingerprint": "",
+        "type": keypair.get("type", "ssh"),
+        "user_id": ADMIN_USER["id"],
+    }
+    cloud.keypairs[row["name"]] = row
+    return 200, {"keypair": row}
+
+
+def keypairs_delete(cloud, request, token_project, query, body, name) -> Result:
+    """/compute/os-keypairs/{name}"""
+    return (202, None) if cloud.keypairs.pop(name, None) else _not_found(f"Keypair {name}")
 
 
 def images_get(cloud, request, token_project, query, body, image_id) -> Result:
@@ -408,13 +520,175 @@ def images_list(cloud, request, token_project, query, body) -> Result:
 
 
 def _neutron_list(rows: dict[str, Any], query: dict[str, str]) -> list[dict[str, Any]]:
-    keys = ("name", "project_id", "network_id")
+    keys = ("name", "project_id", "network_id", "device_id", "description", "security_group_id", "port_id")
     return [r for r in rows.values() if all(r.get(k) == query[k] for k in keys if k in query)]
 
 
 def networks_list(cloud, request, token_project, query, body) -> Result:
     """/network/v2.0/networks"""
-    return 200, {"networks": _neutron_list(cloud.networks, query)}
+    return 200, {"networks": _neutron_list({**cloud.external_networks, **cloud.networks}, query)}
+
+
+def _project(body: dict[str, Any], token_project: str) -> str:
+    return str(body.get("project_id") or token_project)
+
+
+def routers_list(cloud, request, token_project, query, body) -> Result:
+    """/network/v2.0/routers"""
+    return 200, {"routers": _neutron_list(cloud.routers, query)}
+
+
+def routers_create(cloud, request, token_project, query, body) -> Result:
+    """/network/v2.0/routers"""
+    router = body["router"]
+    gateway = router.get("external_gateway_info") or {}
+    if gateway and gateway.get("network_id") not in cloud.external_networks:
+        return 400, {"NeutronError": {"message": "Bad router request: not an external network."}}
+    project = _project(router, token_project)
+    row = {"id": str(uuid.uuid4()), "status": "ACTIVE", "admin_state_up": True, **router}
+    row.update(project_id=project, tenant_id=project)
+    cloud.routers[row["id"]] = row
+    return 201, {"router": row}
+
+
+def routers_add_interface(cloud, request, token_project, query, body, router_id) -> Result:
+    """/network/v2.0/routers/{id}/add_router_interface"""
+    router = cloud.routers.get(router_id)
+    subnet = cloud.subnets.get(body.get("subnet_id", ""))
+    if router is None or subnet is None:
+        return _not_found("Router or subnet", "NeutronError")
+    if any(
+        p["device_id"] == router_id and p["fixed_ips"][0]["subnet_id"] == subnet["id"] for p in cloud.ports.values()
+    ):
+        return 400, {"NeutronError": {"message": "Router already has a port on subnet."}}
+    port_id = str(uuid.uuid4())
+    cloud.ports[port_id] = {
+        "id": port_id,
+        "device_id": router_id,
+        "device_owner": "network:router_interface",
+        "network_id": subnet["network_id"],
+        "project_id": router["project_id"],
+        "fixed_ips": [{"subnet_id": subnet["id"], "ip_address": "10.0.0.1"}],
+    }
+    return 200, {"id": router_id, "subnet_id": subnet["id"], "port_id": port_id, "tenant_id": router["project_id"]}
+
+
+def ports_list(cloud, request, token_project, query, body) -> Result:
+    """/network/v2.0/ports"""
+    return 200, {"ports": _neutron_list(cloud.ports, query)}
+
+
+def security_groups_list(cloud, request, token_project, query, body) -> Result:
+    """/network/v2.0/security-groups"""
+    return 200, {"security_groups": _neutron_list(cloud.security_groups, query)}
+
+
+def security_groups_create(cloud, request, token_project, query, body) -> Result:
+    """/network/v2.0/security-groups"""
+    group = body["security_group"]
+    project = _project(group, token_project)
+    row = {"id": str(uuid.uuid4()), "description": "", **group, "project_id": project, "tenant_id": project}
+    cloud.security_groups[row["id"]] = row
+    for ethertype in ("IPv4", "IPv6"):  # Neutron's defaults: all egress allowed
+        rule_id = str(uuid.uuid4())
+        cloud.security_group_rules[rule_id] = {
+            "id": rule_id,
+            "security_group_id": row["id"],
+            "project_id": project,
+            "direction": "egress",
+            "ethertype": ethertype,
+            "protocol": None,
+            "port_range_min": None,
+            "port_range_max": None,
+            "remote_ip_prefix": None,
+        }
+    rules = [r for r in cloud.security_group_rules.values() if r["security_group_id"] == row["id"]]
+    return 201, {"security_group": {**row, "security_group_rules": rules}}
+
+
+def security_groups_delete(cloud, request, token_project, query, body, group_id) -> Result:
+    """/network/v2.0/security-groups/{id}"""
+    group = cloud.security_groups.get(group_id)
+    if group is None:
+        return _not_found("Security group", "NeutronError")
+    if any(
+        group["name"] in s["security_groups"] and s["tenant_id"] == group["project_id"] for s in cloud.servers.values()
+    ):
+        return 409, {"NeutronError": {"message": f"Security Group {group_id} in use."}}
+    del cloud.security_groups[group_id]
+    for rule_id in [r["id"] for r in cloud.security_group_rules.values() if r["security_group_id"] == group_id]:
+        del cloud.security_group_rules[rule_id]
+    return 204, None
+
+
+def security_group_rules_list(cloud, request, token_project, query, body) -> Result:
+    """/network/v2.0/security-group-rules"""
+    return 200, {"security_group_rules": _neutron_list(cloud.security_group_rules, query)}
+
+
+def security_group_rules_create(cloud, request, token_project, query, body) -> Result:
+    """/network/v2.0/security-group-rules"""
+    rule = body["security_group_rule"]
+    if rule.get("security_group_id") not in cloud.security_groups:
+        return _not_found("Security group", "NeutronError")
+    fields = ("direction", "ethertype", "protocol", "port_range_min", "port_range_max", "remote_ip_prefix")
+    duplicate = any(
+        r["security_group_id"] == rule["security_group_id"] and all(r.get(k) == rule.get(k) for k in fields)
+        for r in cloud.security_group_rules.values()
+    )
+    if duplicate:
+        return 409, {"NeutronError": {"message": "Security group rule already exists."}}
+    project = _project(rule, token_project)
+    row = {"id": str(uuid.uuid4()), **rule, "project_id": project}
+    cloud.security_group_rules[row["id"]] = row
+    return 201, {"security_group_rule": row}
+
+
+def security_group_rules_delete(cloud, request, token_project, query, body, rule_id) -> Result:
+    """/network/v2.0/security-group-rules/{id}"""
+    return (204, None) if cloud.security_group_rules.pop(rule_id, None) else _not_found("Rule", "NeutronError")
+
+
+def floating_ips_list(cloud, request, token_project, query, body) -> Result:
+    """/network/v2.0/floatingips"""
+    return 200, {"floatingips": _neutron_list(cloud.floating_ips, query)}
+
+
+def floating_ips_create(cloud, request, token_project, query, body) -> Result:
+    """/network/v2.0/floatingips"""
+    ip = body["floatingip"]
+    if ip.get("floating_network_id") not in cloud.external_networks:
+        return 400, {"NeutronError": {"message": "Network is not external."}}
+    port = cloud.ports.get(ip.get("port_id") or "")
+    if ip.get("port_id") and port is None:
+        return _not_found("Port", "NeutronError")
+    project = _project(ip, token_project)
+    row = {
+        "id": str(uuid.uuid4()),
+        "description": "",
+        **ip,
+        "floating_ip_address": f"203.0.113.{next(cloud._floating)}",
+        "fixed_ip_address": port["fixed_ips"][0]["ip_address"] if port else None,
+        "status": "ACTIVE" if port else "DOWN",
+        "project_id": project,
+        "tenant_id": project,
+    }
+    cloud.floating_ips[row["id"]] = row
+    return 201, {"floatingip": row}
+
+
+def floating_ips_update(cloud, request, token_project, query, body, ip_id) -> Result:
+    """/network/v2.0/floatingips/{id}"""
+    ip = cloud.floating_ips.get(ip_id)
+    if ip is None:
+        return _not_found("Floating IP", "NeutronError")
+    ip.update(port_id=body["floatingip"].get("port_id"))
+    return 200, {"floatingip": ip}
+
+
+def floating_ips_delete(cloud, request, token_project, query, body, ip_id) -> Result:
+    """/network/v2.0/floatingips/{id}"""
+    return (204, None) if cloud.floating_ips.pop(ip_id, None) else _not_found("Floating IP", "NeutronError")
 
 
 def networks_get(cloud, request, token_project, query, body, network_id) -> Result:
@@ -468,6 +742,11 @@ ROUTES: list[tuple[str, str, Any]] = [
     (r"/compute/v2\.1/servers/detail", "GET", servers_list),
     (rf"/compute/v2\.1/servers/{_ID}", "GET", servers_get),
     (rf"/compute/v2\.1/servers/{_ID}", "DELETE", servers_delete),
+    (rf"/compute/v2\.1/servers/{_ID}/action", "POST", servers_action),
+    (r"/compute/v2\.1/os-keypairs", "GET", keypairs_list),
+    (r"/compute/v2\.1/os-keypairs", "POST", keypairs_create),
+    (rf"/compute/v2\.1/os-keypairs/{_ID}", "GET", keypairs_get),
+    (rf"/compute/v2\.1/os-keypairs/{_ID}", "DELETE", keypairs_delete),
     (rf"/image/v2/images/{_ID}", "GET", images_get),
     (r"/image/v2/images", "GET", images_list),
     (r"/network/v2\.0/networks", "GET", networks_list),
@@ -475,4 +754,18 @@ ROUTES: list[tuple[str, str, Any]] = [
     (rf"/network/v2\.0/networks/{_ID}", "GET", networks_get),
     (r"/network/v2\.0/subnets", "GET", subnets_list),
     (r"/network/v2\.0/subnets", "POST", subnets_create),
+    (r"/network/v2\.0/routers", "GET", routers_list),
+    (r"/network/v2\.0/routers", "POST", routers_create),
+    (rf"/network/v2\.0/routers/{_ID}/add_router_interface", "PUT", routers_add_interface),
+    (r"/network/v2\.0/ports", "GET", ports_list),
+    (r"/network/v2\.0/security-groups", "GET", security_groups_list),
+    (r"/network/v2\.0/security-groups", "POST", security_groups_create),
+    (rf"/network/v2\.0/security-groups/{_ID}", "DELETE", security_groups_delete),
+    (r"/network/v2\.0/security-group-rules", "GET", security_group_rules_list),
+    (r"/network/v2\.0/security-group-rules", "POST", security_group_rules_create),
+    (rf"/network/v2\.0/security-group-rules/{_ID}", "DELETE", security_group_rules_delete),
+    (r"/network/v2\.0/floatingips", "GET", floating_ips_list),
+    (r"/network/v2\.0/floatingips", "POST", floating_ips_create),
+    (rf"/network/v2\.0/floatingips/{_ID}", "PUT", floating_ips_update),
+    (rf"/network/v2\.0/floatingips/{_ID}", "DELETE", floating_ips_delete),
 ]

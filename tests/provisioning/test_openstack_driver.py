@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from provisioning.drivers import get_driver
-from provisioning.drivers.base import CloudError, ServerSpec
+from provisioning.drivers.base import CloudError, IngressRule, ServerSpec
 from provisioning.drivers.openstack import OpenStackDriver, cloud_flavor_name
 from tests.provisioning.fake_openstack import ADMIN_USER, FakeOpenStack
 
@@ -37,6 +37,7 @@ def options_for(url: str, **overrides: Any) -> dict[str, Any]:
         "project_role": "member",
         "flavor_map": {"b200-x1": "gpu.b200.x1"},
         "quotas": QUOTAS,
+        "external_network": "public",
         **overrides,
     }
 
@@ -62,7 +63,7 @@ def spec_for(project_id: str, *, organization_id: int = 7, instance_id: int = 1,
         "flavor": "gpu.b200.x1",
         "image": "ubuntu-24.04-nvidia",
         "network": f"kontor-net-{organization_id}",
-        "ssh_public_key": "ssh-ed25519 AAAAC3Nza ada@example.com",
+        "ssh_public_keys": ("ssh-ed25519 AAAAC3Nza ada@example.com",),
         "user_data": "#cloud-config\nngc-key: nvapi-SECRET-123\n",
         "metadata": {"kontor_instance": str(instance_id)},
         **overrides,
@@ -310,3 +311,151 @@ def test_cloud_flavor_name_maps_kontor_flavors(driver: OpenStackDriver) -> None:
     with pytest.raises(CloudError, match="no cloud flavor is mapped to the Kontor flavor 'h100'") as error:
         cloud_flavor_name("h100")
     assert error.value.transient is False
+
+
+# --- Network access: router, keypair, security group, floating IP ----------------------------------------------------
+ED25519 = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHhEbBVUs5xPBjQqxG5rTKh5QZ0PNs6dYJ0pNSgLxe2T ada@laptop"
+
+
+def active_server(cloud: FakeOpenStack, driver: OpenStackDriver, project_id: str, **overrides: Any) -> Any:
+    server = driver.create_server(spec=spec_for(project_id, **overrides))
+    while (current := driver.get_server(project_id=project_id, server_id=server.id)) and current.status == "BUILD":
+        pass
+    return current
+
+
+def test_ensure_project_connects_the_network_to_the_external_one_once(
+    cloud: FakeOpenStack, driver: OpenStackDriver
+) -> None:
+    project = driver.ensure_project(organization_id=7, name="Seven")
+    driver.ensure_project(organization_id=7, name="Seven")
+
+    [router] = cloud.routers.values()
+    [subnet] = cloud.subnets.values()
+    assert (router["name"], router["project_id"]) == ("kontor-net-7", project.id)
+    assert router["external_gateway_info"] == {"network_id": "n-public"}
+    assert [(p["device_id"], p["fixed_ips"][0]["subnet_id"]) for p in cloud.ports.values()] == [
+        (router["id"], subnet["id"])
+    ]
+    assert cloud.counts["POST /network/v2.0/routers"] == 1
+    assert cloud.counts["PUT /network/v2.0/routers/{id}/add_router_interface"] == 1
+
+
+def test_without_an_external_network_the_cloud_is_private_only(cloud: FakeOpenStack, settings: Any) -> None:
+    settings.KONTOR_OPENSTACK = options_for(cloud.url, external_network="")
+    driver = OpenStackDriver()
+    project = driver.ensure_project(organization_id=7, name="Seven")
+    server = active_server(cloud, driver, project.id)
+
+    with pytest.raises(CloudError, match="public addresses need an external network") as error:
+        driver.ensure_floating_ip(project_id=project.id, server_id=server.id, tag="kontor-instance-1")
+
+    assert error.value.transient is False
+    assert (cloud.routers, cloud.floating_ips) == ({}, {})
+
+
+def test_keypair_security_group_and_floating_ip_are_made_once_and_removed(
+    cloud: FakeOpenStack, driver: OpenStackDriver
+) -> None:
+    project = driver.ensure_project(organization_id=7, name="Seven")
+    rules = (IngressRule("198.51.100.0/24", 22), IngressRule("198.51.100.0/24", 443))
+
+    driver.ensure_keypair(project_id=project.id, name="kontor-instance-1", public_key=ED25519)
+    driver.ensure_keypair(project_id=project.id, name="kontor-instance-1", public_key=ED25519)
+    group_id = driver.ensure_security_group(project_id=project.id, name="kontor-reservation-3", rules=rules)
+    again = driver.ensure_security_group(project_id=project.id, name="kontor-reservation-3", rules=rules)
+    server = active_server(
+        cloud, driver, project.id, key_name="kontor-instance-1", security_groups=("kontor-reservation-3",)
+    )
+    first = driver.ensure_floating_ip(project_id=project.id, server_id=server.id, tag="kontor-instance-1")
+    second = driver.ensure_floating_ip(project_id=project.id, server_id=server.id, tag="kontor-instance-1")
+
+    assert group_id == again
+    assert cloud.counts["POST /compute/os-keypairs"] == 1
+    assert cloud.keypairs["kontor-instance-1"]["public_key"] == ED25519
+    assert cloud.counts["POST /network/v2.0/security-groups"] == 1
+    ingress = sorted(
+        (r["remote_ip_prefix"], r["protocol"], r["port_range_min"], r["port_range_max"], r["ethertype"])
+        for r in cloud.security_group_rules.values()
+        if r["direction"] == "ingress"
+    )
+    assert ingress == [("198.51.100.0/24", "tcp", 22, 22, "IPv4"), ("198.51.100.0/24", "tcp", 443, 443, "IPv4")]
+    assert cloud.counts["POST /network/v2.0/security-group-rules"] == 2
+    [body] = cloud.create_bodies
+    assert body["server"]["key_name"] == "kontor-instance-1"
+    assert body["server"]["security_groups"] == [{"name": "kontor-reservation-3"}]
+    assert first == second
+    assert (first.address, first.tag, first.project_id) == ("203.0.113.20", "kontor-instance-1", project.id)
+    [ip] = cloud.floating_ips.values()
+    assert (ip["port_id"], ip["fixed_ip_address"], ip["floating_network_id"]) == (
+        f"port-{server.id}",
+        server.address,
+        "n-public",
+    )
+    assert cloud.counts["POST /network/v2.0/floatingips"] == 1
+    assert driver.list_floating_ips() == [first]
+
+    driver.delete_server(project_id=project.id, server_id=server.id)
+    driver.release_floating_ip(project_id=project.id, tag="kontor-instance-1")
+    driver.release_floating_ip(project_id=project.id, tag="kontor-instance-1")
+    driver.delete_keypair(project_id=project.id, name="kontor-instance-1")
+    driver.delete_keypair(project_id=project.id, name="kontor-instance-1")
+    driver.delete_security_group(project_id=project.id, name="kontor-reservation-3")
+    driver.delete_security_group(project_id=project.id, name="kontor-reservation-3")
+
+    assert (cloud.floating_ips, cloud.keypairs, cloud.security_groups, cloud.security_group_rules) == ({}, {}, {}, {})
+    assert cloud.counts["DELETE /network/v2.0/floatingips/{id}"] == 1
+    assert cloud.counts["DELETE /network/v2.0/security-groups/{id}"] == 1
+
+
+def test_ensure_security_group_converges_to_exactly_the_rules(cloud: FakeOpenStack, driver: OpenStackDriver) -> None:
+    project = driver.ensure_project(organization_id=7, name="Seven")
+    driver.ensure_security_group(
+        project_id=project.id,
+        name="kontor-reservation-3",
+        rules=(IngressRule("198.51.100.0/24", 22), IngressRule("192.0.2.0/24", 22)),
+    )
+
+    driver.ensure_security_group(
+        project_id=project.id,
+        name="kontor-reservation-3",
+        rules=(IngressRule("192.0.2.0/24", 22), IngressRule("203.0.113.7/32", 22)),
+    )
+
+    ingress = sorted(r["remote_ip_prefix"] for r in cloud.security_group_rules.values() if r["direction"] == "ingress")
+    assert ingress == ["192.0.2.0/24", "203.0.113.7/32"]
+    assert sorted(r["ethertype"] for r in cloud.security_group_rules.values() if r["direction"] == "egress") == [
+        "IPv4",
+        "IPv6",
+    ]
+    assert cloud.counts["DELETE /network/v2.0/security-group-rules/{id}"] == 1
+
+
+def test_a_deleted_server_leaves_its_floating_ip_behind_for_reconciliation(
+    cloud: FakeOpenStack, driver: OpenStackDriver
+) -> None:
+    project = driver.ensure_project(organization_id=7, name="Seven")
+    server = active_server(cloud, driver, project.id)
+    ip = driver.ensure_floating_ip(project_id=project.id, server_id=server.id, tag="kontor-instance-1")
+
+    driver.delete_server(project_id=project.id, server_id=server.id)
+
+    assert driver.list_floating_ips() == [ip]
+    driver.delete_floating_ip(floating_ip_id=ip.id)
+    assert driver.list_floating_ips() == []
+
+
+def test_reboot_and_console_log(cloud: FakeOpenStack, driver: OpenStackDriver) -> None:
+    project = driver.ensure_project(organization_id=7, name="Seven")
+    server = active_server(cloud, driver, project.id)
+
+    driver.reboot_server(project_id=project.id, server_id=server.id, hard=False)
+    driver.reboot_server(project_id=project.id, server_id=server.id, hard=True)
+    log = driver.console_log(project_id=project.id, server_id=server.id, lines=3)
+
+    assert cloud.actions == [(server.id, "reboot", "SOFT"), (server.id, "reboot", "HARD"), (server.id, "console", 3)]
+    assert log == "[    98.000000] boot line 98\n[    99.000000] boot line 99\n[    100.000000] boot line 100"
+    other = driver.ensure_project(organization_id=8, name="Eight")
+    with pytest.raises(CloudError, match="the server is gone"):
+        driver.console_log(project_id=other.id, server_id=server.id, lines=3)
+    assert len(cloud.actions) == 3

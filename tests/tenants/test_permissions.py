@@ -13,7 +13,14 @@ A = Action
 EXPECTED: dict[Role, set[Action]] = {
     Role.OWNER: set(Action),
     Role.ADMIN: set(Action) - {A.ORGANIZATION_CLOSE, A.DATA_EXPORT, A.QUOTA_REQUEST},
-    Role.MEMBER: {A.ORGANIZATION_VIEW, A.MEMBERS_VIEW, A.CATALOG_QUOTE, A.RESERVATIONS_VIEW, A.RESERVATIONS_MANAGE},
+    Role.MEMBER: {
+        A.ORGANIZATION_VIEW,
+        A.MEMBERS_VIEW,
+        A.CATALOG_QUOTE,
+        A.RESERVATIONS_VIEW,
+        A.RESERVATIONS_MANAGE,
+        A.CLOUD_VIEW,
+    },
     Role.BILLING: {
         A.ORGANIZATION_VIEW,
         A.MEMBERS_VIEW,
@@ -21,8 +28,9 @@ EXPECTED: dict[Role, set[Action]] = {
         A.RESERVATIONS_VIEW,
         A.BILLING_VIEW,
         A.BILLING_MANAGE,
+        A.CLOUD_VIEW,
     },
-    Role.VIEWER: {A.ORGANIZATION_VIEW, A.MEMBERS_VIEW, A.CATALOG_QUOTE, A.RESERVATIONS_VIEW},
+    Role.VIEWER: {A.ORGANIZATION_VIEW, A.MEMBERS_VIEW, A.CATALOG_QUOTE, A.RESERVATIONS_VIEW, A.CLOUD_VIEW},
 }
 
 MATRIX = [pytest.param(role, action, id=f"{role}-{action}") for role in Role for action in Action]
@@ -56,6 +64,8 @@ REQUESTS: dict[Action, tuple[str, str, dict | None, int]] = {
     A.AUDIT_VIEW: ("get", "/api/v1/organizations/rheinwerk/audit-events/", None, 200),
     A.ORGANIZATION_UPDATE: ("post", "/api/v1/organizations/rheinwerk/consents/", {"documents": []}, 200),
     A.WEBHOOKS_VIEW: ("get", "/api/v1/organizations/rheinwerk/webhook-endpoints/", None, 200),
+    A.CLOUD_VIEW: ("get", "/api/v1/organizations/rheinwerk/ssh-keys/", None, 200),
+    A.CLOUD_MANAGE: ("delete", "/api/v1/organizations/rheinwerk/cloud-profile/ngc-api-key/", None, 204),
 }
 ALLOWED = [pytest.param(r, a, id=f"{r}-{a}") for r in Role for a in REQUESTS if a in EXPECTED[r]]
 REFUSED = [pytest.param(r, a, id=f"{r}-{a}") for r in Role for a in REQUESTS if a not in EXPECTED[r]]
