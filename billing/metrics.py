@@ -17,12 +17,12 @@ def collect() -> Iterator[Metric]:
     )
     invoices = GaugeMetricFamily("kontor_invoices", "Invoices and credit notes by status.", labels=["status"])
     for status in InvoiceStatus.values:
-        invoices.add_metric([status], float(by_status.get(status, 0)))
+        invoices.add_metric([status], by_status.get(status, 0))
     yield invoices
     by_kind = dict(
         InvoiceFile.objects.unscoped().values_list("kind").annotate(count=Count("id")).values_list("kind", "count")
     )
     rendered = GaugeMetricFamily("kontor_invoice_files_rendered", "Issued document files stored.", labels=["kind"])
     for kind in InvoiceFileKind.values:
-        rendered.add_metric([kind], float(by_kind.get(kind, 0)))
+        rendered.add_metric([kind], by_kind.get(kind, 0))
     yield rendered

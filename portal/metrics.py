@@ -32,7 +32,7 @@ def _platform() -> Iterator[Metric]:
     with celery_app.connection_for_read() as connection:
         client = connection.default_channel.client  # type: ignore[attr-defined]
         for queue in sorted(settings.KONTOR_QUEUE_TIME_LIMITS):
-            depth.add_metric([queue], float(client.llen(queue)))
+            depth.add_metric([queue], client.llen(queue))
     yield depth
     beat = GaugeMetricFamily("kontor_beat_heartbeat_age_seconds", "Seconds since beat's last heartbeat ran.")
     last = cache.get(BEAT_HEARTBEAT_KEY)

@@ -20,7 +20,7 @@ def collect() -> Iterator[Metric]:
     now = timezone.now()
     stuck = Reservation.objects.unscoped().filter(state=ReservationState.PROVISIONING, updated_at__lt=now - STUCK_AFTER)
     yield GaugeMetricFamily(
-        "kontor_provisioning_stuck", "Reservations provisioning for more than 30 minutes.", value=float(stuck.count())
+        "kontor_provisioning_stuck", "Reservations provisioning for more than 30 minutes.", value=stuck.count()
     )
     started = Instance.objects.unscoped().filter(started_at__gte=now - timedelta(hours=1))
     boot = started.aggregate(

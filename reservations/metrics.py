@@ -17,5 +17,5 @@ def collect() -> Iterator[Metric]:
     )
     family = GaugeMetricFamily("kontor_reservations", "Reservations (bookings) by state.", labels=["state"])
     for state in ReservationState.values:
-        family.add_metric([state], float(by_state.get(state, 0)))
+        family.add_metric([state], by_state.get(state, 0))
     yield family
