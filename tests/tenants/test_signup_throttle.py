@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 
 import pytest
 import time_machine
-from django.core.cache import cache
 from django.test import override_settings
 from rest_framework.test import APIClient
 
@@ -17,14 +16,9 @@ THROTTLED = {"detail": "Request was throttled. Expected available in 3600 second
 
 
 @pytest.fixture(autouse=True)
-def fresh_counts():
-    addresses = ["198.51.100.7", "198.51.100.8", "198.51.100.21", "198.51.100.22", "198.51.100.23", "198.51.100.24"]
-    domains = ["throttle-test.example", "other-throttle-test.example", *(f"example{n}.example" for n in (0, 1, 2, 9))]
-    keys = [f"throttle_signup_ip_{ip}" for ip in addresses] + [f"throttle_signup_domain_{d}" for d in domains]
-    cache.delete_many(keys)
+def fresh_counts(fresh_rate_limits):
     with time_machine.travel(datetime(2026, 12, 1, 9, tzinfo=UTC), tick=False):
         yield
-    cache.delete_many(keys)
 
 
 def signup(email: str, ip: str):

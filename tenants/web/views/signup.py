@@ -6,6 +6,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import get_language
 from django.views.decorators.http import require_http_methods
 
+from core.http import client_ip
 from tenants import services
 from tenants.web.access import public_page
 from tenants.web.countries import country_name
@@ -57,9 +58,7 @@ def signup_account(request: HttpRequest) -> HttpResponse:
         form = SignupAccountForm(request.POST, company=company)
         if form.is_valid():
             try:
-                services.signup_register(
-                    data=form.signup_data(), ip_address=request.META.get("REMOTE_ADDR"), request=request
-                )
+                services.signup_register(data=form.signup_data(), ip_address=client_ip(request), request=request)
             except ValidationError as exc:
                 error_dict = exc.message_dict if hasattr(exc, "error_dict") else {}
                 company_errors = {field: error_dict[field] for field in COMPANY_FIELDS if field in error_dict}
