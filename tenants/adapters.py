@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.utils.html import strip_tags
+from django.utils.translation import gettext_lazy as _
 
 from core.http import client_ip
 from tenants.mail import email_enqueue
@@ -26,6 +27,13 @@ def on_site(url: str) -> str:
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    error_messages = {
+        **DefaultAccountAdapter.error_messages,
+        "too_many_login_attempts": _(
+            "Too many failed sign-in attempts from your network. Please try again in a few minutes."
+        ),
+    }
+
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         # Users join through company sign-up or an invitation, never through a bare account form.
         return False
