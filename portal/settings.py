@@ -295,6 +295,8 @@ KONTOR_API_THROTTLE = {
     "anon": env.str("KONTOR_API_RATE_ANON", default="300/min") or None,
     "auth_failures": env.str("KONTOR_API_AUTH_FAILURES_PER_IP", default="20/10min") or None,
 }
+# Public catalog and price answers: Cache-Control max-age and the server-side copy (catalog/api/caching.py); 0: off.
+KONTOR_CATALOG_CACHE_SECONDS = env.int("KONTOR_CATALOG_CACHE_SECONDS", default=30)
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 REST_FRAMEWORK = {
     # Partners authenticate with organization-scoped API keys; the portal's pages use the session.
