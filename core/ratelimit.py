@@ -91,6 +91,4 @@ def peek(scope: str, ident: str, rate: Rate, *, now: float | None = None) -> Rat
     now = time.time() if now is None else now
     _index, reset = _window(rate, now)
     count = int(cache.get(counter_key(scope, ident, rate, now)) or 0)  # the fail-open cache answers 0 when down
-    return RateDecision(
-        allowed=count < rate.limit, limit=rate.limit, remaining=max(0, rate.limit - count), reset=reset
-    )
+    return RateDecision(allowed=count < rate.limit, limit=rate.limit, remaining=max(0, rate.limit - count), reset=reset)

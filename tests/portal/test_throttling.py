@@ -22,7 +22,11 @@ KEYS = "/api/v1/organizations/rheinwerk/members/"
 
 
 def throttled(seconds: int) -> dict[str, object]:
-    return {"detail": f"Request was throttled. Expected available in {seconds} seconds.", "code": "throttled", "fields": {}}
+    return {
+        "detail": f"Request was throttled. Expected available in {seconds} seconds.",
+        "code": "throttled",
+        "fields": {},
+    }
 
 
 def limits(**rates: str | None) -> dict[str, str | None]:

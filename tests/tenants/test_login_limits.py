@@ -15,8 +15,7 @@ pytestmark = pytest.mark.django_db
 LIMITS = {"login_failed": "20/m/ip,3/5m/key"}
 TOO_MANY_EN = "Too many failed sign-in attempts from your network. Please try again in a few minutes."
 TOO_MANY_DE = (
-    "Zu viele fehlgeschlagene Anmeldeversuche aus Ihrem Netzwerk. "
-    "Bitte versuchen Sie es in einigen Minuten erneut."
+    "Zu viele fehlgeschlagene Anmeldeversuche aus Ihrem Netzwerk. Bitte versuchen Sie es in einigen Minuten erneut."
 )
 
 

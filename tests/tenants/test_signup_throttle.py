@@ -71,7 +71,8 @@ def web_signup(email: str, ip: str, language: str = "en"):  # type: ignore[no-un
 
 
 @override_settings(KONTOR_SIGNUP_THROTTLE={"per_ip": "2/hour", "per_domain": "1000/hour"})
-def test_web_sign_ups_from_one_address_are_throttled_and_share_the_apis_count(documents_in_force):
+@pytest.mark.usefixtures("documents_in_force")
+def test_web_sign_ups_from_one_address_are_throttled_and_share_the_apis_count():
     before = (Organization.objects.count(), User.objects.count())
 
     api = signup("owner@example0.example", "198.51.100.7")
@@ -87,7 +88,8 @@ def test_web_sign_ups_from_one_address_are_throttled_and_share_the_apis_count(do
 
 
 @override_settings(KONTOR_SIGNUP_THROTTLE={"per_ip": "1000/hour", "per_domain": "1/hour"})
-def test_web_sign_ups_for_one_email_domain_are_throttled_in_the_users_language(documents_in_force):
+@pytest.mark.usefixtures("documents_in_force")
+def test_web_sign_ups_for_one_email_domain_are_throttled_in_the_users_language():
     first = web_signup("a@throttle-test.example", "198.51.100.21", "de")
     second = web_signup("b@Throttle-Test.example", "198.51.100.22", "de")
     other_domain = web_signup("a@other-throttle-test.example", "198.51.100.23", "de")

@@ -82,7 +82,8 @@ def signup_account(request: HttpRequest) -> HttpResponse:
             form.add_error(
                 None,
                 _(
-                    "Too many sign-ups from your network or for this e-mail domain. Please try again in %(minutes)d minutes."
+                    "Too many sign-ups from your network or for this e-mail domain. "
+                    "Please try again in %(minutes)d minutes."
                 )
                 % {"minutes": max(1, -(-refusal.reset // 60))},
             )
