@@ -7,8 +7,10 @@ threads), DEBUG off, PostgreSQL and Redis (the cache holds the throttle counters
 The load comes from locust (headless, FastHttpUser, bounded time) on the same machine. The anonymous API limit is
 raised for the run (one client address sends everything); every other setting is the default.
 
-Needs the PostgreSQL and Redis that `make test` uses. Creates (and drops) the database ``<DATABASE_URL's>_http_load``
-and uses the caller's REDIS_URL. Prints its figures and writes them to bench/results/http_load.md.
+Needs the PostgreSQL that `make test` uses and ``redis-server`` on the PATH: it starts its own Redis on a free
+loopback port (no persistence, like a dedicated cache), so other work on the shared Redis does not weigh on the
+figures. Creates (and drops) the database ``<DATABASE_URL's>_http_load``. Prints its figures and writes them to
+bench/results/http_load.md.
 
     .venv/bin/python bench/http_load.py [--seconds 15] [--rounds 3] [--users 32]
 """
@@ -35,11 +37,20 @@ ROOT = Path(__file__).resolve().parents[1]
 BASE_DATABASE = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/kontor")
 DATABASE = f"{BASE_DATABASE.rsplit('/', 1)[1]}_http_load"
 SERVER = BASE_DATABASE.rsplit("/", 1)[0]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+REDIS_PORT = free_port()
 ENV = {
     "DJANGO_SETTINGS_MODULE": "portal.settings",
     "DATABASE_URL": f"{SERVER}/{DATABASE}",
-    "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/12"),
-    "CELERY_BROKER_URL": os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/13"),
+    "REDIS_URL": f"redis://127.0.0.1:{REDIS_PORT}/0",
+    "CELERY_BROKER_URL": f"redis://127.0.0.1:{REDIS_PORT}/1",
     "DJANGO_DEBUG": "0",
     "KONTOR_LOG_LEVEL": "WARNING",
     "GUNICORN_LOG_LEVEL": "warning",
@@ -114,10 +125,22 @@ def seed(reservations: int) -> tuple[str, str]:
     return f"/api/v1/organizations/{organization.slug}/reservations/", token
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+def start_redis() -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(
+        ["redis-server", "--port", str(REDIS_PORT), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", REDIS_PORT), timeout=1).close()
+            return process
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError("redis-server did not start")
 
 
 def start_gunicorn(port: int) -> subprocess.Popen[bytes]:
@@ -200,6 +223,15 @@ def main() -> None:
     parser.add_argument("--reservations", type=int, default=100)
     args = parser.parse_args()
 
+    redis = start_redis()
+    try:
+        run(args)
+    finally:
+        redis.terminate()
+        redis.wait(timeout=20)
+
+
+def run(args: argparse.Namespace) -> None:
     recreate_database()
     reservations_path, token = seed(args.reservations)
     subprocess.run(
@@ -235,7 +267,8 @@ def main() -> None:
         "**shared with other agents' work** (the machine was not idle; locust runs on the same cores as gunicorn, so "
         "the static-file row is the ceiling of this harness on this machine), Python "
         f"{platform.python_version()}. gunicorn from deploy/gunicorn.conf.py (gthread, 2 workers × 8 threads), "
-        f"PostgreSQL and Redis on loopback, {args.users} concurrent locust users (FastHttpUser, no think time), "
+        f"the shared PostgreSQL and a private redis-server on loopback, {args.users} concurrent locust users "
+        "(FastHttpUser, no think time), "
         f"{args.seconds} s per target and round, {args.rounds} rounds; median (min–max) of the rounds. Latencies in "
         "ms. Anonymous API limit raised for the run (one client address); every answer counted by the throttles.",
         "",

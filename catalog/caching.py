@@ -19,8 +19,9 @@ GENERATION_KEY = "kontor:catalog:generation"
 _NOT_CACHED_MODELS = {"quote"}
 
 
-def catalog_generation() -> str:
-    generation = cache.get(GENERATION_KEY)
+def catalog_generation(known: str | None = None) -> str:
+    """The current generation (``known``: the value already read with other keys, if any)."""
+    generation = known if known is not None else cache.get(GENERATION_KEY)
     if generation is None:
         generation = uuid.uuid4().hex
         if not cache.add(GENERATION_KEY, generation, timeout=None):

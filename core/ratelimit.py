@@ -66,18 +66,29 @@ def counter_key(scope: str, ident: str, rate: Rate, now: float) -> str:
     return f"kontor:rl:{scope}:{rate.limit}/{rate.seconds}:{digest}:{index}"
 
 
+def _increment(key: str, timeout: int) -> int:
+    client_of = getattr(getattr(cache, "_cache", None), "get_client", None)
+    if client_of is not None:  # Redis: INCR and EXPIRE in one round trip
+        pipeline = client_of(None, write=True).pipeline(transaction=False)
+        pipeline.incr(cache.make_and_validate_key(key))
+        pipeline.expire(cache.make_and_validate_key(key), timeout, nx=True)
+        count, _expiry_set = pipeline.execute()
+        return int(count)
+    cache.add(key, 0, timeout=timeout)
+    try:
+        return int(cache.incr(key))
+    except ValueError:  # expired between add and incr: this hit opens the window
+        cache.add(key, 1, timeout=timeout)
+        return 1
+
+
 def hit(scope: str, ident: str, rate: Rate, *, now: float | None = None) -> RateDecision:
     """Count one hit for ``ident`` and say whether it is within ``rate``."""
     now = time.time() if now is None else now
     key = counter_key(scope, ident, rate, now)
     _index, reset = _window(rate, now)
     try:
-        cache.add(key, 0, timeout=reset + 1)
-        try:
-            count = int(cache.incr(key))
-        except ValueError:  # expired between add and incr: this hit opens the window
-            cache.add(key, 1, timeout=reset + 1)
-            count = 1
+        count = _increment(key, reset + 1)
     except RedisError as exc:
         logger.warning("ratelimit.unavailable: %s not counted (%s: %s)", scope, type(exc).__name__, exc)
         return RateDecision(allowed=True, limit=rate.limit, remaining=rate.limit, reset=reset)

@@ -1,7 +1,8 @@
 """Public catalog and price answers, cacheable: ``ETag`` (a hash of the body), ``Cache-Control: public, max-age``
 (``KONTOR_CATALOG_CACHE_SECONDS``), ``304`` for a matching ``If-None-Match``, and a server-side copy of the
 rendered body in the Django cache (Redis) for the same time, keyed by the catalog generation (``catalog/caching.py``:
-a new one after every catalog change), the path, the query and the language. 0 seconds turns both caches off and
+a new one after every catalog change; it is read with the copy in one round trip and a copy of another
+generation is a miss), the path, the query and the language. 0 seconds turns both caches off and
 the answers still carry their ``ETag``. Authentication, permissions and throttles run before: a cached answer is
 counted like any other.
 """
@@ -23,15 +24,17 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from catalog.caching import catalog_generation
+from catalog.caching import GENERATION_KEY, catalog_generation
 
+# A handler may shorten the time its answer is kept (the prices in effect: until the next list takes effect).
+CACHE_SECONDS_ATTRIBUTE = "kontor_cache_seconds"
 Handler = TypeVar("Handler", bound=Callable[..., Response])
 
 
 def _cache_key(request: Request) -> str:
     query = "&".join(sorted(f"{key}={value}" for key, values in request.query_params.lists() for value in values))
     raw = f"{request.build_absolute_uri(request.path)}?{query}|{get_language()}"  # the links name the host
-    return f"kontor:catalog:{catalog_generation()}:{hashlib.sha256(raw.encode('utf-8', 'surrogatepass')).hexdigest()}"
+    return f"kontor:catalog:{hashlib.sha256(raw.encode('utf-8', 'surrogatepass')).hexdigest()}"
 
 
 def _answer(request: Request, body: bytes, etag: str, max_age: int) -> HttpResponse:
@@ -53,17 +56,20 @@ def cached_public_read(handler: Handler) -> Handler:
     def wrapper(view: Any, request: Request, *args: Any, **kwargs: Any) -> HttpResponse | Response:
         max_age: int = settings.KONTOR_CATALOG_CACHE_SECONDS
         key = _cache_key(request) if max_age > 0 else None
-        stored = cache.get(key) if key is not None else None
-        if stored is not None:
-            body, etag = stored
-            return _answer(request, body, etag, max_age)
+        found = cache.get_many([GENERATION_KEY, key]) if key is not None else {}
+        generation = catalog_generation(found.get(GENERATION_KEY)) if key is not None else ""
+        stored = found.get(key)
+        if stored is not None and stored[0] == generation:
+            _generation, body, etag, seconds = stored
+            return _answer(request, body, etag, seconds)
         response = handler(view, request, *args, **kwargs)
         if response.status_code != 200:
             return response
         body = JSONRenderer().render(response.data)
         etag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
-        if key is not None:
-            cache.set(key, (body, etag), timeout=max_age)
-        return _answer(request, body, etag, max_age)
+        seconds = min(max_age, getattr(response, CACHE_SECONDS_ATTRIBUTE, max_age))
+        if key is not None and seconds > 0:
+            cache.set(key, (generation, body, etag, seconds), timeout=seconds)
+        return _answer(request, body, etag, seconds)
 
     return cast("Handler", wrapper)

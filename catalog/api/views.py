@@ -5,11 +5,13 @@ Every list is cursor-paginated and runs a constant number of queries (pinned in 
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status
@@ -18,7 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from catalog.api import examples
-from catalog.api.caching import cached_public_read
+from catalog.api.caching import CACHE_SECONDS_ATTRIBUTE, cached_public_read
 from catalog.api.filters import CatalogItemFilter, FlavorFilter, ZoneFilter
 from catalog.api.serializers import (
     CatalogItemDetailSerializer,
@@ -43,6 +45,7 @@ from catalog.selectors import (
     flavor_list,
     flavor_offers,
     price_list_in_effect,
+    price_list_next,
     price_list_published_list,
     price_list_with_prices,
     quote_get,
@@ -298,7 +301,13 @@ class PriceListViewSet(mixins.ListModelMixin, PublicViewSet):
         if in_effect is None:
             raise Http404
         price_list = price_list_with_prices(in_effect.pk)
-        return Response(PriceListDetailSerializer(price_list).data)
+        response = Response(PriceListDetailSerializer(price_list).data)
+        # "Now" changes meaning when the next list takes effect: the answer is cached no longer than that.
+        upcoming = price_list_next() if at is None else None
+        if upcoming is not None and upcoming.effective_from is not None:
+            until = (upcoming.effective_from - timezone.now()).total_seconds()
+            setattr(response, CACHE_SECONDS_ATTRIBUTE, max(0, math.floor(until)))
+        return response
 
 
 @extend_schema_view(

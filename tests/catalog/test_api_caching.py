@@ -3,6 +3,8 @@ server-side copy that a catalog change (publishing a price list) replaces at onc
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.core.cache import cache
 from django.db import connection
@@ -87,6 +89,22 @@ def test_publishing_a_price_list_replaces_the_cached_answers(
     assert [entry["id"] for entry in after.json()["results"]] == [published.pk, launch_prices.pk]
     assert after["ETag"] != before["ETag"]
     assert stale.status_code == 200
+
+
+@override_settings(KONTOR_CATALOG_CACHE_SECONDS=30)
+def test_the_prices_in_effect_are_kept_no_longer_than_until_the_next_list_takes_effect(
+    now,
+    launch_prices,
+    complete_draft,  # noqa: F811  # the imported fixture
+    django_capture_on_commit_callbacks,
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        price_list_publish(actor=OPERATOR, price_list=complete_draft, effective_from=now + timedelta(seconds=12))
+    soon, _queries = get("/api/v1/catalog/prices/")
+    at_a_time, _queries = get("/api/v1/catalog/prices/?at=2026-11-20T10:00:00Z")
+
+    assert (soon.json()["id"], soon["Cache-Control"]) == (launch_prices.pk, "public, max-age=12")
+    assert at_a_time["Cache-Control"] == "public, max-age=30"
 
 
 @override_settings(KONTOR_CATALOG_CACHE_SECONDS=30)
