@@ -16,6 +16,7 @@ from billing.choices import InvoiceKind, InvoiceStatus
 from billing.invoices.services import credit_note_create, invoice_finalize
 from billing.models import Invoice, InvoiceLine, InvoiceNumberSeries
 from billing.periods import InvoiceError
+from core.http import client_ip
 from tenants.admin import TenantOwnedAdminMixin
 from tenants.audit import Actor
 from tenants.models import User
@@ -75,7 +76,7 @@ class InvoiceAdmin(TenantOwnedAdminMixin, admin.ModelAdmin):
     @admin.action(description=_("Finalize the selected drafts"), permissions=["finalize"])
     def finalize_drafts(self, request: HttpRequest, queryset: QuerySet[Invoice]) -> None:
         assert isinstance(request.user, User)
-        actor = Actor.for_user(request.user, ip_address=request.META.get("REMOTE_ADDR") or None)
+        actor = Actor.for_user(request.user, ip_address=client_ip(request))
         for invoice in queryset.filter(status=InvoiceStatus.DRAFT).order_by("period_start", "pk"):
             try:
                 finalized = invoice_finalize(actor=actor, invoice=invoice)
@@ -90,7 +91,7 @@ class InvoiceAdmin(TenantOwnedAdminMixin, admin.ModelAdmin):
         form = CreditNoteForm(request.POST if "apply" in request.POST else None)
         if "apply" in request.POST and form.is_valid():
             assert isinstance(request.user, User)
-            actor = Actor.for_user(request.user, ip_address=request.META.get("REMOTE_ADDR") or None)
+            actor = Actor.for_user(request.user, ip_address=client_ip(request))
             for invoice in invoices:
                 try:
                     note = credit_note_create(actor=actor, invoice=invoice, reason=form.cleaned_data["reason"])

@@ -8,6 +8,7 @@ from allauth.account.signals import user_logged_in
 from django.dispatch import receiver
 from django.http import HttpRequest
 
+from core.http import client_ip
 from identity.adapters import claims_of
 from identity.selectors import identity_provider_by_provider_id
 from identity.services import sso_sign_in_sync
@@ -30,5 +31,5 @@ def sso_signed_in(sender: Any, request: HttpRequest, user: User, **kwargs: Any) 
         user=user,
         subject=sociallogin.account.uid,
         groups=[str(group) for group in groups],
-        ip_address=request.META.get("REMOTE_ADDR") or None,
+        ip_address=client_ip(request),
     )

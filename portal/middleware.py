@@ -77,3 +77,23 @@ class ApiExceptionMiddleware:
             % {"id": getattr(request, "request_id", "-")},
             "server_error",
         )
+
+
+class RateLimitHeadersMiddleware:
+    """``RateLimit-Limit``, ``RateLimit-Remaining`` and ``RateLimit-Reset`` (IETF httpapi rate-limit headers, delta
+    seconds) on every answer a throttle counted, throttled or not: the tightest limit the request was counted
+    against (``portal.api.throttles.remember_decision``)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        decision = getattr(request, "kontor_rate_limit", None)
+        if decision is not None:
+            response["RateLimit-Limit"] = str(decision.limit)
+            response["RateLimit-Remaining"] = str(decision.remaining)
+            response["RateLimit-Reset"] = str(decision.reset)
+            if not decision.allowed and response.status_code == 429 and not response.has_header("Retry-After"):
+                response["Retry-After"] = str(decision.reset)
+        return response

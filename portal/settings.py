@@ -73,6 +73,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "csp.middleware.CSPMiddleware",
     "portal.middleware.ApiExceptionMiddleware",
+    "portal.middleware.RateLimitHeadersMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -115,7 +116,17 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Fails open (core/cache.py): with Redis down, requests are served uncached and unthrottled, never refused.
+    CACHES = {
+        "default": {
+            "BACKEND": "core.cache.FailOpenRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {
+                "socket_connect_timeout": env.float("KONTOR_CACHE_CONNECT_TIMEOUT_SECONDS", default=1.0),
+                "socket_timeout": env.float("KONTOR_CACHE_TIMEOUT_SECONDS", default=2.0),
+            },
+        }
+    }
 else:
     CACHES = {
         "default": {
@@ -150,7 +161,19 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_ADAPTER = "tenants.adapters.AccountAdapter"
-ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
+# Client addresses (core.http.client_ip): how many reverse proxies in front of gunicorn append to X-Forwarded-For.
+# 0: the header is ignored and the TCP peer is the client. allauth reads the same count.
+KONTOR_TRUSTED_PROXY_COUNT = env.int("KONTOR_TRUSTED_PROXY_COUNT", default=0)
+ALLAUTH_TRUSTED_PROXY_COUNT = KONTOR_TRUSTED_PROXY_COUNT
+# Failed logins (allauth's "login_failed"): per client address, and per (address, account) -- the adapter puts the
+# address into allauth's per-key count, so a stranger's wrong passwords never lock the owner out from elsewhere.
+KONTOR_LOGIN_THROTTLE = {
+    "per_ip": env.str("KONTOR_LOGIN_FAILED_RATE_PER_IP", default="30/m"),
+    "per_ip_account": env.str("KONTOR_LOGIN_FAILED_RATE_PER_IP_ACCOUNT", default="5/5m"),
+}
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": f"{KONTOR_LOGIN_THROTTLE['per_ip']}/ip,{KONTOR_LOGIN_THROTTLE['per_ip_account']}/key",
+}
 ACCOUNT_FORMS = {"login": "identity.web.forms.PolicyLoginForm"}
 
 # --- Enterprise identity (identity/) -------------------------------------------------------------------------------
@@ -263,6 +286,17 @@ KONTOR_SIGNUP_THROTTLE = {
     "per_ip": env.str("KONTOR_SIGNUP_RATE_PER_IP", default="5/hour"),
     "per_domain": env.str("KONTOR_SIGNUP_RATE_PER_DOMAIN", default="20/hour"),
 }
+# Every API request is counted per API key, per signed-in user or per anonymous client address (DRF rate syntax,
+# fixed windows in the cache: portal/api/throttles.py); failed API-key authentications per address, past which the
+# address is refused every key until the window ends. An empty variable turns that limit off.
+KONTOR_API_THROTTLE = {
+    "api_key": env.str("KONTOR_API_RATE_PER_KEY", default="1200/min") or None,
+    "user": env.str("KONTOR_API_RATE_PER_USER", default="600/min") or None,
+    "anon": env.str("KONTOR_API_RATE_ANON", default="300/min") or None,
+    "auth_failures": env.str("KONTOR_API_AUTH_FAILURES_PER_IP", default="20/10min") or None,
+}
+# Public catalog and price answers: Cache-Control max-age and the server-side copy (catalog/api/caching.py); 0: off.
+KONTOR_CATALOG_CACHE_SECONDS = env.int("KONTOR_CATALOG_CACHE_SECONDS", default=30)
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 REST_FRAMEWORK = {
     # Partners authenticate with organization-scoped API keys; the portal's pages use the session.
@@ -271,6 +305,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "portal.api.throttles.ApiKeyThrottle",
+        "portal.api.throttles.UserThrottle",
+        "portal.api.throttles.AnonThrottle",
+    ],
     "DEFAULT_PARSER_CLASSES": ["portal.api.parsers.JSONParser"],  # nesting limit, no NUL or lone surrogates
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PAGINATION_CLASS": "portal.api.pagination.CursorPagination",

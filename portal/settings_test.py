@@ -39,3 +39,7 @@ KONTOR_DNS_RESOLVERS = ["127.0.0.1:9"]
 KONTOR_DNS_TIMEOUT_SECONDS = 1.0
 # The cache outlives a test: sign-up tests would throttle each other. The throttle tests set low limits themselves.
 KONTOR_SIGNUP_THROTTLE = {"per_ip": "100000/hour", "per_domain": "100000/hour"}
+KONTOR_API_THROTTLE = dict.fromkeys(("api_key", "user", "anon", "auth_failures"), "100000/min")
+# Tests roll back their transactions, so the catalog's generation never moves on: no server-side catalog cache
+# (ETags stay). The caching tests turn it on themselves.
+KONTOR_CATALOG_CACHE_SECONDS = 0

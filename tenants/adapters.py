@@ -10,9 +10,12 @@ from urllib.parse import urlsplit
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.models import EmailConfirmation
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.utils.html import strip_tags
+from django.utils.translation import gettext_lazy as _
 
+from core.http import client_ip
 from tenants.mail import email_enqueue
 
 
@@ -24,9 +27,28 @@ def on_site(url: str) -> str:
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    error_messages = {
+        **DefaultAccountAdapter.error_messages,
+        "too_many_login_attempts": _(
+            "Too many failed sign-in attempts from your network. Please try again in a few minutes."
+        ),
+    }
+
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         # Users join through company sign-up or an invitation, never through a bare account form.
         return False
+
+    def get_client_ip(self, request: HttpRequest) -> str:
+        # allauth's rate limits count per address: the same address the audit log records (core.http.client_ip).
+        ip = client_ip(request)
+        if ip is None:
+            raise PermissionDenied("Unable to determine the client's address.")
+        return ip
+
+    def _get_login_attempts_cache_key(self, request: HttpRequest, **credentials: Any) -> str:
+        # allauth counts failed logins per key, and its key is the account alone: five wrong passwords from anywhere
+        # would lock the owner out. The key is (client address, account) instead, so a stranger only locks himself.
+        return f"{client_ip(request)}:{super()._get_login_attempts_cache_key(request, **credentials)}"
 
     def get_email_confirmation_url(self, request: HttpRequest, emailconfirmation: EmailConfirmation) -> str:
         return on_site(super().get_email_confirmation_url(request, emailconfirmation))

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import models, transaction
 
+from core.http import client_ip
 from tenants.choices import ActorType
 from tenants.models import ApiKey, AuditEvent, Organization, User
 
@@ -53,13 +54,13 @@ class Actor:
         return cls(
             ActorType.SYSTEM,
             label=label,
-            ip_address=request.META.get("REMOTE_ADDR") or None,
+            ip_address=client_ip(request),
             request_id=getattr(request, "request_id", ""),
         )
 
     @classmethod
     def from_request(cls, request: HttpRequest) -> Actor:
-        ip_address = request.META.get("REMOTE_ADDR") or None
+        ip_address = client_ip(request)
         request_id = getattr(request, "request_id", "")
         auth = getattr(request, "auth", None)
         if isinstance(auth, ApiKey):

@@ -8,6 +8,7 @@ from allauth.account.signals import email_confirmed
 from django.dispatch import receiver
 from django.http import HttpRequest
 
+from core.http import client_ip
 from tenants.audit import Actor
 from tenants.choices import OrganizationStatus, Role
 from tenants.models import Organization
@@ -20,6 +21,6 @@ def on_email_confirmed(sender: Any, request: HttpRequest | None, email_address: 
     pending = Organization.objects.filter(
         memberships__user=user, memberships__role=Role.OWNER, status=OrganizationStatus.PENDING_VERIFICATION
     )
-    ip_address = request.META.get("REMOTE_ADDR") if request is not None else None
+    ip_address = client_ip(request) if request is not None else None
     for organization in pending:
         organization_email_verified(actor=Actor.for_user(user, ip_address=ip_address), organization=organization)

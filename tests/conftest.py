@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 from allauth.account.authentication import AUTHENTICATION_METHODS_SESSION_KEY
@@ -83,3 +83,20 @@ def console_client(client: Client, operator: User) -> Client:
     session["account_authentication_methods_user"] = str(operator.pk)  # allauth binds the records to the user
     session.save()
     return client
+
+
+@pytest.fixture
+def fresh_rate_limits() -> Iterator[None]:
+    """No rate-limit counts (core.ratelimit) or allauth limits left in the cache by earlier tests or runs."""
+    from django.core.cache import cache
+
+    def clear() -> None:
+        client = cache._cache.get_client(None, write=True)  # type: ignore[attr-defined]
+        for pattern in ("*:kontor:rl:*", "*:allauth:rl:*"):
+            keys = list(client.scan_iter(pattern))
+            if keys:
+                client.delete(*keys)
+
+    clear()
+    yield
+    clear()

@@ -5,11 +5,13 @@ Every list is cursor-paginated and runs a constant number of queries (pinned in 
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status
@@ -18,6 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from catalog.api import examples
+from catalog.api.caching import CACHE_SECONDS_ATTRIBUTE, cached_public_read
 from catalog.api.filters import CatalogItemFilter, FlavorFilter, ZoneFilter
 from catalog.api.serializers import (
     CatalogItemDetailSerializer,
@@ -42,6 +45,7 @@ from catalog.selectors import (
     flavor_list,
     flavor_offers,
     price_list_in_effect,
+    price_list_next,
     price_list_published_list,
     price_list_with_prices,
     quote_get,
@@ -109,6 +113,7 @@ class CatalogItemViewSet(mixins.ListModelMixin, PublicViewSet):
     def get_serializer_context(self) -> dict[str, Any]:
         return {**super().get_serializer_context(), **getattr(self, "extra_context", {})}
 
+    @cached_public_read
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)
@@ -117,6 +122,7 @@ class CatalogItemViewSet(mixins.ListModelMixin, PublicViewSet):
         serializer = self.get_serializer(items, many=True)
         return self.get_paginated_response(serializer.data)
 
+    @cached_public_read
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         item = _item_or_404(self.kwargs["item_slug"])
         latest = catalog_item_version_list(item=item).first()
@@ -149,11 +155,14 @@ class CatalogItemVersionViewSet(mixins.ListModelMixin, PublicViewSet):
     serializer_class = VersionSerializer
     pagination_class = NewestReleaseCursorPagination
 
+    list = cached_public_read(mixins.ListModelMixin.list)
+
     def get_queryset(self) -> QuerySet[CatalogItemVersion]:
         if getattr(self, "swagger_fake_view", False):
             return CatalogItemVersion.objects.none()
         return catalog_item_version_list(item=_item_or_404(self.kwargs["item_slug"]))
 
+    @cached_public_read
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         item = _item_or_404(self.kwargs["item_slug"])
         version = catalog_item_version_get(item=item, tag=self.kwargs["tag"])
@@ -199,6 +208,9 @@ class FlavorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PublicView
     lookup_field = "slug"
     lookup_url_kwarg = "flavor_slug"
 
+    list = cached_public_read(mixins.ListModelMixin.list)
+    retrieve = cached_public_read(mixins.RetrieveModelMixin.retrieve)
+
     def get_queryset(self) -> QuerySet[Any]:
         return flavor_list()
 
@@ -212,6 +224,9 @@ class RegionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PublicView
     pagination_class = SlugCursorPagination
     lookup_field = "slug"
     lookup_url_kwarg = "region_slug"
+
+    list = cached_public_read(mixins.ListModelMixin.list)
+    retrieve = cached_public_read(mixins.RetrieveModelMixin.retrieve)
 
     def get_queryset(self) -> QuerySet[Any]:
         return region_list()
@@ -227,6 +242,9 @@ class ZoneViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PublicViewSe
     pagination_class = SlugCursorPagination
     lookup_field = "slug"
     lookup_url_kwarg = "zone_slug"
+
+    list = cached_public_read(mixins.ListModelMixin.list)
+    retrieve = cached_public_read(mixins.RetrieveModelMixin.retrieve)
 
     def get_queryset(self) -> QuerySet[Any]:
         return zone_list()
@@ -250,9 +268,12 @@ class PriceListViewSet(mixins.ListModelMixin, PublicViewSet):
     serializer_class = PriceListSummarySerializer
     pagination_class = NewestEffectiveCursorPagination
 
+    list = cached_public_read(mixins.ListModelMixin.list)
+
     def get_queryset(self) -> QuerySet[PriceList]:
         return price_list_published_list()
 
+    @cached_public_read
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         price_list = price_list_with_prices(self.kwargs["price_list_id"])
         if price_list is None or not price_list.is_published:
@@ -269,6 +290,7 @@ class PriceListViewSet(mixins.ListModelMixin, PublicViewSet):
         responses=PriceListDetailSerializer,
         examples=[examples.PRICE_LIST_DETAIL_EXAMPLE],
     )
+    @cached_public_read
     def current(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         raw_at = request.query_params.get("at")
         try:
@@ -279,7 +301,13 @@ class PriceListViewSet(mixins.ListModelMixin, PublicViewSet):
         if in_effect is None:
             raise Http404
         price_list = price_list_with_prices(in_effect.pk)
-        return Response(PriceListDetailSerializer(price_list).data)
+        response = Response(PriceListDetailSerializer(price_list).data)
+        # "Now" changes meaning when the next list takes effect: the answer is cached no longer than that.
+        upcoming = price_list_next() if at is None else None
+        if upcoming is not None and upcoming.effective_from is not None:
+            until = (upcoming.effective_from - timezone.now()).total_seconds()
+            setattr(response, CACHE_SECONDS_ATTRIBUTE, max(0, math.floor(until)))
+        return response
 
 
 @extend_schema_view(

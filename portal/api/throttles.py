@@ -1,49 +1,151 @@
-"""Throttles for anonymous writes (sign-up), counted in the Django cache (Redis in production, shared by every web
-process). The limits are settings (``KONTOR_SIGNUP_THROTTLE``), read on every request so they can be changed per
-environment; a refusal is a 429 with ``Retry-After`` in the one error shape."""
+"""The API's throttles, counted in the cache by ``core.ratelimit`` (fixed windows, one atomic increment per hit).
+
+Default for every view (``REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"]``): per API key, per signed-in user and per
+anonymous client address (``KONTOR_API_THROTTLE``); sign-up adds per address and per owner e-mail domain
+(``KONTOR_SIGNUP_THROTTLE``). Failed API-key authentications are counted per address and, past
+``KONTOR_API_THROTTLE["auth_failures"]``, every key attempt from that address is refused until the window ends, so
+keys cannot be guessed at speed. Limits are read on every request, so they can be changed per environment; ``None``
+turns one off. A refusal is a 429 with ``Retry-After`` in the one error shape; every throttled view's answer carries
+``RateLimit-Limit``, ``RateLimit-Remaining`` and ``RateLimit-Reset`` (the tightest of its limits; set by
+``portal.middleware.RateLimitHeadersMiddleware`` from ``request.kontor_rate_limit``).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.http import HttpRequest
 from rest_framework.request import Request
-from rest_framework.throttling import SimpleRateThrottle
-from rest_framework.views import APIView
+from rest_framework.throttling import BaseThrottle
+
+from core.http import client_ip
+from core.ratelimit import RateDecision, hit, parse_rate, peek
+from tenants.models import ApiKey, User
+
+if TYPE_CHECKING:
+    from rest_framework.views import APIView
+
+RATE_LIMIT_ATTRIBUTE = "kontor_rate_limit"
 
 
-class _SettingsRateThrottle(SimpleRateThrottle):
+def remember_decision(request: HttpRequest | Request, decision: RateDecision) -> None:
+    """Keep the tightest decision of this request on the Django request, for the ``RateLimit-*`` headers."""
+    django_request = request._request if isinstance(request, Request) else request
+    current: RateDecision | None = getattr(django_request, RATE_LIMIT_ATTRIBUTE, None)
+    if current is None or (not decision.allowed, -decision.remaining) > (not current.allowed, -current.remaining):
+        setattr(django_request, RATE_LIMIT_ATTRIBUTE, decision)
+
+
+class SettingsRateThrottle(BaseThrottle):
+    """A throttle whose rate is ``getattr(settings, setting)[setting_key]`` and whose identity ``ident`` names."""
+
+    scope = ""
+    setting = "KONTOR_API_THROTTLE"
     setting_key = ""
 
-    def __init__(self) -> None:  # DRF reads the rate in __init__: from our setting, not DEFAULT_THROTTLE_RATES
-        self.rate = self.get_rate()
-        self.num_requests, self.duration = self.parse_rate(self.rate)
+    def __init__(self) -> None:
+        self._decision: RateDecision | None = None
 
-    def get_rate(self) -> str | None:
-        rate: str | None = settings.KONTOR_SIGNUP_THROTTLE.get(self.setting_key)
+    def rate(self) -> str | None:
+        rate: str | None = getattr(settings, self.setting).get(self.setting_key)
         return rate
 
+    def ident(self, request: Request, view: APIView) -> str | None:
+        """Whom to count, or ``None`` when this throttle does not apply to the request."""
+        raise NotImplementedError
 
-class SignupIPThrottle(_SettingsRateThrottle):
+    def allow_request(self, request: Request, view: APIView) -> bool:
+        rate = self.rate()
+        ident = self.ident(request, view) if rate else None
+        if rate is None or ident is None:
+            return True
+        self._decision = hit(self.scope, ident, parse_rate(rate))
+        remember_decision(request, self._decision)
+        return self._decision.allowed
+
+    def wait(self) -> float | None:
+        return float(self._decision.reset) if self._decision is not None else None
+
+
+class ApiKeyThrottle(SettingsRateThrottle):
+    """Requests made with one API key."""
+
+    scope = "api_key"
+    setting_key = "api_key"
+
+    def ident(self, request: Request, view: APIView) -> str | None:
+        return f"{request.auth.pk}" if isinstance(request.auth, ApiKey) else None
+
+
+class UserThrottle(SettingsRateThrottle):
+    """Requests of one signed-in user (the portal's session)."""
+
+    scope = "user"
+    setting_key = "user"
+
+    def ident(self, request: Request, view: APIView) -> str | None:
+        return f"{request.user.pk}" if isinstance(request.user, User) else None
+
+
+class AnonThrottle(SettingsRateThrottle):
+    """Anonymous requests from one client address."""
+
+    scope = "anon"
+    setting_key = "anon"
+
+    def ident(self, request: Request, view: APIView) -> str | None:
+        if request.user is not None and request.user.is_authenticated:
+            return None
+        return client_ip(request) or "unknown"
+
+
+class SignupIPThrottle(SettingsRateThrottle):
     """Sign-ups from one client address."""
 
     scope = "signup_ip"
+    setting = "KONTOR_SIGNUP_THROTTLE"
     setting_key = "per_ip"
 
-    def get_cache_key(self, request: Request, view: APIView) -> str | None:
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+    def ident(self, request: Request, view: APIView) -> str | None:
+        return client_ip(request) or "unknown"
 
 
-class SignupDomainThrottle(_SettingsRateThrottle):
+def email_domain(email: object) -> str | None:
+    """The lower-cased domain of an e-mail address, or ``None`` for anything that is not one."""
+    if not isinstance(email, str) or "@" not in email:
+        return None
+    return email.rsplit("@", 1)[1].strip().lower()[:253] or None
+
+
+class SignupDomainThrottle(SettingsRateThrottle):
     """Sign-ups naming owners at one e-mail domain, from wherever they come (many addresses, one target)."""
 
     scope = "signup_domain"
+    setting = "KONTOR_SIGNUP_THROTTLE"
     setting_key = "per_domain"
 
-    def get_cache_key(self, request: Request, view: APIView) -> str | None:
+    def ident(self, request: Request, view: APIView) -> str | None:
         data: Any = request.data
-        email = data.get("email") if isinstance(data, dict) else None
-        if not isinstance(email, str) or "@" not in email:
-            return None  # the serializer refuses it; nothing to count
-        domain = email.rsplit("@", 1)[1].strip().lower()[:253]
-        return self.cache_format % {"scope": self.scope, "ident": domain}
+        return email_domain(data.get("email") if isinstance(data, dict) else None)  # None: the serializer refuses
+
+
+AUTH_FAILURES_SCOPE = "api_key_failures"
+
+
+def api_key_failures_blocked(request: Request) -> RateDecision | None:
+    """The refusal when this address failed API-key authentication too often in the current window, else None."""
+    rate = settings.KONTOR_API_THROTTLE.get("auth_failures")
+    if rate is None:
+        return None
+    decision = peek(AUTH_FAILURES_SCOPE, client_ip(request) or "unknown", parse_rate(rate))
+    if decision.allowed:
+        return None
+    remember_decision(request, decision)
+    return decision
+
+
+def api_key_failure_record(request: Request) -> None:
+    rate = settings.KONTOR_API_THROTTLE.get("auth_failures")
+    if rate is not None:
+        remember_decision(request, hit(AUTH_FAILURES_SCOPE, client_ip(request) or "unknown", parse_rate(rate)))

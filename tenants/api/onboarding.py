@@ -15,6 +15,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.http import client_ip
 from portal.api.access import OperatorViewSet, OrganizationScopedViewSet, PublicAPIView
 from portal.api.throttles import SignupDomainThrottle, SignupIPThrottle
 from provisioning.organizations import organization_activation_retry
@@ -99,7 +100,7 @@ class SignupView(PublicAPIView):
         # The same answer whether the company or the person is known already: only the e-mail tells.
         signup_register(
             data=SignupData(**serializer.validated_data),
-            ip_address=request.META.get("REMOTE_ADDR"),
+            ip_address=client_ip(request),
             request=request._request,
         )
         return Response({"next_step": _(SIGNUP_NEXT_STEP)}, status=status.HTTP_202_ACCEPTED)

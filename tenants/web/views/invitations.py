@@ -13,6 +13,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from core.http import client_ip
 from tenants import services
 from tenants.audit import Actor
 from tenants.choices import InvitationStatus, Role
@@ -141,7 +142,7 @@ def invitation_register(request: HttpRequest, token: str) -> HttpResponse:
                 token=token,
                 full_name=form.cleaned_data["full_name"],
                 password=form.cleaned_data["password"],
-                ip_address=request.META.get("REMOTE_ADDR"),
+                ip_address=client_ip(request),
                 language=get_language(),
             )
         except InvitationError as exc:
