@@ -16,13 +16,13 @@ word.
 
 from __future__ import annotations
 
-import bisect
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
+from reservations.allocation import overlapping
 from reservations.choices import NodeState
 from reservations.models import Allocation, CapacityPool, Node
 
@@ -36,22 +36,6 @@ class _Gaps:
 
     since: datetime
     per_block: list[list[tuple[datetime, datetime | None]]]
-    starts: list[list[datetime]] = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.starts = [[start for start, _end in gaps] for gaps in self.per_block]
-
-    def free_blocks(self, starts_at: datetime, ends_at: datetime | None) -> int:
-        """How many blocks are free for the whole window (``starts_at`` not before ``since``)."""
-        count = 0
-        for gaps, starts in zip(self.per_block, self.starts, strict=True):
-            index = bisect.bisect_right(starts, starts_at) - 1  # the last gap beginning at or before the start
-            if index < 0:
-                continue
-            end = gaps[index][1]
-            if end is None or (ends_at is not None and ends_at <= end and starts_at < end):
-                count += 1
-        return count
 
     def earliest_start(self, *, instances: int, duration: timedelta | None) -> datetime | None:
         """The earliest start (not before ``since``) at which ``instances`` blocks are free for ``duration`` (None:
@@ -73,49 +57,89 @@ class _Gaps:
         return None
 
 
-@dataclass
 class PoolTimeline:
-    """One pool's available nodes and the live allocations that end after ``since``, loaded by one query each."""
+    """One pool's available nodes and live allocations from ``since`` on. Two reads, each made once and only when a
+    question needs it: the allocations overlapping a window (does it fit?), and all that end after ``since``
+    (from when would it fit?)."""
 
-    pool: CapacityPool
-    since: datetime
-    nodes: list[int] = field(default_factory=list)
-    busy: dict[int, list[tuple[int, int, datetime, datetime | None]]] = field(default_factory=dict)
-    _gaps: dict[int, _Gaps] = field(default_factory=dict)
+    def __init__(self, pool: CapacityPool, since: datetime) -> None:
+        self.pool = pool
+        self.since = since
+        self._nodes: list[int] | None = None
+        self._windows: dict[datetime | None, dict[int, set[int]]] = {}
+        self._future: dict[int, list[tuple[int, int, datetime, datetime | None]]] | None = None
+        self._gaps: dict[int, _Gaps] = {}
 
     @classmethod
     def load(cls, pool: CapacityPool, since: datetime) -> PoolTimeline:
-        nodes = list(
-            Node.objects.filter(pool=pool, state=NodeState.AVAILABLE).order_by("hostname").values_list("pk", flat=True)
+        return cls(pool, since)
+
+    def _allocations(self) -> QuerySet[Allocation]:
+        return Allocation.objects.unscoped().filter(
+            node__pool=self.pool, node__state=NodeState.AVAILABLE, released_at__isnull=True
         )
-        rows = (
-            Allocation.objects.unscoped()
-            .filter(node__pool=pool, node__state=NodeState.AVAILABLE, released_at__isnull=True)
-            .filter(Q(ends_at__isnull=True) | Q(ends_at__gt=since))
-            .values_list("node_id", "gpu_first", "gpu_count", "starts_at", "ends_at")
-        )
-        busy: dict[int, list[tuple[int, int, datetime, datetime | None]]] = defaultdict(list)
-        for node_id, first, count, start, end in rows:
-            busy[node_id].append((first, count, start, end))
-        return cls(pool=pool, since=since, nodes=nodes, busy=dict(busy))
+
+    @property
+    def nodes(self) -> list[int]:
+        if self._nodes is None:
+            available = Node.objects.filter(pool=self.pool, state=NodeState.AVAILABLE).order_by("hostname")
+            self._nodes = list(available.values_list("pk", flat=True))
+        return self._nodes
+
+    def _busy_in(self, ends_at: datetime | None) -> dict[int, set[int]]:
+        """Per node, the slots some allocation holds at some moment of ``[since, ends_at)``."""
+        if ends_at not in self._windows:
+            busy: dict[int, set[int]] = defaultdict(set)
+            rows = self._allocations().filter(overlapping(self.since, ends_at))
+            for node_id, first, count in rows.values_list("node_id", "gpu_first", "gpu_count"):
+                busy[node_id].update(range(first, first + count))
+            self._windows[ends_at] = busy
+        return self._windows[ends_at]
+
+    def fits(self, *, size: int, instances: int, starts_at: datetime, ends_at: datetime | None) -> bool:
+        """Whether ``instances`` aligned blocks of ``size`` slots are free for the window starting at ``since``."""
+        assert starts_at == self.since, "a timeline answers windows that start at its own moment"
+        busy = self._busy_in(ends_at)
+        per_node = self.pool.node_type.gpus_per_node
+        free = 0
+        for node_id in self.nodes:
+            taken = busy.get(node_id)
+            if not taken:
+                free += per_node // size
+            else:
+                free += sum(
+                    1 for first in range(0, per_node - size + 1, size) if taken.isdisjoint(range(first, first + size))
+                )
+            if free >= instances:
+                return True
+        return False
+
+    def _future_rows(self) -> dict[int, list[tuple[int, int, datetime, datetime | None]]]:
+        if self._future is None:
+            rows = self._allocations().filter(Q(ends_at__isnull=True) | Q(ends_at__gt=self.since))
+            future: dict[int, list[tuple[int, int, datetime, datetime | None]]] = defaultdict(list)
+            for node_id, first, count, start, end in rows.values_list(
+                "node_id", "gpu_first", "gpu_count", "starts_at", "ends_at"
+            ):
+                future[node_id].append((first, count, start, end))
+            self._future = future
+        return self._future
 
     def gaps(self, size: int) -> _Gaps:
         """The gaps of every aligned block of ``size`` slots, computed once per size."""
         if size not in self._gaps:
             per_node = self.pool.node_type.gpus_per_node
+            future = self._future_rows()
             per_block: list[list[tuple[datetime, datetime | None]]] = []
             for node_id in self.nodes:
                 touching: dict[int, list[Interval]] = defaultdict(list)
-                for first, count, start, end in self.busy.get(node_id, ()):
+                for first, count, start, end in future.get(node_id, ()):
                     for block in range((first // size) * size, first + count, size):
                         touching[block].append((start, end))
                 for block in range(0, per_node - size + 1, size):
                     per_block.append(_free_stretches(touching.get(block, []), self.since))
             self._gaps[size] = _Gaps(since=self.since, per_block=per_block)
         return self._gaps[size]
-
-    def fits(self, *, size: int, instances: int, starts_at: datetime, ends_at: datetime | None) -> bool:
-        return self.gaps(size).free_blocks(max(starts_at, self.since), ends_at) >= instances
 
     def earliest_start(self, *, size: int, instances: int, duration: timedelta | None) -> datetime | None:
         return self.gaps(size).earliest_start(instances=instances, duration=duration)
