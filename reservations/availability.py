@@ -65,6 +65,21 @@ class _Pools:
         )
 
 
+def zones_that_fit(
+    *,
+    zones: list[AvailabilityZone],
+    flavor: Flavor,
+    instances: int,
+    kind: str,
+    starts_at: datetime,
+    ends_at: datetime | None,
+) -> list[AvailabilityZone]:
+    """The zones, in order, where the order fits on a read without locks: the candidates a booking locks and checks
+    again. A zone left out was full a moment ago; one kept in may be full by the time it is locked."""
+    pools = _Pools(kind)
+    return [zone for zone in zones if pools.fits(zone, flavor, instances, starts_at, ends_at)]
+
+
 def fits_in(
     *, zone: AvailabilityZone, flavor: Flavor, instances: int, kind: str, starts_at: datetime, ends_at: datetime | None
 ) -> bool:
