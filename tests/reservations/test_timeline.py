@@ -100,6 +100,8 @@ def test_the_timeline_agrees_with_the_allocator_on_random_pools(seed, small_inve
         duration = (end - start) if end is not None else None
         expected = _brute_earliest(pool, flavor, count, start, end)
         assert timeline.earliest_start(size=flavor.gpu_count, instances=count, duration=duration) == expected
+        in_python = timeline.gaps(flavor.gpu_count)  # the path SQLite takes, where PostgreSQL computes the gaps
+        assert in_python.earliest_start(instances=count, duration=duration) == expected
         outcomes.add("fits" if fits else "later" if expected else "never")
     assert {"fits", "later"} <= outcomes  # both kinds of answer were checked
 
