@@ -200,25 +200,24 @@ def availability_check(
     )
 
 
-def alternatives_for(
-    *, quote: Quote, kind: str, starts_at: datetime, ends_at: datetime | None, exclude_zone: AvailabilityZone | None
-) -> list[Alternative]:
-    return alternatives(
+def refusal_advice(
+    *, quote: Quote, kind: str, zone: AvailabilityZone | None, starts_at: datetime, ends_at: datetime | None
+) -> tuple[list[Alternative], datetime | None]:
+    """What a "no capacity" answer offers for a quote — the alternatives and the earliest start — from one set of
+    pool reads."""
+    pools = _Pools(kind)
+    zones = [zone] if zone is not None else list(AvailabilityZone.objects.order_by("slug"))
+    found = _alternatives(
+        pools,
         item_version_id=quote.item_version_id,
         flavor=quote.flavor,
         instances=quote.instance_count,
-        kind=kind,
         starts_at=starts_at,
         ends_at=ends_at,
-        exclude_zone=exclude_zone,
+        exclude_zone=zone,
+        limit=5,
     )
-
-
-def earliest_start_for(
-    *, quote: Quote, kind: str, zone: AvailabilityZone | None, starts_at: datetime, ends_at: datetime | None
-) -> datetime | None:
-    zones = [zone] if zone is not None else list(AvailabilityZone.objects.order_by("slug"))
-    return _earliest_start_in(_Pools(kind), zones, quote.flavor, quote.instance_count, starts_at, ends_at)
+    return found, _earliest_start_in(pools, zones, quote.flavor, quote.instance_count, starts_at, ends_at)
 
 
 @dataclass(frozen=True)

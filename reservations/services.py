@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from catalog.models import AvailabilityZone, Quote
 from core.events import publish
 from reservations.allocation import Placement, place, pool_lock, pool_lock_by_id
-from reservations.availability import Alternative, alternatives_for, earliest_start_for, zones_that_fit
+from reservations.availability import Alternative, refusal_advice, zones_that_fit
 from reservations.choices import (
     HOLDING_STATES,
     NodeState,
@@ -212,10 +212,9 @@ def reservation_create(
                 idempotency_key=idempotency_key,
                 request_hash=request_hash,
             )
+    offered, earliest = refusal_advice(quote=quote, kind=kind, zone=zone, starts_at=starts_at, ends_at=ends_at)
     raise NoCapacityError(
-        _("These GPUs are no longer available for this window."),
-        alternatives=alternatives_for(quote=quote, kind=kind, starts_at=starts_at, ends_at=ends_at, exclude_zone=zone),
-        earliest_start=earliest_start_for(quote=quote, kind=kind, zone=zone, starts_at=starts_at, ends_at=ends_at),
+        _("These GPUs are no longer available for this window."), alternatives=offered, earliest_start=earliest
     )
 
 
