@@ -29,7 +29,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q, Sum
+from django.db.models import Exists, OuterRef, Q, Sum, Value
+from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
 from catalog.choices import License
@@ -99,10 +100,27 @@ def _license_price(reservation: Reservation) -> Decimal | None:
     )
 
 
-def _write(*, records: Iterable[UsageRecord], wanted: dict[Key, Wanted], new: dict[str, Any], now: datetime) -> int:
-    """Make the subject's records say ``wanted``. ``records`` are the subject's rows, locked. Returns rows written."""
-    existing = {(record.meter, record.hour): record for record in records}
-    invoiced = [record for record in existing.values() if record.invoiced_at is not None]
+#: Subjects metered per transaction: one lock, one read and a few bulk writes per batch instead of per subject.
+BATCH_SIZE = 500
+
+
+@dataclass
+class _Subject:
+    """One instance or reserved window being metered: its locked records, what they should say, how new rows look,
+    and how far it is metered when done."""
+
+    records: list[UsageRecord]
+    wanted: dict[Key, Wanted]
+    new: dict[str, Any]
+    reservation: Reservation
+    instance: Instance | None
+    metered_until: datetime
+
+
+def _write(*, subjects: list[_Subject], now: datetime) -> int:
+    """Make every subject's records say what it wants, and move its cursor, in a few bulk statements. The subjects'
+    rows (the instance or reservation, and their records) are locked by the caller. Returns rows written."""
+    invoiced = [record.pk for subject in subjects for record in subject.records if record.invoiced_at is not None]
     corrected: dict[int, int] = (
         dict(
             UsageCorrection.objects.unscoped()
@@ -118,143 +136,214 @@ def _write(*, records: Iterable[UsageRecord], wanted: dict[Key, Wanted], new: di
     to_update: list[UsageRecord] = []
     to_delete: list[int] = []
     corrections: list[UsageCorrection] = []
-    for key in sorted(existing.keys() | wanted.keys()):
-        record, want = existing.get(key), wanted.get(key)
-        if record is None:
-            assert want is not None
-            to_create.append(
-                UsageRecord(
-                    **new,
-                    meter=key[0],
-                    hour=key[1],
-                    quantity=want.quantity,
-                    unit_price=want.unit_price,
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
-        elif record.invoiced_at is None:
-            if want is None:
-                to_delete.append(record.pk)
-            elif (record.quantity, record.unit_price) != (want.quantity, want.unit_price):
-                record.quantity, record.unit_price, record.updated_at = want.quantity, want.unit_price, now
-                to_update.append(record)
-        else:
-            billed = record.quantity + corrected.get(record.pk, 0)
-            delta = (want.quantity if want else 0) - billed
-            if delta:
-                corrections.append(
-                    UsageCorrection(
-                        organization_id=record.organization_id,
-                        record=record,
-                        quantity_delta=delta,
-                        unit_price=record.unit_price,
+    for subject in subjects:
+        existing = {(record.meter, record.hour): record for record in subject.records}
+        wanted = subject.wanted
+        for key in sorted(existing.keys() | wanted.keys()):
+            record, want = existing.get(key), wanted.get(key)
+            if record is None:
+                assert want is not None
+                to_create.append(
+                    UsageRecord(
+                        **subject.new,
+                        meter=key[0],
+                        hour=key[1],
+                        quantity=want.quantity,
+                        unit_price=want.unit_price,
                         created_at=now,
+                        updated_at=now,
                     )
                 )
+            elif record.invoiced_at is None:
+                if want is None:
+                    to_delete.append(record.pk)
+                elif (record.quantity, record.unit_price) != (want.quantity, want.unit_price):
+                    record.quantity, record.unit_price, record.updated_at = want.quantity, want.unit_price, now
+                    to_update.append(record)
+            else:
+                billed = record.quantity + corrected.get(record.pk, 0)
+                delta = (want.quantity if want else 0) - billed
+                if delta:
+                    corrections.append(
+                        UsageCorrection(
+                            organization_id=record.organization_id,
+                            record=record,
+                            quantity_delta=delta,
+                            unit_price=record.unit_price,
+                            created_at=now,
+                        )
+                    )
     if to_delete:
         UsageRecord.objects.unscoped().filter(pk__in=to_delete).delete()
-    UsageRecord.objects.unscoped().bulk_create(to_create)
-    UsageRecord.objects.unscoped().bulk_update(to_update, ["quantity", "unit_price", "updated_at"])
+    UsageRecord.objects.unscoped().bulk_create(to_create, batch_size=2000)
+    UsageRecord.objects.unscoped().bulk_update(to_update, ["quantity", "unit_price", "updated_at"], batch_size=2000)
     UsageCorrection.objects.unscoped().bulk_create(corrections)
+    _move_cursors(subjects)
     return len(to_delete) + len(to_create) + len(to_update) + len(corrections)
 
 
-def _move_cursor(*, reservation: Reservation, instance: Instance | None, metered_until: datetime) -> None:
-    MeteringCursor.objects.unscoped().update_or_create(
+def _move_cursors(subjects: list[_Subject]) -> None:
+    """Each subject's cursor to its ``metered_until``: one read, one bulk update, one bulk insert. Safe without
+    ``ON CONFLICT``: the subject's row is locked, so no one else writes its cursor meanwhile."""
+    instances = [subject.instance.pk for subject in subjects if subject.instance is not None]
+    windows = [subject.reservation.pk for subject in subjects if subject.instance is None]
+    cursors = MeteringCursor.objects.unscoped().filter(
+        Q(instance__in=instances) | Q(instance__isnull=True, reservation__in=windows)
+    )
+    existing = {(cursor.reservation_id, cursor.instance_id): cursor for cursor in cursors}
+    to_update: list[MeteringCursor] = []
+    to_create: list[MeteringCursor] = []
+    for subject in subjects:
+        key = (subject.reservation.pk, subject.instance.pk if subject.instance is not None else None)
+        cursor = existing.get(key)
+        if cursor is None:
+            to_create.append(
+                MeteringCursor(
+                    organization_id=subject.reservation.organization_id,
+                    reservation=subject.reservation,
+                    instance=subject.instance,
+                    metered_until=subject.metered_until,
+                )
+            )
+        elif cursor.metered_until != subject.metered_until:
+            cursor.metered_until = subject.metered_until
+            to_update.append(cursor)
+    MeteringCursor.objects.unscoped().bulk_update(to_update, ["metered_until"], batch_size=2000)
+    MeteringCursor.objects.unscoped().bulk_create(to_create, batch_size=2000)
+
+
+def _batches(ids: list[int]) -> Iterable[list[int]]:
+    for offset in range(0, len(ids), BATCH_SIZE):
+        yield ids[offset : offset + BATCH_SIZE]
+
+
+def _records_by(field_name: str, ids: list[int], **filters: Any) -> dict[int, list[UsageRecord]]:
+    """The records of the subjects, locked, grouped by subject."""
+    grouped: dict[int, list[UsageRecord]] = {pk: [] for pk in ids}
+    rows = UsageRecord.objects.unscoped().select_for_update().filter(**{f"{field_name}__in": ids}, **filters)
+    for record in rows.order_by("pk"):
+        grouped[getattr(record, f"{field_name}_id")].append(record)
+    return grouped
+
+
+def meter_instances(*, instance_ids: list[int], until: datetime) -> int:
+    """Meter instances of on-demand reservations from ``started_at`` to ``min(stopped_at or until, until)``, a batch
+    per transaction (instances locked in id order, so concurrent runs never deadlock).
+
+    Returns the number of rows written (created, rewritten, removed or corrections); 0 when nothing changed.
+    """
+    writes = 0
+    for batch in _batches(sorted(instance_ids)):
+        now = timezone.now()
+        with transaction.atomic():
+            instances = list(
+                Instance.objects.unscoped()
+                .select_for_update(of=("self",))
+                .select_related("reservation__quote", "reservation__flavor", "reservation__item_version__item")
+                .filter(pk__in=batch)
+                .order_by("pk")
+            )
+            meterable = [
+                instance
+                for instance in instances
+                if instance.started_at is not None and instance.reservation.kind == ReservationKind.ON_DEMAND
+            ]
+            records = _records_by("instance", [instance.pk for instance in meterable])
+            subjects = [_instance_subject(instance, records[instance.pk], until) for instance in meterable]
+            writes += _write(subjects=subjects, now=now)
+    return writes
+
+
+def _instance_subject(instance: Instance, records: list[UsageRecord], until: datetime) -> _Subject:
+    reservation = instance.reservation
+    assert instance.started_at is not None
+    end = max(min(instance.stopped_at or until, until), instance.started_at)
+    wanted: dict[Key, Wanted] = {}
+    if reservation.state == ReservationState.FAILED:
+        end = instance.started_at  # bills nothing: the cursor says so, and the run skips it from now on
+    else:
+        wanted = _wanted(
+            seconds=seconds_per_hour(instance.started_at, end),
+            factor=reservation.flavor.gpu_count,
+            meter=Meter.GPU_SECONDS,
+            price=reservation.quote.compute_unit_price,
+            license_price=_license_price(reservation),
+        )
+    return _Subject(
+        records=records,
+        wanted=wanted,
+        new={
+            "organization_id": instance.organization_id,
+            "reservation": reservation,
+            "instance": instance,
+            "flavor_id": reservation.flavor_id,
+            "item_version_id": reservation.item_version_id,
+        },
         reservation=reservation,
         instance=instance,
-        defaults={"organization_id": reservation.organization_id, "metered_until": metered_until},
+        metered_until=end,
     )
 
 
 def meter_instance(*, instance_id: int, until: datetime) -> int:
-    """Meter one instance of an on-demand reservation from ``started_at`` to ``min(stopped_at or until, until)``.
+    """Meter one instance (see ``meter_instances``). Returns the rows written; 0 when nothing changed."""
+    return meter_instances(instance_ids=[instance_id], until=until)
 
-    Returns the number of rows written (created, rewritten, removed or corrections); 0 when nothing changed.
-    """
-    now = timezone.now()
-    with transaction.atomic():
-        instance = (
-            Instance.objects.unscoped()
-            .select_for_update(of=("self",))
-            .select_related("reservation__quote", "reservation__flavor", "reservation__item_version__item")
-            .get(pk=instance_id)
+
+def meter_commitments(*, reservation_ids: list[int]) -> int:
+    """Meter reserved windows: their committed GPU-seconds for every hour of the window, used or not; a batch per
+    transaction. Returns the number of rows written; 0 when nothing changed."""
+    writes = 0
+    for batch in _batches(sorted(reservation_ids)):
+        now = timezone.now()
+        with transaction.atomic():
+            reservations = [
+                reservation
+                for reservation in Reservation.objects.unscoped()
+                .select_for_update(of=("self",))
+                .select_related("quote", "flavor", "item_version__item")
+                .filter(pk__in=batch)
+                .order_by("pk")
+                if reservation.kind == ReservationKind.RESERVED
+            ]
+            records = _records_by("reservation", [reservation.pk for reservation in reservations], instance=None)
+            subjects = [_window_subject(reservation, records[reservation.pk]) for reservation in reservations]
+            writes += _write(subjects=subjects, now=now)
+    return writes
+
+
+def _window_subject(reservation: Reservation, records: list[UsageRecord]) -> _Subject:
+    assert reservation.ends_at is not None  # a reserved window has an end (database constraint)
+    wanted: dict[Key, Wanted] = {}
+    metered_until = reservation.starts_at
+    if reservation.state in BILLED_WINDOW_STATES:
+        metered_until = reservation.ends_at
+        wanted = _wanted(
+            seconds=seconds_per_hour(reservation.starts_at, reservation.ends_at),
+            factor=reservation.instance_count * reservation.flavor.gpu_count,
+            meter=Meter.COMMITTED_GPU_SECONDS,
+            price=reservation.quote.compute_unit_price,
+            license_price=_license_price(reservation),
         )
-        reservation = instance.reservation
-        if instance.started_at is None or reservation.kind != ReservationKind.ON_DEMAND:
-            return 0
-        end = max(min(instance.stopped_at or until, until), instance.started_at)
-        wanted: dict[Key, Wanted] = {}
-        if reservation.state == ReservationState.FAILED:
-            end = instance.started_at  # bills nothing: the cursor says so, and the run skips it from now on
-        else:
-            wanted = _wanted(
-                seconds=seconds_per_hour(instance.started_at, end),
-                factor=reservation.flavor.gpu_count,
-                meter=Meter.GPU_SECONDS,
-                price=reservation.quote.compute_unit_price,
-                license_price=_license_price(reservation),
-            )
-        records = UsageRecord.objects.unscoped().select_for_update().filter(instance=instance)
-        writes = _write(
-            records=records,
-            wanted=wanted,
-            new={
-                "organization_id": instance.organization_id,
-                "reservation": reservation,
-                "instance": instance,
-                "flavor_id": reservation.flavor_id,
-                "item_version_id": reservation.item_version_id,
-            },
-            now=now,
-        )
-        _move_cursor(reservation=reservation, instance=instance, metered_until=end)
-        return writes
+    return _Subject(
+        records=records,
+        wanted=wanted,
+        new={
+            "organization_id": reservation.organization_id,
+            "reservation": reservation,
+            "instance": None,
+            "flavor_id": reservation.flavor_id,
+            "item_version_id": reservation.item_version_id,
+        },
+        reservation=reservation,
+        instance=None,
+        metered_until=metered_until,
+    )
 
 
 def meter_commitment(*, reservation_id: int) -> int:
-    """Meter a reserved window: its committed GPU-seconds for every hour of the window, used or not.
-
-    Returns the number of rows written; 0 when nothing changed.
-    """
-    now = timezone.now()
-    with transaction.atomic():
-        reservation = (
-            Reservation.objects.unscoped()
-            .select_for_update(of=("self",))
-            .select_related("quote", "flavor", "item_version__item")
-            .get(pk=reservation_id)
-        )
-        if reservation.kind != ReservationKind.RESERVED:
-            return 0
-        assert reservation.ends_at is not None  # a reserved window has an end (database constraint)
-        wanted: dict[Key, Wanted] = {}
-        metered_until = reservation.starts_at
-        if reservation.state in BILLED_WINDOW_STATES:
-            metered_until = reservation.ends_at
-            wanted = _wanted(
-                seconds=seconds_per_hour(reservation.starts_at, reservation.ends_at),
-                factor=reservation.instance_count * reservation.flavor.gpu_count,
-                meter=Meter.COMMITTED_GPU_SECONDS,
-                price=reservation.quote.compute_unit_price,
-                license_price=_license_price(reservation),
-            )
-        records = UsageRecord.objects.unscoped().select_for_update().filter(reservation=reservation, instance=None)
-        writes = _write(
-            records=records,
-            wanted=wanted,
-            new={
-                "organization_id": reservation.organization_id,
-                "reservation": reservation,
-                "instance": None,
-                "flavor_id": reservation.flavor_id,
-                "item_version_id": reservation.item_version_id,
-            },
-            now=now,
-        )
-        _move_cursor(reservation=reservation, instance=None, metered_until=metered_until)
-        return writes
+    """Meter one reserved window (see ``meter_commitments``). Returns the rows written; 0 when nothing changed."""
+    return meter_commitments(reservation_ids=[reservation_id])
 
 
 @dataclass(frozen=True)
@@ -265,18 +354,20 @@ class MeteringRunResult:
 
 
 def metering_run(*, now: datetime) -> MeteringRunResult:
-    """Meter everything not yet final: every started instance of an on-demand reservation that is running or whose
-    stop is not metered yet (of a failed reservation: whose records are not removed yet), and every reserved window
-    that is billed and not ended-and-metered, or unbilled with records left to remove. Each subject is metered in
-    its own transaction, so one failure does not block the rest.
+    """Meter everything not yet final: every started instance of an on-demand reservation not yet metered up to
+    ``min(stopped_at, now)`` (of a failed reservation: whose records are not removed yet), and every reserved window
+    that is billed and not yet metered to its end, or unbilled with records left to remove. The cursors make a re-run
+    with nothing new a single query per kind. Subjects are metered in batches, each batch in its own transaction, so
+    one failure does not block the rest for long and a concurrent run waits only for the rows it shares.
     """
     instance_cursor = MeteringCursor.objects.unscoped().filter(instance=OuterRef("pk"))
+    metered_to_now = Least(Coalesce(OuterRef("stopped_at"), Value(now)), Value(now))
     instance_ids = list(
         Instance.objects.unscoped()
         .filter(started_at__isnull=False, reservation__kind=ReservationKind.ON_DEMAND)
         .filter(
             ~Q(reservation__state=ReservationState.FAILED)
-            & ~Q(Exists(instance_cursor.filter(metered_until=OuterRef("stopped_at"))))
+            & ~Q(Exists(instance_cursor.filter(metered_until=metered_to_now)))
             | Q(reservation__state=ReservationState.FAILED)
             & Q(Exists(instance_cursor.exclude(metered_until=OuterRef("started_at"))))
         )
@@ -288,14 +379,13 @@ def metering_run(*, now: datetime) -> MeteringRunResult:
         Reservation.objects.unscoped()
         .filter(kind=ReservationKind.RESERVED)
         .filter(
-            Q(state__in=BILLED_WINDOW_STATES)
-            & ~Q(Q(state=ReservationState.ENDED) & Q(Exists(window_cursor.filter(metered_until=OuterRef("ends_at")))))
+            Q(state__in=BILLED_WINDOW_STATES) & ~Q(Exists(window_cursor.filter(metered_until=OuterRef("ends_at"))))
             | Q(state__in=UNBILLED_WINDOW_STATES)
             & Q(Exists(window_cursor.exclude(metered_until=OuterRef("starts_at"))))
         )
         .order_by("pk")
         .values_list("pk", flat=True)
     )
-    writes = sum(meter_instance(instance_id=pk, until=now) for pk in instance_ids)
-    writes += sum(meter_commitment(reservation_id=pk) for pk in window_ids)
+    writes = meter_instances(instance_ids=instance_ids, until=now)
+    writes += meter_commitments(reservation_ids=window_ids)
     return MeteringRunResult(instances=len(instance_ids), windows=len(window_ids), writes=writes)

@@ -9,12 +9,10 @@ from django.db.models import Q
 
 from catalog.compatibility import is_compatible
 from catalog.models import AvailabilityZone, CatalogItemVersion, Flavor, GpuModel, Quote
-from reservations.allocation import place, pool_for
+from reservations.allocation import pool_for
 from reservations.choices import NodeState, ReservationKind
 from reservations.models import Allocation, CapacityPool, Node
-
-#: How many candidate start times the earliest-start search tries before giving up.
-MAX_START_CANDIDATES = 200
+from reservations.timeline import Timelines
 
 
 @dataclass(frozen=True)
@@ -33,18 +31,59 @@ class Availability:
     alternatives: list[Alternative]
 
 
-def _pool(zone: AvailabilityZone, flavor: Flavor, kind: str) -> CapacityPool | None:
-    return CapacityPool.objects.filter(zone=zone, node_type=flavor.node_type, pool=pool_for(kind)).first()
+class _Pools:
+    """The capacity pools of one answer, each read once (``Timelines``) and looked up without a query per flavor."""
+
+    def __init__(self, kind: str) -> None:
+        self.pool_kind = pool_for(kind)
+        self.timelines = Timelines()
+        self._pools: dict[tuple[int, int], CapacityPool] | None = None
+
+    def pool(self, zone: AvailabilityZone, flavor: Flavor) -> CapacityPool | None:
+        if self._pools is None:
+            pools = CapacityPool.objects.filter(pool=self.pool_kind).select_related("node_type")
+            self._pools = {(pool.zone_id, pool.node_type_id): pool for pool in pools}
+        return self._pools.get((zone.pk, flavor.node_type_id))
+
+    def fits(
+        self, zone: AvailabilityZone, flavor: Flavor, instances: int, starts_at: datetime, ends_at: datetime | None
+    ) -> bool:
+        pool = self.pool(zone, flavor)
+        return pool is not None and self.timelines.get(pool, starts_at).fits(
+            size=flavor.gpu_count, instances=instances, starts_at=starts_at, ends_at=ends_at
+        )
+
+    def earliest_start(
+        self, zone: AvailabilityZone, flavor: Flavor, instances: int, starts_at: datetime, ends_at: datetime | None
+    ) -> datetime | None:
+        pool = self.pool(zone, flavor)
+        if pool is None:
+            return None
+        duration = (ends_at - starts_at) if ends_at is not None else None
+        return self.timelines.get(pool, starts_at).earliest_start(
+            size=flavor.gpu_count, instances=instances, duration=duration
+        )
+
+
+def zones_that_fit(
+    *,
+    zones: list[AvailabilityZone],
+    flavor: Flavor,
+    instances: int,
+    kind: str,
+    starts_at: datetime,
+    ends_at: datetime | None,
+) -> list[AvailabilityZone]:
+    """The zones, in order, where the order fits on a read without locks: the candidates a booking locks and checks
+    again. A zone left out was full a moment ago; one kept in may be full by the time it is locked."""
+    pools = _Pools(kind)
+    return [zone for zone in zones if pools.fits(zone, flavor, instances, starts_at, ends_at)]
 
 
 def fits_in(
     *, zone: AvailabilityZone, flavor: Flavor, instances: int, kind: str, starts_at: datetime, ends_at: datetime | None
 ) -> bool:
-    pool = _pool(zone, flavor, kind)
-    return (
-        pool is not None
-        and place(pool=pool, flavor=flavor, instances=instances, starts_at=starts_at, ends_at=ends_at) is not None
-    )
+    return _Pools(kind).fits(zone, flavor, instances, starts_at, ends_at)
 
 
 def earliest_start(
@@ -52,22 +91,56 @@ def earliest_start(
 ) -> datetime | None:
     """The earliest start, not before ``starts_at``, at which the order fits for the same duration. None when no end
     of a booking in sight frees enough GPUs (e.g. on-demand GPUs held until released)."""
-    pool = _pool(zone, flavor, kind)
-    if pool is None:
-        return None
-    duration = (ends_at - starts_at) if ends_at is not None else None
-    candidates = (
-        Allocation.objects.unscoped()
-        .filter(node__pool=pool, released_at__isnull=True, ends_at__gt=starts_at)
-        .order_by("ends_at")
-        .values_list("ends_at", flat=True)
-        .distinct()[:MAX_START_CANDIDATES]
-    )
-    for candidate in candidates:
-        end = candidate + duration if duration is not None else None
-        if place(pool=pool, flavor=flavor, instances=instances, starts_at=candidate, ends_at=end) is not None:
-            return candidate
-    return None
+    return _Pools(kind).earliest_start(zone, flavor, instances, starts_at, ends_at)
+
+
+def _earliest_start_in(
+    pools: _Pools,
+    zones: list[AvailabilityZone],
+    flavor: Flavor,
+    instances: int,
+    starts_at: datetime,
+    ends_at: datetime | None,
+) -> datetime | None:
+    starts = [
+        start
+        for zone in zones
+        if (start := pools.earliest_start(zone, flavor, instances, starts_at, ends_at)) is not None
+    ]
+    return min(starts) if starts else None
+
+
+def _alternatives(
+    pools: _Pools,
+    *,
+    item_version_id: int | None,
+    flavor: Flavor,
+    instances: int,
+    starts_at: datetime,
+    ends_at: datetime | None,
+    exclude_zone: AvailabilityZone | None,
+    limit: int,
+) -> list[Alternative]:
+    found: list[Alternative] = []
+    zones = list(AvailabilityZone.objects.order_by("slug"))
+    for zone in zones:
+        if zone != exclude_zone and pools.fits(zone, flavor, instances, starts_at, ends_at):
+            found.append(Alternative(zone.slug, flavor.slug, instances, starts_at))
+    gpus = instances * flavor.gpu_count
+    item = None
+    if item_version_id is not None:
+        item = CatalogItemVersion.objects.select_related("item").get(pk=item_version_id).item
+    others = Flavor.objects.filter(is_active=True).exclude(pk=flavor.pk).select_related("node_type__gpu_model")
+    for other in others.order_by("node_type__slug", "-gpu_count"):
+        if gpus % other.gpu_count or (item is not None and not is_compatible(item, other)):
+            continue
+        count = gpus // other.gpu_count
+        for zone in zones:
+            if len(found) >= limit:
+                return found
+            if pools.fits(zone, other, count, starts_at, ends_at):
+                found.append(Alternative(zone.slug, other.slug, count, starts_at))
+    return found[:limit]
 
 
 def alternatives(
@@ -82,28 +155,16 @@ def alternatives(
     limit: int = 5,
 ) -> list[Alternative]:
     """Other zones with the same flavor, then other flavors that can run the item with the same number of GPUs."""
-    found: list[Alternative] = []
-    zones = list(AvailabilityZone.objects.order_by("slug"))
-    for zone in zones:
-        if zone != exclude_zone and fits_in(
-            zone=zone, flavor=flavor, instances=instances, kind=kind, starts_at=starts_at, ends_at=ends_at
-        ):
-            found.append(Alternative(zone.slug, flavor.slug, instances, starts_at))
-    gpus = instances * flavor.gpu_count
-    item = None
-    if item_version_id is not None:
-        item = CatalogItemVersion.objects.select_related("item").get(pk=item_version_id).item
-    others = Flavor.objects.filter(is_active=True).exclude(pk=flavor.pk).select_related("node_type__gpu_model")
-    for other in others.order_by("node_type__slug", "-gpu_count"):
-        if gpus % other.gpu_count or (item is not None and not is_compatible(item, other)):
-            continue
-        count = gpus // other.gpu_count
-        for zone in zones:
-            if len(found) >= limit:
-                return found
-            if fits_in(zone=zone, flavor=other, instances=count, kind=kind, starts_at=starts_at, ends_at=ends_at):
-                found.append(Alternative(zone.slug, other.slug, count, starts_at))
-    return found[:limit]
+    return _alternatives(
+        _Pools(kind),
+        item_version_id=item_version_id,
+        flavor=flavor,
+        instances=instances,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        exclude_zone=exclude_zone,
+        limit=limit,
+    )
 
 
 def availability_check(
@@ -116,70 +177,47 @@ def availability_check(
     zone: AvailabilityZone | None = None,
     item_version_id: int | None = None,
 ) -> Availability:
+    """Fits, earliest start and alternatives from one read of each pool involved."""
+    pools = _Pools(kind)
     zones = [zone] if zone is not None else list(AvailabilityZone.objects.order_by("slug"))
     for candidate in zones:
-        if fits_in(zone=candidate, flavor=flavor, instances=instances, kind=kind, starts_at=starts_at, ends_at=ends_at):
+        if pools.fits(candidate, flavor, instances, starts_at, ends_at):
             return Availability(True, candidate.slug, starts_at, [])
-    starts = [
-        start
-        for candidate in zones
-        if (
-            start := earliest_start(
-                zone=candidate, flavor=flavor, instances=instances, kind=kind, starts_at=starts_at, ends_at=ends_at
-            )
-        )
-        is not None
-    ]
     return Availability(
         fits=False,
         zone=None,
-        earliest_start=min(starts) if starts else None,
-        alternatives=alternatives(
+        earliest_start=_earliest_start_in(pools, zones, flavor, instances, starts_at, ends_at),
+        alternatives=_alternatives(
+            pools,
             item_version_id=item_version_id,
             flavor=flavor,
             instances=instances,
-            kind=kind,
             starts_at=starts_at,
             ends_at=ends_at,
             exclude_zone=zone,
+            limit=5,
         ),
     )
 
 
-def alternatives_for(
-    *, quote: Quote, kind: str, starts_at: datetime, ends_at: datetime | None, exclude_zone: AvailabilityZone | None
-) -> list[Alternative]:
-    return alternatives(
+def refusal_advice(
+    *, quote: Quote, kind: str, zone: AvailabilityZone | None, starts_at: datetime, ends_at: datetime | None
+) -> tuple[list[Alternative], datetime | None]:
+    """What a "no capacity" answer offers for a quote — the alternatives and the earliest start — from one set of
+    pool reads."""
+    pools = _Pools(kind)
+    zones = [zone] if zone is not None else list(AvailabilityZone.objects.order_by("slug"))
+    found = _alternatives(
+        pools,
         item_version_id=quote.item_version_id,
         flavor=quote.flavor,
         instances=quote.instance_count,
-        kind=kind,
         starts_at=starts_at,
         ends_at=ends_at,
-        exclude_zone=exclude_zone,
+        exclude_zone=zone,
+        limit=5,
     )
-
-
-def earliest_start_for(
-    *, quote: Quote, kind: str, zone: AvailabilityZone | None, starts_at: datetime, ends_at: datetime | None
-) -> datetime | None:
-    zones = [zone] if zone is not None else list(AvailabilityZone.objects.order_by("slug"))
-    starts = [
-        start
-        for candidate in zones
-        if (
-            start := earliest_start(
-                zone=candidate,
-                flavor=quote.flavor,
-                instances=quote.instance_count,
-                kind=kind,
-                starts_at=starts_at,
-                ends_at=ends_at,
-            )
-        )
-        is not None
-    ]
-    return min(starts) if starts else None
+    return found, _earliest_start_in(pools, zones, quote.flavor, quote.instance_count, starts_at, ends_at)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from catalog.models import AvailabilityZone, Quote
 from core.events import publish
 from reservations.allocation import Placement, place, pool_lock, pool_lock_by_id
-from reservations.availability import Alternative, alternatives_for, earliest_start_for
+from reservations.availability import Alternative, refusal_advice, zones_that_fit
 from reservations.choices import (
     HOLDING_STATES,
     NodeState,
@@ -140,15 +140,24 @@ def reservation_create(
             if replay is not None:
                 return replay
             order_rules_check(locked_order)  # every rule but capacity, which placement checks next
-            for candidate in zones:
+            # Only zones that fit on a read without any lock are tried (a refusal waits for no pool lock), and each
+            # under its own savepoint: a zone full after all gives its pool lock back before the next is locked.
+            count = quote.instance_count
+            fitting = zones_that_fit(
+                zones=zones, flavor=flavor, instances=count, kind=kind, starts_at=starts_at, ends_at=ends_at
+            )
+            for candidate in fitting:
+                savepoint = transaction.savepoint()
                 pool = pool_lock(zone=candidate, flavor=flavor, kind=kind)
-                if pool is None:
-                    continue
-                placements = place(
-                    pool=pool, flavor=flavor, instances=quote.instance_count, starts_at=starts_at, ends_at=ends_at
+                placements = (
+                    place(pool=pool, flavor=flavor, instances=count, starts_at=starts_at, ends_at=ends_at)
+                    if pool is not None
+                    else None
                 )
                 if placements is None:
+                    transaction.savepoint_rollback(savepoint)  # releases the pool's row lock (PostgreSQL)
                     continue
+                transaction.savepoint_commit(savepoint)
                 reservation = Reservation.objects.create(
                     organization=organization,
                     kind=kind,
@@ -203,10 +212,9 @@ def reservation_create(
                 idempotency_key=idempotency_key,
                 request_hash=request_hash,
             )
+    offered, earliest = refusal_advice(quote=quote, kind=kind, zone=zone, starts_at=starts_at, ends_at=ends_at)
     raise NoCapacityError(
-        _("These GPUs are no longer available for this window."),
-        alternatives=alternatives_for(quote=quote, kind=kind, starts_at=starts_at, ends_at=ends_at, exclude_zone=zone),
-        earliest_start=earliest_start_for(quote=quote, kind=kind, zone=zone, starts_at=starts_at, ends_at=ends_at),
+        _("These GPUs are no longer available for this window."), alternatives=offered, earliest_start=earliest
     )
 
 

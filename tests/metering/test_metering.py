@@ -255,7 +255,8 @@ def test_running_metering_twice_changes_nothing_and_final_subjects_are_skipped(b
     second = metering_run(now=at(11, 30))
 
     assert (first.instances, first.windows, first.writes) == (2, 1, 2 + 2 + 2)
-    assert (second.instances, second.windows, second.writes) == (1, 1, 0)  # the stopped instance is final
+    # Final for now: the stopped instance, the window metered to its end, the running one metered up to "now".
+    assert (second.instances, second.windows, second.writes) == (0, 0, 0)
     assert snapshot() == before
     assert rows(instance_id=running_id) == [
         ("gpu_seconds", at(10), 3595 * 4, Decimal("6.9000")),
@@ -265,6 +266,9 @@ def test_running_metering_twice_changes_nothing_and_final_subjects_are_skipped(b
         ("gpu_seconds", at(10), 2400, Decimal("6.9000")),
         ("license_gpu_seconds", at(10), 2400, Decimal("0.8800")),
     ]
+    later = metering_run(now=at(11, 45))  # time moved on: only the running instance is metered again
+    assert (later.instances, later.windows, later.writes) == (1, 0, 1)
+    assert rows(instance_id=running_id)[-1] == ("gpu_seconds", at(11), 2700 * 4, Decimal("6.9000"))
 
 
 def test_the_periodic_task_run_twice_changes_nothing(book):
@@ -393,7 +397,8 @@ def test_an_extended_window_is_billed_for_its_new_hours_and_an_ended_one_is_fina
     assert rows(reservation=window) == [
         ("committed_gpu_seconds", at(hour), 4 * 3600, Decimal("5.9000")) for hour in (10, 11, 12)
     ]
-    assert metering_run(now=at(9)).windows == 1  # a window that can still change is metered on every run
+    # Metered to its end: skipped until its end moves again (an extension, above) or it stops being billed.
+    assert metering_run(now=at(9)).windows == 0
     for state in (ReservationState.PROVISIONING, ReservationState.ENDING, ReservationState.ENDED):
         reservation_transition(actor=ACTOR, reservation=window, to_state=state)
     assert metering_run(now=at(14)) == MeteringRunResult(instances=0, windows=0, writes=0)  # ended and metered

@@ -7,6 +7,7 @@ import threading
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, close_old_connections, connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from catalog.models import AvailabilityZone
 from reservations.choices import ReservationKind, ReservationState
@@ -21,6 +22,8 @@ from .conftest import hour
 pytestmark = pytest.mark.django_db
 
 ACTOR = Actor.system("test")
+#: Statements of one booking (organization and pool locks, rules, placement, inserts, audit, events, outbox).
+STATEMENTS_PER_BOOKING = 36
 
 
 def live_slots():
@@ -310,3 +313,25 @@ def test_bad_idempotency_keys_are_refused_not_cut(small_inventory, customer, mak
 
     assert (refusal.value.code, refusal.value.messages) == ("invalid_idempotency_key", [message])
     assert Reservation.objects.for_organization(customer).count() == 0
+
+
+def test_a_booking_costs_a_pinned_number_of_statements(small_inventory, customer, make_quote):
+    """The statements of one booking, pinned: a change that adds a query per node, allocation or zone shows here."""
+    quote = make_quote(flavor="b200-x4", count=2)
+    with CaptureQueriesContext(connection) as queries:
+        reservation_create(actor=Actor.system("test"), organization=customer, quote=quote)
+    statements = [query["sql"] for query in queries.captured_queries]
+    assert len(statements) <= STATEMENTS_PER_BOOKING
+
+
+def test_a_refusal_locks_no_pool(small_inventory, customer, make_quote):
+    """A zone already full on the lock-free read is never locked: refusals do not queue behind bookings."""
+    for _ in range(2):  # fill both zones' reservable pools (2 nodes each, 8 GPUs per node)
+        reservation_create(
+            actor=Actor.system("test"), organization=customer, quote=make_quote(flavor="b200-x8-metal", count=2)
+        )
+    with CaptureQueriesContext(connection) as queries, pytest.raises(NoCapacityError):
+        reservation_create(actor=Actor.system("test"), organization=customer, quote=make_quote(flavor="b200-x1"))
+    locks = [sql for sql in (query["sql"] for query in queries.captured_queries) if "FOR UPDATE" in sql]
+    assert locks  # the organization is locked, as for every order
+    assert not [sql for sql in locks if "reservations_capacitypool" in sql]
