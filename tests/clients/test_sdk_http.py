@@ -91,9 +91,7 @@ def test_a_retry_after_beyond_the_bound_is_not_waited_for(server):
     waits: list[float] = []
 
     with pytest.raises(ServerError) as raised:
-        organizations_ssh_keys_create.sync(
-            "rheinwerk", client=client_for(server, waits, max_retry_wait=30), body=BODY
-        )
+        organizations_ssh_keys_create.sync("rheinwerk", client=client_for(server, waits, max_retry_wait=30), body=BODY)
 
     assert (raised.value.status, raised.value.code, raised.value.detail) == (503, "http_503", "<html>down</html>")
     assert waits == []
