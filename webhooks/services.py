@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import requests
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
@@ -32,7 +31,8 @@ from webhooks.choices import DeliveryStatus, EndpointStatus
 from webhooks.event_types import EVENT_TYPES, PAYLOAD_VERSION, TEST_EVENT, webhook_event_type
 from webhooks.models import SubjectSequence, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from webhooks.payloads import subject_representation
-from webhooks.urls import validate_webhook_url
+from webhooks.transport import post
+from webhooks.urls import validate_webhook_url, webhook_target
 
 DELIVER_TASK = "webhooks.deliver"
 MAX_ENDPOINTS = 16
@@ -46,11 +46,6 @@ DISABLE_AFTER = timedelta(days=5)
 ROTATION_OVERLAP = timedelta(hours=24)
 # A pending delivery due this long ago whose task message was lost is re-driven by the sweeper.
 REDRIVE_AFTER = timedelta(minutes=2)
-RESPONSE_BODY_LIMIT = 1000
-# One HTTP session per worker process: keep-alive to receivers saves a TCP handshake per delivery. Environment
-# proxies are ignored (``trust_env``): a webhook goes straight to the address that was checked.
-HTTP = requests.Session()
-HTTP.trust_env = False
 
 
 def _new_secret() -> str:
@@ -325,30 +320,15 @@ def signed_request(delivery: WebhookDelivery, *, now: datetime) -> tuple[bytes, 
 
 
 def _post(delivery: WebhookDelivery, now: datetime) -> tuple[int | None, str, str]:
-    """One HTTP request: (status code or None, error, start of the response body). Redirects are not followed."""
+    """One HTTP request: (status code or None, error, start of the response body). The URL is checked again
+    (DNS may point elsewhere since the endpoint was saved) and the request goes to exactly the address checked."""
     try:
-        validate_webhook_url(delivery.endpoint.url)  # again: DNS may point elsewhere since the endpoint was saved
+        target = webhook_target(delivery.endpoint.url)
     except ValidationError as exc:
         return None, "refused: " + " ".join(exc.messages), ""
     body, headers = signed_request(delivery, now=now)
-    try:
-        response = HTTP.post(
-            delivery.endpoint.url,
-            data=body,
-            headers=headers,
-            timeout=settings.KONTOR_WEBHOOKS_TIMEOUT_SECONDS,
-            allow_redirects=False,
-            stream=True,
-        )
-    except requests.RequestException as exc:
-        return None, f"{type(exc).__name__}: {exc}"[:2000], ""
-    with response:
-        text = response.raw.read(RESPONSE_BODY_LIMIT, decode_content=True).decode("utf-8", "replace")
-    if 200 <= response.status_code < 300:
-        return response.status_code, "", text
-    if 300 <= response.status_code < 400:
-        return response.status_code, "redirect not followed", text
-    return response.status_code, f"HTTP {response.status_code}", text
+    result = post(target, body, headers, timeout=settings.KONTOR_WEBHOOKS_TIMEOUT_SECONDS)
+    return result.status, result.error, result.body
 
 
 def delivery_attempt(*, delivery_id: int, now: datetime | None = None) -> AttemptOutcome:

@@ -224,7 +224,7 @@ def test_the_address_is_checked_again_at_delivery(
     assert (delivery.status, delivery.response_status, delivery.last_error) == (
         DeliveryStatus.PENDING,
         None,
-        "refused: The URL must start with https://.",
+        "refused: The URL resolves to a private, loopback or link-local address, which webhooks cannot reach.",
     )
 
 
