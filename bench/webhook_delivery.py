@@ -32,8 +32,9 @@ ROOT = Path(__file__).resolve().parents[1]
 ENV = {
     "DJANGO_SETTINGS_MODULE": "portal.settings",
     "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/kontor_bench_webhooks",
-    "CELERY_BROKER_URL": "redis://127.0.0.1:6379/15",
-    "REDIS_URL": "redis://127.0.0.1:6379/14",
+    # Redis databases 14 and 15 unless the caller names others (machines shared by several runs).
+    "CELERY_BROKER_URL": os.environ.get("BENCH_CELERY_BROKER_URL", "redis://127.0.0.1:6379/15"),
+    "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14"),
     "KONTOR_LOG_LEVEL": "WARNING",
     "DJANGO_DEBUG": "0",
     "EMAIL_URL": "dummymail://",

@@ -43,7 +43,7 @@ def _pool(target: WebhookTarget, timeout: float) -> urllib3.HTTPConnectionPool:
         if pool is not None:
             _POOLS.move_to_end(key)
             return pool
-        options = {"maxsize": 4, "block": False, "retries": False, "timeout": urllib3.Timeout(timeout)}
+        options = {"maxsize": 8, "block": False, "retries": False, "timeout": urllib3.Timeout(timeout)}
         if target.scheme == "https":
             pool = urllib3.HTTPSConnectionPool(
                 str(target.address),
