@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import certifi
 import urllib3
+from django.conf import settings
 from urllib3.exceptions import HTTPError
 
 from webhooks.urls import WebhookTarget
@@ -25,7 +26,7 @@ RESPONSE_BODY_LIMIT = 1000
 DRAIN_LIMIT = 64 * 1024
 MAX_POOLS = 64
 
-_POOLS: OrderedDict[tuple[str, str, int, str], urllib3.HTTPConnectionPool] = OrderedDict()
+_POOLS: OrderedDict[tuple[str, str, int, str, str], urllib3.HTTPConnectionPool] = OrderedDict()
 _LOCK = threading.Lock()
 
 
@@ -37,7 +38,8 @@ class PostResult:
 
 
 def _pool(target: WebhookTarget, timeout: float) -> urllib3.HTTPConnectionPool:
-    key = (target.scheme, str(target.address), target.port, target.host)
+    ca_bundle: str = settings.KONTOR_WEBHOOKS_CA_BUNDLE or certifi.where()
+    key = (target.scheme, str(target.address), target.port, target.host, ca_bundle)
     with _LOCK:
         pool = _POOLS.get(key)
         if pool is not None:
@@ -51,7 +53,7 @@ def _pool(target: WebhookTarget, timeout: float) -> urllib3.HTTPConnectionPool:
                 server_hostname=target.host,
                 assert_hostname=target.host,
                 cert_reqs="CERT_REQUIRED",
-                ca_certs=certifi.where(),
+                ca_certs=ca_bundle,
                 **options,  # type: ignore[arg-type]
             )
         else:

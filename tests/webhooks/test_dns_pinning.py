@@ -119,3 +119,97 @@ def test_the_target_keeps_the_host_name_for_host_and_sni(dns, settings):
     )
     assert target.host_header == HOST
     assert dns.questions == [f"A {HOST}", f"AAAA {HOST}"]
+
+
+def certificate_authority(tmp_path, host: str):
+    """A CA and a server certificate for ``host`` signed by it: (CA bundle path, server cert path, key path)."""
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = dt.datetime.now(dt.UTC)
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Test CA")])
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(1)
+        .not_valid_before(now - dt.timedelta(hours=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    leaf = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(2)
+        .not_valid_before(now - dt.timedelta(hours=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(host)]), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    paths = tmp_path / "ca.pem", tmp_path / "server.pem", tmp_path / "server.key"
+    paths[0].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    paths[1].write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
+    paths[2].write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return paths
+
+
+def test_over_https_the_pinned_connection_keeps_sni_and_checks_the_certificate_for_the_name(
+    organization, dns, settings, tmp_path, scheduled, django_capture_on_commit_callbacks
+):
+    import ssl
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    ca_bundle, cert, key = certificate_authority(tmp_path, HOST)
+    seen: dict[str, list[str]] = {"sni": [], "host": []}
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    context.sni_callback = lambda sock, name, ctx: seen["sni"].append(name) and None
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            seen["host"].append(self.headers["Host"])
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, format, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    settings.KONTOR_WEBHOOKS_ALLOW_LOOPBACK = True
+    settings.KONTOR_WEBHOOKS_TIMEOUT_SECONDS = 2.0
+    settings.KONTOR_WEBHOOKS_CA_BUNDLE = str(ca_bundle)
+    dns.answers = ["127.0.0.1"]
+    port = server.server_address[1]
+    try:
+        endpoint_create(
+            actor=Actor.system("test"),
+            organization=organization,
+            url=f"https://{HOST}:{port}/hooks",
+            event_types=["budget.threshold_reached"],
+        )
+        announce(organization, django_capture_on_commit_callbacks, "50")
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    delivery = WebhookDelivery.objects.for_organization(organization).get()
+    assert (delivery.status, delivery.response_status, delivery.last_error) == (DeliveryStatus.DELIVERED, 204, "")
+    assert seen == {"sni": [HOST], "host": [f"{HOST}:{port}"]}
