@@ -112,7 +112,7 @@ def run_it(reservation: Reservation) -> None:
     """The cloud side, in this process: the reservation is provisioned on the simulator and becomes active."""
     reservation_transition(actor=Actor.system("test"), reservation=reservation, to_state=ReservationState.PROVISIONING)
     for instance_id in provisioning.reservation_start_provisioning(reservation_id=reservation.pk):
-        provision_instance_task.apply(args=[instance_id])
+        provision_instance_task.apply(args=(instance_id,))
     reservation.refresh_from_db()
     assert reservation.state == ReservationState.ACTIVE
 
