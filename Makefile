@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: lock audit run test lint typecheck migrations-check pytest services-check system-deps pdf-deps messages clean bench
+.PHONY: lock audit run test lint typecheck migrations-check pytest services-check system-deps pdf-deps messages clean bench sdk
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -85,6 +85,11 @@ test: system-deps $(VENV)/.dev-installed services-check lint typecheck migration
 messages: $(VENV)/.dev-installed
 	$(BIN)/python manage.py makemessages -l de -l en --ignore=.venv --ignore=staticfiles --no-obsolete
 	$(BIN)/python manage.py compilemessages --ignore=.venv
+
+# The Python SDK's generated layer (clients/python/kontor_client/generated/) and the schema it is generated from.
+# tests/clients/test_sdk_generated.py fails when the committed files differ from what this target writes.
+sdk: $(VENV)/.dev-installed
+	$(BIN)/python scripts/generate_sdk.py
 
 bench: $(VENV)/.dev-installed
 	@ls bench/*.py >/dev/null 2>&1 && for script in bench/*.py; do $(BIN)/python $$script; done || echo "no benchmarks yet"

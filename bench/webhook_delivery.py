@@ -32,8 +32,9 @@ ROOT = Path(__file__).resolve().parents[1]
 ENV = {
     "DJANGO_SETTINGS_MODULE": "portal.settings",
     "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/kontor_bench_webhooks",
-    "CELERY_BROKER_URL": "redis://127.0.0.1:6379/15",
-    "REDIS_URL": "redis://127.0.0.1:6379/14",
+    # Redis databases 14 and 15 unless the caller names others (machines shared by several runs).
+    "CELERY_BROKER_URL": os.environ.get("BENCH_CELERY_BROKER_URL", "redis://127.0.0.1:6379/15"),
+    "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14"),
     "KONTOR_LOG_LEVEL": "WARNING",
     "DJANGO_DEBUG": "0",
     "EMAIL_URL": "dummymail://",
@@ -42,6 +43,7 @@ ENV = {
 os.environ.update(ENV)
 sys.path.insert(0, str(ROOT))
 
+PRODUCERS = 4
 RECEIVED: dict[int, float] = {}
 LOCK = threading.Lock()
 
@@ -94,6 +96,12 @@ def start_worker() -> subprocess.Popen[bytes]:
     )
 
 
+def stop_worker(worker: subprocess.Popen[bytes]) -> None:
+    if worker.poll() is None:
+        os.killpg(worker.pid, signal.SIGTERM)
+        worker.wait(timeout=60)
+
+
 def wait_for(predicate: Callable[[], bool], timeout: float, poll: float = 0.02) -> float:
     start = time.perf_counter()
     while not predicate():
@@ -121,7 +129,7 @@ def main() -> None:
     django.setup()
     from django.core.cache import cache
     from django.core.management import call_command
-    from django.db import transaction
+    from django.db import connection, transaction
 
     from core.events import publish
     from portal.celery import app
@@ -148,71 +156,111 @@ def main() -> None:
             publish("budget.threshold_reached", organization_id=organization.pk, data={"index": index})
         committed[index] = time.time()
 
+    def produce(indexes: list[int], rate: float | None) -> None:
+        """Commit one event per index from PRODUCERS threads (one database connection each), at ``rate`` events
+        per second when given (event k is due k/rate seconds after the start), else as fast as they can."""
+        start = time.perf_counter()
+        queue = list(enumerate(indexes))
+        lock = threading.Lock()
+
+        def run() -> None:
+            app.set_current()  # Celery's current app is per thread: enqueue_on_commit looks tasks up in it
+            try:
+                while True:
+                    with lock:
+                        if not queue:
+                            return
+                        offset, index = queue.pop(0)
+                    if rate:
+                        pause = start + offset / rate - time.perf_counter()
+                        if pause > 0:
+                            time.sleep(pause)
+                    announce(index)
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=run) for _ in range(PRODUCERS)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    # Register every task before the producer threads send any (lazy discovery is not meant for threads).
+    app.loader.import_default_modules()
+    app.autodiscover_tasks(force=True)
+    assert "webhooks.deliver" in app.tasks
     with app.connection_for_write() as broker:
         broker.default_channel.queue_purge("default")  # type: ignore[attr-defined]
-    worker = start_worker()
+    worker: subprocess.Popen[bytes] | None = None
     try:
-        time.sleep(3)  # let the worker connect before the clock starts
+        # No-op rate: the messages wait in the broker, then one worker drains them (first to last increment).
         noop = args.burst
         cache.set(BENCH_COUNTER_KEY, 0, timeout=None)
-        began = time.perf_counter()
         for _ in range(noop):
             bench_ping.delay()
-        wait_for(lambda: cache.get(BENCH_COUNTER_KEY) == noop, timeout=600)
-        noop_seconds = time.perf_counter() - began
-
-        print(f"burst: {args.burst} events through one worker ...", flush=True)
+        worker = start_worker()
+        wait_for(lambda: (cache.get(BENCH_COUNTER_KEY) or 0) > 0, timeout=120, poll=0.005)
         began = time.perf_counter()
-        for index in range(args.burst):
-            announce(index)
+        wait_for(lambda: cache.get(BENCH_COUNTER_KEY) == noop, timeout=600, poll=0.005)
+        noop_seconds = time.perf_counter() - began
+        stop_worker(worker)
+
+        # Delivery rate: the burst's outbox rows and messages are committed while no worker runs, then one worker
+        # drains them (first to last receipt): the worker's throughput, not the producer's.
+        print(f"burst: {args.burst} events through one worker ...", flush=True)
+        produce(list(range(args.burst)), rate=None)
+        worker = start_worker()
         wait_for(lambda: len(RECEIVED) == args.burst, timeout=1200)
-        burst_seconds = time.perf_counter() - began
+        burst_seconds = max(RECEIVED.values()) - min(RECEIVED.values())
 
         print(f"paced: {args.paced} events at {args.rate:.0f}/s ...", flush=True)
         first = args.burst
-        interval = 1.0 / args.rate
-        start = time.perf_counter()
-        for offset in range(args.paced):
-            target = start + offset * interval
-            pause = target - time.perf_counter()
-            if pause > 0:
-                time.sleep(pause)
-            announce(first + offset)
+        produce(list(range(first, first + args.paced)), rate=args.rate)
         wait_for(lambda: len(RECEIVED) == args.burst + args.paced, timeout=1200)
-        paced_send_seconds = time.perf_counter() - start
+        load = os.getloadavg()
+        # The worker writes a batch's results after its POSTs: stop it only once they are committed (SIGTERM to
+        # the process group ends the pool child at once, and its open transaction would roll back).
+        wait_for(
+            lambda: WebhookDelivery.objects.unscoped().filter(status="delivered").count() == args.burst + args.paced,
+            timeout=60,
+        )
     finally:
-        os.killpg(worker.pid, signal.SIGTERM)
-        worker.wait(timeout=30)
+        if worker is not None:
+            stop_worker(worker)
         server.shutdown()
-    latencies = [RECEIVED[i] - committed[i] for i in range(first, first + args.paced)]
-    burst_latencies = [RECEIVED[i] - committed[i] for i in range(args.burst)]
+    paced = range(first, first + args.paced)
+    latencies = [RECEIVED[i] - committed[i] for i in paced]
+    commit_span = max(committed[i] for i in paced) - min(committed[i] for i in paced)
+    achieved_rate = (args.paced - 1) / commit_span
     delivered = WebhookDelivery.objects.unscoped().filter(status="delivered").count()
 
-    noop_rate = noop / noop_seconds
-    burst_rate = args.burst / burst_seconds
+    noop_rate = (noop - 1) / noop_seconds
+    burst_rate = (args.burst - 1) / burst_seconds
+    goal = "met" if percentile(latencies, 0.95) < 2.0 and achieved_rate >= args.rate * 0.95 else "NOT met"
     lines = [
         "# Webhook delivery",
         "",
         f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.node()} ({os.cpu_count()} cores, shared with "
-        "other work), PostgreSQL and Redis on localhost, one Celery worker process (prefork, concurrency 1), a "
-        "receiver on loopback answering 204. Each event is its own transaction (outbox row + audit-free publish). "
-        "`python bench/webhook_delivery.py`",
+        f"other work: load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} at the end), PostgreSQL and Redis "
+        "on localhost, one Celery worker process (prefork, concurrency 1), a receiver on loopback answering 204. "
+        f"Each event is its own transaction (outbox row + audit-free publish), committed by {PRODUCERS} producer "
+        "threads. `python bench/webhook_delivery.py`",
         "",
-        "| workload | count | seconds | per second |",
+        "| workload (one worker draining a queue filled beforehand) | count | seconds | per second |",
         "|---|---:|---:|---:|",
         f"| no-op task (cache increment) | {noop} | {noop_seconds:.2f} | {noop_rate:.1f} |",
-        f"| webhook delivered, burst (commit → signed POST → 204) | {args.burst} | {burst_seconds:.2f} | "
+        f"| webhook delivered (claim → sign → POST → 204 → attempt rows) | {args.burst} | {burst_seconds:.2f} | "
         f"{burst_rate:.1f} |",
         "",
-        f"Steady {args.rate:.0f} events/s for {args.paced} events ({paced_send_seconds:.1f} s until the last "
-        "receipt): commit → receipt "
-        f"p50 {statistics.median(latencies) * 1000:.0f} ms, p95 {percentile(latencies, 0.95) * 1000:.0f} ms, "
-        f"max {max(latencies) * 1000:.0f} ms (goal: p95 under 2 s).",
-        f"Burst commit → receipt p95: {percentile(burst_latencies, 0.95):.2f} s (queueing behind the burst).",
+        f"Steady {args.rate:.0f} events/s asked, {achieved_rate:.1f} events/s committed, {args.paced} events: "
+        f"commit → receipt p50 {statistics.median(latencies) * 1000:.0f} ms, "
+        f"p95 {percentile(latencies, 0.95) * 1000:.0f} ms, max {max(latencies) * 1000:.0f} ms "
+        f"(goal: p95 under 2 s at 50 events/s: **{goal}**).",
         f"Deliveries marked delivered: {delivered} of {args.burst + args.paced}; each event received once: "
         f"{'yes' if len(RECEIVED) == args.burst + args.paced else 'NO'}.",
-        f"Delivery runs at {burst_rate / noop_rate:.1%} of the no-op rate: each delivery locks its row, re-resolves "
-        "the URL, decrypts the secret, signs, POSTs, and writes an attempt row.",
+        f"Delivery runs at {burst_rate / noop_rate:.1%} of the no-op rate. Under a backlog a task claims up to 20 due "
+        "rows in one query and writes their attempts and results in one insert and one update; the other rows' own "
+        "messages then find nothing to do (one query each). Connections to the receiver are kept alive per address.",
     ]
     report = "\n".join(lines) + "\n"
     print(report)

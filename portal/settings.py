@@ -485,6 +485,10 @@ KONTOR_VIES_TIMEOUT_SECONDS = env.float("KONTOR_VIES_TIMEOUT_SECONDS", default=5
 # Webhooks: a short timeout per request; loopback receivers (plain http to 127.0.0.1) only in development.
 KONTOR_WEBHOOKS_TIMEOUT_SECONDS = env.float("KONTOR_WEBHOOKS_TIMEOUT_SECONDS", default=5.0)
 KONTOR_WEBHOOKS_ALLOW_LOOPBACK = env.bool("KONTOR_WEBHOOKS_ALLOW_LOOPBACK", default=DEBUG)
+# DNS servers (host or host:port) that resolve webhook hosts; empty: the system's resolver (getaddrinfo).
+KONTOR_WEBHOOKS_DNS_RESOLVERS = env.list("KONTOR_WEBHOOKS_DNS_RESOLVERS", default=[])
+# The CA certificates receivers' HTTPS certificates are checked against; empty: certifi's (the public web PKI).
+KONTOR_WEBHOOKS_CA_BUNDLE = env.str("KONTOR_WEBHOOKS_CA_BUNDLE", default="")
 # Rules that approve a sign-up without an operator, tried in order (tenants/approval.py); empty: operators decide.
 KONTOR_AUTO_APPROVAL_RULES = env.list("KONTOR_AUTO_APPROVAL_RULES", default=["vies_confirmed_eu"])
 KONTOR_INVITATION_DAYS = env.int("KONTOR_INVITATION_DAYS", default=7)

@@ -8,16 +8,16 @@ import random
 import secrets
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import requests
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from standardwebhooks.webhooks import Webhook
@@ -32,7 +32,8 @@ from webhooks.choices import DeliveryStatus, EndpointStatus
 from webhooks.event_types import EVENT_TYPES, PAYLOAD_VERSION, TEST_EVENT, webhook_event_type
 from webhooks.models import SubjectSequence, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from webhooks.payloads import subject_representation
-from webhooks.urls import validate_webhook_url
+from webhooks.transport import post
+from webhooks.urls import validate_webhook_url, webhook_target
 
 DELIVER_TASK = "webhooks.deliver"
 MAX_ENDPOINTS = 16
@@ -46,11 +47,19 @@ DISABLE_AFTER = timedelta(days=5)
 ROTATION_OVERLAP = timedelta(hours=24)
 # A pending delivery due this long ago whose task message was lost is re-driven by the sweeper.
 REDRIVE_AFTER = timedelta(minutes=2)
-RESPONSE_BODY_LIMIT = 1000
-# One HTTP session per worker process: keep-alive to receivers saves a TCP handshake per delivery. Environment
-# proxies are ignored (``trust_env``): a webhook goes straight to the address that was checked.
-HTTP = requests.Session()
-HTTP.trust_env = False
+# A delivery task also takes up to this many other due deliveries (one claim, one insert, one update for all).
+DELIVERY_BATCH = 20
+MAX_PARALLEL_ENDPOINTS = 8
+DELIVERY_RESULT_FIELDS = [
+    "attempts",
+    "last_attempt_at",
+    "response_status",
+    "latency_ms",
+    "last_error",
+    "status",
+    "delivered_at",
+    "next_attempt_at",
+]
 
 
 def _new_secret() -> str:
@@ -325,91 +334,129 @@ def signed_request(delivery: WebhookDelivery, *, now: datetime) -> tuple[bytes, 
 
 
 def _post(delivery: WebhookDelivery, now: datetime) -> tuple[int | None, str, str]:
-    """One HTTP request: (status code or None, error, start of the response body). Redirects are not followed."""
+    """One HTTP request: (status code or None, error, start of the response body). The URL is checked again
+    (DNS may point elsewhere since the endpoint was saved) and the request goes to exactly the address checked."""
     try:
-        validate_webhook_url(delivery.endpoint.url)  # again: DNS may point elsewhere since the endpoint was saved
+        target = webhook_target(delivery.endpoint.url)
     except ValidationError as exc:
         return None, "refused: " + " ".join(exc.messages), ""
     body, headers = signed_request(delivery, now=now)
-    try:
-        response = HTTP.post(
-            delivery.endpoint.url,
-            data=body,
-            headers=headers,
-            timeout=settings.KONTOR_WEBHOOKS_TIMEOUT_SECONDS,
-            allow_redirects=False,
-            stream=True,
-        )
-    except requests.RequestException as exc:
-        return None, f"{type(exc).__name__}: {exc}"[:2000], ""
-    with response:
-        text = response.raw.read(RESPONSE_BODY_LIMIT, decode_content=True).decode("utf-8", "replace")
-    if 200 <= response.status_code < 300:
-        return response.status_code, "", text
-    if 300 <= response.status_code < 400:
-        return response.status_code, "redirect not followed", text
-    return response.status_code, f"HTTP {response.status_code}", text
+    result = post(target, body, headers, timeout=settings.KONTOR_WEBHOOKS_TIMEOUT_SECONDS)
+    return result.status, result.error, result.body
 
 
 def delivery_attempt(*, delivery_id: int, now: datetime | None = None) -> AttemptOutcome:
     """Attempt one pending, due delivery, holding its row (``SKIP LOCKED``) so two workers never send it twice."""
+    return deliveries_attempt(delivery_id=delivery_id, now=now, batch=1).get(delivery_id, AttemptOutcome(sent=False))
+
+
+def _claim(delivery_id: int, now: datetime, batch: int) -> list[WebhookDelivery]:
+    """Lock the named pending row and, with ``batch`` > 1, other due pending rows (oldest first), skipping rows
+    another worker holds: one query for the whole batch."""
+    rows = (
+        WebhookDelivery.objects.unscoped()
+        .select_for_update(skip_locked=True, of=("self",))
+        .select_related("endpoint", "endpoint__organization")
+        .filter(status=DeliveryStatus.PENDING)
+    )
+    if batch == 1:
+        return list(rows.filter(pk=delivery_id))
+    return list(
+        rows.filter(Q(pk=delivery_id) | Q(next_attempt_at__lte=now)).order_by(
+            Case(When(pk=delivery_id, then=Value(0)), default=Value(1)), "next_attempt_at", "pk"
+        )[:batch]
+    )
+
+
+def _send_all(deliveries: list[WebhookDelivery], now: datetime) -> dict[int, tuple[int | None, str, str, int]]:
+    """POST each delivery: one endpoint's deliveries one after another (in the order claimed), different
+    endpoints side by side. Returns (status, error, body, latency in ms) per delivery ID."""
+    by_endpoint: dict[int, list[WebhookDelivery]] = {}
+    for delivery in deliveries:
+        by_endpoint.setdefault(delivery.endpoint_id, []).append(delivery)
+
+    def send(group: list[WebhookDelivery]) -> dict[int, tuple[int | None, str, str, int]]:
+        results = {}
+        for delivery in group:
+            started = time.monotonic()
+            status_code, error, body = _post(delivery, now)
+            results[delivery.pk] = (status_code, error, body, round((time.monotonic() - started) * 1000))
+        return results
+
+    groups = list(by_endpoint.values())
+    if len(groups) == 1:
+        return send(groups[0])
+    sent: dict[int, tuple[int | None, str, str, int]] = {}
+    with ThreadPoolExecutor(max_workers=min(len(groups), MAX_PARALLEL_ENDPOINTS)) as pool:
+        for results in pool.map(send, groups):
+            sent |= results
+    return sent
+
+
+def deliveries_attempt(
+    *, delivery_id: int, now: datetime | None = None, batch: int = DELIVERY_BATCH
+) -> dict[int, AttemptOutcome]:
+    """Attempt the named delivery and up to ``batch - 1`` other due ones in one transaction: one query claims
+    them, one writes their attempt rows, one updates them. Under a backlog a worker thus delivers many events per
+    round trip to the database; the messages of rows delivered this way find nothing to do."""
+    outcomes: dict[int, AttemptOutcome] = {}
     with transaction.atomic():
-        delivery = (
-            WebhookDelivery.objects.unscoped()
-            .select_for_update(skip_locked=True, of=("self",))
-            .select_related("endpoint", "endpoint__organization")
-            .filter(pk=delivery_id, status=DeliveryStatus.PENDING)
-            .first()
-        )
         now = now or timezone.now()
-        if delivery is None:
-            return AttemptOutcome(sent=False)
-        if delivery.next_attempt_at and delivery.next_attempt_at > now:
-            return AttemptOutcome(sent=False, retry_in=(delivery.next_attempt_at - now).total_seconds())
-        endpoint = delivery.endpoint
-        if endpoint.status == EndpointStatus.DISABLED:
-            WebhookDelivery.objects.unscoped().filter(pk=delivery.pk).update(
-                status=DeliveryStatus.FAILED, last_error="endpoint disabled"
-            )
-            return AttemptOutcome(sent=False)
-        started = time.monotonic()
-        status_code, error, response_body = _post(delivery, now)
-        latency_ms = round((time.monotonic() - started) * 1000)
-        number = delivery.attempts + 1
-        WebhookAttempt.objects.create(
-            organization=delivery.organization,
-            delivery=delivery,
-            number=number,
-            attempted_at=now,
-            response_status=status_code,
-            latency_ms=latency_ms,
-            error=error,
-            response_body=response_body,
-        )
-        update: dict[str, Any] = {
-            "attempts": number,
-            "last_attempt_at": now,
-            "response_status": status_code,
-            "latency_ms": latency_ms,
-            "last_error": error,
-        }
-        if not error:
-            update |= {"status": DeliveryStatus.DELIVERED, "delivered_at": now, "next_attempt_at": None}
-            WebhookDelivery.objects.unscoped().filter(pk=delivery.pk).update(**update)
-            if endpoint.status == EndpointStatus.FAILING:
-                WebhookEndpoint.objects.unscoped().filter(pk=endpoint.pk, status=EndpointStatus.FAILING).update(
-                    status=EndpointStatus.ENABLED, failing_since=None
+        due: list[WebhookDelivery] = []
+        for delivery in _claim(delivery_id, now, batch):
+            if delivery.next_attempt_at and delivery.next_attempt_at > now:
+                outcomes[delivery.pk] = AttemptOutcome(
+                    sent=False, retry_in=(delivery.next_attempt_at - now).total_seconds()
                 )
-            return AttemptOutcome(sent=True, delivered=True)
-        wait = backoff_seconds(number)
-        if now + timedelta(seconds=wait) >= delivery.give_up_at:
-            update |= {"status": DeliveryStatus.FAILED, "next_attempt_at": None}
-            WebhookDelivery.objects.unscoped().filter(pk=delivery.pk).update(**update)
-            _endpoint_failing(endpoint, now=now)
-            return AttemptOutcome(sent=True)
-        update["next_attempt_at"] = now + timedelta(seconds=wait)
-        WebhookDelivery.objects.unscoped().filter(pk=delivery.pk).update(**update)
-    return AttemptOutcome(sent=True, retry_in=wait)
+            elif delivery.endpoint.status == EndpointStatus.DISABLED:
+                WebhookDelivery.objects.unscoped().filter(pk=delivery.pk).update(
+                    status=DeliveryStatus.FAILED, last_error="endpoint disabled"
+                )
+                outcomes[delivery.pk] = AttemptOutcome(sent=False)
+            else:
+                due.append(delivery)
+        if not due:
+            return outcomes
+        sent = _send_all(due, now)
+        attempts = []
+        for delivery in due:
+            status_code, error, response_body, latency_ms = sent[delivery.pk]
+            number = delivery.attempts + 1
+            attempts.append(
+                WebhookAttempt(
+                    organization_id=delivery.organization_id,
+                    delivery=delivery,
+                    number=number,
+                    attempted_at=now,
+                    response_status=status_code,
+                    latency_ms=latency_ms,
+                    error=error,
+                    response_body=response_body,
+                )
+            )
+            delivery.attempts, delivery.last_attempt_at = number, now
+            delivery.response_status, delivery.latency_ms, delivery.last_error = status_code, latency_ms, error
+            endpoint = delivery.endpoint
+            if not error:
+                delivery.status, delivery.delivered_at, delivery.next_attempt_at = DeliveryStatus.DELIVERED, now, None
+                outcomes[delivery.pk] = AttemptOutcome(sent=True, delivered=True)
+                if endpoint.status == EndpointStatus.FAILING:
+                    WebhookEndpoint.objects.unscoped().filter(pk=endpoint.pk, status=EndpointStatus.FAILING).update(
+                        status=EndpointStatus.ENABLED, failing_since=None
+                    )
+                    endpoint.status = EndpointStatus.ENABLED
+                continue
+            wait = backoff_seconds(number)
+            if now + timedelta(seconds=wait) >= delivery.give_up_at:
+                delivery.status, delivery.next_attempt_at = DeliveryStatus.FAILED, None
+                _endpoint_failing(endpoint, now=now)
+                outcomes[delivery.pk] = AttemptOutcome(sent=True)
+            else:
+                delivery.next_attempt_at = now + timedelta(seconds=wait)
+                outcomes[delivery.pk] = AttemptOutcome(sent=True, retry_in=wait)
+        WebhookAttempt.objects.bulk_create(attempts)
+        WebhookDelivery.objects.unscoped().bulk_update(due, DELIVERY_RESULT_FIELDS)
+    return outcomes
 
 
 def _endpoint_failing(endpoint: WebhookEndpoint, *, now: datetime) -> None:

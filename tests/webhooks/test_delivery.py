@@ -14,6 +14,7 @@ from django.utils import timezone
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from core.events import publish
+from kontor_client import InvalidWebhook, verify_webhook
 from tenants.audit import Actor
 from tenants.models import AuditEvent, OutgoingEmail
 from webhooks.choices import DeliveryStatus, EndpointStatus
@@ -223,7 +224,7 @@ def test_the_address_is_checked_again_at_delivery(
     assert (delivery.status, delivery.response_status, delivery.last_error) == (
         DeliveryStatus.PENDING,
         None,
-        "refused: The URL must start with https://.",
+        "refused: The URL resolves to a private, loopback or link-local address, which webhooks cannot reach.",
     )
 
 
@@ -256,13 +257,17 @@ def test_during_a_rotation_both_secrets_verify_then_only_the_new_one(
         )
         announce(organization, "50")
         [during] = receiver.requests
-        assert Webhook(old_secret).verify(during.body, during.headers)["data"] == {"threshold": "50"}
-        assert Webhook(new_secret).verify(during.body, during.headers)["data"] == {"threshold": "50"}
+        # Verified with the SDK, as a partner's receiver does: either secret, or both while switching over.
+        assert verify_webhook(during.body, during.headers, old_secret)["data"] == {"threshold": "50"}
+        assert verify_webhook(during.body, during.headers, new_secret)["data"] == {"threshold": "50"}
+        assert verify_webhook(during.body, during.headers, [new_secret, old_secret])["data"] == {"threshold": "50"}
         assert len(during.headers["webhook-signature"].split(" ")) == 2
         clock.shift(ROTATION_OVERLAP + timedelta(seconds=1))
         announce(organization, "80")
         after = receiver.requests[1]
-        assert Webhook(new_secret).verify(after.body, after.headers)["data"] == {"threshold": "80"}
+        assert verify_webhook(after.body, after.headers, [new_secret, old_secret])["data"] == {"threshold": "80"}
+        with pytest.raises(InvalidWebhook):
+            verify_webhook(after.body, after.headers, old_secret)
         with pytest.raises(WebhookVerificationError):
             Webhook(old_secret).verify(after.body, after.headers)
     assert new_secret != old_secret

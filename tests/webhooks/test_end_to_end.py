@@ -4,15 +4,14 @@ order of its subject's sequence; a receiver that fails its first three attempts 
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 
 import pytest
 import time_machine
 from django.utils import timezone
 from rest_framework.test import APIClient
-from standardwebhooks.webhooks import Webhook
 
+from kontor_client import InvalidWebhook, verify_webhook
 from provisioning import services as provisioning
 from provisioning.drivers.simulator import simulator_reset_failures
 from provisioning.tasks import provision_instance_task
@@ -82,7 +81,7 @@ def test_the_lifecycle_arrives_signed_and_in_order(
 
     reservation = book_and_release(customer, make_quote, django_capture_on_commit_callbacks)
 
-    payloads = [Webhook(secret).verify(request.body, request.headers) for request in receiver.requests]
+    payloads = [verify_webhook(request.body, request.headers, secret) for request in receiver.requests]
     assert [p["type"] for p in payloads] == LIFECYCLE
     about_reservation = [p for p in payloads if p["subject"] == f"reservation:{reservation.pk}"]
     assert [p["sequence"] for p in about_reservation] == [1, 2, 3, 4, 5, 6]
@@ -105,13 +104,16 @@ def test_the_lifecycle_arrives_signed_and_in_order(
     assert [(p["sequence"], p["data"]["state"]) for p in instance_events] == [(1, "running"), (2, "stopped")]
     assert len({request.headers["webhook-id"] for request in receiver.requests}) == len(LIFECYCLE)
     assert scheduled == []
+    first = receiver.requests[0]
+    with pytest.raises(InvalidWebhook):
+        verify_webhook(first.body.replace(b"requested", b"cancelled"), first.headers, secret)
 
 
 def test_a_receiver_failing_three_attempts_gets_every_event_exactly_once_more(
     small_inventory, customer, make_quote, receiver, scheduled, django_capture_on_commit_callbacks
 ):
     receiver.fail_first = 3
-    _endpoint, _secret = endpoint_create(
+    _endpoint, secret = endpoint_create(
         actor=Actor.system("test"), organization=customer, url=receiver.url, event_types=list(EVENT_TYPES)
     )
     book_and_release(customer, make_quote, django_capture_on_commit_callbacks)
@@ -127,7 +129,7 @@ def test_a_receiver_failing_three_attempts_gets_every_event_exactly_once_more(
 
     by_id: dict[str, dict] = {}
     for request in receiver.requests:
-        by_id.setdefault(request.headers["webhook-id"], json.loads(request.body))
+        by_id.setdefault(request.headers["webhook-id"], verify_webhook(request.body, request.headers, secret))
     assert receiver.refused == 3
     assert len(receiver.requests) == len(by_id) == len(LIFECYCLE)
     # Retried deliveries arrive late; ordering each subject's events by ``sequence`` restores the lifecycle.

@@ -44,7 +44,9 @@ def test_a_refused_url_is_shown_next_to_the_field(owner_browser, organization, s
     response = owner_browser.post(PAGE, {"url": "http://127.0.0.1:9/h", "event_types": ["reservation.active"]})
 
     assert response.status_code == 200
-    assert response.context["form"].errors == {"url": ["The URL must start with https://."]}
+    assert response.context["form"].errors == {
+        "url": ["The URL resolves to a private, loopback or link-local address, which webhooks cannot reach."]
+    }
     assert WebhookEndpoint.objects.for_organization(organization).count() == 0
 
 

@@ -1,0 +1,3 @@
+from kontor_client.cli.main import main
+
+main()

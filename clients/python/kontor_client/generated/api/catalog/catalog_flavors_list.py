@@ -1,0 +1,221 @@
+from http import HTTPStatus
+from typing import Any
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.catalog_flavors_list_deployment import CatalogFlavorsListDeployment
+from ...models.paginated_flavor_list import PaginatedFlavorList
+from ...types import UNSET, Response, Unset
+
+
+def _get_kwargs(
+    *,
+    cursor: str | Unset = UNSET,
+    deployment: CatalogFlavorsListDeployment | Unset = UNSET,
+    gpu_count: int | Unset = UNSET,
+    gpu_model: str | Unset = UNSET,
+    page_size: int | Unset = UNSET,
+) -> dict[str, Any]:
+
+    params: dict[str, Any] = {}
+
+    params["cursor"] = cursor
+
+    json_deployment: str | Unset = UNSET
+    if not isinstance(deployment, Unset):
+        json_deployment = deployment.value
+
+    params["deployment"] = json_deployment
+
+    params["gpu_count"] = gpu_count
+
+    params["gpu_model"] = gpu_model
+
+    params["page_size"] = page_size
+
+    params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
+
+    _kwargs: dict[str, Any] = {
+        "method": "get",
+        "url": "/api/v1/catalog/flavors/",
+        "params": params,
+    }
+
+    return _kwargs
+
+
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> PaginatedFlavorList | None:
+    if response.status_code == 200:
+        response_200 = PaginatedFlavorList.from_dict(response.json())
+
+        return response_200
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[PaginatedFlavorList]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    *,
+    client: AuthenticatedClient,
+    cursor: str | Unset = UNSET,
+    deployment: CatalogFlavorsListDeployment | Unset = UNSET,
+    gpu_count: int | Unset = UNSET,
+    gpu_model: str | Unset = UNSET,
+    page_size: int | Unset = UNSET,
+) -> Response[PaginatedFlavorList]:
+    """List the flavors on offer
+
+    Args:
+        cursor (str | Unset):
+        deployment (CatalogFlavorsListDeployment | Unset):
+        gpu_count (int | Unset):
+        gpu_model (str | Unset):
+        page_size (int | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[PaginatedFlavorList]
+    """
+
+    kwargs = _get_kwargs(
+        cursor=cursor,
+        deployment=deployment,
+        gpu_count=gpu_count,
+        gpu_model=gpu_model,
+        page_size=page_size,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    *,
+    client: AuthenticatedClient,
+    cursor: str | Unset = UNSET,
+    deployment: CatalogFlavorsListDeployment | Unset = UNSET,
+    gpu_count: int | Unset = UNSET,
+    gpu_model: str | Unset = UNSET,
+    page_size: int | Unset = UNSET,
+) -> PaginatedFlavorList | None:
+    """List the flavors on offer
+
+    Args:
+        cursor (str | Unset):
+        deployment (CatalogFlavorsListDeployment | Unset):
+        gpu_count (int | Unset):
+        gpu_model (str | Unset):
+        page_size (int | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        PaginatedFlavorList
+    """
+
+    return sync_detailed(
+        client=client,
+        cursor=cursor,
+        deployment=deployment,
+        gpu_count=gpu_count,
+        gpu_model=gpu_model,
+        page_size=page_size,
+    ).parsed
+
+
+async def asyncio_detailed(
+    *,
+    client: AuthenticatedClient,
+    cursor: str | Unset = UNSET,
+    deployment: CatalogFlavorsListDeployment | Unset = UNSET,
+    gpu_count: int | Unset = UNSET,
+    gpu_model: str | Unset = UNSET,
+    page_size: int | Unset = UNSET,
+) -> Response[PaginatedFlavorList]:
+    """List the flavors on offer
+
+    Args:
+        cursor (str | Unset):
+        deployment (CatalogFlavorsListDeployment | Unset):
+        gpu_count (int | Unset):
+        gpu_model (str | Unset):
+        page_size (int | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[PaginatedFlavorList]
+    """
+
+    kwargs = _get_kwargs(
+        cursor=cursor,
+        deployment=deployment,
+        gpu_count=gpu_count,
+        gpu_model=gpu_model,
+        page_size=page_size,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    *,
+    client: AuthenticatedClient,
+    cursor: str | Unset = UNSET,
+    deployment: CatalogFlavorsListDeployment | Unset = UNSET,
+    gpu_count: int | Unset = UNSET,
+    gpu_model: str | Unset = UNSET,
+    page_size: int | Unset = UNSET,
+) -> PaginatedFlavorList | None:
+    """List the flavors on offer
+
+    Args:
+        cursor (str | Unset):
+        deployment (CatalogFlavorsListDeployment | Unset):
+        gpu_count (int | Unset):
+        gpu_model (str | Unset):
+        page_size (int | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        PaginatedFlavorList
+    """
+
+    return (
+        await asyncio_detailed(
+            client=client,
+            cursor=cursor,
+            deployment=deployment,
+            gpu_count=gpu_count,
+            gpu_model=gpu_model,
+            page_size=page_size,
+        )
+    ).parsed

@@ -1,0 +1,151 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.flavor import Flavor
+from ...types import Response
+
+
+def _get_kwargs(
+    flavor_slug: str,
+) -> dict[str, Any]:
+
+    _kwargs: dict[str, Any] = {
+        "method": "get",
+        "url": "/api/v1/catalog/flavors/{flavor_slug}/".format(
+            flavor_slug=quote(str(flavor_slug), safe=""),
+        ),
+    }
+
+    return _kwargs
+
+
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Flavor | None:
+    if response.status_code == 200:
+        response_200 = Flavor.from_dict(response.json())
+
+        return response_200
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Flavor]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    flavor_slug: str,
+    *,
+    client: AuthenticatedClient,
+) -> Response[Flavor]:
+    """Retrieve a flavor
+
+    Args:
+        flavor_slug (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Flavor]
+    """
+
+    kwargs = _get_kwargs(
+        flavor_slug=flavor_slug,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    flavor_slug: str,
+    *,
+    client: AuthenticatedClient,
+) -> Flavor | None:
+    """Retrieve a flavor
+
+    Args:
+        flavor_slug (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Flavor
+    """
+
+    return sync_detailed(
+        flavor_slug=flavor_slug,
+        client=client,
+    ).parsed
+
+
+async def asyncio_detailed(
+    flavor_slug: str,
+    *,
+    client: AuthenticatedClient,
+) -> Response[Flavor]:
+    """Retrieve a flavor
+
+    Args:
+        flavor_slug (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Flavor]
+    """
+
+    kwargs = _get_kwargs(
+        flavor_slug=flavor_slug,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    flavor_slug: str,
+    *,
+    client: AuthenticatedClient,
+) -> Flavor | None:
+    """Retrieve a flavor
+
+    Args:
+        flavor_slug (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Flavor
+    """
+
+    return (
+        await asyncio_detailed(
+            flavor_slug=flavor_slug,
+            client=client,
+        )
+    ).parsed

@@ -1,0 +1,181 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.version_detail import VersionDetail
+from ...types import Response
+
+
+def _get_kwargs(
+    item_slug: str,
+    tag: str,
+) -> dict[str, Any]:
+
+    _kwargs: dict[str, Any] = {
+        "method": "get",
+        "url": "/api/v1/catalog/items/{item_slug}/versions/{tag}/".format(
+            item_slug=quote(str(item_slug), safe=""),
+            tag=quote(str(tag), safe=""),
+        ),
+    }
+
+    return _kwargs
+
+
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> VersionDetail | None:
+    if response.status_code == 200:
+        response_200 = VersionDetail.from_dict(response.json())
+
+        return response_200
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[VersionDetail]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    item_slug: str,
+    tag: str,
+    *,
+    client: AuthenticatedClient,
+) -> Response[VersionDetail]:
+    """Retrieve a version with the flavors that can run it, and why the others cannot
+
+     Compatible flavors come with their prices per GPU-hour and per instance-hour (compute plus the
+    item's license add-on, EUR before VAT, from the price list in effect); incompatible ones with every
+    reason. Only compatible flavors can be quoted.
+
+    Args:
+        item_slug (str):
+        tag (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[VersionDetail]
+    """
+
+    kwargs = _get_kwargs(
+        item_slug=item_slug,
+        tag=tag,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    item_slug: str,
+    tag: str,
+    *,
+    client: AuthenticatedClient,
+) -> VersionDetail | None:
+    """Retrieve a version with the flavors that can run it, and why the others cannot
+
+     Compatible flavors come with their prices per GPU-hour and per instance-hour (compute plus the
+    item's license add-on, EUR before VAT, from the price list in effect); incompatible ones with every
+    reason. Only compatible flavors can be quoted.
+
+    Args:
+        item_slug (str):
+        tag (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        VersionDetail
+    """
+
+    return sync_detailed(
+        item_slug=item_slug,
+        tag=tag,
+        client=client,
+    ).parsed
+
+
+async def asyncio_detailed(
+    item_slug: str,
+    tag: str,
+    *,
+    client: AuthenticatedClient,
+) -> Response[VersionDetail]:
+    """Retrieve a version with the flavors that can run it, and why the others cannot
+
+     Compatible flavors come with their prices per GPU-hour and per instance-hour (compute plus the
+    item's license add-on, EUR before VAT, from the price list in effect); incompatible ones with every
+    reason. Only compatible flavors can be quoted.
+
+    Args:
+        item_slug (str):
+        tag (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[VersionDetail]
+    """
+
+    kwargs = _get_kwargs(
+        item_slug=item_slug,
+        tag=tag,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    item_slug: str,
+    tag: str,
+    *,
+    client: AuthenticatedClient,
+) -> VersionDetail | None:
+    """Retrieve a version with the flavors that can run it, and why the others cannot
+
+     Compatible flavors come with their prices per GPU-hour and per instance-hour (compute plus the
+    item's license add-on, EUR before VAT, from the price list in effect); incompatible ones with every
+    reason. Only compatible flavors can be quoted.
+
+    Args:
+        item_slug (str):
+        tag (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        VersionDetail
+    """
+
+    return (
+        await asyncio_detailed(
+            item_slug=item_slug,
+            tag=tag,
+            client=client,
+        )
+    ).parsed

@@ -1,0 +1,151 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.zone import Zone
+from ...types import Response
+
+
+def _get_kwargs(
+    zone_slug: str,
+) -> dict[str, Any]:
+
+    _kwargs: dict[str, Any] = {
+        "method": "get",
+        "url": "/api/v1/catalog/zones/{zone_slug}/".format(
+            zone_slug=quote(str(zone_slug), safe=""),
+        ),
+    }
+
+    return _kwargs
+
+
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Zone | None:
+    if response.status_code == 200:
+        response_200 = Zone.from_dict(response.json())
+
+        return response_200
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Zone]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    zone_slug: str,
+    *,
+    client: AuthenticatedClient,
+) -> Response[Zone]:
+    """Retrieve an availability zone
+
+    Args:
+        zone_slug (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Zone]
+    """
+
+    kwargs = _get_kwargs(
+        zone_slug=zone_slug,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    zone_slug: str,
+    *,
+    client: AuthenticatedClient,
+) -> Zone | None:
+    """Retrieve an availability zone
+
+    Args:
+        zone_slug (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Zone
+    """
+
+    return sync_detailed(
+        zone_slug=zone_slug,
+        client=client,
+    ).parsed
+
+
+async def asyncio_detailed(
+    zone_slug: str,
+    *,
+    client: AuthenticatedClient,
+) -> Response[Zone]:
+    """Retrieve an availability zone
+
+    Args:
+        zone_slug (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Zone]
+    """
+
+    kwargs = _get_kwargs(
+        zone_slug=zone_slug,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    zone_slug: str,
+    *,
+    client: AuthenticatedClient,
+) -> Zone | None:
+    """Retrieve an availability zone
+
+    Args:
+        zone_slug (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Zone
+    """
+
+    return (
+        await asyncio_detailed(
+            zone_slug=zone_slug,
+            client=client,
+        )
+    ).parsed

@@ -1,0 +1,273 @@
+import datetime
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.paginated_audit_event_list import PaginatedAuditEventList
+from ...types import UNSET, Response, Unset
+
+
+def _get_kwargs(
+    organization_slug: str,
+    *,
+    action: str | Unset = UNSET,
+    action_prefix: str | Unset = UNSET,
+    cursor: str | Unset = UNSET,
+    page_size: int | Unset = UNSET,
+    since: datetime.datetime | Unset = UNSET,
+    target_type: str | Unset = UNSET,
+    until: datetime.datetime | Unset = UNSET,
+) -> dict[str, Any]:
+
+    params: dict[str, Any] = {}
+
+    params["action"] = action
+
+    params["action_prefix"] = action_prefix
+
+    params["cursor"] = cursor
+
+    params["page_size"] = page_size
+
+    json_since: str | Unset = UNSET
+    if not isinstance(since, Unset):
+        json_since = since.isoformat()
+    params["since"] = json_since
+
+    params["target_type"] = target_type
+
+    json_until: str | Unset = UNSET
+    if not isinstance(until, Unset):
+        json_until = until.isoformat()
+    params["until"] = json_until
+
+    params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
+
+    _kwargs: dict[str, Any] = {
+        "method": "get",
+        "url": "/api/v1/organizations/{organization_slug}/audit-events/".format(
+            organization_slug=quote(str(organization_slug), safe=""),
+        ),
+        "params": params,
+    }
+
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> PaginatedAuditEventList | None:
+    if response.status_code == 200:
+        response_200 = PaginatedAuditEventList.from_dict(response.json())
+
+        return response_200
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[PaginatedAuditEventList]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    organization_slug: str,
+    *,
+    client: AuthenticatedClient,
+    action: str | Unset = UNSET,
+    action_prefix: str | Unset = UNSET,
+    cursor: str | Unset = UNSET,
+    page_size: int | Unset = UNSET,
+    since: datetime.datetime | Unset = UNSET,
+    target_type: str | Unset = UNSET,
+    until: datetime.datetime | Unset = UNSET,
+) -> Response[PaginatedAuditEventList]:
+    """The organization's audit log (owners and admins).
+
+    Args:
+        organization_slug (str):
+        action (str | Unset):
+        action_prefix (str | Unset):
+        cursor (str | Unset):
+        page_size (int | Unset):
+        since (datetime.datetime | Unset):
+        target_type (str | Unset):
+        until (datetime.datetime | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[PaginatedAuditEventList]
+    """
+
+    kwargs = _get_kwargs(
+        organization_slug=organization_slug,
+        action=action,
+        action_prefix=action_prefix,
+        cursor=cursor,
+        page_size=page_size,
+        since=since,
+        target_type=target_type,
+        until=until,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    organization_slug: str,
+    *,
+    client: AuthenticatedClient,
+    action: str | Unset = UNSET,
+    action_prefix: str | Unset = UNSET,
+    cursor: str | Unset = UNSET,
+    page_size: int | Unset = UNSET,
+    since: datetime.datetime | Unset = UNSET,
+    target_type: str | Unset = UNSET,
+    until: datetime.datetime | Unset = UNSET,
+) -> PaginatedAuditEventList | None:
+    """The organization's audit log (owners and admins).
+
+    Args:
+        organization_slug (str):
+        action (str | Unset):
+        action_prefix (str | Unset):
+        cursor (str | Unset):
+        page_size (int | Unset):
+        since (datetime.datetime | Unset):
+        target_type (str | Unset):
+        until (datetime.datetime | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        PaginatedAuditEventList
+    """
+
+    return sync_detailed(
+        organization_slug=organization_slug,
+        client=client,
+        action=action,
+        action_prefix=action_prefix,
+        cursor=cursor,
+        page_size=page_size,
+        since=since,
+        target_type=target_type,
+        until=until,
+    ).parsed
+
+
+async def asyncio_detailed(
+    organization_slug: str,
+    *,
+    client: AuthenticatedClient,
+    action: str | Unset = UNSET,
+    action_prefix: str | Unset = UNSET,
+    cursor: str | Unset = UNSET,
+    page_size: int | Unset = UNSET,
+    since: datetime.datetime | Unset = UNSET,
+    target_type: str | Unset = UNSET,
+    until: datetime.datetime | Unset = UNSET,
+) -> Response[PaginatedAuditEventList]:
+    """The organization's audit log (owners and admins).
+
+    Args:
+        organization_slug (str):
+        action (str | Unset):
+        action_prefix (str | Unset):
+        cursor (str | Unset):
+        page_size (int | Unset):
+        since (datetime.datetime | Unset):
+        target_type (str | Unset):
+        until (datetime.datetime | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[PaginatedAuditEventList]
+    """
+
+    kwargs = _get_kwargs(
+        organization_slug=organization_slug,
+        action=action,
+        action_prefix=action_prefix,
+        cursor=cursor,
+        page_size=page_size,
+        since=since,
+        target_type=target_type,
+        until=until,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    organization_slug: str,
+    *,
+    client: AuthenticatedClient,
+    action: str | Unset = UNSET,
+    action_prefix: str | Unset = UNSET,
+    cursor: str | Unset = UNSET,
+    page_size: int | Unset = UNSET,
+    since: datetime.datetime | Unset = UNSET,
+    target_type: str | Unset = UNSET,
+    until: datetime.datetime | Unset = UNSET,
+) -> PaginatedAuditEventList | None:
+    """The organization's audit log (owners and admins).
+
+    Args:
+        organization_slug (str):
+        action (str | Unset):
+        action_prefix (str | Unset):
+        cursor (str | Unset):
+        page_size (int | Unset):
+        since (datetime.datetime | Unset):
+        target_type (str | Unset):
+        until (datetime.datetime | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        PaginatedAuditEventList
+    """
+
+    return (
+        await asyncio_detailed(
+            organization_slug=organization_slug,
+            client=client,
+            action=action,
+            action_prefix=action_prefix,
+            cursor=cursor,
+            page_size=page_size,
+            since=since,
+            target_type=target_type,
+            until=until,
+        )
+    ).parsed

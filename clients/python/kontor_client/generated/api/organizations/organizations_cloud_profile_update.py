@@ -1,0 +1,184 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.cloud_profile import CloudProfile
+from ...models.cloud_profile_update_request import CloudProfileUpdateRequest
+from ...types import Response
+
+
+def _get_kwargs(
+    organization_slug: str,
+    *,
+    body: CloudProfileUpdateRequest,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+    _kwargs: dict[str, Any] = {
+        "method": "put",
+        "url": "/api/v1/organizations/{organization_slug}/cloud-profile/".format(
+            organization_slug=quote(str(organization_slug), safe=""),
+        ),
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> CloudProfile | None:
+    if response.status_code == 200:
+        response_200 = CloudProfile.from_dict(response.json())
+
+        return response_200
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[CloudProfile]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    organization_slug: str,
+    *,
+    client: AuthenticatedClient,
+    body: CloudProfileUpdateRequest,
+) -> Response[CloudProfile]:
+    """Set or replace the NGC API key (stored encrypted, never returned)
+
+     Resolves ``self.organization`` once per request and checks the caller's role against the action
+    table.
+
+    Args:
+        organization_slug (str):
+        body (CloudProfileUpdateRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[CloudProfile]
+    """
+
+    kwargs = _get_kwargs(
+        organization_slug=organization_slug,
+        body=body,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    organization_slug: str,
+    *,
+    client: AuthenticatedClient,
+    body: CloudProfileUpdateRequest,
+) -> CloudProfile | None:
+    """Set or replace the NGC API key (stored encrypted, never returned)
+
+     Resolves ``self.organization`` once per request and checks the caller's role against the action
+    table.
+
+    Args:
+        organization_slug (str):
+        body (CloudProfileUpdateRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        CloudProfile
+    """
+
+    return sync_detailed(
+        organization_slug=organization_slug,
+        client=client,
+        body=body,
+    ).parsed
+
+
+async def asyncio_detailed(
+    organization_slug: str,
+    *,
+    client: AuthenticatedClient,
+    body: CloudProfileUpdateRequest,
+) -> Response[CloudProfile]:
+    """Set or replace the NGC API key (stored encrypted, never returned)
+
+     Resolves ``self.organization`` once per request and checks the caller's role against the action
+    table.
+
+    Args:
+        organization_slug (str):
+        body (CloudProfileUpdateRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[CloudProfile]
+    """
+
+    kwargs = _get_kwargs(
+        organization_slug=organization_slug,
+        body=body,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    organization_slug: str,
+    *,
+    client: AuthenticatedClient,
+    body: CloudProfileUpdateRequest,
+) -> CloudProfile | None:
+    """Set or replace the NGC API key (stored encrypted, never returned)
+
+     Resolves ``self.organization`` once per request and checks the caller's role against the action
+    table.
+
+    Args:
+        organization_slug (str):
+        body (CloudProfileUpdateRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        CloudProfile
+    """
+
+    return (
+        await asyncio_detailed(
+            organization_slug=organization_slug,
+            client=client,
+            body=body,
+        )
+    ).parsed

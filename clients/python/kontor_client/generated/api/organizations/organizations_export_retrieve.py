@@ -1,0 +1,163 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.organizations_export_retrieve_response_200 import OrganizationsExportRetrieveResponse200
+from ...types import Response
+
+
+def _get_kwargs(
+    organization_slug: str,
+) -> dict[str, Any]:
+
+    _kwargs: dict[str, Any] = {
+        "method": "get",
+        "url": "/api/v1/organizations/{organization_slug}/export/".format(
+            organization_slug=quote(str(organization_slug), safe=""),
+        ),
+    }
+
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> OrganizationsExportRetrieveResponse200 | None:
+    if response.status_code == 200:
+        response_200 = OrganizationsExportRetrieveResponse200.from_dict(response.json())
+
+        return response_200
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[OrganizationsExportRetrieveResponse200]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    organization_slug: str,
+    *,
+    client: AuthenticatedClient,
+) -> Response[OrganizationsExportRetrieveResponse200]:
+    """Download the organization's data
+
+     Everything Kontor holds about the organization, as one JSON archive (GDPR Art. 20). Owners only.
+
+    Args:
+        organization_slug (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[OrganizationsExportRetrieveResponse200]
+    """
+
+    kwargs = _get_kwargs(
+        organization_slug=organization_slug,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    organization_slug: str,
+    *,
+    client: AuthenticatedClient,
+) -> OrganizationsExportRetrieveResponse200 | None:
+    """Download the organization's data
+
+     Everything Kontor holds about the organization, as one JSON archive (GDPR Art. 20). Owners only.
+
+    Args:
+        organization_slug (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        OrganizationsExportRetrieveResponse200
+    """
+
+    return sync_detailed(
+        organization_slug=organization_slug,
+        client=client,
+    ).parsed
+
+
+async def asyncio_detailed(
+    organization_slug: str,
+    *,
+    client: AuthenticatedClient,
+) -> Response[OrganizationsExportRetrieveResponse200]:
+    """Download the organization's data
+
+     Everything Kontor holds about the organization, as one JSON archive (GDPR Art. 20). Owners only.
+
+    Args:
+        organization_slug (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[OrganizationsExportRetrieveResponse200]
+    """
+
+    kwargs = _get_kwargs(
+        organization_slug=organization_slug,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    organization_slug: str,
+    *,
+    client: AuthenticatedClient,
+) -> OrganizationsExportRetrieveResponse200 | None:
+    """Download the organization's data
+
+     Everything Kontor holds about the organization, as one JSON archive (GDPR Art. 20). Owners only.
+
+    Args:
+        organization_slug (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        OrganizationsExportRetrieveResponse200
+    """
+
+    return (
+        await asyncio_detailed(
+            organization_slug=organization_slug,
+            client=client,
+        )
+    ).parsed

@@ -1,0 +1,169 @@
+from http import HTTPStatus
+from io import BytesIO
+from typing import Any, cast
+from urllib.parse import quote
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...types import File, Response
+
+
+def _get_kwargs(
+    organization_slug: str,
+    id: int,
+) -> dict[str, Any]:
+
+    _kwargs: dict[str, Any] = {
+        "method": "get",
+        "url": "/api/v1/organizations/{organization_slug}/invoices/{id}/pdf/".format(
+            organization_slug=quote(str(organization_slug), safe=""),
+            id=quote(str(id), safe=""),
+        ),
+    }
+
+    return _kwargs
+
+
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Any | File | None:
+    if response.status_code == 200:
+        response_200 = File(payload=BytesIO(response.content))
+
+        return response_200
+
+    if response.status_code == 404:
+        response_404 = cast(Any, None)
+        return response_404
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Any | File]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    organization_slug: str,
+    id: int,
+    *,
+    client: AuthenticatedClient,
+) -> Response[Any | File]:
+    """Download the Factur-X PDF (the XML is embedded)
+
+    Args:
+        organization_slug (str):
+        id (int):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Any | File]
+    """
+
+    kwargs = _get_kwargs(
+        organization_slug=organization_slug,
+        id=id,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    organization_slug: str,
+    id: int,
+    *,
+    client: AuthenticatedClient,
+) -> Any | File | None:
+    """Download the Factur-X PDF (the XML is embedded)
+
+    Args:
+        organization_slug (str):
+        id (int):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Any | File
+    """
+
+    return sync_detailed(
+        organization_slug=organization_slug,
+        id=id,
+        client=client,
+    ).parsed
+
+
+async def asyncio_detailed(
+    organization_slug: str,
+    id: int,
+    *,
+    client: AuthenticatedClient,
+) -> Response[Any | File]:
+    """Download the Factur-X PDF (the XML is embedded)
+
+    Args:
+        organization_slug (str):
+        id (int):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Any | File]
+    """
+
+    kwargs = _get_kwargs(
+        organization_slug=organization_slug,
+        id=id,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    organization_slug: str,
+    id: int,
+    *,
+    client: AuthenticatedClient,
+) -> Any | File | None:
+    """Download the Factur-X PDF (the XML is embedded)
+
+    Args:
+        organization_slug (str):
+        id (int):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Any | File
+    """
+
+    return (
+        await asyncio_detailed(
+            organization_slug=organization_slug,
+            id=id,
+            client=client,
+        )
+    ).parsed

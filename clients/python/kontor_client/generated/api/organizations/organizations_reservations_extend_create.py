@@ -1,0 +1,186 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.extend_request import ExtendRequest
+from ...models.reservation import Reservation
+from ...types import Response
+
+
+def _get_kwargs(
+    organization_slug: str,
+    id: int,
+    *,
+    body: ExtendRequest,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/api/v1/organizations/{organization_slug}/reservations/{id}/extend/".format(
+            organization_slug=quote(str(organization_slug), safe=""),
+            id=quote(str(id), safe=""),
+        ),
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Reservation | None:
+    if response.status_code == 200:
+        response_200 = Reservation.from_dict(response.json())
+
+        return response_200
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Reservation]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    organization_slug: str,
+    id: int,
+    *,
+    client: AuthenticatedClient,
+    body: ExtendRequest,
+) -> Response[Reservation]:
+    """Extend a reserved window
+
+    Args:
+        organization_slug (str):
+        id (int):
+        body (ExtendRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Reservation]
+    """
+
+    kwargs = _get_kwargs(
+        organization_slug=organization_slug,
+        id=id,
+        body=body,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    organization_slug: str,
+    id: int,
+    *,
+    client: AuthenticatedClient,
+    body: ExtendRequest,
+) -> Reservation | None:
+    """Extend a reserved window
+
+    Args:
+        organization_slug (str):
+        id (int):
+        body (ExtendRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Reservation
+    """
+
+    return sync_detailed(
+        organization_slug=organization_slug,
+        id=id,
+        client=client,
+        body=body,
+    ).parsed
+
+
+async def asyncio_detailed(
+    organization_slug: str,
+    id: int,
+    *,
+    client: AuthenticatedClient,
+    body: ExtendRequest,
+) -> Response[Reservation]:
+    """Extend a reserved window
+
+    Args:
+        organization_slug (str):
+        id (int):
+        body (ExtendRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Reservation]
+    """
+
+    kwargs = _get_kwargs(
+        organization_slug=organization_slug,
+        id=id,
+        body=body,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    organization_slug: str,
+    id: int,
+    *,
+    client: AuthenticatedClient,
+    body: ExtendRequest,
+) -> Reservation | None:
+    """Extend a reserved window
+
+    Args:
+        organization_slug (str):
+        id (int):
+        body (ExtendRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Reservation
+    """
+
+    return (
+        await asyncio_detailed(
+            organization_slug=organization_slug,
+            id=id,
+            client=client,
+            body=body,
+        )
+    ).parsed

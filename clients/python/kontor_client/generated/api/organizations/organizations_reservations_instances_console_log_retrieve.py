@@ -1,0 +1,212 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.console_log import ConsoleLog
+from ...types import UNSET, Response, Unset
+
+
+def _get_kwargs(
+    organization_slug: str,
+    reservation_pk: int,
+    index: int,
+    *,
+    lines: int | Unset = 100,
+) -> dict[str, Any]:
+
+    params: dict[str, Any] = {}
+
+    params["lines"] = lines
+
+    params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
+
+    _kwargs: dict[str, Any] = {
+        "method": "get",
+        "url": "/api/v1/organizations/{organization_slug}/reservations/{reservation_pk}/instances/{index}/console-log/".format(
+            organization_slug=quote(str(organization_slug), safe=""),
+            reservation_pk=quote(str(reservation_pk), safe=""),
+            index=quote(str(index), safe=""),
+        ),
+        "params": params,
+    }
+
+    return _kwargs
+
+
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> ConsoleLog | None:
+    if response.status_code == 200:
+        response_200 = ConsoleLog.from_dict(response.json())
+
+        return response_200
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[ConsoleLog]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    organization_slug: str,
+    reservation_pk: int,
+    index: int,
+    *,
+    client: AuthenticatedClient,
+    lines: int | Unset = 100,
+) -> Response[ConsoleLog]:
+    """The last lines of the console
+
+     Resolves ``self.organization`` once per request and checks the caller's role against the action
+    table.
+
+    Args:
+        organization_slug (str):
+        reservation_pk (int):
+        index (int):
+        lines (int | Unset):  Default: 100.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[ConsoleLog]
+    """
+
+    kwargs = _get_kwargs(
+        organization_slug=organization_slug,
+        reservation_pk=reservation_pk,
+        index=index,
+        lines=lines,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    organization_slug: str,
+    reservation_pk: int,
+    index: int,
+    *,
+    client: AuthenticatedClient,
+    lines: int | Unset = 100,
+) -> ConsoleLog | None:
+    """The last lines of the console
+
+     Resolves ``self.organization`` once per request and checks the caller's role against the action
+    table.
+
+    Args:
+        organization_slug (str):
+        reservation_pk (int):
+        index (int):
+        lines (int | Unset):  Default: 100.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        ConsoleLog
+    """
+
+    return sync_detailed(
+        organization_slug=organization_slug,
+        reservation_pk=reservation_pk,
+        index=index,
+        client=client,
+        lines=lines,
+    ).parsed
+
+
+async def asyncio_detailed(
+    organization_slug: str,
+    reservation_pk: int,
+    index: int,
+    *,
+    client: AuthenticatedClient,
+    lines: int | Unset = 100,
+) -> Response[ConsoleLog]:
+    """The last lines of the console
+
+     Resolves ``self.organization`` once per request and checks the caller's role against the action
+    table.
+
+    Args:
+        organization_slug (str):
+        reservation_pk (int):
+        index (int):
+        lines (int | Unset):  Default: 100.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[ConsoleLog]
+    """
+
+    kwargs = _get_kwargs(
+        organization_slug=organization_slug,
+        reservation_pk=reservation_pk,
+        index=index,
+        lines=lines,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    organization_slug: str,
+    reservation_pk: int,
+    index: int,
+    *,
+    client: AuthenticatedClient,
+    lines: int | Unset = 100,
+) -> ConsoleLog | None:
+    """The last lines of the console
+
+     Resolves ``self.organization`` once per request and checks the caller's role against the action
+    table.
+
+    Args:
+        organization_slug (str):
+        reservation_pk (int):
+        index (int):
+        lines (int | Unset):  Default: 100.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        ConsoleLog
+    """
+
+    return (
+        await asyncio_detailed(
+            organization_slug=organization_slug,
+            reservation_pk=reservation_pk,
+            index=index,
+            client=client,
+            lines=lines,
+        )
+    ).parsed

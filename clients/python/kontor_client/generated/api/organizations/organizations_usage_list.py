@@ -1,0 +1,278 @@
+import datetime
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.organizations_usage_list_meter import OrganizationsUsageListMeter
+from ...models.paginated_usage_record_list import PaginatedUsageRecordList
+from ...types import UNSET, Response, Unset
+
+
+def _get_kwargs(
+    organization_slug: str,
+    *,
+    cursor: str | Unset = UNSET,
+    flavor: str | Unset = UNSET,
+    meter: OrganizationsUsageListMeter | Unset = UNSET,
+    page_size: int | Unset = UNSET,
+    reservation: float | Unset = UNSET,
+    since: datetime.datetime | Unset = UNSET,
+    until: datetime.datetime | Unset = UNSET,
+) -> dict[str, Any]:
+
+    params: dict[str, Any] = {}
+
+    params["cursor"] = cursor
+
+    params["flavor"] = flavor
+
+    json_meter: str | Unset = UNSET
+    if not isinstance(meter, Unset):
+        json_meter = meter.value
+
+    params["meter"] = json_meter
+
+    params["page_size"] = page_size
+
+    params["reservation"] = reservation
+
+    json_since: str | Unset = UNSET
+    if not isinstance(since, Unset):
+        json_since = since.isoformat()
+    params["since"] = json_since
+
+    json_until: str | Unset = UNSET
+    if not isinstance(until, Unset):
+        json_until = until.isoformat()
+    params["until"] = json_until
+
+    params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
+
+    _kwargs: dict[str, Any] = {
+        "method": "get",
+        "url": "/api/v1/organizations/{organization_slug}/usage/".format(
+            organization_slug=quote(str(organization_slug), safe=""),
+        ),
+        "params": params,
+    }
+
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> PaginatedUsageRecordList | None:
+    if response.status_code == 200:
+        response_200 = PaginatedUsageRecordList.from_dict(response.json())
+
+        return response_200
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[PaginatedUsageRecordList]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    organization_slug: str,
+    *,
+    client: AuthenticatedClient,
+    cursor: str | Unset = UNSET,
+    flavor: str | Unset = UNSET,
+    meter: OrganizationsUsageListMeter | Unset = UNSET,
+    page_size: int | Unset = UNSET,
+    reservation: float | Unset = UNSET,
+    since: datetime.datetime | Unset = UNSET,
+    until: datetime.datetime | Unset = UNSET,
+) -> Response[PaginatedUsageRecordList]:
+    """List the metered usage (GPU-seconds per UTC hour)
+
+    Args:
+        organization_slug (str):
+        cursor (str | Unset):
+        flavor (str | Unset):
+        meter (OrganizationsUsageListMeter | Unset):
+        page_size (int | Unset):
+        reservation (float | Unset):
+        since (datetime.datetime | Unset):
+        until (datetime.datetime | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[PaginatedUsageRecordList]
+    """
+
+    kwargs = _get_kwargs(
+        organization_slug=organization_slug,
+        cursor=cursor,
+        flavor=flavor,
+        meter=meter,
+        page_size=page_size,
+        reservation=reservation,
+        since=since,
+        until=until,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    organization_slug: str,
+    *,
+    client: AuthenticatedClient,
+    cursor: str | Unset = UNSET,
+    flavor: str | Unset = UNSET,
+    meter: OrganizationsUsageListMeter | Unset = UNSET,
+    page_size: int | Unset = UNSET,
+    reservation: float | Unset = UNSET,
+    since: datetime.datetime | Unset = UNSET,
+    until: datetime.datetime | Unset = UNSET,
+) -> PaginatedUsageRecordList | None:
+    """List the metered usage (GPU-seconds per UTC hour)
+
+    Args:
+        organization_slug (str):
+        cursor (str | Unset):
+        flavor (str | Unset):
+        meter (OrganizationsUsageListMeter | Unset):
+        page_size (int | Unset):
+        reservation (float | Unset):
+        since (datetime.datetime | Unset):
+        until (datetime.datetime | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        PaginatedUsageRecordList
+    """
+
+    return sync_detailed(
+        organization_slug=organization_slug,
+        client=client,
+        cursor=cursor,
+        flavor=flavor,
+        meter=meter,
+        page_size=page_size,
+        reservation=reservation,
+        since=since,
+        until=until,
+    ).parsed
+
+
+async def asyncio_detailed(
+    organization_slug: str,
+    *,
+    client: AuthenticatedClient,
+    cursor: str | Unset = UNSET,
+    flavor: str | Unset = UNSET,
+    meter: OrganizationsUsageListMeter | Unset = UNSET,
+    page_size: int | Unset = UNSET,
+    reservation: float | Unset = UNSET,
+    since: datetime.datetime | Unset = UNSET,
+    until: datetime.datetime | Unset = UNSET,
+) -> Response[PaginatedUsageRecordList]:
+    """List the metered usage (GPU-seconds per UTC hour)
+
+    Args:
+        organization_slug (str):
+        cursor (str | Unset):
+        flavor (str | Unset):
+        meter (OrganizationsUsageListMeter | Unset):
+        page_size (int | Unset):
+        reservation (float | Unset):
+        since (datetime.datetime | Unset):
+        until (datetime.datetime | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[PaginatedUsageRecordList]
+    """
+
+    kwargs = _get_kwargs(
+        organization_slug=organization_slug,
+        cursor=cursor,
+        flavor=flavor,
+        meter=meter,
+        page_size=page_size,
+        reservation=reservation,
+        since=since,
+        until=until,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    organization_slug: str,
+    *,
+    client: AuthenticatedClient,
+    cursor: str | Unset = UNSET,
+    flavor: str | Unset = UNSET,
+    meter: OrganizationsUsageListMeter | Unset = UNSET,
+    page_size: int | Unset = UNSET,
+    reservation: float | Unset = UNSET,
+    since: datetime.datetime | Unset = UNSET,
+    until: datetime.datetime | Unset = UNSET,
+) -> PaginatedUsageRecordList | None:
+    """List the metered usage (GPU-seconds per UTC hour)
+
+    Args:
+        organization_slug (str):
+        cursor (str | Unset):
+        flavor (str | Unset):
+        meter (OrganizationsUsageListMeter | Unset):
+        page_size (int | Unset):
+        reservation (float | Unset):
+        since (datetime.datetime | Unset):
+        until (datetime.datetime | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        PaginatedUsageRecordList
+    """
+
+    return (
+        await asyncio_detailed(
+            organization_slug=organization_slug,
+            client=client,
+            cursor=cursor,
+            flavor=flavor,
+            meter=meter,
+            page_size=page_size,
+            reservation=reservation,
+            since=since,
+            until=until,
+        )
+    ).parsed

@@ -1,0 +1,185 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.webhook_delivery_detail import WebhookDeliveryDetail
+from ...types import Response
+
+
+def _get_kwargs(
+    organization_slug: str,
+    endpoint_pk: int,
+    id: int,
+) -> dict[str, Any]:
+
+    _kwargs: dict[str, Any] = {
+        "method": "get",
+        "url": "/api/v1/organizations/{organization_slug}/webhook-endpoints/{endpoint_pk}/deliveries/{id}/".format(
+            organization_slug=quote(str(organization_slug), safe=""),
+            endpoint_pk=quote(str(endpoint_pk), safe=""),
+            id=quote(str(id), safe=""),
+        ),
+    }
+
+    return _kwargs
+
+
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> WebhookDeliveryDetail | None:
+    if response.status_code == 200:
+        response_200 = WebhookDeliveryDetail.from_dict(response.json())
+
+        return response_200
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[WebhookDeliveryDetail]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    organization_slug: str,
+    endpoint_pk: int,
+    id: int,
+    *,
+    client: AuthenticatedClient,
+) -> Response[WebhookDeliveryDetail]:
+    """The delivery log of one endpoint, newest first; a delivery's detail has its payload and every
+    attempt.
+
+    Args:
+        organization_slug (str):
+        endpoint_pk (int):
+        id (int):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[WebhookDeliveryDetail]
+    """
+
+    kwargs = _get_kwargs(
+        organization_slug=organization_slug,
+        endpoint_pk=endpoint_pk,
+        id=id,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    organization_slug: str,
+    endpoint_pk: int,
+    id: int,
+    *,
+    client: AuthenticatedClient,
+) -> WebhookDeliveryDetail | None:
+    """The delivery log of one endpoint, newest first; a delivery's detail has its payload and every
+    attempt.
+
+    Args:
+        organization_slug (str):
+        endpoint_pk (int):
+        id (int):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        WebhookDeliveryDetail
+    """
+
+    return sync_detailed(
+        organization_slug=organization_slug,
+        endpoint_pk=endpoint_pk,
+        id=id,
+        client=client,
+    ).parsed
+
+
+async def asyncio_detailed(
+    organization_slug: str,
+    endpoint_pk: int,
+    id: int,
+    *,
+    client: AuthenticatedClient,
+) -> Response[WebhookDeliveryDetail]:
+    """The delivery log of one endpoint, newest first; a delivery's detail has its payload and every
+    attempt.
+
+    Args:
+        organization_slug (str):
+        endpoint_pk (int):
+        id (int):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[WebhookDeliveryDetail]
+    """
+
+    kwargs = _get_kwargs(
+        organization_slug=organization_slug,
+        endpoint_pk=endpoint_pk,
+        id=id,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    organization_slug: str,
+    endpoint_pk: int,
+    id: int,
+    *,
+    client: AuthenticatedClient,
+) -> WebhookDeliveryDetail | None:
+    """The delivery log of one endpoint, newest first; a delivery's detail has its payload and every
+    attempt.
+
+    Args:
+        organization_slug (str):
+        endpoint_pk (int):
+        id (int):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        WebhookDeliveryDetail
+    """
+
+    return (
+        await asyncio_detailed(
+            organization_slug=organization_slug,
+            endpoint_pk=endpoint_pk,
+            id=id,
+            client=client,
+        )
+    ).parsed

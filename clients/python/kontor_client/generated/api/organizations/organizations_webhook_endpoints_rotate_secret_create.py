@@ -1,0 +1,167 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.webhook_endpoint_created import WebhookEndpointCreated
+from ...types import Response
+
+
+def _get_kwargs(
+    organization_slug: str,
+    id: int,
+) -> dict[str, Any]:
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/api/v1/organizations/{organization_slug}/webhook-endpoints/{id}/rotate-secret/".format(
+            organization_slug=quote(str(organization_slug), safe=""),
+            id=quote(str(id), safe=""),
+        ),
+    }
+
+    return _kwargs
+
+
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> WebhookEndpointCreated | None:
+    if response.status_code == 200:
+        response_200 = WebhookEndpointCreated.from_dict(response.json())
+
+        return response_200
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[WebhookEndpointCreated]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    organization_slug: str,
+    id: int,
+    *,
+    client: AuthenticatedClient,
+) -> Response[WebhookEndpointCreated]:
+    """Rotate the signing secret (the old one keeps signing for 24 hours)
+
+    Args:
+        organization_slug (str):
+        id (int):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[WebhookEndpointCreated]
+    """
+
+    kwargs = _get_kwargs(
+        organization_slug=organization_slug,
+        id=id,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    organization_slug: str,
+    id: int,
+    *,
+    client: AuthenticatedClient,
+) -> WebhookEndpointCreated | None:
+    """Rotate the signing secret (the old one keeps signing for 24 hours)
+
+    Args:
+        organization_slug (str):
+        id (int):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        WebhookEndpointCreated
+    """
+
+    return sync_detailed(
+        organization_slug=organization_slug,
+        id=id,
+        client=client,
+    ).parsed
+
+
+async def asyncio_detailed(
+    organization_slug: str,
+    id: int,
+    *,
+    client: AuthenticatedClient,
+) -> Response[WebhookEndpointCreated]:
+    """Rotate the signing secret (the old one keeps signing for 24 hours)
+
+    Args:
+        organization_slug (str):
+        id (int):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[WebhookEndpointCreated]
+    """
+
+    kwargs = _get_kwargs(
+        organization_slug=organization_slug,
+        id=id,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    organization_slug: str,
+    id: int,
+    *,
+    client: AuthenticatedClient,
+) -> WebhookEndpointCreated | None:
+    """Rotate the signing secret (the old one keeps signing for 24 hours)
+
+    Args:
+        organization_slug (str):
+        id (int):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        WebhookEndpointCreated
+    """
+
+    return (
+        await asyncio_detailed(
+            organization_slug=organization_slug,
+            id=id,
+            client=client,
+        )
+    ).parsed

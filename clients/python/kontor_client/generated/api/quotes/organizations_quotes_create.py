@@ -1,0 +1,200 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.quote import Quote
+from ...models.quote_create_request import QuoteCreateRequest
+from ...types import Response
+
+
+def _get_kwargs(
+    organization_slug: str,
+    *,
+    body: QuoteCreateRequest,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/api/v1/organizations/{organization_slug}/quotes/".format(
+            organization_slug=quote(str(organization_slug), safe=""),
+        ),
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Quote | None:
+    if response.status_code == 201:
+        response_201 = Quote.from_dict(response.json())
+
+        return response_201
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Quote]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    organization_slug: str,
+    *,
+    client: AuthenticatedClient,
+    body: QuoteCreateRequest,
+) -> Response[Quote]:
+    """Quote an item version on a flavor for a window
+
+     Prices the window at the price list in effect now, with the organization's VAT treatment (19 % in
+    Germany; reverse charge for other EU countries with a confirmed VAT ID; not taxable outside the EU).
+    The quote holds its prices for 7 days. Windows are whole hours, start no earlier than now and at
+    most 365 days ahead, last at most 372 days; reserved commitments need 30 days (1 month) or 365 days
+    (12 months) at least. Refusals answer 400 and store nothing.
+
+    Args:
+        organization_slug (str):
+        body (QuoteCreateRequest): What to quote. Windows are whole hours; the service checks
+            every rule and the compatibility.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Quote]
+    """
+
+    kwargs = _get_kwargs(
+        organization_slug=organization_slug,
+        body=body,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    organization_slug: str,
+    *,
+    client: AuthenticatedClient,
+    body: QuoteCreateRequest,
+) -> Quote | None:
+    """Quote an item version on a flavor for a window
+
+     Prices the window at the price list in effect now, with the organization's VAT treatment (19 % in
+    Germany; reverse charge for other EU countries with a confirmed VAT ID; not taxable outside the EU).
+    The quote holds its prices for 7 days. Windows are whole hours, start no earlier than now and at
+    most 365 days ahead, last at most 372 days; reserved commitments need 30 days (1 month) or 365 days
+    (12 months) at least. Refusals answer 400 and store nothing.
+
+    Args:
+        organization_slug (str):
+        body (QuoteCreateRequest): What to quote. Windows are whole hours; the service checks
+            every rule and the compatibility.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Quote
+    """
+
+    return sync_detailed(
+        organization_slug=organization_slug,
+        client=client,
+        body=body,
+    ).parsed
+
+
+async def asyncio_detailed(
+    organization_slug: str,
+    *,
+    client: AuthenticatedClient,
+    body: QuoteCreateRequest,
+) -> Response[Quote]:
+    """Quote an item version on a flavor for a window
+
+     Prices the window at the price list in effect now, with the organization's VAT treatment (19 % in
+    Germany; reverse charge for other EU countries with a confirmed VAT ID; not taxable outside the EU).
+    The quote holds its prices for 7 days. Windows are whole hours, start no earlier than now and at
+    most 365 days ahead, last at most 372 days; reserved commitments need 30 days (1 month) or 365 days
+    (12 months) at least. Refusals answer 400 and store nothing.
+
+    Args:
+        organization_slug (str):
+        body (QuoteCreateRequest): What to quote. Windows are whole hours; the service checks
+            every rule and the compatibility.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Quote]
+    """
+
+    kwargs = _get_kwargs(
+        organization_slug=organization_slug,
+        body=body,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    organization_slug: str,
+    *,
+    client: AuthenticatedClient,
+    body: QuoteCreateRequest,
+) -> Quote | None:
+    """Quote an item version on a flavor for a window
+
+     Prices the window at the price list in effect now, with the organization's VAT treatment (19 % in
+    Germany; reverse charge for other EU countries with a confirmed VAT ID; not taxable outside the EU).
+    The quote holds its prices for 7 days. Windows are whole hours, start no earlier than now and at
+    most 365 days ahead, last at most 372 days; reserved commitments need 30 days (1 month) or 365 days
+    (12 months) at least. Refusals answer 400 and store nothing.
+
+    Args:
+        organization_slug (str):
+        body (QuoteCreateRequest): What to quote. Windows are whole hours; the service checks
+            every rule and the compatibility.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Quote
+    """
+
+    return (
+        await asyncio_detailed(
+            organization_slug=organization_slug,
+            client=client,
+            body=body,
+        )
+    ).parsed

@@ -1,0 +1,173 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.quote import Quote
+from ...types import Response
+
+
+def _get_kwargs(
+    organization_slug: str,
+    quote_id: int,
+) -> dict[str, Any]:
+
+    _kwargs: dict[str, Any] = {
+        "method": "get",
+        "url": "/api/v1/organizations/{organization_slug}/quotes/{quote_id}/".format(
+            organization_slug=quote(str(organization_slug), safe=""),
+            quote_id=quote(str(quote_id), safe=""),
+        ),
+    }
+
+    return _kwargs
+
+
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Quote | None:
+    if response.status_code == 200:
+        response_200 = Quote.from_dict(response.json())
+
+        return response_200
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Quote]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    organization_slug: str,
+    quote_id: int,
+    *,
+    client: AuthenticatedClient,
+) -> Response[Quote]:
+    """Retrieve a quote
+
+     Quotes of one organization. A signed-in member, or an API key with the ``catalog:read`` scope.
+
+    Args:
+        organization_slug (str):
+        quote_id (int):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Quote]
+    """
+
+    kwargs = _get_kwargs(
+        organization_slug=organization_slug,
+        quote_id=quote_id,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    organization_slug: str,
+    quote_id: int,
+    *,
+    client: AuthenticatedClient,
+) -> Quote | None:
+    """Retrieve a quote
+
+     Quotes of one organization. A signed-in member, or an API key with the ``catalog:read`` scope.
+
+    Args:
+        organization_slug (str):
+        quote_id (int):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Quote
+    """
+
+    return sync_detailed(
+        organization_slug=organization_slug,
+        quote_id=quote_id,
+        client=client,
+    ).parsed
+
+
+async def asyncio_detailed(
+    organization_slug: str,
+    quote_id: int,
+    *,
+    client: AuthenticatedClient,
+) -> Response[Quote]:
+    """Retrieve a quote
+
+     Quotes of one organization. A signed-in member, or an API key with the ``catalog:read`` scope.
+
+    Args:
+        organization_slug (str):
+        quote_id (int):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Quote]
+    """
+
+    kwargs = _get_kwargs(
+        organization_slug=organization_slug,
+        quote_id=quote_id,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    organization_slug: str,
+    quote_id: int,
+    *,
+    client: AuthenticatedClient,
+) -> Quote | None:
+    """Retrieve a quote
+
+     Quotes of one organization. A signed-in member, or an API key with the ``catalog:read`` scope.
+
+    Args:
+        organization_slug (str):
+        quote_id (int):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Quote
+    """
+
+    return (
+        await asyncio_detailed(
+            organization_slug=organization_slug,
+            quote_id=quote_id,
+            client=client,
+        )
+    ).parsed

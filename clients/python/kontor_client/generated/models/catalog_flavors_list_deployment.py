@@ -1,0 +1,9 @@
+from enum import StrEnum
+
+
+class CatalogFlavorsListDeployment(StrEnum):
+    BARE_METAL = "bare_metal"
+    VM = "vm"
+
+    def __str__(self) -> str:
+        return str(self.value)

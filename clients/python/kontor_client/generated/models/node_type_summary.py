@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+T = TypeVar("T", bound="NodeTypeSummary")
+
+
+@_attrs_define
+class NodeTypeSummary:
+    """
+    Attributes:
+        slug (str):
+        name (str):
+        gpus_per_node (int):
+        has_nvlink (bool):
+        has_infiniband (bool):
+    """
+
+    slug: str
+    name: str
+    gpus_per_node: int
+    has_nvlink: bool
+    has_infiniband: bool
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        slug = self.slug
+
+        name = self.name
+
+        gpus_per_node = self.gpus_per_node
+
+        has_nvlink = self.has_nvlink
+
+        has_infiniband = self.has_infiniband
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "slug": slug,
+                "name": name,
+                "gpus_per_node": gpus_per_node,
+                "has_nvlink": has_nvlink,
+                "has_infiniband": has_infiniband,
+            }
+        )
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        d = dict(src_dict)
+        slug = d.pop("slug")
+
+        name = d.pop("name")
+
+        gpus_per_node = d.pop("gpus_per_node")
+
+        has_nvlink = d.pop("has_nvlink")
+
+        has_infiniband = d.pop("has_infiniband")
+
+        node_type_summary = cls(
+            slug=slug,
+            name=name,
+            gpus_per_node=gpus_per_node,
+            has_nvlink=has_nvlink,
+            has_infiniband=has_infiniband,
+        )
+
+        node_type_summary.additional_properties = d
+        return node_type_summary
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties
