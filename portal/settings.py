@@ -500,6 +500,11 @@ KONTOR_METRICS_COLLECTORS = [
 # (0: not served; the web's /metrics shows them when both share the directory, as on one machine).
 KONTOR_WORKER_METRICS_PORT = env.int("KONTOR_WORKER_METRICS_PORT", default=0)
 KONTOR_WORKER_METRICS_ADDRESS = env.str("KONTOR_WORKER_METRICS_ADDRESS", default="0.0.0.0")  # noqa: S104
+# Traces and error reports (portal/telemetry.py), both off by default: no third-party service unless named here.
+KONTOR_OTEL_ENDPOINT = env.str("KONTOR_OTEL_ENDPOINT", default="")  # OTLP/HTTP, e.g. http://otel-collector:4318
+KONTOR_OTEL_SERVICE_NAME = env.str("KONTOR_OTEL_SERVICE_NAME", default="kontor")
+KONTOR_SENTRY_DSN = env.str("KONTOR_SENTRY_DSN", default="")  # a self-hosted Sentry or GlitchTip
+KONTOR_SENTRY_ENVIRONMENT = env.str("KONTOR_SENTRY_ENVIRONMENT", default="production")
 # --- end metrics ---------------------------------------------------------------------------------------------------
 
 # --- Logging -------------------------------------------------------------------------------------------------------
