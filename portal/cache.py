@@ -18,7 +18,7 @@ class _SentinelCacheClient(RedisCacheClient):
     def __init__(self, servers: list[str], *, master_name: str, **options: Any) -> None:
         super().__init__(servers, **options)
         address = sentinel_parse(";".join(servers))
-        self._sentinel = Sentinel(
+        self._sentinel = Sentinel(  # type: ignore[no-untyped-call]
             list(address.sentinels),
             sentinel_kwargs={"password": address.password} if address.password else None,
             password=address.password,
@@ -29,9 +29,11 @@ class _SentinelCacheClient(RedisCacheClient):
         self._master_name = master_name
 
     def _get_connection_pool(self, write: bool) -> Any:
-        if "primary" not in self._pools:
-            self._pools["primary"] = self._sentinel.master_for(self._master_name).connection_pool
-        return self._pools["primary"]
+        pools: dict[str, Any] = self._pools  # type: ignore[attr-defined]
+        if "primary" not in pools:
+            primary = self._sentinel.master_for(self._master_name)  # type: ignore[no-untyped-call]
+            pools["primary"] = primary.connection_pool
+        return pools["primary"]
 
 
 class SentinelRedisCache(FailOpenRedisCache):

@@ -41,7 +41,7 @@ def telemetry_configure() -> list[str]:
         provider.add_span_processor(BatchSpanProcessor(exporter))
         trace.set_tracer_provider(provider)
         DjangoInstrumentor().instrument(tracer_provider=provider)
-        CeleryInstrumentor().instrument(tracer_provider=provider)
+        CeleryInstrumentor().instrument(tracer_provider=provider)  # type: ignore[no-untyped-call]
         _configured.append("opentelemetry")
     if settings.KONTOR_SENTRY_DSN:
         sentry_sdk.init(

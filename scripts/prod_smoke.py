@@ -120,7 +120,9 @@ class MailSink:
         self.lock = threading.Lock()
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        message = message_from_bytes(envelope.content or b"", policy=policy.default)
+        content = envelope.content or b""
+        raw = content.encode() if isinstance(content, str) else content
+        message = message_from_bytes(raw, policy=policy.default)
         parts = [message] if not message.is_multipart() else list(message.walk())
         text = "\n".join(
             str(part.get_content()) for part in parts if part.get_content_type() in ("text/plain", "text/html")
@@ -334,7 +336,7 @@ def run(stack: Stack) -> dict[str, Any]:
     wait_for("moto's S3 server", s3_ready, timeout=30, interval=0.2)
     s3.create_bucket(
         Bucket=BUCKET,
-        CreateBucketConfiguration={"LocationConstraint": S3_REGION},  # type: ignore[typeddict-item]
+        CreateBucketConfiguration={"LocationConstraint": S3_REGION},
         ObjectLockEnabledForBucket=True,
     )
 
@@ -474,11 +476,12 @@ def run(stack: Stack) -> dict[str, Any]:
 
     owner.sign_in(OWNER, PASSWORD)
     org = f"/api/v1/organizations/{slug}"
-    wait_for(
-        "the organization to become active (cloud project by the provisioning worker)",
-        lambda: owner.request("GET", f"{org}/").json()["status"] == "active" or stack.check_alive(),
-        timeout=60,
-    )
+
+    def organization_active() -> bool:
+        stack.check_alive()
+        return bool(owner.request("GET", f"{org}/").json()["status"] == "active")
+
+    wait_for("the organization to become active (its cloud project made by a worker)", organization_active, timeout=60)
     key = owner.request(
         "POST",
         f"{org}/api-keys/",
