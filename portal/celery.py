@@ -22,10 +22,13 @@ app.autodiscover_tasks()
 
 
 @setup_logging.connect
-def _django_logging(**kwargs: Any) -> None:
+def _django_logging(loglevel: int | str | None = None, **kwargs: Any) -> None:
     """Workers and beat log exactly as the web does (Django's ``LOGGING``: structlog, JSON in production): with a
-    receiver here, Celery does not replace the root logger's handler with its own plain-text one."""
+    receiver here, Celery does not replace the root logger's handler with its own plain-text one. The process's
+    ``--loglevel`` still sets the level."""
     logging.config.dictConfig(settings.LOGGING)
+    if loglevel:
+        logging.getLogger().setLevel(loglevel)
 
 
 # --- request context and metrics in tasks (issue 13) ----------------------------------------------------------------

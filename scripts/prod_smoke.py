@@ -596,9 +596,14 @@ def run(stack: Stack) -> dict[str, Any]:
 
     log("scraping /metrics")
     anonymous.request("GET", "/metrics", expect=401)
-    scraped = metric_samples(
-        anonymous.request("GET", "/metrics", headers={"Authorization": f"Bearer {metrics_token}"}).text
-    )
+
+    def scrape() -> dict[tuple[str, tuple[tuple[str, str], ...]], float] | None:
+        text = anonymous.request("GET", "/metrics", headers={"Authorization": f"Bearer {metrics_token}"}).text
+        found = metric_samples(text)
+        # Beat's heartbeat task is first due a minute after beat started: its age proves beat and a worker run.
+        return found if ("kontor_beat_heartbeat_age_seconds", ()) in found else None
+
+    scraped = wait_for("beat's first heartbeat on /metrics", scrape, timeout=90, interval=2)
     expected = {
         ("kontor_reservations", (("state", "ended"),)): 1.0,
         ("kontor_invoices", (("status", "finalized"),)): 1.0,
@@ -679,7 +684,7 @@ def main() -> int:
         print(f"\nprod-smoke FAILED: {failure}", file=sys.stderr)
         for name in stack.processes:
             print(f"\n--- {name} (last lines) ---\n{stack.log_of(name)[-2000:]}", file=sys.stderr)
-        print(f"\nlogs: {workdir}", file=sys.stderr)
+        print(f"\nlogs: {workdir}\nprod-smoke FAILED: {failure}", file=sys.stderr)  # last too: tests show the tail
         return 1
     if leftovers or killed:
         print(f"prod-smoke FAILED: processes left over {leftovers}, killed {killed}", file=sys.stderr)
