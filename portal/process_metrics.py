@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from celery import Task
@@ -162,10 +162,3 @@ def _serve_worker_metrics(**kwargs: Any) -> None:
     registry = CollectorRegistry(auto_describe=False)
     register_process_metrics(registry)
     start_http_server(port, addr=settings.KONTOR_WORKER_METRICS_ADDRESS, registry=registry)
-
-
-def samples() -> Iterator[tuple[str, dict[str, str], float]]:
-    """This process's values (for tests and the shell)."""
-    for family in PROCESS_REGISTRY.collect():
-        for sample in family.samples:
-            yield sample.name, dict(sample.labels), sample.value
