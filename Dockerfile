@@ -1,5 +1,7 @@
+# syntax=docker/dockerfile:1.7
 # Kontor's image: web (gunicorn), every Celery worker and beat run from it with different commands.
-# Build: docker build -t registry.example/kontor:$(git rev-parse --short HEAD) .
+# Build (BuildKit; the KoSIT XRechnung schematron release is a named build context, see below):
+#   docker build --build-context kosit=../shared/reference/xrechnung -t registry.example/kontor:$(git rev-parse --short HEAD) .
 # Stage 1 builds wheels from the hash-locked requirements; stage 2 has no compiler, no pip cache, no root.
 
 FROM python:3.11-slim-bookworm AS build
@@ -22,6 +24,12 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --gid 10001 kontor && useradd --uid 10001 --gid kontor --no-create-home --shell /usr/sbin/nologin kontor
 COPY --from=build /opt/venv /opt/venv
+# KoSIT's XRechnung schematron compiled to XSLT (Apache-2.0, not kept in this repository): every XRechnung is
+# validated against it before it is stored, and the production settings refuse to start without it. The build
+# context `kosit` is a directory with schematron/cii/XRechnung-CII-validation.xsl below it: the reference copy
+# beside the checkout (../shared/reference/xrechnung) or KoSIT's release unpacked (docs/operations.md).
+COPY --from=kosit --chown=root:root . /opt/kosit/xrechnung
+ENV KONTOR_XRECHNUNG_XSLT_DIR=/opt/kosit/xrechnung
 WORKDIR /app
 COPY --chown=root:root . .
 # Static files are collected at build time with the production storage (WhiteNoise's hashed, compressed manifest).

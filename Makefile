@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: lock audit run test lint typecheck migrations-check pytest services-check system-deps pdf-deps messages clean bench sdk
+.PHONY: prod-smoke lock audit run test lint typecheck migrations-check pytest services-check system-deps pdf-deps messages clean bench sdk
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -90,6 +90,12 @@ messages: $(VENV)/.dev-installed
 # tests/clients/test_sdk_generated.py fails when the committed files differ from what this target writes.
 sdk: $(VENV)/.dev-installed
 	$(BIN)/python scripts/generate_sdk.py
+
+# The production settings on one machine, end to end (scripts/prod_smoke.py): gunicorn, a worker per queue, beat,
+# a fresh PostgreSQL database, a private redis-server, moto's S3 and an SMTP sink; everything stopped at the end.
+# `make test` runs it too, as tests/deploy/test_prod_smoke.py.
+prod-smoke: pdf-deps $(VENV)/.dev-installed services-check
+	$(BIN)/python scripts/prod_smoke.py
 
 bench: $(VENV)/.dev-installed
 	@ls bench/*.py >/dev/null 2>&1 && for script in bench/*.py; do $(BIN)/python $$script; done || echo "no benchmarks yet"

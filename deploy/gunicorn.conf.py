@@ -29,3 +29,21 @@ access_log_format = (
     '"status": %(s)s, "bytes": %(B)s, "duration_ms": %(M)s, "request_id": "%({x-request-id}o)s", '
     '"user_agent": "%(a)s", "time": "%(t)s"}'
 )
+
+
+# Prometheus multiprocess mode (portal/process_metrics.py): each worker writes its figures to files in
+# PROMETHEUS_MULTIPROC_DIR; files of a previous start are removed, a dead worker's live gauges are dropped.
+def on_starting(server: object) -> None:
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:
+        os.makedirs(directory, exist_ok=True)
+        for name in os.listdir(directory):
+            if name.endswith(".db"):
+                os.remove(os.path.join(directory, name))
+
+
+def child_exit(server: object, worker: object) -> None:
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)  # type: ignore[attr-defined,no-untyped-call]

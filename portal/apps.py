@@ -9,8 +9,10 @@ class PortalConfig(AppConfig):
     def ready(self) -> None:
         from portal import checks, deploy_checks  # noqa: F401  # checks register themselves
         from portal import logging as kontor_logging
+        from portal.telemetry import telemetry_configure
 
         kontor_logging.configure()
+        telemetry_configure()  # traces and error reports: off unless KONTOR_OTEL_ENDPOINT / KONTOR_SENTRY_DSN
 
 
 class KontorAdminConfig(AdminConfig):

@@ -3,7 +3,8 @@
 Everything is computed when Prometheus scrapes, from the shared state (PostgreSQL, the broker), so every web pod
 answers the same and no per-process counter is lost on a restart: the apps' business signals (each app declares
 its collector in ``settings.KONTOR_METRICS_COLLECTORS``, so this foundation module imports no app), the depth of
-each Celery queue and the age of beat's heartbeat.
+each Celery queue and the age of beat's heartbeat. Added to them: what the processes observed (HTTP requests,
+database queries, Celery task durations and outcomes, ``portal.process_metrics``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from portal.celery import app as celery_app
+from portal.process_metrics import register_process_metrics
 from portal.tasks import BEAT_HEARTBEAT_KEY
 from tenants.web.access import public_page
 
@@ -52,6 +54,7 @@ class _KontorCollector(Collector):
 def registry() -> CollectorRegistry:
     scraped = CollectorRegistry(auto_describe=False)
     scraped.register(_KontorCollector())
+    register_process_metrics(scraped)  # HTTP, database and Celery tasks, of every process sharing the directory
     return scraped
 
 

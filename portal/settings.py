@@ -15,6 +15,7 @@ from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 from portal.placeholders import DEVELOPMENT_SECRET_KEY, DEVELOPMENT_SELLER, DEVELOPMENT_SITE_URL
+from portal.sentinel import is_sentinel, sentinel_parse
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -59,6 +60,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "portal.process_metrics.MetricsMiddleware",  # first: counts and times every answer, the others' too
     "portal.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -115,7 +117,22 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
-if REDIS_URL:
+# With Valkey/Redis behind Sentinel (deploy/kubernetes): REDIS_URL and CELERY_BROKER_URL are sentinel:// URLs
+# (portal/sentinel.py) and this is the name of the primary the sentinels monitor.
+KONTOR_SENTINEL_MASTER = env.str("KONTOR_SENTINEL_MASTER", default="kontor")
+if is_sentinel(REDIS_URL):
+    CACHES = {
+        "default": {
+            "BACKEND": "portal.cache.SentinelRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {
+                "master_name": KONTOR_SENTINEL_MASTER,
+                "socket_connect_timeout": env.float("KONTOR_CACHE_CONNECT_TIMEOUT_SECONDS", default=1.0),
+                "socket_timeout": env.float("KONTOR_CACHE_TIMEOUT_SECONDS", default=2.0),
+            },
+        }
+    }
+elif REDIS_URL:
     # Fails open (core/cache.py): with Redis down, requests are served uncached and unthrottled, never refused.
     CACHES = {
         "default": {
@@ -374,6 +391,11 @@ else:
         "unacked_restore_interval": env.int("KONTOR_BROKER_RESTORE_INTERVAL", default=10),
         "unacked_restore_throttle": env.int("KONTOR_BROKER_RESTORE_THROTTLE", default=10),
     }
+    if is_sentinel(CELERY_BROKER_URL):
+        _broker_sentinel = sentinel_parse(CELERY_BROKER_URL)
+        CELERY_BROKER_TRANSPORT_OPTIONS["master_name"] = KONTOR_SENTINEL_MASTER
+        if _broker_sentinel.password:
+            CELERY_BROKER_TRANSPORT_OPTIONS["sentinel_kwargs"] = {"password": _broker_sentinel.password}
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
@@ -428,6 +450,17 @@ CELERY_ENABLE_UTC = True
 if CELERY_BROKER_URL.startswith(("redis://", "rediss://", "sentinel://")):
     CELERY_BEAT_SCHEDULER = "redbeat.RedBeatScheduler"
     CELERY_REDBEAT_REDIS_URL = env.str("KONTOR_REDBEAT_REDIS_URL", default="") or CELERY_BROKER_URL
+    if is_sentinel(CELERY_REDBEAT_REDIS_URL):
+        # RedBeat's own spelling of the same: redis-sentinel:// and the sentinels in its options.
+        _redbeat_sentinel = sentinel_parse(CELERY_REDBEAT_REDIS_URL)
+        CELERY_REDBEAT_REDIS_URL = "redis-sentinel://"
+        CELERY_REDBEAT_REDIS_OPTIONS = {
+            "sentinels": list(_redbeat_sentinel.sentinels),
+            "service_name": KONTOR_SENTINEL_MASTER,
+            "db": _redbeat_sentinel.db,
+            "password": _redbeat_sentinel.password,
+            "sentinel_kwargs": {"password": _redbeat_sentinel.password} if _redbeat_sentinel.password else None,
+        }
     CELERY_REDBEAT_KEY_PREFIX = env.str("KONTOR_REDBEAT_KEY_PREFIX", default="kontor:redbeat:")
     CELERY_REDBEAT_LOCK_TIMEOUT = env.int("KONTOR_REDBEAT_LOCK_TIMEOUT", default=60)
     CELERY_BEAT_MAX_LOOP_INTERVAL = min(5, CELERY_REDBEAT_LOCK_TIMEOUT // 3)
@@ -460,7 +493,18 @@ KONTOR_METRICS_COLLECTORS = [
     "provisioning.metrics.collect",
     "metering.metrics.collect",
     "billing.metrics.collect",
+    "webhooks.metrics.collect",
 ]
+# HTTP, database and Celery task figures are kept per process (portal/process_metrics.py): with
+# PROMETHEUS_MULTIPROC_DIR set, in prometheus_client's multiprocess files. A worker pod serves its own on this port
+# (0: not served; the web's /metrics shows them when both share the directory, as on one machine).
+KONTOR_WORKER_METRICS_PORT = env.int("KONTOR_WORKER_METRICS_PORT", default=0)
+KONTOR_WORKER_METRICS_ADDRESS = env.str("KONTOR_WORKER_METRICS_ADDRESS", default="0.0.0.0")  # noqa: S104
+# Traces and error reports (portal/telemetry.py), both off by default: no third-party service unless named here.
+KONTOR_OTEL_ENDPOINT = env.str("KONTOR_OTEL_ENDPOINT", default="")  # OTLP/HTTP, e.g. http://otel-collector:4318
+KONTOR_OTEL_SERVICE_NAME = env.str("KONTOR_OTEL_SERVICE_NAME", default="kontor")
+KONTOR_SENTRY_DSN = env.str("KONTOR_SENTRY_DSN", default="")  # a self-hosted Sentry or GlitchTip
+KONTOR_SENTRY_ENVIRONMENT = env.str("KONTOR_SENTRY_ENVIRONMENT", default="production")
 # --- end metrics ---------------------------------------------------------------------------------------------------
 
 # --- Logging -------------------------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 
 from portal.settings import *  # noqa: F403
-from portal.settings import DATABASES, KONTOR_XRECHNUNG_XSLT_DIR, STORAGES, env
+from portal.settings import DATABASES, KONTOR_XRECHNUNG_XSLT_DIR, STATIC_ROOT, STORAGES, env
 
 DEBUG = False
 SECRET_KEY = env.str("DJANGO_SECRET_KEY")
@@ -52,9 +52,18 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
+# Hashed names (cacheable forever) and, by default, gzip/Brotli copies made at build time. The compression takes
+# minutes on a small machine; KONTOR_STATIC_COMPRESSION=false keeps the hashed manifest without it (the smoke run).
+STATIC_ROOT = env.path("KONTOR_STATIC_ROOT", default=str(STATIC_ROOT))
 STORAGES = {
     **STORAGES,
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if env.bool("KONTOR_STATIC_COMPRESSION", default=True)
+            else "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"
+        )
+    },
 }
 # No default: without EMAIL_URL the console backend stays and `check --deploy` refuses it (kontor.E111).
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")

@@ -6,6 +6,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from portal.celery import app
+from portal.tasks import beat_heartbeat
 from reservations.choices import ReservationState
 from reservations.models import Reservation
 from reservations.services import reservation_create, reservation_transition
@@ -62,3 +63,28 @@ def test_metrics_show_bookings_invoices_and_queue_depth(client, settings, small_
     assert figures[("kontor_invoice_files_rendered", (("kind", "pdf"),))] == 0.0
     assert figures[("kontor_provisioning_stuck", ())] == 0.0
     assert ("kontor_metering_lag_seconds", ()) not in figures  # nothing metered yet
+
+
+def test_requests_queries_and_tasks_are_counted_by_route_and_outcome(client, settings):
+    settings.KONTOR_METRICS_TOKEN = TOKEN
+    scrape = {"HTTP_AUTHORIZATION": f"Bearer {TOKEN}"}
+    before = samples(client.get("/metrics", **scrape))
+
+    assert client.get("/readyz").status_code == 200
+    assert client.get("/api/v1/no-such-thing/").status_code == 404
+    beat_heartbeat.apply()
+    after = samples(client.get("/metrics", **scrape))
+
+    def grew(name: str, **labels: str) -> float:
+        key = (name, tuple(sorted(labels.items())))
+        return after.get(key, 0.0) - before.get(key, 0.0)
+
+    assert grew("kontor_http_requests_total", route="readyz", method="GET", status="200") == 1.0
+    assert grew("kontor_http_requests_total", route="api-not-found", method="GET", status="404") == 1.0
+    assert grew("kontor_http_request_duration_seconds_count", route="readyz", method="GET") == 1.0
+    assert grew("kontor_db_queries_total", route="readyz") >= 1.0  # the database check
+    assert grew("kontor_celery_tasks_total", task="portal.tasks.beat_heartbeat", outcome="success") == 1.0
+    assert grew("kontor_celery_task_duration_seconds_count", task="portal.tasks.beat_heartbeat") == 1.0
+    # The webhooks app's signals are there too, from the database (none in this test).
+    assert after[("kontor_webhook_deliveries", (("status", "failed"),))] == 0.0
+    assert after[("kontor_webhook_deliveries_stuck", ())] == 0.0
