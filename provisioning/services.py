@@ -25,7 +25,15 @@ from core.tasks import enqueue_on_commit
 from provisioning.cloud_init import user_data_for
 from provisioning.drivers import CloudDriver, CloudError, get_driver
 from provisioning.drivers.base import ACTIVE, BUILD, ERROR, ServerSpec
-from provisioning.models import CloudProfile, DriftFinding, DriftKind, Instance, InstanceState
+from provisioning.models import (
+    CloudProfile,
+    DriftFinding,
+    DriftKind,
+    Instance,
+    InstanceState,
+    InstanceTransition,
+    default_instance_name,
+)
 from provisioning.network import (
     instance_public_address_ensure,
     reconcile_floating_ips,
@@ -91,6 +99,13 @@ def instance_transition(
         )
         if not moved:
             return False
+        InstanceTransition.objects.create(
+            organization_id=instance.organization_id,
+            instance_id=instance.pk,
+            from_state=from_state,
+            to_state=to_state,
+            reason=reason[:500],
+        )
         audit_record(
             actor=actor,
             action=f"instance.{to_state}",
@@ -125,7 +140,10 @@ def reservation_start_provisioning(*, reservation_id: int) -> list[int]:
     with transaction.atomic():
         for index in range(reservation.instance_count):
             Instance.objects.for_organization(reservation.organization).get_or_create(
-                organization=reservation.organization, reservation=reservation, index=index
+                organization=reservation.organization,
+                reservation=reservation,
+                index=index,
+                defaults={"name": default_instance_name(reservation_id=reservation.pk, index=index)},
             )
     return list(
         Instance.objects.for_organization(reservation.organization)
