@@ -6,6 +6,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from provisioning.service_endpoint import certificate_issuer
 from tenants.scoping import TenantOwnedModel
 
 
@@ -38,6 +39,7 @@ class SimulatedServer(models.Model):
     tag = models.CharField(max_length=64)
     flavor = models.CharField(max_length=64)
     address = models.CharField(max_length=45)
+    metadata = models.JSONField(default=dict, blank=True)
     failed = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     ready_at = models.DateTimeField()
@@ -249,6 +251,11 @@ class ReservationAccess(TenantOwnedModel):
     tls_certificate = models.TextField(_("TLS certificate"), blank=True)
     tls_key_encrypted = models.TextField(blank=True)
     tls_fingerprint = models.CharField(_("TLS certificate fingerprint (SHA-256)"), max_length=100, blank=True)
+    # Rotation: the key each server got to open a rotated token, and the token sealed with it as the servers read it
+    # from their metadata (``provisioning.service_endpoint``); both empty until the first rotation / for older ones.
+    rotation_key_encrypted = models.TextField(blank=True)
+    service_token_sealed = models.CharField(max_length=255, blank=True)
+    service_token_rotated_at = models.DateTimeField(_("service token rotated"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta(TenantOwnedModel.Meta):
@@ -265,6 +272,11 @@ class ReservationAccess(TenantOwnedModel):
     @property
     def has_secured_endpoint(self) -> bool:
         return bool(self.service_token_encrypted)
+
+    @property
+    def tls_issuer(self) -> str:
+        """Who issued the endpoint's certificate: the operator's CA's name, or empty when it is self-signed."""
+        return certificate_issuer(self.tls_certificate) if self.tls_certificate else ""
 
 
 class InstanceAddress(TenantOwnedModel):

@@ -38,6 +38,7 @@ from provisioning.network import (
     instance_public_address_ensure,
     reconcile_floating_ips,
     server_access_prepare,
+    server_metadata_for,
     service_url_for,
 )
 from reservations.choices import ReservationState
@@ -175,7 +176,11 @@ def _spec(instance: Instance, project_id: str, driver: CloudDriver) -> ServerSpe
         network=f"kontor-net-{reservation.organization_id}",
         ssh_public_keys=access.ssh_public_keys,
         user_data=user_data,
-        metadata={"reservation": str(reservation.pk), "item": f"{version.item.slug}:{version.tag}"},
+        metadata={
+            "reservation": str(reservation.pk),
+            "item": f"{version.item.slug}:{version.tag}",
+            **server_metadata_for(instance),
+        },
         key_name=access.key_name,
         security_groups=access.security_groups,
     )

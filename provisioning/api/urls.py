@@ -41,6 +41,11 @@ urlpatterns = [
         name="reservation-service-token",
     ),
     path(
+        "organizations/<slug:organization_slug>/reservations/<int:reservation_pk>/service-token/rotate/",
+        views.ServiceTokenViewSet.as_view({"post": "rotate"}),
+        name="reservation-service-token-rotate",
+    ),
+    path(
         "organizations/<slug:organization_slug>/reservations/<int:reservation_pk>/instances/<int:index>/",
         views.InstanceActionViewSet.as_view({"patch": "rename"}),
         name="instance-detail",

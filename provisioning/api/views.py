@@ -25,6 +25,7 @@ from provisioning.cloud_access import (
     ngc_api_key_set,
     service_curl_example,
     service_token_reveal,
+    service_token_rotate,
 )
 from provisioning.drivers import CloudError
 from provisioning.instance_actions import (
@@ -318,15 +319,34 @@ class ServiceTokenSerializer(serializers.Serializer[Any]):
 
 
 class ServiceTokenViewSet(OrganizationScopedViewSet):
-    required_actions = {"reveal": Action.RESERVATIONS_MANAGE}
+    required_actions = {"reveal": Action.RESERVATIONS_MANAGE, "rotate": Action.RESERVATIONS_MANAGE}
 
-    @extend_schema(request=None, responses=ServiceTokenSerializer, summary="Reveal the service endpoint's token")
-    def reveal(self, request: Request, *args: Any, reservation_pk: str, **kwargs: Any) -> Response:
+    def _access(self, reservation_pk: str) -> ReservationAccess:
         access = (
             ReservationAccess.objects.for_organization(self.organization).filter(reservation_id=reservation_pk).first()
         )
         if access is None:
             raise exceptions.NotFound()
+        return access
+
+    @extend_schema(
+        request=None,
+        responses=ServiceTokenSerializer,
+        summary="Replace the service endpoint's token (the old one stops working)",
+        description=(
+            "Answers the new token. Servers started from now on boot with it; running servers read it, sealed, from "
+            "their metadata and switch within about a minute."
+        ),
+    )
+    def rotate(self, request: Request, *args: Any, reservation_pk: str, **kwargs: Any) -> Response:
+        access = service_token_rotate(actor=Actor.from_request(request), access=self._access(reservation_pk))
+        token = service_token_reveal(actor=Actor.from_request(request), access=access)
+        curl = service_curl_example(access=access, token=token)
+        return Response({"token": token, "tls_fingerprint": access.tls_fingerprint, "curl": curl})
+
+    @extend_schema(request=None, responses=ServiceTokenSerializer, summary="Reveal the service endpoint's token")
+    def reveal(self, request: Request, *args: Any, reservation_pk: str, **kwargs: Any) -> Response:
+        access = self._access(reservation_pk)
         token = service_token_reveal(actor=Actor.from_request(request), access=access)
         curl = service_curl_example(access=access, token=token)
         return Response({"token": token, "tls_fingerprint": access.tls_fingerprint, "curl": curl})

@@ -20,6 +20,7 @@ from provisioning.cloud_access import (
     ngc_api_key_set,
     service_curl_example,
     service_token_reveal,
+    service_token_rotate,
 )
 from provisioning.drivers import CloudError
 from provisioning.instance_actions import instance_console_log, instance_get, instance_reboot, instance_rename
@@ -165,6 +166,17 @@ def service_token(request: HttpRequest, access: OrganizationAccess, reservation_
     )
     if endpoint is None or not endpoint.has_secured_endpoint:
         raise Http404
+    if request.POST.get("rotate") == "1":
+        endpoint = service_token_rotate(actor=Actor.from_request(request), access=endpoint)
+        messages.success(
+            request,
+            _(
+                "The token is replaced: Kontor answers only the new one below. Running servers switch to it within "
+                "about a minute; until then they still accept the old one."
+            )
+            if endpoint.service_token_sealed
+            else _("The token is replaced. Servers started before token rotation existed keep the old one."),
+        )
     token = service_token_reveal(actor=Actor.from_request(request), access=endpoint)
     response = render(
         request,
@@ -175,6 +187,7 @@ def service_token(request: HttpRequest, access: OrganizationAccess, reservation_
             "token": token,
             "curl": service_curl_example(access=endpoint, token=token),
             "tls_fingerprint": endpoint.tls_fingerprint,
+            "tls_issuer": endpoint.tls_issuer,
         },
     )
     add_never_cache_headers(response)
