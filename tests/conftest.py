@@ -13,6 +13,29 @@ from tenants.models import Organization, User
 from tests.factories import MembershipFactory, OperatorFactory, OrganizationFactory
 
 
+# Every e-mail any test puts into the outbox, for tests/tenants/test_email_links.py (run last, see below): the rows
+# themselves are rolled back with each test, so what was sent is kept here.
+SENT_EMAILS: list[tuple[str, str, str]] = []  # (template, body, html body)
+
+
+def _collect_email(sender: object, instance: object, created: bool, **kwargs: object) -> None:
+    if created:
+        SENT_EMAILS.append((instance.template, instance.body, instance.html_body))  # type: ignore[attr-defined]
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    from django.db.models.signals import post_save
+
+    from tenants.models import OutgoingEmail
+
+    post_save.connect(_collect_email, sender=OutgoingEmail, dispatch_uid="tests-collect-emails")
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked ``after_all_emails`` run last, when every other test has sent its e-mails."""
+    items.sort(key=lambda item: item.get_closest_marker("after_all_emails") is not None)
+
+
 @pytest.fixture(autouse=True)
 def emails_sent_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
     """The outbox's send task runs in the test's own process, with Celery's retries, when it is enqueued after a
