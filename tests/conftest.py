@@ -12,7 +12,6 @@ from tenants.choices import Role
 from tenants.models import Organization, User
 from tests.factories import MembershipFactory, OperatorFactory, OrganizationFactory
 
-
 # Every e-mail any test puts into the outbox, for tests/tenants/test_email_links.py (run last, see below): the rows
 # themselves are rolled back with each test, so what was sent is kept here.
 SENT_EMAILS: list[tuple[str, str, str]] = []  # (template, body, html body)
