@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from allauth.account.authentication import AUTHENTICATION_METHODS_SESSION_KEY
@@ -14,12 +15,15 @@ from tests.factories import MembershipFactory, OperatorFactory, OrganizationFact
 
 # Every e-mail any test puts into the outbox, for tests/tenants/test_email_links.py (run last, see below): the rows
 # themselves are rolled back with each test, so what was sent is kept here.
-SENT_EMAILS: list[tuple[str, str, str]] = []  # (template, body, html body)
+SENT_EMAILS: list[tuple[str, str, str, str]] = []  # (site URL then, template, body, html body)
 
 
 def _collect_email(sender: object, instance: object, created: bool, **kwargs: object) -> None:
+    from django.conf import settings
+
     if created:
-        SENT_EMAILS.append((instance.template, instance.body, instance.html_body))  # type: ignore[attr-defined]
+        email: Any = instance
+        SENT_EMAILS.append((settings.SITE_URL, email.template, email.body, email.html_body))
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
