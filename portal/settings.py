@@ -598,6 +598,10 @@ KONTOR_OPENSTACK = {
 KONTOR_SECRET_KEYS = env.list("KONTOR_SECRET_KEYS", default=[])
 # The TLS reverse proxy in front of NIM and Triton services (an nginx image; operators point this at their mirror).
 KONTOR_SERVICE_PROXY_IMAGE = env.str("KONTOR_SERVICE_PROXY_IMAGE", default="nginx:1.27-alpine")
+# The operator's CA that issues the proxies' certificates (PEM files); unset: each certificate is self-signed and the
+# portal shows its fingerprint to check.
+KONTOR_SERVICE_CA_CERT = env.str("KONTOR_SERVICE_CA_CERT", default="")
+KONTOR_SERVICE_CA_KEY = env.str("KONTOR_SERVICE_CA_KEY", default="")
 
 # --- Billing -------------------------------------------------------------------------------------------------------
 # The seller on every invoice and credit note (§ 14 (4) UStG: full name, address, VAT ID). Snapshotted per document.

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from portal import metrics
 from portal.api.urls import fallback_urlpatterns as api_fallback_urlpatterns
@@ -14,6 +15,8 @@ urlpatterns = [
     path("metrics", metrics.metrics, name="metrics"),
     path("api/v1/", include("portal.api.urls")),
     path("ops/", admin.site.urls),
+    # allauth's own sign-up is closed: its address leads to Kontor's company sign-up.
+    path("accounts/signup/", RedirectView.as_view(pattern_name="portal:signup", permanent=False)),
     path("accounts/", include("allauth.urls")),
     path("", include("identity.web.urls")),
     path("", include("identity.scim.urls")),

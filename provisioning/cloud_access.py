@@ -13,12 +13,22 @@ from collections.abc import Sequence
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from catalog.models import AvailabilityZone, Quote
 from core.secrets import decrypt_secret, encrypt_secret
+from core.tasks import enqueue_on_commit
 from provisioning.models import AllowedCidr, CloudProfile, Instance, ReservationAccess
-from provisioning.service_endpoint import endpoint_secrets_new, is_proxied, spki_pin
+from provisioning.service_endpoint import (
+    endpoint_secrets_new,
+    is_proxied,
+    new_rotation_key,
+    new_token,
+    seal_token,
+    service_ca_load,
+    spki_pin,
+)
 from reservations.services import Booking, reservation_create
 from tenants.audit import Actor, audit_record
 from tenants.models import Organization
@@ -235,7 +245,7 @@ def reservation_order(
         if booking.created:
             item = quote.item_version.item
             endpoint = (
-                endpoint_secrets_new(reservation_id=booking.reservation.pk)
+                endpoint_secrets_new(reservation_id=booking.reservation.pk, ca=service_ca_load())
                 if is_proxied(item_kind=item.kind, item_slug=item.slug)
                 else None
             )
@@ -248,6 +258,7 @@ def reservation_order(
                 tls_certificate=endpoint.certificate_pem if endpoint else "",
                 tls_key_encrypted=encrypt_secret(endpoint.private_key_pem) if endpoint else "",
                 tls_fingerprint=endpoint.fingerprint if endpoint else "",
+                rotation_key_encrypted=encrypt_secret(new_rotation_key()) if endpoint else "",
             )
             audit_record(
                 actor=actor,
@@ -271,9 +282,54 @@ def service_token_reveal(*, actor: Actor, access: ReservationAccess) -> str:
     return decrypt_secret(access.service_token_encrypted)
 
 
+ROTATION_TASK = "provisioning.push_service_token"
+
+
+def service_token_rotate(*, actor: Actor, access: ReservationAccess) -> ReservationAccess:
+    """A new bearer token for the reservation's endpoint; the old one stops working.
+
+    Kontor answers with the new token at once. Servers created from now on boot with it; running servers get it
+    sealed in their metadata (a task after the commit, ``provisioning.network.service_token_push``) and their timer
+    swaps the proxy's token within about a minute (see ``provisioning.service_endpoint``). Endpoints made before
+    rotation existed have no timer: their running servers keep the old token until they are replaced.
+    """
+    if not access.has_secured_endpoint:
+        raise ValidationError(_("This reservation has no secured service endpoint."), code="invalid_state")
+    with transaction.atomic():
+        locked = ReservationAccess.objects.for_organization(access.organization).select_for_update().get(pk=access.pk)
+        token = new_token()
+        locked.service_token_encrypted = encrypt_secret(token)
+        locked.service_token_sealed = (
+            seal_token(token=token, rotation_key=decrypt_secret(locked.rotation_key_encrypted))
+            if locked.rotation_key_encrypted
+            else ""
+        )
+        locked.service_token_rotated_at = timezone.now()
+        locked.save(update_fields=["service_token_encrypted", "service_token_sealed", "service_token_rotated_at"])
+        audit_record(
+            actor=actor,
+            action="reservation.service_token_rotated",
+            target=access.reservation,
+            organization=access.organization,
+            data={"running_servers_follow": bool(locked.rotation_key_encrypted)},
+        )
+        if locked.service_token_sealed:
+            enqueue_on_commit(ROTATION_TASK, locked.reservation_id)
+    return locked
+
+
 def service_curl_example(*, access: ReservationAccess, token: str) -> str:
-    """A request against the first server: ``-k`` because the certificate is self-signed, ``--pinnedpubkey`` so that
-    curl accepts only this one."""
+    """A request against the first server. With the operator's CA: verified against it, the certificate's name
+    resolved to the server's address (``--resolve``: it was issued before the address existed). Self-signed: ``-k``
+    with ``--pinnedpubkey``, so that curl accepts only this one certificate."""
     first = Instance.objects.for_organization(access.organization).filter(reservation_id=access.reservation_id).first()
     url = (first.service_url if first is not None and first.service_url else "https://<address>:8443/") + "v1/models"
-    return f'curl -k --pinnedpubkey "{spki_pin(access.tls_certificate)}" -H "Authorization: Bearer {token}" {url}'
+    header = f'-H "Authorization: Bearer {token}"'
+    if access.tls_issuer:
+        host = f"kontor-reservation-{access.reservation_id}"
+        address = url.split("//", 1)[1].split(":", 1)[0]
+        return (
+            f"curl --cacert kontor-service-ca.pem --resolve {host}:8443:{address} {header} "
+            f"https://{host}:8443/v1/models"
+        )
+    return f'curl -k --pinnedpubkey "{spki_pin(access.tls_certificate)}" {header} {url}'

@@ -22,17 +22,68 @@ NGC_KEY_PATH = "/root/.kontor/ngc-api-key"
 WORKLOAD_ENV_PATH = "/root/.kontor/workload.env"
 PROXY_DIR = "/etc/kontor/proxy"  # mounted as the proxy container's /etc/nginx/conf.d
 PROXY_CONTAINER_NAME = "kontor-proxy"
+ROTATION_KEY_PATH = "/etc/kontor/rotation.key"
+TOKEN_SYNC_PATH = "/usr/local/sbin/kontor-token-sync"
+# Once a minute: the sealed token from the server's metadata (Nova puts ``meta`` into meta_data.json); when it changed,
+# open it with the rotation key, check its shape, swap the proxy's token file atomically and reload nginx. The
+# variables default to the server's paths; tests point them elsewhere and run this very script.
+TOKEN_SYNC_SCRIPT = r"""#!/bin/sh
+# Kontor: pick up a rotated service token (see provisioning/service_endpoint.py).
+set -eu
+METADATA_URL="${KONTOR_METADATA_URL:-http://169.254.169.254/openstack/latest/meta_data.json}"
+KEY_FILE="${KONTOR_ROTATION_KEY:-/etc/kontor/rotation.key}"
+STATE_DIR="${KONTOR_STATE_DIR:-/etc/kontor}"
+MAP_FILE="${KONTOR_TOKEN_MAP:-/etc/kontor/proxy/token.map}"
+RELOAD="${KONTOR_PROXY_RELOAD:-docker exec kontor-proxy nginx -s reload}"
+umask 077
+meta="$(curl -fsS --max-time 10 "$METADATA_URL")" || exit 0
+read_sealed='import json, sys; print(json.load(sys.stdin).get("meta", {}).get("kontor_service_token", ""))'
+sealed="$(printf '%s' "$meta" | python3 -c "$read_sealed")"
+[ -n "$sealed" ] || exit 0
+if [ -f "$STATE_DIR/token.sealed" ] && [ "$(cat "$STATE_DIR/token.sealed")" = "$sealed" ]; then exit 0; fi
+token="$(printf '%s\n' "$sealed" \
+  | openssl enc -d -aes-256-cbc -pbkdf2 -iter 100000 -md sha256 -a -A -pass "file:$KEY_FILE")"
+if ! printf '%s' "$token" | grep -Eqx 'kse_[A-Za-z0-9_-]{20,100}'; then
+  echo "kontor-token-sync: refused a malformed token" >&2
+  exit 1
+fi
+printf '"Bearer %s" 1;\n' "$token" > "$MAP_FILE.new"
+mv "$MAP_FILE.new" "$MAP_FILE"
+$RELOAD
+printf '%s' "$sealed" > "$STATE_DIR/token.sealed"
+"""
+TOKEN_SYNC_SERVICE = f"""[Unit]
+Description=Kontor: pick up a rotated service token
+After=docker.service
+
+[Service]
+Type=oneshot
+ExecStart={TOKEN_SYNC_PATH}
+"""
+TOKEN_SYNC_TIMER = """[Unit]
+Description=Kontor: look for a rotated service token once a minute
+
+[Timer]
+OnBootSec=30s
+OnUnitActiveSec=60s
+
+[Install]
+WantedBy=timers.target
+"""
 
 
 @dataclass(frozen=True)
 class ServiceProxy:
-    """The TLS reverse proxy in front of the service: its nginx configuration (which holds the bearer token), the
-    certificate and its private key, and the proxy image (an nginx image the operator mirrors)."""
+    """The TLS reverse proxy in front of the service: its nginx configuration, the token file it admits, the
+    certificate (chain) and its private key, the proxy image (an nginx image the operator mirrors) and the rotation
+    key that opens a rotated token (empty for endpoints made before rotation existed: no timer then)."""
 
     config: str
+    token_map: str
     certificate_pem: str
     private_key_pem: str
     image: str
+    rotation_key: str = ""
 
 
 CONTAINER_NAME = "kontor-workload"
@@ -54,8 +105,8 @@ def user_data_for(
     pull (enough for the free NGC images; NVIDIA AI Enterprise images need the NGC API key).
 
     With ``proxy`` the container's port is bound to 127.0.0.1 only and an nginx container on the host network
-    terminates TLS in front of it and requires the bearer token; its configuration and private key are root-only
-    files (0600).
+    terminates TLS in front of it and requires the bearer token; its configuration, token file, private key and the
+    rotation key are root-only files (0600), and a systemd timer picks up rotated tokens (``TOKEN_SYNC_SCRIPT``).
     """
     for key in ssh_public_keys:
         _require_one_line("ssh_public_key", key)
@@ -115,9 +166,18 @@ def user_data_for(
     if proxy is not None:
         files = [
             (f"{PROXY_DIR}/default.conf", "0600", proxy.config),
+            (f"{PROXY_DIR}/token.map", "0600", proxy.token_map),
             (f"{PROXY_DIR}/tls/cert.pem", "0644", proxy.certificate_pem),
             (f"{PROXY_DIR}/tls/key.pem", "0600", proxy.private_key_pem),
         ]
+        if proxy.rotation_key:
+            _require_one_line("rotation key", proxy.rotation_key)
+            files += [
+                (ROTATION_KEY_PATH, "0600", proxy.rotation_key + "\n"),
+                (TOKEN_SYNC_PATH, "0700", TOKEN_SYNC_SCRIPT),
+                ("/etc/systemd/system/kontor-token-sync.service", "0644", TOKEN_SYNC_SERVICE),
+                ("/etc/systemd/system/kontor-token-sync.timer", "0644", TOKEN_SYNC_TIMER),
+            ]
         config["write_files"] = [
             *config.get("write_files", []),  # type: ignore[misc]
             *(
@@ -133,6 +193,8 @@ def user_data_for(
                 "--network", "host", "--volume", f"{PROXY_DIR}:/etc/nginx/conf.d:ro", proxy.image,
             ],
         ]  # fmt: skip
+        if proxy.rotation_key:
+            config["runcmd"].append(["systemctl", "enable", "--now", "kontor-token-sync.timer"])  # type: ignore[attr-defined]
     return "#cloud-config\n" + yaml.safe_dump(config, sort_keys=False, default_flow_style=False, width=1000)
 
 

@@ -1,7 +1,9 @@
-"""What a customer may do to a running instance: reboot it (soft or hard) and read its console log. Both are audited;
-both are refused, with the reason, when the instance is not running."""
+"""What a customer may do to an instance: reboot it (soft or hard) and read its console log — both audited, both refused
+with the reason when the instance is not running — and rename it."""
 
 from __future__ import annotations
+
+import re
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -14,6 +16,8 @@ from tenants.audit import Actor, audit_record
 from tenants.models import Organization
 
 MAX_CONSOLE_LINES = 1000
+# A host name label (RFC 1123): what a customer would name a machine, and safe anywhere a name is shown or used.
+INSTANCE_NAME = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 
 
 def instance_get(*, organization: Organization, reservation_id: int, index: int) -> Instance | None:
@@ -70,3 +74,56 @@ def instance_console_log(*, actor: Actor, instance: Instance, lines: int) -> str
             data={"lines": lines},
         )
     return output
+
+
+def instance_name_check(value: str) -> str:
+    """The name as stored, or a ``ValidationError`` that says what a name may hold."""
+    name = value.strip()
+    if not name:
+        raise ValidationError({"name": [_("Give the instance a name.")]}, code="required")
+    if len(name) > 63:
+        raise ValidationError({"name": [_("Use at most 63 characters.")]}, code="max_length")
+    if not INSTANCE_NAME.fullmatch(name):
+        raise ValidationError(
+            {
+                "name": [
+                    _(
+                        "Use lowercase letters, digits and hyphens, starting and ending with a letter or digit "
+                        "(like gpu-node-1)."
+                    )
+                ]
+            },
+            code="invalid",
+        )
+    return name
+
+
+def instance_rename(*, actor: Actor, instance: Instance, name: str) -> Instance:
+    """Rename the instance (Kontor's name; the cloud's server keeps its tag). Unique within the reservation."""
+    new_name = instance_name_check(name)
+    with transaction.atomic():
+        locked = Instance.objects.for_organization(instance.organization).select_for_update().get(pk=instance.pk)
+        if locked.name == new_name:
+            return locked
+        taken = (
+            Instance.objects.for_organization(instance.organization)
+            .filter(reservation_id=locked.reservation_id, name=new_name)
+            .exclude(pk=locked.pk)
+            .exists()
+        )
+        if taken:
+            raise ValidationError(
+                {"name": [_("Another instance of this reservation is called %(name)s.") % {"name": new_name}]},
+                code="unique",
+            )
+        old_name = locked.name
+        locked.name = new_name
+        locked.save(update_fields=["name", "updated_at"])
+        audit_record(
+            actor=actor,
+            action="instance.renamed",
+            target=locked,
+            organization=instance.organization,
+            data={"from": old_name, "to": new_name},
+        )
+    return locked

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from provisioning.service_endpoint import certificate_issuer
 from tenants.scoping import TenantOwnedModel
 
 
@@ -37,6 +39,7 @@ class SimulatedServer(models.Model):
     tag = models.CharField(max_length=64)
     flavor = models.CharField(max_length=64)
     address = models.CharField(max_length=45)
+    metadata = models.JSONField(default=dict, blank=True)
     failed = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     ready_at = models.DateTimeField()
@@ -67,15 +70,18 @@ class InstanceState(models.TextChoices):
 class Instance(TenantOwnedModel):
     """One server of a reservation in the cloud.
 
-    Invariants: one row per (reservation, index); ``cloud_server_id`` names the server once created; ``started_at``
-    is when the server became ACTIVE and ``stopped_at`` when it was gone — the facts metering bills from, written
-    once each. Changes only through ``provisioning.services``; ``state`` only through ``instance_transition``
-    (compare-and-set on the state, so a stale delivery of a task cannot move it back).
+    Invariants: one row per (reservation, index); ``name`` is a host name label (``<reservation>-<n>`` until the
+    customer renames it, see ``instance_rename``), unique within the reservation; ``cloud_server_id`` names the
+    server once created; ``started_at`` is when the server became ACTIVE and ``stopped_at`` when it was gone — the
+    facts metering bills from, written once each. Changes only through ``provisioning.services``; ``state`` only
+    through ``instance_transition`` (compare-and-set on the state, so a stale delivery of a task cannot move it
+    back), which also writes its ``InstanceTransition``.
     """
 
     organization = models.ForeignKey("tenants.Organization", on_delete=models.PROTECT, related_name="+")
     reservation = models.ForeignKey("reservations.Reservation", on_delete=models.PROTECT, related_name="instances")
     index = models.PositiveSmallIntegerField(_("instance"))
+    name = models.CharField(_("name"), max_length=63)
     state = models.CharField(_("state"), max_length=16, choices=InstanceState.choices, default=InstanceState.PENDING)
     cloud_server_id = models.CharField(_("cloud server ID"), max_length=64, blank=True)
     address = models.CharField(_("address"), max_length=45, blank=True)
@@ -94,6 +100,7 @@ class Instance(TenantOwnedModel):
         ordering = ["reservation_id", "index"]
         constraints = [
             models.UniqueConstraint(fields=["reservation", "index"], name="provisioning_instance_unique"),
+            models.UniqueConstraint(fields=["reservation", "name"], name="provisioning_instance_name_unique"),
             models.CheckConstraint(
                 condition=models.Q(state__in=InstanceState.values), name="provisioning_instance_state_valid"
             ),
@@ -111,6 +118,37 @@ class Instance(TenantOwnedModel):
     @property
     def tag(self) -> str:
         return f"kontor-instance-{self.pk}"
+
+
+def default_instance_name(*, reservation_id: int, index: int) -> str:
+    """``<reservation>-<n>``, counting instances from 1 as the portal shows them."""
+    return f"{reservation_id}-{index + 1}"
+
+
+class InstanceTransition(TenantOwnedModel):
+    """One move of an instance's state: the history the reservation page and the API show.
+
+    Invariants: append-only; written by ``provisioning.services.instance_transition`` in the same transaction as the
+    compare-and-set UPDATE that made the move (a move that lost the race writes none), next to the audit row that
+    says who made it. Its own table rather than a read of the audit log: indexed by instance, typed states, and
+    cheap enough for a page that refreshes itself every few seconds.
+    """
+
+    organization = models.ForeignKey("tenants.Organization", on_delete=models.CASCADE, related_name="+")
+    instance = models.ForeignKey(Instance, on_delete=models.CASCADE, related_name="transitions")
+    from_state = models.CharField(_("from"), max_length=16, choices=InstanceState.choices)
+    to_state = models.CharField(_("to"), max_length=16, choices=InstanceState.choices)
+    reason = models.CharField(_("reason"), max_length=500, blank=True)
+    occurred_at = models.DateTimeField(_("time"), default=timezone.now)
+
+    class Meta(TenantOwnedModel.Meta):
+        verbose_name = _("instance state change")
+        verbose_name_plural = _("instance state changes")
+        ordering = ["instance_id", "occurred_at", "id"]
+        indexes = [models.Index(fields=["instance", "occurred_at"], name="provisioning_transition_time")]
+
+    def __str__(self) -> str:
+        return f"{self.instance_id}: {self.from_state} → {self.to_state}"
 
 
 class DriftKind(models.TextChoices):
@@ -213,6 +251,11 @@ class ReservationAccess(TenantOwnedModel):
     tls_certificate = models.TextField(_("TLS certificate"), blank=True)
     tls_key_encrypted = models.TextField(blank=True)
     tls_fingerprint = models.CharField(_("TLS certificate fingerprint (SHA-256)"), max_length=100, blank=True)
+    # Rotation: the key each server got to open a rotated token, and the token sealed with it as the servers read it
+    # from their metadata (``provisioning.service_endpoint``); both empty until the first rotation / for older ones.
+    rotation_key_encrypted = models.TextField(blank=True)
+    service_token_sealed = models.CharField(max_length=255, blank=True)
+    service_token_rotated_at = models.DateTimeField(_("service token rotated"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta(TenantOwnedModel.Meta):
@@ -229,6 +272,11 @@ class ReservationAccess(TenantOwnedModel):
     @property
     def has_secured_endpoint(self) -> bool:
         return bool(self.service_token_encrypted)
+
+    @property
+    def tls_issuer(self) -> str:
+        """Who issued the endpoint's certificate: the operator's CA's name, or empty when it is self-signed."""
+        return certificate_issuer(self.tls_certificate) if self.tls_certificate else ""
 
 
 class InstanceAddress(TenantOwnedModel):

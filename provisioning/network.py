@@ -19,7 +19,7 @@ from provisioning.cloud_init import ServiceProxy
 from provisioning.drivers import CloudDriver, get_driver
 from provisioning.drivers.base import CloudServer, IngressRule
 from provisioning.models import DriftFinding, DriftKind, Instance, InstanceAddress, InstanceState, ReservationAccess
-from provisioning.service_endpoint import PROXY_PORT, nginx_config
+from provisioning.service_endpoint import METADATA_KEY, PROXY_PORT, nginx_config, token_map
 
 SSH_PORT = 22
 SERVICE_PORT = 8000  # a container's own port: reachable from outside only when no proxy stands in front of it
@@ -77,14 +77,48 @@ def server_access_prepare(*, driver: CloudDriver, instance: Instance, project_id
     proxy = None
     if access is not None and access.has_secured_endpoint:
         proxy = ServiceProxy(
-            config=nginx_config(token=decrypt_secret(access.service_token_encrypted)),
+            config=nginx_config(),
+            token_map=token_map(token=decrypt_secret(access.service_token_encrypted)),
             certificate_pem=access.tls_certificate,
             private_key_pem=decrypt_secret(access.tls_key_encrypted),
             image=settings.KONTOR_SERVICE_PROXY_IMAGE,
+            rotation_key=decrypt_secret(access.rotation_key_encrypted) if access.rotation_key_encrypted else "",
         )
     return ServerAccess(
         ssh_public_keys=tuple(key["public_key"] for key in keys), key_name=key_name, security_groups=groups, proxy=proxy
     )
+
+
+def server_metadata_for(instance: Instance) -> dict[str, str]:
+    """What the server's metadata carries for it: the sealed token after a rotation (so a server made later reads
+    the same value its timer would)."""
+    access = _access(instance)
+    if access is None or not access.service_token_sealed:
+        return {}
+    return {METADATA_KEY: access.service_token_sealed}
+
+
+def service_token_push(*, reservation_id: int) -> int:
+    """Put the reservation's sealed token into the metadata of each of its servers that exists; their timers pick it
+    up within about a minute. Idempotent: the sealed value is stored, so a second push writes the same. Returns how
+    many servers got it."""
+    access = ReservationAccess.objects.unscoped().select_related("organization").get(reservation_id=reservation_id)
+    if not access.service_token_sealed:
+        return 0
+    driver = get_driver()
+    project = driver.ensure_project(organization_id=access.organization_id, name=access.organization.slug)
+    pushed = 0
+    instances = Instance.objects.for_organization(access.organization).filter(
+        reservation_id=reservation_id, state__in=(InstanceState.BUILDING, InstanceState.RUNNING)
+    )
+    for instance in instances.exclude(cloud_server_id=""):
+        driver.set_server_metadata(
+            project_id=project.id,
+            server_id=instance.cloud_server_id,
+            metadata={METADATA_KEY: access.service_token_sealed},
+        )
+        pushed += 1
+    return pushed
 
 
 def service_url_for(instance: Instance, address: str) -> str:

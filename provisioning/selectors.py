@@ -7,5 +7,10 @@ from reservations.models import Reservation
 
 
 def reservation_instances(*, reservation: Reservation) -> list[Instance]:
-    """The reservation's servers in the cloud, in order."""
-    return list(Instance.objects.for_organization(reservation.organization).filter(reservation=reservation))
+    """The reservation's servers in the cloud, in order, with their addresses and state histories."""
+    return list(
+        Instance.objects.for_organization(reservation.organization)
+        .filter(reservation=reservation)
+        .select_related("network")
+        .prefetch_related("transitions")
+    )

@@ -25,11 +25,20 @@ from core.tasks import enqueue_on_commit
 from provisioning.cloud_init import user_data_for
 from provisioning.drivers import CloudDriver, CloudError, get_driver
 from provisioning.drivers.base import ACTIVE, BUILD, ERROR, ServerSpec
-from provisioning.models import CloudProfile, DriftFinding, DriftKind, Instance, InstanceState
+from provisioning.models import (
+    CloudProfile,
+    DriftFinding,
+    DriftKind,
+    Instance,
+    InstanceState,
+    InstanceTransition,
+    default_instance_name,
+)
 from provisioning.network import (
     instance_public_address_ensure,
     reconcile_floating_ips,
     server_access_prepare,
+    server_metadata_for,
     service_url_for,
 )
 from reservations.choices import ReservationState
@@ -91,6 +100,13 @@ def instance_transition(
         )
         if not moved:
             return False
+        InstanceTransition.objects.create(
+            organization_id=instance.organization_id,
+            instance_id=instance.pk,
+            from_state=from_state,
+            to_state=to_state,
+            reason=reason[:500],
+        )
         audit_record(
             actor=actor,
             action=f"instance.{to_state}",
@@ -125,7 +141,10 @@ def reservation_start_provisioning(*, reservation_id: int) -> list[int]:
     with transaction.atomic():
         for index in range(reservation.instance_count):
             Instance.objects.for_organization(reservation.organization).get_or_create(
-                organization=reservation.organization, reservation=reservation, index=index
+                organization=reservation.organization,
+                reservation=reservation,
+                index=index,
+                defaults={"name": default_instance_name(reservation_id=reservation.pk, index=index)},
             )
     return list(
         Instance.objects.for_organization(reservation.organization)
@@ -157,7 +176,11 @@ def _spec(instance: Instance, project_id: str, driver: CloudDriver) -> ServerSpe
         network=f"kontor-net-{reservation.organization_id}",
         ssh_public_keys=access.ssh_public_keys,
         user_data=user_data,
-        metadata={"reservation": str(reservation.pk), "item": f"{version.item.slug}:{version.tag}"},
+        metadata={
+            "reservation": str(reservation.pk),
+            "item": f"{version.item.slug}:{version.tag}",
+            **server_metadata_for(instance),
+        },
         key_name=access.key_name,
         security_groups=access.security_groups,
     )

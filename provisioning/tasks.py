@@ -112,6 +112,17 @@ def release_instance_network_task(self: Task[Any, Any], instance_id: int) -> Non
         raise self.retry(exc=exc, countdown=min(2**self.request.retries, 60) * (0.5 + _jitter())) from exc
 
 
+@shared_task(bind=True, name="provisioning.push_service_token", max_retries=MAX_RETRIES)
+def push_service_token_task(self: Task[Any, Any], reservation_id: int) -> None:
+    """After a rotation: the sealed token into each server's metadata. Retried on transient cloud errors."""
+    try:
+        network.service_token_push(reservation_id=reservation_id)
+    except CloudError as exc:
+        if not exc.transient:
+            raise
+        raise self.retry(exc=exc, countdown=min(2**self.request.retries, 60) * (0.5 + _jitter())) from exc
+
+
 @shared_task(name="provisioning.dispatch_due")
 def dispatch_due_task() -> None:
     services.dispatch_due()

@@ -20,6 +20,7 @@ def reservation_list(*, organization: Organization) -> TenantQuerySet[Reservatio
         .select_related("flavor", "zone", "item_version__item", "quote")
         .prefetch_related(
             "instances__network",
+            "instances__transitions",
             "access",
             Prefetch(
                 "allocations",

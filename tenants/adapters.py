@@ -5,13 +5,14 @@ the request that caused the e-mail came in on."""
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from allauth.account.adapter import DefaultAccountAdapter
-from allauth.account.models import EmailConfirmation
+from allauth.account.models import EmailAddress, EmailConfirmation
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils.html import strip_tags
 from django.utils.translation import gettext_lazy as _
 
@@ -49,6 +50,13 @@ class AccountAdapter(DefaultAccountAdapter):
         # allauth counts failed logins per key, and its key is the account alone: five wrong passwords from anywhere
         # would lock the owner out. The key is (client address, account) instead, so a stranger only locks himself.
         return f"{client_ip(request)}:{super()._get_login_attempts_cache_key(request, **credentials)}"
+
+    def get_email_verification_redirect_url(self, email_address: EmailAddress) -> str:
+        """After confirming: the dashboard with the organization (signed in), or signing in on the way there."""
+        dashboard = reverse("portal:dashboard")
+        if self.request.user.is_authenticated:
+            return dashboard
+        return f"{reverse('account_login')}?{urlencode({'next': dashboard})}"
 
     def get_email_confirmation_url(self, request: HttpRequest, emailconfirmation: EmailConfirmation) -> str:
         return on_site(super().get_email_confirmation_url(request, emailconfirmation))

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from allauth.account.authentication import AUTHENTICATION_METHODS_SESSION_KEY
@@ -11,6 +12,31 @@ from rest_framework.test import APIClient
 from tenants.choices import Role
 from tenants.models import Organization, User
 from tests.factories import MembershipFactory, OperatorFactory, OrganizationFactory
+
+# Every e-mail any test puts into the outbox, for tests/tenants/test_email_links.py (run last, see below): the rows
+# themselves are rolled back with each test, so what was sent is kept here.
+SENT_EMAILS: list[tuple[str, str, str, str]] = []  # (site URL then, template, body, html body)
+
+
+def _collect_email(sender: object, instance: object, created: bool, **kwargs: object) -> None:
+    from django.conf import settings
+
+    if created:
+        email: Any = instance
+        SENT_EMAILS.append((settings.SITE_URL, email.template, email.body, email.html_body))
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    from django.db.models.signals import post_save
+
+    from tenants.models import OutgoingEmail
+
+    post_save.connect(_collect_email, sender=OutgoingEmail, dispatch_uid="tests-collect-emails")
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked ``after_all_emails`` run last, when every other test has sent its e-mails."""
+    items.sort(key=lambda item: item.get_closest_marker("after_all_emails") is not None)
 
 
 @pytest.fixture(autouse=True)

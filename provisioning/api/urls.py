@@ -41,6 +41,16 @@ urlpatterns = [
         name="reservation-service-token",
     ),
     path(
+        "organizations/<slug:organization_slug>/reservations/<int:reservation_pk>/service-token/rotate/",
+        views.ServiceTokenViewSet.as_view({"post": "rotate"}),
+        name="reservation-service-token-rotate",
+    ),
+    path(
+        "organizations/<slug:organization_slug>/reservations/<int:reservation_pk>/instances/<int:index>/",
+        views.InstanceActionViewSet.as_view({"patch": "rename"}),
+        name="instance-detail",
+    ),
+    path(
         "organizations/<slug:organization_slug>/reservations/<int:reservation_pk>/instances/<int:index>/reboot/",
         views.InstanceActionViewSet.as_view({"post": "reboot"}),
         name="instance-reboot",

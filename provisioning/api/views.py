@@ -25,9 +25,16 @@ from provisioning.cloud_access import (
     ngc_api_key_set,
     service_curl_example,
     service_token_reveal,
+    service_token_rotate,
 )
 from provisioning.drivers import CloudError
-from provisioning.instance_actions import MAX_CONSOLE_LINES, instance_console_log, instance_get, instance_reboot
+from provisioning.instance_actions import (
+    MAX_CONSOLE_LINES,
+    instance_console_log,
+    instance_get,
+    instance_reboot,
+    instance_rename,
+)
 from provisioning.models import AllowedCidr, CloudProfile, Instance, ReservationAccess
 from tenants.audit import Actor
 from tenants.models import ApiKey, SshKey
@@ -232,19 +239,49 @@ class ConsoleLogSerializer(serializers.Serializer[Any]):
     output = serializers.CharField()
 
 
+class InstanceRenameSerializer(serializers.Serializer[Any]):
+    name = serializers.CharField(
+        max_length=200, trim_whitespace=False, help_text="Lowercase letters, digits and hyphens; at most 63."
+    )
+
+
+class InstanceNameSerializer(serializers.Serializer[Any]):
+    index = serializers.IntegerField()
+    name = serializers.CharField()
+
+
 class CloudUnavailable(exceptions.APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_code = "cloud_unavailable"
 
 
 class InstanceActionViewSet(OrganizationScopedViewSet):
-    required_actions = {"reboot": Action.RESERVATIONS_MANAGE, "console_log": Action.RESERVATIONS_MANAGE}
+    required_actions = {
+        "reboot": Action.RESERVATIONS_MANAGE,
+        "console_log": Action.RESERVATIONS_MANAGE,
+        "rename": Action.RESERVATIONS_MANAGE,
+    }
 
     def _instance(self, reservation_pk: str, index: str) -> Instance:
         instance = instance_get(organization=self.organization, reservation_id=int(reservation_pk), index=int(index))
         if instance is None:
             raise exceptions.NotFound()
         return instance
+
+    @extend_schema(
+        request=InstanceRenameSerializer,
+        responses=InstanceNameSerializer,
+        summary="Rename an instance (unique within the reservation)",
+        examples=[OpenApiExample("A name", request_only=True, value={"name": "trainer-1"})],
+    )
+    def rename(self, request: Request, *args: Any, reservation_pk: str, index: str, **kwargs: Any) -> Response:
+        serializer = InstanceRenameSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        instance = self._instance(reservation_pk, index)
+        renamed = instance_rename(
+            actor=Actor.from_request(request), instance=instance, name=serializer.validated_data["name"]
+        )
+        return Response({"index": renamed.index, "name": renamed.name})
 
     @extend_schema(request=RebootSerializer, responses={202: None}, summary="Reboot an instance (soft or hard)")
     def reboot(self, request: Request, *args: Any, reservation_pk: str, index: str, **kwargs: Any) -> Response:
@@ -282,15 +319,34 @@ class ServiceTokenSerializer(serializers.Serializer[Any]):
 
 
 class ServiceTokenViewSet(OrganizationScopedViewSet):
-    required_actions = {"reveal": Action.RESERVATIONS_MANAGE}
+    required_actions = {"reveal": Action.RESERVATIONS_MANAGE, "rotate": Action.RESERVATIONS_MANAGE}
 
-    @extend_schema(request=None, responses=ServiceTokenSerializer, summary="Reveal the service endpoint's token")
-    def reveal(self, request: Request, *args: Any, reservation_pk: str, **kwargs: Any) -> Response:
+    def _access(self, reservation_pk: str) -> ReservationAccess:
         access = (
             ReservationAccess.objects.for_organization(self.organization).filter(reservation_id=reservation_pk).first()
         )
         if access is None:
             raise exceptions.NotFound()
+        return access
+
+    @extend_schema(
+        request=None,
+        responses=ServiceTokenSerializer,
+        summary="Replace the service endpoint's token (the old one stops working)",
+        description=(
+            "Answers the new token. Servers started from now on boot with it; running servers read it, sealed, from "
+            "their metadata and switch within about a minute."
+        ),
+    )
+    def rotate(self, request: Request, *args: Any, reservation_pk: str, **kwargs: Any) -> Response:
+        access = service_token_rotate(actor=Actor.from_request(request), access=self._access(reservation_pk))
+        token = service_token_reveal(actor=Actor.from_request(request), access=access)
+        curl = service_curl_example(access=access, token=token)
+        return Response({"token": token, "tls_fingerprint": access.tls_fingerprint, "curl": curl})
+
+    @extend_schema(request=None, responses=ServiceTokenSerializer, summary="Reveal the service endpoint's token")
+    def reveal(self, request: Request, *args: Any, reservation_pk: str, **kwargs: Any) -> Response:
+        access = self._access(reservation_pk)
         token = service_token_reveal(actor=Actor.from_request(request), access=access)
         curl = service_curl_example(access=access, token=token)
         return Response({"token": token, "tls_fingerprint": access.tls_fingerprint, "curl": curl})

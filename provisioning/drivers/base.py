@@ -139,3 +139,8 @@ class CloudDriver(Protocol):
     def console_log(self, *, project_id: str, server_id: str, lines: int) -> str:
         """The last ``lines`` lines of the server's console output."""
         ...
+
+    def set_server_metadata(self, *, project_id: str, server_id: str, metadata: dict[str, str]) -> None:
+        """Set (add or replace) these keys of the server's metadata, which the server reads from the metadata
+        service; other keys stay."""
+        ...

@@ -449,6 +449,12 @@ class OpenStackDriver:
         with _translated(f"reboot server {server_id}"):
             self.admin.compute.reboot_server(server_id, "HARD" if hard else "SOFT")
 
+    def set_server_metadata(self, *, project_id: str, server_id: str, metadata: dict[str, str]) -> None:
+        if self.get_server(project_id=project_id, server_id=server_id) is None:
+            raise CloudError(f"metadata of server {server_id}: the server is gone", transient=False)
+        with _translated(f"metadata of server {server_id}"):
+            self.admin.compute.set_server_metadata(server_id, **metadata)
+
     def console_log(self, *, project_id: str, server_id: str, lines: int) -> str:
         if self.get_server(project_id=project_id, server_id=server_id) is None:
             raise CloudError(f"console log of {server_id}: the server is gone", transient=False)

@@ -174,6 +174,10 @@ class SimulatorDriver:
         boot = timedelta(seconds=_config("boot_seconds", 0.0))
         SimulatedServer.objects.filter(pk=server.pk).update(ready_at=timezone.now() + boot)
 
+    def set_server_metadata(self, *, project_id: str, server_id: str, metadata: dict[str, str]) -> None:
+        server = self._live(project_id, server_id)
+        SimulatedServer.objects.filter(pk=server.pk).update(metadata={**server.metadata, **metadata})
+
     def console_log(self, *, project_id: str, server_id: str, lines: int) -> str:
         server = self._live(project_id, server_id)
         log = [

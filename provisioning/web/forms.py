@@ -34,3 +34,11 @@ class AllowedCidrForm(forms.Form):
     cidr = forms.CharField(label=_("Network"), max_length=100, help_text=_("An IPv4 network, such as 85.214.0.0/16."))
     description = forms.CharField(label=_("Description"), max_length=200, required=False)
     confirm_broad = forms.BooleanField(label=_("Yes, allow this broad network"), required=False)
+
+
+class InstanceRenameForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=200, strip=False)
+
+
+class ConsoleLogForm(forms.Form):
+    lines = forms.IntegerField(label=_("Lines"), min_value=1, max_value=1000, initial=100)

@@ -20,9 +20,12 @@ from provisioning.cloud_access import (
     ngc_api_key_set,
     service_curl_example,
     service_token_reveal,
+    service_token_rotate,
 )
-from provisioning.models import AllowedCidr, CloudProfile, ReservationAccess
-from provisioning.web.forms import AllowedCidrForm, NgcApiKeyForm, SshKeyForm
+from provisioning.drivers import CloudError
+from provisioning.instance_actions import instance_console_log, instance_get, instance_reboot, instance_rename
+from provisioning.models import AllowedCidr, CloudProfile, Instance, ReservationAccess
+from provisioning.web.forms import AllowedCidrForm, ConsoleLogForm, InstanceRenameForm, NgcApiKeyForm, SshKeyForm
 from tenants.audit import Actor
 from tenants.permissions import Action
 from tenants.selectors import ssh_key_list
@@ -163,6 +166,17 @@ def service_token(request: HttpRequest, access: OrganizationAccess, reservation_
     )
     if endpoint is None or not endpoint.has_secured_endpoint:
         raise Http404
+    if request.POST.get("rotate") == "1":
+        endpoint = service_token_rotate(actor=Actor.from_request(request), access=endpoint)
+        messages.success(
+            request,
+            _(
+                "The token is replaced: Kontor answers only the new one below. Running servers switch to it within "
+                "about a minute; until then they still accept the old one."
+            )
+            if endpoint.service_token_sealed
+            else _("The token is replaced. Servers started before token rotation existed keep the old one."),
+        )
     token = service_token_reveal(actor=Actor.from_request(request), access=endpoint)
     response = render(
         request,
@@ -173,7 +187,113 @@ def service_token(request: HttpRequest, access: OrganizationAccess, reservation_
             "token": token,
             "curl": service_curl_example(access=endpoint, token=token),
             "tls_fingerprint": endpoint.tls_fingerprint,
+            "tls_issuer": endpoint.tls_issuer,
         },
     )
     add_never_cache_headers(response)
     return response
+
+
+# --- Instance actions on the reservation page -----------------------------------------------------------------------
+
+
+def _instance_or_404(access: OrganizationAccess, reservation_id: int, index: int) -> Instance:
+    instance = instance_get(organization=access.organization, reservation_id=reservation_id, index=index)
+    if instance is None:
+        raise Http404
+    return instance
+
+
+def _reservation_page(access: OrganizationAccess, instance: Instance) -> HttpResponse:
+    return redirect(
+        "portal:reservation-detail", organization_slug=access.organization.slug, reservation_id=instance.reservation_id
+    )
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+@require_POST
+@organization_view(Action.RESERVATIONS_MANAGE)
+def instance_reboot_view(
+    request: HttpRequest, access: OrganizationAccess, reservation_id: int, index: int
+) -> HttpResponse:
+    """Soft reboot at once; a hard reboot (a power cycle, unsaved data is lost) asks first, like releasing does."""
+    instance = _instance_or_404(access, reservation_id, index)
+    hard = request.POST.get("hard") == "1"
+    if hard and request.POST.get("confirm") != "1":
+        return render(
+            request,
+            "provisioning/instance_reboot_confirm.html",
+            {"organization": access.organization, "reservation": instance.reservation, "instance": instance},
+        )
+    try:
+        instance_reboot(actor=Actor.from_request(request), instance=instance, hard=hard)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    except CloudError:
+        messages.error(request, _("The cloud did not accept the reboot. Try again in a minute."))
+    else:
+        if hard:
+            messages.success(request, _("%(name)s is being power-cycled.") % {"name": instance.name})
+        else:
+            messages.success(request, _("%(name)s is restarting.") % {"name": instance.name})
+    return _reservation_page(access, instance)
+
+
+@require_POST
+@organization_view(Action.RESERVATIONS_MANAGE)
+def instance_console_view(
+    request: HttpRequest, access: OrganizationAccess, reservation_id: int, index: int
+) -> HttpResponse:
+    """The last lines of the console (a POST: every read is audited, and the output may show secrets). With htmx only
+    the console block is answered, otherwise a page of its own."""
+    instance = _instance_or_404(access, reservation_id, index)
+    form = ConsoleLogForm(request.POST)
+    context: dict[str, Any] = {"organization": access.organization, "reservation": instance.reservation}
+    context["instance"] = instance
+    status = 200
+    if not form.is_valid():
+        context["error"] = " ".join(str(message) for errors in form.errors.values() for message in errors)
+        status = 400
+    else:
+        try:
+            context["output"] = instance_console_log(
+                actor=Actor.from_request(request), instance=instance, lines=form.cleaned_data["lines"]
+            )
+            context["lines"] = form.cleaned_data["lines"]
+        except ValidationError as exc:
+            context["error"] = " ".join(exc.messages)
+            status = 409
+        except CloudError:
+            context["error"] = _("The cloud did not return the console log. Try again in a minute.")
+            status = 503
+    template = "provisioning/_console_log.html" if _is_htmx(request) else "provisioning/console_log.html"
+    # htmx swaps only 2xx answers by default: the refusal is still shown in place.
+    response = render(request, template, context, status=200 if _is_htmx(request) else status)
+    add_never_cache_headers(response)
+    return response
+
+
+@require_POST
+@organization_view(Action.RESERVATIONS_MANAGE)
+def instance_rename_view(
+    request: HttpRequest, access: OrganizationAccess, reservation_id: int, index: int
+) -> HttpResponse:
+    instance = _instance_or_404(access, reservation_id, index)
+    form = InstanceRenameForm(request.POST)
+    if form.is_valid():
+        try:
+            renamed = instance_rename(
+                actor=Actor.from_request(request), instance=instance, name=form.cleaned_data["name"]
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(
+                request, _("Instance %(index)s is now called %(name)s.") % {"index": index + 1, "name": renamed.name}
+            )
+    else:
+        messages.error(request, " ".join(str(message) for errors in form.errors.values() for message in errors))
+    return _reservation_page(access, instance)

@@ -23,11 +23,22 @@ class AllocationSerializer(serializers.ModelSerializer[Allocation]):
         return list(range(allocation.gpu_first, allocation.gpu_first + allocation.gpu_count))
 
 
+class InstanceTransitionSerializer(serializers.Serializer[Any]):
+    from_state = serializers.CharField()
+    to_state = serializers.CharField()
+    reason = serializers.CharField()
+    at = api_fields.DateTimeField(source="occurred_at")
+
+
 class InstanceSerializer(serializers.Serializer[Any]):
     """A server of the reservation, with how to reach it once it runs."""
 
     index = serializers.IntegerField()
+    name = serializers.CharField(help_text="`<reservation>-<n>` unless renamed (PATCH the instance).")
     state = serializers.CharField()
+    history = InstanceTransitionSerializer(
+        source="transitions.all", many=True, read_only=True, help_text="Every state change, oldest first."
+    )
     address = serializers.CharField()
     ssh_user = serializers.CharField()
     service_url = serializers.CharField()

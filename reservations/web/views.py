@@ -232,7 +232,7 @@ class ExtensionRefusal:
 IN_MOTION = (ReservationState.PROVISIONING, ReservationState.ENDING)
 
 
-def _instances_context(reservation: Reservation) -> dict[str, Any]:
+def _instances_context(reservation: Reservation, access: OrganizationAccess) -> dict[str, Any]:
     instances = reservation_instances(reservation=reservation)
     running = sum(1 for instance in instances if instance.state == "running")
     return {
@@ -240,6 +240,8 @@ def _instances_context(reservation: Reservation) -> dict[str, Any]:
         "instances_running": running,
         "instances_progress": round(100 * running / reservation.instance_count) if reservation.instance_count else 0,
         "instances_polling": reservation.state in IN_MOTION,
+        # Rename, reboot and the console log (provisioning/web/views.py), for those who manage reservations.
+        "may_manage": access.allows(Action.RESERVATIONS_MANAGE),
     }
 
 
@@ -252,7 +254,7 @@ def reservation_instances_fragment(
     return render(
         request,
         "reservations/_instances.html",
-        {"organization": access.organization, "reservation": reservation, **_instances_context(reservation)},
+        {"organization": access.organization, "reservation": reservation, **_instances_context(reservation, access)},
     )
 
 
@@ -280,7 +282,7 @@ def _detail_page(
             "organization": access.organization,
             "reservation": reservation,
             "allocations": allocations,
-            **_instances_context(reservation),
+            **_instances_context(reservation, access),
             "actions": actions if access.allows(Action.RESERVATIONS_MANAGE) else None,
             "extend_form": extend_form,
             "refusal": refusal,

@@ -476,6 +476,19 @@ def servers_action(cloud, request, token_project, query, body, server_id) -> Res
     return 400, {"badRequest": {"code": 400, "message": "Unknown action."}}
 
 
+def servers_metadata_update(cloud, request, token_project, query, body, server_id) -> Result:
+    """/compute/servers/{id}/metadata (POST: add or replace the given keys)"""
+    server = cloud.servers.get(server_id)
+    if server is None:
+        return _not_found("Instance")
+    metadata = body.get("metadata")
+    if not isinstance(metadata, dict) or any(len(str(v)) > 255 for v in metadata.values()):
+        return 400, {"badRequest": {"code": 400, "message": "Invalid metadata."}}
+    server.setdefault("metadata", {}).update(metadata)
+    cloud.actions.append((server_id, "metadata", dict(metadata)))
+    return 200, {"metadata": dict(server["metadata"])}
+
+
 def keypairs_get(cloud, request, token_project, query, body, name) -> Result:
     """/compute/os-keypairs/{name}"""
     keypair = cloud.keypairs.get(name)
@@ -743,6 +756,7 @@ ROUTES: list[tuple[str, str, Any]] = [
     (rf"/compute/v2\.1/servers/{_ID}", "GET", servers_get),
     (rf"/compute/v2\.1/servers/{_ID}", "DELETE", servers_delete),
     (rf"/compute/v2\.1/servers/{_ID}/action", "POST", servers_action),
+    (rf"/compute/v2\.1/servers/{_ID}/metadata", "POST", servers_metadata_update),
     (r"/compute/v2\.1/os-keypairs", "GET", keypairs_list),
     (r"/compute/v2\.1/os-keypairs", "POST", keypairs_create),
     (rf"/compute/v2\.1/os-keypairs/{_ID}", "GET", keypairs_get),

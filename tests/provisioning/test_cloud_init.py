@@ -10,7 +10,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 
 from provisioning.cloud_init import ServiceProxy, user_data_for
-from provisioning.service_endpoint import endpoint_secrets_new, nginx_config
+from provisioning.service_endpoint import endpoint_secrets_new, nginx_config, token_map
 
 KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIO7 ada@example.com"
 IMAGE = "nvcr.io/nvidia/pytorch:25.01-py3"
@@ -164,7 +164,8 @@ def test_without_an_ngc_key_a_nim_gets_no_env_file() -> None:
 def test_a_proxied_service_binds_the_container_to_localhost_behind_a_tls_proxy_with_the_token() -> None:
     secrets = endpoint_secrets_new(reservation_id=42)
     proxy = ServiceProxy(
-        config=nginx_config(token=secrets.token),
+        config=nginx_config(),
+        token_map=token_map(token=secrets.token),
         certificate_pem=secrets.certificate_pem,
         private_key_pem=secrets.private_key_pem,
         image="registry.kontor.example/mirror/nginx:1.27-alpine",
@@ -176,6 +177,7 @@ def test_a_proxied_service_binds_the_container_to_localhost_behind_a_tls_proxy_w
 
     files = {f["path"]: (f["permissions"], f["owner"], f["content"]) for f in config["write_files"]}
     assert files["/etc/kontor/proxy/default.conf"] == ("0600", "root:root", proxy.config)
+    assert files["/etc/kontor/proxy/token.map"] == ("0600", "root:root", f'"Bearer {secrets.token}" 1;\n')
     assert files["/etc/kontor/proxy/tls/key.pem"] == ("0600", "root:root", secrets.private_key_pem)
     assert files["/etc/kontor/proxy/tls/cert.pem"] == ("0644", "root:root", secrets.certificate_pem)
     assert config["runcmd"][2] == [
@@ -189,7 +191,9 @@ def test_a_proxied_service_binds_the_container_to_localhost_behind_a_tls_proxy_w
             "--volume", "/etc/kontor/proxy:/etc/nginx/conf.d:ro", "registry.kontor.example/mirror/nginx:1.27-alpine",
         ],
     ]  # fmt: skip
-    assert f'if ($http_authorization != "Bearer {secrets.token}") {{ return 401; }}' in proxy.config
+    assert "include /etc/nginx/conf.d/token.map;" in proxy.config
+    assert "if ($kontor_token_ok = 0) { return 401; }" in proxy.config
+    assert secrets.token not in proxy.config
     assert "listen 8443 ssl;" in proxy.config
     assert "proxy_pass http://127.0.0.1:8000;" in proxy.config
     assert all(secrets.token not in " ".join(command) for command in config["runcmd"])
@@ -208,4 +212,4 @@ def test_the_endpoint_certificate_fingerprint_is_its_sha256() -> None:
 @pytest.mark.parametrize("token", ["", 'abc"; return 200; #', "a b"])
 def test_a_token_that_could_break_the_proxy_config_is_refused(token: str) -> None:
     with pytest.raises(ValueError, match="the service token must be URL-safe characters only"):
-        nginx_config(token=token)
+        token_map(token=token)

@@ -247,8 +247,8 @@ def test_the_service_token_is_revealed_on_demand_audited_and_is_the_one_the_prox
     token = revealed["token"]
     user_data = base64.b64decode(cloud.create_bodies[0]["server"]["user_data"]).decode()
     config = yaml.safe_load(user_data)
-    [nginx] = [f["content"] for f in config["write_files"] if f["path"] == "/etc/kontor/proxy/default.conf"]
-    assert f'"Bearer {token}"' in nginx
+    [token_file] = [f["content"] for f in config["write_files"] if f["path"] == "/etc/kontor/proxy/token.map"]
+    assert token_file == f'"Bearer {token}" 1;\n'
     access = ReservationAccess.objects.for_organization(customer).get(reservation=reservation)
     assert token not in access.service_token_encrypted
     assert revealed["tls_fingerprint"] == access.tls_fingerprint

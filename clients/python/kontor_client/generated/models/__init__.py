@@ -49,6 +49,8 @@ from .instance import Instance
 from .instance_data import InstanceData
 from .instance_event import InstanceEvent
 from .instance_event_type import InstanceEventType
+from .instance_name import InstanceName
+from .instance_transition import InstanceTransition
 from .invitation import Invitation
 from .invitation_create_request import InvitationCreateRequest
 from .invitation_status_enum import InvitationStatusEnum
@@ -100,6 +102,7 @@ from .paginated_version_list import PaginatedVersionList
 from .paginated_webhook_delivery_list import PaginatedWebhookDeliveryList
 from .paginated_webhook_endpoint_list import PaginatedWebhookEndpointList
 from .paginated_zone_list import PaginatedZoneList
+from .patched_instance_rename_request import PatchedInstanceRenameRequest
 from .patched_role_request import PatchedRoleRequest
 from .patched_webhook_endpoint_update_request import PatchedWebhookEndpointUpdateRequest
 from .price_list_detail import PriceListDetail
@@ -205,6 +208,8 @@ __all__ = (
     "InstanceData",
     "InstanceEvent",
     "InstanceEventType",
+    "InstanceName",
+    "InstanceTransition",
     "Invitation",
     "InvitationCreateRequest",
     "InvitationStatusEnum",
@@ -256,6 +261,7 @@ __all__ = (
     "PaginatedWebhookDeliveryList",
     "PaginatedWebhookEndpointList",
     "PaginatedZoneList",
+    "PatchedInstanceRenameRequest",
     "PatchedRoleRequest",
     "PatchedWebhookEndpointUpdateRequest",
     "PriceListDetail",

@@ -2,10 +2,14 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
+
+if TYPE_CHECKING:
+    from ..models.instance_transition import InstanceTransition
+
 
 T = TypeVar("T", bound="Instance")
 
@@ -16,7 +20,9 @@ class Instance:
 
     Attributes:
         index (int):
+        name (str): `<reservation>-<n>` unless renamed (PATCH the instance).
         state (str):
+        history (list[InstanceTransition]): Every state change, oldest first.
         address (str):
         ssh_user (str):
         service_url (str):
@@ -28,7 +34,9 @@ class Instance:
     """
 
     index: int
+    name: str
     state: str
+    history: list[InstanceTransition]
     address: str
     ssh_user: str
     service_url: str
@@ -42,7 +50,14 @@ class Instance:
     def to_dict(self) -> dict[str, Any]:
         index = self.index
 
+        name = self.name
+
         state = self.state
+
+        history = []
+        for history_item_data in self.history:
+            history_item = history_item_data.to_dict()
+            history.append(history_item)
 
         address = self.address
 
@@ -73,7 +88,9 @@ class Instance:
         field_dict.update(
             {
                 "index": index,
+                "name": name,
                 "state": state,
+                "history": history,
                 "address": address,
                 "ssh_user": ssh_user,
                 "service_url": service_url,
@@ -89,10 +106,21 @@ class Instance:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.instance_transition import InstanceTransition  # noqa: PLC0415
+
         d = dict(src_dict)
         index = d.pop("index")
 
+        name = d.pop("name")
+
         state = d.pop("state")
+
+        history = []
+        _history = d.pop("history")
+        for history_item_data in _history:
+            history_item = InstanceTransition.from_dict(history_item_data)
+
+            history.append(history_item)
 
         address = d.pop("address")
 
@@ -138,7 +166,9 @@ class Instance:
 
         instance = cls(
             index=index,
+            name=name,
             state=state,
+            history=history,
             address=address,
             ssh_user=ssh_user,
             service_url=service_url,

@@ -1,0 +1,213 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.instance_name import InstanceName
+from ...models.patched_instance_rename_request import PatchedInstanceRenameRequest
+from ...types import UNSET, Response, Unset
+
+
+def _get_kwargs(
+    organization_slug: str,
+    reservation_pk: int,
+    index: int,
+    *,
+    body: PatchedInstanceRenameRequest | Unset = UNSET,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+    _kwargs: dict[str, Any] = {
+        "method": "patch",
+        "url": "/api/v1/organizations/{organization_slug}/reservations/{reservation_pk}/instances/{index}/".format(
+            organization_slug=quote(str(organization_slug), safe=""),
+            reservation_pk=quote(str(reservation_pk), safe=""),
+            index=quote(str(index), safe=""),
+        ),
+    }
+
+    if not isinstance(body, Unset):
+        _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> InstanceName | None:
+    if response.status_code == 200:
+        response_200 = InstanceName.from_dict(response.json())
+
+        return response_200
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[InstanceName]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    organization_slug: str,
+    reservation_pk: int,
+    index: int,
+    *,
+    client: AuthenticatedClient,
+    body: PatchedInstanceRenameRequest | Unset = UNSET,
+) -> Response[InstanceName]:
+    """Rename an instance (unique within the reservation)
+
+     Resolves ``self.organization`` once per request and checks the caller's role against the action
+    table.
+
+    Args:
+        organization_slug (str):
+        reservation_pk (int):
+        index (int):
+        body (PatchedInstanceRenameRequest | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[InstanceName]
+    """
+
+    kwargs = _get_kwargs(
+        organization_slug=organization_slug,
+        reservation_pk=reservation_pk,
+        index=index,
+        body=body,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    organization_slug: str,
+    reservation_pk: int,
+    index: int,
+    *,
+    client: AuthenticatedClient,
+    body: PatchedInstanceRenameRequest | Unset = UNSET,
+) -> InstanceName | None:
+    """Rename an instance (unique within the reservation)
+
+     Resolves ``self.organization`` once per request and checks the caller's role against the action
+    table.
+
+    Args:
+        organization_slug (str):
+        reservation_pk (int):
+        index (int):
+        body (PatchedInstanceRenameRequest | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        InstanceName
+    """
+
+    return sync_detailed(
+        organization_slug=organization_slug,
+        reservation_pk=reservation_pk,
+        index=index,
+        client=client,
+        body=body,
+    ).parsed
+
+
+async def asyncio_detailed(
+    organization_slug: str,
+    reservation_pk: int,
+    index: int,
+    *,
+    client: AuthenticatedClient,
+    body: PatchedInstanceRenameRequest | Unset = UNSET,
+) -> Response[InstanceName]:
+    """Rename an instance (unique within the reservation)
+
+     Resolves ``self.organization`` once per request and checks the caller's role against the action
+    table.
+
+    Args:
+        organization_slug (str):
+        reservation_pk (int):
+        index (int):
+        body (PatchedInstanceRenameRequest | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[InstanceName]
+    """
+
+    kwargs = _get_kwargs(
+        organization_slug=organization_slug,
+        reservation_pk=reservation_pk,
+        index=index,
+        body=body,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    organization_slug: str,
+    reservation_pk: int,
+    index: int,
+    *,
+    client: AuthenticatedClient,
+    body: PatchedInstanceRenameRequest | Unset = UNSET,
+) -> InstanceName | None:
+    """Rename an instance (unique within the reservation)
+
+     Resolves ``self.organization`` once per request and checks the caller's role against the action
+    table.
+
+    Args:
+        organization_slug (str):
+        reservation_pk (int):
+        index (int):
+        body (PatchedInstanceRenameRequest | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        InstanceName
+    """
+
+    return (
+        await asyncio_detailed(
+            organization_slug=organization_slug,
+            reservation_pk=reservation_pk,
+            index=index,
+            client=client,
+            body=body,
+        )
+    ).parsed
