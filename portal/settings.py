@@ -481,6 +481,7 @@ CELERY_BEAT_SCHEDULE = {
     "tenants-resend-stale-emails": {"task": "tenants.resend_stale_emails", "schedule": 300.0},
     "billing-render-missing-documents": {"task": "billing.render_missing_documents", "schedule": 300.0},
     "webhooks-redrive-deliveries": {"task": "webhooks.redrive_deliveries", "schedule": 60.0},
+    "tenants-expire-idempotency-keys": {"task": "tenants.expire_idempotency_keys", "schedule": 3600.0},
 }
 # --- end queues and schedules --------------------------------------------------------------------------------------
 
@@ -542,6 +543,12 @@ KONTOR_CLOUD_DRIVER = env.str("KONTOR_CLOUD_DRIVER", default="simulator")
 # Steps poll every few seconds and a server boots in minutes, so ten minutes without a sign means a lost message.
 KONTOR_SWEEP_STALE_SECONDS = env.int("KONTOR_SWEEP_STALE_SECONDS", default=600)
 KONTOR_SWEEP_MAX_REDRIVES = env.int("KONTOR_SWEEP_MAX_REDRIVES", default=5)
+# Idempotency-Key on the API (tenants/idempotency.py): a key counts this many hours; a copy of a request whose twin
+# still works waits this long for its answer, then answers 409 idempotency_in_progress; a claim whose owner died
+# without an answer may be taken over after the lease (longer than any request: gunicorn's timeout is 30 s).
+KONTOR_IDEMPOTENCY_KEY_HOURS = env.int("KONTOR_IDEMPOTENCY_KEY_HOURS", default=24)
+KONTOR_IDEMPOTENCY_WAIT_SECONDS = env.float("KONTOR_IDEMPOTENCY_WAIT_SECONDS", default=5.0)
+KONTOR_IDEMPOTENCY_LEASE_SECONDS = env.int("KONTOR_IDEMPOTENCY_LEASE_SECONDS", default=60)
 # The simulator in production only on a staging cloud, said explicitly (`check --deploy` refuses it otherwise).
 KONTOR_ALLOW_SIMULATOR = env.bool("KONTOR_ALLOW_SIMULATOR", default=False)
 KONTOR_SIMULATOR: dict[str, float | bool] = {

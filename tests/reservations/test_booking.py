@@ -301,7 +301,7 @@ def test_concurrent_retries_with_one_key_all_get_the_one_reservation(small_inven
 @pytest.mark.parametrize(
     ("key", "message"),
     [
-        ("k" * 201, "The Idempotency-Key may have at most 200 characters."),
+        ("k" * 256, "The Idempotency-Key may have at most 255 characters."),
         ("order\n1", "The Idempotency-Key must not contain control characters."),
     ],
 )
