@@ -14,9 +14,9 @@ from provisioning.drivers.simulator import simulator_reset_failures
 from reservations.choices import Pool
 from reservations.models import CapacityPool, Node
 from tests.faults.harness import PrivateRedis, Worker, producing_to, worker_env
-from tests.reservations.conftest import catalog, customer, hour, make_quote
+from tests.reservations.conftest import catalog, customer, hour, make_quote, small_inventory
 
-__all__ = ["catalog", "customer", "hour", "make_quote"]
+__all__ = ["catalog", "customer", "hour", "make_quote", "small_inventory"]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
