@@ -158,8 +158,9 @@ def worker_env(*, database_url: str, broker: PrivateRedis, **extra: str) -> dict
 @contextlib.contextmanager
 def producing_to(app: Celery, broker: PrivateRedis) -> Iterator[None]:
     """Send this process's task messages to the private broker (and back to the configured one afterwards)."""
-    # Celery reads CELERY_BROKER_URL from the environment before its configuration: switch both.
-    previous, previous_env = app.conf.broker_url, os.environ.get("CELERY_BROKER_URL")
+    # Celery reads CELERY_BROKER_URL from the environment before its configuration (``conf.broker_url`` is a
+    # read-only property over both): switching the variable switches the app.
+    previous_env = os.environ.get("CELERY_BROKER_URL")
 
     def reset() -> None:
         if app._pool is not None:  # type: ignore[attr-defined]
@@ -169,12 +170,11 @@ def producing_to(app: Celery, broker: PrivateRedis) -> Iterator[None]:
         with contextlib.suppress(AttributeError, KeyError):
             app.__dict__["amqp"]._producer_pool = None
 
-    app.conf.broker_url = os.environ["CELERY_BROKER_URL"] = broker.url(1)
+    os.environ["CELERY_BROKER_URL"] = broker.url(1)
     reset()
     try:
         yield
     finally:
-        app.conf.broker_url = previous
         if previous_env is None:
             os.environ.pop("CELERY_BROKER_URL", None)
         else:
