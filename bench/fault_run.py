@@ -74,6 +74,7 @@ def main() -> None:
     django.setup()
     import requests
     from django.core.management import call_command
+    from django.db import transaction
 
     from catalog.models import CatalogItem, Flavor, GpuModel, Quote
     from catalog.services import quote_create
@@ -118,12 +119,14 @@ def main() -> None:
         from reservations.choices import ReservationState
         from reservations.services import reservation_create, reservation_transition
 
-        ids = []
-        for _ in range(count):
-            reservation = reservation_create(actor=actor, organization=organization, quote=new_quote()).reservation
-            reservation_transition(actor=actor, reservation=reservation, to_state=ReservationState.PROVISIONING)
-            ids.append(reservation.pk)
-        return ids
+        reservations = [
+            reservation_create(actor=actor, organization=organization, quote=new_quote()).reservation
+            for _ in range(count)
+        ]
+        with transaction.atomic():  # every provisioning message is sent at this commit: all start together
+            for reservation in reservations:
+                reservation_transition(actor=actor, reservation=reservation, to_state=ReservationState.PROVISIONING)
+        return [reservation.pk for reservation in reservations]
 
     env = worker_env(database_url=DATABASE_URL, broker=broker, DJANGO_SETTINGS_MODULE="portal.settings")
     workers: list[Worker] = []
@@ -151,7 +154,7 @@ def main() -> None:
     for outage in range(1, args.outages + 1):
         before = SimulatedServer.objects.count()
         ids = book(args.reservations)
-        target = before + args.reservations // 4
+        target = before + args.reservations // 10
         wait_until(lambda: SimulatedServer.objects.count() >= target, 120)  # noqa: B023  # used at once
         mid = active(ids)
         broker.restart_empty()
