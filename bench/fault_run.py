@@ -11,7 +11,7 @@
 Needs the PostgreSQL that `make test` uses; creates (and drops) its own database ``kontor_h11r_faults`` and starts
 its own redis-server on a free loopback port. Writes bench/results/fault_run.md.
 
-    .venv/bin/python bench/fault_run.py [--reservations 50] [--rounds 20] [--clients 64]
+    .venv/bin/python bench/fault_run.py [--reservations 50] [--outages 3] [--kills 8] [--rounds 20] [--clients 64]
 """
 
 from __future__ import annotations
@@ -51,6 +51,7 @@ def main() -> None:
     parser.add_argument("--kills", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--clients", type=int, default=64)
+    parser.add_argument("--output", default="bench/results/fault_run.md")
     args = parser.parse_args()
 
     broker = PrivateRedis()
@@ -303,7 +304,7 @@ def main() -> None:
     ]
     report = "\n".join(lines) + "\n"
     print(report)
-    (ROOT / "bench" / "results" / "fault_run.md").write_text(report)
+    (ROOT / args.output).write_text(report)
     with psycopg_connection() as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
 

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from drf_spectacular.generators import SchemaGenerator
 from django.db import close_old_connections, connection
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -297,10 +298,22 @@ def test_a_dead_copys_claim_is_taken_over_after_its_lease(small_inventory, custo
 
 
 def test_the_marker_and_the_schema_header():
-    assert is_idempotent(ReservationViewSet.create)
-    assert is_idempotent(ReservationViewSet.extend)
-    assert not is_idempotent(ReservationViewSet.cancel)
-    assert IDEMPOTENCY_HEADER.name == "Idempotency-Key"
+    assert (is_idempotent(ReservationViewSet.create), is_idempotent(ReservationViewSet.cancel)) == (True, False)
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    documented = sorted(
+        f"{method.upper()} {path}"
+        for path, operations in schema["paths"].items()
+        for method, operation in operations.items()
+        if any(parameter.get("name") == IDEMPOTENCY_HEADER.name for parameter in operation.get("parameters", []))
+    )
+    base = "/api/v1/organizations/{organization_slug}/"
+    assert documented == [
+        f"POST {base}api-keys/",
+        f"POST {base}invitations/",
+        f"POST {base}quotes/",
+        f"POST {base}reservations/",
+        f"POST {base}reservations/{{id}}/extend/",
+    ]
 
 
 @pytest.mark.django_db(transaction=True)
