@@ -132,8 +132,8 @@ class ReservationViewSet(mixins.ListModelMixin, OrganizationScopedViewSet):
         return self._show(reservation_release(actor=Actor.from_request(request), reservation=self._get(pk)))
 
     @extend_schema(request=ExtendSerializer, responses=ReservationSerializer, summary="Extend a reserved window")
+    @idempotent  # above @action: it copies the action's attributes, and documents the header on the action
     @action(detail=True, methods=["post"])
-    @idempotent
     def extend(self, request: Request, *args: Any, pk: str, **kwargs: Any) -> Response:
         serializer = ExtendSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

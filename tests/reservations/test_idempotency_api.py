@@ -11,9 +11,9 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from drf_spectacular.generators import SchemaGenerator
 from django.db import close_old_connections, connection
 from django.utils import timezone
+from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
 from catalog.models import AvailabilityZone, CatalogItem, Quote
