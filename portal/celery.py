@@ -14,6 +14,10 @@ from celery import Celery
 from celery.signals import setup_logging
 from django.conf import settings
 
+from portal import kombu_fixes
+
+# Before any connection exists: a broker restart must not stop the worker (see portal/kombu_fixes.py).
+kombu_fixes.apply()
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
 app = Celery("kontor")

@@ -384,9 +384,8 @@ if CELERY_BROKER_URL == "filesystem://":
         "control_folder": str(_queue_dir / "control"),
     }
 else:
-    # A message a worker took but never acknowledged (it died) is delivered again after this many seconds.
+    # (``visibility_timeout`` is set below, from the tasks' time limits.)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "visibility_timeout": env.int("KONTOR_BROKER_VISIBILITY_TIMEOUT", default=3600),
         # How often a worker sweeps for such messages (every N seconds; every Mth sweep scans Redis).
         "unacked_restore_interval": env.int("KONTOR_BROKER_RESTORE_INTERVAL", default=10),
         "unacked_restore_throttle": env.int("KONTOR_BROKER_RESTORE_THROTTLE", default=10),
@@ -405,6 +404,13 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A broker outage never ends a worker: reconnect for as long as it takes (the supervisor restarts a worker that
+# exits anyway: docs/operations.md), retry channel errors too, and cancel the acks_late tasks that were running when
+# the connection was lost — the broker delivers them again, and one copy at a time is enough.
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_BROKER_CHANNEL_ERROR_RETRY = True
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 # --- Queues, time limits and schedules (issue 13) ------------------------------------------------------------------
 # One queue per kind of work, each with its own worker Deployment (Procfile, deploy/kubernetes/), so that PDF
 # rendering never waits behind provisioning. Soft limit (SoftTimeLimitExceeded, the task can clean up) and hard
@@ -416,6 +422,13 @@ KONTOR_QUEUE_TIME_LIMITS: dict[str, tuple[int, int]] = {
     "email": (60, 120),
     "metering": (1500, 1800),  # a metering or invoicing run over every organization
 }
+# A message a worker took but never acknowledged (it died) is delivered again after this many seconds: the longest
+# hard time limit, so no task still running is delivered twice, and a lost one waits no longer than that.
+KONTOR_LONGEST_TASK_SECONDS = max(hard for _soft, hard in KONTOR_QUEUE_TIME_LIMITS.values())
+if CELERY_BROKER_URL != "filesystem://":
+    CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] = env.int(
+        "KONTOR_BROKER_VISIBILITY_TIMEOUT", default=KONTOR_LONGEST_TASK_SECONDS
+    )
 KONTOR_TASK_QUEUES: dict[str, str] = {
     "provisioning.provision_reservation": "provisioning",
     "provisioning.provision_instance": "provisioning",
@@ -481,6 +494,7 @@ CELERY_BEAT_SCHEDULE = {
     "tenants-resend-stale-emails": {"task": "tenants.resend_stale_emails", "schedule": 300.0},
     "billing-render-missing-documents": {"task": "billing.render_missing_documents", "schedule": 300.0},
     "webhooks-redrive-deliveries": {"task": "webhooks.redrive_deliveries", "schedule": 60.0},
+    "tenants-expire-idempotency-keys": {"task": "tenants.expire_idempotency_keys", "schedule": 3600.0},
 }
 # --- end queues and schedules --------------------------------------------------------------------------------------
 
@@ -542,6 +556,12 @@ KONTOR_CLOUD_DRIVER = env.str("KONTOR_CLOUD_DRIVER", default="simulator")
 # Steps poll every few seconds and a server boots in minutes, so ten minutes without a sign means a lost message.
 KONTOR_SWEEP_STALE_SECONDS = env.int("KONTOR_SWEEP_STALE_SECONDS", default=600)
 KONTOR_SWEEP_MAX_REDRIVES = env.int("KONTOR_SWEEP_MAX_REDRIVES", default=5)
+# Idempotency-Key on the API (tenants/idempotency.py): a key counts this many hours; a copy of a request whose twin
+# still works waits this long for its answer, then answers 409 idempotency_in_progress; a claim whose owner died
+# without an answer may be taken over after the lease (longer than any request: gunicorn's timeout is 30 s).
+KONTOR_IDEMPOTENCY_KEY_HOURS = env.int("KONTOR_IDEMPOTENCY_KEY_HOURS", default=24)
+KONTOR_IDEMPOTENCY_WAIT_SECONDS = env.float("KONTOR_IDEMPOTENCY_WAIT_SECONDS", default=5.0)
+KONTOR_IDEMPOTENCY_LEASE_SECONDS = env.int("KONTOR_IDEMPOTENCY_LEASE_SECONDS", default=60)
 # The simulator in production only on a staging cloud, said explicitly (`check --deploy` refuses it otherwise).
 KONTOR_ALLOW_SIMULATOR = env.bool("KONTOR_ALLOW_SIMULATOR", default=False)
 KONTOR_SIMULATOR: dict[str, float | bool] = {

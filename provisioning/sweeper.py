@@ -1,9 +1,10 @@
 """The sweeper: work that waits on a lost message is found from the database and re-driven (invariant 9).
 
 A broker that restarts empty or a worker killed between two polls leaves a reservation in ``provisioning`` or
-``ending``, or an organization in ``provisioning``, with nobody working on it. Every minute (beat) the sweeper looks
-for such items whose last progress is older than ``KONTOR_SWEEP_STALE_SECONDS`` and queues their next step again;
-the steps are safe to repeat (servers are found by tag before one is created, states are compare-and-set).
+``ending`` (or ``failed`` with servers still to remove), or an organization in ``provisioning``, with nobody
+working on it. Every minute (beat) the sweeper looks for such items whose last progress is older than
+``KONTOR_SWEEP_STALE_SECONDS`` and queues their next step again; the steps are safe to repeat (servers are found
+by tag before one is created, states are compare-and-set).
 
 - Rows are claimed with ``SELECT ... FOR UPDATE SKIP LOCKED``: two sweepers never take the same item.
 - Each re-drive is audited (``<entity>.redriven``) in the transaction that claims it; the task is sent after commit.
@@ -18,10 +19,10 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 
 from core.tasks import enqueue_on_commit
-from provisioning.models import Instance
+from provisioning.models import Instance, InstanceState
 from provisioning.organizations import ACTIVATE_TASK
 from reservations.choices import ReservationState
 from reservations.models import Reservation
@@ -80,20 +81,26 @@ def _redrive(
 
 
 def provisioning_sweep(*, now: datetime, limit: int = 200) -> SweepResult:
-    """Re-drive stale reservations (provisioning, ending) and organizations (provisioning). Idempotent."""
+    """Re-drive stale reservations (provisioning, ending, failed with servers left) and organizations
+    (provisioning). Instances are re-driven through their reservation (its step re-sends one task per instance that
+    is pending, building or stopping). Idempotent."""
     cutoff = now - _stale_after()
     result = SweepResult()
     recent_instance = Instance.objects.unscoped().filter(reservation=OuterRef("pk"), updated_at__gte=cutoff)
-    for state, kind, task in (
-        (ReservationState.PROVISIONING, "provisioning", PROVISION_TASK),
-        (ReservationState.ENDING, "ending", DEPROVISION_TASK),
+    # A failed reservation whose servers are still being removed (its deprovisioning message was lost): instances
+    # not yet stopped, pending and building ones included (they may have a server booting).
+    live_instance = Instance.objects.unscoped().filter(reservation=OuterRef("pk")).exclude(state=InstanceState.STOPPED)
+    for state, kind, task, needs in (
+        (ReservationState.PROVISIONING, "provisioning", PROVISION_TASK, Q()),
+        (ReservationState.ENDING, "ending", DEPROVISION_TASK, Q()),
+        (ReservationState.FAILED, "failed", DEPROVISION_TASK, Q(Exists(live_instance))),
     ):
         with transaction.atomic():
             stale = (
                 Reservation.objects.unscoped()
                 .select_for_update(skip_locked=True, of=("self",))
                 .select_related("organization")
-                .filter(state=state, updated_at__lt=cutoff)
+                .filter(needs, state=state, updated_at__lt=cutoff)
                 .filter(~Exists(recent_instance))
                 .order_by("updated_at")[:limit]
             )

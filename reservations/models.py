@@ -160,13 +160,14 @@ class Allocation(TenantOwnedModel):
 
 
 class IdempotencyKey(TenantOwnedModel):
-    """A client's ``Idempotency-Key`` for creating a reservation: retried requests get the same reservation.
+    """The booking form's key for creating a reservation: a form sent twice gets the same reservation. (The API's
+    ``Idempotency-Key`` is claimed before the request runs: ``tenants.idempotency``.)
 
     Invariant: one row per (organization, key); the stored request hash refuses the same key with another body.
     """
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
-    key = models.CharField(max_length=200)
+    key = models.CharField(max_length=255)
     request_hash = models.CharField(max_length=64)
     reservation = models.ForeignKey(Reservation, on_delete=models.CASCADE, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)

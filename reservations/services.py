@@ -29,6 +29,7 @@ from reservations.guards import OrderDescription
 from reservations.models import Allocation, IdempotencyKey, Node, QuotaLimit, QuotaRequest, Reservation
 from reservations.rules import booking_order, extension_order, order_rules_check, quota_limit
 from tenants.audit import Actor, audit_record
+from tenants.idempotency import idempotency_key_validate
 from tenants.models import Organization
 from tenants.services import InvalidTransitionError
 
@@ -72,26 +73,10 @@ def _locked_order(order: OrderDescription) -> OrderDescription:
     """Take the organization's row lock and describe the order with the row as it is now (its status may have
     changed since the caller read it). The lock makes the rule checks and the booking one step: two concurrent
     orders of one organization cannot both pass a quota or budget check and together exceed it."""
-    locked = Organization.objects.select_for_update().get(pk=order.organization.pk)
+    # FOR NO KEY UPDATE: excludes concurrent orders like FOR UPDATE, yet lets other requests of the organization
+    # insert rows that reference it (an Idempotency-Key claim) without waiting for this booking.
+    locked = Organization.objects.select_for_update(no_key=True).get(pk=order.organization.pk)
     return replace(order, organization=locked)
-
-
-IDEMPOTENCY_KEY_MAX_LENGTH = 200
-
-
-def idempotency_key_validate(key: str) -> str:
-    """An ``Idempotency-Key`` as sent, or a refusal: never cut or cleaned, since a changed key would not match its
-    retries."""
-    if len(key) > IDEMPOTENCY_KEY_MAX_LENGTH:
-        raise ValidationError(
-            _("The Idempotency-Key may have at most %(max)d characters.") % {"max": IDEMPOTENCY_KEY_MAX_LENGTH},
-            code="invalid_idempotency_key",
-        )
-    if any(ord(character) < 0x20 or ord(character) == 0x7F for character in key):
-        raise ValidationError(
-            _("The Idempotency-Key must not contain control characters."), code="invalid_idempotency_key"
-        )
-    return key
 
 
 def _idempotent_replay(*, organization: Organization, key: str, request_hash: str) -> Booking | None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.utils import timezone
 
+from tenants.idempotency import idempotency_requests_expire
 from tenants.mail import MAX_ATTEMPTS, email_send, emails_resend_stale
 from tenants.services import vat_check_run
 
@@ -28,3 +30,8 @@ def send_email_task(email_id: int) -> bool:
 @shared_task(name="tenants.resend_stale_emails")
 def resend_stale_emails_task() -> int:
     return emails_resend_stale()
+
+
+@shared_task(name="tenants.expire_idempotency_keys")
+def expire_idempotency_keys_task() -> int:
+    return idempotency_requests_expire(now=timezone.now())

@@ -57,6 +57,7 @@ from catalog.selectors import (
 from catalog.services import quote_create
 from core.datetimes import parse_datetime_in_range
 from portal.api.access import OrganizationScopedViewSet, PublicViewSet
+from portal.api.idempotency import idempotent
 from portal.api.pagination import CursorPagination
 from tenants.audit import Actor
 from tenants.permissions import Action
@@ -342,6 +343,7 @@ class QuoteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Organizatio
         responses={201: QuoteSerializer},
         examples=[examples.QUOTE_REQUEST_EXAMPLE, examples.QUOTE_EXAMPLE, examples.QUOTE_INVALID_EXAMPLE],
     )
+    @idempotent
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = QuoteCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

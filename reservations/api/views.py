@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import exceptions, mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -21,6 +21,7 @@ from catalog.selectors import quote_get_bookable
 from metering.selectors import reservation_cost
 from portal.api.access import AccountAPIView, OrganizationScopedViewSet
 from portal.api.errors import error_body
+from portal.api.idempotency import idempotent
 from provisioning.cloud_access import reservation_order
 from reservations.api.serializers import (
     AvailabilityQuerySerializer,
@@ -40,21 +41,12 @@ from reservations.services import (
     ExtensionRefusedError,
     NoCapacityError,
     quota_request_create,
-    request_fingerprint,
     reservation_cancel,
     reservation_extend,
     reservation_release,
 )
 from tenants.audit import Actor
 from tenants.permissions import Action
-
-IDEMPOTENCY_HEADER = OpenApiParameter(
-    "Idempotency-Key",
-    str,
-    OpenApiParameter.HEADER,
-    required=False,
-    description="Retrying with the same key returns the same reservation; the same key with another body is refused.",
-)
 
 
 def conflict(detail: str, code: str, **extra: Any) -> Response:
@@ -96,11 +88,11 @@ class ReservationViewSet(mixins.ListModelMixin, OrganizationScopedViewSet):
 
     @extend_schema(
         request=ReservationCreateSerializer,
-        parameters=[IDEMPOTENCY_HEADER],
-        responses={201: ReservationSerializer, 200: ReservationSerializer},
+        responses={201: ReservationSerializer},
         examples=[OpenApiExample("Book a quote in any zone", request_only=True, value={"quote": 42})],
         summary="Book the GPUs of a quote",
     )
+    @idempotent
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = ReservationCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -111,15 +103,12 @@ class ReservationViewSet(mixins.ListModelMixin, OrganizationScopedViewSet):
             zone = AvailabilityZone.objects.filter(slug=data["zone"]).first()
             if zone is None:
                 raise serializers.ValidationError({"zone": [_("There is no zone %(slug)s.") % {"slug": data["zone"]}]})
-        key = request.headers.get("Idempotency-Key", "")  # validated, never cut, by reservation_create
         try:
             booking = reservation_order(
                 actor=Actor.from_request(request),
                 organization=self.organization,
                 quote=quote,
                 zone=zone,
-                idempotency_key=key,
-                request_hash=request_fingerprint(dict(data)),
                 ssh_key_ids=data.get("ssh_keys"),
                 public_address=data["public_address"],
             )
@@ -130,7 +119,7 @@ class ReservationViewSet(mixins.ListModelMixin, OrganizationScopedViewSet):
                 earliest_start=exc.earliest_start.isoformat() if exc.earliest_start else None,
                 alternatives=[{**asdict(a), "starts_at": a.starts_at.isoformat()} for a in exc.alternatives],
             )
-        return self._show(booking.reservation, status.HTTP_201_CREATED if booking.created else status.HTTP_200_OK)
+        return self._show(booking.reservation, status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses=ReservationSerializer, summary="Cancel (free before the start)")
     @action(detail=True, methods=["post"])
@@ -143,6 +132,7 @@ class ReservationViewSet(mixins.ListModelMixin, OrganizationScopedViewSet):
         return self._show(reservation_release(actor=Actor.from_request(request), reservation=self._get(pk)))
 
     @extend_schema(request=ExtendSerializer, responses=ReservationSerializer, summary="Extend a reserved window")
+    @idempotent  # above @action: it copies the action's attributes, and documents the header on the action
     @action(detail=True, methods=["post"])
     def extend(self, request: Request, *args: Any, pk: str, **kwargs: Any) -> Response:
         serializer = ExtendSerializer(data=request.data)

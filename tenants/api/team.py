@@ -16,6 +16,7 @@ from rest_framework.response import Response
 
 from portal.api import fields as api_fields
 from portal.api.access import AccountAPIView, OrganizationScopedViewSet
+from portal.api.idempotency import idempotent
 from tenants.api.serializers import MembershipSerializer
 from tenants.audit import Actor
 from tenants.choices import Role
@@ -74,6 +75,7 @@ class InvitationViewSet(mixins.ListModelMixin, OrganizationScopedViewSet):
             )
         ],
     )
+    @idempotent
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = InvitationCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -211,6 +213,7 @@ class ApiKeyViewSet(mixins.ListModelMixin, OrganizationScopedViewSet):
             )
         ],
     )
+    @idempotent
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = ApiKeyCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -4,6 +4,7 @@ from tenants.models.access import ApiKey, Invitation
 from tenants.models.audit import AuditEvent, AuditRedaction
 from tenants.models.core import Membership, Organization, User, UserManager
 from tenants.models.email import OutgoingEmail, OutgoingEmailStatus
+from tenants.models.idempotency import IdempotentRequest
 from tenants.models.onboarding import Consent, LegalDocument, VatCheck
 from tenants.models.ssh_keys import SshKey
 
@@ -12,6 +13,7 @@ __all__ = [
     "AuditEvent",
     "AuditRedaction",
     "Consent",
+    "IdempotentRequest",
     "Invitation",
     "LegalDocument",
     "Membership",

@@ -108,6 +108,26 @@ def test_a_lost_deprovisioning_message_is_redriven(lost, queued, django_capture_
     assert queued[-1] == ("provisioning.deprovision_reservation", lost.pk)
 
 
+def test_a_failed_reservation_with_servers_left_is_deprovisioned_again(
+    lost, queued, django_capture_on_commit_callbacks
+):
+    """Its deprovisioning message was lost: the sibling instance still runs (and is metered) until the sweep."""
+    provision_reservation_task.run(lost.pk)
+    first, second = Instance.objects.unscoped().filter(reservation=lost).order_by("index")
+    Instance.objects.unscoped().filter(pk=first.pk).update(state=InstanceState.RUNNING)
+    Instance.objects.unscoped().filter(pk=second.pk).update(state=InstanceState.FAILED)
+    reservation_transition(actor=ACTOR, reservation=lost, to_state=ReservationState.FAILED, reason="boot failed")
+    failed_at = Reservation.objects.unscoped().get(pk=lost.pk).updated_at
+
+    result = sweep(django_capture_on_commit_callbacks, failed_at + LATER)
+
+    assert result.redriven == {"failed": [lost.pk]}
+    assert queued[-1] == ("provisioning.deprovision_reservation", lost.pk)
+    # Once every instance is stopped there is nothing left to remove: the failed reservation is left alone.
+    Instance.objects.unscoped().filter(reservation=lost).update(state=InstanceState.STOPPED)
+    assert sweep(django_capture_on_commit_callbacks, failed_at + 2 * LATER).redriven == {}
+
+
 def test_redriving_stops_after_the_limit_and_says_so_once(lost, queued, django_capture_on_commit_callbacks, settings):
     settings.KONTOR_SWEEP_MAX_REDRIVES = 2
     moments = [lost.updated_at + LATER * step for step in range(1, 5)]

@@ -39,8 +39,10 @@ def test_booking_is_idempotent(small_inventory, customer, make_quote, owner_clie
         owner_client, "reservations/", {"quote": make_quote(flavor="b200-x2").pk}, HTTP_IDEMPOTENCY_KEY="order-1"
     )
 
-    assert (first.status_code, retry.status_code) == (201, 200)
+    # A replay is the first answer again (Stripe's semantics): the same status and body, marked as a replay.
+    assert (first.status_code, retry.status_code) == (201, 201)
     assert first.json() == retry.json()
+    assert (first.get("Idempotent-Replayed"), retry["Idempotent-Replayed"]) == (None, "true")
     body = first.json()
     assert (body["state"], body["kind"], body["flavor"], body["gpus"], body["zone"]) == (
         "scheduled",
@@ -58,7 +60,7 @@ def test_booking_is_idempotent(small_inventory, customer, make_quote, owner_clie
             "ends_at": body["ends_at"],
         }
     ]
-    assert (other.status_code, other.json()["code"]) == (400, "idempotency_key_reused")
+    assert (other.status_code, other.json()["code"]) == (422, "idempotency_key_reused")
     assert Reservation.objects.for_organization(customer).count() == 1
 
 

@@ -8,15 +8,18 @@ from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.api_key_create_request import ApiKeyCreateRequest
 from ...models.api_key_created import ApiKeyCreated
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     organization_slug: str,
     *,
     body: ApiKeyCreateRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -59,10 +62,12 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: ApiKeyCreateRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[ApiKeyCreated]:
     """
     Args:
         organization_slug (str):
+        idempotency_key (str | Unset):
         body (ApiKeyCreateRequest):
 
     Raises:
@@ -76,6 +81,7 @@ def sync_detailed(
     kwargs = _get_kwargs(
         organization_slug=organization_slug,
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = client.get_httpx_client().request(
@@ -90,10 +96,12 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: ApiKeyCreateRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> ApiKeyCreated | None:
     """
     Args:
         organization_slug (str):
+        idempotency_key (str | Unset):
         body (ApiKeyCreateRequest):
 
     Raises:
@@ -108,6 +116,7 @@ def sync(
         organization_slug=organization_slug,
         client=client,
         body=body,
+        idempotency_key=idempotency_key,
     ).parsed
 
 
@@ -116,10 +125,12 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: ApiKeyCreateRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[ApiKeyCreated]:
     """
     Args:
         organization_slug (str):
+        idempotency_key (str | Unset):
         body (ApiKeyCreateRequest):
 
     Raises:
@@ -133,6 +144,7 @@ async def asyncio_detailed(
     kwargs = _get_kwargs(
         organization_slug=organization_slug,
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -145,10 +157,12 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: ApiKeyCreateRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> ApiKeyCreated | None:
     """
     Args:
         organization_slug (str):
+        idempotency_key (str | Unset):
         body (ApiKeyCreateRequest):
 
     Raises:
@@ -164,5 +178,6 @@ async def asyncio(
             organization_slug=organization_slug,
             client=client,
             body=body,
+            idempotency_key=idempotency_key,
         )
     ).parsed

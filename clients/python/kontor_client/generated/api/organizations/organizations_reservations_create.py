@@ -37,11 +37,6 @@ def _get_kwargs(
 
 
 def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Reservation | None:
-    if response.status_code == 200:
-        response_200 = Reservation.from_dict(response.json())
-
-        return response_200
-
     if response.status_code == 201:
         response_201 = Reservation.from_dict(response.json())
 

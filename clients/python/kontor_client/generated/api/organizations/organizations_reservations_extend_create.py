@@ -8,7 +8,7 @@ from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.extend_request import ExtendRequest
 from ...models.reservation import Reservation
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
@@ -16,8 +16,11 @@ def _get_kwargs(
     id: int,
     *,
     body: ExtendRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -62,12 +65,14 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: ExtendRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[Reservation]:
     """Extend a reserved window
 
     Args:
         organization_slug (str):
         id (int):
+        idempotency_key (str | Unset):
         body (ExtendRequest):
 
     Raises:
@@ -82,6 +87,7 @@ def sync_detailed(
         organization_slug=organization_slug,
         id=id,
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = client.get_httpx_client().request(
@@ -97,12 +103,14 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: ExtendRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> Reservation | None:
     """Extend a reserved window
 
     Args:
         organization_slug (str):
         id (int):
+        idempotency_key (str | Unset):
         body (ExtendRequest):
 
     Raises:
@@ -118,6 +126,7 @@ def sync(
         id=id,
         client=client,
         body=body,
+        idempotency_key=idempotency_key,
     ).parsed
 
 
@@ -127,12 +136,14 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: ExtendRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[Reservation]:
     """Extend a reserved window
 
     Args:
         organization_slug (str):
         id (int):
+        idempotency_key (str | Unset):
         body (ExtendRequest):
 
     Raises:
@@ -147,6 +158,7 @@ async def asyncio_detailed(
         organization_slug=organization_slug,
         id=id,
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -160,12 +172,14 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: ExtendRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> Reservation | None:
     """Extend a reserved window
 
     Args:
         organization_slug (str):
         id (int):
+        idempotency_key (str | Unset):
         body (ExtendRequest):
 
     Raises:
@@ -182,5 +196,6 @@ async def asyncio(
             id=id,
             client=client,
             body=body,
+            idempotency_key=idempotency_key,
         )
     ).parsed

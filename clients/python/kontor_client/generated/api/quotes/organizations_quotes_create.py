@@ -8,15 +8,18 @@ from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.quote import Quote
 from ...models.quote_create_request import QuoteCreateRequest
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     organization_slug: str,
     *,
     body: QuoteCreateRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -59,6 +62,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: QuoteCreateRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[Quote]:
     """Quote an item version on a flavor for a window
 
@@ -70,6 +74,7 @@ def sync_detailed(
 
     Args:
         organization_slug (str):
+        idempotency_key (str | Unset):
         body (QuoteCreateRequest): What to quote. Windows are whole hours; the service checks
             every rule and the compatibility.
 
@@ -84,6 +89,7 @@ def sync_detailed(
     kwargs = _get_kwargs(
         organization_slug=organization_slug,
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = client.get_httpx_client().request(
@@ -98,6 +104,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: QuoteCreateRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> Quote | None:
     """Quote an item version on a flavor for a window
 
@@ -109,6 +116,7 @@ def sync(
 
     Args:
         organization_slug (str):
+        idempotency_key (str | Unset):
         body (QuoteCreateRequest): What to quote. Windows are whole hours; the service checks
             every rule and the compatibility.
 
@@ -124,6 +132,7 @@ def sync(
         organization_slug=organization_slug,
         client=client,
         body=body,
+        idempotency_key=idempotency_key,
     ).parsed
 
 
@@ -132,6 +141,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: QuoteCreateRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[Quote]:
     """Quote an item version on a flavor for a window
 
@@ -143,6 +153,7 @@ async def asyncio_detailed(
 
     Args:
         organization_slug (str):
+        idempotency_key (str | Unset):
         body (QuoteCreateRequest): What to quote. Windows are whole hours; the service checks
             every rule and the compatibility.
 
@@ -157,6 +168,7 @@ async def asyncio_detailed(
     kwargs = _get_kwargs(
         organization_slug=organization_slug,
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -169,6 +181,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: QuoteCreateRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> Quote | None:
     """Quote an item version on a flavor for a window
 
@@ -180,6 +193,7 @@ async def asyncio(
 
     Args:
         organization_slug (str):
+        idempotency_key (str | Unset):
         body (QuoteCreateRequest): What to quote. Windows are whole hours; the service checks
             every rule and the compatibility.
 
@@ -196,5 +210,6 @@ async def asyncio(
             organization_slug=organization_slug,
             client=client,
             body=body,
+            idempotency_key=idempotency_key,
         )
     ).parsed
