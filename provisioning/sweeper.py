@@ -76,6 +76,9 @@ def _redrive(
         result.exhausted.setdefault(kind, []).append(int(target.pk))
         return
     audit_record(actor=ACTOR, action=f"{entity}.redriven", target=target, organization=organization)
+    # Stamped with the sweep's own clock: a sweep that reads the row after this one commits sees it as fresh, so two
+    # sweeps never both re-drive it, whatever the audit log's wall-clock times say.
+    type(target)._base_manager.filter(pk=target.pk).update(updated_at=now)
     enqueue_on_commit(task, int(target.pk))
     result.redriven.setdefault(kind, []).append(int(target.pk))
 
