@@ -291,3 +291,20 @@ def scim_group_delete(*, actor: Actor, organization: Organization, group: ScimGr
         )
         ScimGroup.objects.for_organization(organization).filter(pk=locked.pk).delete()
         _apply_scim_roles(actor=actor, organization=organization, identities=members)
+
+
+def scim_token_revoke(*, actor: Actor, organization: Organization, token: ScimToken) -> ScimToken:
+    """Revoke a SCIM token at once; revoking it again changes nothing."""
+    with transaction.atomic():
+        locked = ScimToken.objects.for_organization(organization).select_for_update().get(pk=token.pk)
+        if locked.revoked_at is None:
+            locked.revoked_at = timezone.now()
+            locked.save(update_fields=["revoked_at"])
+            audit_record(
+                actor=actor,
+                action="scim_token.revoked",
+                target=locked,
+                organization=organization,
+                data={"prefix": locked.prefix},
+            )
+    return locked
