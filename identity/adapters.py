@@ -21,6 +21,7 @@ from core.secrets import decrypt_secret
 from identity.choices import Protocol
 from identity.models import ExternalIdentity, IdentityProvider
 from identity.oidc.provider import NONCE_STATE_KEY
+from identity.operators import OPERATOR_PROVIDER_ID, operator_app, operator_for_email
 from identity.selectors import domain_of, identity_provider_by_provider_id, saml_provider_for_slug, verified_domains
 
 # Where SAML IdPs commonly put the e-mail address and names (Entra ID, Okta, Keycloak, ADFS, eduPerson).
@@ -105,7 +106,13 @@ def claims_of(sociallogin: SocialLogin) -> dict[str, Any]:
 class SocialAccountAdapter(DefaultSocialAccountAdapter):
     def list_apps(self, request: HttpRequest | None, provider: Any = None, client_id: Any = None) -> list[SocialApp]:
         apps: list[SocialApp] = super().list_apps(request, provider=provider, client_id=client_id)
-        if provider == "saml" and isinstance(client_id, str):
+        if provider == OPERATOR_PROVIDER_ID or (provider == "openid_connect" and client_id is not None):
+            # allauth names a stashed sign-in (e.g. waiting for the second factor) by "openid_connect" and the
+            # client ID; only the operators' provider is found that way (organizations' are found by their ID).
+            app = operator_app()
+            if app is not None and (client_id is None or client_id == app.client_id):
+                apps.append(app)
+        elif provider == "saml" and isinstance(client_id, str):
             saml_provider = saml_provider_for_slug(client_id)
             if saml_provider is not None:
                 apps.append(saml_app_for(saml_provider))
@@ -120,15 +127,29 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
     def _organization_provider(self, sociallogin: SocialLogin) -> IdentityProvider | None:
         return identity_provider_by_provider_id(sociallogin.provider.app.provider_id or "")
 
+    def _check_nonce(self, request: HttpRequest, sociallogin: SocialLogin) -> None:
+        id_token = (sociallogin.account.extra_data or {}).get("id_token") or {}
+        expected_nonce = (sociallogin.state or {}).get(NONCE_STATE_KEY)
+        if not expected_nonce or id_token.get("nonce") != expected_nonce:
+            raise _refuse(request, _("The identity provider's answer does not belong to this sign-in."))
+
     def pre_social_login(self, request: HttpRequest, sociallogin: SocialLogin) -> None:
+        if sociallogin.provider.app.provider_id == OPERATOR_PROVIDER_ID:
+            self._check_nonce(request, sociallogin)
+            email = str(claims_of(sociallogin).get("email") or "")
+            operator = operator_for_email(email)
+            if operator is None:
+                raise _refuse(request, _("%(email)s is not a Kontor operator.") % {"email": email or "—"})
+            if sociallogin.is_existing and sociallogin.user.pk != operator.pk:
+                raise _refuse(request, _("This provider account belongs to another operator."))
+            if not sociallogin.is_existing:
+                sociallogin.connect(request, operator)
+            return
         provider = self._organization_provider(sociallogin)
         if provider is None:
             return
         if provider.protocol == Protocol.OIDC:
-            id_token = (sociallogin.account.extra_data or {}).get("id_token") or {}
-            expected_nonce = (sociallogin.state or {}).get(NONCE_STATE_KEY)
-            if not expected_nonce or id_token.get("nonce") != expected_nonce:
-                raise _refuse(request, _("The identity provider's answer does not belong to this sign-in."))
+            self._check_nonce(request, sociallogin)
         if (
             ExternalIdentity.objects.for_organization(provider.organization)
             .filter(subject=sociallogin.account.uid, active=False)

@@ -204,6 +204,12 @@ class ExternalIdentity(TenantOwnedModel):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="external_identities")
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="external_identities")
     subject = models.CharField(_("subject"), max_length=255)
+    user_name = models.CharField(
+        _("SCIM user name"),
+        max_length=255,
+        blank=True,
+        help_text=_("SCIM's userName when it is not the e-mail address."),
+    )
     groups = models.JSONField(_("groups"), default=list)
     role = models.CharField(_("role"), max_length=16, blank=True)
     active = models.BooleanField(_("active"), default=True, help_text=_("False once SCIM deprovisioned the person."))

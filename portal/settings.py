@@ -203,6 +203,11 @@ SOCIALACCOUNT_PROVIDERS = {
     "saml": {"provider_class": "identity.saml.provider.KontorSamlProvider"},
 }
 # Consumed SAML assertions are remembered until their NotOnOrAfter, or this long when they name none.
+# Operators may sign in through the cloud operator's own OpenID Connect provider (identity.operators); the console
+# still needs the second factor. Empty issuer: password and second factor only.
+KONTOR_OPERATOR_OIDC_ISSUER = env.str("KONTOR_OPERATOR_OIDC_ISSUER", default="")
+KONTOR_OPERATOR_OIDC_CLIENT_ID = env.str("KONTOR_OPERATOR_OIDC_CLIENT_ID", default="")
+KONTOR_OPERATOR_OIDC_CLIENT_SECRET = env.str("KONTOR_OPERATOR_OIDC_CLIENT_SECRET", default="")
 KONTOR_SAML_ASSERTION_MAX_AGE_SECONDS = env.int("KONTOR_SAML_ASSERTION_MAX_AGE_SECONDS", default=86400)
 SOCIALACCOUNT_AUTO_SIGNUP = True
 # Only organizations' providers may sign in to an existing account by e-mail (their app setting, for their verified

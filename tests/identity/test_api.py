@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -22,11 +22,18 @@ from tenants.models import AuditEvent, Organization, User
 from tenants.services.api_keys import api_key_create
 from tests.identity.conftest import CLIENT_ID, CLIENT_SECRET, OidcProvider
 from tests.identity.saml_idp import SamlIdp, self_signed_certificate
-from tests.identity.test_oidc import incomplete_issuer  # noqa: F401 - a fixture
+from tests.identity.test_oidc import json_server
 
 pytestmark = pytest.mark.django_db
 
 BASE = "/api/v1/organizations/rheinwerk/identity"
+
+
+@pytest.fixture
+def incomplete_issuer() -> Iterator[str]:
+    """An issuer whose discovery document lacks the token endpoint, the JWKS and more."""
+    with json_server({"issuer": "http://127.0.0.1", "authorization_endpoint": "http://127.0.0.1/a"}) as url:
+        yield url.removesuffix("/jwks")
 
 
 def client_of(user: User) -> APIClient:
