@@ -14,7 +14,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from core.secrets import decrypt_secret
-from identity.choices import DomainStatus, Protocol
+from identity.choices import DomainStatus
 from identity.models import EmailDomain, GroupRoleMapping, IdentityProvider, ScimToken
 from tenants.audit import Actor
 from tenants.choices import Role
@@ -263,4 +263,3 @@ def test_disconnecting_the_provider(organization: Organization, owner: User, sam
     assert client.delete(f"{BASE}/provider/").status_code == 204
     assert client.get(f"{BASE}/provider/").status_code == 404
     assert AuditEvent.objects.for_organization(organization).filter(action="identity_provider.removed").count() == 1
-    assert Protocol.SAML == "saml"

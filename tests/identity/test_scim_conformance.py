@@ -12,13 +12,14 @@ import httpx2
 import pytest
 from pytest_django.live_server_helper import LiveServer
 from scim2_client.engines.httpx2 import SyncSCIMClient
-from scim2_models import Email, Name, PatchOp, PatchOperation, User
+from scim2_models import Email, Name, PatchOp, User
 from scim2_tester import Status, check_server
 
 from identity import scim_services
 from identity.models import ExternalIdentity
 from tenants.audit import Actor
-from tenants.models import AuditEvent, Organization, User as KontorUser
+from tenants.models import AuditEvent, Organization
+from tenants.models import User as KontorUser
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -52,33 +53,39 @@ def test_scim2_tester_finds_no_violation_beyond_the_known_deviations(http: httpx
     assert counts["SUCCESS"] >= 55
 
 
+def replace(path: str, value: object) -> PatchOp[User]:
+    return PatchOp[User].model_validate({"Operations": [{"op": "replace", "path": path, "value": value}]})
+
+
 def test_create_update_deactivate_through_a_scim_client(http: httpx2.Client, organization: Organization) -> None:
     client = SyncSCIMClient(http, resource_models=[User])
     client.discover()
 
-    created = client.create(
+    created: object = client.create(
         User(
             user_name="grace@rheinwerk.example",
             name=Name(formatted="Grace Hopper"),
             emails=[Email(value="grace@rheinwerk.example", primary=True)],
         )
     )
+    assert isinstance(created, User)
     assert created.active is True
+    assert created.id is not None
     renamed = client.modify(
         User,
         created.id,
-        PatchOp[User](
-            operations=[PatchOperation(op=PatchOperation.Op.replace_, path="displayName", value="Grace B. Hopper")]
-        ),
+        replace("displayName", "Grace B. Hopper"),
     )
     deactivated = client.modify(
         User,
         created.id,
-        PatchOp[User](operations=[PatchOperation(op=PatchOperation.Op.replace_, path="active", value=False)]),
+        replace("active", False),
     )
 
-    assert renamed is not None and renamed.display_name == "Grace B. Hopper"
-    assert deactivated is not None and deactivated.active is False
+    assert isinstance(renamed, User)
+    assert renamed.display_name == "Grace B. Hopper"
+    assert isinstance(deactivated, User)
+    assert deactivated.active is False
     identity = ExternalIdentity.objects.for_organization(organization).get(pk=int(created.id))
     assert (identity.user.email, identity.user.full_name, identity.active) == (
         "grace@rheinwerk.example",
