@@ -43,10 +43,14 @@ pdf-deps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(PDF_DEBS) >/dev/null; \
 	fi
 
+# SAML: libxmlsec1 (with its OpenSSL engine) for python3-saml's xmlsec, pkg-config and the headers to build xmlsec
+# where no wheel fits, and the xmlsec1 program with which the tests' pysaml2 IdP signs.
+SAML_DEBS := xmlsec1 libxmlsec1-dev libxmlsec1-openssl libxml2-dev pkg-config
+
 system-deps:
-	@if ! command -v chromium >/dev/null || ! command -v msgfmt >/dev/null || ! dpkg -s $(PDF_DEBS) >/dev/null 2>&1; then \
-		echo "Installing Debian packages: chromium gettext $(PDF_DEBS)"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium gettext $(PDF_DEBS) >/dev/null; \
+	@if ! command -v chromium >/dev/null || ! command -v msgfmt >/dev/null || ! dpkg -s $(PDF_DEBS) $(SAML_DEBS) >/dev/null 2>&1; then \
+		echo "Installing Debian packages: chromium gettext $(PDF_DEBS) $(SAML_DEBS)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium gettext $(PDF_DEBS) $(SAML_DEBS) >/dev/null; \
 	fi
 
 # Links in e-mails are built from one site URL: the address the web server listens on, unless KONTOR_SITE_URL says.

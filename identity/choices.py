@@ -12,5 +12,10 @@ class DomainStatus(models.TextChoices):
     FAILED = "failed", _("Not found in DNS")
 
 
+class Protocol(models.TextChoices):
+    OIDC = "oidc", _("OpenID Connect")
+    SAML = "saml", _("SAML 2.0")
+
+
 # When several mapped groups grant roles, the first role of this list wins.
 ROLE_PRECEDENCE = ("owner", "admin", "billing", "member", "viewer")

@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
-from identity.choices import DomainStatus
+from identity.choices import DomainStatus, Protocol
 from tenants.choices import Role
 from tenants.models import Organization, User
 from tenants.scoping import TenantOwnedModel
@@ -65,20 +65,29 @@ class EmailDomain(TenantOwnedModel):
 
 
 class IdentityProvider(TenantOwnedModel):
-    """An organization's OpenID Connect provider (one per organization).
+    """An organization's identity provider (one per organization): OpenID Connect or SAML 2.0.
 
-    Invariants: the issuer is HTTPS (plain HTTP only on loopback where ``KONTOR_IDENTITY_ALLOW_LOOPBACK_HTTP`` is
-    on) and its discovery document, stored in ``discovery``, named that issuer and every endpoint sign-in needs
+    Invariants (OIDC): the issuer is HTTPS (plain HTTP only on loopback where ``KONTOR_IDENTITY_ALLOW_LOOPBACK_HTTP``
+    is on) and its discovery document, stored in ``discovery``, named that issuer and every endpoint sign-in needs
     when it was saved; the client secret is stored only as a Fernet token and never shown again.
+    Invariants (SAML): the IdP's entity ID, single sign-on URL and signing certificate are stored as the metadata
+    (fetched from ``saml_metadata_url`` or pasted) said when it was saved; the certificate had not expired then and
+    ``saml_certificate_not_after`` is its expiry. ``groups_claim`` names the claim or attribute holding groups.
     """
 
     organization = models.OneToOneField(Organization, on_delete=models.CASCADE, related_name="identity_provider")
-    issuer = models.URLField(_("issuer"), max_length=500)
-    client_id = models.CharField(_("client ID"), max_length=255)
-    client_secret_encrypted = models.TextField(_("client secret (encrypted)"))
+    protocol = models.CharField(_("protocol"), max_length=8, choices=Protocol.choices, default=Protocol.OIDC)
+    issuer = models.URLField(_("issuer"), max_length=500, blank=True)
+    client_id = models.CharField(_("client ID"), max_length=255, blank=True)
+    client_secret_encrypted = models.TextField(_("client secret (encrypted)"), blank=True)
     scopes = models.CharField(_("scopes"), max_length=255, default="openid email profile")
-    groups_claim = models.CharField(_("groups claim"), max_length=100, default="groups")
+    groups_claim = models.CharField(_("groups claim"), max_length=255, default="groups")
     discovery = models.JSONField(_("discovery document"), default=dict)
+    saml_entity_id = models.CharField(_("IdP entity ID"), max_length=500, blank=True)
+    saml_sso_url = models.URLField(_("IdP single sign-on URL"), max_length=500, blank=True)
+    saml_metadata_url = models.URLField(_("IdP metadata URL"), max_length=500, blank=True)
+    saml_certificate = models.TextField(_("IdP signing certificate"), blank=True)
+    saml_certificate_not_after = models.DateTimeField(_("certificate expires"), null=True, blank=True)
     enabled = models.BooleanField(_("enabled"), default=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -86,14 +95,55 @@ class IdentityProvider(TenantOwnedModel):
     class Meta(TenantOwnedModel.Meta):
         verbose_name = _("identity provider")
         verbose_name_plural = _("identity providers")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(protocol__in=Protocol.values), name="identity_provider_protocol_valid"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(protocol=Protocol.OIDC) & ~models.Q(issuer="") & ~models.Q(client_secret_encrypted="")
+                )
+                | (
+                    models.Q(protocol=Protocol.SAML)
+                    & ~models.Q(saml_entity_id="")
+                    & ~models.Q(saml_sso_url="")
+                    & ~models.Q(saml_certificate="")
+                    & models.Q(saml_certificate_not_after__isnull=False)
+                ),
+                name="identity_provider_complete",
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.organization}: {self.issuer}"
+        return f"{self.organization}: {self.issuer or self.saml_entity_id}"
 
     @property
     def provider_id(self) -> str:
-        """The allauth provider ID, part of the sign-in and callback URLs."""
+        """The allauth provider ID, part of the OIDC sign-in and callback URLs (SAML's URLs name the slug)."""
         return f"org-{self.organization.slug}"
+
+
+class SamlAssertion(TenantOwnedModel):
+    """A SAML assertion Kontor accepted, kept until it expires so that it cannot be presented again.
+
+    Invariants: an assertion ID once per organization; rows past ``not_on_or_after`` are deleted by the sweeper
+    (``saml_assertion_purge``) — python3-saml refuses them by their time window anyway.
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    assertion_id = models.CharField(_("assertion ID"), max_length=255)
+    not_on_or_after = models.DateTimeField(_("valid until"))
+    consumed_at = models.DateTimeField(_("consumed"), auto_now_add=True)
+
+    class Meta(TenantOwnedModel.Meta):
+        verbose_name = _("consumed SAML assertion")
+        verbose_name_plural = _("consumed SAML assertions")
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "assertion_id"], name="identity_saml_assertion_once"),
+        ]
+
+    def __str__(self) -> str:
+        return self.assertion_id
 
 
 class GroupRoleMapping(TenantOwnedModel):
@@ -154,6 +204,12 @@ class ExternalIdentity(TenantOwnedModel):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="external_identities")
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="external_identities")
     subject = models.CharField(_("subject"), max_length=255)
+    user_name = models.CharField(
+        _("SCIM user name"),
+        max_length=255,
+        blank=True,
+        help_text=_("SCIM's userName when it is not the e-mail address."),
+    )
     groups = models.JSONField(_("groups"), default=list)
     role = models.CharField(_("role"), max_length=16, blank=True)
     active = models.BooleanField(_("active"), default=True, help_text=_("False once SCIM deprovisioned the person."))

@@ -53,20 +53,30 @@ def scim_token_authenticate(raw: str) -> ScimToken | None:
 
 
 def scim_user_create(
-    *, actor: Actor, organization: Organization, email: str, full_name: str, external_id: str
+    *, actor: Actor, organization: Organization, email: str, full_name: str, external_id: str, user_name: str = ""
 ) -> ExternalIdentity:
     """Provision a person: an account without a password (they sign in through the provider) and no role — roles
-    come from the group mappings at sign-in."""
+    come from the group mappings at sign-in. ``user_name`` is SCIM's userName when it is not the e-mail address."""
     email = email.strip().lower()
+    user_name = user_name.strip()
     if not email or "@" not in email:
-        raise ValidationError({"userName": [_("userName must be an e-mail address.")]}, code="invalid_value")
+        raise ValidationError(
+            {"userName": [_("userName must be an e-mail address, or emails must name one.")]}, code="invalid_value"
+        )
+    if user_name.lower() == email:
+        user_name = ""
     with transaction.atomic():
         user = User.objects.filter(email=email).first()
         if user is None:
             user = User.objects.create_user(email, None, full_name=full_name[:200])
             EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
         subject = external_id or email
-        if ExternalIdentity.objects.for_organization(organization).filter(Q(user=user) | Q(subject=subject)).exists():
+        same_name = Q(user_name=user_name) if user_name else Q(pk__in=[])
+        if (
+            ExternalIdentity.objects.for_organization(organization)
+            .filter(Q(user=user) | Q(subject=subject) | same_name)
+            .exists()
+        ):
             raise ValidationError(
                 {"userName": [ValidationError(_("This person is already provisioned."), code="uniqueness")]}
             )
@@ -74,6 +84,7 @@ def scim_user_create(
             organization=organization,
             user=user,
             subject=subject,
+            user_name=user_name,
             last_sign_in_at=timezone.now(),
         )
         audit_record(
@@ -86,19 +97,81 @@ def scim_user_create(
     return identity
 
 
-def scim_user_update(*, actor: Actor, organization: Organization, identity: ExternalIdentity, full_name: str) -> None:
+def scim_user_update(
+    *,
+    actor: Actor,
+    organization: Organization,
+    identity: ExternalIdentity,
+    full_name: str | None = None,
+    user_name: str | None = None,
+) -> None:
+    """Change a person's name and/or SCIM userName (None leaves it); the e-mail address stays what it was."""
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=identity.user_id)
-        if user.full_name != full_name[:200]:
+        locked = ExternalIdentity.objects.for_organization(organization).select_for_update().get(pk=identity.pk)
+        changed: list[str] = []
+        if full_name is not None and user.full_name != full_name[:200]:
             user.full_name = full_name[:200]
             user.save(update_fields=["full_name"])
+            changed.append("name")
+        if user_name is not None:
+            user_name = "" if user_name.strip().lower() == user.email else user_name.strip()
+            if user_name != locked.user_name:
+                if (
+                    user_name
+                    and ExternalIdentity.objects.for_organization(organization)
+                    .filter(user_name=user_name)
+                    .exclude(pk=locked.pk)
+                    .exists()
+                ):
+                    raise ValidationError(
+                        {"userName": [ValidationError(_("This userName is already taken."), code="uniqueness")]}
+                    )
+                locked.user_name = user_name
+                locked.save(update_fields=["user_name"])
+                changed.append("userName")
+        if changed:
             audit_record(
                 actor=actor,
                 action="scim.user_updated",
                 target=identity,
                 organization=organization,
-                data={"user_id": user.pk},
+                data={"user_id": user.pk, "changed": changed},
             )
+
+
+def scim_user_set_external_id(
+    *, actor: Actor, organization: Organization, identity: ExternalIdentity, external_id: str
+) -> None:
+    """Set the person's external ID (the provider's subject); empty resets it to the e-mail address."""
+    with transaction.atomic():
+        locked = (
+            ExternalIdentity.objects.for_organization(organization)
+            .select_for_update()
+            .select_related("user")
+            .get(pk=identity.pk)
+        )
+        subject = external_id.strip() or locked.user.email
+        if subject == locked.subject:
+            return
+        if (
+            ExternalIdentity.objects.for_organization(organization)
+            .filter(subject=subject)
+            .exclude(pk=locked.pk)
+            .exists()
+        ):
+            raise ValidationError(
+                {"externalId": [ValidationError(_("This externalId is already taken."), code="uniqueness")]}
+            )
+        previous, locked.subject = locked.subject, subject
+        locked.save(update_fields=["subject"])
+        audit_record(
+            actor=actor,
+            action="scim.user_updated",
+            target=locked,
+            organization=organization,
+            data={"user_id": locked.user_id, "changed": ["externalId"], "previous_external_id": previous},
+        )
 
 
 def scim_user_activate(*, actor: Actor, organization: Organization, identity: ExternalIdentity) -> None:
@@ -246,10 +319,15 @@ def scim_group_update(
     add: list[str] | None = None,
     remove: list[str] | None = None,
     replace_members: list[str] | None = None,
+    external_id: str | None = None,
 ) -> ScimGroup:
-    """Rename the group and/or change its members; the roles of everyone affected follow at once."""
+    """Rename the group, set its external ID and/or change its members; the roles of everyone affected follow at
+    once."""
     with transaction.atomic():
         locked = ScimGroup.objects.for_organization(organization).select_for_update().get(pk=group.pk)
+        if external_id is not None and external_id != locked.external_id:
+            locked.external_id = external_id[:255]
+            locked.save(update_fields=["external_id"])
         before = set(locked.members.values_list("pk", flat=True))
         affected: dict[int, ExternalIdentity] = {m.pk: m for m in locked.members.select_related("user")}
         if display_name is not None and display_name.strip() and display_name.strip() != locked.display_name:
@@ -291,3 +369,20 @@ def scim_group_delete(*, actor: Actor, organization: Organization, group: ScimGr
         )
         ScimGroup.objects.for_organization(organization).filter(pk=locked.pk).delete()
         _apply_scim_roles(actor=actor, organization=organization, identities=members)
+
+
+def scim_token_revoke(*, actor: Actor, organization: Organization, token: ScimToken) -> ScimToken:
+    """Revoke a SCIM token at once; revoking it again changes nothing."""
+    with transaction.atomic():
+        locked = ScimToken.objects.for_organization(organization).select_for_update().get(pk=token.pk)
+        if locked.revoked_at is None:
+            locked.revoked_at = timezone.now()
+            locked.save(update_fields=["revoked_at"])
+            audit_record(
+                actor=actor,
+                action="scim_token.revoked",
+                target=locked,
+                organization=organization,
+                data={"prefix": locked.prefix},
+            )
+    return locked

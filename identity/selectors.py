@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from identity.choices import DomainStatus
+from identity.choices import DomainStatus, Protocol
 from identity.models import EmailDomain, GroupRoleMapping, IdentityProvider, SignInPolicy
 from tenants.choices import OrganizationStatus
 from tenants.models import Membership, Organization, User
@@ -62,6 +62,22 @@ def identity_provider_by_provider_id(provider_id: str) -> IdentityProvider | Non
         IdentityProvider.objects.unscoped()
         .filter(
             organization__slug=provider_id[len(prefix) :], enabled=True, organization__status=OrganizationStatus.ACTIVE
+        )
+        .select_related("organization")
+        .first()
+    )
+
+
+def saml_provider_for_slug(organization_slug: str) -> IdentityProvider | None:
+    """The enabled SAML provider of the active organization ``organization_slug`` (SAML's URLs name the slug)."""
+    # Across organizations on purpose: the ACS and metadata URLs name the organization, before anyone signed in.
+    return (
+        IdentityProvider.objects.unscoped()
+        .filter(
+            organization__slug=organization_slug,
+            protocol=Protocol.SAML,
+            enabled=True,
+            organization__status=OrganizationStatus.ACTIVE,
         )
         .select_related("organization")
         .first()

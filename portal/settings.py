@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "allauth.socialaccount",
     "allauth.socialaccount.providers.openid_connect",
+    "allauth.socialaccount.providers.saml",
     "rest_framework",
     "django_filters",
     "drf_spectacular",
@@ -197,7 +198,17 @@ ACCOUNT_FORMS = {"login": "identity.web.forms.PolicyLoginForm"}
 # Organizations' OpenID Connect providers are built from identity.IdentityProvider rows by the adapter; the provider
 # class always checks the ID token's signature, sends a nonce and uses PKCE.
 SOCIALACCOUNT_ADAPTER = "identity.adapters.SocialAccountAdapter"
-SOCIALACCOUNT_PROVIDERS = {"openid_connect": {"provider_class": "identity.oidc.provider.KontorOidcProvider"}}
+SOCIALACCOUNT_PROVIDERS = {
+    "openid_connect": {"provider_class": "identity.oidc.provider.KontorOidcProvider"},
+    "saml": {"provider_class": "identity.saml.provider.KontorSamlProvider"},
+}
+# Consumed SAML assertions are remembered until their NotOnOrAfter, or this long when they name none.
+# Operators may sign in through the cloud operator's own OpenID Connect provider (identity.operators); the console
+# still needs the second factor. Empty issuer: password and second factor only.
+KONTOR_OPERATOR_OIDC_ISSUER = env.str("KONTOR_OPERATOR_OIDC_ISSUER", default="")
+KONTOR_OPERATOR_OIDC_CLIENT_ID = env.str("KONTOR_OPERATOR_OIDC_CLIENT_ID", default="")
+KONTOR_OPERATOR_OIDC_CLIENT_SECRET = env.str("KONTOR_OPERATOR_OIDC_CLIENT_SECRET", default="")
+KONTOR_SAML_ASSERTION_MAX_AGE_SECONDS = env.int("KONTOR_SAML_ASSERTION_MAX_AGE_SECONDS", default=86400)
 SOCIALACCOUNT_AUTO_SIGNUP = True
 # Only organizations' providers may sign in to an existing account by e-mail (their app setting, for their verified
 # domains); any other provider never may.
@@ -495,6 +506,7 @@ CELERY_BEAT_SCHEDULE = {
     "billing-render-missing-documents": {"task": "billing.render_missing_documents", "schedule": 300.0},
     "webhooks-redrive-deliveries": {"task": "webhooks.redrive_deliveries", "schedule": 60.0},
     "tenants-expire-idempotency-keys": {"task": "tenants.expire_idempotency_keys", "schedule": 3600.0},
+    "identity-purge-saml-assertions": {"task": "identity.purge_saml_assertions", "schedule": 3600.0},
 }
 # --- end queues and schedules --------------------------------------------------------------------------------------
 

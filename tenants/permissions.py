@@ -31,6 +31,8 @@ class Action(StrEnum):
     WEBHOOKS_MANAGE = "webhooks.manage"
     CLOUD_VIEW = "cloud.view"
     CLOUD_MANAGE = "cloud.manage"
+    IDENTITY_VIEW = "identity.view"
+    IDENTITY_MANAGE = "identity.manage"
 
 
 class Scope(StrEnum):
@@ -47,12 +49,16 @@ class Scope(StrEnum):
     WEBHOOKS_WRITE = "webhooks:write"
     CLOUD_READ = "cloud:read"
     CLOUD_WRITE = "cloud:write"
+    IDENTITY_READ = "identity:read"
+    IDENTITY_WRITE = "identity:write"
 
 
 A = Action
 ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
     Role.OWNER: frozenset(Action),
-    Role.ADMIN: frozenset(Action) - {A.ORGANIZATION_CLOSE, A.DATA_EXPORT, A.QUOTA_REQUEST},
+    # Single sign-on, its policy and SCIM decide who gets in and with which role: owners only.
+    Role.ADMIN: frozenset(Action)
+    - {A.ORGANIZATION_CLOSE, A.DATA_EXPORT, A.QUOTA_REQUEST, A.IDENTITY_VIEW, A.IDENTITY_MANAGE},
     Role.MEMBER: frozenset(
         {A.ORGANIZATION_VIEW, A.MEMBERS_VIEW, A.CATALOG_QUOTE, A.RESERVATIONS_VIEW, A.RESERVATIONS_MANAGE, A.CLOUD_VIEW}
     ),
@@ -84,6 +90,9 @@ SCOPE_ACTIONS: dict[Scope, frozenset[Action]] = {
     Scope.WEBHOOKS_WRITE: frozenset({A.WEBHOOKS_VIEW, A.WEBHOOKS_MANAGE}),
     Scope.CLOUD_READ: frozenset({A.CLOUD_VIEW}),
     Scope.CLOUD_WRITE: frozenset({A.CLOUD_VIEW, A.CLOUD_MANAGE}),
+    # Only while the key's creator is an owner (identity.api checks it: an admin's key cannot reach further).
+    Scope.IDENTITY_READ: frozenset({A.IDENTITY_VIEW}),
+    Scope.IDENTITY_WRITE: frozenset({A.IDENTITY_VIEW, A.IDENTITY_MANAGE}),
 }
 
 

@@ -21,6 +21,9 @@ from allauth.socialaccount.providers.openid_connect.views import OpenIDConnectOA
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.crypto import get_random_string
 
+from identity.choices import Protocol
+from identity.selectors import identity_provider_by_provider_id
+
 NONCE_STATE_KEY = "kontor_nonce"
 
 
@@ -72,7 +75,14 @@ class KontorOidcProvider(OpenIDConnectProvider):
         return response
 
 
+def _require_oidc(provider_id: str) -> None:
+    provider = identity_provider_by_provider_id(provider_id)
+    if provider is not None and provider.protocol != Protocol.OIDC:
+        raise Http404
+
+
 def login(request: HttpRequest, provider_id: str) -> HttpResponse:
+    _require_oidc(provider_id)
     try:
         view = OAuth2LoginView.adapter_view(KontorOidcAdapter(request, provider_id))
         response: HttpResponse = view(request)
@@ -82,6 +92,7 @@ def login(request: HttpRequest, provider_id: str) -> HttpResponse:
 
 
 def callback(request: HttpRequest, provider_id: str) -> HttpResponse:
+    _require_oidc(provider_id)
     try:
         view = OAuth2CallbackView.adapter_view(KontorOidcAdapter(request, provider_id))
         response: HttpResponse = view(request)

@@ -10,4 +10,9 @@ urlpatterns = [
     path("scim/v2/Groups", views.groups, name="scim-groups"),
     path("scim/v2/Groups/<str:resource_id>", views.group, name="scim-group"),
     path("scim/v2/ServiceProviderConfig", views.service_provider_config, name="scim-service-provider-config"),
+    path("scim/v2/Schemas", views.schemas, name="scim-schemas"),
+    path("scim/v2/Schemas/<str:resource_id>", views.schemas, name="scim-schema"),
+    path("scim/v2/ResourceTypes", views.resource_types, name="scim-resource-types"),
+    path("scim/v2/ResourceTypes/<str:resource_id>", views.resource_types, name="scim-resource-type"),
+    path("scim/v2/<path:rest>", views.not_found, name="scim-not-found"),
 ]

@@ -5,7 +5,8 @@ a resource ID is that row's ID, so another organization's person is a 404 like a
 (list with ``filter=userName eq "…"`` / ``externalId eq "…"``, ``startIndex``/``count`` pagination; get; create;
 PATCH of ``active``, ``displayName`` and ``name.formatted``; DELETE), Groups (list with ``displayName eq``, get,
 create, PATCH of members and ``displayName``, DELETE; a group's name is what the group → role mappings map, and a
-change of members sets the roles at once), ServiceProviderConfig.
+change of members sets the roles at once), ServiceProviderConfig, ResourceTypes and Schemas (``identity.scim.schemas``,
+checked with scim2-tester in tests/identity/test_scim_conformance.py).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from identity.models import ExternalIdentity, ScimGroup, ScimToken
+from identity.scim.schemas import RESOURCE_TYPE_SCHEMA, RESOURCE_TYPES, SCHEMA_SCHEMA, SCHEMAS
 from identity.scim_services import (
     scim_group_create,
     scim_group_delete,
@@ -30,6 +32,7 @@ from identity.scim_services import (
     scim_user_activate,
     scim_user_create,
     scim_user_deprovision,
+    scim_user_set_external_id,
     scim_user_update,
 )
 from tenants.audit import Actor
@@ -98,23 +101,50 @@ def _actor(request: HttpRequest, token: ScimToken) -> Actor:
     return Actor.system(f"scim:{token.prefix}")
 
 
-def user_resource(request: HttpRequest, identity: ExternalIdentity) -> dict[str, Any]:
-    user = identity.user
-    return {
-        "schemas": [USER_SCHEMA],
-        "id": str(identity.pk),
-        "externalId": identity.subject,
-        "userName": user.email,
-        "displayName": user.full_name,
-        "name": {"formatted": user.full_name},
-        "emails": [{"value": user.email, "primary": True}],
-        "active": identity.active,
-        "meta": {
-            "resourceType": "User",
-            "created": identity.user.date_joined.isoformat(),
-            "location": request.build_absolute_uri(f"/scim/v2/Users/{identity.pk}"),
-        },
+ALWAYS_RETURNED = {"schemas", "id", "meta"}
+
+
+def _project(request: HttpRequest, resource: dict[str, Any]) -> dict[str, Any]:
+    """RFC 7644 3.9: ``attributes`` returns only the named attributes (with id, schemas and meta),
+    ``excludedAttributes`` leaves the named ones out."""
+    included = {name.strip().split(".")[0].lower() for name in request.GET.get("attributes", "").split(",") if name}
+    excluded = {
+        name.strip().lower() for name in request.GET.get("excludedAttributes", "").split(",") if "." not in name
     }
+    if included:
+        return {key: value for key, value in resource.items() if key in ALWAYS_RETURNED or key.lower() in included}
+    return {key: value for key, value in resource.items() if key in ALWAYS_RETURNED or key.lower() not in excluded}
+
+
+def _primary_email(data: dict[str, Any]) -> str:
+    emails = [item for item in data.get("emails") or [] if isinstance(item, dict) and item.get("value")]
+    primary = next((item for item in emails if item.get("primary")), emails[0] if emails else {})
+    return str(primary.get("value") or "")
+
+
+def _full_name(data: dict[str, Any]) -> str:
+    name = data.get("name") if isinstance(data.get("name"), dict) else {}
+    return str(data.get("displayName") or (name or {}).get("formatted") or "")
+
+
+def user_resource(request: HttpRequest, identity: ExternalIdentity) -> dict[str, Any]:
+    """The person as SCIM shows them; unassigned attributes (no name, no external ID) are left out."""
+    user = identity.user
+    resource: dict[str, Any] = {"schemas": [USER_SCHEMA], "id": str(identity.pk)}
+    if identity.subject != user.email:
+        resource["externalId"] = identity.subject
+    resource["userName"] = identity.user_name or user.email
+    if user.full_name:
+        resource["displayName"] = user.full_name
+        resource["name"] = {"formatted": user.full_name}
+    resource["emails"] = [{"value": user.email, "primary": True}]
+    resource["active"] = identity.active
+    resource["meta"] = {
+        "resourceType": "User",
+        "created": identity.user.date_joined.isoformat(),
+        "location": request.build_absolute_uri(f"/scim/v2/Users/{identity.pk}"),
+    }
+    return resource
 
 
 def _identities(token: ScimToken) -> Any:
@@ -131,17 +161,19 @@ def _get(token: ScimToken, resource_id: str) -> ExternalIdentity | None:
 def users(request: HttpRequest, token: ScimToken) -> HttpResponse:
     if request.method == "POST":
         data = _body(request)
+        user_name = str(data.get("userName") or "")
         identity = scim_user_create(
             actor=_actor(request, token),
             organization=token.organization,
-            email=str(data.get("userName") or ""),
-            full_name=str(data.get("displayName") or (data.get("name") or {}).get("formatted") or ""),
+            email=user_name if "@" in user_name else _primary_email(data),
+            full_name=_full_name(data),
             external_id=str(data.get("externalId") or ""),
+            user_name=user_name,
         )
         if data.get("active") is False:
             scim_user_deprovision(actor=_actor(request, token), organization=token.organization, identity=identity)
             identity.refresh_from_db()
-        return scim_response(user_resource(request, identity), 201)
+        return scim_response(_project(request, user_resource(request, identity)), 201)
     if request.method != "GET":
         return scim_error(405, "Method not allowed.")
     queryset = _identities(token)
@@ -151,7 +183,11 @@ def users(request: HttpRequest, token: ScimToken) -> HttpResponse:
         if match is None:
             return scim_error(400, 'Supported filters: userName eq "…" and externalId eq "…".', "invalidFilter")
         attribute, value = match.group(1).lower(), match.group(2)
-        queryset = queryset.filter(Q(user__email=value.lower()) if attribute == "username" else Q(subject=value))
+        queryset = queryset.filter(
+            Q(user_name=value) | Q(user_name="", user__email=value.lower())
+            if attribute == "username"
+            else Q(subject=value)
+        )
     try:
         start = max(int(request.GET.get("startIndex", "1")), 1)
         count = min(max(int(request.GET.get("count", str(MAX_COUNT))), 0), MAX_COUNT)
@@ -165,7 +201,7 @@ def users(request: HttpRequest, token: ScimToken) -> HttpResponse:
             "totalResults": total,
             "startIndex": start,
             "itemsPerPage": len(page),
-            "Resources": [user_resource(request, identity) for identity in page],
+            "Resources": [_project(request, user_resource(request, identity)) for identity in page],
         }
     )
 
@@ -175,13 +211,24 @@ def _apply_patch(request: HttpRequest, token: ScimToken, identity: ExternalIdent
         raise ValidationError({"schemas": ["A PATCH names the PatchOp schema."]}, code="invalidSyntax")
     changes: dict[str, Any] = {}
     for operation in data.get("Operations") or []:
-        if str(operation.get("op", "")).lower() not in {"replace", "add"}:
-            raise ValidationError({"op": ["Only replace and add are supported."]}, code="invalidValue")
+        op = str(operation.get("op", "")).lower()
+        if op not in {"replace", "add", "remove"}:
+            raise ValidationError({"op": ["op must be add, replace or remove."]}, code="invalidValue")
         path, value = operation.get("path"), operation.get("value")
-        if path:
+        if op == "remove":
+            if path not in {"displayName", "name.formatted", "name", "externalId"}:
+                raise ValidationError({str(path): [f"{path} cannot be removed."]}, code="invalidPath")
+            changes[str(path)] = None if path == "externalId" else ""
+        elif path == "name" and isinstance(value, dict):
+            changes["name.formatted"] = value.get("formatted") or ""
+        elif path:
             changes[str(path)] = value
         elif isinstance(value, dict):
-            changes.update({str(key): item for key, item in value.items()})
+            for key, item in value.items():
+                if key == "name" and isinstance(item, dict):
+                    changes["name.formatted"] = item.get("formatted") or ""
+                else:
+                    changes[str(key)] = item
     actor = _actor(request, token)
     for path, value in changes.items():
         if path == "active":
@@ -190,8 +237,16 @@ def _apply_patch(request: HttpRequest, token: ScimToken, identity: ExternalIdent
                 scim_user_activate(actor=actor, organization=token.organization, identity=identity)
             else:
                 scim_user_deprovision(actor=actor, organization=token.organization, identity=identity)
-        elif path in {"displayName", "name.formatted"}:
+        elif path in {"displayName", "name.formatted", "name"}:
             scim_user_update(actor=actor, organization=token.organization, identity=identity, full_name=str(value))
+        elif path == "userName":
+            scim_user_update(actor=actor, organization=token.organization, identity=identity, user_name=str(value))
+        elif path == "externalId":
+            scim_user_set_external_id(
+                actor=actor, organization=token.organization, identity=identity, external_id=str(value or "")
+            )
+        elif path == "schemas" or path.startswith("emails"):
+            continue  # the subject and the e-mail address are set at creation (immutable)
         else:
             raise ValidationError({path: [f"{path} cannot be changed here."]}, code="invalidPath")
 
@@ -202,6 +257,23 @@ def user(request: HttpRequest, token: ScimToken, resource_id: str) -> HttpRespon
     if identity is None:
         return scim_error(404, "No such user.")
     if request.method == "GET":
+        return scim_response(_project(request, user_resource(request, identity)))
+    if request.method == "PUT":
+        data = _body(request)
+        actor = _actor(request, token)
+        scim_user_update(
+            actor=actor,
+            organization=token.organization,
+            identity=identity,
+            full_name=_full_name(data),
+            user_name=str(data.get("userName") or identity.user_name or identity.user.email),
+        )
+        if data.get("active") is False:
+            scim_user_deprovision(actor=actor, organization=token.organization, identity=identity)
+        elif data.get("active") is True:
+            scim_user_activate(actor=actor, organization=token.organization, identity=identity)
+        identity = _get(token, resource_id)
+        assert identity is not None
         return scim_response(user_resource(request, identity))
     if request.method == "PATCH":
         _apply_patch(request, token, identity, _body(request))
@@ -222,21 +294,22 @@ MEMBER_PATH = re.compile(r'^members\[value eq "([^"]*)"\]$')
 
 
 def group_resource(request: HttpRequest, group: ScimGroup) -> dict[str, Any]:
-    return {
-        "schemas": [GROUP_SCHEMA],
-        "id": str(group.pk),
-        "externalId": group.external_id,
-        "displayName": group.display_name,
-        "members": [
-            {
-                "value": str(member.pk),
-                "display": member.user.email,
-                "$ref": request.build_absolute_uri(f"/scim/v2/Users/{member.pk}"),
-            }
-            for member in group.members.select_related("user").order_by("id")
-        ],
-        "meta": {"resourceType": "Group", "location": request.build_absolute_uri(f"/scim/v2/Groups/{group.pk}")},
-    }
+    resource: dict[str, Any] = {"schemas": [GROUP_SCHEMA], "id": str(group.pk)}
+    if group.external_id:
+        resource["externalId"] = group.external_id
+    resource["displayName"] = group.display_name
+    members = [
+        {
+            "value": str(member.pk),
+            "display": member.user.email,
+            "$ref": request.build_absolute_uri(f"/scim/v2/Users/{member.pk}"),
+        }
+        for member in group.members.select_related("user").order_by("id")
+    ]
+    if members:
+        resource["members"] = members
+    resource["meta"] = {"resourceType": "Group", "location": request.build_absolute_uri(f"/scim/v2/Groups/{group.pk}")}
+    return resource
 
 
 def _member_ids(value: Any) -> list[str]:
@@ -254,7 +327,7 @@ def groups(request: HttpRequest, token: ScimToken) -> HttpResponse:
             external_id=str(data.get("externalId") or ""),
             member_ids=_member_ids(data.get("members")),
         )
-        return scim_response(group_resource(request, group), 201)
+        return scim_response(_project(request, group_resource(request, group)), 201)
     if request.method != "GET":
         return scim_error(405, "Method not allowed.")
     queryset = ScimGroup.objects.for_organization(token.organization).order_by("id")
@@ -277,7 +350,7 @@ def groups(request: HttpRequest, token: ScimToken) -> HttpResponse:
             "totalResults": total,
             "startIndex": start,
             "itemsPerPage": len(page),
-            "Resources": [group_resource(request, group) for group in page],
+            "Resources": [_project(request, group_resource(request, group)) for group in page],
         }
     )
 
@@ -293,7 +366,20 @@ def group(request: HttpRequest, token: ScimToken, resource_id: str) -> HttpRespo
         return scim_error(404, "No such group.")
     actor = _actor(request, token)
     if request.method == "GET":
-        return scim_response(group_resource(request, found))
+        return scim_response(_project(request, group_resource(request, found)))
+    if request.method == "PUT":
+        data = _body(request)
+        updated = scim_group_update(
+            actor=actor,
+            organization=token.organization,
+            group=found,
+            display_name=str(data.get("displayName") or found.display_name),
+            add=[],
+            remove=[],
+            replace_members=_member_ids(data.get("members")),
+            external_id=str(data.get("externalId") or ""),
+        )
+        return scim_response(group_resource(request, updated))
     if request.method == "DELETE":
         scim_group_delete(actor=actor, organization=token.organization, group=found)
         return HttpResponse(status=204)
@@ -306,10 +392,13 @@ def group(request: HttpRequest, token: ScimToken, resource_id: str) -> HttpRespo
     remove: list[str] = []
     replace_members: list[str] | None = None
     display_name: str | None = None
+    external_id: str | None = None
     for operation in data.get("Operations") or []:
         op, path, value = str(operation.get("op", "")).lower(), str(operation.get("path") or ""), operation.get("value")
         member = MEMBER_PATH.match(path)
-        if op == "add" and path == "members":
+        if path == "externalId" and op in {"add", "replace", "remove"}:
+            external_id = "" if op == "remove" else str(value or "")
+        elif op == "add" and path == "members":
             add.extend(_member_ids(value))
         elif op == "remove" and member:
             remove.append(member.group(1))
@@ -319,8 +408,10 @@ def group(request: HttpRequest, token: ScimToken, resource_id: str) -> HttpRespo
             replace_members = _member_ids(value)
         elif op == "replace" and path == "displayName":
             display_name = str(value)
-        elif op == "replace" and not path and isinstance(value, dict):
+        elif op in {"add", "replace"} and not path and isinstance(value, dict):
             display_name = str(value.get("displayName") or "") or display_name
+            if "externalId" in value:
+                external_id = str(value.get("externalId") or "")
         else:
             raise ValidationError({"op": [f"{op} {path} is not supported."]}, code="invalidPath")
     updated = scim_group_update(
@@ -331,12 +422,63 @@ def group(request: HttpRequest, token: ScimToken, resource_id: str) -> HttpRespo
         add=add,
         remove=remove,
         replace_members=replace_members,
+        external_id=external_id,
     )
     return scim_response(group_resource(request, updated))
 
 
+def _list(resources: list[dict[str, Any]]) -> JsonResponse:
+    return scim_response(
+        {
+            "schemas": [LIST_SCHEMA],
+            "totalResults": len(resources),
+            "startIndex": 1,
+            "itemsPerPage": len(resources),
+            "Resources": resources,
+        }
+    )
+
+
+def _schema(request: HttpRequest, schema: dict[str, Any]) -> dict[str, Any]:
+    location = request.build_absolute_uri(f"/scim/v2/Schemas/{schema['id']}")
+    return {"schemas": [SCHEMA_SCHEMA], **schema, "meta": {"resourceType": "Schema", "location": location}}
+
+
+def _resource_type(request: HttpRequest, resource_type: dict[str, Any]) -> dict[str, Any]:
+    location = request.build_absolute_uri(f"/scim/v2/ResourceTypes/{resource_type['id']}")
+    return {
+        "schemas": [RESOURCE_TYPE_SCHEMA],
+        **resource_type,
+        "meta": {"resourceType": "ResourceType", "location": location},
+    }
+
+
+@scim_view
+def schemas(request: HttpRequest, token: ScimToken, resource_id: str = "") -> HttpResponse:
+    if request.method != "GET":
+        return scim_error(405, "Method not allowed.")
+    if not resource_id:
+        return _list([_schema(request, schema) for schema in SCHEMAS.values()])
+    if resource_id not in SCHEMAS:
+        return scim_error(404, "No such schema.")
+    return scim_response(_schema(request, SCHEMAS[resource_id]))
+
+
+@scim_view
+def resource_types(request: HttpRequest, token: ScimToken, resource_id: str = "") -> HttpResponse:
+    if request.method != "GET":
+        return scim_error(405, "Method not allowed.")
+    if not resource_id:
+        return _list([_resource_type(request, item) for item in RESOURCE_TYPES.values()])
+    if resource_id not in RESOURCE_TYPES:
+        return scim_error(404, "No such resource type.")
+    return scim_response(_resource_type(request, RESOURCE_TYPES[resource_id]))
+
+
 @scim_view
 def service_provider_config(request: HttpRequest, token: ScimToken) -> HttpResponse:
+    if request.method != "GET":
+        return scim_error(405, "Method not allowed.")
     return scim_response(
         {
             "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"],
@@ -349,5 +491,16 @@ def service_provider_config(request: HttpRequest, token: ScimToken) -> HttpRespo
             "authenticationSchemes": [
                 {"type": "oauthbearertoken", "name": "Bearer token", "description": "A token per organization."}
             ],
+            "meta": {
+                "resourceType": "ServiceProviderConfig",
+                "location": request.build_absolute_uri("/scim/v2/ServiceProviderConfig"),
+            },
         }
     )
+
+
+@scim_view
+def not_found(request: HttpRequest, token: ScimToken, rest: str) -> HttpResponse:
+    if rest == ".search" and request.method == "POST":
+        return scim_error(501, "Searching several resource types at once is not supported.")
+    return scim_error(404, "No such SCIM endpoint.")

@@ -11,6 +11,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from identity.choices import Protocol
 from identity.selectors import identity_provider_for_email
 from identity.web.forms import CompanySignInForm
 from tenants.web.access import public_page
@@ -26,16 +27,16 @@ def company_sign_in(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         provider = identity_provider_for_email(form.cleaned_data["email"])
         if provider is not None:
-            authorize = urlsplit(str(provider.discovery["authorization_endpoint"]))
+            if provider.protocol == Protocol.SAML:
+                authorize = urlsplit(provider.saml_sso_url)
+                login_url = reverse("saml_login", kwargs={"organization_slug": provider.organization.slug})
+            else:
+                authorize = urlsplit(str(provider.discovery["authorization_endpoint"]))
+                login_url = reverse("openid_connect_login", kwargs={"provider_id": provider.provider_id})
             response = render(
                 request,
                 "identity/company_sign_in_continue.html",
-                {
-                    "provider": provider,
-                    "organization": provider.organization,
-                    "login_url": reverse("openid_connect_login", kwargs={"provider_id": provider.provider_id}),
-                    "next": next_url,
-                },
+                {"provider": provider, "organization": provider.organization, "login_url": login_url, "next": next_url},
             )
             # The form posts to Kontor, which redirects to the provider: the CSP must allow that form target.
             response._csp_update = {"form-action": [f"{authorize.scheme}://{authorize.netloc}"]}  # type: ignore[attr-defined]

@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("billing.api.urls")),
     path("", include("metering.api.urls")),
     path("", include("webhooks.api.urls")),
+    path("", include("identity.api.urls")),
 ]
 
 # Must stay last: unknown paths under /api/ answer in the API's error shape.

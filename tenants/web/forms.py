@@ -220,6 +220,8 @@ SCOPE_LABELS: dict[Scope, Any] = {
     Scope.WEBHOOKS_WRITE: _("Manage webhook endpoints"),
     Scope.CLOUD_READ: _("Read SSH keys, allowed networks and the cloud profile"),
     Scope.CLOUD_WRITE: _("Manage SSH keys, allowed networks and the NGC API key"),
+    Scope.IDENTITY_READ: _("Read single sign-on, domains and SCIM settings (owners' keys only)"),
+    Scope.IDENTITY_WRITE: _("Manage single sign-on, domains, the sign-in policy and SCIM tokens (owners' keys only)"),
 }
 
 

@@ -21,6 +21,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from dnslib import QTYPE, RR, TXT
 from dnslib.server import BaseResolver, DNSServer
 
+from tests.identity.saml_idp import SamlIdp, saml_idp_fixture
+
 ROOT = Path(__file__).resolve().parents[2]
 CLIENT_ID = "kontor-test-client"
 CLIENT_SECRET = "kontor-test-secret-0123456789abcdef"
@@ -133,7 +135,7 @@ def start_oidc_provider(tmp_path: Path, redirect_uris: list[str]) -> OidcProvide
         try:
             if requests.get(f"{issuer}/.well-known/openid-configuration", timeout=1).status_code == 200:
                 break
-        except requests.ConnectionError:
+        except requests.RequestException:  # not listening yet, or too slow to answer on a busy machine
             pass
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
@@ -155,3 +157,9 @@ def oidc_provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OidcProv
     )
     yield provider
     stop(provider)
+
+
+@pytest.fixture(scope="module")
+def saml_idp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SamlIdp]:
+    """A pysaml2 identity provider on loopback (its own thread), signing with its own key through xmlsec1."""
+    yield from saml_idp_fixture(tmp_path_factory.mktemp("saml-idp"))

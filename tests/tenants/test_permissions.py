@@ -12,7 +12,8 @@ A = Action
 # The specification, written out by hand: which role may do what.
 EXPECTED: dict[Role, set[Action]] = {
     Role.OWNER: set(Action),
-    Role.ADMIN: set(Action) - {A.ORGANIZATION_CLOSE, A.DATA_EXPORT, A.QUOTA_REQUEST},
+    Role.ADMIN: set(Action)
+    - {A.ORGANIZATION_CLOSE, A.DATA_EXPORT, A.QUOTA_REQUEST, A.IDENTITY_VIEW, A.IDENTITY_MANAGE},
     Role.MEMBER: {
         A.ORGANIZATION_VIEW,
         A.MEMBERS_VIEW,
@@ -66,6 +67,13 @@ REQUESTS: dict[Action, tuple[str, str, dict | None, int]] = {
     A.WEBHOOKS_VIEW: ("get", "/api/v1/organizations/rheinwerk/webhook-endpoints/", None, 200),
     A.CLOUD_VIEW: ("get", "/api/v1/organizations/rheinwerk/ssh-keys/", None, 200),
     A.CLOUD_MANAGE: ("delete", "/api/v1/organizations/rheinwerk/cloud-profile/ngc-api-key/", None, 204),
+    A.IDENTITY_VIEW: ("get", "/api/v1/organizations/rheinwerk/identity/group-mappings/", None, 200),
+    A.IDENTITY_MANAGE: (
+        "post",
+        "/api/v1/organizations/rheinwerk/identity/group-mappings/",
+        {"group": "gpu-admins", "role": "viewer"},
+        201,
+    ),
 }
 ALLOWED = [pytest.param(r, a, id=f"{r}-{a}") for r in Role for a in REQUESTS if a in EXPECTED[r]]
 REFUSED = [pytest.param(r, a, id=f"{r}-{a}") for r in Role for a in REQUESTS if a not in EXPECTED[r]]
