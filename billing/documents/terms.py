@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -189,13 +190,31 @@ def invoice_terms_freeze(*, invoice: Invoice) -> InvoiceTerms:
 @dataclass(frozen=True)
 class BuyerReferences:
     buyer_reference: str  # BT-10, never empty
-    order_reference: str  # BT-13, only with a Leitweg-ID in BT-10 and a reference of the organization
+    order_reference: str  # BT-13: the one PO all lines share; else, under a Leitweg-ID, the organization's reference
 
 
-def buyer_references(*, terms: InvoiceTerms | None, organization: Organization) -> BuyerReferences:
-    """BT-10 and BT-13 of a document: the Leitweg-ID, else the buyer reference, else the Kontor customer ID."""
+def shared_order_reference(line_orders: Iterable[str]) -> str:
+    """The purchase order of the document when every line bills the same, non-empty one; else empty.
+
+    EN 16931 has one purchase order reference per invoice (BT-13); BT-132 only points at a line *of that order*.
+    Lines of different orders therefore name their order in the line note (BT-127) instead.
+    """
+    orders = set(line_orders)
+    return orders.pop() if len(orders) == 1 and "" not in orders else ""
+
+
+def buyer_references(
+    *, terms: InvoiceTerms | None, organization: Organization, line_orders: Iterable[str] = ()
+) -> BuyerReferences:
+    """BT-10 and BT-13 of a document, the rule XRechnung prescribes (BR-DE-15: BT-10 always):
+
+    - BT-10 is the public buyer's Leitweg-ID; else the organization's buyer reference; else the order's PO (when all
+      lines share one); else the Kontor customer ID.
+    - BT-13 is the PO all lines share; else, when the Leitweg-ID took BT-10, the organization's buyer reference.
+    """
     leitweg_id = terms.leitweg_id if terms is not None else ""
     reference = terms.buyer_reference if terms is not None else ""
+    order = shared_order_reference(line_orders)
     if leitweg_id:
-        return BuyerReferences(buyer_reference=leitweg_id, order_reference=reference)
-    return BuyerReferences(buyer_reference=reference or organization.slug, order_reference="")
+        return BuyerReferences(buyer_reference=leitweg_id, order_reference=order or reference)
+    return BuyerReferences(buyer_reference=reference or order or organization.slug, order_reference=order)
