@@ -65,7 +65,7 @@ def invoice_review(*, actor: Actor, invoice: Invoice, content_hash: str) -> Invo
         locked = Invoice.objects.unscoped().select_for_update().select_related("organization").get(pk=invoice.pk)
         if locked.kind != InvoiceKind.INVOICE or locked.status != InvoiceStatus.DRAFT:
             raise InvoiceReviewError(_("%(invoice)s is not a draft invoice; only drafts are reviewed.") % {"invoice": locked})
-        review, _created = InvoiceReview.objects.update_or_create(
+        review, _created = InvoiceReview.objects.for_organization(locked.organization).update_or_create(
             organization=locked.organization,
             invoice=locked,
             defaults={"content_hash": content_hash, "reviewed_by_label": actor.label, "reviewed_at": timezone.now()},
