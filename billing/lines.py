@@ -131,9 +131,11 @@ class CorrectedInvoice:
 def correction_description(
     *, meter: str, flavor_slug: str, gpu_count: int, seconds: int, corrected: CorrectedInvoice
 ) -> str:
-    """E.g. "Billed too little on invoice KON-2026-000001: GPU time used, b200-x4, October 2026: 4 GPUs × 1 hour"
+    """E.g. "Billed too little on invoice KON-2026-000001: GPU time used, b200-x4, October 2026: 4 GPUs x 1 hour"
     (the month is the corrected invoice's)."""
-    usage = line_description(meter=meter, flavor_slug=flavor_slug, gpu_count=gpu_count, seconds=seconds, period=corrected)
+    usage = line_description(
+        meter=meter, flavor_slug=flavor_slug, gpu_count=gpu_count, seconds=seconds, period=corrected
+    )
     return _("Billed too little on invoice %(number)s: %(usage)s") % {"number": corrected.number, "usage": usage}
 
 

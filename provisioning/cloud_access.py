@@ -207,7 +207,8 @@ def reservation_order(
     public_address: bool = False,
     purchase_order_reference: str = "",
 ) -> Booking:
-    """Book the quote (``reservation_create``, with the customer's PO reference) and record, in the same transaction, how its servers are reached.
+    """Book the quote (``reservation_create``, with the customer's PO reference) and record, in the same
+    transaction, how its servers are reached.
 
     ``ssh_key_ids`` None means the default: the orderer's own keys and the organization's shared ones; an empty list
     means none. Each key must be one the orderer may use (their own or shared) — another organization's key or

@@ -26,8 +26,8 @@ from reservations.choices import (
     ReservationState,
 )
 from reservations.guards import OrderDescription
-from reservations.orders import purchase_order_reference_clean
 from reservations.models import Allocation, IdempotencyKey, Node, QuotaLimit, QuotaRequest, Reservation
+from reservations.orders import purchase_order_reference_clean
 from reservations.rules import booking_order, extension_order, order_rules_check, quota_limit
 from tenants.audit import Actor, audit_record
 from tenants.idempotency import idempotency_key_validate

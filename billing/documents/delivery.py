@@ -17,12 +17,12 @@ from django.utils import translation
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
+from billing.archive import INVOICE_STORAGE_ALIAS
 from billing.choices import InvoiceKind, InvoiceStatus
 from billing.documents.formats import document_date
 from billing.documents.mapping import document_language
 from billing.documents.models import EInvoiceFormat, InvoiceDelivery
 from billing.documents.terms import billing_profile_get
-from billing.archive import INVOICE_STORAGE_ALIAS
 from billing.models import Invoice, InvoiceFile, InvoiceFileKind
 from billing.periods import BERLIN
 from tenants.audit import Actor, audit_record
@@ -118,9 +118,7 @@ def invoice_email_send(*, invoice_id: int) -> InvoiceDelivery | None:
             for kind in kinds
         ]
         for recipient in recipients:
-            email_enqueue(
-                to=recipient, subject=subject, body=body, template="billing/invoice", attachments=attachments
-            )
+            email_enqueue(to=recipient, subject=subject, body=body, template="billing/invoice", attachments=attachments)
         delivery = InvoiceDelivery.objects.create(
             organization=organization,
             invoice=invoice,

@@ -123,7 +123,9 @@ def invoice_document(invoice: Invoice) -> InvoiceDocument:
     language = terms.language if terms is not None else organization_document_language(invoice.organization)
     stored_lines = list(invoice_lines(invoice=invoice))
     references = buyer_references(
-        terms=terms, organization=invoice.organization, line_orders=(line.order_reference or "" for line in stored_lines)
+        terms=terms,
+        organization=invoice.organization,
+        line_orders=(line.order_reference or "" for line in stored_lines),
     )
     issue_date = _berlin_date(invoice.issued_at)
     is_credit_note = invoice.kind == InvoiceKind.CREDIT_NOTE

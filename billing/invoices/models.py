@@ -151,7 +151,9 @@ class InvoiceLine(TenantOwnedModel):
     # The purchase-order reference of the reservations the line bills (BT-13 when all lines share one, else the
     # line's note BT-127), and, for a positive correction, the invoice whose hours it bills again (BG-3). Nullable
     # for the same SQLite reason as the service period: empty means none.
-    order_reference = models.CharField(_("purchase order"), max_length=35, null=True, blank=True)
+    order_reference = models.CharField(  # noqa: DJ001 - NULL: no SQLite table rebuild (see above)
+        _("purchase order"), max_length=35, null=True, blank=True
+    )
     corrects = models.ForeignKey(
         Invoice, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("corrects")
     )

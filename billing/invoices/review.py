@@ -64,7 +64,9 @@ def invoice_review(*, actor: Actor, invoice: Invoice, content_hash: str) -> Invo
     with transaction.atomic():
         locked = Invoice.objects.unscoped().select_for_update().select_related("organization").get(pk=invoice.pk)
         if locked.kind != InvoiceKind.INVOICE or locked.status != InvoiceStatus.DRAFT:
-            raise InvoiceReviewError(_("%(invoice)s is not a draft invoice; only drafts are reviewed.") % {"invoice": locked})
+            raise InvoiceReviewError(
+                _("%(invoice)s is not a draft invoice; only drafts are reviewed.") % {"invoice": locked}
+            )
         review, _created = InvoiceReview.objects.for_organization(locked.organization).update_or_create(
             organization=locked.organization,
             invoice=locked,

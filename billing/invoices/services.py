@@ -462,9 +462,9 @@ def invoice_finalize(*, actor: Actor, invoice: Invoice, require_review: bool | N
                 },
             )
             assert locked.issued_at is not None
-            UsageRecord.objects.for_organization(organization).filter(
-                pk__in=[record.pk for record in records]
-            ).update(invoiced_at=locked.issued_at)
+            UsageRecord.objects.for_organization(organization).filter(pk__in=[record.pk for record in records]).update(
+                invoiced_at=locked.issued_at
+            )
             InvoiceUsage.objects.bulk_create(
                 InvoiceUsage(organization=organization, invoice=locked, record=record) for record in records
             )

@@ -63,7 +63,9 @@ def billing_profile_page(request: HttpRequest, access: OrganizationAccess) -> Ht
         form = BillingProfileForm(request.POST)
         if form.is_valid():
             try:
-                billing_profile_update(actor=Actor.from_request(request), organization=organization, **form.cleaned_data)
+                billing_profile_update(
+                    actor=Actor.from_request(request), organization=organization, **form.cleaned_data
+                )
             except ValidationError as exc:
                 add_service_errors(form, exc)
             else:

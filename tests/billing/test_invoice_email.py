@@ -11,14 +11,14 @@ from billing.documents.delivery import DeliveryError, invoice_email_send
 from billing.documents.models import InvoiceDelivery
 from billing.documents.terms import billing_profile_update
 from billing.invoices.rendering import invoice_files_render
-from billing.tasks import send_invoice_email_task
 from billing.models import InvoiceFile
+from billing.tasks import send_invoice_email_task
 from tenants.mail import AttachmentMismatchError, email_send
 from tenants.models import AuditEvent, Membership, Organization, OutgoingEmail, OutgoingEmailStatus
-from tests.support.mail import flaky
 from tests.billing.invoice_files import finalized, seller_bank
 from tests.billing.test_invoice_files import stored
 from tests.billing.usage import ACTOR, reservation, usage
+from tests.support.mail import flaky
 
 pytestmark = pytest.mark.django_db
 __all__ = ["reservation", "seller_bank"]

@@ -66,9 +66,7 @@ def test_one_purchase_order_on_every_line_is_the_invoices_bt13_and_bt10(
     invoice = finalize_month(customer, 2026, 10, datetime(2026, 11, 5, 9, tzinfo=UTC))
 
     assert reservation.purchase_order_reference == "PO-4711"
-    assert list(InvoiceLine.objects.unscoped().filter(invoice=invoice).values_list("order_reference")) == [
-        ("PO-4711",)
-    ]
+    assert list(InvoiceLine.objects.unscoped().filter(invoice=invoice).values_list("order_reference")) == [("PO-4711",)]
     for xml in xmls(invoice).values():
         if xml.startswith(b"%PDF"):
             continue
@@ -163,9 +161,7 @@ def test_the_booking_api_takes_the_purchase_order_and_refuses_a_bad_one(small_in
         {"purchase_order_reference": ["The purchase order reference has 36 characters; at most 35 are allowed."]},
     )
     assert (booked.status_code, booked.json()["purchase_order_reference"]) == (201, "PO-77")
-    assert list(Reservation.objects.for_organization(customer).values_list("purchase_order_reference")) == [
-        ("PO-77",)
-    ]
+    assert list(Reservation.objects.for_organization(customer).values_list("purchase_order_reference")) == [("PO-77",)]
 
 
 def correct(record: UsageRecord, seconds: int, at: datetime) -> UsageCorrection:

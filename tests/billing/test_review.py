@@ -43,7 +43,11 @@ def test_a_reviewed_unchanged_draft_is_finalized_with_the_reviewed_figures(reser
     with time_machine.travel(AT, tick=False):
         finalized = invoice_finalize(actor=ACTOR, invoice=invoice, require_review=True)
 
-    assert (finalized.status, finalized.number, finalized.net_amount) == ("finalized", "KON-2026-000001", Decimal("8.00"))
+    assert (finalized.status, finalized.number, finalized.net_amount) == (
+        "finalized",
+        "KON-2026-000001",
+        Decimal("8.00"),
+    )
     event = AuditEvent.objects.unscoped().get(action="billing.invoice_finalized")
     assert (event.data["content_hash"], event.data["reviewed_by"]) == (review.content_hash, OPERATOR.label)
     assert AuditEvent.objects.unscoped().filter(action="billing.invoice_reviewed").count() == 1
