@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
@@ -29,6 +30,13 @@ class InvoiceReviewError(InvoiceError):
     """The draft is not reviewed, or changed since it was reviewed: nothing was numbered."""
 
 
+def _text(value: object) -> str:
+    """A value as hash input: decimals by value (``19`` and ``19.00`` alike, as read back from NUMERIC or computed)."""
+    if isinstance(value, Decimal):
+        return f"{value.normalize():f}"
+    return "" if value is None else str(value)
+
+
 def draft_content_hash(*, lines: Sequence[LineAmounts], header: Sequence[object]) -> str:
     """SHA-256 (hex) of the lines and header values, each rendered as text in a fixed order."""
     payload = {
@@ -37,9 +45,9 @@ def draft_content_hash(*, lines: Sequence[LineAmounts], header: Sequence[object]
                 line.description,
                 line.meter,
                 line.flavor_slug,
-                str(line.quantity),
-                str(line.unit_price),
-                str(line.net_amount),
+                _text(line.quantity),
+                _text(line.unit_price),
+                _text(line.net_amount),
                 line.service_start.isoformat() if line.service_start else "",
                 line.service_end.isoformat() if line.service_end else "",
                 line.order_reference,
@@ -47,7 +55,7 @@ def draft_content_hash(*, lines: Sequence[LineAmounts], header: Sequence[object]
             ]
             for line in lines
         ],
-        "header": [str(value) for value in header],
+        "header": [_text(value) for value in header],
     }
     return hashlib.sha256(json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()).hexdigest()
 

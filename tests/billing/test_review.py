@@ -9,13 +9,14 @@ from decimal import Decimal
 import pytest
 import time_machine
 
-from billing.invoices.review import InvoiceReviewError
+from billing.invoices.review import InvoiceReviewError, draft_content_hash
 from billing.invoices.services import (
     invoice_draft_for_month,
     invoice_finalize,
     invoice_mark_reviewed,
     invoices_finalize_due,
 )
+from billing.lines import LineAmounts
 from billing.models import Invoice, InvoiceNumberSeries, InvoiceReview
 from metering.models import UsageRecord
 from tenants.models import AuditEvent
@@ -119,3 +120,16 @@ def test_the_monthly_run_finalizes_only_reviewed_drafts_when_review_is_required(
     assert (skipped.documents, skipped.failures, finalized.documents) == (0, 1, 1)
     invoice.refresh_from_db()
     assert invoice.number == "KON-2026-000001"
+
+
+def test_the_content_hash_compares_amounts_by_value_and_sees_every_figure():
+    line = LineAmounts("GPU", "committed_gpu_seconds", "b200-x4", Decimal("1.000000"), Decimal("2.0000"), Decimal("2"))
+    same = LineAmounts("GPU", "committed_gpu_seconds", "b200-x4", Decimal("1"), Decimal("2"), Decimal("2.00"))
+    other = LineAmounts("GPU", "committed_gpu_seconds", "b200-x4", Decimal("1"), Decimal("2"), Decimal("2.01"))
+
+    assert draft_content_hash(lines=[line], header=["AE", Decimal("0")]) == draft_content_hash(
+        lines=[same], header=["AE", Decimal("0.00")]
+    )
+    assert draft_content_hash(lines=[line], header=["AE", Decimal("0")]) != draft_content_hash(
+        lines=[other], header=["AE", Decimal("0")]
+    )
