@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -50,8 +51,11 @@ def email_enqueue(
     template: str = "",
     attachments: Sequence[StoredAttachment] = (),
 ) -> OutgoingEmail:
-    """Write the e-mail in the current transaction; the task that sends it is queued once the transaction commits."""
-    with transaction.atomic():
+    """Write the e-mail in the current transaction; the task that sends it is queued once the transaction commits.
+
+    With attachments, the e-mail and its attachment rows are written in one (nested) transaction; without, no
+    savepoint is spent on it (a booking's statements are pinned)."""
+    with transaction.atomic() if attachments else nullcontext():
         email = OutgoingEmail.objects.create(to=to, subject=subject, body=body, html_body=html_body, template=template)
         OutgoingEmailAttachment.objects.bulk_create(
             OutgoingEmailAttachment(
