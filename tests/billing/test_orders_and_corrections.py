@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from billing.documents.mapping import invoice_document
@@ -136,7 +137,7 @@ def test_a_bad_purchase_order_reference_is_refused_and_nothing_is_booked(
 ):
     quote = make_quote(commitment="on_demand", hours=24)
 
-    with pytest.raises(ValidationError) as refused:
+    with translation.override("en"), pytest.raises(ValidationError) as refused:
         reservation_create(actor=ACTOR, organization=customer, quote=quote, purchase_order_reference=reference)
 
     assert refused.value.message_dict == {"purchase_order_reference": [message]}
