@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('reservations', '0003_reminders'),
+        ('reservations', '0004_idempotency_key_length'),
     ]
 
     operations = [

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tenants', '0008_ssh_keys'),
+        ('tenants', '0009_idempotent_requests'),
     ]
 
     operations = [
