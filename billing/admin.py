@@ -13,8 +13,8 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
 from billing.choices import InvoiceKind, InvoiceStatus
-from billing.invoices.services import credit_note_create, invoice_finalize
-from billing.models import Invoice, InvoiceLine, InvoiceNumberSeries
+from billing.invoices.services import credit_note_create, invoice_finalize, invoice_mark_reviewed
+from billing.models import Invoice, InvoiceLine, InvoiceNumberSeries, InvoiceReview
 from billing.periods import InvoiceError
 from core.http import client_ip
 from tenants.admin import TenantOwnedAdminMixin
@@ -24,7 +24,20 @@ from tenants.models import User
 
 class InvoiceLineInline(TenantOwnedAdminMixin, admin.TabularInline):
     model = InvoiceLine
-    fields = ("position", "description", "meter", "flavor_slug", "quantity", "unit_price", "net_amount", "vat_rate")
+    fk_name = "invoice"
+    fields = (
+        "position",
+        "description",
+        "meter",
+        "flavor_slug",
+        "quantity",
+        "unit_price",
+        "net_amount",
+        "service_start",
+        "service_end",
+        "order_reference",
+        "vat_rate",
+    )
     readonly_fields = fields
     ordering = ("position",)
     extra = 0
@@ -50,16 +63,32 @@ class CreditNoteForm(forms.Form):
 class InvoiceAdmin(TenantOwnedAdminMixin, admin.ModelAdmin):
     """Only billing services write documents: the console shows them and finalizes drafts through the service."""
 
-    list_display = ("__str__", "organization", "kind", "status", "period_start", "net_amount", "gross_amount")
+    list_display = (
+        "__str__",
+        "organization",
+        "kind",
+        "status",
+        "review_state",
+        "period_start",
+        "net_amount",
+        "gross_amount",
+    )
     list_filter = ("status", "kind", "vat_category")
     search_fields = ("number", "organization__legal_name", "buyer_legal_name")
     list_select_related = ("organization",)
     ordering = ("-period_start", "-id")
     inlines = (InvoiceLineInline,)
-    actions = ("finalize_drafts", "credit_corrections")
+    actions = ("review_drafts", "finalize_drafts", "credit_corrections")
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return [field.name for field in Invoice._meta.fields]
+        return [*(field.name for field in Invoice._meta.fields), "review_state"]
+
+    @admin.display(description=_("review"))
+    def review_state(self, obj: Invoice) -> str:
+        review = InvoiceReview.objects.for_organization(obj.organization).filter(invoice=obj).first()
+        if review is not None:
+            return str(_("reviewed by %(who)s") % {"who": review.reviewed_by_label})
+        return str(_("needs review")) if obj.status == InvoiceStatus.DRAFT else "-"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -73,13 +102,26 @@ class InvoiceAdmin(TenantOwnedAdminMixin, admin.ModelAdmin):
     def has_finalize_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("billing.change_invoice")
 
-    @admin.action(description=_("Finalize the selected drafts"), permissions=["finalize"])
-    def finalize_drafts(self, request: HttpRequest, queryset: QuerySet[Invoice]) -> None:
+    @admin.action(description=_("Mark the selected drafts reviewed (their lines as shown)"), permissions=["finalize"])
+    def review_drafts(self, request: HttpRequest, queryset: QuerySet[Invoice]) -> None:
         assert isinstance(request.user, User)
         actor = Actor.for_user(request.user, ip_address=client_ip(request))
         for invoice in queryset.filter(status=InvoiceStatus.DRAFT).order_by("period_start", "pk"):
             try:
-                finalized = invoice_finalize(actor=actor, invoice=invoice)
+                invoice_mark_reviewed(actor=actor, invoice=invoice)
+            except InvoiceError as error:
+                self.message_user(request, str(error), messages.ERROR)
+            else:
+                self.message_user(request, _("%(invoice)s reviewed.") % {"invoice": invoice})
+
+    @admin.action(description=_("Finalize the selected reviewed drafts"), permissions=["finalize"])
+    def finalize_drafts(self, request: HttpRequest, queryset: QuerySet[Invoice]) -> None:
+        """Finalizes only reviewed drafts, and only with the reviewed figures (``invoice_finalize``)."""
+        assert isinstance(request.user, User)
+        actor = Actor.for_user(request.user, ip_address=request.META.get("REMOTE_ADDR") or None)
+        for invoice in queryset.filter(status=InvoiceStatus.DRAFT).order_by("period_start", "pk"):
+            try:
+                finalized = invoice_finalize(actor=actor, invoice=invoice, require_review=True)
             except InvoiceError as error:
                 self.message_user(request, str(error), messages.ERROR)
             else:

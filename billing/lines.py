@@ -44,6 +44,8 @@ class LineKey:
     flavor_slug: str
     unit_price: Decimal
     gpu_count: int  # the flavor's GPUs per instance: determined by the flavor, so it does not split a group
+    order_reference: str = ""  # the reservation's purchase-order reference: a different PO is a different line
+    corrects_id: int | None = None  # a positive correction's line: the invoice whose hours it corrects
 
 
 @dataclass
@@ -72,6 +74,8 @@ class LineAmounts:
     net_amount: Decimal
     service_start: date | None = None
     service_end: date | None = None
+    order_reference: str = ""
+    corrects_id: int | None = None
 
 
 def gpu_hours(seconds: int) -> Decimal:
@@ -115,20 +119,62 @@ def line_description(*, meter: str, flavor_slug: str, gpu_count: int, seconds: i
     }
 
 
-def lines_from_usage(sums: dict[LineKey, LineUsage], period: BerlinMonth) -> list[LineAmounts]:
-    """The lines of these sums, ordered by (meter, flavor, unit price), worded in the active language."""
+@dataclass(frozen=True)
+class CorrectedInvoice:
+    """The invoice a positive correction line corrects: its number and Berlin month."""
+
+    number: str
+    year: int
+    month: int
+
+
+def correction_description(
+    *, meter: str, flavor_slug: str, gpu_count: int, seconds: int, corrected: CorrectedInvoice
+) -> str:
+    """E.g. "Billed too little on invoice KON-2026-000001: GPU time used, b200-x4, October 2026: 4 GPUs x 1 hour"
+    (the month is the corrected invoice's)."""
+    usage = line_description(
+        meter=meter, flavor_slug=flavor_slug, gpu_count=gpu_count, seconds=seconds, period=corrected
+    )
+    return _("Billed too little on invoice %(number)s: %(usage)s") % {"number": corrected.number, "usage": usage}
+
+
+def _sort_key(item: tuple[LineKey, LineUsage]) -> tuple[int, str, str, Decimal, str]:
+    key = item[0]
+    return (key.corrects_id or 0, key.meter, key.flavor_slug, key.unit_price, key.order_reference)
+
+
+def lines_from_usage(
+    sums: dict[LineKey, LineUsage],
+    period: BerlinMonth,
+    corrected: dict[int, CorrectedInvoice] | None = None,
+) -> list[LineAmounts]:
+    """The lines of these sums, ordered by (corrected invoice, meter, flavor, unit price, PO), worded in the active
+    language. Keys with ``corrects_id`` are positive corrections of the invoice ``corrected[corrects_id]``: they say
+    which invoice and month they correct, and their service period is the corrected hours' (BT-134/135)."""
     lines = []
-    for key, usage in sorted(sums.items(), key=lambda item: (item[0].meter, item[0].flavor_slug, item[0].unit_price)):
+    for key, usage in sorted(sums.items(), key=_sort_key):
         start, end = service_dates(usage)
+        if key.corrects_id is None:
+            description = line_description(
+                meter=key.meter,
+                flavor_slug=key.flavor_slug,
+                gpu_count=key.gpu_count,
+                seconds=usage.seconds,
+                period=period,
+            )
+        else:
+            assert corrected is not None
+            description = correction_description(
+                meter=key.meter,
+                flavor_slug=key.flavor_slug,
+                gpu_count=key.gpu_count,
+                seconds=usage.seconds,
+                corrected=corrected[key.corrects_id],
+            )
         lines.append(
             LineAmounts(
-                description=line_description(
-                    meter=key.meter,
-                    flavor_slug=key.flavor_slug,
-                    gpu_count=key.gpu_count,
-                    seconds=usage.seconds,
-                    period=period,
-                ),
+                description=description,
                 meter=key.meter,
                 flavor_slug=key.flavor_slug,
                 quantity=gpu_hours(usage.seconds),
@@ -136,6 +182,8 @@ def lines_from_usage(sums: dict[LineKey, LineUsage], period: BerlinMonth) -> lis
                 net_amount=line_net(usage.seconds, key.unit_price),
                 service_start=start,
                 service_end=end,
+                order_reference=key.order_reference,
+                corrects_id=key.corrects_id,
             )
         )
     return lines

@@ -33,15 +33,16 @@ def render_invoice_documents_task(invoice_id: int) -> list[str]:
 @shared_task(
     bind=True,
     name="billing.send_invoice_email",
-    autoretry_for=(DeliveryError, OSError),
+    autoretry_for=(DeliveryError,),
     retry_backoff=60,
     retry_backoff_max=3600,
     retry_jitter=True,
     max_retries=8,
 )
 def send_invoice_email_task(self: Task[Any, Any], invoice_id: int) -> bool:
-    """Send the document to the organization's billing address once (see ``invoice_email_send``); SMTP failures
-    and files not stored yet are retried with backoff."""
+    """Put the document's e-mail to the organization's billing address into the outbox once (see
+    ``invoice_email_send``), retried with backoff while its files are not stored yet; the outbox task retries SMTP
+    failures."""
     return invoice_email_send(invoice_id=invoice_id) is not None
 
 

@@ -664,3 +664,6 @@ KONTOR_XRECHNUNG_XSLT_DIR = env.str(
 )
 # Days after a month ends before its draft invoices are finalized (late metering settles in the meantime).
 KONTOR_INVOICE_GRACE_DAYS = env.int("KONTOR_INVOICE_GRACE_DAYS", default=3)
+# When true, only drafts an operator reviewed (console action) are finalized, by the operator or the monthly run;
+# a reviewed draft is finalized only with exactly the reviewed figures, whatever this says.
+KONTOR_INVOICE_REVIEW_REQUIRED = env.bool("KONTOR_INVOICE_REVIEW_REQUIRED", default=False)

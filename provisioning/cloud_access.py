@@ -205,8 +205,10 @@ def reservation_order(
     request_hash: str = "",
     ssh_key_ids: Sequence[int] | None = None,
     public_address: bool = False,
+    purchase_order_reference: str = "",
 ) -> Booking:
-    """Book the quote (``reservation_create``) and record, in the same transaction, how its servers are reached.
+    """Book the quote (``reservation_create``, with the customer's PO reference) and record, in the same
+    transaction, how its servers are reached.
 
     ``ssh_key_ids`` None means the default: the orderer's own keys and the organization's shared ones; an empty list
     means none. Each key must be one the orderer may use (their own or shared) — another organization's key or
@@ -241,6 +243,7 @@ def reservation_order(
             zone=zone,
             idempotency_key=idempotency_key,
             request_hash=request_hash,
+            purchase_order_reference=purchase_order_reference,
         )
         if booking.created:
             item = quote.item_version.item

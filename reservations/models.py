@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from catalog.models import AvailabilityZone, CatalogItemVersion, Flavor, GpuModel, NodeType, Quote
 from reservations.choices import NodeState, Pool, QuotaRequestStatus, ReservationKind, ReservationState
+from reservations.orders import PURCHASE_ORDER_REFERENCE_MAX_LENGTH
 from tenants.models import Organization
 from tenants.scoping import TenantOwnedModel
 
@@ -84,6 +85,11 @@ class Reservation(TenantOwnedModel):
     starts_at = models.DateTimeField(_("starts"))
     ends_at = models.DateTimeField(_("ends"), null=True, blank=True)
     created_by_label = models.CharField(_("ordered by"), max_length=254)
+    # The customer's purchase-order number for this order (BT-13/BT-132 on the invoices that bill it); checked by
+    # ``reservations.orders.purchase_order_reference_clean``; set at booking.
+    purchase_order_reference = models.CharField(
+        _("purchase order"), max_length=PURCHASE_ORDER_REFERENCE_MAX_LENGTH, blank=True, default=""
+    )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 

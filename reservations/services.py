@@ -27,6 +27,7 @@ from reservations.choices import (
 )
 from reservations.guards import OrderDescription
 from reservations.models import Allocation, IdempotencyKey, Node, QuotaLimit, QuotaRequest, Reservation
+from reservations.orders import purchase_order_reference_clean
 from reservations.rules import booking_order, extension_order, order_rules_check, quota_limit
 from tenants.audit import Actor, audit_record
 from tenants.idempotency import idempotency_key_validate
@@ -100,11 +101,19 @@ def reservation_create(
     zone: AvailabilityZone | None = None,
     idempotency_key: str = "",
     request_hash: str = "",
+    purchase_order_reference: str = "",
 ) -> Booking:
     """Book the quote's GPUs: allocate concrete slots under the pool lock and insert them; the database refuses any
     double booking. A retried request with the same ``idempotency_key`` gets the same reservation, also when both
-    copies run at the same time (the key is looked up again under the organization's lock)."""
+    copies run at the same time (the key is looked up again under the organization's lock).
+
+    ``purchase_order_reference`` is the customer's PO number for this order (``reservations.orders``): invoices
+    that bill the reservation's usage carry it."""
     idempotency_key_validate(idempotency_key)
+    try:
+        purchase_order_reference = purchase_order_reference_clean(purchase_order_reference)
+    except ValidationError as error:
+        raise ValidationError({"purchase_order_reference": error.error_list}) from error
     if quote.organization_id != organization.pk:
         raise ValidationError({"quote": [_("There is no quote %(id)s.") % {"id": quote.pk}]}, code="not_found")
     replay = _idempotent_replay(organization=organization, key=idempotency_key, request_hash=request_hash)
@@ -154,6 +163,7 @@ def reservation_create(
                     starts_at=starts_at,
                     ends_at=ends_at,
                     created_by_label=actor.label,
+                    purchase_order_reference=purchase_order_reference,
                 )
                 Allocation.objects.bulk_create(
                     Allocation(
@@ -180,7 +190,13 @@ def reservation_create(
                     action="reservation.requested",
                     target=reservation,
                     organization=organization,
-                    data={"quote": quote.pk, "zone": candidate.slug, "gpus": wanted, "kind": kind},
+                    data={
+                        "quote": quote.pk,
+                        "zone": candidate.slug,
+                        "gpus": wanted,
+                        "kind": kind,
+                        "purchase_order_reference": purchase_order_reference,
+                    },
                 )
                 publish("reservation.created", organization_id=organization.pk, subject_id=reservation.pk)
                 reservation_transition(actor=actor, reservation=reservation, to_state=R.SCHEDULED)
@@ -196,6 +212,7 @@ def reservation_create(
                 zone=zone,
                 idempotency_key=idempotency_key,
                 request_hash=request_hash,
+                purchase_order_reference=purchase_order_reference,
             )
     offered, earliest = refusal_advice(quote=quote, kind=kind, zone=zone, starts_at=starts_at, ends_at=ends_at)
     raise NoCapacityError(

@@ -16,13 +16,24 @@ from portal.api.access import OrganizationScopedViewSet
 from tenants.audit import Actor
 from tenants.permissions import Action
 
-PROFILE_EXAMPLE = {"buyer_reference": "PO-2026-17", "leitweg_id": "991-33333TEST-33", "e_invoice_format": "both"}
+PROFILE_EXAMPLE = {
+    "buyer_reference": "PO-2026-17",
+    "leitweg_id": "991-33333TEST-33",
+    "e_invoice_format": "both",
+    "billing_email": "ap@rheinwerk.example",
+}
 
 
 class BillingProfileSerializer(serializers.ModelSerializer[BillingProfile]):
+    billing_email = serializers.EmailField(
+        source="organization.billing_email",
+        read_only=True,
+        help_text="Where invoices are e-mailed; empty: to the organization's owners.",
+    )
+
     class Meta:
         model = BillingProfile
-        fields = ["buyer_reference", "leitweg_id", "e_invoice_format"]
+        fields = ["buyer_reference", "leitweg_id", "e_invoice_format", "billing_email"]
         read_only_fields = fields
 
 
@@ -44,6 +55,12 @@ class BillingProfileInputSerializer(serializers.Serializer[BillingProfile]):
     )
     e_invoice_format = serializers.ChoiceField(
         choices=EInvoiceFormat.choices, help_text="Which e-invoice is e-mailed: facturx, xrechnung or both."
+    )
+    billing_email = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=254,
+        help_text="Where invoices are e-mailed; empty: to the owners; omitted: unchanged.",
     )
 
 

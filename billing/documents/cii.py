@@ -5,7 +5,8 @@
 - ``xrechnung_xml``: the same content under the XRechnung 3.0 CIUS identifier (BT-24), which the KoSIT schematron
   checks on top of EN 16931; it refuses a document without buyer reference (BT-10) or seller contact (BG-6).
 
-Both carry BT-10, BG-6, BT-13 and the line periods (BG-26) when the document has them, and BT-119 = 0 for the
+Both carry BT-10, BG-6, BT-13, the line notes (BT-127), the preceding invoice (BG-3) and the line periods (BG-26)
+when the document has them, and BT-119 = 0 for the
 zero-rated categories AE and O (BR-DE-14). Elements are written in the order the CII XSD requires; the comments
 name the EN 16931 business terms (BT/BG).
 """
@@ -101,7 +102,10 @@ def cii_xml(doc: InvoiceDocument, *, guideline: str = EN16931_GUIDELINE) -> byte
     transaction = _sub(root, "rsm:SupplyChainTradeTransaction")
     for line in doc.lines:  # BG-25
         item = _sub(transaction, "ram:IncludedSupplyChainTradeLineItem")
-        _sub(_sub(item, "ram:AssociatedDocumentLineDocument"), "ram:LineID", str(line.position))  # BT-126
+        line_document = _sub(item, "ram:AssociatedDocumentLineDocument")
+        _sub(line_document, "ram:LineID", str(line.position))  # BT-126
+        if line.note:
+            _sub(_sub(line_document, "ram:IncludedNote"), "ram:Content", line.note)  # BT-127
         _sub(_sub(item, "ram:SpecifiedTradeProduct"), "ram:Name", line.description)  # BT-153
         agreement = _sub(item, "ram:SpecifiedLineTradeAgreement")
         price = _sub(agreement, "ram:NetPriceProductTradePrice")

@@ -1,20 +1,23 @@
 """The invoice e-mail: a finalized document's stored files sent to the organization's billing address.
 
-Sent once per document by ``billing.send_invoice_email`` (retried with backoff on SMTP errors and while the files
-are not stored yet). The attachments follow the organization's e-invoice format: the Factur-X PDF, the XRechnung
-XML, or both. The recipient is the organization's billing e-mail, or its owners when it has none.
+``billing.send_invoice_email`` writes it once per document (retried while the files are not stored yet) into the
+e-mail outbox (``tenants.mail``), one e-mail per recipient, in the transaction that records the delivery: the
+outbox task sends it with retries on SMTP errors, and its sweeper re-drives a lost message. The attachments are
+references to the archived files (storage alias, path, SHA-256), read from the archive when the e-mail is sent.
+They follow the organization's e-invoice format: the Factur-X PDF, the XRechnung XML, or both. The recipient is the
+organization's billing e-mail, or its owners when it has none.
 """
 
 from __future__ import annotations
 
 import logging
 
-from django.core.mail import EmailMessage
 from django.db import transaction
 from django.utils import translation
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
+from billing.archive import INVOICE_STORAGE_ALIAS
 from billing.choices import InvoiceKind, InvoiceStatus
 from billing.documents.formats import document_date
 from billing.documents.mapping import document_language
@@ -24,6 +27,7 @@ from billing.models import Invoice, InvoiceFile, InvoiceFileKind
 from billing.periods import BERLIN
 from tenants.audit import Actor, audit_record
 from tenants.choices import Role
+from tenants.mail import StoredAttachment, email_enqueue
 from tenants.models import Membership, Organization
 
 logger = logging.getLogger(__name__)
@@ -52,10 +56,11 @@ def invoice_recipients(organization: Organization) -> list[str]:
 
 
 def invoice_email_send(*, invoice_id: int) -> InvoiceDelivery | None:
-    """E-mail the finalized document with its attachments once; None when it was already sent (or cannot be).
+    """Put the finalized document's e-mail, with its attachments, into the outbox once; None when that was done
+    already (or cannot be).
 
-    Runs under the invoice row lock, so two concurrent deliveries of the task send one message. Raises
-    ``DeliveryError`` while a file the organization receives is not stored yet.
+    Runs under the invoice row lock, so two concurrent deliveries of the task write one e-mail per recipient.
+    Raises ``DeliveryError`` while a file the organization receives is not stored yet.
     """
     with transaction.atomic():
         invoice = (
@@ -102,12 +107,18 @@ def invoice_email_send(*, invoice_id: int) -> InvoiceDelivery | None:
                     "The payment details are on the invoice.\n\nKind regards\n%(seller)s"
                 )
             ) % values
-        message = EmailMessage(subject=subject, body=body, to=recipients)
-        for kind in kinds:
-            stored = files[kind]
-            with stored.file.open("rb") as handle:
-                message.attach(stored.file.name.rsplit("/", 1)[-1], handle.read(), stored.content_type)
-        message.send()
+        attachments = [
+            StoredAttachment(
+                filename=files[kind].file.name.rsplit("/", 1)[-1],
+                content_type=files[kind].content_type,
+                storage=INVOICE_STORAGE_ALIAS,
+                path=files[kind].file.name,
+                sha256=files[kind].sha256,
+            )
+            for kind in kinds
+        ]
+        for recipient in recipients:
+            email_enqueue(to=recipient, subject=subject, body=body, template="billing/invoice", attachments=attachments)
         delivery = InvoiceDelivery.objects.create(
             organization=organization,
             invoice=invoice,

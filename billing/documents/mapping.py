@@ -28,7 +28,7 @@ from billing.documents.model import (
     VatBreakdownEntry,
 )
 from billing.documents.models import InvoiceTerms
-from billing.documents.terms import buyer_references
+from billing.documents.terms import buyer_references, shared_order_reference
 from billing.invoices.selectors import invoice_lines
 from billing.models import Invoice
 from core.vat import EXEMPTION_REASON_CODES, VatCategory
@@ -121,27 +121,41 @@ def invoice_document(invoice: Invoice) -> InvoiceDocument:
         raise DocumentError("settings.KONTOR_SELLER has no IBAN: an invoice must say where to pay (BG-16).")
     terms = invoice_terms(invoice)
     language = terms.language if terms is not None else organization_document_language(invoice.organization)
-    references = buyer_references(terms=terms, organization=invoice.organization)
+    stored_lines = list(invoice_lines(invoice=invoice))
+    references = buyer_references(
+        terms=terms,
+        organization=invoice.organization,
+        line_orders=(line.order_reference or "" for line in stored_lines),
+    )
     issue_date = _berlin_date(invoice.issued_at)
     is_credit_note = invoice.kind == InvoiceKind.CREDIT_NOTE
-    credited = invoice.credited_invoice if is_credit_note else None
-    lines = tuple(
-        DocumentLine(
-            position=line.position,
-            description=line.description,
-            quantity=line.quantity,
-            unit_price=line.unit_price,
-            net_amount=line.net_amount,
-            vat_category=line.vat_category,
-            vat_rate=line.vat_rate,
-            # GPU-hours are rounded to six decimals; the net was computed from the exact seconds.
-            quantity_rounded=True,
-            period_start=line.service_start,
-            period_end=line.service_end,
-        )
-        for line in invoice_lines(invoice=invoice)
-    )
+    # BG-3: a credit note cites the invoice it corrects; an invoice whose lines bill too-little-billed hours of one
+    # earlier invoice cites that one (several are named in the lines' texts).
+    corrected = {line.corrects for line in stored_lines if line.corrects is not None}
+    credited = invoice.credited_invoice if is_credit_note else (corrected.pop() if len(corrected) == 1 else None)
     with translation.override(language):
+        shared_order = shared_order_reference(line.order_reference or "" for line in stored_lines)
+        lines = tuple(
+            DocumentLine(
+                position=line.position,
+                description=line.description,
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                net_amount=line.net_amount,
+                vat_category=line.vat_category,
+                vat_rate=line.vat_rate,
+                # GPU-hours are rounded to six decimals; the net was computed from the exact seconds.
+                quantity_rounded=True,
+                period_start=line.service_start,
+                period_end=line.service_end,
+                note=(
+                    _("Your purchase order: %(reference)s") % {"reference": line.order_reference}
+                    if line.order_reference and not shared_order
+                    else ""
+                ),
+            )
+            for line in stored_lines
+        )
         notes = _notes(invoice)
         vat_breakdown = _vat_breakdown(invoice)
         if is_credit_note:

@@ -71,6 +71,7 @@ class DocumentLine:
     quantity_rounded: bool = False
     period_start: date | None = None  # BT-134, the first day this line bills
     period_end: date | None = None  # BT-135, the last day (inclusive)
+    note: str = ""  # BT-127, e.g. the line's purchase order when the lines have different ones
 
     def __post_init__(self) -> None:
         if self.vat_category not in VAT_CATEGORIES:

@@ -12,10 +12,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -98,16 +100,41 @@ def billing_profile_get(*, organization: Organization) -> BillingProfile:
     return profile if profile is not None else BillingProfile(organization=organization)
 
 
+def billing_email_clean(value: str) -> str:
+    """The billing e-mail address in lower case ("" means: the owners), or ``ValidationError``."""
+    value = value.strip().lower()
+    if value:
+        try:
+            validate_email(value)
+        except ValidationError as error:
+            raise ValidationError(
+                _("%(value)s is not a valid e-mail address."), code="invalid_email", params={"value": value}
+            ) from error
+    return value
+
+
 def billing_profile_update(
-    *, actor: Actor, organization: Organization, buyer_reference: str, leitweg_id: str, e_invoice_format: str
+    *,
+    actor: Actor,
+    organization: Organization,
+    buyer_reference: str,
+    leitweg_id: str,
+    e_invoice_format: str,
+    billing_email: str | None = None,
 ) -> BillingProfile:
-    """Set the organization's buyer reference, Leitweg-ID and e-invoice format; audited.
+    """Set the organization's buyer reference, Leitweg-ID, e-invoice format and (unless None) billing e-mail
+    address (``Organization.billing_email``; empty: the invoices go to the owners); audited.
 
     Refuses (``ValidationError`` by field, nothing written) a Leitweg-ID with a wrong shape or check digits, a
-    buyer reference that is too long and an unknown format.
+    buyer reference that is too long, an invalid e-mail address and an unknown format.
     """
     errors: dict[str, list[ValidationError]] = {}
     cleaned: dict[str, str] = {}
+    if billing_email is not None:
+        try:
+            cleaned["billing_email"] = billing_email_clean(billing_email)
+        except ValidationError as error:
+            errors["billing_email"] = [error]
     for field, value, clean in (
         ("buyer_reference", buyer_reference, buyer_reference_clean),
         ("leitweg_id", leitweg_id, leitweg_id_clean),
@@ -133,6 +160,7 @@ def billing_profile_update(
             "buyer_reference": profile.buyer_reference,
             "leitweg_id": profile.leitweg_id,
             "e_invoice_format": profile.e_invoice_format,
+            "billing_email": organization.billing_email,
         }
         profile.buyer_reference = cleaned["buyer_reference"]
         profile.leitweg_id = cleaned["leitweg_id"]
@@ -141,9 +169,13 @@ def billing_profile_update(
             "buyer_reference": profile.buyer_reference,
             "leitweg_id": profile.leitweg_id,
             "e_invoice_format": profile.e_invoice_format,
+            "billing_email": cleaned.get("billing_email", organization.billing_email),
         }
         if profile.pk is not None and before == after:
             return profile
+        if after["billing_email"] != before["billing_email"]:
+            Organization.objects.filter(pk=organization.pk).update(billing_email=after["billing_email"])
+            organization.billing_email = after["billing_email"]
         profile.updated_at = timezone.now()
         profile.save()
         audit_record(
@@ -189,13 +221,31 @@ def invoice_terms_freeze(*, invoice: Invoice) -> InvoiceTerms:
 @dataclass(frozen=True)
 class BuyerReferences:
     buyer_reference: str  # BT-10, never empty
-    order_reference: str  # BT-13, only with a Leitweg-ID in BT-10 and a reference of the organization
+    order_reference: str  # BT-13: the one PO all lines share; else, under a Leitweg-ID, the organization's reference
 
 
-def buyer_references(*, terms: InvoiceTerms | None, organization: Organization) -> BuyerReferences:
-    """BT-10 and BT-13 of a document: the Leitweg-ID, else the buyer reference, else the Kontor customer ID."""
+def shared_order_reference(line_orders: Iterable[str]) -> str:
+    """The purchase order of the document when every line bills the same, non-empty one; else empty.
+
+    EN 16931 has one purchase order reference per invoice (BT-13); BT-132 only points at a line *of that order*.
+    Lines of different orders therefore name their order in the line note (BT-127) instead.
+    """
+    orders = set(line_orders)
+    return orders.pop() if len(orders) == 1 and "" not in orders else ""
+
+
+def buyer_references(
+    *, terms: InvoiceTerms | None, organization: Organization, line_orders: Iterable[str] = ()
+) -> BuyerReferences:
+    """BT-10 and BT-13 of a document, the rule XRechnung prescribes (BR-DE-15: BT-10 always):
+
+    - BT-10 is the public buyer's Leitweg-ID; else the organization's buyer reference; else the order's PO (when all
+      lines share one); else the Kontor customer ID.
+    - BT-13 is the PO all lines share; else, when the Leitweg-ID took BT-10, the organization's buyer reference.
+    """
     leitweg_id = terms.leitweg_id if terms is not None else ""
     reference = terms.buyer_reference if terms is not None else ""
+    order = shared_order_reference(line_orders)
     if leitweg_id:
-        return BuyerReferences(buyer_reference=leitweg_id, order_reference=reference)
-    return BuyerReferences(buyer_reference=reference or organization.slug, order_reference="")
+        return BuyerReferences(buyer_reference=leitweg_id, order_reference=order or reference)
+    return BuyerReferences(buyer_reference=reference or order or organization.slug, order_reference=order)

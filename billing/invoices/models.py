@@ -13,7 +13,7 @@ from billing.archive import invoice_archive
 from billing.choices import InvoiceKind, InvoiceStatus
 from core.vat import VatCategory
 from metering.choices import Meter
-from metering.models import UsageRecord
+from metering.models import UsageCorrection, UsageRecord
 from tenants.models import Organization
 from tenants.scoping import TenantOwnedModel
 
@@ -148,6 +148,15 @@ class InvoiceLine(TenantOwnedModel):
     # rebuild the table and drop its immutability triggers; the document model checks start <= end.
     service_start = models.DateField(_("service from"), null=True, blank=True)
     service_end = models.DateField(_("service until"), null=True, blank=True)
+    # The purchase-order reference of the reservations the line bills (BT-13 when all lines share one, else the
+    # line's note BT-127), and, for a positive correction, the invoice whose hours it bills again (BG-3). Nullable
+    # for the same SQLite reason as the service period: empty means none.
+    order_reference = models.CharField(  # noqa: DJ001 - NULL: no SQLite table rebuild (see above)
+        _("purchase order"), max_length=35, null=True, blank=True
+    )
+    corrects = models.ForeignKey(
+        Invoice, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("corrects")
+    )
     vat_category = models.CharField(_("VAT category"), max_length=2, choices=VatCategory.choices)
     vat_rate = models.DecimalField(_("VAT rate (%)"), max_digits=5, decimal_places=2)
 
@@ -184,6 +193,49 @@ class InvoiceUsage(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.invoice}: {self.record}"
+
+
+class InvoiceCorrectionUsage(TenantOwnedModel):
+    """Which positive usage correction (billed too little) an invoice billed: written when the invoice is finalized.
+
+    Invariants: a correction is billed by at most one invoice (unique ``correction``), and then its ``credited_at``
+    is that invoice's ``issued_at``; the correction's record was billed by an earlier invoice (``InvoiceUsage``).
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="correction_usages")
+    correction = models.OneToOneField(UsageCorrection, on_delete=models.PROTECT, related_name="+")
+
+    class Meta(TenantOwnedModel.Meta):
+        verbose_name = _("invoiced usage correction")
+        verbose_name_plural = _("invoiced usage corrections")
+
+    def __str__(self) -> str:
+        return f"{self.invoice}: {self.correction}"
+
+
+class InvoiceReview(TenantOwnedModel):
+    """An operator's review of a draft invoice: the content hash of exactly the figures they saw.
+
+    Invariants: at most one per invoice (unique ``invoice``), written by ``billing.invoices.review.invoice_review``
+    (audited) on a draft only; ``content_hash`` is ``draft_content_hash`` of the draft's lines and totals at that
+    moment. When the draft's figures change (a metering run rewrote an hour), the review is deleted (audited as
+    ``billing.invoice_review_invalidated``) and the draft needs review again; finalization refuses a draft whose
+    recomputed figures differ from the reviewed hash. The row of a finalized invoice stays: who reviewed what.
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    invoice = models.OneToOneField(Invoice, on_delete=models.PROTECT, related_name="review")
+    content_hash = models.CharField(_("content hash (SHA-256)"), max_length=64)
+    reviewed_by_label = models.CharField(_("reviewed by"), max_length=254)
+    reviewed_at = models.DateTimeField(_("reviewed"), default=timezone.now)
+
+    class Meta(TenantOwnedModel.Meta):
+        verbose_name = _("invoice review")
+        verbose_name_plural = _("invoice reviews")
+
+    def __str__(self) -> str:
+        return f"{self.invoice} reviewed by {self.reviewed_by_label}"
 
 
 class InvoiceNumberSeries(models.Model):

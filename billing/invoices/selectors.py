@@ -23,4 +23,9 @@ def invoice_get(*, organization: Organization, pk: int) -> Invoice:
 
 
 def invoice_lines(*, invoice: Invoice) -> QuerySet[InvoiceLine]:
-    return InvoiceLine.objects.for_organization(invoice.organization).filter(invoice=invoice).order_by("position")
+    return (
+        InvoiceLine.objects.for_organization(invoice.organization)
+        .filter(invoice=invoice)
+        .select_related("corrects")
+        .order_by("position")
+    )

@@ -31,10 +31,17 @@ from django.utils.translation import gettext as _
 from billing.choices import InvoiceKind, InvoiceStatus
 from billing.documents.language import organization_document_language
 from billing.documents.terms import DocumentTermsError, invoice_terms_freeze, seller_contact
-from billing.invoices.models import Invoice, InvoiceLine, InvoiceUsage
+from billing.invoices.models import Invoice, InvoiceCorrectionUsage, InvoiceLine, InvoiceReview, InvoiceUsage
 from billing.invoices.numbering import document_number_next
 from billing.invoices.rendering import RENDER_TASK
-from billing.lines import LineAmounts, LineKey, LineUsage, lines_from_usage, usage_sums
+from billing.invoices.review import (
+    InvoiceReviewError,
+    draft_content_hash,
+    invoice_review,
+    review_get,
+    review_invalidate,
+)
+from billing.lines import CorrectedInvoice, LineAmounts, LineKey, LineUsage, lines_from_usage, usage_sums
 from billing.periods import BERLIN, BillingPeriod, InvoiceError, billing_period
 from core.events import publish
 from core.money import round_money
@@ -64,7 +71,7 @@ def _billable_records(
         .filter(
             invoiced_at__isnull=True, hour__gte=period.start, hour__lt=period.end, hour__lte=now - timedelta(hours=1)
         )
-        .select_related("flavor")
+        .select_related("flavor", "reservation")
         .order_by("pk")
     )
     if lock:
@@ -75,12 +82,88 @@ def _billable_records(
 def _sum_seconds(records: Iterable[UsageRecord]) -> dict[LineKey, LineUsage]:
     return usage_sums(
         (
-            LineKey(record.meter, record.flavor.slug, record.unit_price, record.flavor.gpu_count),
+            LineKey(
+                record.meter,
+                record.flavor.slug,
+                record.unit_price,
+                record.flavor.gpu_count,
+                record.reservation.purchase_order_reference,
+            ),
             record.quantity,
             record.hour,
         )
         for record in records
     )
+
+
+@dataclass(frozen=True)
+class PendingCorrections:
+    """Positive corrections (billed too little) a month's invoice bills, and the invoices they correct."""
+
+    corrections: list[UsageCorrection]
+    corrected_by_record: dict[int, Invoice]  # record id -> the finalized invoice that billed it
+
+
+def _pending_corrections(*, organization: Organization, period: BillingPeriod, lock: bool) -> PendingCorrections:
+    """Uninvoiced positive corrections found before the end of ``period`` of hours that an earlier month's invoice
+    billed: the next invoice bills them as their own lines (negative ones become credit notes instead)."""
+    billed = {
+        usage.record_id: usage.invoice
+        for usage in InvoiceUsage.objects.for_organization(organization)
+        .filter(
+            invoice__status=InvoiceStatus.FINALIZED,
+            invoice__period_start__lt=period.start,
+            record__corrections__credited_at__isnull=True,
+            record__corrections__quantity_delta__gt=0,
+        )
+        .select_related("invoice")
+        .distinct()
+    }
+    corrections = (
+        UsageCorrection.objects.for_organization(organization)
+        .filter(
+            credited_at__isnull=True,
+            quantity_delta__gt=0,
+            created_at__lt=period.end,
+            record_id__in=list(billed),
+        )
+        .select_related("record__flavor", "record__reservation")
+        .order_by("pk")
+    )
+    if lock:
+        corrections = corrections.select_for_update(of=("self",))
+    return PendingCorrections(corrections=list(corrections), corrected_by_record=billed)
+
+
+def _draft_lines(
+    *, records: Sequence[UsageRecord], pending: PendingCorrections, period: BillingPeriod
+) -> list[LineAmounts]:
+    """The month's usage lines, then one line per (corrected invoice, meter, flavor, price, PO) of the corrections,
+    worded in the active language."""
+    sums = _sum_seconds(records)
+    corrected: dict[int, CorrectedInvoice] = {}
+    for correction in pending.corrections:
+        invoice = pending.corrected_by_record[correction.record_id]
+        month = invoice.period_start.astimezone(BERLIN)
+        corrected[invoice.pk] = CorrectedInvoice(invoice.number, month.year, month.month)
+    sums.update(
+        usage_sums(
+            (
+                LineKey(
+                    correction.record.meter,
+                    correction.record.flavor.slug,
+                    correction.unit_price,
+                    correction.record.flavor.gpu_count,
+                    correction.record.reservation.purchase_order_reference,
+                    pending.corrected_by_record[correction.record_id].pk,
+                ),
+                correction.quantity_delta,
+                correction.record.hour,
+            )
+            for correction in pending.corrections
+        )
+    )
+    return lines_from_usage(sums, period, corrected)
 
 
 def _snapshot(invoice: Invoice, organization: Organization, treatment: VatTreatment) -> None:
@@ -120,6 +203,8 @@ def _current_lines(invoice: Invoice) -> list[LineAmounts]:
             line.net_amount,
             line.service_start,
             line.service_end,
+            line.order_reference or "",
+            line.corrects_id,
         )
         for line in InvoiceLine.objects.for_organization(invoice.organization)
         .filter(invoice=invoice)
@@ -153,6 +238,8 @@ def _write_draft(*, invoice: Invoice, organization: Organization, lines: list[Li
             net_amount=line.net_amount,
             service_start=line.service_start,
             service_end=line.service_end,
+            order_reference=line.order_reference or None,
+            corrects_id=line.corrects_id,
             vat_category=treatment.category,
             vat_rate=treatment.rate,
         )
@@ -205,8 +292,10 @@ def invoice_draft_for_month(*, organization: Organization, year: int, month: int
             .first()
         )
         records = _billable_records(organization=organization, period=period, now=now, lock=False)
-        if not records:
+        pending = _pending_corrections(organization=organization, period=period, lock=False)
+        if not records and not pending.corrections:
             if invoice is not None:
+                InvoiceReview.objects.for_organization(organization).filter(invoice=invoice).delete()
                 invoice.delete()
             return None
         if invoice is None:
@@ -217,10 +306,27 @@ def invoice_draft_for_month(*, organization: Organization, year: int, month: int
                 period_end=period.end,
             )
         with translation.override(organization_document_language(organization)):
-            _write_draft(
-                invoice=invoice, organization=organization, lines=lines_from_usage(_sum_seconds(records), period)
-            )
+            lines = _draft_lines(records=records, pending=pending, period=period)
+            changed = _write_draft(invoice=invoice, organization=organization, lines=lines)
+        review = review_get(invoice) if changed else None
+        if review is not None:
+            current = draft_content_hash(lines=lines, header=_header(invoice))
+            if current != review.content_hash:
+                review_invalidate(
+                    actor=Actor.system("billing.draft_invoices"),
+                    review=review,
+                    content_hash=current,
+                    reason="the draft was refreshed from changed usage",
+                )
         return invoice
+
+
+def invoice_mark_reviewed(*, actor: Actor, invoice: Invoice) -> InvoiceReview:
+    """An operator reviewed the draft as it is stored now: its lines and totals are what finalization may number."""
+    with transaction.atomic():
+        locked = Invoice.objects.unscoped().select_for_update().select_related("organization").get(pk=invoice.pk)
+        content_hash = draft_content_hash(lines=_current_lines(locked), header=_header(locked))
+        return invoice_review(actor=actor, invoice=locked, content_hash=content_hash)
 
 
 # draft → finalized, once: a finalized document never changes again (and the database refuses it, billing/0002).
@@ -302,37 +408,76 @@ def _finalize_locked(*, actor: Actor, invoice: Invoice, action: str, data: dict[
     return invoice
 
 
-def invoice_finalize(*, actor: Actor, invoice: Invoice) -> Invoice:
-    """draft → finalized: recompute the lines from the locked records, number, mark the records invoiced, audit.
+def invoice_finalize(*, actor: Actor, invoice: Invoice, require_review: bool | None = None) -> Invoice:
+    """draft → finalized: recompute the lines from the locked records and positive corrections, check them against
+    the review, number, mark the records invoiced and the corrections billed, audit.
 
-    Refuses a document that is not a draft invoice, and one with nothing left to bill.
+    Refuses a document that is not a draft invoice, and one with nothing left to bill. A reviewed draft is finalized
+    only with exactly the reviewed figures: when the recomputed lines differ (usage changed after the review), the
+    review is invalidated (audited, committed) and ``InvoiceReviewError`` says to review again; nothing is numbered.
+    An unreviewed draft is refused when ``require_review`` (default ``settings.KONTOR_INVOICE_REVIEW_REQUIRED``).
     """
+    if require_review is None:
+        require_review = settings.KONTOR_INVOICE_REVIEW_REQUIRED
+    refusal = ""
     with transaction.atomic():
         locked = Invoice.objects.unscoped().select_for_update().select_related("organization").get(pk=invoice.pk)
         if locked.kind != InvoiceKind.INVOICE or locked.status != InvoiceStatus.DRAFT:
             raise InvoiceError(f"{locked} is not a draft invoice; only drafts can be finalized.")
         organization = locked.organization
         period = _period_of(locked)
+        review = review_get(locked)
+        if review is None and require_review:
+            raise InvoiceReviewError(
+                _("%(invoice)s has not been reviewed: review its lines first, then finalize.") % {"invoice": locked}
+            )
         records = _billable_records(organization=organization, period=period, now=timezone.now(), lock=True)
-        if not records:
+        pending = _pending_corrections(organization=organization, period=period, lock=True)
+        if not records and not pending.corrections:
             raise InvoiceError(f"{locked} has no usage left to bill.")
         # The lines and the VAT note are worded here, in the organization's document language, whatever language
         # the worker or the operator's request runs in.
         with translation.override(organization_document_language(organization)):
-            _write_draft(
-                invoice=locked, organization=organization, lines=lines_from_usage(_sum_seconds(records), period)
+            lines = _draft_lines(records=records, pending=pending, period=period)
+            _write_draft(invoice=locked, organization=organization, lines=lines)
+        current = draft_content_hash(lines=lines, header=_header(locked))
+        if review is not None and review.content_hash != current:
+            refusal = _(
+                "%(invoice)s changed after %(reviewer)s reviewed it (its usage was metered again): the review was "
+                "withdrawn and nothing was finalized. Review the new figures, then finalize."
+            ) % {"invoice": locked, "reviewer": review.reviewed_by_label}
+            review_invalidate(
+                actor=actor, review=review, content_hash=current, reason="finalization found other figures"
             )
-        _finalize_locked(
-            actor=actor, invoice=locked, action="billing.invoice_finalized", data={"records": len(records)}
-        )
-        assert locked.issued_at is not None
-        UsageRecord.objects.for_organization(organization).filter(pk__in=[record.pk for record in records]).update(
-            invoiced_at=locked.issued_at
-        )
-        InvoiceUsage.objects.bulk_create(
-            InvoiceUsage(organization=organization, invoice=locked, record=record) for record in records
-        )
-        enqueue_on_commit(RENDER_TASK, locked.pk)
+        else:
+            _finalize_locked(
+                actor=actor,
+                invoice=locked,
+                action="billing.invoice_finalized",
+                data={
+                    "records": len(records),
+                    "corrections": len(pending.corrections),
+                    "content_hash": current,
+                    "reviewed_by": review.reviewed_by_label if review is not None else "",
+                },
+            )
+            assert locked.issued_at is not None
+            UsageRecord.objects.for_organization(organization).filter(pk__in=[record.pk for record in records]).update(
+                invoiced_at=locked.issued_at
+            )
+            InvoiceUsage.objects.bulk_create(
+                InvoiceUsage(organization=organization, invoice=locked, record=record) for record in records
+            )
+            UsageCorrection.objects.for_organization(organization).filter(
+                pk__in=[correction.pk for correction in pending.corrections]
+            ).update(credited_at=locked.issued_at)
+            InvoiceCorrectionUsage.objects.bulk_create(
+                InvoiceCorrectionUsage(organization=organization, invoice=locked, correction=correction)
+                for correction in pending.corrections
+            )
+            enqueue_on_commit(RENDER_TASK, locked.pk)
+    if refusal:  # raised after the commit: the withdrawn review and the refreshed draft stay
+        raise InvoiceReviewError(refusal)
     invoice.refresh_from_db()
     return invoice
 
@@ -480,7 +625,8 @@ class BillingRunResult:
 
 
 def invoices_draft_due(*, now: datetime) -> BillingRunResult:
-    """Draft every (organization, Berlin month) before the current month that has uninvoiced usage.
+    """Draft every (organization, Berlin month) before the current month that has uninvoiced usage, or uninvoiced
+    positive corrections found in it.
 
     Each draft is its own transaction; a second run finds the same drafts and changes nothing.
     """
@@ -494,8 +640,16 @@ def invoices_draft_due(*, now: datetime) -> BillingRunResult:
         .distinct()
         .order_by("organization_id", "month")
     )
+    # Positive corrections found in a month are billed on that month's invoice, with or without usage in it.
+    found = (
+        UsageCorrection.objects.unscoped()
+        .filter(credited_at__isnull=True, quantity_delta__gt=0, created_at__lt=current_month_start)
+        .annotate(month=TruncMonth("created_at", tzinfo=BERLIN))
+        .values_list("organization_id", "month")
+        .distinct()
+    )
     documents = 0
-    for organization_id, month in list(due):
+    for organization_id, month in sorted(set(due) | set(found)):
         organization = Organization.objects.get(pk=organization_id)
         local = month.astimezone(BERLIN)
         if invoice_draft_for_month(organization=organization, year=local.year, month=local.month) is not None:
@@ -534,6 +688,7 @@ __all__ = [
     "credit_note_create",
     "invoice_draft_for_month",
     "invoice_finalize",
+    "invoice_mark_reviewed",
     "invoice_transition",
     "invoices_draft_due",
     "invoices_finalize_due",

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from django.urls import path
 
-from billing.web import spend, views
+from billing.web import profile, spend, views
 
 org = "orgs/<slug:organization_slug>"
 urlpatterns = [
     path(f"{org}/spend/", spend.spend, name="organization-spend"),
     path(f"{org}/invoices/", views.invoice_list_page, name="invoice-list"),
+    path(f"{org}/billing-profile/", profile.billing_profile_page, name="billing-profile"),
     path(
         f"{org}/invoices/<int:invoice_id>/<str:kind>/",
         views.invoice_file_download,

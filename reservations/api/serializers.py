@@ -8,6 +8,7 @@ from rest_framework import serializers
 
 from portal.api import fields as api_fields
 from reservations.models import Allocation, Reservation
+from reservations.orders import PURCHASE_ORDER_REFERENCE_MAX_LENGTH
 
 
 class AllocationSerializer(serializers.ModelSerializer[Allocation]):
@@ -103,6 +104,7 @@ class ReservationSerializer(serializers.ModelSerializer[Reservation]):
             "zone",
             "starts_at",
             "ends_at",
+            "purchase_order_reference",
             "created_at",
             "allocations",
             "instances",
@@ -151,6 +153,16 @@ class ReservationCreateSerializer(serializers.Serializer[Any]):
     )
     public_address = serializers.BooleanField(
         default=False, help_text="A floating IP per server, reachable only from the organization's allowed networks."
+    )
+    purchase_order_reference = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        trim_whitespace=False,  # checked (and trimmed) by the booking service, in the one error shape
+        help_text=(
+            "Your purchase-order number for this order, printed on the invoices that bill it (BT-13, or per line); "
+            f"at most {PURCHASE_ORDER_REFERENCE_MAX_LENGTH} printable characters."
+        ),
     )
 
 

@@ -111,6 +111,7 @@ class ReservationViewSet(mixins.ListModelMixin, OrganizationScopedViewSet):
                 zone=zone,
                 ssh_key_ids=data.get("ssh_keys"),
                 public_address=data["public_address"],
+                purchase_order_reference=data["purchase_order_reference"],
             )
         except NoCapacityError as exc:
             return conflict(

@@ -35,6 +35,9 @@ class BookForm(forms.Form):
     public_address = forms.BooleanField(
         label=_("Public address (reachable only from the allowed networks)"), required=False
     )
+    purchase_order_reference = forms.CharField(
+        label=_("Your purchase order number (optional, printed on the invoice)"), required=False, strip=False
+    )
     idempotency_key = forms.UUIDField(widget=forms.HiddenInput)
 
     def __init__(

@@ -172,6 +172,7 @@ def reservation_book(request: HttpRequest, access: OrganizationAccess) -> HttpRe
         quote = quote_get_bookable(organization=access.organization, quote_id=quote_id)
         ssh_key_ids: list[int] = form.cleaned_data["ssh_keys"]
         public_address: bool = form.cleaned_data["public_address"]
+        purchase_order_reference: str = form.cleaned_data["purchase_order_reference"]
         booking = reservation_order(
             actor=Actor.from_request(request),
             organization=access.organization,
@@ -184,10 +185,12 @@ def reservation_book(request: HttpRequest, access: OrganizationAccess) -> HttpRe
                     "zone": zone_slug or None,
                     "ssh_keys": ssh_key_ids,
                     "public_address": public_address,
+                    "purchase_order_reference": purchase_order_reference,
                 }
             ),
             ssh_key_ids=ssh_key_ids,
             public_address=public_address,
+            purchase_order_reference=purchase_order_reference,
         )
     except services.NoCapacityError as exc:
         problem = BookingProblem(

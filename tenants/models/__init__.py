@@ -3,7 +3,7 @@
 from tenants.models.access import ApiKey, Invitation
 from tenants.models.audit import AuditEvent, AuditRedaction
 from tenants.models.core import Membership, Organization, User, UserManager
-from tenants.models.email import OutgoingEmail, OutgoingEmailStatus
+from tenants.models.email import OutgoingEmail, OutgoingEmailAttachment, OutgoingEmailStatus
 from tenants.models.idempotency import IdempotentRequest
 from tenants.models.onboarding import Consent, LegalDocument, VatCheck
 from tenants.models.ssh_keys import SshKey
@@ -19,6 +19,7 @@ __all__ = [
     "Membership",
     "Organization",
     "OutgoingEmail",
+    "OutgoingEmailAttachment",
     "OutgoingEmailStatus",
     "SshKey",
     "User",

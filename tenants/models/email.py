@@ -49,3 +49,34 @@ class OutgoingEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} → {self.to}"
+
+
+class OutgoingEmailAttachment(models.Model):
+    """A file attached to an outbox e-mail, by reference: which storage (an alias of ``settings.STORAGES``), which
+    path in it, and the SHA-256 of the bytes that must be sent.
+
+    Invariants: written with its e-mail (same transaction) and never changed; the bytes are not copied into the
+    table — an invoice PDF is already archived write-once (``billing.archive``), a second copy in the database
+    would double what GoBD retention keeps and could drift from the archived original. ``tenants.mail.email_send``
+    opens the file when it sends (so every retry and the sweeper send the archived bytes) and refuses to send when
+    the digest differs: the e-mail is marked failed rather than carrying other bytes than those referenced.
+    """
+
+    email = models.ForeignKey(OutgoingEmail, on_delete=models.CASCADE, related_name="attachments")
+    position = models.PositiveSmallIntegerField(_("position"))
+    filename = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(_("content type"), max_length=100)
+    storage = models.CharField(_("storage"), max_length=40)
+    path = models.CharField(_("path"), max_length=300)
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+
+    class Meta:
+        verbose_name = _("e-mail attachment")
+        verbose_name_plural = _("e-mail attachments")
+        ordering = ["email", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["email", "position"], name="outgoing_email_attachment_position"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.storage}:{self.path})"

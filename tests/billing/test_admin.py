@@ -36,7 +36,26 @@ def test_the_console_lists_and_shows_invoices_with_their_lines_read_only(console
     assert console_client.post(reverse("admin:billing_invoice_delete", args=[draft.pk])).status_code == 403
 
 
-def test_the_finalize_action_finalizes_the_selected_drafts(console_client, draft):
+def test_the_finalize_action_refuses_an_unreviewed_draft(console_client, draft):
+    with time_machine.travel(datetime(2026, 11, 5, 10, tzinfo=UTC), tick=False):
+        response = console_client.post(
+            reverse("admin:billing_invoice_changelist"),
+            {"action": "finalize_drafts", "_selected_action": [draft.pk]},
+            follow=True,
+        )
+
+    draft.refresh_from_db()
+    assert (draft.status, draft.number) == ("draft", "")
+    assert f"Invoice draft #{draft.pk} has not been reviewed: review its lines first, then finalize." in [
+        str(message) for message in response.context["messages"]
+    ]
+
+
+def test_the_finalize_action_finalizes_the_selected_reviewed_drafts(console_client, draft):
+    reviewed = console_client.post(
+        reverse("admin:billing_invoice_changelist"), {"action": "review_drafts", "_selected_action": [draft.pk]}
+    )
+    assert reviewed.status_code == 302
     with time_machine.travel(datetime(2026, 11, 5, 10, tzinfo=UTC), tick=False):
         response = console_client.post(
             reverse("admin:billing_invoice_changelist"),

@@ -30,11 +30,16 @@ def test_a_billing_manager_sets_the_profile_and_reads_it_back(client_for, custom
 
     assert (before.status_code, before.json()) == (
         200,
-        {"buyer_reference": "", "leitweg_id": "", "e_invoice_format": "facturx"},
+        {"buyer_reference": "", "leitweg_id": "", "e_invoice_format": "facturx", "billing_email": ""},
     )
     assert (put.status_code, put.json()) == (
         200,
-        {"buyer_reference": "PO-2026-17", "leitweg_id": "991-33333TEST-33", "e_invoice_format": "both"},
+        {
+            "buyer_reference": "PO-2026-17",
+            "leitweg_id": "991-33333TEST-33",
+            "e_invoice_format": "both",
+            "billing_email": "",
+        },
     )
     assert api.get(url).json() == put.json()
     assert list(
@@ -43,8 +48,13 @@ def test_a_billing_manager_sets_the_profile_and_reads_it_back(client_for, custom
         .values_list("data", flat=True)
     ) == [
         {
-            "before": {"buyer_reference": "", "leitweg_id": "", "e_invoice_format": "facturx"},
-            "after": {"buyer_reference": "PO-2026-17", "leitweg_id": "991-33333TEST-33", "e_invoice_format": "both"},
+            "before": {"buyer_reference": "", "leitweg_id": "", "e_invoice_format": "facturx", "billing_email": ""},
+            "after": {
+                "buyer_reference": "PO-2026-17",
+                "leitweg_id": "991-33333TEST-33",
+                "e_invoice_format": "both",
+                "billing_email": "",
+            },
         }
     ]
 

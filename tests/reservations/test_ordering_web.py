@@ -166,6 +166,30 @@ def test_the_book_form_on_the_quote_page_books_the_quote(small_inventory, custom
     )
 
 
+def test_the_book_form_takes_a_purchase_order_and_refuses_a_bad_one(
+    small_inventory, customer, make_quote, owner_client
+):
+    quote = make_quote(flavor="b200-x4")
+    key = re.search(
+        r'name="idempotency_key" value="([0-9a-f-]{36})"', owner_client.get(quote_page(quote.pk)).content.decode()
+    )
+    assert key is not None
+    form = {"quote": quote.pk, "zone": "", "idempotency_key": key.group(1)}
+
+    refused = owner_client.post(
+        "/orgs/rheinwerk/reservations/book/", {**form, "purchase_order_reference": "P" * 36}, HTTP_ACCEPT_LANGUAGE="de"
+    )
+    assert Reservation.objects.for_organization(customer).count() == 0
+    booked = owner_client.post("/orgs/rheinwerk/reservations/book/", {**form, "purchase_order_reference": " PO-4711 "})
+
+    assert refused.status_code == 200
+    assert "Die Bestellnummer hat 36 Zeichen; erlaubt sind höchstens 35." in refused.content.decode()
+    reservation = Reservation.objects.for_organization(customer).get()
+    assert (booked.status_code, reservation.purchase_order_reference) == (302, "PO-4711")
+    detail = owner_client.get(booked["Location"]).content.decode()
+    assert '<dd id="reservation-purchase-order">PO-4711</dd>' in detail
+
+
 def test_another_organizations_quote_page_is_not_found_and_changes_nothing(
     small_inventory, customer, make_quote, member_of, client
 ):
