@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from django.core.exceptions import FieldDoesNotExist
 from drf_spectacular.openapi import AutoSchema
 from rest_framework import serializers
 
@@ -75,6 +76,25 @@ def declared_error_codes(view: Any, action: str) -> dict[int, list[str]]:
     return {int(status): list(codes) for status, codes in table.get(action, {}).items()}
 
 
+def _may_be_blank(field: Any) -> bool:
+    """Whether the field accepts or answers ``""``: ``allow_blank``, or a read-only field of a ``blank`` model field."""
+    if getattr(field, "allow_blank", False):
+        return True
+    model = getattr(getattr(getattr(field, "parent", None), "Meta", None), "model", None)
+    source = getattr(field, "source", "") or ""
+    if model is None or not source or "." in source:
+        return False
+    try:
+        return bool(model._meta.get_field(source).blank)
+    except FieldDoesNotExist:
+        return False
+
+
+def _drop_format_if_blank(field: Any, schema: dict[str, Any]) -> None:
+    if schema.get("type") == "string" and "format" in schema and _may_be_blank(field):
+        schema.pop("format")
+
+
 class KontorAutoSchema(AutoSchema):
     def get_operation(
         self, path: str, path_regex: str, path_prefix: str, method: str, registry: Any
@@ -120,9 +140,12 @@ class KontorAutoSchema(AutoSchema):
     def _map_serializer_field(self, field: Any, direction: Any, bypass_extensions: bool = False) -> dict[str, Any]:
         """A field that may be blank (a blank ``EmailField`` of a model, say) has no format an empty string meets."""
         schema: dict[str, Any] = super()._map_serializer_field(field, direction, bypass_extensions)
-        if getattr(field, "allow_blank", False) and schema.get("type") == "string" and "format" in schema:
-            schema.pop("format")
+        _drop_format_if_blank(field, schema)
         return schema
+
+    def _insert_field_validators(self, field: Any, schema: dict[str, Any]) -> None:
+        super()._insert_field_validators(field, schema)  # an EmailValidator sets the format again
+        _drop_format_if_blank(field, schema)
 
     # --- what this operation can answer ---------------------------------------------------------------------------
 
