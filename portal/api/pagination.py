@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from rest_framework import pagination
 from rest_framework.exceptions import NotFound, ValidationError
@@ -29,7 +28,7 @@ class CursorPagination(pagination.CursorPagination):
         except NotFound:
             raise self._bad_cursor() from None
 
-    def paginate_queryset(self, queryset: QuerySet[Any], request: Request, view: APIView | None = None) -> Any:
+    def paginate_queryset(self, queryset: Any, request: Request, view: APIView | None = None) -> Any:
         try:
             return super().paginate_queryset(queryset, request, view)
         except (ValueError, DjangoValidationError):  # a well-formed cursor whose position does not fit the ordering

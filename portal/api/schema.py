@@ -64,7 +64,8 @@ class ErrorSerializer(serializers.Serializer[Any]):
 
     detail = serializers.CharField(help_text="What went wrong, in the caller's language.")
     code = serializers.CharField(help_text="A stable, machine-readable code (see each response's list).")
-    fields = serializers.DictField(
+    # DRF's metaclass moves declared fields into _declared_fields, so this does not shadow Serializer.fields.
+    fields = serializers.DictField(  # type: ignore[assignment]
         child=serializers.ListField(child=serializers.CharField()),
         help_text='Per-field messages, e.g. `{"ends_at": ["..."]}`; empty when the refusal is not about a field.',
     )
@@ -139,12 +140,14 @@ class KontorAutoSchema(AutoSchema):
 
     def _map_serializer_field(self, field: Any, direction: Any, bypass_extensions: bool = False) -> dict[str, Any]:
         """A field that may be blank (a blank ``EmailField`` of a model, say) has no format an empty string meets."""
-        schema: dict[str, Any] = super()._map_serializer_field(field, direction, bypass_extensions)
+        schema: dict[str, Any] = super()._map_serializer_field(  # type: ignore[no-untyped-call]
+            field, direction, bypass_extensions
+        )
         _drop_format_if_blank(field, schema)
         return schema
 
     def _insert_field_validators(self, field: Any, schema: dict[str, Any]) -> None:
-        super()._insert_field_validators(field, schema)  # an EmailValidator sets the format again
+        super()._insert_field_validators(field, schema)  # type: ignore[no-untyped-call]  # an EmailValidator sets it
         _drop_format_if_blank(field, schema)
 
     # --- what this operation can answer ---------------------------------------------------------------------------
