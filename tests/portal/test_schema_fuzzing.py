@@ -1,17 +1,19 @@
 """Schemathesis against a live test server: every operation, every phase (examples, coverage, fuzzing, stateful),
-with the server-error, status-code, content-type and response-schema checks. A fixture organization with a
-reservation, a quote, an invoice, keys, members and a webhook endpoint gives every path parameter a real value, so
-the cases reach past 404; the operator routes run with a staff session. Any failure fails the test, with
-schemathesis' own report in the assertion message.
+with the server-error, status-code, content-type, response-schema and unsupported-method (405 with Allow) checks.
+A fixture organization with a reservation, a quote, an invoice, keys, members and a webhook endpoint gives every
+path parameter a real value, so the cases reach past 404; an API key with every scope calls the organization's
+routes, the owner's session what only a person may do, an operator's session the console routes. Any failure fails
+the test, with schemathesis' own report in the assertion message.
 
-The run is bounded: a few examples per operation and a fixed seed (``FUZZ_MAX_EXAMPLES``, ``FUZZ_SEED`` to explore
-more by hand).
+The run is bounded: a few examples per operation, a fixed seed, no state kept between runs (``FUZZ_MAX_EXAMPLES``,
+``FUZZ_SEED`` and ``FUZZ_REPORT_DIR`` to explore more by hand; the NDJSON report has every case).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -190,3 +192,7 @@ def test_schemathesis_finds_no_failure_in_any_operation_or_phase(live_server, fi
     summary = result.stdout[-20000:]
     print(summary)
     assert result.returncode == 0, summary
+    selected = re.search(r"Selected: (\d+)/(\d+)", summary)
+    assert selected is not None, summary
+    assert selected.group(1) == selected.group(2), summary  # every operation of the schema
+    assert all(f"✅ {phase}" in summary for phase in ("Examples", "Coverage", "Fuzzing", "Stateful")), summary
