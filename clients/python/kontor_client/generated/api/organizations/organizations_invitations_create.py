@@ -6,6 +6,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.error import Error
 from ...models.invitation import Invitation
 from ...models.invitation_create_request import InvitationCreateRequest
 from ...types import Response
@@ -33,11 +34,51 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Invitation | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Error | Invitation | None:
     if response.status_code == 201:
         response_201 = Invitation.from_dict(response.json())
 
         return response_201
+
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 406:
+        response_406 = Error.from_dict(response.json())
+
+        return response_406
+
+    if response.status_code == 413:
+        response_413 = Error.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = Error.from_dict(response.json())
+
+        return response_415
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+        return response_429
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -45,7 +86,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Invitation]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Error | Invitation]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -59,7 +100,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: InvitationCreateRequest,
-) -> Response[Invitation]:
+) -> Response[Error | Invitation]:
     """
     Args:
         organization_slug (str):
@@ -70,7 +111,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Invitation]
+        Response[Error | Invitation]
     """
 
     kwargs = _get_kwargs(
@@ -90,7 +131,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: InvitationCreateRequest,
-) -> Invitation | None:
+) -> Error | Invitation | None:
     """
     Args:
         organization_slug (str):
@@ -101,7 +142,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Invitation
+        Error | Invitation
     """
 
     return sync_detailed(
@@ -116,7 +157,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: InvitationCreateRequest,
-) -> Response[Invitation]:
+) -> Response[Error | Invitation]:
     """
     Args:
         organization_slug (str):
@@ -127,7 +168,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Invitation]
+        Response[Error | Invitation]
     """
 
     kwargs = _get_kwargs(
@@ -145,7 +186,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: InvitationCreateRequest,
-) -> Invitation | None:
+) -> Error | Invitation | None:
     """
     Args:
         organization_slug (str):
@@ -156,7 +197,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Invitation
+        Error | Invitation
     """
 
     return (

@@ -6,6 +6,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.error import Error
 from ...models.extend_request import ExtendRequest
 from ...models.reservation import Reservation
 from ...types import Response
@@ -35,11 +36,56 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Reservation | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Error | Reservation | None:
     if response.status_code == 200:
         response_200 = Reservation.from_dict(response.json())
 
         return response_200
+
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 406:
+        response_406 = Error.from_dict(response.json())
+
+        return response_406
+
+    if response.status_code == 409:
+        response_409 = Error.from_dict(response.json())
+
+        return response_409
+
+    if response.status_code == 413:
+        response_413 = Error.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = Error.from_dict(response.json())
+
+        return response_415
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+        return response_429
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -47,7 +93,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Reservation]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Error | Reservation]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -62,7 +108,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: ExtendRequest,
-) -> Response[Reservation]:
+) -> Response[Error | Reservation]:
     """Extend a reserved window
 
     Args:
@@ -75,7 +121,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Reservation]
+        Response[Error | Reservation]
     """
 
     kwargs = _get_kwargs(
@@ -97,7 +143,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: ExtendRequest,
-) -> Reservation | None:
+) -> Error | Reservation | None:
     """Extend a reserved window
 
     Args:
@@ -110,7 +156,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Reservation
+        Error | Reservation
     """
 
     return sync_detailed(
@@ -127,7 +173,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: ExtendRequest,
-) -> Response[Reservation]:
+) -> Response[Error | Reservation]:
     """Extend a reserved window
 
     Args:
@@ -140,7 +186,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Reservation]
+        Response[Error | Reservation]
     """
 
     kwargs = _get_kwargs(
@@ -160,7 +206,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: ExtendRequest,
-) -> Reservation | None:
+) -> Error | Reservation | None:
     """Extend a reserved window
 
     Args:
@@ -173,7 +219,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Reservation
+        Error | Reservation
     """
 
     return (

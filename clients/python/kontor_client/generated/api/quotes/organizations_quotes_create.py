@@ -6,6 +6,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.error import Error
 from ...models.quote import Quote
 from ...models.quote_create_request import QuoteCreateRequest
 from ...types import Response
@@ -33,11 +34,51 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Quote | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Error | Quote | None:
     if response.status_code == 201:
         response_201 = Quote.from_dict(response.json())
 
         return response_201
+
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 406:
+        response_406 = Error.from_dict(response.json())
+
+        return response_406
+
+    if response.status_code == 413:
+        response_413 = Error.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = Error.from_dict(response.json())
+
+        return response_415
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+        return response_429
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -45,7 +86,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Quote]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Error | Quote]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -59,7 +100,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: QuoteCreateRequest,
-) -> Response[Quote]:
+) -> Response[Error | Quote]:
     """Quote an item version on a flavor for a window
 
      Prices the window at the price list in effect now, with the organization's VAT treatment (19 % in
@@ -78,7 +119,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Quote]
+        Response[Error | Quote]
     """
 
     kwargs = _get_kwargs(
@@ -98,7 +139,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: QuoteCreateRequest,
-) -> Quote | None:
+) -> Error | Quote | None:
     """Quote an item version on a flavor for a window
 
      Prices the window at the price list in effect now, with the organization's VAT treatment (19 % in
@@ -117,7 +158,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Quote
+        Error | Quote
     """
 
     return sync_detailed(
@@ -132,7 +173,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: QuoteCreateRequest,
-) -> Response[Quote]:
+) -> Response[Error | Quote]:
     """Quote an item version on a flavor for a window
 
      Prices the window at the price list in effect now, with the organization's VAT treatment (19 % in
@@ -151,7 +192,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Quote]
+        Response[Error | Quote]
     """
 
     kwargs = _get_kwargs(
@@ -169,7 +210,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: QuoteCreateRequest,
-) -> Quote | None:
+) -> Error | Quote | None:
     """Quote an item version on a flavor for a window
 
      Prices the window at the price list in effect now, with the organization's VAT treatment (19 % in
@@ -188,7 +229,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Quote
+        Error | Quote
     """
 
     return (
