@@ -324,7 +324,7 @@ class ServiceTokenSerializer(serializers.Serializer[Any]):
 
 class ServiceTokenViewSet(OrganizationScopedViewSet):
     required_actions = {"reveal": Action.RESERVATIONS_MANAGE, "rotate": Action.RESERVATIONS_MANAGE}
-    error_codes = {"reveal": {400: ["invalid_state"]}}
+    error_codes = {"reveal": {400: ["invalid_state"]}, "rotate": {400: ["invalid_state"]}}
 
     def _access(self, reservation_pk: str) -> ReservationAccess:
         access = (
