@@ -343,7 +343,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "portal.api.pagination.CursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "portal.api.schema.KontorAutoSchema",  # every error status and its codes
     "EXCEPTION_HANDLER": "portal.api.errors.exception_handler",
     "DEFAULT_VERSIONING_CLASS": None,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
@@ -355,7 +355,9 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Kontor API",
     "DESCRIPTION": (
         "Self-service marketplace for sovereign AI compute in Germany. Every error has the shape "
-        '`{"detail": str, "code": str, "fields": {field: [str]}}`.'
+        '`{"detail": str, "code": str, "fields": {field: [str]}}` (component `Error`); each operation lists the '
+        "statuses it can answer and, per status, the codes (`x-error-codes`). A method a path does not declare "
+        "answers 405 with an `Allow` header."
     ),
     "VERSION": "1.0.0",
     # 3.1: the version that describes webhooks (the signed events Kontor sends).

@@ -268,6 +268,7 @@ class ZoneViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PublicViewSe
 class PriceListViewSet(mixins.ListModelMixin, PublicViewSet):
     serializer_class = PriceListSummarySerializer
     pagination_class = NewestEffectiveCursorPagination
+    error_codes = {"current": {404: ["not_found"]}}  # no price list was in effect at that time
 
     list = cached_public_read(mixins.ListModelMixin.list)
 
@@ -324,6 +325,7 @@ class QuoteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Organizatio
         "retrieve": Action.CATALOG_QUOTE,
         "create": Action.CATALOG_QUOTE,
     }
+    error_codes = {"create": {400: ["datetime_out_of_range", "no_price_list"]}}
     lookup_url_kwarg = "quote_id"
 
     def get_scoped_queryset(self) -> QuerySet[Quote]:

@@ -261,6 +261,10 @@ class InstanceActionViewSet(OrganizationScopedViewSet):
         "console_log": Action.RESERVATIONS_MANAGE,
         "rename": Action.RESERVATIONS_MANAGE,
     }
+    error_codes = {
+        "reboot": {400: ["invalid_state"], 503: ["cloud_unavailable"]},
+        "console_log": {400: ["invalid_state"], 503: ["cloud_unavailable"]},
+    }
 
     def _instance(self, reservation_pk: str, index: str) -> Instance:
         instance = instance_get(organization=self.organization, reservation_id=int(reservation_pk), index=int(index))
@@ -320,6 +324,7 @@ class ServiceTokenSerializer(serializers.Serializer[Any]):
 
 class ServiceTokenViewSet(OrganizationScopedViewSet):
     required_actions = {"reveal": Action.RESERVATIONS_MANAGE, "rotate": Action.RESERVATIONS_MANAGE}
+    error_codes = {"reveal": {400: ["invalid_state"]}, "rotate": {400: ["invalid_state"]}}
 
     def _access(self, reservation_pk: str) -> ReservationAccess:
         access = (

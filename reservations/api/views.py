@@ -49,6 +49,18 @@ from tenants.audit import Actor
 from tenants.permissions import Action
 
 
+#: The codes of the one rule set every order and every change of a reservation runs (reservations.rules).
+ORDER_REFUSALS = [
+    "budget_exceeded",
+    "consent_required",
+    "datetime_out_of_range",
+    "organization_not_active",
+    "quota_exceeded",
+    "window_not_whole_hours",
+    "window_too_long",
+]
+
+
 def conflict(detail: str, code: str, **extra: Any) -> Response:
     """409 in the one error shape; ``extra`` adds the answer's specifics (alternatives, a possible end)."""
     return Response({**error_body(detail, code), **extra}, status=status.HTTP_409_CONFLICT)
@@ -63,6 +75,13 @@ class ReservationViewSet(mixins.ListModelMixin, OrganizationScopedViewSet):
         "cancel": Action.RESERVATIONS_MANAGE,
         "release": Action.RESERVATIONS_MANAGE,
         "extend": Action.RESERVATIONS_MANAGE,
+    }
+    #: The domain's refusals per action, for the OpenAPI description (portal.api.schema).
+    error_codes = {
+        "create": {400: [*ORDER_REFUSALS, "not_found", "quote_expired"], 409: ["no_capacity"]},
+        "extend": {400: [*ORDER_REFUSALS, "invalid_transition"], 409: ["extension_refused"]},
+        "cancel": {400: ["invalid_transition"]},
+        "release": {400: ["invalid_transition"]},
     }
     filterset_fields = ["state", "kind"]
 
@@ -184,6 +203,8 @@ class AvailabilityViewSet(OrganizationScopedViewSet):
 
 class CapacityCalendarView(AccountAPIView):
     """Free GPUs per hour or per day in a zone for a GPU model (signed-in users and keys)."""
+
+    error_codes = {"get": {404: ["not_found"]}}  # an unknown zone or GPU model
 
     @extend_schema(parameters=[CalendarQuerySerializer], responses=CalendarRowSerializer(many=True))
     def get(self, request: Request) -> Response:

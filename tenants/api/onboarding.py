@@ -139,7 +139,9 @@ class ConsentViewSet(OrganizationScopedViewSet):
         missing = consents_missing(organization=self.organization)
         return Response({"missing": LegalDocumentSerializer(missing, many=True).data})
 
-    @extend_schema(request=ConsentAcceptSerializer, responses=ConsentStatusSerializer, summary="Accept documents")
+    @extend_schema(
+        request=ConsentAcceptSerializer, responses={200: ConsentStatusSerializer}, summary="Accept documents"
+    )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = ConsentAcceptSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -207,6 +209,11 @@ class OperatorOrganizationViewSet(mixins.ListModelMixin, OperatorViewSet):
     lookup_field = "slug"
     ordering = "-created_at"
     filterset_fields = ["status", "country"]
+    error_codes = {
+        "approve": {400: ["invalid_transition"]},
+        "reject": {400: ["invalid_transition"]},
+        "retry_activation": {400: ["invalid_transition"]},
+    }
 
     def get_queryset(self) -> QuerySet[Organization]:
         return organization_approval_queue()

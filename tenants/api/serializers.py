@@ -41,8 +41,9 @@ class MeSerializer(serializers.ModelSerializer[User]):
 
 
 class AuditEventSerializer(serializers.ModelSerializer[AuditEvent]):
+    # null for platform events (an operator's action, a sign-up before its organization exists)
     organization: serializers.SlugRelatedField[AuditEvent] = serializers.SlugRelatedField(
-        slug_field="slug", read_only=True
+        slug_field="slug", read_only=True, allow_null=True
     )
 
     class Meta:

@@ -61,6 +61,7 @@ def _may_manage_owners(view: OrganizationScopedViewSet) -> bool:
 class InvitationViewSet(mixins.ListModelMixin, OrganizationScopedViewSet):
     serializer_class = InvitationSerializer
     required_actions = {"list": Action.MEMBERS_MANAGE, "create": Action.MEMBERS_MANAGE, "revoke": Action.MEMBERS_MANAGE}
+    error_codes = {"revoke": {400: ["invitation_used"]}}
     ordering = "-created_at"
 
     def get_scoped_queryset(self) -> QuerySet[Invitation]:
@@ -107,6 +108,11 @@ class MemberViewSet(mixins.ListModelMixin, OrganizationScopedViewSet):
         "destroy": Action.MEMBERS_MANAGE,
         "leave": Action.ORGANIZATION_VIEW,
     }
+    error_codes = {
+        "partial_update": {400: ["last_owner"]},
+        "destroy": {400: ["last_owner"]},
+        "leave": {400: ["last_owner"]},
+    }
 
     def get_scoped_queryset(self) -> QuerySet[Membership]:
         return Membership.objects.for_organization(self.organization).select_related("user")
@@ -152,6 +158,17 @@ class InvitationAnswerView(AccountAPIView):
     """Accept or decline an invitation with the token from its link (signed in as the invited address)."""
 
     answer = "accept"
+    error_codes = {
+        "post": {
+            400: [
+                "already_member",
+                "invitation_expired",
+                "invitation_invalid",
+                "invitation_other_user",
+                "invitation_used",
+            ]
+        }
+    }
 
     @extend_schema(request=InvitationTokenSerializer, responses={200: MembershipSerializer})
     def post(self, request: Request) -> Response:

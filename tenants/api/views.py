@@ -94,6 +94,8 @@ class EraseSerializer(serializers.Serializer[Any]):
 class EraseMeView(AccountAPIView):
     """Delete your account (GDPR Art. 17): personal data is erased; invoices and audit records stay, pseudonymized."""
 
+    error_codes = {"post": {400: ["last_owner"]}}
+
     @extend_schema(request=EraseSerializer, responses={204: None}, summary="Delete my account")
     def post(self, request: Request) -> Response:
         user = request.user

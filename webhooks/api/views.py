@@ -41,6 +41,7 @@ class WebhookEndpointViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, O
         "rotate_secret": A.WEBHOOKS_MANAGE,
         "send_test": A.WEBHOOKS_MANAGE,
     }
+    error_codes = {"create": {400: ["too_many_endpoints"]}}
     ordering = "-id"
 
     def get_scoped_queryset(self) -> QuerySet[WebhookEndpoint]:

@@ -45,6 +45,7 @@ from kontor_client.generated.client import AuthenticatedClient
 from kontor_client.generated.models.commitment_enum import CommitmentEnum
 from kontor_client.generated.models.event_types_enum import EventTypesEnum
 from kontor_client.generated.models.extend_request import ExtendRequest
+from kontor_client.generated.models.organization import Organization
 from kontor_client.generated.models.organizations_availability_retrieve_kind import (
     OrganizationsAvailabilityRetrieveKind,
 )
@@ -166,7 +167,7 @@ def login(
     client = connect(api_key, base_url=base_url)
     found = call(lambda: organizations_retrieve.sync(organization, client=client))
     where = credentials.save(credentials.Profile(base_url=base_url, organization=organization, api_key=api_key))
-    name = found.legal_name if found is not None else organization
+    name = found.legal_name if isinstance(found, Organization) else organization
     typer.echo(f"Logged in to {name} ({organization}) at {base_url}; the key is stored in {where}.")
 
 

@@ -39,6 +39,8 @@ from .console_log import ConsoleLog
 from .deployment_enum import DeploymentEnum
 from .e_invoice_format_enum import EInvoiceFormatEnum
 from .erase_request import EraseRequest
+from .error import Error
+from .error_fields import ErrorFields
 from .event_types_enum import EventTypesEnum
 from .extend_request import ExtendRequest
 from .flavor import Flavor
@@ -198,6 +200,8 @@ __all__ = (
     "DeploymentEnum",
     "EInvoiceFormatEnum",
     "EraseRequest",
+    "Error",
+    "ErrorFields",
     "EventTypesEnum",
     "ExtendRequest",
     "Flavor",

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import datetime
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
@@ -18,14 +17,14 @@ class AllowedCidr:
         cidr (str):
         description (str):
         broad_confirmed (bool):
-        created_at (datetime.datetime):
+        created_at (str):
     """
 
     id: int
     cidr: str
     description: str
     broad_confirmed: bool
-    created_at: datetime.datetime
+    created_at: str
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -37,7 +36,7 @@ class AllowedCidr:
 
         broad_confirmed = self.broad_confirmed
 
-        created_at = self.created_at.isoformat()
+        created_at = self.created_at
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -64,7 +63,7 @@ class AllowedCidr:
 
         broad_confirmed = d.pop("broad_confirmed")
 
-        created_at = datetime.datetime.fromisoformat(d.pop("created_at"))
+        created_at = d.pop("created_at")
 
         allowed_cidr = cls(
             id=id,

@@ -18,7 +18,7 @@ class ApiKey:
         name (str):
         prefix (str):
         scopes (Any):
-        created_at (datetime.datetime):
+        created_at (str):
         expires_at (datetime.datetime | None):
         last_used_at (datetime.datetime | None):
         revoked_at (datetime.datetime | None):
@@ -28,7 +28,7 @@ class ApiKey:
     name: str
     prefix: str
     scopes: Any
-    created_at: datetime.datetime
+    created_at: str
     expires_at: datetime.datetime | None
     last_used_at: datetime.datetime | None
     revoked_at: datetime.datetime | None
@@ -43,7 +43,7 @@ class ApiKey:
 
         scopes = self.scopes
 
-        created_at = self.created_at.isoformat()
+        created_at = self.created_at
 
         expires_at: None | str
         if isinstance(self.expires_at, datetime.datetime):
@@ -91,7 +91,7 @@ class ApiKey:
 
         scopes = d.pop("scopes")
 
-        created_at = datetime.datetime.fromisoformat(d.pop("created_at"))
+        created_at = d.pop("created_at")
 
         def _parse_expires_at(data: object) -> datetime.datetime | None:
             if data is None:

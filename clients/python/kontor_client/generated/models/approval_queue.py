@@ -40,7 +40,7 @@ class ApprovalQueue:
         approval_rule (str): Empty when an operator approved it.
         cloud_project_id (str):
         activation_error (str):
-        created_at (datetime.datetime):
+        created_at (str):
         vat_checks (list[VatCheck]):
         owner_email_verified (bool):
         possible_duplicates (list[str]):
@@ -60,7 +60,7 @@ class ApprovalQueue:
     approval_rule: str
     cloud_project_id: str
     activation_error: str
-    created_at: datetime.datetime
+    created_at: str
     vat_checks: list[VatCheck]
     owner_email_verified: bool
     possible_duplicates: list[str]
@@ -99,7 +99,7 @@ class ApprovalQueue:
 
         activation_error = self.activation_error
 
-        created_at = self.created_at.isoformat()
+        created_at = self.created_at
 
         vat_checks = []
         for vat_checks_item_data in self.vat_checks:
@@ -183,7 +183,7 @@ class ApprovalQueue:
 
         activation_error = d.pop("activation_error")
 
-        created_at = datetime.datetime.fromisoformat(d.pop("created_at"))
+        created_at = d.pop("created_at")
 
         vat_checks = []
         _vat_checks = d.pop("vat_checks")

@@ -22,7 +22,7 @@ class AuditEvent:
             * `api_key` - API key
             * `system` - System
         actor_label (str):
-        organization (str):
+        organization (None | str):
         action (str):
         target_type (str):
         target_id (str):
@@ -36,7 +36,7 @@ class AuditEvent:
     occurred_at: datetime.datetime
     actor_type: ActorTypeEnum
     actor_label: str
-    organization: str
+    organization: None | str
     action: str
     target_type: str
     target_id: str
@@ -55,6 +55,7 @@ class AuditEvent:
 
         actor_label = self.actor_label
 
+        organization: None | str
         organization = self.organization
 
         action = self.action
@@ -104,7 +105,12 @@ class AuditEvent:
 
         actor_label = d.pop("actor_label")
 
-        organization = d.pop("organization")
+        def _parse_organization(data: object) -> None | str:
+            if data is None:
+                return data
+            return cast(None | str, data)
+
+        organization = _parse_organization(d.pop("organization"))
 
         action = d.pop("action")
 

@@ -28,7 +28,7 @@ class Invitation:
             * `accepted` - Accepted
             * `declined` - Declined
             * `revoked` - Revoked
-        created_at (datetime.datetime):
+        created_at (str):
         expires_at (datetime.datetime):
         responded_at (datetime.datetime | None):
     """
@@ -37,7 +37,7 @@ class Invitation:
     email: str
     role: RoleEnum
     status: InvitationStatusEnum
-    created_at: datetime.datetime
+    created_at: str
     expires_at: datetime.datetime
     responded_at: datetime.datetime | None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -51,7 +51,7 @@ class Invitation:
 
         status = self.status.value
 
-        created_at = self.created_at.isoformat()
+        created_at = self.created_at
 
         expires_at = self.expires_at.isoformat()
 
@@ -88,7 +88,7 @@ class Invitation:
 
         status = InvitationStatusEnum(d.pop("status"))
 
-        created_at = datetime.datetime.fromisoformat(d.pop("created_at"))
+        created_at = d.pop("created_at")
 
         expires_at = datetime.datetime.fromisoformat(d.pop("expires_at"))
 

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import datetime
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
@@ -24,14 +23,14 @@ class Membership:
             * `member` - Member
             * `billing` - Billing
             * `viewer` - Viewer
-        created_at (datetime.datetime):
+        created_at (str):
     """
 
     id: int
     email: str
     full_name: str
     role: RoleEnum
-    created_at: datetime.datetime
+    created_at: str
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -43,7 +42,7 @@ class Membership:
 
         role = self.role.value
 
-        created_at = self.created_at.isoformat()
+        created_at = self.created_at
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -70,7 +69,7 @@ class Membership:
 
         role = RoleEnum(d.pop("role"))
 
-        created_at = datetime.datetime.fromisoformat(d.pop("created_at"))
+        created_at = d.pop("created_at")
 
         membership = cls(
             id=id,

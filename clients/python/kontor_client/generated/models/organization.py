@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import datetime
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
@@ -26,14 +25,14 @@ class Organization:
             * `rejected` - Rejected
             * `suspended` - Suspended
             * `closed` - Closed
-        created_at (datetime.datetime):
+        created_at (str):
     """
 
     slug: str
     legal_name: str
     country: str
     status: OrganizationStatusEnum
-    created_at: datetime.datetime
+    created_at: str
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -45,7 +44,7 @@ class Organization:
 
         status = self.status.value
 
-        created_at = self.created_at.isoformat()
+        created_at = self.created_at
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -72,7 +71,7 @@ class Organization:
 
         status = OrganizationStatusEnum(d.pop("status"))
 
-        created_at = datetime.datetime.fromisoformat(d.pop("created_at"))
+        created_at = d.pop("created_at")
 
         organization = cls(
             slug=slug,

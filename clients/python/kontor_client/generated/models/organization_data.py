@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import datetime
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
@@ -26,7 +25,7 @@ class OrganizationData:
             * `rejected` - Rejected
             * `suspended` - Suspended
             * `closed` - Closed
-        created_at (datetime.datetime):
+        created_at (str):
         previous_status (str):
     """
 
@@ -34,7 +33,7 @@ class OrganizationData:
     legal_name: str
     country: str
     status: OrganizationDataStatus
-    created_at: datetime.datetime
+    created_at: str
     previous_status: str
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -47,7 +46,7 @@ class OrganizationData:
 
         status = self.status.value
 
-        created_at = self.created_at.isoformat()
+        created_at = self.created_at
 
         previous_status = self.previous_status
 
@@ -77,7 +76,7 @@ class OrganizationData:
 
         status = OrganizationDataStatus(d.pop("status"))
 
-        created_at = datetime.datetime.fromisoformat(d.pop("created_at"))
+        created_at = d.pop("created_at")
 
         previous_status = d.pop("previous_status")
 

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import datetime
 from collections.abc import Mapping
 from typing import Any, TypeVar, cast
 
@@ -22,7 +21,7 @@ class SshKey:
         public_key (str):
         shared (bool): Shared by the organization.
         owner (None | str): The member whose own key it is; null when shared.
-        created_at (datetime.datetime):
+        created_at (str):
     """
 
     id: int
@@ -33,7 +32,7 @@ class SshKey:
     public_key: str
     shared: bool
     owner: None | str
-    created_at: datetime.datetime
+    created_at: str
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -54,7 +53,7 @@ class SshKey:
         owner: None | str
         owner = self.owner
 
-        created_at = self.created_at.isoformat()
+        created_at = self.created_at
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -98,7 +97,7 @@ class SshKey:
 
         owner = _parse_owner(d.pop("owner"))
 
-        created_at = datetime.datetime.fromisoformat(d.pop("created_at"))
+        created_at = d.pop("created_at")
 
         ssh_key = cls(
             id=id,

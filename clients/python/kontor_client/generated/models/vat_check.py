@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import datetime
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
@@ -20,7 +19,7 @@ class VatCheck:
         result (ResultEnum): * `valid` - Confirmed valid
             * `invalid` - Reported invalid
             * `unavailable` - Service unavailable
-        checked_at (datetime.datetime):
+        checked_at (str):
         registered_name (str):
         registered_address (str):
         error (str):
@@ -28,7 +27,7 @@ class VatCheck:
 
     vat_id: str
     result: ResultEnum
-    checked_at: datetime.datetime
+    checked_at: str
     registered_name: str
     registered_address: str
     error: str
@@ -39,7 +38,7 @@ class VatCheck:
 
         result = self.result.value
 
-        checked_at = self.checked_at.isoformat()
+        checked_at = self.checked_at
 
         registered_name = self.registered_name
 
@@ -69,7 +68,7 @@ class VatCheck:
 
         result = ResultEnum(d.pop("result"))
 
-        checked_at = datetime.datetime.fromisoformat(d.pop("checked_at"))
+        checked_at = d.pop("checked_at")
 
         registered_name = d.pop("registered_name")
 

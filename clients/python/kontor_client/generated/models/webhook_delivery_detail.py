@@ -31,7 +31,7 @@ class WebhookDeliveryDetail:
         response_status (int | None):
         latency_ms (int | None):
         last_error (str):
-        created_at (datetime.datetime):
+        created_at (str):
         last_attempt_at (datetime.datetime | None):
         next_attempt_at (datetime.datetime | None):
         delivered_at (datetime.datetime | None):
@@ -48,7 +48,7 @@ class WebhookDeliveryDetail:
     response_status: int | None
     latency_ms: int | None
     last_error: str
-    created_at: datetime.datetime
+    created_at: str
     last_attempt_at: datetime.datetime | None
     next_attempt_at: datetime.datetime | None
     delivered_at: datetime.datetime | None
@@ -77,7 +77,7 @@ class WebhookDeliveryDetail:
 
         last_error = self.last_error
 
-        created_at = self.created_at.isoformat()
+        created_at = self.created_at
 
         last_attempt_at: None | str
         if isinstance(self.last_attempt_at, datetime.datetime):
@@ -161,7 +161,7 @@ class WebhookDeliveryDetail:
 
         last_error = d.pop("last_error")
 
-        created_at = datetime.datetime.fromisoformat(d.pop("created_at"))
+        created_at = d.pop("created_at")
 
         def _parse_last_attempt_at(data: object) -> datetime.datetime | None:
             if data is None:

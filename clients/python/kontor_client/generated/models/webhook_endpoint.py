@@ -25,8 +25,8 @@ class WebhookEndpoint:
             * `disabled` - Disabled
         failing_since (datetime.datetime | None):
         secret_rotation_ends_at (datetime.datetime | None):
-        created_at (datetime.datetime):
-        updated_at (datetime.datetime):
+        created_at (str):
+        updated_at (str):
     """
 
     id: int
@@ -36,8 +36,8 @@ class WebhookEndpoint:
     status: WebhookEndpointStatusEnum
     failing_since: datetime.datetime | None
     secret_rotation_ends_at: datetime.datetime | None
-    created_at: datetime.datetime
-    updated_at: datetime.datetime
+    created_at: str
+    updated_at: str
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -63,9 +63,9 @@ class WebhookEndpoint:
         else:
             secret_rotation_ends_at = self.secret_rotation_ends_at
 
-        created_at = self.created_at.isoformat()
+        created_at = self.created_at
 
-        updated_at = self.updated_at.isoformat()
+        updated_at = self.updated_at
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -128,9 +128,9 @@ class WebhookEndpoint:
 
         secret_rotation_ends_at = _parse_secret_rotation_ends_at(d.pop("secret_rotation_ends_at"))
 
-        created_at = datetime.datetime.fromisoformat(d.pop("created_at"))
+        created_at = d.pop("created_at")
 
-        updated_at = datetime.datetime.fromisoformat(d.pop("updated_at"))
+        updated_at = d.pop("updated_at")
 
         webhook_endpoint = cls(
             id=id,

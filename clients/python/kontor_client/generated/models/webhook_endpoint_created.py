@@ -25,8 +25,8 @@ class WebhookEndpointCreated:
             * `disabled` - Disabled
         failing_since (datetime.datetime | None):
         secret_rotation_ends_at (datetime.datetime | None):
-        created_at (datetime.datetime):
-        updated_at (datetime.datetime):
+        created_at (str):
+        updated_at (str):
         secret (str): The signing secret (whsec_...). Shown only in this answer.
     """
 
@@ -37,8 +37,8 @@ class WebhookEndpointCreated:
     status: WebhookEndpointStatusEnum
     failing_since: datetime.datetime | None
     secret_rotation_ends_at: datetime.datetime | None
-    created_at: datetime.datetime
-    updated_at: datetime.datetime
+    created_at: str
+    updated_at: str
     secret: str
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -65,9 +65,9 @@ class WebhookEndpointCreated:
         else:
             secret_rotation_ends_at = self.secret_rotation_ends_at
 
-        created_at = self.created_at.isoformat()
+        created_at = self.created_at
 
-        updated_at = self.updated_at.isoformat()
+        updated_at = self.updated_at
 
         secret = self.secret
 
@@ -133,9 +133,9 @@ class WebhookEndpointCreated:
 
         secret_rotation_ends_at = _parse_secret_rotation_ends_at(d.pop("secret_rotation_ends_at"))
 
-        created_at = datetime.datetime.fromisoformat(d.pop("created_at"))
+        created_at = d.pop("created_at")
 
-        updated_at = datetime.datetime.fromisoformat(d.pop("updated_at"))
+        updated_at = d.pop("updated_at")
 
         secret = d.pop("secret")
 

@@ -9,6 +9,7 @@ from ...client import AuthenticatedClient, Client
 from ...models.calendar_row import CalendarRow
 from ...models.capacity_list_kind import CapacityListKind
 from ...models.capacity_list_step import CapacityListStep
+from ...models.error import Error
 from ...types import UNSET, Response, Unset
 
 
@@ -57,7 +58,9 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> list[CalendarRow] | None:
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Error | list[CalendarRow] | None:
     if response.status_code == 200:
         response_200 = []
         _response_200 = response.json()
@@ -68,13 +71,45 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_200
 
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 406:
+        response_406 = Error.from_dict(response.json())
+
+        return response_406
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+        return response_429
+
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
     else:
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[list[CalendarRow]]:
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[Error | list[CalendarRow]]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -92,7 +127,7 @@ def sync_detailed(
     starts_at: datetime.datetime,
     step: CapacityListStep | Unset = CapacityListStep.DAY,
     zone: str,
-) -> Response[list[CalendarRow]]:
+) -> Response[Error | list[CalendarRow]]:
     """Free GPUs per hour or per day in a zone for a GPU model (signed-in users and keys).
 
     Args:
@@ -108,7 +143,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[list[CalendarRow]]
+        Response[Error | list[CalendarRow]]
     """
 
     kwargs = _get_kwargs(
@@ -136,7 +171,7 @@ def sync(
     starts_at: datetime.datetime,
     step: CapacityListStep | Unset = CapacityListStep.DAY,
     zone: str,
-) -> list[CalendarRow] | None:
+) -> Error | list[CalendarRow] | None:
     """Free GPUs per hour or per day in a zone for a GPU model (signed-in users and keys).
 
     Args:
@@ -152,7 +187,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        list[CalendarRow]
+        Error | list[CalendarRow]
     """
 
     return sync_detailed(
@@ -175,7 +210,7 @@ async def asyncio_detailed(
     starts_at: datetime.datetime,
     step: CapacityListStep | Unset = CapacityListStep.DAY,
     zone: str,
-) -> Response[list[CalendarRow]]:
+) -> Response[Error | list[CalendarRow]]:
     """Free GPUs per hour or per day in a zone for a GPU model (signed-in users and keys).
 
     Args:
@@ -191,7 +226,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[list[CalendarRow]]
+        Response[Error | list[CalendarRow]]
     """
 
     kwargs = _get_kwargs(
@@ -217,7 +252,7 @@ async def asyncio(
     starts_at: datetime.datetime,
     step: CapacityListStep | Unset = CapacityListStep.DAY,
     zone: str,
-) -> list[CalendarRow] | None:
+) -> Error | list[CalendarRow] | None:
     """Free GPUs per hour or per day in a zone for a GPU model (signed-in users and keys).
 
     Args:
@@ -233,7 +268,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        list[CalendarRow]
+        Error | list[CalendarRow]
     """
 
     return (

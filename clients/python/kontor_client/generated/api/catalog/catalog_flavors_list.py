@@ -6,6 +6,7 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.catalog_flavors_list_deployment import CatalogFlavorsListDeployment
+from ...models.error import Error
 from ...models.paginated_flavor_list import PaginatedFlavorList
 from ...types import UNSET, Response, Unset
 
@@ -46,11 +47,33 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> PaginatedFlavorList | None:
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Error | PaginatedFlavorList | None:
     if response.status_code == 200:
         response_200 = PaginatedFlavorList.from_dict(response.json())
 
         return response_200
+
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 406:
+        response_406 = Error.from_dict(response.json())
+
+        return response_406
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+        return response_429
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -58,7 +81,9 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[PaginatedFlavorList]:
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[Error | PaginatedFlavorList]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -75,7 +100,7 @@ def sync_detailed(
     gpu_count: int | Unset = UNSET,
     gpu_model: str | Unset = UNSET,
     page_size: int | Unset = UNSET,
-) -> Response[PaginatedFlavorList]:
+) -> Response[Error | PaginatedFlavorList]:
     """List the flavors on offer
 
     Args:
@@ -90,7 +115,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[PaginatedFlavorList]
+        Response[Error | PaginatedFlavorList]
     """
 
     kwargs = _get_kwargs(
@@ -116,7 +141,7 @@ def sync(
     gpu_count: int | Unset = UNSET,
     gpu_model: str | Unset = UNSET,
     page_size: int | Unset = UNSET,
-) -> PaginatedFlavorList | None:
+) -> Error | PaginatedFlavorList | None:
     """List the flavors on offer
 
     Args:
@@ -131,7 +156,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        PaginatedFlavorList
+        Error | PaginatedFlavorList
     """
 
     return sync_detailed(
@@ -152,7 +177,7 @@ async def asyncio_detailed(
     gpu_count: int | Unset = UNSET,
     gpu_model: str | Unset = UNSET,
     page_size: int | Unset = UNSET,
-) -> Response[PaginatedFlavorList]:
+) -> Response[Error | PaginatedFlavorList]:
     """List the flavors on offer
 
     Args:
@@ -167,7 +192,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[PaginatedFlavorList]
+        Response[Error | PaginatedFlavorList]
     """
 
     kwargs = _get_kwargs(
@@ -191,7 +216,7 @@ async def asyncio(
     gpu_count: int | Unset = UNSET,
     gpu_model: str | Unset = UNSET,
     page_size: int | Unset = UNSET,
-) -> PaginatedFlavorList | None:
+) -> Error | PaginatedFlavorList | None:
     """List the flavors on offer
 
     Args:
@@ -206,7 +231,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        PaginatedFlavorList
+        Error | PaginatedFlavorList
     """
 
     return (

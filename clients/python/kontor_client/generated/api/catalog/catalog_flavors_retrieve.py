@@ -6,6 +6,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.error import Error
 from ...models.flavor import Flavor
 from ...types import Response
 
@@ -24,11 +25,31 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Flavor | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Error | Flavor | None:
     if response.status_code == 200:
         response_200 = Flavor.from_dict(response.json())
 
         return response_200
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 406:
+        response_406 = Error.from_dict(response.json())
+
+        return response_406
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+        return response_429
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -36,7 +57,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Flavor]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Error | Flavor]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -49,7 +70,7 @@ def sync_detailed(
     flavor_slug: str,
     *,
     client: AuthenticatedClient,
-) -> Response[Flavor]:
+) -> Response[Error | Flavor]:
     """Retrieve a flavor
 
     Args:
@@ -60,7 +81,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Flavor]
+        Response[Error | Flavor]
     """
 
     kwargs = _get_kwargs(
@@ -78,7 +99,7 @@ def sync(
     flavor_slug: str,
     *,
     client: AuthenticatedClient,
-) -> Flavor | None:
+) -> Error | Flavor | None:
     """Retrieve a flavor
 
     Args:
@@ -89,7 +110,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Flavor
+        Error | Flavor
     """
 
     return sync_detailed(
@@ -102,7 +123,7 @@ async def asyncio_detailed(
     flavor_slug: str,
     *,
     client: AuthenticatedClient,
-) -> Response[Flavor]:
+) -> Response[Error | Flavor]:
     """Retrieve a flavor
 
     Args:
@@ -113,7 +134,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Flavor]
+        Response[Error | Flavor]
     """
 
     kwargs = _get_kwargs(
@@ -129,7 +150,7 @@ async def asyncio(
     flavor_slug: str,
     *,
     client: AuthenticatedClient,
-) -> Flavor | None:
+) -> Error | Flavor | None:
     """Retrieve a flavor
 
     Args:
@@ -140,7 +161,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Flavor
+        Error | Flavor
     """
 
     return (

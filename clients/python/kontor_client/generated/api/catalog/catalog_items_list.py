@@ -8,6 +8,7 @@ from ...client import AuthenticatedClient, Client
 from ...models.catalog_items_list_kind import CatalogItemsListKind
 from ...models.catalog_items_list_license import CatalogItemsListLicense
 from ...models.catalog_items_list_use_case import CatalogItemsListUseCase
+from ...models.error import Error
 from ...models.paginated_catalog_item_list import PaginatedCatalogItemList
 from ...types import UNSET, Response, Unset
 
@@ -64,11 +65,31 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> PaginatedCatalogItemList | None:
+) -> Error | PaginatedCatalogItemList | None:
     if response.status_code == 200:
         response_200 = PaginatedCatalogItemList.from_dict(response.json())
 
         return response_200
+
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 406:
+        response_406 = Error.from_dict(response.json())
+
+        return response_406
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+        return response_429
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -78,7 +99,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[PaginatedCatalogItemList]:
+) -> Response[Error | PaginatedCatalogItemList]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -97,7 +118,7 @@ def sync_detailed(
     page_size: int | Unset = UNSET,
     q: Any | Unset = UNSET,
     use_case: CatalogItemsListUseCase | Unset = UNSET,
-) -> Response[PaginatedCatalogItemList]:
+) -> Response[Error | PaginatedCatalogItemList]:
     """List catalog items
 
      Published NVIDIA software, filtered by words, use case, license, kind and GPU model. Public.
@@ -116,7 +137,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[PaginatedCatalogItemList]
+        Response[Error | PaginatedCatalogItemList]
     """
 
     kwargs = _get_kwargs(
@@ -146,7 +167,7 @@ def sync(
     page_size: int | Unset = UNSET,
     q: Any | Unset = UNSET,
     use_case: CatalogItemsListUseCase | Unset = UNSET,
-) -> PaginatedCatalogItemList | None:
+) -> Error | PaginatedCatalogItemList | None:
     """List catalog items
 
      Published NVIDIA software, filtered by words, use case, license, kind and GPU model. Public.
@@ -165,7 +186,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        PaginatedCatalogItemList
+        Error | PaginatedCatalogItemList
     """
 
     return sync_detailed(
@@ -190,7 +211,7 @@ async def asyncio_detailed(
     page_size: int | Unset = UNSET,
     q: Any | Unset = UNSET,
     use_case: CatalogItemsListUseCase | Unset = UNSET,
-) -> Response[PaginatedCatalogItemList]:
+) -> Response[Error | PaginatedCatalogItemList]:
     """List catalog items
 
      Published NVIDIA software, filtered by words, use case, license, kind and GPU model. Public.
@@ -209,7 +230,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[PaginatedCatalogItemList]
+        Response[Error | PaginatedCatalogItemList]
     """
 
     kwargs = _get_kwargs(
@@ -237,7 +258,7 @@ async def asyncio(
     page_size: int | Unset = UNSET,
     q: Any | Unset = UNSET,
     use_case: CatalogItemsListUseCase | Unset = UNSET,
-) -> PaginatedCatalogItemList | None:
+) -> Error | PaginatedCatalogItemList | None:
     """List catalog items
 
      Published NVIDIA software, filtered by words, use case, license, kind and GPU model. Public.
@@ -256,7 +277,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        PaginatedCatalogItemList
+        Error | PaginatedCatalogItemList
     """
 
     return (

@@ -7,6 +7,7 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.catalog_item_detail import CatalogItemDetail
+from ...models.error import Error
 from ...types import Response
 
 
@@ -24,11 +25,33 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> CatalogItemDetail | None:
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> CatalogItemDetail | Error | None:
     if response.status_code == 200:
         response_200 = CatalogItemDetail.from_dict(response.json())
 
         return response_200
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 406:
+        response_406 = Error.from_dict(response.json())
+
+        return response_406
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+        return response_429
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -36,7 +59,9 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[CatalogItemDetail]:
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[CatalogItemDetail | Error]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -49,7 +74,7 @@ def sync_detailed(
     item_slug: str,
     *,
     client: AuthenticatedClient,
-) -> Response[CatalogItemDetail]:
+) -> Response[CatalogItemDetail | Error]:
     """Retrieve a catalog item with its versions
 
     Args:
@@ -60,7 +85,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[CatalogItemDetail]
+        Response[CatalogItemDetail | Error]
     """
 
     kwargs = _get_kwargs(
@@ -78,7 +103,7 @@ def sync(
     item_slug: str,
     *,
     client: AuthenticatedClient,
-) -> CatalogItemDetail | None:
+) -> CatalogItemDetail | Error | None:
     """Retrieve a catalog item with its versions
 
     Args:
@@ -89,7 +114,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        CatalogItemDetail
+        CatalogItemDetail | Error
     """
 
     return sync_detailed(
@@ -102,7 +127,7 @@ async def asyncio_detailed(
     item_slug: str,
     *,
     client: AuthenticatedClient,
-) -> Response[CatalogItemDetail]:
+) -> Response[CatalogItemDetail | Error]:
     """Retrieve a catalog item with its versions
 
     Args:
@@ -113,7 +138,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[CatalogItemDetail]
+        Response[CatalogItemDetail | Error]
     """
 
     kwargs = _get_kwargs(
@@ -129,7 +154,7 @@ async def asyncio(
     item_slug: str,
     *,
     client: AuthenticatedClient,
-) -> CatalogItemDetail | None:
+) -> CatalogItemDetail | Error | None:
     """Retrieve a catalog item with its versions
 
     Args:
@@ -140,7 +165,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        CatalogItemDetail
+        CatalogItemDetail | Error
     """
 
     return (

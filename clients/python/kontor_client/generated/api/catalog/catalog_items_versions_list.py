@@ -6,6 +6,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.error import Error
 from ...models.paginated_version_list import PaginatedVersionList
 from ...types import UNSET, Response, Unset
 
@@ -36,11 +37,38 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> PaginatedVersionList | None:
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Error | PaginatedVersionList | None:
     if response.status_code == 200:
         response_200 = PaginatedVersionList.from_dict(response.json())
 
         return response_200
+
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 406:
+        response_406 = Error.from_dict(response.json())
+
+        return response_406
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+        return response_429
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -50,7 +78,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[PaginatedVersionList]:
+) -> Response[Error | PaginatedVersionList]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -65,7 +93,7 @@ def sync_detailed(
     client: AuthenticatedClient,
     cursor: str | Unset = UNSET,
     page_size: int | Unset = UNSET,
-) -> Response[PaginatedVersionList]:
+) -> Response[Error | PaginatedVersionList]:
     """List the versions of an item, newest first
 
     Args:
@@ -78,7 +106,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[PaginatedVersionList]
+        Response[Error | PaginatedVersionList]
     """
 
     kwargs = _get_kwargs(
@@ -100,7 +128,7 @@ def sync(
     client: AuthenticatedClient,
     cursor: str | Unset = UNSET,
     page_size: int | Unset = UNSET,
-) -> PaginatedVersionList | None:
+) -> Error | PaginatedVersionList | None:
     """List the versions of an item, newest first
 
     Args:
@@ -113,7 +141,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        PaginatedVersionList
+        Error | PaginatedVersionList
     """
 
     return sync_detailed(
@@ -130,7 +158,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     cursor: str | Unset = UNSET,
     page_size: int | Unset = UNSET,
-) -> Response[PaginatedVersionList]:
+) -> Response[Error | PaginatedVersionList]:
     """List the versions of an item, newest first
 
     Args:
@@ -143,7 +171,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[PaginatedVersionList]
+        Response[Error | PaginatedVersionList]
     """
 
     kwargs = _get_kwargs(
@@ -163,7 +191,7 @@ async def asyncio(
     client: AuthenticatedClient,
     cursor: str | Unset = UNSET,
     page_size: int | Unset = UNSET,
-) -> PaginatedVersionList | None:
+) -> Error | PaginatedVersionList | None:
     """List the versions of an item, newest first
 
     Args:
@@ -176,7 +204,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        PaginatedVersionList
+        Error | PaginatedVersionList
     """
 
     return (

@@ -6,6 +6,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.error import Error
 from ...models.version_detail import VersionDetail
 from ...types import Response
 
@@ -26,11 +27,31 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> VersionDetail | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Error | VersionDetail | None:
     if response.status_code == 200:
         response_200 = VersionDetail.from_dict(response.json())
 
         return response_200
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 406:
+        response_406 = Error.from_dict(response.json())
+
+        return response_406
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+        return response_429
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -38,7 +59,9 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[VersionDetail]:
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[Error | VersionDetail]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -52,7 +75,7 @@ def sync_detailed(
     tag: str,
     *,
     client: AuthenticatedClient,
-) -> Response[VersionDetail]:
+) -> Response[Error | VersionDetail]:
     """Retrieve a version with the flavors that can run it, and why the others cannot
 
      Compatible flavors come with their prices per GPU-hour and per instance-hour (compute plus the
@@ -68,7 +91,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[VersionDetail]
+        Response[Error | VersionDetail]
     """
 
     kwargs = _get_kwargs(
@@ -88,7 +111,7 @@ def sync(
     tag: str,
     *,
     client: AuthenticatedClient,
-) -> VersionDetail | None:
+) -> Error | VersionDetail | None:
     """Retrieve a version with the flavors that can run it, and why the others cannot
 
      Compatible flavors come with their prices per GPU-hour and per instance-hour (compute plus the
@@ -104,7 +127,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        VersionDetail
+        Error | VersionDetail
     """
 
     return sync_detailed(
@@ -119,7 +142,7 @@ async def asyncio_detailed(
     tag: str,
     *,
     client: AuthenticatedClient,
-) -> Response[VersionDetail]:
+) -> Response[Error | VersionDetail]:
     """Retrieve a version with the flavors that can run it, and why the others cannot
 
      Compatible flavors come with their prices per GPU-hour and per instance-hour (compute plus the
@@ -135,7 +158,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[VersionDetail]
+        Response[Error | VersionDetail]
     """
 
     kwargs = _get_kwargs(
@@ -153,7 +176,7 @@ async def asyncio(
     tag: str,
     *,
     client: AuthenticatedClient,
-) -> VersionDetail | None:
+) -> Error | VersionDetail | None:
     """Retrieve a version with the flavors that can run it, and why the others cannot
 
      Compatible flavors come with their prices per GPU-hour and per instance-hour (compute plus the
@@ -169,7 +192,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        VersionDetail
+        Error | VersionDetail
     """
 
     return (

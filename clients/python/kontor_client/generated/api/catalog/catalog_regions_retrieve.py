@@ -6,6 +6,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.error import Error
 from ...models.region import Region
 from ...types import Response
 
@@ -24,11 +25,31 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Region | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Error | Region | None:
     if response.status_code == 200:
         response_200 = Region.from_dict(response.json())
 
         return response_200
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 406:
+        response_406 = Error.from_dict(response.json())
+
+        return response_406
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+        return response_429
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -36,7 +57,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Region]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Error | Region]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -49,7 +70,7 @@ def sync_detailed(
     region_slug: str,
     *,
     client: AuthenticatedClient,
-) -> Response[Region]:
+) -> Response[Error | Region]:
     """Retrieve a region
 
     Args:
@@ -60,7 +81,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Region]
+        Response[Error | Region]
     """
 
     kwargs = _get_kwargs(
@@ -78,7 +99,7 @@ def sync(
     region_slug: str,
     *,
     client: AuthenticatedClient,
-) -> Region | None:
+) -> Error | Region | None:
     """Retrieve a region
 
     Args:
@@ -89,7 +110,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Region
+        Error | Region
     """
 
     return sync_detailed(
@@ -102,7 +123,7 @@ async def asyncio_detailed(
     region_slug: str,
     *,
     client: AuthenticatedClient,
-) -> Response[Region]:
+) -> Response[Error | Region]:
     """Retrieve a region
 
     Args:
@@ -113,7 +134,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Region]
+        Response[Error | Region]
     """
 
     kwargs = _get_kwargs(
@@ -129,7 +150,7 @@ async def asyncio(
     region_slug: str,
     *,
     client: AuthenticatedClient,
-) -> Region | None:
+) -> Error | Region | None:
     """Retrieve a region
 
     Args:
@@ -140,7 +161,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Region
+        Error | Region
     """
 
     return (

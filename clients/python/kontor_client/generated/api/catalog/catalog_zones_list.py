@@ -5,6 +5,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.error import Error
 from ...models.paginated_zone_list import PaginatedZoneList
 from ...types import UNSET, Response, Unset
 
@@ -35,11 +36,33 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> PaginatedZoneList | None:
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Error | PaginatedZoneList | None:
     if response.status_code == 200:
         response_200 = PaginatedZoneList.from_dict(response.json())
 
         return response_200
+
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 406:
+        response_406 = Error.from_dict(response.json())
+
+        return response_406
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+        return response_429
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -47,7 +70,9 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[PaginatedZoneList]:
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[Error | PaginatedZoneList]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -62,7 +87,7 @@ def sync_detailed(
     cursor: str | Unset = UNSET,
     page_size: int | Unset = UNSET,
     region: str | Unset = UNSET,
-) -> Response[PaginatedZoneList]:
+) -> Response[Error | PaginatedZoneList]:
     """List availability zones
 
     Args:
@@ -75,7 +100,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[PaginatedZoneList]
+        Response[Error | PaginatedZoneList]
     """
 
     kwargs = _get_kwargs(
@@ -97,7 +122,7 @@ def sync(
     cursor: str | Unset = UNSET,
     page_size: int | Unset = UNSET,
     region: str | Unset = UNSET,
-) -> PaginatedZoneList | None:
+) -> Error | PaginatedZoneList | None:
     """List availability zones
 
     Args:
@@ -110,7 +135,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        PaginatedZoneList
+        Error | PaginatedZoneList
     """
 
     return sync_detailed(
@@ -127,7 +152,7 @@ async def asyncio_detailed(
     cursor: str | Unset = UNSET,
     page_size: int | Unset = UNSET,
     region: str | Unset = UNSET,
-) -> Response[PaginatedZoneList]:
+) -> Response[Error | PaginatedZoneList]:
     """List availability zones
 
     Args:
@@ -140,7 +165,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[PaginatedZoneList]
+        Response[Error | PaginatedZoneList]
     """
 
     kwargs = _get_kwargs(
@@ -160,7 +185,7 @@ async def asyncio(
     cursor: str | Unset = UNSET,
     page_size: int | Unset = UNSET,
     region: str | Unset = UNSET,
-) -> PaginatedZoneList | None:
+) -> Error | PaginatedZoneList | None:
     """List availability zones
 
     Args:
@@ -173,7 +198,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        PaginatedZoneList
+        Error | PaginatedZoneList
     """
 
     return (

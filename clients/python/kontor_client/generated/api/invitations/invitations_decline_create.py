@@ -5,6 +5,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.error import Error
 from ...models.invitation_token_request import InvitationTokenRequest
 from ...models.membership import Membership
 from ...types import Response
@@ -29,11 +30,46 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Membership | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Error | Membership | None:
     if response.status_code == 200:
         response_200 = Membership.from_dict(response.json())
 
         return response_200
+
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 406:
+        response_406 = Error.from_dict(response.json())
+
+        return response_406
+
+    if response.status_code == 413:
+        response_413 = Error.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = Error.from_dict(response.json())
+
+        return response_415
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+        return response_429
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -41,7 +77,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Membership]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Error | Membership]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -54,7 +90,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: InvitationTokenRequest,
-) -> Response[Membership]:
+) -> Response[Error | Membership]:
     """Accept or decline an invitation with the token from its link (signed in as the invited address).
 
     Args:
@@ -65,7 +101,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Membership]
+        Response[Error | Membership]
     """
 
     kwargs = _get_kwargs(
@@ -83,7 +119,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: InvitationTokenRequest,
-) -> Membership | None:
+) -> Error | Membership | None:
     """Accept or decline an invitation with the token from its link (signed in as the invited address).
 
     Args:
@@ -94,7 +130,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Membership
+        Error | Membership
     """
 
     return sync_detailed(
@@ -107,7 +143,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: InvitationTokenRequest,
-) -> Response[Membership]:
+) -> Response[Error | Membership]:
     """Accept or decline an invitation with the token from its link (signed in as the invited address).
 
     Args:
@@ -118,7 +154,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Membership]
+        Response[Error | Membership]
     """
 
     kwargs = _get_kwargs(
@@ -134,7 +170,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: InvitationTokenRequest,
-) -> Membership | None:
+) -> Error | Membership | None:
     """Accept or decline an invitation with the token from its link (signed in as the invited address).
 
     Args:
@@ -145,7 +181,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Membership
+        Error | Membership
     """
 
     return (

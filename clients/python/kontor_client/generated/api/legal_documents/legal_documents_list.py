@@ -5,6 +5,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.error import Error
 from ...models.legal_document import LegalDocument
 from ...types import Response
 
@@ -19,7 +20,9 @@ def _get_kwargs() -> dict[str, Any]:
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> list[LegalDocument] | None:
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Error | list[LegalDocument] | None:
     if response.status_code == 200:
         response_200 = []
         _response_200 = response.json()
@@ -30,13 +33,30 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_200
 
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 406:
+        response_406 = Error.from_dict(response.json())
+
+        return response_406
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+        return response_429
+
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
     else:
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[list[LegalDocument]]:
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[Error | list[LegalDocument]]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -48,7 +68,7 @@ def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
-) -> Response[list[LegalDocument]]:
+) -> Response[Error | list[LegalDocument]]:
     """Legal documents in force
 
     Raises:
@@ -56,7 +76,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[list[LegalDocument]]
+        Response[Error | list[LegalDocument]]
     """
 
     kwargs = _get_kwargs()
@@ -71,7 +91,7 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient | Client,
-) -> list[LegalDocument] | None:
+) -> Error | list[LegalDocument] | None:
     """Legal documents in force
 
     Raises:
@@ -79,7 +99,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        list[LegalDocument]
+        Error | list[LegalDocument]
     """
 
     return sync_detailed(
@@ -90,7 +110,7 @@ def sync(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
-) -> Response[list[LegalDocument]]:
+) -> Response[Error | list[LegalDocument]]:
     """Legal documents in force
 
     Raises:
@@ -98,7 +118,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[list[LegalDocument]]
+        Response[Error | list[LegalDocument]]
     """
 
     kwargs = _get_kwargs()
@@ -111,7 +131,7 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient | Client,
-) -> list[LegalDocument] | None:
+) -> Error | list[LegalDocument] | None:
     """Legal documents in force
 
     Raises:
@@ -119,7 +139,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        list[LegalDocument]
+        Error | list[LegalDocument]
     """
 
     return (

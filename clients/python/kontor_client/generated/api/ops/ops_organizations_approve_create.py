@@ -6,6 +6,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.error import Error
 from ...models.organization import Organization
 from ...types import Response
 
@@ -24,11 +25,41 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Organization | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Error | Organization | None:
     if response.status_code == 200:
         response_200 = Organization.from_dict(response.json())
 
         return response_200
+
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 406:
+        response_406 = Error.from_dict(response.json())
+
+        return response_406
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+        return response_429
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -36,7 +67,9 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Organization]:
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[Error | Organization]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -49,7 +82,7 @@ def sync_detailed(
     slug: str,
     *,
     client: AuthenticatedClient,
-) -> Response[Organization]:
+) -> Response[Error | Organization]:
     """Approve a sign-up
 
      The approval queue and activation repairs, for cloud operators.
@@ -62,7 +95,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Organization]
+        Response[Error | Organization]
     """
 
     kwargs = _get_kwargs(
@@ -80,7 +113,7 @@ def sync(
     slug: str,
     *,
     client: AuthenticatedClient,
-) -> Organization | None:
+) -> Error | Organization | None:
     """Approve a sign-up
 
      The approval queue and activation repairs, for cloud operators.
@@ -93,7 +126,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Organization
+        Error | Organization
     """
 
     return sync_detailed(
@@ -106,7 +139,7 @@ async def asyncio_detailed(
     slug: str,
     *,
     client: AuthenticatedClient,
-) -> Response[Organization]:
+) -> Response[Error | Organization]:
     """Approve a sign-up
 
      The approval queue and activation repairs, for cloud operators.
@@ -119,7 +152,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Organization]
+        Response[Error | Organization]
     """
 
     kwargs = _get_kwargs(
@@ -135,7 +168,7 @@ async def asyncio(
     slug: str,
     *,
     client: AuthenticatedClient,
-) -> Organization | None:
+) -> Error | Organization | None:
     """Approve a sign-up
 
      The approval queue and activation repairs, for cloud operators.
@@ -148,7 +181,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Organization
+        Error | Organization
     """
 
     return (

@@ -5,6 +5,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.error import Error
 from ...models.ops_organizations_list_status import OpsOrganizationsListStatus
 from ...models.paginated_approval_queue_list import PaginatedApprovalQueueList
 from ...types import UNSET, Response, Unset
@@ -45,11 +46,36 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> PaginatedApprovalQueueList | None:
+) -> Error | PaginatedApprovalQueueList | None:
     if response.status_code == 200:
         response_200 = PaginatedApprovalQueueList.from_dict(response.json())
 
         return response_200
+
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 406:
+        response_406 = Error.from_dict(response.json())
+
+        return response_406
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+        return response_429
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -59,7 +85,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[PaginatedApprovalQueueList]:
+) -> Response[Error | PaginatedApprovalQueueList]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -75,7 +101,7 @@ def sync_detailed(
     cursor: str | Unset = UNSET,
     page_size: int | Unset = UNSET,
     status: OpsOrganizationsListStatus | Unset = UNSET,
-) -> Response[PaginatedApprovalQueueList]:
+) -> Response[Error | PaginatedApprovalQueueList]:
     """The approval queue and activation repairs, for cloud operators.
 
     Args:
@@ -89,7 +115,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[PaginatedApprovalQueueList]
+        Response[Error | PaginatedApprovalQueueList]
     """
 
     kwargs = _get_kwargs(
@@ -113,7 +139,7 @@ def sync(
     cursor: str | Unset = UNSET,
     page_size: int | Unset = UNSET,
     status: OpsOrganizationsListStatus | Unset = UNSET,
-) -> PaginatedApprovalQueueList | None:
+) -> Error | PaginatedApprovalQueueList | None:
     """The approval queue and activation repairs, for cloud operators.
 
     Args:
@@ -127,7 +153,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        PaginatedApprovalQueueList
+        Error | PaginatedApprovalQueueList
     """
 
     return sync_detailed(
@@ -146,7 +172,7 @@ async def asyncio_detailed(
     cursor: str | Unset = UNSET,
     page_size: int | Unset = UNSET,
     status: OpsOrganizationsListStatus | Unset = UNSET,
-) -> Response[PaginatedApprovalQueueList]:
+) -> Response[Error | PaginatedApprovalQueueList]:
     """The approval queue and activation repairs, for cloud operators.
 
     Args:
@@ -160,7 +186,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[PaginatedApprovalQueueList]
+        Response[Error | PaginatedApprovalQueueList]
     """
 
     kwargs = _get_kwargs(
@@ -182,7 +208,7 @@ async def asyncio(
     cursor: str | Unset = UNSET,
     page_size: int | Unset = UNSET,
     status: OpsOrganizationsListStatus | Unset = UNSET,
-) -> PaginatedApprovalQueueList | None:
+) -> Error | PaginatedApprovalQueueList | None:
     """The approval queue and activation repairs, for cloud operators.
 
     Args:
@@ -196,7 +222,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        PaginatedApprovalQueueList
+        Error | PaginatedApprovalQueueList
     """
 
     return (

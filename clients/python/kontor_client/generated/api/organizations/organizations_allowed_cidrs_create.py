@@ -8,6 +8,7 @@ from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.allowed_cidr import AllowedCidr
 from ...models.allowed_cidr_create_request import AllowedCidrCreateRequest
+from ...models.error import Error
 from ...types import Response
 
 
@@ -33,11 +34,51 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> AllowedCidr | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> AllowedCidr | Error | None:
     if response.status_code == 201:
         response_201 = AllowedCidr.from_dict(response.json())
 
         return response_201
+
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 406:
+        response_406 = Error.from_dict(response.json())
+
+        return response_406
+
+    if response.status_code == 413:
+        response_413 = Error.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = Error.from_dict(response.json())
+
+        return response_415
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+        return response_429
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -45,7 +86,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[AllowedCidr]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[AllowedCidr | Error]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -59,7 +100,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: AllowedCidrCreateRequest,
-) -> Response[AllowedCidr]:
+) -> Response[AllowedCidr | Error]:
     """Allow a network (IPv4, public) to reach servers with a public address
 
     Args:
@@ -71,7 +112,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[AllowedCidr]
+        Response[AllowedCidr | Error]
     """
 
     kwargs = _get_kwargs(
@@ -91,7 +132,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: AllowedCidrCreateRequest,
-) -> AllowedCidr | None:
+) -> AllowedCidr | Error | None:
     """Allow a network (IPv4, public) to reach servers with a public address
 
     Args:
@@ -103,7 +144,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        AllowedCidr
+        AllowedCidr | Error
     """
 
     return sync_detailed(
@@ -118,7 +159,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: AllowedCidrCreateRequest,
-) -> Response[AllowedCidr]:
+) -> Response[AllowedCidr | Error]:
     """Allow a network (IPv4, public) to reach servers with a public address
 
     Args:
@@ -130,7 +171,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[AllowedCidr]
+        Response[AllowedCidr | Error]
     """
 
     kwargs = _get_kwargs(
@@ -148,7 +189,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: AllowedCidrCreateRequest,
-) -> AllowedCidr | None:
+) -> AllowedCidr | Error | None:
     """Allow a network (IPv4, public) to reach servers with a public address
 
     Args:
@@ -160,7 +201,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        AllowedCidr
+        AllowedCidr | Error
     """
 
     return (

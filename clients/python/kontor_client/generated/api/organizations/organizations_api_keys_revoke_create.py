@@ -7,6 +7,7 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.api_key import ApiKey
+from ...models.error import Error
 from ...types import Response
 
 
@@ -26,11 +27,36 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> ApiKey | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> ApiKey | Error | None:
     if response.status_code == 200:
         response_200 = ApiKey.from_dict(response.json())
 
         return response_200
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 406:
+        response_406 = Error.from_dict(response.json())
+
+        return response_406
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+        return response_429
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -38,7 +64,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[ApiKey]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[ApiKey | Error]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -52,7 +78,7 @@ def sync_detailed(
     id: int,
     *,
     client: AuthenticatedClient,
-) -> Response[ApiKey]:
+) -> Response[ApiKey | Error]:
     """Revoke a key
 
     Args:
@@ -64,7 +90,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ApiKey]
+        Response[ApiKey | Error]
     """
 
     kwargs = _get_kwargs(
@@ -84,7 +110,7 @@ def sync(
     id: int,
     *,
     client: AuthenticatedClient,
-) -> ApiKey | None:
+) -> ApiKey | Error | None:
     """Revoke a key
 
     Args:
@@ -96,7 +122,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ApiKey
+        ApiKey | Error
     """
 
     return sync_detailed(
@@ -111,7 +137,7 @@ async def asyncio_detailed(
     id: int,
     *,
     client: AuthenticatedClient,
-) -> Response[ApiKey]:
+) -> Response[ApiKey | Error]:
     """Revoke a key
 
     Args:
@@ -123,7 +149,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ApiKey]
+        Response[ApiKey | Error]
     """
 
     kwargs = _get_kwargs(
@@ -141,7 +167,7 @@ async def asyncio(
     id: int,
     *,
     client: AuthenticatedClient,
-) -> ApiKey | None:
+) -> ApiKey | Error | None:
     """Revoke a key
 
     Args:
@@ -153,7 +179,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ApiKey
+        ApiKey | Error
     """
 
     return (

@@ -7,6 +7,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.error import Error
 from ...models.paginated_audit_event_list import PaginatedAuditEventList
 from ...types import UNSET, Response, Unset
 
@@ -60,11 +61,41 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> PaginatedAuditEventList | None:
+) -> Error | PaginatedAuditEventList | None:
     if response.status_code == 200:
         response_200 = PaginatedAuditEventList.from_dict(response.json())
 
         return response_200
+
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 406:
+        response_406 = Error.from_dict(response.json())
+
+        return response_406
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+        return response_429
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -74,7 +105,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[PaginatedAuditEventList]:
+) -> Response[Error | PaginatedAuditEventList]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -94,7 +125,7 @@ def sync_detailed(
     since: datetime.datetime | Unset = UNSET,
     target_type: str | Unset = UNSET,
     until: datetime.datetime | Unset = UNSET,
-) -> Response[PaginatedAuditEventList]:
+) -> Response[Error | PaginatedAuditEventList]:
     """The organization's audit log (owners and admins).
 
     Args:
@@ -112,7 +143,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[PaginatedAuditEventList]
+        Response[Error | PaginatedAuditEventList]
     """
 
     kwargs = _get_kwargs(
@@ -144,7 +175,7 @@ def sync(
     since: datetime.datetime | Unset = UNSET,
     target_type: str | Unset = UNSET,
     until: datetime.datetime | Unset = UNSET,
-) -> PaginatedAuditEventList | None:
+) -> Error | PaginatedAuditEventList | None:
     """The organization's audit log (owners and admins).
 
     Args:
@@ -162,7 +193,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        PaginatedAuditEventList
+        Error | PaginatedAuditEventList
     """
 
     return sync_detailed(
@@ -189,7 +220,7 @@ async def asyncio_detailed(
     since: datetime.datetime | Unset = UNSET,
     target_type: str | Unset = UNSET,
     until: datetime.datetime | Unset = UNSET,
-) -> Response[PaginatedAuditEventList]:
+) -> Response[Error | PaginatedAuditEventList]:
     """The organization's audit log (owners and admins).
 
     Args:
@@ -207,7 +238,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[PaginatedAuditEventList]
+        Response[Error | PaginatedAuditEventList]
     """
 
     kwargs = _get_kwargs(
@@ -237,7 +268,7 @@ async def asyncio(
     since: datetime.datetime | Unset = UNSET,
     target_type: str | Unset = UNSET,
     until: datetime.datetime | Unset = UNSET,
-) -> PaginatedAuditEventList | None:
+) -> Error | PaginatedAuditEventList | None:
     """The organization's audit log (owners and admins).
 
     Args:
@@ -255,7 +286,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        PaginatedAuditEventList
+        Error | PaginatedAuditEventList
     """
 
     return (

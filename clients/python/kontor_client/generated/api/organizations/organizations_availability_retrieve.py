@@ -8,6 +8,7 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.availability import Availability
+from ...models.error import Error
 from ...models.organizations_availability_retrieve_kind import OrganizationsAvailabilityRetrieveKind
 from ...types import UNSET, Response, Unset
 
@@ -67,11 +68,41 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Availability | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Availability | Error | None:
     if response.status_code == 200:
         response_200 = Availability.from_dict(response.json())
 
         return response_200
+
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 406:
+        response_406 = Error.from_dict(response.json())
+
+        return response_406
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+        return response_429
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -79,7 +110,9 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Availability]:
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[Availability | Error]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -98,7 +131,7 @@ def sync_detailed(
     kind: OrganizationsAvailabilityRetrieveKind | Unset = OrganizationsAvailabilityRetrieveKind.RESERVED,
     starts_at: datetime.datetime,
     zone: None | str | Unset = UNSET,
-) -> Response[Availability]:
+) -> Response[Availability | Error]:
     """Does an order fit; if not, the earliest start and alternatives in other zones or flavors.
 
     Args:
@@ -116,7 +149,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Availability]
+        Response[Availability | Error]
     """
 
     kwargs = _get_kwargs(
@@ -146,7 +179,7 @@ def sync(
     kind: OrganizationsAvailabilityRetrieveKind | Unset = OrganizationsAvailabilityRetrieveKind.RESERVED,
     starts_at: datetime.datetime,
     zone: None | str | Unset = UNSET,
-) -> Availability | None:
+) -> Availability | Error | None:
     """Does an order fit; if not, the earliest start and alternatives in other zones or flavors.
 
     Args:
@@ -164,7 +197,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Availability
+        Availability | Error
     """
 
     return sync_detailed(
@@ -189,7 +222,7 @@ async def asyncio_detailed(
     kind: OrganizationsAvailabilityRetrieveKind | Unset = OrganizationsAvailabilityRetrieveKind.RESERVED,
     starts_at: datetime.datetime,
     zone: None | str | Unset = UNSET,
-) -> Response[Availability]:
+) -> Response[Availability | Error]:
     """Does an order fit; if not, the earliest start and alternatives in other zones or flavors.
 
     Args:
@@ -207,7 +240,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Availability]
+        Response[Availability | Error]
     """
 
     kwargs = _get_kwargs(
@@ -235,7 +268,7 @@ async def asyncio(
     kind: OrganizationsAvailabilityRetrieveKind | Unset = OrganizationsAvailabilityRetrieveKind.RESERVED,
     starts_at: datetime.datetime,
     zone: None | str | Unset = UNSET,
-) -> Availability | None:
+) -> Availability | Error | None:
     """Does an order fit; if not, the earliest start and alternatives in other zones or flavors.
 
     Args:
@@ -253,7 +286,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Availability
+        Availability | Error
     """
 
     return (

@@ -7,6 +7,7 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.cloud_profile import CloudProfile
+from ...models.error import Error
 from ...types import Response
 
 
@@ -24,11 +25,36 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> CloudProfile | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> CloudProfile | Error | None:
     if response.status_code == 200:
         response_200 = CloudProfile.from_dict(response.json())
 
         return response_200
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 406:
+        response_406 = Error.from_dict(response.json())
+
+        return response_406
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+        return response_429
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -36,7 +62,9 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[CloudProfile]:
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[CloudProfile | Error]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -49,7 +77,7 @@ def sync_detailed(
     organization_slug: str,
     *,
     client: AuthenticatedClient,
-) -> Response[CloudProfile]:
+) -> Response[CloudProfile | Error]:
     """The organization's cloud profile
 
      Resolves ``self.organization`` once per request and checks the caller's role against the action
@@ -63,7 +91,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[CloudProfile]
+        Response[CloudProfile | Error]
     """
 
     kwargs = _get_kwargs(
@@ -81,7 +109,7 @@ def sync(
     organization_slug: str,
     *,
     client: AuthenticatedClient,
-) -> CloudProfile | None:
+) -> CloudProfile | Error | None:
     """The organization's cloud profile
 
      Resolves ``self.organization`` once per request and checks the caller's role against the action
@@ -95,7 +123,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        CloudProfile
+        CloudProfile | Error
     """
 
     return sync_detailed(
@@ -108,7 +136,7 @@ async def asyncio_detailed(
     organization_slug: str,
     *,
     client: AuthenticatedClient,
-) -> Response[CloudProfile]:
+) -> Response[CloudProfile | Error]:
     """The organization's cloud profile
 
      Resolves ``self.organization`` once per request and checks the caller's role against the action
@@ -122,7 +150,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[CloudProfile]
+        Response[CloudProfile | Error]
     """
 
     kwargs = _get_kwargs(
@@ -138,7 +166,7 @@ async def asyncio(
     organization_slug: str,
     *,
     client: AuthenticatedClient,
-) -> CloudProfile | None:
+) -> CloudProfile | Error | None:
     """The organization's cloud profile
 
      Resolves ``self.organization`` once per request and checks the caller's role against the action
@@ -152,7 +180,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        CloudProfile
+        CloudProfile | Error
     """
 
     return (

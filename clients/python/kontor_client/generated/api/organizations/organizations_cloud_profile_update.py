@@ -8,6 +8,7 @@ from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.cloud_profile import CloudProfile
 from ...models.cloud_profile_update_request import CloudProfileUpdateRequest
+from ...models.error import Error
 from ...types import Response
 
 
@@ -33,11 +34,51 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> CloudProfile | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> CloudProfile | Error | None:
     if response.status_code == 200:
         response_200 = CloudProfile.from_dict(response.json())
 
         return response_200
+
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 406:
+        response_406 = Error.from_dict(response.json())
+
+        return response_406
+
+    if response.status_code == 413:
+        response_413 = Error.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = Error.from_dict(response.json())
+
+        return response_415
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+        return response_429
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -45,7 +86,9 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[CloudProfile]:
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[CloudProfile | Error]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -59,7 +102,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: CloudProfileUpdateRequest,
-) -> Response[CloudProfile]:
+) -> Response[CloudProfile | Error]:
     """Set or replace the NGC API key (stored encrypted, never returned)
 
      Resolves ``self.organization`` once per request and checks the caller's role against the action
@@ -74,7 +117,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[CloudProfile]
+        Response[CloudProfile | Error]
     """
 
     kwargs = _get_kwargs(
@@ -94,7 +137,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: CloudProfileUpdateRequest,
-) -> CloudProfile | None:
+) -> CloudProfile | Error | None:
     """Set or replace the NGC API key (stored encrypted, never returned)
 
      Resolves ``self.organization`` once per request and checks the caller's role against the action
@@ -109,7 +152,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        CloudProfile
+        CloudProfile | Error
     """
 
     return sync_detailed(
@@ -124,7 +167,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: CloudProfileUpdateRequest,
-) -> Response[CloudProfile]:
+) -> Response[CloudProfile | Error]:
     """Set or replace the NGC API key (stored encrypted, never returned)
 
      Resolves ``self.organization`` once per request and checks the caller's role against the action
@@ -139,7 +182,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[CloudProfile]
+        Response[CloudProfile | Error]
     """
 
     kwargs = _get_kwargs(
@@ -157,7 +200,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: CloudProfileUpdateRequest,
-) -> CloudProfile | None:
+) -> CloudProfile | Error | None:
     """Set or replace the NGC API key (stored encrypted, never returned)
 
      Resolves ``self.organization`` once per request and checks the caller's role against the action
@@ -172,7 +215,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        CloudProfile
+        CloudProfile | Error
     """
 
     return (

@@ -8,6 +8,7 @@ from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.consent_accept_request import ConsentAcceptRequest
 from ...models.consent_status import ConsentStatus
+from ...models.error import Error
 from ...types import Response
 
 
@@ -33,11 +34,51 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> ConsentStatus | None:
-    if response.status_code == 201:
-        response_201 = ConsentStatus.from_dict(response.json())
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> ConsentStatus | Error | None:
+    if response.status_code == 200:
+        response_200 = ConsentStatus.from_dict(response.json())
 
-        return response_201
+        return response_200
+
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 406:
+        response_406 = Error.from_dict(response.json())
+
+        return response_406
+
+    if response.status_code == 413:
+        response_413 = Error.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = Error.from_dict(response.json())
+
+        return response_415
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+        return response_429
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -45,7 +86,9 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[ConsentStatus]:
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[ConsentStatus | Error]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -59,7 +102,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: ConsentAcceptRequest,
-) -> Response[ConsentStatus]:
+) -> Response[ConsentStatus | Error]:
     """Accept documents
 
      Which documents in force still need accepting for the organization, and accepting them.
@@ -73,7 +116,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ConsentStatus]
+        Response[ConsentStatus | Error]
     """
 
     kwargs = _get_kwargs(
@@ -93,7 +136,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: ConsentAcceptRequest,
-) -> ConsentStatus | None:
+) -> ConsentStatus | Error | None:
     """Accept documents
 
      Which documents in force still need accepting for the organization, and accepting them.
@@ -107,7 +150,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ConsentStatus
+        ConsentStatus | Error
     """
 
     return sync_detailed(
@@ -122,7 +165,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: ConsentAcceptRequest,
-) -> Response[ConsentStatus]:
+) -> Response[ConsentStatus | Error]:
     """Accept documents
 
      Which documents in force still need accepting for the organization, and accepting them.
@@ -136,7 +179,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ConsentStatus]
+        Response[ConsentStatus | Error]
     """
 
     kwargs = _get_kwargs(
@@ -154,7 +197,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: ConsentAcceptRequest,
-) -> ConsentStatus | None:
+) -> ConsentStatus | Error | None:
     """Accept documents
 
      Which documents in force still need accepting for the organization, and accepting them.
@@ -168,7 +211,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ConsentStatus
+        ConsentStatus | Error
     """
 
     return (

@@ -6,6 +6,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.error import Error
 from ...models.organizations_export_retrieve_response_200 import OrganizationsExportRetrieveResponse200
 from ...types import Response
 
@@ -26,11 +27,36 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> OrganizationsExportRetrieveResponse200 | None:
+) -> Error | OrganizationsExportRetrieveResponse200 | None:
     if response.status_code == 200:
         response_200 = OrganizationsExportRetrieveResponse200.from_dict(response.json())
 
         return response_200
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 406:
+        response_406 = Error.from_dict(response.json())
+
+        return response_406
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+        return response_429
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -40,7 +66,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[OrganizationsExportRetrieveResponse200]:
+) -> Response[Error | OrganizationsExportRetrieveResponse200]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -53,7 +79,7 @@ def sync_detailed(
     organization_slug: str,
     *,
     client: AuthenticatedClient,
-) -> Response[OrganizationsExportRetrieveResponse200]:
+) -> Response[Error | OrganizationsExportRetrieveResponse200]:
     """Download the organization's data
 
      Everything Kontor holds about the organization, as one JSON archive (GDPR Art. 20). Owners only.
@@ -66,7 +92,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[OrganizationsExportRetrieveResponse200]
+        Response[Error | OrganizationsExportRetrieveResponse200]
     """
 
     kwargs = _get_kwargs(
@@ -84,7 +110,7 @@ def sync(
     organization_slug: str,
     *,
     client: AuthenticatedClient,
-) -> OrganizationsExportRetrieveResponse200 | None:
+) -> Error | OrganizationsExportRetrieveResponse200 | None:
     """Download the organization's data
 
      Everything Kontor holds about the organization, as one JSON archive (GDPR Art. 20). Owners only.
@@ -97,7 +123,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        OrganizationsExportRetrieveResponse200
+        Error | OrganizationsExportRetrieveResponse200
     """
 
     return sync_detailed(
@@ -110,7 +136,7 @@ async def asyncio_detailed(
     organization_slug: str,
     *,
     client: AuthenticatedClient,
-) -> Response[OrganizationsExportRetrieveResponse200]:
+) -> Response[Error | OrganizationsExportRetrieveResponse200]:
     """Download the organization's data
 
      Everything Kontor holds about the organization, as one JSON archive (GDPR Art. 20). Owners only.
@@ -123,7 +149,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[OrganizationsExportRetrieveResponse200]
+        Response[Error | OrganizationsExportRetrieveResponse200]
     """
 
     kwargs = _get_kwargs(
@@ -139,7 +165,7 @@ async def asyncio(
     organization_slug: str,
     *,
     client: AuthenticatedClient,
-) -> OrganizationsExportRetrieveResponse200 | None:
+) -> Error | OrganizationsExportRetrieveResponse200 | None:
     """Download the organization's data
 
      Everything Kontor holds about the organization, as one JSON archive (GDPR Art. 20). Owners only.
@@ -152,7 +178,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        OrganizationsExportRetrieveResponse200
+        Error | OrganizationsExportRetrieveResponse200
     """
 
     return (

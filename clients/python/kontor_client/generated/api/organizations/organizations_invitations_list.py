@@ -6,6 +6,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.error import Error
 from ...models.paginated_invitation_list import PaginatedInvitationList
 from ...types import UNSET, Response, Unset
 
@@ -38,11 +39,41 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> PaginatedInvitationList | None:
+) -> Error | PaginatedInvitationList | None:
     if response.status_code == 200:
         response_200 = PaginatedInvitationList.from_dict(response.json())
 
         return response_200
+
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 406:
+        response_406 = Error.from_dict(response.json())
+
+        return response_406
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+        return response_429
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -52,7 +83,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[PaginatedInvitationList]:
+) -> Response[Error | PaginatedInvitationList]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -67,7 +98,7 @@ def sync_detailed(
     client: AuthenticatedClient,
     cursor: str | Unset = UNSET,
     page_size: int | Unset = UNSET,
-) -> Response[PaginatedInvitationList]:
+) -> Response[Error | PaginatedInvitationList]:
     """
     Args:
         organization_slug (str):
@@ -79,7 +110,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[PaginatedInvitationList]
+        Response[Error | PaginatedInvitationList]
     """
 
     kwargs = _get_kwargs(
@@ -101,7 +132,7 @@ def sync(
     client: AuthenticatedClient,
     cursor: str | Unset = UNSET,
     page_size: int | Unset = UNSET,
-) -> PaginatedInvitationList | None:
+) -> Error | PaginatedInvitationList | None:
     """
     Args:
         organization_slug (str):
@@ -113,7 +144,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        PaginatedInvitationList
+        Error | PaginatedInvitationList
     """
 
     return sync_detailed(
@@ -130,7 +161,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     cursor: str | Unset = UNSET,
     page_size: int | Unset = UNSET,
-) -> Response[PaginatedInvitationList]:
+) -> Response[Error | PaginatedInvitationList]:
     """
     Args:
         organization_slug (str):
@@ -142,7 +173,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[PaginatedInvitationList]
+        Response[Error | PaginatedInvitationList]
     """
 
     kwargs = _get_kwargs(
@@ -162,7 +193,7 @@ async def asyncio(
     client: AuthenticatedClient,
     cursor: str | Unset = UNSET,
     page_size: int | Unset = UNSET,
-) -> PaginatedInvitationList | None:
+) -> Error | PaginatedInvitationList | None:
     """
     Args:
         organization_slug (str):
@@ -174,7 +205,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        PaginatedInvitationList
+        Error | PaginatedInvitationList
     """
 
     return (

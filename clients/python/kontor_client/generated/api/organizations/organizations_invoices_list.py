@@ -6,6 +6,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.error import Error
 from ...models.paginated_invoice_list import PaginatedInvoiceList
 from ...types import UNSET, Response, Unset
 
@@ -36,11 +37,43 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> PaginatedInvoiceList | None:
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Error | PaginatedInvoiceList | None:
     if response.status_code == 200:
         response_200 = PaginatedInvoiceList.from_dict(response.json())
 
         return response_200
+
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 406:
+        response_406 = Error.from_dict(response.json())
+
+        return response_406
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+        return response_429
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -50,7 +83,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[PaginatedInvoiceList]:
+) -> Response[Error | PaginatedInvoiceList]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -65,7 +98,7 @@ def sync_detailed(
     client: AuthenticatedClient,
     cursor: str | Unset = UNSET,
     page_size: int | Unset = UNSET,
-) -> Response[PaginatedInvoiceList]:
+) -> Response[Error | PaginatedInvoiceList]:
     """List the finalized invoices and credit notes
 
     Args:
@@ -78,7 +111,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[PaginatedInvoiceList]
+        Response[Error | PaginatedInvoiceList]
     """
 
     kwargs = _get_kwargs(
@@ -100,7 +133,7 @@ def sync(
     client: AuthenticatedClient,
     cursor: str | Unset = UNSET,
     page_size: int | Unset = UNSET,
-) -> PaginatedInvoiceList | None:
+) -> Error | PaginatedInvoiceList | None:
     """List the finalized invoices and credit notes
 
     Args:
@@ -113,7 +146,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        PaginatedInvoiceList
+        Error | PaginatedInvoiceList
     """
 
     return sync_detailed(
@@ -130,7 +163,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     cursor: str | Unset = UNSET,
     page_size: int | Unset = UNSET,
-) -> Response[PaginatedInvoiceList]:
+) -> Response[Error | PaginatedInvoiceList]:
     """List the finalized invoices and credit notes
 
     Args:
@@ -143,7 +176,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[PaginatedInvoiceList]
+        Response[Error | PaginatedInvoiceList]
     """
 
     kwargs = _get_kwargs(
@@ -163,7 +196,7 @@ async def asyncio(
     client: AuthenticatedClient,
     cursor: str | Unset = UNSET,
     page_size: int | Unset = UNSET,
-) -> PaginatedInvoiceList | None:
+) -> Error | PaginatedInvoiceList | None:
     """List the finalized invoices and credit notes
 
     Args:
@@ -176,7 +209,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        PaginatedInvoiceList
+        Error | PaginatedInvoiceList
     """
 
     return (

@@ -6,6 +6,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.error import Error
 from ...models.invoice_detail import InvoiceDetail
 from ...types import Response
 
@@ -26,11 +27,36 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> InvoiceDetail | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Error | InvoiceDetail | None:
     if response.status_code == 200:
         response_200 = InvoiceDetail.from_dict(response.json())
 
         return response_200
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 406:
+        response_406 = Error.from_dict(response.json())
+
+        return response_406
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+        return response_429
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -38,7 +64,9 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[InvoiceDetail]:
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[Error | InvoiceDetail]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -52,7 +80,7 @@ def sync_detailed(
     id: int,
     *,
     client: AuthenticatedClient,
-) -> Response[InvoiceDetail]:
+) -> Response[Error | InvoiceDetail]:
     """One invoice or credit note with its lines
 
     Args:
@@ -64,7 +92,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[InvoiceDetail]
+        Response[Error | InvoiceDetail]
     """
 
     kwargs = _get_kwargs(
@@ -84,7 +112,7 @@ def sync(
     id: int,
     *,
     client: AuthenticatedClient,
-) -> InvoiceDetail | None:
+) -> Error | InvoiceDetail | None:
     """One invoice or credit note with its lines
 
     Args:
@@ -96,7 +124,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        InvoiceDetail
+        Error | InvoiceDetail
     """
 
     return sync_detailed(
@@ -111,7 +139,7 @@ async def asyncio_detailed(
     id: int,
     *,
     client: AuthenticatedClient,
-) -> Response[InvoiceDetail]:
+) -> Response[Error | InvoiceDetail]:
     """One invoice or credit note with its lines
 
     Args:
@@ -123,7 +151,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[InvoiceDetail]
+        Response[Error | InvoiceDetail]
     """
 
     kwargs = _get_kwargs(
@@ -141,7 +169,7 @@ async def asyncio(
     id: int,
     *,
     client: AuthenticatedClient,
-) -> InvoiceDetail | None:
+) -> Error | InvoiceDetail | None:
     """One invoice or credit note with its lines
 
     Args:
@@ -153,7 +181,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        InvoiceDetail
+        Error | InvoiceDetail
     """
 
     return (

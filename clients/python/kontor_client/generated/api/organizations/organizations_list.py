@@ -5,6 +5,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.error import Error
 from ...models.paginated_organization_list import PaginatedOrganizationList
 from ...types import UNSET, Response, Unset
 
@@ -34,11 +35,36 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> PaginatedOrganizationList | None:
+) -> Error | PaginatedOrganizationList | None:
     if response.status_code == 200:
         response_200 = PaginatedOrganizationList.from_dict(response.json())
 
         return response_200
+
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 406:
+        response_406 = Error.from_dict(response.json())
+
+        return response_406
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+        return response_429
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -48,7 +74,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[PaginatedOrganizationList]:
+) -> Response[Error | PaginatedOrganizationList]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -62,7 +88,7 @@ def sync_detailed(
     client: AuthenticatedClient,
     cursor: str | Unset = UNSET,
     page_size: int | Unset = UNSET,
-) -> Response[PaginatedOrganizationList]:
+) -> Response[Error | PaginatedOrganizationList]:
     """Organizations the signed-in user belongs to.
 
     Args:
@@ -74,7 +100,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[PaginatedOrganizationList]
+        Response[Error | PaginatedOrganizationList]
     """
 
     kwargs = _get_kwargs(
@@ -94,7 +120,7 @@ def sync(
     client: AuthenticatedClient,
     cursor: str | Unset = UNSET,
     page_size: int | Unset = UNSET,
-) -> PaginatedOrganizationList | None:
+) -> Error | PaginatedOrganizationList | None:
     """Organizations the signed-in user belongs to.
 
     Args:
@@ -106,7 +132,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        PaginatedOrganizationList
+        Error | PaginatedOrganizationList
     """
 
     return sync_detailed(
@@ -121,7 +147,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     cursor: str | Unset = UNSET,
     page_size: int | Unset = UNSET,
-) -> Response[PaginatedOrganizationList]:
+) -> Response[Error | PaginatedOrganizationList]:
     """Organizations the signed-in user belongs to.
 
     Args:
@@ -133,7 +159,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[PaginatedOrganizationList]
+        Response[Error | PaginatedOrganizationList]
     """
 
     kwargs = _get_kwargs(
@@ -151,7 +177,7 @@ async def asyncio(
     client: AuthenticatedClient,
     cursor: str | Unset = UNSET,
     page_size: int | Unset = UNSET,
-) -> PaginatedOrganizationList | None:
+) -> Error | PaginatedOrganizationList | None:
     """Organizations the signed-in user belongs to.
 
     Args:
@@ -163,7 +189,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        PaginatedOrganizationList
+        Error | PaginatedOrganizationList
     """
 
     return (

@@ -6,6 +6,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.error import Error
 from ...models.paginated_membership_list import PaginatedMembershipList
 from ...types import UNSET, Response, Unset
 
@@ -38,11 +39,41 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> PaginatedMembershipList | None:
+) -> Error | PaginatedMembershipList | None:
     if response.status_code == 200:
         response_200 = PaginatedMembershipList.from_dict(response.json())
 
         return response_200
+
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 406:
+        response_406 = Error.from_dict(response.json())
+
+        return response_406
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+        return response_429
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -52,7 +83,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[PaginatedMembershipList]:
+) -> Response[Error | PaginatedMembershipList]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -67,7 +98,7 @@ def sync_detailed(
     client: AuthenticatedClient,
     cursor: str | Unset = UNSET,
     page_size: int | Unset = UNSET,
-) -> Response[PaginatedMembershipList]:
+) -> Response[Error | PaginatedMembershipList]:
     """The organization's members: list (everyone), change a role and remove (owners and admins), leave
     (anyone).
 
@@ -81,7 +112,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[PaginatedMembershipList]
+        Response[Error | PaginatedMembershipList]
     """
 
     kwargs = _get_kwargs(
@@ -103,7 +134,7 @@ def sync(
     client: AuthenticatedClient,
     cursor: str | Unset = UNSET,
     page_size: int | Unset = UNSET,
-) -> PaginatedMembershipList | None:
+) -> Error | PaginatedMembershipList | None:
     """The organization's members: list (everyone), change a role and remove (owners and admins), leave
     (anyone).
 
@@ -117,7 +148,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        PaginatedMembershipList
+        Error | PaginatedMembershipList
     """
 
     return sync_detailed(
@@ -134,7 +165,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     cursor: str | Unset = UNSET,
     page_size: int | Unset = UNSET,
-) -> Response[PaginatedMembershipList]:
+) -> Response[Error | PaginatedMembershipList]:
     """The organization's members: list (everyone), change a role and remove (owners and admins), leave
     (anyone).
 
@@ -148,7 +179,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[PaginatedMembershipList]
+        Response[Error | PaginatedMembershipList]
     """
 
     kwargs = _get_kwargs(
@@ -168,7 +199,7 @@ async def asyncio(
     client: AuthenticatedClient,
     cursor: str | Unset = UNSET,
     page_size: int | Unset = UNSET,
-) -> PaginatedMembershipList | None:
+) -> Error | PaginatedMembershipList | None:
     """The organization's members: list (everyone), change a role and remove (owners and admins), leave
     (anyone).
 
@@ -182,7 +213,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        PaginatedMembershipList
+        Error | PaginatedMembershipList
     """
 
     return (

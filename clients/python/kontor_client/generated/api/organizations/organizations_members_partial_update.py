@@ -6,6 +6,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.error import Error
 from ...models.membership import Membership
 from ...models.patched_role_request import PatchedRoleRequest
 from ...types import UNSET, Response, Unset
@@ -36,11 +37,51 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Membership | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Error | Membership | None:
     if response.status_code == 200:
         response_200 = Membership.from_dict(response.json())
 
         return response_200
+
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 406:
+        response_406 = Error.from_dict(response.json())
+
+        return response_406
+
+    if response.status_code == 413:
+        response_413 = Error.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = Error.from_dict(response.json())
+
+        return response_415
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+        return response_429
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -48,7 +89,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Membership]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Error | Membership]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -63,7 +104,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: PatchedRoleRequest | Unset = UNSET,
-) -> Response[Membership]:
+) -> Response[Error | Membership]:
     """Change a member's role
 
      The organization's members: list (everyone), change a role and remove (owners and admins), leave
@@ -79,7 +120,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Membership]
+        Response[Error | Membership]
     """
 
     kwargs = _get_kwargs(
@@ -101,7 +142,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: PatchedRoleRequest | Unset = UNSET,
-) -> Membership | None:
+) -> Error | Membership | None:
     """Change a member's role
 
      The organization's members: list (everyone), change a role and remove (owners and admins), leave
@@ -117,7 +158,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Membership
+        Error | Membership
     """
 
     return sync_detailed(
@@ -134,7 +175,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: PatchedRoleRequest | Unset = UNSET,
-) -> Response[Membership]:
+) -> Response[Error | Membership]:
     """Change a member's role
 
      The organization's members: list (everyone), change a role and remove (owners and admins), leave
@@ -150,7 +191,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Membership]
+        Response[Error | Membership]
     """
 
     kwargs = _get_kwargs(
@@ -170,7 +211,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: PatchedRoleRequest | Unset = UNSET,
-) -> Membership | None:
+) -> Error | Membership | None:
     """Change a member's role
 
      The organization's members: list (everyone), change a role and remove (owners and admins), leave
@@ -186,7 +227,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Membership
+        Error | Membership
     """
 
     return (

@@ -7,6 +7,7 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.console_log import ConsoleLog
+from ...models.error import Error
 from ...types import UNSET, Response, Unset
 
 
@@ -37,11 +38,46 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> ConsoleLog | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> ConsoleLog | Error | None:
     if response.status_code == 200:
         response_200 = ConsoleLog.from_dict(response.json())
 
         return response_200
+
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 406:
+        response_406 = Error.from_dict(response.json())
+
+        return response_406
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+        return response_429
+
+    if response.status_code == 503:
+        response_503 = Error.from_dict(response.json())
+
+        return response_503
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -49,7 +85,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[ConsoleLog]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[ConsoleLog | Error]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -65,7 +101,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     lines: int | Unset = 100,
-) -> Response[ConsoleLog]:
+) -> Response[ConsoleLog | Error]:
     """The last lines of the console
 
      Resolves ``self.organization`` once per request and checks the caller's role against the action
@@ -82,7 +118,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ConsoleLog]
+        Response[ConsoleLog | Error]
     """
 
     kwargs = _get_kwargs(
@@ -106,7 +142,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     lines: int | Unset = 100,
-) -> ConsoleLog | None:
+) -> ConsoleLog | Error | None:
     """The last lines of the console
 
      Resolves ``self.organization`` once per request and checks the caller's role against the action
@@ -123,7 +159,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ConsoleLog
+        ConsoleLog | Error
     """
 
     return sync_detailed(
@@ -142,7 +178,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     lines: int | Unset = 100,
-) -> Response[ConsoleLog]:
+) -> Response[ConsoleLog | Error]:
     """The last lines of the console
 
      Resolves ``self.organization`` once per request and checks the caller's role against the action
@@ -159,7 +195,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ConsoleLog]
+        Response[ConsoleLog | Error]
     """
 
     kwargs = _get_kwargs(
@@ -181,7 +217,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     lines: int | Unset = 100,
-) -> ConsoleLog | None:
+) -> ConsoleLog | Error | None:
     """The last lines of the console
 
      Resolves ``self.organization`` once per request and checks the caller's role against the action
@@ -198,7 +234,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ConsoleLog
+        ConsoleLog | Error
     """
 
     return (

@@ -6,6 +6,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.error import Error
 from ...models.instance_name import InstanceName
 from ...models.patched_instance_rename_request import PatchedInstanceRenameRequest
 from ...types import UNSET, Response, Unset
@@ -38,11 +39,51 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> InstanceName | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Error | InstanceName | None:
     if response.status_code == 200:
         response_200 = InstanceName.from_dict(response.json())
 
         return response_200
+
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 406:
+        response_406 = Error.from_dict(response.json())
+
+        return response_406
+
+    if response.status_code == 413:
+        response_413 = Error.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = Error.from_dict(response.json())
+
+        return response_415
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+        return response_429
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -50,7 +91,9 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[InstanceName]:
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[Error | InstanceName]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -66,7 +109,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: PatchedInstanceRenameRequest | Unset = UNSET,
-) -> Response[InstanceName]:
+) -> Response[Error | InstanceName]:
     """Rename an instance (unique within the reservation)
 
      Resolves ``self.organization`` once per request and checks the caller's role against the action
@@ -83,7 +126,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[InstanceName]
+        Response[Error | InstanceName]
     """
 
     kwargs = _get_kwargs(
@@ -107,7 +150,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: PatchedInstanceRenameRequest | Unset = UNSET,
-) -> InstanceName | None:
+) -> Error | InstanceName | None:
     """Rename an instance (unique within the reservation)
 
      Resolves ``self.organization`` once per request and checks the caller's role against the action
@@ -124,7 +167,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        InstanceName
+        Error | InstanceName
     """
 
     return sync_detailed(
@@ -143,7 +186,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: PatchedInstanceRenameRequest | Unset = UNSET,
-) -> Response[InstanceName]:
+) -> Response[Error | InstanceName]:
     """Rename an instance (unique within the reservation)
 
      Resolves ``self.organization`` once per request and checks the caller's role against the action
@@ -160,7 +203,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[InstanceName]
+        Response[Error | InstanceName]
     """
 
     kwargs = _get_kwargs(
@@ -182,7 +225,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: PatchedInstanceRenameRequest | Unset = UNSET,
-) -> InstanceName | None:
+) -> Error | InstanceName | None:
     """Rename an instance (unique within the reservation)
 
      Resolves ``self.organization`` once per request and checks the caller's role against the action
@@ -199,7 +242,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        InstanceName
+        Error | InstanceName
     """
 
     return (

@@ -1,11 +1,12 @@
 from http import HTTPStatus
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote
 
 import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.error import Error
 from ...models.reboot_request import RebootRequest
 from ...types import UNSET, Response, Unset
 
@@ -37,9 +38,55 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Any | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Any | Error | None:
     if response.status_code == 202:
-        return None
+        response_202 = cast(Any, None)
+        return response_202
+
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 406:
+        response_406 = Error.from_dict(response.json())
+
+        return response_406
+
+    if response.status_code == 413:
+        response_413 = Error.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = Error.from_dict(response.json())
+
+        return response_415
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+        return response_429
+
+    if response.status_code == 503:
+        response_503 = Error.from_dict(response.json())
+
+        return response_503
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -47,7 +94,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Any]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Any | Error]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -63,7 +110,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: RebootRequest | Unset = UNSET,
-) -> Response[Any]:
+) -> Response[Any | Error]:
     """Reboot an instance (soft or hard)
 
      Resolves ``self.organization`` once per request and checks the caller's role against the action
@@ -80,7 +127,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Any]
+        Response[Any | Error]
     """
 
     kwargs = _get_kwargs(
@@ -97,14 +144,14 @@ def sync_detailed(
     return _build_response(client=client, response=response)
 
 
-async def asyncio_detailed(
+def sync(
     organization_slug: str,
     reservation_pk: int,
     index: int,
     *,
     client: AuthenticatedClient,
     body: RebootRequest | Unset = UNSET,
-) -> Response[Any]:
+) -> Any | Error | None:
     """Reboot an instance (soft or hard)
 
      Resolves ``self.organization`` once per request and checks the caller's role against the action
@@ -121,7 +168,43 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Any]
+        Any | Error
+    """
+
+    return sync_detailed(
+        organization_slug=organization_slug,
+        reservation_pk=reservation_pk,
+        index=index,
+        client=client,
+        body=body,
+    ).parsed
+
+
+async def asyncio_detailed(
+    organization_slug: str,
+    reservation_pk: int,
+    index: int,
+    *,
+    client: AuthenticatedClient,
+    body: RebootRequest | Unset = UNSET,
+) -> Response[Any | Error]:
+    """Reboot an instance (soft or hard)
+
+     Resolves ``self.organization`` once per request and checks the caller's role against the action
+    table.
+
+    Args:
+        organization_slug (str):
+        reservation_pk (int):
+        index (int):
+        body (RebootRequest | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Any | Error]
     """
 
     kwargs = _get_kwargs(
@@ -134,3 +217,41 @@ async def asyncio_detailed(
     response = await client.get_async_httpx_client().request(**kwargs)
 
     return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    organization_slug: str,
+    reservation_pk: int,
+    index: int,
+    *,
+    client: AuthenticatedClient,
+    body: RebootRequest | Unset = UNSET,
+) -> Any | Error | None:
+    """Reboot an instance (soft or hard)
+
+     Resolves ``self.organization`` once per request and checks the caller's role against the action
+    table.
+
+    Args:
+        organization_slug (str):
+        reservation_pk (int):
+        index (int):
+        body (RebootRequest | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Any | Error
+    """
+
+    return (
+        await asyncio_detailed(
+            organization_slug=organization_slug,
+            reservation_pk=reservation_pk,
+            index=index,
+            client=client,
+            body=body,
+        )
+    ).parsed

@@ -6,6 +6,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.error import Error
 from ...models.organizations_reservations_list_kind import OrganizationsReservationsListKind
 from ...models.organizations_reservations_list_state import OrganizationsReservationsListState
 from ...models.paginated_reservation_list import PaginatedReservationList
@@ -54,11 +55,41 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> PaginatedReservationList | None:
+) -> Error | PaginatedReservationList | None:
     if response.status_code == 200:
         response_200 = PaginatedReservationList.from_dict(response.json())
 
         return response_200
+
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 406:
+        response_406 = Error.from_dict(response.json())
+
+        return response_406
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+        return response_429
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -68,7 +99,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[PaginatedReservationList]:
+) -> Response[Error | PaginatedReservationList]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -85,7 +116,7 @@ def sync_detailed(
     kind: OrganizationsReservationsListKind | Unset = UNSET,
     page_size: int | Unset = UNSET,
     state: OrganizationsReservationsListState | Unset = UNSET,
-) -> Response[PaginatedReservationList]:
+) -> Response[Error | PaginatedReservationList]:
     """
     Args:
         organization_slug (str):
@@ -99,7 +130,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[PaginatedReservationList]
+        Response[Error | PaginatedReservationList]
     """
 
     kwargs = _get_kwargs(
@@ -125,7 +156,7 @@ def sync(
     kind: OrganizationsReservationsListKind | Unset = UNSET,
     page_size: int | Unset = UNSET,
     state: OrganizationsReservationsListState | Unset = UNSET,
-) -> PaginatedReservationList | None:
+) -> Error | PaginatedReservationList | None:
     """
     Args:
         organization_slug (str):
@@ -139,7 +170,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        PaginatedReservationList
+        Error | PaginatedReservationList
     """
 
     return sync_detailed(
@@ -160,7 +191,7 @@ async def asyncio_detailed(
     kind: OrganizationsReservationsListKind | Unset = UNSET,
     page_size: int | Unset = UNSET,
     state: OrganizationsReservationsListState | Unset = UNSET,
-) -> Response[PaginatedReservationList]:
+) -> Response[Error | PaginatedReservationList]:
     """
     Args:
         organization_slug (str):
@@ -174,7 +205,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[PaginatedReservationList]
+        Response[Error | PaginatedReservationList]
     """
 
     kwargs = _get_kwargs(
@@ -198,7 +229,7 @@ async def asyncio(
     kind: OrganizationsReservationsListKind | Unset = UNSET,
     page_size: int | Unset = UNSET,
     state: OrganizationsReservationsListState | Unset = UNSET,
-) -> PaginatedReservationList | None:
+) -> Error | PaginatedReservationList | None:
     """
     Args:
         organization_slug (str):
@@ -212,7 +243,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        PaginatedReservationList
+        Error | PaginatedReservationList
     """
 
     return (

@@ -6,6 +6,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.error import Error
 from ...models.service_token import ServiceToken
 from ...types import Response
 
@@ -26,11 +27,41 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> ServiceToken | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Error | ServiceToken | None:
     if response.status_code == 200:
         response_200 = ServiceToken.from_dict(response.json())
 
         return response_200
+
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 406:
+        response_406 = Error.from_dict(response.json())
+
+        return response_406
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+        return response_429
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -38,7 +69,9 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[ServiceToken]:
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[Error | ServiceToken]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -52,7 +85,7 @@ def sync_detailed(
     reservation_pk: int,
     *,
     client: AuthenticatedClient,
-) -> Response[ServiceToken]:
+) -> Response[Error | ServiceToken]:
     """Replace the service endpoint's token (the old one stops working)
 
      Answers the new token. Servers started from now on boot with it; running servers read it, sealed,
@@ -67,7 +100,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ServiceToken]
+        Response[Error | ServiceToken]
     """
 
     kwargs = _get_kwargs(
@@ -87,7 +120,7 @@ def sync(
     reservation_pk: int,
     *,
     client: AuthenticatedClient,
-) -> ServiceToken | None:
+) -> Error | ServiceToken | None:
     """Replace the service endpoint's token (the old one stops working)
 
      Answers the new token. Servers started from now on boot with it; running servers read it, sealed,
@@ -102,7 +135,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ServiceToken
+        Error | ServiceToken
     """
 
     return sync_detailed(
@@ -117,7 +150,7 @@ async def asyncio_detailed(
     reservation_pk: int,
     *,
     client: AuthenticatedClient,
-) -> Response[ServiceToken]:
+) -> Response[Error | ServiceToken]:
     """Replace the service endpoint's token (the old one stops working)
 
      Answers the new token. Servers started from now on boot with it; running servers read it, sealed,
@@ -132,7 +165,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ServiceToken]
+        Response[Error | ServiceToken]
     """
 
     kwargs = _get_kwargs(
@@ -150,7 +183,7 @@ async def asyncio(
     reservation_pk: int,
     *,
     client: AuthenticatedClient,
-) -> ServiceToken | None:
+) -> Error | ServiceToken | None:
     """Replace the service endpoint's token (the old one stops working)
 
      Answers the new token. Servers started from now on boot with it; running servers read it, sealed,
@@ -165,7 +198,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ServiceToken
+        Error | ServiceToken
     """
 
     return (

@@ -6,6 +6,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.error import Error
 from ...models.ssh_key import SshKey
 from ...models.ssh_key_create_request import SshKeyCreateRequest
 from ...types import Response
@@ -33,11 +34,51 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> SshKey | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Error | SshKey | None:
     if response.status_code == 201:
         response_201 = SshKey.from_dict(response.json())
 
         return response_201
+
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 406:
+        response_406 = Error.from_dict(response.json())
+
+        return response_406
+
+    if response.status_code == 413:
+        response_413 = Error.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = Error.from_dict(response.json())
+
+        return response_415
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+        return response_429
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -45,7 +86,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[SshKey]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Error | SshKey]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -59,7 +100,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: SshKeyCreateRequest,
-) -> Response[SshKey]:
+) -> Response[Error | SshKey]:
     """Add an SSH public key (ed25519, ECDSA or RSA ≥ 3072 bits)
 
     Args:
@@ -71,7 +112,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[SshKey]
+        Response[Error | SshKey]
     """
 
     kwargs = _get_kwargs(
@@ -91,7 +132,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: SshKeyCreateRequest,
-) -> SshKey | None:
+) -> Error | SshKey | None:
     """Add an SSH public key (ed25519, ECDSA or RSA ≥ 3072 bits)
 
     Args:
@@ -103,7 +144,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        SshKey
+        Error | SshKey
     """
 
     return sync_detailed(
@@ -118,7 +159,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: SshKeyCreateRequest,
-) -> Response[SshKey]:
+) -> Response[Error | SshKey]:
     """Add an SSH public key (ed25519, ECDSA or RSA ≥ 3072 bits)
 
     Args:
@@ -130,7 +171,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[SshKey]
+        Response[Error | SshKey]
     """
 
     kwargs = _get_kwargs(
@@ -148,7 +189,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: SshKeyCreateRequest,
-) -> SshKey | None:
+) -> Error | SshKey | None:
     """Add an SSH public key (ed25519, ECDSA or RSA ≥ 3072 bits)
 
     Args:
@@ -160,7 +201,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        SshKey
+        Error | SshKey
     """
 
     return (

@@ -6,6 +6,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.error import Error
 from ...models.paginated_ssh_key_list import PaginatedSshKeyList
 from ...types import UNSET, Response, Unset
 
@@ -36,11 +37,43 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> PaginatedSshKeyList | None:
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Error | PaginatedSshKeyList | None:
     if response.status_code == 200:
         response_200 = PaginatedSshKeyList.from_dict(response.json())
 
         return response_200
+
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 406:
+        response_406 = Error.from_dict(response.json())
+
+        return response_406
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+        return response_429
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -48,7 +81,9 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[PaginatedSshKeyList]:
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[Error | PaginatedSshKeyList]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -63,7 +98,7 @@ def sync_detailed(
     client: AuthenticatedClient,
     cursor: str | Unset = UNSET,
     page_size: int | Unset = UNSET,
-) -> Response[PaginatedSshKeyList]:
+) -> Response[Error | PaginatedSshKeyList]:
     """
     Args:
         organization_slug (str):
@@ -75,7 +110,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[PaginatedSshKeyList]
+        Response[Error | PaginatedSshKeyList]
     """
 
     kwargs = _get_kwargs(
@@ -97,7 +132,7 @@ def sync(
     client: AuthenticatedClient,
     cursor: str | Unset = UNSET,
     page_size: int | Unset = UNSET,
-) -> PaginatedSshKeyList | None:
+) -> Error | PaginatedSshKeyList | None:
     """
     Args:
         organization_slug (str):
@@ -109,7 +144,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        PaginatedSshKeyList
+        Error | PaginatedSshKeyList
     """
 
     return sync_detailed(
@@ -126,7 +161,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     cursor: str | Unset = UNSET,
     page_size: int | Unset = UNSET,
-) -> Response[PaginatedSshKeyList]:
+) -> Response[Error | PaginatedSshKeyList]:
     """
     Args:
         organization_slug (str):
@@ -138,7 +173,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[PaginatedSshKeyList]
+        Response[Error | PaginatedSshKeyList]
     """
 
     kwargs = _get_kwargs(
@@ -158,7 +193,7 @@ async def asyncio(
     client: AuthenticatedClient,
     cursor: str | Unset = UNSET,
     page_size: int | Unset = UNSET,
-) -> PaginatedSshKeyList | None:
+) -> Error | PaginatedSshKeyList | None:
     """
     Args:
         organization_slug (str):
@@ -170,7 +205,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        PaginatedSshKeyList
+        Error | PaginatedSshKeyList
     """
 
     return (

@@ -7,6 +7,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.error import Error
 from ...models.organizations_usage_list_meter import OrganizationsUsageListMeter
 from ...models.paginated_usage_record_list import PaginatedUsageRecordList
 from ...types import UNSET, Response, Unset
@@ -65,11 +66,41 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> PaginatedUsageRecordList | None:
+) -> Error | PaginatedUsageRecordList | None:
     if response.status_code == 200:
         response_200 = PaginatedUsageRecordList.from_dict(response.json())
 
         return response_200
+
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 406:
+        response_406 = Error.from_dict(response.json())
+
+        return response_406
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+        return response_429
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -79,7 +110,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[PaginatedUsageRecordList]:
+) -> Response[Error | PaginatedUsageRecordList]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -99,7 +130,7 @@ def sync_detailed(
     reservation: float | Unset = UNSET,
     since: datetime.datetime | Unset = UNSET,
     until: datetime.datetime | Unset = UNSET,
-) -> Response[PaginatedUsageRecordList]:
+) -> Response[Error | PaginatedUsageRecordList]:
     """List the metered usage (GPU-seconds per UTC hour)
 
     Args:
@@ -117,7 +148,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[PaginatedUsageRecordList]
+        Response[Error | PaginatedUsageRecordList]
     """
 
     kwargs = _get_kwargs(
@@ -149,7 +180,7 @@ def sync(
     reservation: float | Unset = UNSET,
     since: datetime.datetime | Unset = UNSET,
     until: datetime.datetime | Unset = UNSET,
-) -> PaginatedUsageRecordList | None:
+) -> Error | PaginatedUsageRecordList | None:
     """List the metered usage (GPU-seconds per UTC hour)
 
     Args:
@@ -167,7 +198,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        PaginatedUsageRecordList
+        Error | PaginatedUsageRecordList
     """
 
     return sync_detailed(
@@ -194,7 +225,7 @@ async def asyncio_detailed(
     reservation: float | Unset = UNSET,
     since: datetime.datetime | Unset = UNSET,
     until: datetime.datetime | Unset = UNSET,
-) -> Response[PaginatedUsageRecordList]:
+) -> Response[Error | PaginatedUsageRecordList]:
     """List the metered usage (GPU-seconds per UTC hour)
 
     Args:
@@ -212,7 +243,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[PaginatedUsageRecordList]
+        Response[Error | PaginatedUsageRecordList]
     """
 
     kwargs = _get_kwargs(
@@ -242,7 +273,7 @@ async def asyncio(
     reservation: float | Unset = UNSET,
     since: datetime.datetime | Unset = UNSET,
     until: datetime.datetime | Unset = UNSET,
-) -> PaginatedUsageRecordList | None:
+) -> Error | PaginatedUsageRecordList | None:
     """List the metered usage (GPU-seconds per UTC hour)
 
     Args:
@@ -260,7 +291,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        PaginatedUsageRecordList
+        Error | PaginatedUsageRecordList
     """
 
     return (

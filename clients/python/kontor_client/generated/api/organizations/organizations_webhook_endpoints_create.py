@@ -6,6 +6,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.error import Error
 from ...models.webhook_endpoint_create_request import WebhookEndpointCreateRequest
 from ...models.webhook_endpoint_created import WebhookEndpointCreated
 from ...types import Response
@@ -33,11 +34,53 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> WebhookEndpointCreated | None:
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Error | WebhookEndpointCreated | None:
     if response.status_code == 201:
         response_201 = WebhookEndpointCreated.from_dict(response.json())
 
         return response_201
+
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 406:
+        response_406 = Error.from_dict(response.json())
+
+        return response_406
+
+    if response.status_code == 413:
+        response_413 = Error.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = Error.from_dict(response.json())
+
+        return response_415
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+        return response_429
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -47,7 +90,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[WebhookEndpointCreated]:
+) -> Response[Error | WebhookEndpointCreated]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -61,7 +104,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: WebhookEndpointCreateRequest,
-) -> Response[WebhookEndpointCreated]:
+) -> Response[Error | WebhookEndpointCreated]:
     """Create a webhook endpoint (the signing secret is shown once)
 
     Args:
@@ -73,7 +116,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[WebhookEndpointCreated]
+        Response[Error | WebhookEndpointCreated]
     """
 
     kwargs = _get_kwargs(
@@ -93,7 +136,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: WebhookEndpointCreateRequest,
-) -> WebhookEndpointCreated | None:
+) -> Error | WebhookEndpointCreated | None:
     """Create a webhook endpoint (the signing secret is shown once)
 
     Args:
@@ -105,7 +148,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        WebhookEndpointCreated
+        Error | WebhookEndpointCreated
     """
 
     return sync_detailed(
@@ -120,7 +163,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: WebhookEndpointCreateRequest,
-) -> Response[WebhookEndpointCreated]:
+) -> Response[Error | WebhookEndpointCreated]:
     """Create a webhook endpoint (the signing secret is shown once)
 
     Args:
@@ -132,7 +175,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[WebhookEndpointCreated]
+        Response[Error | WebhookEndpointCreated]
     """
 
     kwargs = _get_kwargs(
@@ -150,7 +193,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: WebhookEndpointCreateRequest,
-) -> WebhookEndpointCreated | None:
+) -> Error | WebhookEndpointCreated | None:
     """Create a webhook endpoint (the signing secret is shown once)
 
     Args:
@@ -162,7 +205,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        WebhookEndpointCreated
+        Error | WebhookEndpointCreated
     """
 
     return (

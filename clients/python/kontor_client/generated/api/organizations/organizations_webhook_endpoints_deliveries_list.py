@@ -6,6 +6,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.error import Error
 from ...models.paginated_webhook_delivery_list import PaginatedWebhookDeliveryList
 from ...types import UNSET, Response, Unset
 
@@ -40,11 +41,41 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> PaginatedWebhookDeliveryList | None:
+) -> Error | PaginatedWebhookDeliveryList | None:
     if response.status_code == 200:
         response_200 = PaginatedWebhookDeliveryList.from_dict(response.json())
 
         return response_200
+
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 406:
+        response_406 = Error.from_dict(response.json())
+
+        return response_406
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+        return response_429
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -54,7 +85,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[PaginatedWebhookDeliveryList]:
+) -> Response[Error | PaginatedWebhookDeliveryList]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -70,7 +101,7 @@ def sync_detailed(
     client: AuthenticatedClient,
     cursor: str | Unset = UNSET,
     page_size: int | Unset = UNSET,
-) -> Response[PaginatedWebhookDeliveryList]:
+) -> Response[Error | PaginatedWebhookDeliveryList]:
     """The delivery log of one endpoint, newest first; a delivery's detail has its payload and every
     attempt.
 
@@ -85,7 +116,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[PaginatedWebhookDeliveryList]
+        Response[Error | PaginatedWebhookDeliveryList]
     """
 
     kwargs = _get_kwargs(
@@ -109,7 +140,7 @@ def sync(
     client: AuthenticatedClient,
     cursor: str | Unset = UNSET,
     page_size: int | Unset = UNSET,
-) -> PaginatedWebhookDeliveryList | None:
+) -> Error | PaginatedWebhookDeliveryList | None:
     """The delivery log of one endpoint, newest first; a delivery's detail has its payload and every
     attempt.
 
@@ -124,7 +155,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        PaginatedWebhookDeliveryList
+        Error | PaginatedWebhookDeliveryList
     """
 
     return sync_detailed(
@@ -143,7 +174,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     cursor: str | Unset = UNSET,
     page_size: int | Unset = UNSET,
-) -> Response[PaginatedWebhookDeliveryList]:
+) -> Response[Error | PaginatedWebhookDeliveryList]:
     """The delivery log of one endpoint, newest first; a delivery's detail has its payload and every
     attempt.
 
@@ -158,7 +189,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[PaginatedWebhookDeliveryList]
+        Response[Error | PaginatedWebhookDeliveryList]
     """
 
     kwargs = _get_kwargs(
@@ -180,7 +211,7 @@ async def asyncio(
     client: AuthenticatedClient,
     cursor: str | Unset = UNSET,
     page_size: int | Unset = UNSET,
-) -> PaginatedWebhookDeliveryList | None:
+) -> Error | PaginatedWebhookDeliveryList | None:
     """The delivery log of one endpoint, newest first; a delivery's detail has its payload and every
     attempt.
 
@@ -195,7 +226,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        PaginatedWebhookDeliveryList
+        Error | PaginatedWebhookDeliveryList
     """
 
     return (

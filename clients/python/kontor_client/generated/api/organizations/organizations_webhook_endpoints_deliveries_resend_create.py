@@ -6,6 +6,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.error import Error
 from ...models.webhook_delivery import WebhookDelivery
 from ...types import Response
 
@@ -28,11 +29,38 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> WebhookDelivery | None:
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Error | WebhookDelivery | None:
     if response.status_code == 202:
         response_202 = WebhookDelivery.from_dict(response.json())
 
         return response_202
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 406:
+        response_406 = Error.from_dict(response.json())
+
+        return response_406
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+        return response_429
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -40,7 +68,9 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[WebhookDelivery]:
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[Error | WebhookDelivery]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -55,7 +85,7 @@ def sync_detailed(
     id: int,
     *,
     client: AuthenticatedClient,
-) -> Response[WebhookDelivery]:
+) -> Response[Error | WebhookDelivery]:
     """Send a delivery again
 
      The delivery log of one endpoint, newest first; a delivery's detail has its payload and every
@@ -71,7 +101,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[WebhookDelivery]
+        Response[Error | WebhookDelivery]
     """
 
     kwargs = _get_kwargs(
@@ -93,7 +123,7 @@ def sync(
     id: int,
     *,
     client: AuthenticatedClient,
-) -> WebhookDelivery | None:
+) -> Error | WebhookDelivery | None:
     """Send a delivery again
 
      The delivery log of one endpoint, newest first; a delivery's detail has its payload and every
@@ -109,7 +139,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        WebhookDelivery
+        Error | WebhookDelivery
     """
 
     return sync_detailed(
@@ -126,7 +156,7 @@ async def asyncio_detailed(
     id: int,
     *,
     client: AuthenticatedClient,
-) -> Response[WebhookDelivery]:
+) -> Response[Error | WebhookDelivery]:
     """Send a delivery again
 
      The delivery log of one endpoint, newest first; a delivery's detail has its payload and every
@@ -142,7 +172,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[WebhookDelivery]
+        Response[Error | WebhookDelivery]
     """
 
     kwargs = _get_kwargs(
@@ -162,7 +192,7 @@ async def asyncio(
     id: int,
     *,
     client: AuthenticatedClient,
-) -> WebhookDelivery | None:
+) -> Error | WebhookDelivery | None:
     """Send a delivery again
 
      The delivery log of one endpoint, newest first; a delivery's detail has its payload and every
@@ -178,7 +208,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        WebhookDelivery
+        Error | WebhookDelivery
     """
 
     return (

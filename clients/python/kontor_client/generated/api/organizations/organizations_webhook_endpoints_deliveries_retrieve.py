@@ -6,6 +6,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.error import Error
 from ...models.webhook_delivery_detail import WebhookDeliveryDetail
 from ...types import Response
 
@@ -28,11 +29,38 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> WebhookDeliveryDetail | None:
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Error | WebhookDeliveryDetail | None:
     if response.status_code == 200:
         response_200 = WebhookDeliveryDetail.from_dict(response.json())
 
         return response_200
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 406:
+        response_406 = Error.from_dict(response.json())
+
+        return response_406
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+        return response_429
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -42,7 +70,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[WebhookDeliveryDetail]:
+) -> Response[Error | WebhookDeliveryDetail]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -57,7 +85,7 @@ def sync_detailed(
     id: int,
     *,
     client: AuthenticatedClient,
-) -> Response[WebhookDeliveryDetail]:
+) -> Response[Error | WebhookDeliveryDetail]:
     """The delivery log of one endpoint, newest first; a delivery's detail has its payload and every
     attempt.
 
@@ -71,7 +99,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[WebhookDeliveryDetail]
+        Response[Error | WebhookDeliveryDetail]
     """
 
     kwargs = _get_kwargs(
@@ -93,7 +121,7 @@ def sync(
     id: int,
     *,
     client: AuthenticatedClient,
-) -> WebhookDeliveryDetail | None:
+) -> Error | WebhookDeliveryDetail | None:
     """The delivery log of one endpoint, newest first; a delivery's detail has its payload and every
     attempt.
 
@@ -107,7 +135,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        WebhookDeliveryDetail
+        Error | WebhookDeliveryDetail
     """
 
     return sync_detailed(
@@ -124,7 +152,7 @@ async def asyncio_detailed(
     id: int,
     *,
     client: AuthenticatedClient,
-) -> Response[WebhookDeliveryDetail]:
+) -> Response[Error | WebhookDeliveryDetail]:
     """The delivery log of one endpoint, newest first; a delivery's detail has its payload and every
     attempt.
 
@@ -138,7 +166,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[WebhookDeliveryDetail]
+        Response[Error | WebhookDeliveryDetail]
     """
 
     kwargs = _get_kwargs(
@@ -158,7 +186,7 @@ async def asyncio(
     id: int,
     *,
     client: AuthenticatedClient,
-) -> WebhookDeliveryDetail | None:
+) -> Error | WebhookDeliveryDetail | None:
     """The delivery log of one endpoint, newest first; a delivery's detail has its payload and every
     attempt.
 
@@ -172,7 +200,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        WebhookDeliveryDetail
+        Error | WebhookDeliveryDetail
     """
 
     return (

@@ -6,6 +6,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.error import Error
 from ...models.patched_webhook_endpoint_update_request import PatchedWebhookEndpointUpdateRequest
 from ...models.webhook_endpoint import WebhookEndpoint
 from ...types import UNSET, Response, Unset
@@ -36,11 +37,53 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> WebhookEndpoint | None:
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Error | WebhookEndpoint | None:
     if response.status_code == 200:
         response_200 = WebhookEndpoint.from_dict(response.json())
 
         return response_200
+
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 406:
+        response_406 = Error.from_dict(response.json())
+
+        return response_406
+
+    if response.status_code == 413:
+        response_413 = Error.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = Error.from_dict(response.json())
+
+        return response_415
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+        return response_429
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -48,7 +91,9 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[WebhookEndpoint]:
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[Error | WebhookEndpoint]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -63,7 +108,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: PatchedWebhookEndpointUpdateRequest | Unset = UNSET,
-) -> Response[WebhookEndpoint]:
+) -> Response[Error | WebhookEndpoint]:
     """
     Args:
         organization_slug (str):
@@ -75,7 +120,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[WebhookEndpoint]
+        Response[Error | WebhookEndpoint]
     """
 
     kwargs = _get_kwargs(
@@ -97,7 +142,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: PatchedWebhookEndpointUpdateRequest | Unset = UNSET,
-) -> WebhookEndpoint | None:
+) -> Error | WebhookEndpoint | None:
     """
     Args:
         organization_slug (str):
@@ -109,7 +154,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        WebhookEndpoint
+        Error | WebhookEndpoint
     """
 
     return sync_detailed(
@@ -126,7 +171,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: PatchedWebhookEndpointUpdateRequest | Unset = UNSET,
-) -> Response[WebhookEndpoint]:
+) -> Response[Error | WebhookEndpoint]:
     """
     Args:
         organization_slug (str):
@@ -138,7 +183,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[WebhookEndpoint]
+        Response[Error | WebhookEndpoint]
     """
 
     kwargs = _get_kwargs(
@@ -158,7 +203,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: PatchedWebhookEndpointUpdateRequest | Unset = UNSET,
-) -> WebhookEndpoint | None:
+) -> Error | WebhookEndpoint | None:
     """
     Args:
         organization_slug (str):
@@ -170,7 +215,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        WebhookEndpoint
+        Error | WebhookEndpoint
     """
 
     return (

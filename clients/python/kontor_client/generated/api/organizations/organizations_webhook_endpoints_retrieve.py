@@ -6,6 +6,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.error import Error
 from ...models.webhook_endpoint import WebhookEndpoint
 from ...types import Response
 
@@ -26,11 +27,38 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> WebhookEndpoint | None:
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Error | WebhookEndpoint | None:
     if response.status_code == 200:
         response_200 = WebhookEndpoint.from_dict(response.json())
 
         return response_200
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 406:
+        response_406 = Error.from_dict(response.json())
+
+        return response_406
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+        return response_429
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -38,7 +66,9 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[WebhookEndpoint]:
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[Error | WebhookEndpoint]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -52,7 +82,7 @@ def sync_detailed(
     id: int,
     *,
     client: AuthenticatedClient,
-) -> Response[WebhookEndpoint]:
+) -> Response[Error | WebhookEndpoint]:
     """
     Args:
         organization_slug (str):
@@ -63,7 +93,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[WebhookEndpoint]
+        Response[Error | WebhookEndpoint]
     """
 
     kwargs = _get_kwargs(
@@ -83,7 +113,7 @@ def sync(
     id: int,
     *,
     client: AuthenticatedClient,
-) -> WebhookEndpoint | None:
+) -> Error | WebhookEndpoint | None:
     """
     Args:
         organization_slug (str):
@@ -94,7 +124,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        WebhookEndpoint
+        Error | WebhookEndpoint
     """
 
     return sync_detailed(
@@ -109,7 +139,7 @@ async def asyncio_detailed(
     id: int,
     *,
     client: AuthenticatedClient,
-) -> Response[WebhookEndpoint]:
+) -> Response[Error | WebhookEndpoint]:
     """
     Args:
         organization_slug (str):
@@ -120,7 +150,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[WebhookEndpoint]
+        Response[Error | WebhookEndpoint]
     """
 
     kwargs = _get_kwargs(
@@ -138,7 +168,7 @@ async def asyncio(
     id: int,
     *,
     client: AuthenticatedClient,
-) -> WebhookEndpoint | None:
+) -> Error | WebhookEndpoint | None:
     """
     Args:
         organization_slug (str):
@@ -149,7 +179,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        WebhookEndpoint
+        Error | WebhookEndpoint
     """
 
     return (

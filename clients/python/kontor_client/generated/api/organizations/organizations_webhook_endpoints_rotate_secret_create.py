@@ -6,6 +6,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.error import Error
 from ...models.webhook_endpoint_created import WebhookEndpointCreated
 from ...types import Response
 
@@ -26,11 +27,38 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> WebhookEndpointCreated | None:
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Error | WebhookEndpointCreated | None:
     if response.status_code == 200:
         response_200 = WebhookEndpointCreated.from_dict(response.json())
 
         return response_200
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 406:
+        response_406 = Error.from_dict(response.json())
+
+        return response_406
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+        return response_429
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -40,7 +68,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[WebhookEndpointCreated]:
+) -> Response[Error | WebhookEndpointCreated]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -54,7 +82,7 @@ def sync_detailed(
     id: int,
     *,
     client: AuthenticatedClient,
-) -> Response[WebhookEndpointCreated]:
+) -> Response[Error | WebhookEndpointCreated]:
     """Rotate the signing secret (the old one keeps signing for 24 hours)
 
     Args:
@@ -66,7 +94,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[WebhookEndpointCreated]
+        Response[Error | WebhookEndpointCreated]
     """
 
     kwargs = _get_kwargs(
@@ -86,7 +114,7 @@ def sync(
     id: int,
     *,
     client: AuthenticatedClient,
-) -> WebhookEndpointCreated | None:
+) -> Error | WebhookEndpointCreated | None:
     """Rotate the signing secret (the old one keeps signing for 24 hours)
 
     Args:
@@ -98,7 +126,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        WebhookEndpointCreated
+        Error | WebhookEndpointCreated
     """
 
     return sync_detailed(
@@ -113,7 +141,7 @@ async def asyncio_detailed(
     id: int,
     *,
     client: AuthenticatedClient,
-) -> Response[WebhookEndpointCreated]:
+) -> Response[Error | WebhookEndpointCreated]:
     """Rotate the signing secret (the old one keeps signing for 24 hours)
 
     Args:
@@ -125,7 +153,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[WebhookEndpointCreated]
+        Response[Error | WebhookEndpointCreated]
     """
 
     kwargs = _get_kwargs(
@@ -143,7 +171,7 @@ async def asyncio(
     id: int,
     *,
     client: AuthenticatedClient,
-) -> WebhookEndpointCreated | None:
+) -> Error | WebhookEndpointCreated | None:
     """Rotate the signing secret (the old one keeps signing for 24 hours)
 
     Args:
@@ -155,7 +183,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        WebhookEndpointCreated
+        Error | WebhookEndpointCreated
     """
 
     return (

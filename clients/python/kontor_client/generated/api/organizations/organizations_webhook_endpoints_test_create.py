@@ -6,6 +6,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.error import Error
 from ...models.webhook_delivery import WebhookDelivery
 from ...types import Response
 
@@ -26,11 +27,38 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> WebhookDelivery | None:
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Error | WebhookDelivery | None:
     if response.status_code == 202:
         response_202 = WebhookDelivery.from_dict(response.json())
 
         return response_202
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 406:
+        response_406 = Error.from_dict(response.json())
+
+        return response_406
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+        return response_429
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -38,7 +66,9 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[WebhookDelivery]:
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[Error | WebhookDelivery]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -52,7 +82,7 @@ def sync_detailed(
     id: int,
     *,
     client: AuthenticatedClient,
-) -> Response[WebhookDelivery]:
+) -> Response[Error | WebhookDelivery]:
     """Send a test event
 
     Args:
@@ -64,7 +94,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[WebhookDelivery]
+        Response[Error | WebhookDelivery]
     """
 
     kwargs = _get_kwargs(
@@ -84,7 +114,7 @@ def sync(
     id: int,
     *,
     client: AuthenticatedClient,
-) -> WebhookDelivery | None:
+) -> Error | WebhookDelivery | None:
     """Send a test event
 
     Args:
@@ -96,7 +126,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        WebhookDelivery
+        Error | WebhookDelivery
     """
 
     return sync_detailed(
@@ -111,7 +141,7 @@ async def asyncio_detailed(
     id: int,
     *,
     client: AuthenticatedClient,
-) -> Response[WebhookDelivery]:
+) -> Response[Error | WebhookDelivery]:
     """Send a test event
 
     Args:
@@ -123,7 +153,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[WebhookDelivery]
+        Response[Error | WebhookDelivery]
     """
 
     kwargs = _get_kwargs(
@@ -141,7 +171,7 @@ async def asyncio(
     id: int,
     *,
     client: AuthenticatedClient,
-) -> WebhookDelivery | None:
+) -> Error | WebhookDelivery | None:
     """Send a test event
 
     Args:
@@ -153,7 +183,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        WebhookDelivery
+        Error | WebhookDelivery
     """
 
     return (

@@ -5,6 +5,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.error import Error
 from ...models.paginated_price_list_summary_list import PaginatedPriceListSummaryList
 from ...types import UNSET, Response, Unset
 
@@ -34,11 +35,31 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> PaginatedPriceListSummaryList | None:
+) -> Error | PaginatedPriceListSummaryList | None:
     if response.status_code == 200:
         response_200 = PaginatedPriceListSummaryList.from_dict(response.json())
 
         return response_200
+
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 406:
+        response_406 = Error.from_dict(response.json())
+
+        return response_406
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+        return response_429
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -48,7 +69,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[PaginatedPriceListSummaryList]:
+) -> Response[Error | PaginatedPriceListSummaryList]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -62,7 +83,7 @@ def sync_detailed(
     client: AuthenticatedClient,
     cursor: str | Unset = UNSET,
     page_size: int | Unset = UNSET,
-) -> Response[PaginatedPriceListSummaryList]:
+) -> Response[Error | PaginatedPriceListSummaryList]:
     """List published price lists, latest first
 
      Every published version of the price book; each takes effect at ``effective_from``.
@@ -76,7 +97,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[PaginatedPriceListSummaryList]
+        Response[Error | PaginatedPriceListSummaryList]
     """
 
     kwargs = _get_kwargs(
@@ -96,7 +117,7 @@ def sync(
     client: AuthenticatedClient,
     cursor: str | Unset = UNSET,
     page_size: int | Unset = UNSET,
-) -> PaginatedPriceListSummaryList | None:
+) -> Error | PaginatedPriceListSummaryList | None:
     """List published price lists, latest first
 
      Every published version of the price book; each takes effect at ``effective_from``.
@@ -110,7 +131,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        PaginatedPriceListSummaryList
+        Error | PaginatedPriceListSummaryList
     """
 
     return sync_detailed(
@@ -125,7 +146,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     cursor: str | Unset = UNSET,
     page_size: int | Unset = UNSET,
-) -> Response[PaginatedPriceListSummaryList]:
+) -> Response[Error | PaginatedPriceListSummaryList]:
     """List published price lists, latest first
 
      Every published version of the price book; each takes effect at ``effective_from``.
@@ -139,7 +160,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[PaginatedPriceListSummaryList]
+        Response[Error | PaginatedPriceListSummaryList]
     """
 
     kwargs = _get_kwargs(
@@ -157,7 +178,7 @@ async def asyncio(
     client: AuthenticatedClient,
     cursor: str | Unset = UNSET,
     page_size: int | Unset = UNSET,
-) -> PaginatedPriceListSummaryList | None:
+) -> Error | PaginatedPriceListSummaryList | None:
     """List published price lists, latest first
 
      Every published version of the price book; each takes effect at ``effective_from``.
@@ -171,7 +192,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        PaginatedPriceListSummaryList
+        Error | PaginatedPriceListSummaryList
     """
 
     return (

@@ -6,6 +6,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.error import Error
 from ...models.price_list_detail import PriceListDetail
 from ...types import UNSET, Response, Unset
 
@@ -33,11 +34,38 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> PriceListDetail | None:
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Error | PriceListDetail | None:
     if response.status_code == 200:
         response_200 = PriceListDetail.from_dict(response.json())
 
         return response_200
+
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 406:
+        response_406 = Error.from_dict(response.json())
+
+        return response_406
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+        return response_429
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -45,7 +73,9 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[PriceListDetail]:
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[Error | PriceListDetail]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -58,7 +88,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     at: datetime.datetime | Unset = UNSET,
-) -> Response[PriceListDetail]:
+) -> Response[Error | PriceListDetail]:
     """The prices in effect (now, or at a given time)
 
      EUR per GPU-hour before VAT, per flavor and commitment, and the license add-ons.
@@ -71,7 +101,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[PriceListDetail]
+        Response[Error | PriceListDetail]
     """
 
     kwargs = _get_kwargs(
@@ -89,7 +119,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     at: datetime.datetime | Unset = UNSET,
-) -> PriceListDetail | None:
+) -> Error | PriceListDetail | None:
     """The prices in effect (now, or at a given time)
 
      EUR per GPU-hour before VAT, per flavor and commitment, and the license add-ons.
@@ -102,7 +132,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        PriceListDetail
+        Error | PriceListDetail
     """
 
     return sync_detailed(
@@ -115,7 +145,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     at: datetime.datetime | Unset = UNSET,
-) -> Response[PriceListDetail]:
+) -> Response[Error | PriceListDetail]:
     """The prices in effect (now, or at a given time)
 
      EUR per GPU-hour before VAT, per flavor and commitment, and the license add-ons.
@@ -128,7 +158,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[PriceListDetail]
+        Response[Error | PriceListDetail]
     """
 
     kwargs = _get_kwargs(
@@ -144,7 +174,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     at: datetime.datetime | Unset = UNSET,
-) -> PriceListDetail | None:
+) -> Error | PriceListDetail | None:
     """The prices in effect (now, or at a given time)
 
      EUR per GPU-hour before VAT, per flavor and commitment, and the license add-ons.
@@ -157,7 +187,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        PriceListDetail
+        Error | PriceListDetail
     """
 
     return (

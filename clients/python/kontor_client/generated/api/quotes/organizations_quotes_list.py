@@ -6,6 +6,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.error import Error
 from ...models.paginated_quote_list import PaginatedQuoteList
 from ...types import UNSET, Response, Unset
 
@@ -36,11 +37,43 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> PaginatedQuoteList | None:
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Error | PaginatedQuoteList | None:
     if response.status_code == 200:
         response_200 = PaginatedQuoteList.from_dict(response.json())
 
         return response_200
+
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 406:
+        response_406 = Error.from_dict(response.json())
+
+        return response_406
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+        return response_429
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -48,7 +81,9 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[PaginatedQuoteList]:
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[Error | PaginatedQuoteList]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -63,7 +98,7 @@ def sync_detailed(
     client: AuthenticatedClient,
     cursor: str | Unset = UNSET,
     page_size: int | Unset = UNSET,
-) -> Response[PaginatedQuoteList]:
+) -> Response[Error | PaginatedQuoteList]:
     """List the organization's quotes, newest first
 
      Quotes of one organization. A signed-in member, or an API key with the ``catalog:read`` scope.
@@ -78,7 +113,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[PaginatedQuoteList]
+        Response[Error | PaginatedQuoteList]
     """
 
     kwargs = _get_kwargs(
@@ -100,7 +135,7 @@ def sync(
     client: AuthenticatedClient,
     cursor: str | Unset = UNSET,
     page_size: int | Unset = UNSET,
-) -> PaginatedQuoteList | None:
+) -> Error | PaginatedQuoteList | None:
     """List the organization's quotes, newest first
 
      Quotes of one organization. A signed-in member, or an API key with the ``catalog:read`` scope.
@@ -115,7 +150,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        PaginatedQuoteList
+        Error | PaginatedQuoteList
     """
 
     return sync_detailed(
@@ -132,7 +167,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     cursor: str | Unset = UNSET,
     page_size: int | Unset = UNSET,
-) -> Response[PaginatedQuoteList]:
+) -> Response[Error | PaginatedQuoteList]:
     """List the organization's quotes, newest first
 
      Quotes of one organization. A signed-in member, or an API key with the ``catalog:read`` scope.
@@ -147,7 +182,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[PaginatedQuoteList]
+        Response[Error | PaginatedQuoteList]
     """
 
     kwargs = _get_kwargs(
@@ -167,7 +202,7 @@ async def asyncio(
     client: AuthenticatedClient,
     cursor: str | Unset = UNSET,
     page_size: int | Unset = UNSET,
-) -> PaginatedQuoteList | None:
+) -> Error | PaginatedQuoteList | None:
     """List the organization's quotes, newest first
 
      Quotes of one organization. A signed-in member, or an API key with the ``catalog:read`` scope.
@@ -182,7 +217,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        PaginatedQuoteList
+        Error | PaginatedQuoteList
     """
 
     return (

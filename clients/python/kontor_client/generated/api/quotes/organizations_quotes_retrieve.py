@@ -6,6 +6,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.error import Error
 from ...models.quote import Quote
 from ...types import Response
 
@@ -26,11 +27,36 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Quote | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Error | Quote | None:
     if response.status_code == 200:
         response_200 = Quote.from_dict(response.json())
 
         return response_200
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 406:
+        response_406 = Error.from_dict(response.json())
+
+        return response_406
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+        return response_429
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -38,7 +64,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Quote]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Error | Quote]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -52,7 +78,7 @@ def sync_detailed(
     quote_id: int,
     *,
     client: AuthenticatedClient,
-) -> Response[Quote]:
+) -> Response[Error | Quote]:
     """Retrieve a quote
 
      Quotes of one organization. A signed-in member, or an API key with the ``catalog:read`` scope.
@@ -66,7 +92,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Quote]
+        Response[Error | Quote]
     """
 
     kwargs = _get_kwargs(
@@ -86,7 +112,7 @@ def sync(
     quote_id: int,
     *,
     client: AuthenticatedClient,
-) -> Quote | None:
+) -> Error | Quote | None:
     """Retrieve a quote
 
      Quotes of one organization. A signed-in member, or an API key with the ``catalog:read`` scope.
@@ -100,7 +126,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Quote
+        Error | Quote
     """
 
     return sync_detailed(
@@ -115,7 +141,7 @@ async def asyncio_detailed(
     quote_id: int,
     *,
     client: AuthenticatedClient,
-) -> Response[Quote]:
+) -> Response[Error | Quote]:
     """Retrieve a quote
 
      Quotes of one organization. A signed-in member, or an API key with the ``catalog:read`` scope.
@@ -129,7 +155,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Quote]
+        Response[Error | Quote]
     """
 
     kwargs = _get_kwargs(
@@ -147,7 +173,7 @@ async def asyncio(
     quote_id: int,
     *,
     client: AuthenticatedClient,
-) -> Quote | None:
+) -> Error | Quote | None:
     """Retrieve a quote
 
      Quotes of one organization. A signed-in member, or an API key with the ``catalog:read`` scope.
@@ -161,7 +187,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Quote
+        Error | Quote
     """
 
     return (

@@ -5,6 +5,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.error import Error
 from ...models.signup_request import SignupRequest
 from ...models.signup_result import SignupResult
 from ...types import Response
@@ -29,11 +30,41 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> SignupResult | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Error | SignupResult | None:
     if response.status_code == 202:
         response_202 = SignupResult.from_dict(response.json())
 
         return response_202
+
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 406:
+        response_406 = Error.from_dict(response.json())
+
+        return response_406
+
+    if response.status_code == 413:
+        response_413 = Error.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = Error.from_dict(response.json())
+
+        return response_415
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+        return response_429
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -41,7 +72,9 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[SignupResult]:
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[Error | SignupResult]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -54,7 +87,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: SignupRequest,
-) -> Response[SignupResult]:
+) -> Response[Error | SignupResult]:
     """Sign a company up
 
     Args:
@@ -65,7 +98,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[SignupResult]
+        Response[Error | SignupResult]
     """
 
     kwargs = _get_kwargs(
@@ -83,7 +116,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: SignupRequest,
-) -> SignupResult | None:
+) -> Error | SignupResult | None:
     """Sign a company up
 
     Args:
@@ -94,7 +127,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        SignupResult
+        Error | SignupResult
     """
 
     return sync_detailed(
@@ -107,7 +140,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: SignupRequest,
-) -> Response[SignupResult]:
+) -> Response[Error | SignupResult]:
     """Sign a company up
 
     Args:
@@ -118,7 +151,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[SignupResult]
+        Response[Error | SignupResult]
     """
 
     kwargs = _get_kwargs(
@@ -134,7 +167,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: SignupRequest,
-) -> SignupResult | None:
+) -> Error | SignupResult | None:
     """Sign a company up
 
     Args:
@@ -145,7 +178,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        SignupResult
+        Error | SignupResult
     """
 
     return (
