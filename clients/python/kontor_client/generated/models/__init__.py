@@ -38,6 +38,9 @@ from .consent_status import ConsentStatus
 from .console_log import ConsoleLog
 from .deployment_enum import DeploymentEnum
 from .e_invoice_format_enum import EInvoiceFormatEnum
+from .email_domain import EmailDomain
+from .email_domain_input_request import EmailDomainInputRequest
+from .email_domain_status_enum import EmailDomainStatusEnum
 from .erase_request import EraseRequest
 from .error import Error
 from .error_fields import ErrorFields
@@ -45,6 +48,10 @@ from .event_types_enum import EventTypesEnum
 from .extend_request import ExtendRequest
 from .flavor import Flavor
 from .gpu_model import GpuModel
+from .group_role_mapping import GroupRoleMapping
+from .group_role_mapping_input_request import GroupRoleMappingInputRequest
+from .identity_provider import IdentityProvider
+from .identity_provider_input_request import IdentityProviderInputRequest
 from .incompatibility import Incompatibility
 from .incompatible_flavor import IncompatibleFlavor
 from .instance import Instance
@@ -89,7 +96,9 @@ from .paginated_api_key_list import PaginatedApiKeyList
 from .paginated_approval_queue_list import PaginatedApprovalQueueList
 from .paginated_audit_event_list import PaginatedAuditEventList
 from .paginated_catalog_item_list import PaginatedCatalogItemList
+from .paginated_email_domain_list import PaginatedEmailDomainList
 from .paginated_flavor_list import PaginatedFlavorList
+from .paginated_group_role_mapping_list import PaginatedGroupRoleMappingList
 from .paginated_invitation_list import PaginatedInvitationList
 from .paginated_invoice_list import PaginatedInvoiceList
 from .paginated_membership_list import PaginatedMembershipList
@@ -98,6 +107,7 @@ from .paginated_price_list_summary_list import PaginatedPriceListSummaryList
 from .paginated_quote_list import PaginatedQuoteList
 from .paginated_region_list import PaginatedRegionList
 from .paginated_reservation_list import PaginatedReservationList
+from .paginated_scim_token_list import PaginatedScimTokenList
 from .paginated_ssh_key_list import PaginatedSshKeyList
 from .paginated_usage_record_list import PaginatedUsageRecordList
 from .paginated_version_list import PaginatedVersionList
@@ -109,6 +119,7 @@ from .patched_role_request import PatchedRoleRequest
 from .patched_webhook_endpoint_update_request import PatchedWebhookEndpointUpdateRequest
 from .price_list_detail import PriceListDetail
 from .price_list_summary import PriceListSummary
+from .protocol_enum import ProtocolEnum
 from .quota_request_create_request import QuotaRequestCreateRequest
 from .quota_request_data import QuotaRequestData
 from .quota_request_data_status import QuotaRequestDataStatus
@@ -134,8 +145,12 @@ from .reservation_kind_enum import ReservationKindEnum
 from .result_enum import ResultEnum
 from .role_enum import RoleEnum
 from .rule_enum import RuleEnum
+from .scim_token import ScimToken
+from .scim_token_created import ScimTokenCreated
 from .scopes_enum import ScopesEnum
 from .service_token import ServiceToken
+from .sign_in_policy import SignInPolicy
+from .sign_in_policy_input_request import SignInPolicyInputRequest
 from .signup_request import SignupRequest
 from .signup_result import SignupResult
 from .ssh_key import SshKey
@@ -199,6 +214,9 @@ __all__ = (
     "ConsoleLog",
     "DeploymentEnum",
     "EInvoiceFormatEnum",
+    "EmailDomain",
+    "EmailDomainInputRequest",
+    "EmailDomainStatusEnum",
     "EraseRequest",
     "Error",
     "ErrorFields",
@@ -206,6 +224,10 @@ __all__ = (
     "ExtendRequest",
     "Flavor",
     "GpuModel",
+    "GroupRoleMapping",
+    "GroupRoleMappingInputRequest",
+    "IdentityProvider",
+    "IdentityProviderInputRequest",
     "Incompatibility",
     "IncompatibleFlavor",
     "Instance",
@@ -250,7 +272,9 @@ __all__ = (
     "PaginatedApprovalQueueList",
     "PaginatedAuditEventList",
     "PaginatedCatalogItemList",
+    "PaginatedEmailDomainList",
     "PaginatedFlavorList",
+    "PaginatedGroupRoleMappingList",
     "PaginatedInvitationList",
     "PaginatedInvoiceList",
     "PaginatedMembershipList",
@@ -259,6 +283,7 @@ __all__ = (
     "PaginatedQuoteList",
     "PaginatedRegionList",
     "PaginatedReservationList",
+    "PaginatedScimTokenList",
     "PaginatedSshKeyList",
     "PaginatedUsageRecordList",
     "PaginatedVersionList",
@@ -270,6 +295,7 @@ __all__ = (
     "PatchedWebhookEndpointUpdateRequest",
     "PriceListDetail",
     "PriceListSummary",
+    "ProtocolEnum",
     "QuotaRequestCreateRequest",
     "QuotaRequestData",
     "QuotaRequestDataStatus",
@@ -295,8 +321,12 @@ __all__ = (
     "ResultEnum",
     "RoleEnum",
     "RuleEnum",
+    "ScimToken",
+    "ScimTokenCreated",
     "ScopesEnum",
     "ServiceToken",
+    "SignInPolicy",
+    "SignInPolicyInputRequest",
     "SignupRequest",
     "SignupResult",
     "SshKey",

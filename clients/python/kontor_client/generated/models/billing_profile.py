@@ -20,11 +20,13 @@ class BillingProfile:
         e_invoice_format (EInvoiceFormatEnum): * `facturx` - Factur-X PDF (EN 16931)
             * `xrechnung` - XRechnung 3.0 (CII XML)
             * `both` - Factur-X PDF and XRechnung
+        billing_email (str): Where invoices are e-mailed; empty: to the organization's owners.
     """
 
     buyer_reference: str
     leitweg_id: str
     e_invoice_format: EInvoiceFormatEnum
+    billing_email: str
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -34,6 +36,8 @@ class BillingProfile:
 
         e_invoice_format = self.e_invoice_format.value
 
+        billing_email = self.billing_email
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -41,6 +45,7 @@ class BillingProfile:
                 "buyer_reference": buyer_reference,
                 "leitweg_id": leitweg_id,
                 "e_invoice_format": e_invoice_format,
+                "billing_email": billing_email,
             }
         )
 
@@ -55,10 +60,13 @@ class BillingProfile:
 
         e_invoice_format = EInvoiceFormatEnum(d.pop("e_invoice_format"))
 
+        billing_email = d.pop("billing_email")
+
         billing_profile = cls(
             buyer_reference=buyer_reference,
             leitweg_id=leitweg_id,
             e_invoice_format=e_invoice_format,
+            billing_email=billing_email,
         )
 
         billing_profile.additional_properties = d

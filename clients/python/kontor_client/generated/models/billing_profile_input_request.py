@@ -23,11 +23,13 @@ class BillingProfileInputRequest:
             characters. Default: ''.
         leitweg_id (str | Unset): For public buyers: the Leitweg-ID (format and check digits are checked); it becomes
             BT-10. Default: ''.
+        billing_email (str | Unset): Where invoices are e-mailed; empty: to the owners; omitted: unchanged.
     """
 
     e_invoice_format: EInvoiceFormatEnum
     buyer_reference: str | Unset = ""
     leitweg_id: str | Unset = ""
+    billing_email: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -36,6 +38,8 @@ class BillingProfileInputRequest:
         buyer_reference = self.buyer_reference
 
         leitweg_id = self.leitweg_id
+
+        billing_email = self.billing_email
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -48,6 +52,8 @@ class BillingProfileInputRequest:
             field_dict["buyer_reference"] = buyer_reference
         if leitweg_id is not UNSET:
             field_dict["leitweg_id"] = leitweg_id
+        if billing_email is not UNSET:
+            field_dict["billing_email"] = billing_email
 
         return field_dict
 
@@ -60,10 +66,13 @@ class BillingProfileInputRequest:
 
         leitweg_id = d.pop("leitweg_id", UNSET)
 
+        billing_email = d.pop("billing_email", UNSET)
+
         billing_profile_input_request = cls(
             e_invoice_format=e_invoice_format,
             buyer_reference=buyer_reference,
             leitweg_id=leitweg_id,
+            billing_email=billing_email,
         )
 
         billing_profile_input_request.additional_properties = d

@@ -45,6 +45,7 @@ class Reservation:
         zone (str):
         starts_at (datetime.datetime):
         ends_at (datetime.datetime | None):
+        purchase_order_reference (str):
         created_at (datetime.datetime):
         allocations (list[Allocation]):
         instances (list[Instance]):
@@ -64,6 +65,7 @@ class Reservation:
     zone: str
     starts_at: datetime.datetime
     ends_at: datetime.datetime | None
+    purchase_order_reference: str
     created_at: datetime.datetime
     allocations: list[Allocation]
     instances: list[Instance]
@@ -103,6 +105,8 @@ class Reservation:
         else:
             ends_at = self.ends_at
 
+        purchase_order_reference = self.purchase_order_reference
+
         created_at = self.created_at.isoformat()
 
         allocations = []
@@ -138,6 +142,7 @@ class Reservation:
                 "zone": zone,
                 "starts_at": starts_at,
                 "ends_at": ends_at,
+                "purchase_order_reference": purchase_order_reference,
                 "created_at": created_at,
                 "allocations": allocations,
                 "instances": instances,
@@ -193,6 +198,8 @@ class Reservation:
 
         ends_at = _parse_ends_at(d.pop("ends_at"))
 
+        purchase_order_reference = d.pop("purchase_order_reference")
+
         created_at = datetime.datetime.fromisoformat(d.pop("created_at"))
 
         allocations = []
@@ -238,6 +245,7 @@ class Reservation:
             zone=zone,
             starts_at=starts_at,
             ends_at=ends_at,
+            purchase_order_reference=purchase_order_reference,
             created_at=created_at,
             allocations=allocations,
             instances=instances,

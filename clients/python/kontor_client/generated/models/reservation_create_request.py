@@ -21,12 +21,15 @@ class ReservationCreateRequest:
             shared ones, [] for none.
         public_address (bool | Unset): A floating IP per server, reachable only from the organization's allowed
             networks. Default: False.
+        purchase_order_reference (str | Unset): Your purchase-order number for this order, printed on the invoices that
+            bill it (BT-13, or per line); at most 35 printable characters. Default: ''.
     """
 
     quote: int
     zone: None | str | Unset = UNSET
     ssh_keys: list[int] | None | Unset = UNSET
     public_address: bool | Unset = False
+    purchase_order_reference: str | Unset = ""
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -49,6 +52,8 @@ class ReservationCreateRequest:
 
         public_address = self.public_address
 
+        purchase_order_reference = self.purchase_order_reference
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -62,6 +67,8 @@ class ReservationCreateRequest:
             field_dict["ssh_keys"] = ssh_keys
         if public_address is not UNSET:
             field_dict["public_address"] = public_address
+        if purchase_order_reference is not UNSET:
+            field_dict["purchase_order_reference"] = purchase_order_reference
 
         return field_dict
 
@@ -98,11 +105,14 @@ class ReservationCreateRequest:
 
         public_address = d.pop("public_address", UNSET)
 
+        purchase_order_reference = d.pop("purchase_order_reference", UNSET)
+
         reservation_create_request = cls(
             quote=quote,
             zone=zone,
             ssh_keys=ssh_keys,
             public_address=public_address,
+            purchase_order_reference=purchase_order_reference,
         )
 
         reservation_create_request.additional_properties = d

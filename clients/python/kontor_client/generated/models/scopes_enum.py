@@ -8,6 +8,8 @@ class ScopesEnum(StrEnum):
     CATALOGREAD = "catalog:read"
     CLOUDREAD = "cloud:read"
     CLOUDWRITE = "cloud:write"
+    IDENTITYREAD = "identity:read"
+    IDENTITYWRITE = "identity:write"
     MEMBERSMANAGE = "members:manage"
     MEMBERSREAD = "members:read"
     ORGANIZATIONREAD = "organization:read"

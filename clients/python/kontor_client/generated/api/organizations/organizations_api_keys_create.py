@@ -8,6 +8,7 @@ from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.api_key_create_request import ApiKeyCreateRequest
 from ...models.api_key_created import ApiKeyCreated
+from ...models.error import Error
 from ...types import UNSET, Response, Unset
 
 
@@ -36,11 +37,61 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> ApiKeyCreated | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> ApiKeyCreated | Error | None:
     if response.status_code == 201:
         response_201 = ApiKeyCreated.from_dict(response.json())
 
         return response_201
+
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 406:
+        response_406 = Error.from_dict(response.json())
+
+        return response_406
+
+    if response.status_code == 409:
+        response_409 = Error.from_dict(response.json())
+
+        return response_409
+
+    if response.status_code == 413:
+        response_413 = Error.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = Error.from_dict(response.json())
+
+        return response_415
+
+    if response.status_code == 422:
+        response_422 = Error.from_dict(response.json())
+
+        return response_422
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+        return response_429
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -48,7 +99,9 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[ApiKeyCreated]:
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[ApiKeyCreated | Error]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -63,8 +116,12 @@ def sync_detailed(
     client: AuthenticatedClient,
     body: ApiKeyCreateRequest,
     idempotency_key: str | Unset = UNSET,
-) -> Response[ApiKeyCreated]:
-    """
+) -> Response[ApiKeyCreated | Error]:
+    """Idempotent with an `Idempotency-Key` header (at most 255 printable characters): a retry with the
+    same key and body answers with the original status and body for 24 hours; the same key with another
+    body is refused (422), and a retry while the first request is still running answers 409 with `Retry-
+    After`.
+
     Args:
         organization_slug (str):
         idempotency_key (str | Unset):
@@ -75,7 +132,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ApiKeyCreated]
+        Response[ApiKeyCreated | Error]
     """
 
     kwargs = _get_kwargs(
@@ -97,8 +154,12 @@ def sync(
     client: AuthenticatedClient,
     body: ApiKeyCreateRequest,
     idempotency_key: str | Unset = UNSET,
-) -> ApiKeyCreated | None:
-    """
+) -> ApiKeyCreated | Error | None:
+    """Idempotent with an `Idempotency-Key` header (at most 255 printable characters): a retry with the
+    same key and body answers with the original status and body for 24 hours; the same key with another
+    body is refused (422), and a retry while the first request is still running answers 409 with `Retry-
+    After`.
+
     Args:
         organization_slug (str):
         idempotency_key (str | Unset):
@@ -109,7 +170,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ApiKeyCreated
+        ApiKeyCreated | Error
     """
 
     return sync_detailed(
@@ -126,8 +187,12 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     body: ApiKeyCreateRequest,
     idempotency_key: str | Unset = UNSET,
-) -> Response[ApiKeyCreated]:
-    """
+) -> Response[ApiKeyCreated | Error]:
+    """Idempotent with an `Idempotency-Key` header (at most 255 printable characters): a retry with the
+    same key and body answers with the original status and body for 24 hours; the same key with another
+    body is refused (422), and a retry while the first request is still running answers 409 with `Retry-
+    After`.
+
     Args:
         organization_slug (str):
         idempotency_key (str | Unset):
@@ -138,7 +203,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ApiKeyCreated]
+        Response[ApiKeyCreated | Error]
     """
 
     kwargs = _get_kwargs(
@@ -158,8 +223,12 @@ async def asyncio(
     client: AuthenticatedClient,
     body: ApiKeyCreateRequest,
     idempotency_key: str | Unset = UNSET,
-) -> ApiKeyCreated | None:
-    """
+) -> ApiKeyCreated | Error | None:
+    """Idempotent with an `Idempotency-Key` header (at most 255 printable characters): a retry with the
+    same key and body answers with the original status and body for 24 hours; the same key with another
+    body is refused (422), and a retry while the first request is still running answers 409 with `Retry-
+    After`.
+
     Args:
         organization_slug (str):
         idempotency_key (str | Unset):
@@ -170,7 +239,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ApiKeyCreated
+        ApiKeyCreated | Error
     """
 
     return (

@@ -6,6 +6,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.error import Error
 from ...models.quote import Quote
 from ...models.quote_create_request import QuoteCreateRequest
 from ...types import UNSET, Response, Unset
@@ -36,11 +37,61 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Quote | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Error | Quote | None:
     if response.status_code == 201:
         response_201 = Quote.from_dict(response.json())
 
         return response_201
+
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 406:
+        response_406 = Error.from_dict(response.json())
+
+        return response_406
+
+    if response.status_code == 409:
+        response_409 = Error.from_dict(response.json())
+
+        return response_409
+
+    if response.status_code == 413:
+        response_413 = Error.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = Error.from_dict(response.json())
+
+        return response_415
+
+    if response.status_code == 422:
+        response_422 = Error.from_dict(response.json())
+
+        return response_422
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+        return response_429
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -48,7 +99,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Quote]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Error | Quote]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -63,7 +114,7 @@ def sync_detailed(
     client: AuthenticatedClient,
     body: QuoteCreateRequest,
     idempotency_key: str | Unset = UNSET,
-) -> Response[Quote]:
+) -> Response[Error | Quote]:
     """Quote an item version on a flavor for a window
 
      Prices the window at the price list in effect now, with the organization's VAT treatment (19 % in
@@ -71,6 +122,11 @@ def sync_detailed(
     The quote holds its prices for 7 days. Windows are whole hours, start no earlier than now and at
     most 365 days ahead, last at most 372 days; reserved commitments need 30 days (1 month) or 365 days
     (12 months) at least. Refusals answer 400 and store nothing.
+
+    Idempotent with an `Idempotency-Key` header (at most 255 printable characters): a retry with the
+    same key and body answers with the original status and body for 24 hours; the same key with another
+    body is refused (422), and a retry while the first request is still running answers 409 with `Retry-
+    After`.
 
     Args:
         organization_slug (str):
@@ -83,7 +139,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Quote]
+        Response[Error | Quote]
     """
 
     kwargs = _get_kwargs(
@@ -105,7 +161,7 @@ def sync(
     client: AuthenticatedClient,
     body: QuoteCreateRequest,
     idempotency_key: str | Unset = UNSET,
-) -> Quote | None:
+) -> Error | Quote | None:
     """Quote an item version on a flavor for a window
 
      Prices the window at the price list in effect now, with the organization's VAT treatment (19 % in
@@ -113,6 +169,11 @@ def sync(
     The quote holds its prices for 7 days. Windows are whole hours, start no earlier than now and at
     most 365 days ahead, last at most 372 days; reserved commitments need 30 days (1 month) or 365 days
     (12 months) at least. Refusals answer 400 and store nothing.
+
+    Idempotent with an `Idempotency-Key` header (at most 255 printable characters): a retry with the
+    same key and body answers with the original status and body for 24 hours; the same key with another
+    body is refused (422), and a retry while the first request is still running answers 409 with `Retry-
+    After`.
 
     Args:
         organization_slug (str):
@@ -125,7 +186,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Quote
+        Error | Quote
     """
 
     return sync_detailed(
@@ -142,7 +203,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     body: QuoteCreateRequest,
     idempotency_key: str | Unset = UNSET,
-) -> Response[Quote]:
+) -> Response[Error | Quote]:
     """Quote an item version on a flavor for a window
 
      Prices the window at the price list in effect now, with the organization's VAT treatment (19 % in
@@ -150,6 +211,11 @@ async def asyncio_detailed(
     The quote holds its prices for 7 days. Windows are whole hours, start no earlier than now and at
     most 365 days ahead, last at most 372 days; reserved commitments need 30 days (1 month) or 365 days
     (12 months) at least. Refusals answer 400 and store nothing.
+
+    Idempotent with an `Idempotency-Key` header (at most 255 printable characters): a retry with the
+    same key and body answers with the original status and body for 24 hours; the same key with another
+    body is refused (422), and a retry while the first request is still running answers 409 with `Retry-
+    After`.
 
     Args:
         organization_slug (str):
@@ -162,7 +228,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Quote]
+        Response[Error | Quote]
     """
 
     kwargs = _get_kwargs(
@@ -182,7 +248,7 @@ async def asyncio(
     client: AuthenticatedClient,
     body: QuoteCreateRequest,
     idempotency_key: str | Unset = UNSET,
-) -> Quote | None:
+) -> Error | Quote | None:
     """Quote an item version on a flavor for a window
 
      Prices the window at the price list in effect now, with the organization's VAT treatment (19 % in
@@ -190,6 +256,11 @@ async def asyncio(
     The quote holds its prices for 7 days. Windows are whole hours, start no earlier than now and at
     most 365 days ahead, last at most 372 days; reserved commitments need 30 days (1 month) or 365 days
     (12 months) at least. Refusals answer 400 and store nothing.
+
+    Idempotent with an `Idempotency-Key` header (at most 255 printable characters): a retry with the
+    same key and body answers with the original status and body for 24 hours; the same key with another
+    body is refused (422), and a retry while the first request is still running answers 409 with `Retry-
+    After`.
 
     Args:
         organization_slug (str):
@@ -202,7 +273,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Quote
+        Error | Quote
     """
 
     return (
