@@ -48,7 +48,6 @@ from reservations.services import (
 from tenants.audit import Actor
 from tenants.permissions import Action
 
-
 #: The codes of the one rule set every order and every change of a reservation runs (reservations.rules).
 ORDER_REFUSALS = [
     "budget_exceeded",
