@@ -51,6 +51,30 @@ class IdentityProviderForm(forms.Form):
     enabled = forms.BooleanField(label=_("Enabled"), required=False, initial=True)
 
 
+class SamlProviderForm(forms.Form):
+    """A SAML 2.0 identity provider: its metadata (a URL or pasted XML), or entity ID, sign-on URL and certificate."""
+
+    metadata_url = forms.CharField(
+        label=_("IdP metadata URL"),
+        max_length=500,
+        required=False,
+        help_text=_("HTTPS; Kontor reads the entity ID, sign-on URL and certificate from it."),
+    )
+    metadata_xml = forms.CharField(
+        label=_("IdP metadata (XML)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Instead of a URL: paste the metadata document."),
+    )
+    entity_id = forms.CharField(label=_("IdP entity ID"), max_length=500, required=False)
+    sso_url = forms.CharField(label=_("IdP single sign-on URL"), max_length=500, required=False)
+    certificate = forms.CharField(
+        label=_("IdP signing certificate (PEM)"), required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    groups_attribute = forms.CharField(label=_("Attribute that holds the groups"), max_length=100, initial="groups")
+    enabled = forms.BooleanField(label=_("Enabled"), required=False, initial=True)
+
+
 class GroupRoleMappingForm(forms.Form):
     group = forms.CharField(label=_("Group"), max_length=255)
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices)

@@ -10,13 +10,21 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from identity import scim_services, services
+from identity.choices import Protocol
 from identity.selectors import email_domain_list, group_role_mapping_list, identity_provider_get, sign_in_policy_get
-from identity.web.forms import EmailDomainForm, GroupRoleMappingForm, IdentityProviderForm, SignInPolicyForm
+from identity.web.forms import (
+    EmailDomainForm,
+    GroupRoleMappingForm,
+    IdentityProviderForm,
+    SamlProviderForm,
+    SignInPolicyForm,
+)
 from tenants.audit import Actor
 from tenants.choices import Role
 from tenants.models import User
@@ -51,6 +59,18 @@ def sign_in_settings(request: HttpRequest, access: OrganizationAccess) -> HttpRe
             "enabled": provider.enabled,
         }
         if provider
+        else None,
+    )
+    saml_form = SamlProviderForm(
+        prefix="saml",
+        initial={
+            "metadata_url": provider.saml_metadata_url,
+            "entity_id": provider.saml_entity_id,
+            "sso_url": provider.saml_sso_url,
+            "groups_attribute": provider.groups_claim,
+            "enabled": provider.enabled,
+        }
+        if provider and provider.protocol == Protocol.SAML
         else None,
     )
     mapping_form = GroupRoleMappingForm(prefix="mapping")
@@ -100,6 +120,14 @@ def sign_in_settings(request: HttpRequest, access: OrganizationAccess) -> HttpRe
                     )
                     messages.success(request, _("The identity provider was saved."))
                     return redirect("identity:sign-in-settings", organization_slug=organization.slug)
+            elif step == "saml":
+                form = saml_form = SamlProviderForm(request.POST, prefix="saml")
+                if form.is_valid():
+                    services.identity_provider_configure_saml(
+                        actor=actor, organization=organization, **form.cleaned_data
+                    )
+                    messages.success(request, _("The identity provider was saved."))
+                    return redirect("identity:sign-in-settings", organization_slug=organization.slug)
             elif step == "mapping":
                 form = mapping_form = GroupRoleMappingForm(request.POST, prefix="mapping")
                 if form.is_valid():
@@ -145,6 +173,11 @@ def sign_in_settings(request: HttpRequest, access: OrganizationAccess) -> HttpRe
             "mappings": group_role_mapping_list(organization=organization),
             "domain_form": domain_form,
             "provider_form": provider_form,
+            "saml_form": saml_form,
+            "saml_urls": {
+                name: request.build_absolute_uri(reverse(f"saml_{name}", kwargs={"organization_slug": slug}))
+                for name, slug in (("metadata", organization.slug), ("acs", organization.slug))
+            },
             "mapping_form": mapping_form,
             "policy_form": policy_form,
         },

@@ -291,3 +291,50 @@ def test_the_sp_metadata_names_the_acs_and_needs_signed_assertions(connected: Id
 def test_another_organizations_slug_has_no_saml_endpoints(connected: IdentityProvider, client: Client) -> None:
     assert client.get("/accounts/saml/delft/metadata/").status_code == 404
     assert client.post("/accounts/saml/delft/login/", {"process": "login"}).status_code == 404
+
+
+def test_an_owner_connects_the_saml_provider_on_the_portal_page(
+    organization: Organization, owner: User, saml_idp: SamlIdp, client: Client
+) -> None:
+    client.force_login(owner)
+    page = f"/orgs/{organization.slug}/sign-in/"
+    shown = client.get(page)
+    assert "http://testserver/accounts/saml/rheinwerk/metadata/" in shown.content.decode()
+
+    saved = client.post(
+        page, {"step": "saml", "saml-metadata_xml": saml_idp.metadata(), "saml-groups_attribute": "memberOf"}
+    )
+
+    assert saved.status_code == 302
+    provider = IdentityProvider.objects.for_organization(organization).get()
+    assert (provider.protocol, provider.saml_entity_id, provider.groups_claim) == (
+        Protocol.SAML,
+        saml_idp.entity_id,
+        "memberOf",
+    )
+    assert provider.saml_entity_id in client.get(page).content.decode()
+
+
+def test_an_expired_certificate_is_refused_on_the_page_and_nothing_is_saved(
+    organization: Organization, owner: User, client: Client, tmp_path: Path
+) -> None:
+    now = dt.datetime.now(dt.UTC)
+    _key, certificate = self_signed_certificate(
+        tmp_path, name="expired", not_before=now - dt.timedelta(days=400), not_after=now - dt.timedelta(days=2)
+    )
+    client.force_login(owner)
+
+    refused = client.post(
+        f"/orgs/{organization.slug}/sign-in/",
+        {
+            "step": "saml",
+            "saml-entity_id": "https://idp.rheinwerk.example/metadata",
+            "saml-sso_url": "https://idp.rheinwerk.example/sso",
+            "saml-certificate": certificate.read_text(),
+            "saml-groups_attribute": "groups",
+        },
+    )
+
+    assert refused.status_code == 200
+    assert "expired" in refused.content.decode()
+    assert not IdentityProvider.objects.for_organization(organization).exists()
