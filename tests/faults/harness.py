@@ -17,6 +17,7 @@ from pathlib import Path
 
 import redis
 from celery import Celery
+from kombu import pools as kombu_pools
 
 ROOT = Path(__file__).resolve().parents[2]
 QUEUES = "default,provisioning,documents,email,metering"
@@ -163,9 +164,10 @@ def producing_to(app: Celery, broker: PrivateRedis) -> Iterator[None]:
     previous_env = os.environ.get("CELERY_BROKER_URL")
 
     def reset() -> None:
-        if app._pool is not None:  # type: ignore[attr-defined]
-            with contextlib.suppress(Exception):
-                app._pool.force_close_all()  # type: ignore[attr-defined]
+        # ``app.pool`` is kombu's process-wide pool for the broker URL: closing it alone would leave a closed pool in
+        # kombu's registry, and every later send to that URL in this process would fail ("Acquire on closed pool").
+        # ``pools.reset`` closes every pooled connection and forgets the pools, so the next send builds new ones.
+        kombu_pools.reset()
         app._pool = None  # type: ignore[attr-defined]
         with contextlib.suppress(AttributeError, KeyError):
             app.__dict__["amqp"]._producer_pool = None
