@@ -80,20 +80,6 @@ def zones_that_fit(
     return [zone for zone in zones if pools.fits(zone, flavor, instances, starts_at, ends_at)]
 
 
-def fits_in(
-    *, zone: AvailabilityZone, flavor: Flavor, instances: int, kind: str, starts_at: datetime, ends_at: datetime | None
-) -> bool:
-    return _Pools(kind).fits(zone, flavor, instances, starts_at, ends_at)
-
-
-def earliest_start(
-    *, zone: AvailabilityZone, flavor: Flavor, instances: int, kind: str, starts_at: datetime, ends_at: datetime | None
-) -> datetime | None:
-    """The earliest start, not before ``starts_at``, at which the order fits for the same duration. None when no end
-    of a booking in sight frees enough GPUs (e.g. on-demand GPUs held until released)."""
-    return _Pools(kind).earliest_start(zone, flavor, instances, starts_at, ends_at)
-
-
 def _earliest_start_in(
     pools: _Pools,
     zones: list[AvailabilityZone],
@@ -141,30 +127,6 @@ def _alternatives(
             if pools.fits(zone, other, count, starts_at, ends_at):
                 found.append(Alternative(zone.slug, other.slug, count, starts_at))
     return found[:limit]
-
-
-def alternatives(
-    *,
-    item_version_id: int | None,
-    flavor: Flavor,
-    instances: int,
-    kind: str,
-    starts_at: datetime,
-    ends_at: datetime | None,
-    exclude_zone: AvailabilityZone | None = None,
-    limit: int = 5,
-) -> list[Alternative]:
-    """Other zones with the same flavor, then other flavors that can run the item with the same number of GPUs."""
-    return _alternatives(
-        _Pools(kind),
-        item_version_id=item_version_id,
-        flavor=flavor,
-        instances=instances,
-        starts_at=starts_at,
-        ends_at=ends_at,
-        exclude_zone=exclude_zone,
-        limit=limit,
-    )
 
 
 def availability_check(
