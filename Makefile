@@ -84,7 +84,7 @@ migrations-check: $(VENV)/.dev-installed
 # The fault suite (tests/faults: private redis-servers, worker processes it kills) runs in a process of its own, so
 # nothing the rest of the suite leaves in this process (Celery's and kombu's connection pools) reaches it.
 pytest: $(VENV)/.dev-installed system-deps services-check
-	$(BIN)/pytest --ignore=tests/faults
+	$(BIN)/pytest --ignore=tests/faults --durations=40
 	$(BIN)/pytest tests/faults --cov-append
 
 test: system-deps $(VENV)/.dev-installed services-check lint typecheck migrations-check pytest
