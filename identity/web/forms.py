@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from allauth.account.adapter import get_adapter
 from allauth.account.forms import LoginForm
+from allauth.core import ratelimit
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -15,18 +17,29 @@ from tenants.models import User
 
 class PolicyLoginForm(LoginForm):
     """allauth's login form, saying why a correct password is refused under the organization's policy (only to
-    someone who knows the password; everyone else gets allauth's usual answer)."""
+    someone who knows the password; everyone else gets allauth's usual answer).
+
+    The password is checked here only while the failed-login limit still admits an attempt from this address for
+    this account (a dry run of allauth's own counter): past the limit, a guess would otherwise still learn, from the
+    policy message, whether it was right, and still cost a password hash.
+    """
 
     def clean(self) -> dict[str, Any]:
         email = str(self.data.get("login") or "").strip().lower()
         password = str(self.data.get("password") or "")
         user = User.objects.filter(email=email).first() if email else None
-        if user is not None and user.check_password(password):
+        if user is not None and self._login_attempt_admitted(email) and user.check_password(password):
             refusal = password_sign_in_refusal(user)
             if refusal:
                 raise forms.ValidationError(refusal, code="sign_in_policy")
         cleaned: dict[str, Any] = super().clean()
         return cleaned
+
+    def _login_attempt_admitted(self, email: str) -> bool:
+        if self.request is None:
+            return True
+        key = get_adapter(self.request)._get_login_attempts_cache_key(self.request, email=email)
+        return ratelimit.consume(self.request, action="login_failed", key=key, dry_run=True)
 
 
 class CompanySignInForm(forms.Form):

@@ -7,7 +7,7 @@ import pytest
 from allauth.account.models import EmailAddress
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.core.exceptions import ValidationError
-from django.test import Client
+from django.test import Client, override_settings
 
 from identity import services
 from identity.models import IdentityProvider, SignInPolicy
@@ -170,3 +170,31 @@ def test_a_wrong_password_gets_the_usual_answer_and_reveals_no_policy(client, or
     response = client.post("/accounts/login/", {"login": "member@rheinwerk.example", "password": "wrong-password-1"})
     assert "requires single sign-on" not in response.content.decode()
     assert "_auth_user_id" not in client.session
+
+
+@override_settings(ACCOUNT_RATE_LIMITS={"login_failed": "20/m/ip,3/5m/key"})
+def test_past_the_failed_login_limit_the_policy_message_does_not_tell_a_guesser_the_password_was_right(
+    organization, people, provider, fresh_rate_limits
+):
+    owner = people["owner"]
+    TOTP.activate(owner, generate_totp_secret())
+    services.sign_in_policy_set(
+        actor=Actor.for_user(owner),
+        organization=organization,
+        sso_required=True,
+        mfa_required=False,
+        break_glass_owner=owner,
+    )
+    guesser = Client(REMOTE_ADDR="203.0.113.71")
+    wrong = [
+        guesser.post("/accounts/login/", {"login": "member@rheinwerk.example", "password": f"wrong-{n}"})
+        for n in range(3)
+    ]
+    right = guesser.post("/accounts/login/", {"login": "member@rheinwerk.example", "password": PASSWORD})
+    member_elsewhere = password_sign_in(Client(REMOTE_ADDR="198.51.100.9"), "member@rheinwerk.example")
+
+    assert ["requires single sign-on" in answer.content.decode() for answer in wrong] == [False, False, False]
+    assert "requires single sign-on" not in right.content.decode()
+    assert "Too many failed sign-in attempts from your network." in right.content.decode()
+    assert "requires single sign-on" in member_elsewhere.content.decode()
+    assert "_auth_user_id" not in guesser.session
