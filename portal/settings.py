@@ -508,6 +508,7 @@ CELERY_BEAT_SCHEDULE = {
     "billing-render-missing-documents": {"task": "billing.render_missing_documents", "schedule": 300.0},
     "webhooks-redrive-deliveries": {"task": "webhooks.redrive_deliveries", "schedule": 60.0},
     "tenants-expire-idempotency-keys": {"task": "tenants.expire_idempotency_keys", "schedule": 3600.0},
+    "reservations-expire-booking-keys": {"task": "reservations.expire_booking_keys", "schedule": 3600.0},
     "identity-purge-saml-assertions": {"task": "identity.purge_saml_assertions", "schedule": 3600.0},
 }
 # --- end queues and schedules --------------------------------------------------------------------------------------

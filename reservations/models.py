@@ -180,6 +180,8 @@ class IdempotencyKey(TenantOwnedModel):
 
     class Meta(TenantOwnedModel.Meta):
         constraints = [models.UniqueConstraint(fields=["organization", "key"], name="reservations_idem_unique")]
+        # The hourly expiry deletes by age (reservations.expire_booking_keys).
+        indexes = [models.Index(fields=["created_at"], name="reservations_idem_created")]
 
     def __str__(self) -> str:
         return self.key

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -91,6 +92,15 @@ def _idempotent_replay(*, organization: Organization, key: str, request_hash: st
             _("This Idempotency-Key was used with a different request."), code="idempotency_key_reused"
         )
     return Booking(reservation=existing.reservation, created=False)
+
+
+def booking_keys_expire(*, now: datetime) -> int:
+    """Delete the booking form's keys older than ``KONTOR_IDEMPOTENCY_KEY_HOURS`` (the API's keys count as long).
+
+    A form is answered in seconds, so a key that old protects nothing. Safe to run twice or concurrently."""
+    cutoff = now - timedelta(hours=settings.KONTOR_IDEMPOTENCY_KEY_HOURS)
+    deleted, _by_model = IdempotencyKey.objects.unscoped().filter(created_at__lte=cutoff).delete()
+    return deleted
 
 
 def reservation_create(

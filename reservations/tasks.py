@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.utils import timezone
 
 from reservations.notifications import send_end_reminders
+from reservations.services import booking_keys_expire
 
 
 @shared_task(name="reservations.send_end_reminders")
 def send_end_reminders_task() -> int:
     return send_end_reminders()
+
+
+@shared_task(name="reservations.expire_booking_keys")
+def expire_booking_keys_task() -> int:
+    return booking_keys_expire(now=timezone.now())

@@ -7,8 +7,10 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -112,24 +114,55 @@ def sent_tasks(output: str) -> list[str]:
     return re.findall(r"Scheduler: Sending due task ([\w-]+)", output)
 
 
+class Output:
+    """A process's output, read line by line in a thread, so the test waits for what it says, not for a time."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        self.lines: list[str] = []
+        self.reader = threading.Thread(target=self._read, args=(process,), daemon=True)
+        self.reader.start()
+
+    def _read(self, process: subprocess.Popen[str]) -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            self.lines.append(line)
+
+    @property
+    def text(self) -> str:
+        return "".join(self.lines)
+
+    def wait_for(self, condition: Callable[[str], bool], timeout: float = 90) -> None:
+        deadline = time.monotonic() + timeout
+        while not condition(self.text) and time.monotonic() < deadline:
+            time.sleep(0.2)
+
+
 def test_one_beat_runs_at_a_time_and_another_takes_over_when_it_dies():
     assert app.conf.beat_scheduler == "redbeat.RedBeatScheduler"
     prefix = f"kontor-test-{uuid.uuid4().hex[:8]}:"
     store = redis.Redis.from_url(settings.CELERY_BROKER_URL)
     first = start_beat(prefix, "beat-first")
+    first_log = Output(first)
     try:
         deadline = time.monotonic() + 30
         while not store.exists(f"{prefix}:lock") and time.monotonic() < deadline:
             time.sleep(0.2)
         second = start_beat(prefix, "beat-second")
+        second_log = Output(second)
         try:
-            time.sleep(18)  # new entries are first due one interval after the start: dispatch-due after 15 s
+            # New entries are first due one interval after the start: dispatch-due after 15 s.
+            first_log.wait_for(lambda text: "provisioning-dispatch-due" in sent_tasks(text))
             first.send_signal(signal.SIGKILL)  # a node lost: no clean release of the lock
-            first_output = first.communicate(timeout=10)[0]
-            time.sleep(22)  # the lock expires after 6 s, the waiting beat takes it; dispatch-due is due every 15 s
+            first.wait(timeout=10)
+            first_log.reader.join(timeout=10)
+            # The lock expires after 6 s and the waiting beat takes it; dispatch-due is due every 15 s.
+            second_log.wait_for(
+                lambda text: "provisioning-dispatch-due" in sent_tasks(text.partition("beat: Acquired lock")[2])
+            )
         finally:
             second.terminate()
-            second_output = second.communicate(timeout=20)[0]
+            second.wait(timeout=20)
+            second_log.reader.join(timeout=10)
     finally:
         if first.poll() is None:
             first.kill()
@@ -140,6 +173,7 @@ def test_one_beat_runs_at_a_time_and_another_takes_over_when_it_dies():
             for queue in QUEUES:
                 connection.default_channel.queue_purge(queue)  # type: ignore[attr-defined]
 
+    first_output, second_output = first_log.text, second_log.text
     assert "provisioning-dispatch-due" in sent_tasks(first_output)
     before_takeover, _, after_takeover = second_output.partition("beat: Acquired lock")
     assert sent_tasks(before_takeover) == []

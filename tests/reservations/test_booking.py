@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 
 import pytest
+import time_machine
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, close_old_connections, connection, transaction
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from catalog.models import AvailabilityZone
 from reservations.choices import ReservationKind, ReservationState
 from reservations.models import Allocation, IdempotencyKey, Node, QuotaLimit, Reservation
-from reservations.services import NoCapacityError, request_fingerprint, reservation_create
+from reservations.services import NoCapacityError, booking_keys_expire, request_fingerprint, reservation_create
+from reservations.tasks import expire_booking_keys_task
 from tenants.audit import Actor
 from tenants.choices import OrganizationStatus
 from tenants.models import LegalDocument
@@ -340,3 +344,24 @@ def test_a_refusal_locks_no_pool(small_inventory, customer, make_quote):
     ]
     assert locks  # the organization is locked, as for every order
     assert not [sql for sql in locks if "reservations_capacitypool" in sql]
+
+
+def test_the_booking_forms_keys_expire_after_the_idempotency_window(small_inventory, customer, make_quote):
+    quote = make_quote()
+    booked_at = timezone.now()
+    with time_machine.travel(booked_at, tick=False):
+        old = reservation_create(
+            actor=ACTOR,
+            organization=customer,
+            quote=quote,
+            idempotency_key="k-old",
+            request_hash=request_fingerprint({"quote": quote.pk}),
+        )
+
+    kept = booking_keys_expire(now=booked_at + timedelta(hours=23, minutes=59))
+    expired = booking_keys_expire(now=booked_at + timedelta(hours=24))
+    again = expire_booking_keys_task.apply().get()
+
+    assert (kept, expired, again) == (0, 1, 0)
+    assert IdempotencyKey.objects.for_organization(customer).count() == 0
+    assert Reservation.objects.for_organization(customer).get() == old.reservation  # the reservation stays
