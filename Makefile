@@ -81,11 +81,28 @@ typecheck: $(VENV)/.dev-installed
 migrations-check: $(VENV)/.dev-installed
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres} DJANGO_SETTINGS_MODULE=portal.settings_test $(BIN)/python manage.py makemigrations --check --dry-run
 
-# The fault suite (tests/faults: private redis-servers, worker processes it kills) runs in a process of its own, so
-# nothing the rest of the suite leaves in this process (Celery's and kombu's connection pools) reaches it.
+# Two pytest processes at once, one per core. The side one runs what spends most of its time waiting on processes it
+# starts itself: the fault suite (private redis-servers, worker processes it kills) and the production smoke run
+# (gunicorn, workers, beat, a fresh database, a private redis-server). It has its own test database (DATABASE_URL's
+# name + `_side`) and Redis databases (KONTOR_SIDE_REDIS_URL / KONTOR_SIDE_BROKER_URL, default 6379/12 and 13), so
+# nothing the main process leaves behind (Celery's and kombu's connection pools) reaches it. Its log follows the
+# main run's; coverage of both is combined at the end.
+SIDE_TESTS := tests/faults tests/deploy/test_prod_smoke.py
 pytest: $(VENV)/.dev-installed system-deps services-check
-	$(BIN)/pytest --ignore=tests/faults --durations=40
-	$(BIN)/pytest tests/faults --cov-append
+	@mkdir -p var; rm -f var/coverage-side; \
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/kontor}_side \
+		REDIS_URL=$${KONTOR_SIDE_REDIS_URL:-redis://127.0.0.1:6379/12} \
+		CELERY_BROKER_URL=$${KONTOR_SIDE_BROKER_URL:-redis://127.0.0.1:6379/13} \
+		COVERAGE_FILE=var/coverage-side $(BIN)/pytest $(SIDE_TESTS) > var/side-tests.log 2>&1 & side=$$!; \
+	echo "side process (pid $$side, log var/side-tests.log): $(SIDE_TESTS)"; \
+	main=0; $(BIN)/pytest $(addprefix --ignore=,$(SIDE_TESTS)) --durations=40 || main=$$?; \
+	side_status=0; wait $$side || side_status=$$?; \
+	echo "=== side process: $(SIDE_TESTS) ==="; cat var/side-tests.log; \
+	if [ -f var/coverage-side ] && [ -f .coverage ]; then \
+		$(BIN)/coverage combine --append --keep var/coverage-side >/dev/null && echo "coverage of both processes:" && $(BIN)/coverage report | grep -E "^TOTAL"; \
+	fi; \
+	echo "main pytest exit $$main, side pytest exit $$side_status"; \
+	test $$main -eq 0 && test $$side_status -eq 0
 
 test: system-deps $(VENV)/.dev-installed services-check lint typecheck migrations-check pytest
 
