@@ -13,7 +13,9 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import re
 import statistics
+import subprocess
 import sys
 import threading
 import time
@@ -56,6 +58,20 @@ def recreate_database() -> None:
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+FLOOR_SCRIPT = ROOT.parent / "shared" / "bench" / "booking_floor.sh"
+
+
+def booking_floor(clients: int) -> float:
+    """PostgreSQL's own rate for the minimal booking transaction on this machine, now (../shared/bench)."""
+    if not FLOOR_SCRIPT.exists():
+        raise SystemExit(f"{FLOOR_SCRIPT} is missing: the booking figure is reported next to it")
+    done = subprocess.run(["bash", str(FLOOR_SCRIPT), str(clients), "15"], capture_output=True, text=True, check=True)
+    found = re.search(r"floor: ([\d.]+) tps", done.stdout)
+    if found is None:
+        raise SystemExit(f"booking_floor.sh printed no rate: {done.stdout}{done.stderr}")
+    return float(found.group(1))
 
 
 def main() -> None:  # one linear script
@@ -211,6 +227,9 @@ def main() -> None:  # one linear script
         thread.join()
     booking_seconds = time.perf_counter() - began
     booked = outcomes.count("booked")
+    print(f"measuring PostgreSQL's floor for a booking ({FLOOR_SCRIPT.name}, {args.clients} clients) ...", flush=True)
+    floor_tps = booking_floor(args.clients)
+    load_after_booking = os.getloadavg()
 
     # --- Availability latency --------------------------------------------------------------------------------------
     print("measuring availability queries ...", flush=True)
@@ -314,7 +333,8 @@ def main() -> None:  # one linear script
         "# Reservations under load",
         "",
         f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.node()} ({os.cpu_count()} cores, "
-        f"{platform.machine()}), PostgreSQL and Redis on localhost. `python bench/reservations_booking.py`",
+        f"{platform.machine()}), PostgreSQL and Redis on localhost; load average after the bookings "
+        f"{' / '.join(f'{value:.1f}' for value in load_after_booking)}. `python bench/reservations_booking.py`",
         "",
         f"Inventory: {Node.objects.count():,} nodes ({total_gpus:,} GPUs); existing reservations: "
         f"{args.existing:,} (created in {setup_seconds:.1f} s); live allocations at the end: {live:,}.",
@@ -323,6 +343,9 @@ def main() -> None:  # one linear script
         "|---|---|",
         f"| booking throughput, {args.clients} concurrent clients | {booked} booked in {booking_seconds:.2f} s = "
         f"**{booked / booking_seconds:.1f} bookings/s** ({outcomes.count('no_capacity')} without capacity) |",
+        f"| PostgreSQL's floor, same run (`booking_floor.sh {args.clients}`: pool lock + one allocation insert) | "
+        f"{floor_tps:,.0f} tx/s; bookings at **{100 * booked / booking_seconds / floor_tps:.1f} %** of it "
+        f"(goal ≥ 20 %) |",
         f"| availability query latency (200 queries) | p50 **{percentile(latencies, 0.5):.1f} ms**, "
         f"p95 **{percentile(latencies, 0.95):.1f} ms** (mean {statistics.mean(latencies):.1f} ms) |",
         f"| race of {args.racers} clients for the last 2 free nodes | {race.count('booked')} booked, "
