@@ -195,3 +195,41 @@ def test_the_audit_log_hides_seeding_by_default_and_filters_by_actor_kind(consol
     content = console_client.get("/ops/tenants/auditevent/").content.decode()
     assert "All but seeding" in content
     assert "System (seeding)" in content
+
+
+def test_the_review_page_speaks_german(console_client, pending):
+    content = console_client.get(
+        f"/ops/tenants/organization/{pending.pk}/review/", HTTP_ACCEPT_LANGUAGE="de"
+    ).content.decode()
+    confirm = console_client.get(
+        f"/ops/tenants/organization/{pending.pk}/review/approve/", HTTP_ACCEPT_LANGUAGE="de"
+    ).content.decode()
+
+    assert "Rheinwerk Robotics GmbH prüfen" in content
+    assert "VIES-Dienst nicht erreichbar — die Nummer konnte nicht geprüft werden" in content
+    assert "Achtung: VIES hat die USt-IdNr. nicht bestätigt." in confirm
+    assert "Bestätigen: Genehmigen" in confirm
+
+
+def test_retrying_the_vat_check_from_the_console_asks_vies_again(
+    console_client, pending, monkeypatch, django_capture_on_commit_callbacks
+):
+    from tenants.services import vat_check_run
+
+    monkeypatch.setattr(
+        "tenants.tasks.vat_check_task.apply_async", lambda args, **kw: vat_check_run(organization_id=args[0])
+    )
+    url = f"/ops/tenants/organization/{pending.pk}/review/retry-vat-check/"
+
+    page = console_client.get(url).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):  # the task runs after the commit, as a worker would
+        response = console_client.post(url, {})
+
+    assert "Kontor asks VIES again in the background" in page
+    assert response.status_code == 302
+    assert list(AuditEvent.objects.for_organization(pending).order_by("id").values_list("action", "actor_label")) == [
+        ("vat_check.retry_requested", "operator@kontor.example"),
+        ("vat_check.unavailable", "vies"),
+    ]
+    # The test settings' VIES is a closed port on loopback: asked again, it fails again, and says so in words.
+    assert VatCheck.objects.for_organization(pending).filter(result=VatCheckResult.UNAVAILABLE).count() == 2
