@@ -55,7 +55,8 @@ def test_an_operator_approves_a_sign_up_with_the_evidence_in_front_of_them(
     row = page.locator("#result_list tbody tr", has_text="Rheinwerk Robotics GmbH")
     expect(row).to_have_count(1)
     expect(page.locator("select[name=action] option[value=approve]")).to_have_count(0)
-    monitor.assert_clean()
+    page.wait_for_load_state("load", timeout=30_000)  # the style sheets decide the width
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1366  # no column cut off
     with page.expect_navigation():
         row.get_by_role("link", name="Review and decide").click()
 
@@ -64,7 +65,6 @@ def test_an_operator_approves_a_sign_up_with_the_evidence_in_front_of_them(
     expect(page.locator("#evidence-country")).to_have_text("Germany (DE)")
     expect(page.locator("#evidence-consents tbody")).to_contain_text("Terms of Service")
     expect(page.locator("#content")).not_to_contain_text("ConnectionError")
-    monitor.assert_clean()
     with page.expect_navigation():
         page.get_by_role("link", name="Approve", exact=True).click()
 
@@ -79,7 +79,6 @@ def test_an_operator_approves_a_sign_up_with_the_evidence_in_front_of_them(
         "Rheinwerk Robotics GmbH is approved; its cloud project is being created."
     )
     expect(page.locator("#review-status")).to_contain_text("Status: Provisioning")
-    monitor.assert_clean()
     organization.refresh_from_db()
     assert organization.status == OrganizationStatus.PROVISIONING
 
@@ -88,5 +87,6 @@ def test_an_operator_approves_a_sign_up_with_the_evidence_in_front_of_them(
     expect(page.locator("#changelist-filter")).to_contain_text("All but seeding")
     expect(page.locator("#result_list tbody tr").first).to_contain_text("organization.provisioning")
     assert page.evaluate("document.documentElement.scrollWidth") <= 1366
+    # The monitor records every page's requests and errors: one check at the end covers them all.
     monitor.assert_clean()
     assert Organization.objects.get().status == OrganizationStatus.PROVISIONING
