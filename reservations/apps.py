@@ -7,4 +7,7 @@ class ReservationsConfig(AppConfig):
     verbose_name = _("Reservations and capacity")
 
     def ready(self) -> None:
-        from reservations import notifications  # noqa: F401  # subscribes the e-mail consumer of domain events
+        from reservations import (  # noqa: F401  # subscribe to domain events
+            lifecycle,  # a closed organization's reservations end
+            notifications,  # the e-mail consumer
+        )

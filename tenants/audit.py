@@ -19,6 +19,11 @@ class AuditOutsideTransactionError(RuntimeError):
     """An audit row must be written in the same transaction as the change it records."""
 
 
+# System actors whose label starts with this are the seeding commands (``seed_demo``, ``seed_catalog``...): their
+# events are demo and reference data, which the console's audit log keeps apart from what happened in operation.
+SEEDING_LABEL_PREFIX = "seed_"
+
+
 @dataclass(frozen=True)
 class Actor:
     """Who is acting: a user, an API key or the system (a task, a command), and from where."""

@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
+from dataclasses import dataclass
+
 from allauth.account.models import EmailAddress
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
-from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
 
-from tenants.choices import Role
-from tenants.models import ApiKey, AuditEvent, Invitation, Membership, Organization, SshKey, User, VatCheck
+from tenants.choices import OrganizationStatus, Role
+from tenants.models import (
+    ApiKey,
+    AuditEvent,
+    Consent,
+    Invitation,
+    Membership,
+    Organization,
+    SshKey,
+    User,
+    VatCheck,
+)
 from tenants.scoping import TenantQuerySet
 
 
@@ -51,27 +65,157 @@ def organization_approval_queue() -> QuerySet[Organization]:
     )
 
 
-def organization_possible_duplicates(organizations: list[Organization]) -> dict[int, list[str]]:
-    """For each organization, the slugs of others with the same legal name (any case) or billing e-mail."""
-    names = {organization.legal_name.lower() for organization in organizations}
-    emails = {organization.billing_email for organization in organizations if organization.billing_email}
-    candidates = list(
-        Organization.objects.annotate(name_key=Lower("legal_name"))
-        .filter(Q(name_key__in=names) | Q(billing_email__in=emails))
-        .values("pk", "slug", "name_key", "billing_email")
-    )
-    result: dict[int, list[str]] = {}
+# Legal forms and filler words that do not tell two companies apart ("Rheinwerk Robotics GmbH" and "Rheinwerk
+# Robotics AG" are the same name to an operator deciding on a duplicate).
+_LEGAL_FORMS = frozenset(
+    "gmbh mbh ag kg ohg gbr ug ev se sa sas sarl srl spa bv nv ab as asa oy oyj aps ltd limited plc llc inc "  # noqa: SIM905
+    "co corp company cie und and the".split()
+)
+# Mailbox providers anyone can use: a shared domain there says nothing about the company.
+PUBLIC_MAIL_DOMAINS = frozenset(
+    "gmail.com googlemail.com outlook.com hotmail.com live.com yahoo.com icloud.com me.com gmx.de gmx.net gmx.at "  # noqa: SIM905
+    "web.de t-online.de posteo.de mailbox.org proton.me protonmail.com aol.com freenet.de".split()
+)
+
+
+def organization_name_key(legal_name: str) -> str:
+    """The legal name without case, accents, punctuation and legal form: equal keys are similar names."""
+    ascii_name = unicodedata.normalize("NFKD", legal_name.casefold()).encode("ascii", "ignore").decode()
+    ascii_name = re.sub(r"\b([a-z])\.(?=[a-z]\.)", r"\1", ascii_name)  # "b.v." → "bv."
+    words = [word for word in re.split(r"[^a-z0-9]+", ascii_name.replace(".", "")) if word]
+    return " ".join(word for word in words if word not in _LEGAL_FORMS)
+
+
+def _domain(email: str) -> str:
+    domain = email.rpartition("@")[2].lower()
+    return "" if domain in PUBLIC_MAIL_DOMAINS else domain
+
+
+@dataclass(frozen=True)
+class DuplicateMatch:
+    """Another organization that may be the same company, and why."""
+
+    organization_id: int
+    slug: str
+    legal_name: str
+    status: str
+    reasons: tuple[str, ...]
+
+    @property
+    def status_label(self) -> str:
+        return str(OrganizationStatus(self.status).label)
+
+    @property
+    def reason_text(self) -> str:
+        return ", ".join(str(DUPLICATE_REASONS[reason]) for reason in self.reasons)
+
+
+DUPLICATE_REASONS = {
+    "vat_id": _("same VAT ID"),
+    "domain": _("same e-mail domain"),
+    "name": _("similar name"),
+}
+
+
+def _owner_domains(organization_ids: list[int] | None) -> dict[int, set[str]]:
+    owners = Membership.objects.unscoped().filter(role=Role.OWNER)
+    if organization_ids is not None:
+        owners = owners.filter(organization_id__in=organization_ids)
+    domains: dict[int, set[str]] = {}
+    for organization_id, email in owners.values_list("organization_id", "user__email"):
+        if domain := _domain(email):
+            domains.setdefault(organization_id, set()).add(domain)
+    return domains
+
+
+def organization_duplicate_matches(organizations: list[Organization]) -> dict[int, list[DuplicateMatch]]:
+    """For each organization, the others that may be the same company: the same VAT ID (now or in an earlier VAT
+    check), the same e-mail domain (billing address or an owner's; public mailbox providers do not count) or a
+    similar legal name (``organization_name_key``). A constant number of queries for the whole list."""
+    if not organizations:
+        return {}
+    ids = [organization.pk for organization in organizations]
+    own_domains = _owner_domains(ids)
     for organization in organizations:
-        result[organization.pk] = sorted(
-            candidate["slug"]
-            for candidate in candidates
-            if candidate["pk"] != organization.pk
-            and (
-                candidate["name_key"] == organization.legal_name.lower()
-                or (organization.billing_email and candidate["billing_email"] == organization.billing_email)
-            )
+        if domain := _domain(organization.billing_email):
+            own_domains.setdefault(organization.pk, set()).add(domain)
+    vat_ids = {organization.vat_id for organization in organizations if organization.vat_id}
+    keys = {organization.pk: organization_name_key(organization.legal_name) for organization in organizations}
+    # Narrow the candidates in the database by the first word of each name; compare the keys here.
+    first_words = {key.split()[0] for key in keys.values() if key}
+    domains = set().union(*own_domains.values()) if own_domains else set()
+    name_filter = Q()
+    for word in first_words:
+        name_filter |= Q(legal_name__icontains=word)
+    billing_domain_filter, owner_domain_filter = Q(), Q()
+    for domain in domains:
+        billing_domain_filter |= Q(billing_email__iendswith=f"@{domain}")
+        owner_domain_filter |= Q(user__email__iendswith=f"@{domain}")
+    owner_domain_ids = (
+        list(
+            Membership.objects.unscoped()
+            .filter(owner_domain_filter, role=Role.OWNER)
+            .values_list("organization_id", flat=True)
         )
+        if domains
+        else []
+    )
+    checked_vat_ids = (
+        VatCheck.objects.unscoped().filter(vat_id__in=vat_ids).values_list("organization_id", "vat_id")
+        if vat_ids
+        else []
+    )
+    vat_history: dict[int, set[str]] = {}
+    for organization_id, vat_id in checked_vat_ids:
+        vat_history.setdefault(organization_id, set()).add(vat_id)
+    candidate_filter = Q(pk__in=owner_domain_ids) | Q(pk__in=list(vat_history)) | Q(vat_id__in=vat_ids)
+    if first_words:
+        candidate_filter |= name_filter
+    if domains:
+        candidate_filter |= billing_domain_filter
+    candidates = list(Organization.objects.filter(candidate_filter).exclude(pk__in=ids).order_by("legal_name", "id"))
+    candidates += organizations  # sign-ups in the same list may duplicate each other
+    candidate_domains = _owner_domains([candidate.pk for candidate in candidates])
+    for candidate in candidates:
+        if domain := _domain(candidate.billing_email):
+            candidate_domains.setdefault(candidate.pk, set()).add(domain)
+    result: dict[int, list[DuplicateMatch]] = {}
+    for organization in organizations:
+        matches = []
+        for candidate in candidates:
+            if candidate.pk == organization.pk:
+                continue
+            reasons = []
+            candidate_vat_ids = vat_history.get(candidate.pk, set()) | ({candidate.vat_id} - {""})
+            if organization.vat_id and organization.vat_id in candidate_vat_ids:
+                reasons.append("vat_id")
+            if own_domains.get(organization.pk, set()) & candidate_domains.get(candidate.pk, set()):
+                reasons.append("domain")
+            if keys[organization.pk] and keys[organization.pk] == organization_name_key(candidate.legal_name):
+                reasons.append("name")
+            if reasons:
+                matches.append(
+                    DuplicateMatch(candidate.pk, candidate.slug, candidate.legal_name, candidate.status, tuple(reasons))
+                )
+        result[organization.pk] = matches
     return result
+
+
+def organization_possible_duplicates(organizations: list[Organization]) -> dict[int, list[str]]:
+    """For each organization, the slugs of others that may be the same company (``organization_duplicate_matches``)."""
+    return {
+        pk: sorted(match.slug for match in matches)
+        for pk, matches in organization_duplicate_matches(list(organizations)).items()
+    }
+
+
+def organization_consents(*, organization: Organization) -> TenantQuerySet[Consent]:
+    """The legal documents (kind and version) the organization's people accepted, when and from where."""
+    return (
+        Consent.objects.for_organization(organization)
+        .select_related("document", "user")
+        .order_by("document__kind", "-accepted_at")
+    )
 
 
 def membership_list_for_user(*, user: User) -> QuerySet[Membership]:

@@ -9,8 +9,11 @@ from dataclasses import dataclass
 import requests
 import structlog
 from django.conf import settings
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from tenants.choices import VatCheckResult
+from tenants.models import VatCheck
 
 logger = structlog.get_logger(__name__)
 
@@ -46,3 +49,41 @@ def vies_check(vat_id: str) -> ViesAnswer:
         registered_address=str(body.get("address") or "").strip("- "),
         request_identifier=str(body.get("requestIdentifier") or ""),
     )
+
+
+NOT_CHECKED = _("the number could not be checked")
+
+# What a stored failure means, for people: the start of the stored error (an exception's class name or a VIES
+# ``userError`` code) → the words the console shows. The raw text stays on the VatCheck row for engineers.
+_UNAVAILABLE_WORDS: tuple[tuple[str, Promise], ...] = (
+    ("VIES checks are switched off", _("VIES checks are switched off on this installation")),
+    ("ConnectionError", _("VIES service unavailable")),
+    ("ConnectTimeout", _("VIES did not answer in time")),
+    ("ReadTimeout", _("VIES did not answer in time")),
+    ("Timeout", _("VIES did not answer in time")),
+    ("HTTPError", _("VIES answered with a server error")),
+    ("JSONDecodeError", _("VIES sent an answer that could not be read")),
+    ("ValueError", _("VIES sent an answer that could not be read")),
+    ("MS_UNAVAILABLE", _("the member state's VAT register is unavailable in VIES")),
+    ("TIMEOUT", _("the member state's VAT register did not answer VIES in time")),
+    ("MS_MAX_CONCURRENT_REQ", _("VIES is overloaded (too many requests to the member state)")),
+    ("GLOBAL_MAX_CONCURRENT_REQ", _("VIES is overloaded (too many requests)")),
+    ("SERVICE_UNAVAILABLE", _("VIES service unavailable")),
+    ("INVALID_INPUT", _("VIES refused the number as malformed")),
+)
+
+
+def vies_status_text(check: VatCheck | None) -> str:
+    """A VAT check's outcome in plain words (German or English), never the raw exception text."""
+    if check is None:
+        return str(_("Not checked yet"))
+    if check.result == VatCheckResult.VALID:
+        if check.registered_name:
+            return str(_("VIES confirmed the VAT ID, registered to %(name)s") % {"name": check.registered_name})
+        return str(_("VIES confirmed the VAT ID"))
+    if check.result == VatCheckResult.INVALID:
+        return str(_("VIES reports that this VAT ID is not registered"))
+    cause = next(
+        (words for prefix, words in _UNAVAILABLE_WORDS if check.error.startswith(prefix)), _("VIES service unavailable")
+    )
+    return f"{cause} — {NOT_CHECKED}"

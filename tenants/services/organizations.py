@@ -7,12 +7,13 @@ from django.db import transaction
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from core.countries import SERVED_COUNTRIES
+from core.countries import EU_COUNTRIES, SERVED_COUNTRIES
 from core.events import publish
+from core.tasks import enqueue_on_commit
 from tenants.approval import matching_rule
 from tenants.audit import Actor, audit_record
-from tenants.choices import OrganizationStatus, Role
-from tenants.models import Membership, Organization, User
+from tenants.choices import OrganizationStatus, Role, VatCheckResult
+from tenants.models import Membership, Organization, User, VatCheck
 from tenants.notifications import notify_owners
 
 S = OrganizationStatus
@@ -158,3 +159,70 @@ def organization_reject(*, actor: Actor, organization: Organization, reason: str
         )
         notify_owners(organization, "rejected", {"reason": reason})
     return organization
+
+
+def _required_reason(reason: str, message: str) -> str:
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": [message]})
+    return reason
+
+
+def organization_suspend(*, actor: Actor, organization: Organization, reason: str) -> Organization:
+    """Suspend an active organization: new bookings and extensions are refused (the order rules require an active
+    organization); what is booked already keeps its window. Reversible with ``organization_reactivate``."""
+    reason = _required_reason(reason, _("Say why the organization is suspended."))
+    return organization_transition(actor=actor, organization=organization, to_status=S.SUSPENDED, reason=reason)
+
+
+def organization_reactivate(*, actor: Actor, organization: Organization, reason: str) -> Organization:
+    """Lift a suspension: the organization may order again."""
+    reason = _required_reason(reason, _("Say why the suspension is lifted."))
+    if organization.status != S.SUSPENDED:
+        # ACTIVE is also reached from provisioning, by activation; only a suspended organization is reactivated.
+        raise InvalidTransitionError(
+            _("Only a suspended organization can be reactivated (status: %(status)s).")
+            % {"status": S(organization.status).label},
+            code="invalid_transition",
+        )
+    return organization_transition(actor=actor, organization=organization, to_status=S.ACTIVE, reason=reason)
+
+
+def organization_close(*, actor: Actor, organization: Organization, reason: str) -> Organization:
+    """Close an organization for good. Subscribers of ``organization.closed`` act in the same transaction (the
+    reservations app cancels what has not started and releases what runs), so a refusal anywhere leaves nothing
+    changed."""
+    reason = _required_reason(reason, _("Say why the organization is closed."))
+    return organization_transition(actor=actor, organization=organization, to_status=S.CLOSED, reason=reason)
+
+
+def vat_check_retry(*, actor: Actor, organization: Organization) -> None:
+    """Ask VIES again (in the ``tenants.vat_check`` task, never in the request) when no definitive answer is on
+    record for the organization's current VAT ID."""
+    if not organization.vat_id or organization.country not in EU_COUNTRIES:
+        raise ValidationError(
+            _("VIES checks only VAT IDs of EU companies; %(name)s has none to check.")
+            % {"name": organization.legal_name},
+            code="vat_check_not_applicable",
+        )
+    latest = (
+        VatCheck.objects.for_organization(organization)
+        .filter(vat_id=organization.vat_id)
+        .order_by("-checked_at", "-id")
+        .first()
+    )
+    if latest is not None and latest.result != VatCheckResult.UNAVAILABLE:
+        raise ValidationError(
+            _("VIES already answered for %(vat_id)s (%(result)s); there is nothing to retry.")
+            % {"vat_id": organization.vat_id, "result": VatCheckResult(latest.result).label},
+            code="vat_check_definitive",
+        )
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            action="vat_check.retry_requested",
+            target=organization,
+            organization=organization,
+            data={"vat_id": organization.vat_id},
+        )
+        enqueue_on_commit("tenants.vat_check", organization.pk)

@@ -154,11 +154,17 @@ def test_a_company_signs_up_is_approved_and_becomes_active(
     row = console.locator("#result_list tbody tr", has_text="Rheinwerk Robotics GmbH")
     expect(row).to_have_count(1)
     operator_monitor.assert_clean()
-    row.locator("input.action-select").check()
-    console.locator("select[name=action]").select_option("approve")
     with console.expect_navigation():
-        console.locator("button[name=index]").click()
-    expect(console.locator(".messagelist")).to_contain_text("1 organization(s) approved.")
+        row.get_by_role("link", name="Review and decide").click()
+    with console.expect_navigation():
+        console.get_by_role("link", name="Approve", exact=True).click()
+    # No worker ran the VIES check: the confirmation says so and asks the operator to acknowledge it.
+    console.get_by_label("I approve although VIES did not confirm the VAT ID.").check()
+    with console.expect_navigation():
+        console.get_by_role("button", name="Confirm: Approve").click()
+    expect(console.locator(".messagelist li.success")).to_have_text(
+        "Rheinwerk Robotics GmbH is approved; its cloud project is being created."
+    )
     operator_monitor.assert_clean()
     organization.refresh_from_db()
     assert organization.status == OrganizationStatus.PROVISIONING
