@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -149,7 +150,14 @@ def _seed_item(seed: seed_data.ItemSeed) -> Callable[[Actor, Counter[str]], None
     return run
 
 
-def _seed_price_list(actor: Actor, counter: Counter[str]) -> None:
+def _seed_price_list(published_at: datetime | None) -> Callable[[Actor, Counter[str]], None]:
+    def run(actor: Actor, counter: Counter[str]) -> None:
+        _publish_launch_prices(actor, counter, published_at)
+
+    return run
+
+
+def _publish_launch_prices(actor: Actor, counter: Counter[str], published_at: datetime | None) -> None:
     if PriceList.objects.filter(name=seed_data.LAUNCH_PRICE_LIST).exists():
         return
     draft = price_list_create_draft(
@@ -166,11 +174,11 @@ def _seed_price_list(actor: Actor, counter: Counter[str]) -> None:
             price_list_set_license_price(
                 actor=actor, price_list=draft, license=license, commitment=commitment, unit_price=unit_price
             )
-    price_list_publish(actor=actor, price_list=draft)
+    price_list_publish(actor=actor, price_list=draft, now=published_at)
     counter["pricelist"] += 1
 
 
-def seed_steps() -> list[SeedStep]:
+def seed_steps(*, price_list_published_at: datetime | None = None) -> list[SeedStep]:
     return [
         SeedStep("region and zones", _seed_region),
         *(SeedStep(f"GPU model {gpu['slug']}", _seed_gpu_model(gpu)) for gpu in seed_data.GPU_MODELS),
@@ -178,15 +186,23 @@ def seed_steps() -> list[SeedStep]:
         *(SeedStep(f"flavor {flavor.slug}", _seed_flavor(flavor)) for flavor in seed_data.FLAVORS),
         SeedStep("inventory", _seed_capacity),
         *(SeedStep(f"item {item.slug}", _seed_item(item)) for item in seed_data.ITEMS),
-        SeedStep("price list", _seed_price_list),
+        SeedStep("price list", _seed_price_list(price_list_published_at)),
     ]
 
 
-def catalog_seed(*, actor: Actor, on_step: Callable[[SeedStep], None] | None = None) -> Counter[str]:
-    """Run every seed step in one transaction; returns how many rows of each model were created."""
+def catalog_seed(
+    *,
+    actor: Actor,
+    on_step: Callable[[SeedStep], None] | None = None,
+    price_list_published_at: datetime | None = None,
+) -> Counter[str]:
+    """Run every seed step in one transaction; returns how many rows of each model were created.
+
+    The launch price list is published now, or at ``price_list_published_at`` (the demo data's history needs
+    prices in effect months back)."""
     counter: Counter[str] = Counter()
     with transaction.atomic():
-        for step in seed_steps():
+        for step in seed_steps(price_list_published_at=price_list_published_at):
             step.run(actor, counter)
             if on_step is not None:
                 on_step(step)

@@ -195,13 +195,17 @@ def price_list_missing_prices(price_list: PriceList) -> list[str]:
     return missing
 
 
-def price_list_publish(*, actor: Actor, price_list: PriceList, effective_from: datetime | None = None) -> PriceList:
+def price_list_publish(
+    *, actor: Actor, price_list: PriceList, effective_from: datetime | None = None, now: datetime | None = None
+) -> PriceList:
     """Publish a draft: it takes effect at ``effective_from`` (default: the draft's planned date, else now) and is
     frozen from now on. Refuses a date in the past, a date another published list already takes effect at, and a
-    list that does not price every offered flavor and paid license under every commitment."""
+    list that does not price every offered flavor and paid license under every commitment.
+
+    ``now`` is the moment of publishing (default: the clock); the demo data publishes its launch list back then."""
     with transaction.atomic():
         locked = _lock_draft(price_list)
-        now = timezone.now()
+        now = now or timezone.now()
         effective = effective_from or locked.effective_from or now
         if effective < now - START_GRACE:
             raise ValidationError(
@@ -291,6 +295,7 @@ def quote_create(
     starts_at: datetime,
     ends_at: datetime,
     currency: str = CURRENCY,
+    now: datetime | None = None,
 ) -> Quote:
     """Price running ``version`` on ``instance_count`` instances of ``flavor`` for the window, at the price list in
     effect now, with the organization's VAT treatment; stores the quote and its lines, valid for ``QUOTE_VALIDITY``.
@@ -299,8 +304,10 @@ def quote_create(
     commitment, a currency other than EUR, an instance count outside 1..``MAX_INSTANCES_PER_ORDER``, a window in
     the past, ending before it starts, not whole hours, too long or too far ahead, shorter than the commitment,
     an incompatible item and flavor (every reason), no price list in effect or no price for the flavor.
+
+    ``now`` is the moment of quoting (default: the clock); the demo data quotes its history back then.
     """
-    now = timezone.now()
+    now = now or timezone.now()
     starts_at = starts_at.replace(microsecond=0)
     ends_at = ends_at.replace(microsecond=0)
     item = version.item

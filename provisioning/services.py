@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -79,12 +80,13 @@ def instance_transition(
     to_state: InstanceState,
     values: Mapping[str, Any] | None = None,
     reason: str = "",
+    now: datetime | None = None,
 ) -> bool:
     """Compare-and-set ``from_state`` → ``to_state`` (and ``values``) in one UPDATE, audited in the same transaction.
 
     Refuses a move the lifecycle does not allow (``InvalidTransitionError``). Returns False and changes nothing when
     the instance is no longer in ``from_state``: a concurrent delivery of the same step moved it first, and its move
-    stands. The only place that writes ``Instance.state``.
+    stands. The only place that writes ``Instance.state``. ``now`` dates the move (default: the clock).
     """
     if to_state not in INSTANCE_TRANSITIONS[from_state]:
         raise InvalidTransitionError(
@@ -92,11 +94,12 @@ def instance_transition(
             % {"from": I(from_state).label, "to": I(to_state).label},
             code="invalid_transition",
         )
+    now = now or timezone.now()
     with transaction.atomic():
         moved = (
             Instance.objects.unscoped()
             .filter(pk=instance.pk, state=from_state)
-            .update(state=to_state, updated_at=timezone.now(), **(values or {}))
+            .update(state=to_state, updated_at=now, **(values or {}))
         )
         if not moved:
             return False
@@ -106,6 +109,7 @@ def instance_transition(
             from_state=from_state,
             to_state=to_state,
             reason=reason[:500],
+            occurred_at=now,
         )
         audit_record(
             actor=actor,
@@ -117,12 +121,19 @@ def instance_transition(
     return True
 
 
-def _instance_move(instance: Instance, to_state: InstanceState, values: Mapping[str, Any] | None = None) -> bool:
+def _instance_move(
+    instance: Instance,
+    to_state: InstanceState,
+    values: Mapping[str, Any] | None = None,
+    now: datetime | None = None,
+) -> bool:
     """Move the instance from whatever state it is in now, if the lifecycle allows; False if it did not move."""
     current = I(Instance.objects.unscoped().values_list("state", flat=True).get(pk=instance.pk))
     if to_state not in INSTANCE_TRANSITIONS[current]:
         return False
-    return instance_transition(actor=ACTOR, instance=instance, from_state=current, to_state=to_state, values=values)
+    return instance_transition(
+        actor=ACTOR, instance=instance, from_state=current, to_state=to_state, values=values, now=now
+    )
 
 
 def _reservation(reservation_id: int) -> Reservation:
@@ -190,8 +201,11 @@ def _cloud_flavor(flavor: Flavor) -> str:
     return f"kontor.{flavor.slug}"
 
 
-def instance_provision_step(*, instance_id: int) -> Step:
-    """One step of bringing an instance up: find or create its server, then check whether it is ACTIVE."""
+def instance_provision_step(*, instance_id: int, now: datetime | None = None) -> Step:
+    """One step of bringing an instance up: find or create its server, then check whether it is ACTIVE.
+
+    ``now`` dates the step's facts (default: the clock; the demo data provisions its history back then)."""
+    now = now or timezone.now()
     instance = (
         Instance.objects.unscoped()
         .select_related(
@@ -207,7 +221,7 @@ def instance_provision_step(*, instance_id: int) -> Step:
     server = driver.find_server(project_id=project.id, tag=instance.tag)
     if server is None:
         server = driver.create_server(spec=_spec(instance, project.id, driver))
-    if not _count_attempt(instance, server.id):
+    if not _count_attempt(instance, server.id, now):
         return Step(done=True)  # a concurrent delivery moved it on (running, failed, stopping): its move stands
     if server.status == BUILD:
         return Step(done=False, countdown=2.0)
@@ -225,9 +239,10 @@ def instance_provision_step(*, instance_id: int) -> Step:
             instance=instance,
             from_state=I.BUILDING,
             to_state=I.RUNNING,
+            now=now,
             values={
                 "address": server.address,
-                "started_at": timezone.now(),
+                "started_at": now,
                 "last_error": "",
                 "service_url": service_url_for(instance, public_address or server.address) if server.address else "",
             },
@@ -238,7 +253,7 @@ def instance_provision_step(*, instance_id: int) -> Step:
     return Step(done=True)
 
 
-def _count_attempt(instance: Instance, server_id: str) -> bool:
+def _count_attempt(instance: Instance, server_id: str, now: datetime) -> bool:
     """Name the server and count the attempt while the instance is still starting (pending → building once).
 
     Both writes compare the state in the database, never the one read at the start of the step: a stale delivery
@@ -247,14 +262,12 @@ def _count_attempt(instance: Instance, server_id: str) -> bool:
     values = {"cloud_server_id": server_id, "attempts": F("attempts") + 1}
     with transaction.atomic():
         if instance_transition(
-            actor=ACTOR, instance=instance, from_state=I.PENDING, to_state=I.BUILDING, values=values
+            actor=ACTOR, instance=instance, from_state=I.PENDING, to_state=I.BUILDING, values=values, now=now
         ):
             return True
         # ``updated_at`` is the instance's last sign of progress: the sweeper re-drives only instances without one.
         return bool(
-            Instance.objects.unscoped()
-            .filter(pk=instance.pk, state=I.BUILDING)
-            .update(**values, updated_at=timezone.now())
+            Instance.objects.unscoped().filter(pk=instance.pk, state=I.BUILDING).update(**values, updated_at=now)
         )
 
 
@@ -288,8 +301,9 @@ def reservation_instances_to_stop(*, reservation_id: int) -> list[int]:
     )
 
 
-def instance_deprovision_step(*, instance_id: int) -> Step:
-    """One step of removing an instance's server; when it is gone the instance is stopped (``stopped_at``)."""
+def instance_deprovision_step(*, instance_id: int, now: datetime | None = None) -> Step:
+    """One step of removing an instance's server; when it is gone the instance is stopped (``stopped_at``, the
+    clock's time or ``now``: the demo data removes its history's servers back then)."""
     instance = (
         Instance.objects.unscoped().select_related("organization", "reservation__organization").get(pk=instance_id)
     )
@@ -305,12 +319,12 @@ def instance_deprovision_step(*, instance_id: int) -> Step:
     )
     if server is not None:
         driver.delete_server(project_id=project.id, server_id=server.id)
-        _instance_move(instance, I.STOPPING)
+        _instance_move(instance, I.STOPPING, now=now)
         if driver.get_server(project_id=project.id, server_id=server.id) is not None:
             return Step(done=False, countdown=2.0)
-    now = timezone.now()
+    now = now or timezone.now()
     with transaction.atomic():
-        stopped = _instance_move(instance, I.STOPPED)
+        stopped = _instance_move(instance, I.STOPPED, now=now)
         Instance.objects.unscoped().filter(pk=instance.pk, started_at__isnull=False, stopped_at__isnull=True).update(
             stopped_at=now
         )

@@ -112,13 +112,15 @@ def reservation_create(
     idempotency_key: str = "",
     request_hash: str = "",
     purchase_order_reference: str = "",
+    now: datetime | None = None,
 ) -> Booking:
     """Book the quote's GPUs: allocate concrete slots under the pool lock and insert them; the database refuses any
     double booking. A retried request with the same ``idempotency_key`` gets the same reservation, also when both
     copies run at the same time (the key is looked up again under the organization's lock).
 
     ``purchase_order_reference`` is the customer's PO number for this order (``reservations.orders``): invoices
-    that bill the reservation's usage carry it."""
+    that bill the reservation's usage carry it. ``now`` is the moment of booking (default: the clock; the demo data
+    books its history back then): an on-demand reservation starts at it."""
     idempotency_key_validate(idempotency_key)
     try:
         purchase_order_reference = purchase_order_reference_clean(purchase_order_reference)
@@ -129,7 +131,7 @@ def reservation_create(
     replay = _idempotent_replay(organization=organization, key=idempotency_key, request_hash=request_hash)
     if replay is not None:
         return replay
-    now = timezone.now()
+    now = now or timezone.now()
     order = booking_order(organization=organization, quote=quote, now=now)
     kind, starts_at, ends_at = ReservationKind(order.kind), order.starts_at, order.ends_at
     flavor = quote.flavor
@@ -174,6 +176,7 @@ def reservation_create(
                     ends_at=ends_at,
                     created_by_label=actor.label,
                     purchase_order_reference=purchase_order_reference,
+                    created_at=now,
                 )
                 Allocation.objects.bulk_create(
                     Allocation(
@@ -223,6 +226,7 @@ def reservation_create(
                 idempotency_key=idempotency_key,
                 request_hash=request_hash,
                 purchase_order_reference=purchase_order_reference,
+                now=now,
             )
     offered, earliest = refusal_advice(quote=quote, kind=kind, zone=zone, starts_at=starts_at, ends_at=ends_at)
     raise NoCapacityError(
@@ -276,14 +280,15 @@ def reservation_cancel(*, actor: Actor, reservation: Reservation) -> Reservation
     return reservation_release(actor=actor, reservation=reservation)
 
 
-def reservation_release(*, actor: Actor, reservation: Reservation) -> Reservation:
-    """End a running reservation now: its allocations end now, and the provisioning workers remove its servers."""
+def reservation_release(*, actor: Actor, reservation: Reservation, now: datetime | None = None) -> Reservation:
+    """End a running reservation now (or at ``now``, the demo data's history): its allocations end then, and the
+    provisioning workers remove its servers."""
     if reservation.state not in (R.PROVISIONING, R.ACTIVE):
         raise InvalidTransitionError(
             _("Only a running reservation can be released (state: %(state)s).") % {"state": R(reservation.state).label},
             code="invalid_transition",
         )
-    now = timezone.now().replace(microsecond=0)
+    now = (now or timezone.now()).replace(microsecond=0)
     with transaction.atomic():
         live = Allocation.objects.for_organization(reservation.organization).filter(
             reservation=reservation, released_at__isnull=True

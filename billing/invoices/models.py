@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Round
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -102,7 +103,11 @@ class Invoice(TenantOwnedModel):
             ),
             models.CheckConstraint(condition=Q(period_start__lt=F("period_end")), name="billing_invoice_period"),
             models.CheckConstraint(
-                condition=Q(net_amount__gte=0, vat_amount__gte=0, gross_amount=F("net_amount") + F("vat_amount")),
+                # Rounded: SQLite adds the two as floating point (0.10 + 0.20 is not 0.30 there); on PostgreSQL the
+                # amounts are NUMERIC(…, 2) and the sum is exact either way.
+                condition=Q(
+                    net_amount__gte=0, vat_amount__gte=0, gross_amount=Round(F("net_amount") + F("vat_amount"), 2)
+                ),
                 name="billing_invoice_amounts",
             ),
             models.CheckConstraint(condition=Q(currency="EUR"), name="billing_invoice_currency_eur"),

@@ -274,14 +274,17 @@ def _header(invoice: Invoice) -> tuple[object, ...]:
     return tuple(getattr(invoice, field) for field in HEADER_FIELDS)
 
 
-def invoice_draft_for_month(*, organization: Organization, year: int, month: int) -> Invoice | None:
+def invoice_draft_for_month(
+    *, organization: Organization, year: int, month: int, now: datetime | None = None
+) -> Invoice | None:
     """Draft (or refresh) the organization's invoice for a Berlin month from its uninvoiced, fully passed hours.
 
     Idempotent: the one draft of the month is reused and rewritten only where it differs. Returns None when there
-    is nothing to bill (a draft left without usage is removed).
+    is nothing to bill (a draft left without usage is removed). ``now`` is the moment of drafting (default: the
+    clock; the demo data drafts its history back then).
     """
     period = billing_period(year=year, month=month)
-    now = timezone.now()
+    now = now or timezone.now()
     with transaction.atomic():
         # Serializes drafting per organization, so two runs cannot both create the month's draft.
         organization = Organization.objects.select_for_update().get(pk=organization.pk)
@@ -304,6 +307,7 @@ def invoice_draft_for_month(*, organization: Organization, year: int, month: int
                 kind=InvoiceKind.INVOICE,
                 period_start=period.start,
                 period_end=period.end,
+                created_at=now,
             )
         with translation.override(organization_document_language(organization)):
             lines = _draft_lines(records=records, pending=pending, period=period)
@@ -368,13 +372,16 @@ def invoice_transition(
     return True
 
 
-def _finalize_locked(*, actor: Actor, invoice: Invoice, action: str, data: dict[str, object]) -> Invoice:
+def _finalize_locked(
+    *, actor: Actor, invoice: Invoice, action: str, data: dict[str, object], now: datetime | None = None
+) -> Invoice:
     """Number and finalize a locked draft; the caller's transaction makes numbering and status one change.
 
     Missing seller contact settings (BG-6) refuse the finalization before a number is taken; once the transition
     succeeded, the e-invoice terms (language, buyer reference, seller contact) are frozen in the same transaction.
+    ``now`` is the issue time (default: the clock).
     """
-    now = timezone.now()
+    now = now or timezone.now()
     try:
         seller_contact()
     except DocumentTermsError as error:
@@ -408,7 +415,9 @@ def _finalize_locked(*, actor: Actor, invoice: Invoice, action: str, data: dict[
     return invoice
 
 
-def invoice_finalize(*, actor: Actor, invoice: Invoice, require_review: bool | None = None) -> Invoice:
+def invoice_finalize(
+    *, actor: Actor, invoice: Invoice, require_review: bool | None = None, now: datetime | None = None
+) -> Invoice:
     """draft → finalized: recompute the lines from the locked records and positive corrections, check them against
     the review, number, mark the records invoiced and the corrections billed, audit.
 
@@ -416,7 +425,9 @@ def invoice_finalize(*, actor: Actor, invoice: Invoice, require_review: bool | N
     only with exactly the reviewed figures: when the recomputed lines differ (usage changed after the review), the
     review is invalidated (audited, committed) and ``InvoiceReviewError`` says to review again; nothing is numbered.
     An unreviewed draft is refused when ``require_review`` (default ``settings.KONTOR_INVOICE_REVIEW_REQUIRED``).
+    ``now`` is the issue time (default: the clock; the demo data finalizes its history back then).
     """
+    now = now or timezone.now()
     if require_review is None:
         require_review = settings.KONTOR_INVOICE_REVIEW_REQUIRED
     refusal = ""
@@ -431,7 +442,7 @@ def invoice_finalize(*, actor: Actor, invoice: Invoice, require_review: bool | N
             raise InvoiceReviewError(
                 _("%(invoice)s has not been reviewed: review its lines first, then finalize.") % {"invoice": locked}
             )
-        records = _billable_records(organization=organization, period=period, now=timezone.now(), lock=True)
+        records = _billable_records(organization=organization, period=period, now=now, lock=True)
         pending = _pending_corrections(organization=organization, period=period, lock=True)
         if not records and not pending.corrections:
             raise InvoiceError(f"{locked} has no usage left to bill.")
@@ -460,6 +471,7 @@ def invoice_finalize(*, actor: Actor, invoice: Invoice, require_review: bool | N
                     "content_hash": current,
                     "reviewed_by": review.reviewed_by_label if review is not None else "",
                 },
+                now=now,
             )
             assert locked.issued_at is not None
             UsageRecord.objects.for_organization(organization).filter(pk__in=[record.pk for record in records]).update(
@@ -526,14 +538,19 @@ def _credit_lines_from_corrections(invoice: Invoice) -> tuple[list[LineAmounts],
 
 
 def credit_note_create(
-    *, actor: Actor, invoice: Invoice, reason: str, lines: Sequence[CreditLine] | None = None
+    *,
+    actor: Actor,
+    invoice: Invoice,
+    reason: str,
+    lines: Sequence[CreditLine] | None = None,
+    now: datetime | None = None,
 ) -> Invoice:
     """Issue a finalized credit note (381) citing a finalized invoice, numbered from the same series.
 
     With ``lines`` the operator names what is credited; without, the invoice's uncredited negative usage
     corrections are credited (and marked ``credited_at``). The VAT treatment and buyer are the cited invoice's:
     the credit note corrects that supply. Refuses an empty credit, a blank reason, and crediting more than the
-    invoice's net minus earlier credit notes.
+    invoice's net minus earlier credit notes. ``now`` is the issue time (default: the clock).
     """
     if not reason.strip():
         raise InvoiceError("A credit note needs a reason.")
@@ -579,6 +596,7 @@ def credit_note_create(
             period_end=cited.period_end,
             credited_invoice=cited,
             credit_reason=reason,
+            created_at=now or timezone.now(),
         )
         for field in HEADER_FIELDS[:12]:  # parties as on the cited invoice
             setattr(note, field, getattr(cited, field))
@@ -609,6 +627,7 @@ def credit_note_create(
             invoice=note,
             action="billing.credit_note_issued",
             data={"credited_invoice": cited.number, "reason": reason, "corrections": len(corrections)},
+            now=now,
         )
         if corrections:
             UsageCorrection.objects.for_organization(cited.organization).filter(

@@ -15,6 +15,7 @@ from tenants.audit import Actor, audit_record
 from tenants.choices import OrganizationStatus, Role, VatCheckResult
 from tenants.models import Membership, Organization, User, VatCheck
 from tenants.notifications import notify_owners
+from tenants.vat_ids import normalize_vat_id
 
 S = OrganizationStatus
 
@@ -76,6 +77,38 @@ def organization_create(*, actor: Actor, legal_name: str, country: str, owner: U
             target=membership,
             organization=organization,
             data={"user_id": owner.pk, "role": Role.OWNER},
+        )
+    return organization
+
+
+def organization_details_set(
+    *, actor: Actor, organization: Organization, street: str, postal_code: str, city: str, vat_id: str = ""
+) -> Organization:
+    """Set the postal address invoices are addressed to (EN 16931 BG-8; XRechnung needs city and postal code) and,
+    if given, the VAT ID (normalized for the country; a changed ID is unconfirmed until VIES confirms it)."""
+    values: dict[str, object] = {"street": street.strip(), "postal_code": postal_code.strip(), "city": city.strip()}
+    errors = {field: [_("This field is required.")] for field, value in values.items() if not value}
+    if vat_id:
+        try:
+            values["vat_id"] = normalize_vat_id(organization.country, vat_id)
+        except ValidationError as error:
+            errors["vat_id"] = error.messages
+        else:
+            if Organization.objects.exclude(pk=organization.pk).filter(vat_id=values["vat_id"]).exists():
+                errors["vat_id"] = [_("Another organization is registered with this VAT ID.")]
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        if "vat_id" in values and values["vat_id"] != organization.vat_id:
+            values["vat_id_verified_at"] = None
+        Organization.objects.filter(pk=organization.pk).update(**values)
+        organization.refresh_from_db()
+        audit_record(
+            actor=actor,
+            action="organization.details_set",
+            target=organization,
+            organization=organization,
+            data={key: str(value) for key, value in values.items() if key != "vat_id_verified_at"},
         )
     return organization
 
