@@ -26,6 +26,7 @@ from catalog.models import (
     Region,
     ZoneCapacity,
 )
+from core.datetimes import format_datetime
 from tenants.models import Organization
 from tenants.scoping import TenantQuerySet
 
@@ -316,7 +317,7 @@ def quote_get_bookable(*, organization: Organization, quote_id: int, at: datetim
             {
                 "quote": [
                     _("Quote %(id)s expired at %(time)s; request a new quote.")
-                    % {"id": quote.pk, "time": timezone.localtime(quote.valid_until).strftime("%Y-%m-%d %H:%M %Z")}
+                    % {"id": quote.pk, "time": format_datetime(quote.valid_until)}
                 ]
             },
             code="quote_expired",

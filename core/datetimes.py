@@ -10,7 +10,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 MIN_YEAR = 2000
@@ -51,3 +53,9 @@ def parse_datetime_in_range(raw: str) -> datetime:
         raise ValidationError(_("Give a date and time with its UTC offset (ISO 8601)."), code="invalid")
     validate_datetime_range(parsed)
     return parsed
+
+
+def format_datetime(value: datetime) -> str:
+    """A date and time as every page shows it, in Europe/Berlin and the active language's ``DATETIME_FORMAT``
+    (``01.12.2026 09:46``, ``1 Dec 2026, 09:46``; ``portal/formats``): for sentences built in Python."""
+    return date_format(timezone.localtime(value), "DATETIME_FORMAT")

@@ -237,6 +237,8 @@ LOCALE_PATHS = [BASE_DIR / "portal" / "locale"]
 TIME_ZONE = "Europe/Berlin"
 USE_I18N = True
 USE_TZ = True
+# One date, time and number format per language (portal/formats/<lang>/formats.py); money: core.money.format_money.
+FORMAT_MODULE_PATH = ["portal.formats"]
 
 # --- Static files --------------------------------------------------------------------------------------------------
 STATIC_URL = "/static/"

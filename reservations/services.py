@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from catalog.models import AvailabilityZone, Quote
+from core.datetimes import format_datetime
 from core.events import publish
 from reservations.allocation import Placement, place, pool_lock, pool_lock_by_id
 from reservations.availability import Alternative, refusal_advice, zones_that_fit
@@ -358,7 +359,7 @@ def reservation_extend(*, actor: Actor, reservation: Reservation, ends_at: datet
             until = min(blocking)
             raise ExtensionRefusedError(
                 _("The same GPUs are booked from %(time)s; the reservation can be extended until then.")
-                % {"time": timezone.localtime(until).strftime("%Y-%m-%d %H:%M %Z")},
+                % {"time": format_datetime(until)},
                 possible_until=until,
             )
         previous = reservation.ends_at

@@ -21,8 +21,34 @@ NON_EU_VAT_MODULES: dict[str, ModuleType] = {"CH": ch_vat, "NO": no_mva, "IS": i
 EU_VAT_PREFIX = {"GR": "EL"}
 
 
+# The prefixes that make a value a VAT ID of another country: the EU's (Greece as EL and GR) and Northern Ireland's
+# (XI, EU VAT rules for goods). Any other two letters ("HE123") are not a country's VAT ID at all.
+OTHER_VAT_PREFIXES = EU_COUNTRIES | {"EL", "XI"}
+# Shown on the sign-up form: a German USt-IdNr. whose check digit is right (DE123456789's is not).
+EXAMPLE_VAT_ID = "DE123456788"
+
+
 def vat_prefix(country: str) -> str:
     return EU_VAT_PREFIX.get(country, country)
+
+
+def looks_like_vat_id(value: str, prefix: str) -> bool:
+    """Whether a compact value that failed validation was at least meant as one: it has digits and starts with
+    the country's own prefix or with no letters pair at all. ``HE123`` and ``HELLO`` are not VAT IDs."""
+    if not any(character.isdigit() for character in value):
+        return False
+    return value.startswith(prefix) or not value[:2].isalpha()
+
+
+def _not_a_vat_id(value: str, country: str, prefix: str) -> ValidationError:
+    return ValidationError(
+        _(
+            "%(vat_id)s is not a VAT ID. Enter the company's VAT identification number for %(country)s, with or "
+            "without its country prefix %(prefix)s."
+        )
+        % {"vat_id": value, "country": country, "prefix": prefix},
+        code="not_a_vat_id",
+    )
 
 
 def normalize_vat_id(country: str, raw: str) -> str:
@@ -33,7 +59,7 @@ def normalize_vat_id(country: str, raw: str) -> str:
         raise ValidationError(_("Enter the company's VAT ID."), code="required")
     if country in EU_COUNTRIES:
         prefix = vat_prefix(country)
-        if value[:2].isalpha() and value[:2] != prefix:
+        if value[:2] in OTHER_VAT_PREFIXES and value[:2] != prefix:
             raise ValidationError(
                 _("%(vat_id)s is a VAT ID of another country (%(other)s); the company is registered in %(country)s.")
                 % {"vat_id": value, "other": value[:2], "country": country},
@@ -43,6 +69,8 @@ def normalize_vat_id(country: str, raw: str) -> str:
         try:
             return str(eu_vat.validate(candidate))
         except stdnum_errors.ValidationError:
+            if not looks_like_vat_id(value, prefix):
+                raise _not_a_vat_id(value, country, prefix) from None
             raise ValidationError(
                 _("%(vat_id)s is not a valid VAT ID for %(country)s (wrong format or check digit).")
                 % {"vat_id": candidate, "country": country},
@@ -55,6 +83,8 @@ def normalize_vat_id(country: str, raw: str) -> str:
     try:
         compact = str(module.validate(body))
     except stdnum_errors.ValidationError:
+        if not looks_like_vat_id(value, country):
+            raise _not_a_vat_id(value, country, country) from None
         raise ValidationError(
             _("%(vat_id)s is not a valid VAT ID for %(country)s (wrong format or check digit).")
             % {"vat_id": value, "country": country},

@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.money import format_money
 from tenants.models import Organization
 from tenants.scoping import TenantOwnedModel
 
@@ -34,7 +35,7 @@ class Budget(TenantOwnedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.organization_id}: {self.monthly_limit} EUR"
+        return f"{self.organization_id}: {format_money(self.monthly_limit)}"
 
 
 class BudgetAlert(TenantOwnedModel):

@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 
 from billing.budgets.models import Budget, BudgetAlert
 from billing.periods import BERLIN, BillingPeriod, billing_period
-from core.money import round_money
+from core.money import format_money, round_money
 from metering.models import UsageRecord
 from metering.selectors import DailyUsage, usage_by_day
 from reservations.guards import OrderDescription, OrderRefusal
@@ -133,9 +133,13 @@ def budget_refusal(*, organization: Organization, additional_net: Decimal, now: 
     if spent + additional <= budget.monthly_limit:
         return None
     return _(
-        "This order would cost %(additional)s EUR this month; with %(spent)s EUR spent so far that exceeds the monthly "
-        "budget of %(limit)s EUR, which is a hard cap. An owner or billing member can raise the budget."
-    ) % {"additional": additional, "spent": spent, "limit": budget.monthly_limit}
+        "This order would cost %(additional)s this month; with %(spent)s spent so far that exceeds the monthly "
+        "budget of %(limit)s, which is a hard cap. An owner or billing member can raise the budget."
+    ) % {
+        "additional": format_money(additional),
+        "spent": format_money(spent),
+        "limit": format_money(budget.monthly_limit),
+    }
 
 
 def budget_alerts_in_month(*, organization: Organization, month: date) -> list[BudgetAlert]:

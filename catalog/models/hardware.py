@@ -3,9 +3,29 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from catalog.choices import FLAVOR_GPU_COUNTS, Deployment
+
+# The cities Kontor's regions may be in, as written in English in the data ("Munich 1a"); each has a German name in
+# the catalogue (München). A region or zone name starting with one of them is shown with the city translated.
+CITY_NAMES = (
+    gettext_noop("Munich"),
+    gettext_noop("Frankfurt"),
+    gettext_noop("Nuremberg"),
+    gettext_noop("Cologne"),
+    gettext_noop("Berlin"),
+    gettext_noop("Hamburg"),
+)
+
+
+def place_display_name(name: str) -> str:
+    """A region's or zone's name with its leading city in the active language: ``Munich 1a`` → ``München 1a``."""
+    for city in CITY_NAMES:
+        if name == city or name.startswith(f"{city} "):
+            return gettext(city) + name[len(city) :]
+    return name
 
 
 class Region(models.Model):
@@ -29,7 +49,16 @@ class Region(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.name
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        """The name as shown to people, with the city in the active language (``place_display_name``)."""
+        return place_display_name(self.name)
+
+    @property
+    def city_display_name(self) -> str:
+        return place_display_name(self.city)
 
 
 class AvailabilityZone(models.Model):
@@ -49,7 +78,12 @@ class AvailabilityZone(models.Model):
         ordering = ["slug"]
 
     def __str__(self) -> str:
-        return self.name
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        """The name as shown to people, with the city in the active language (``place_display_name``)."""
+        return place_display_name(self.name)
 
 
 class GpuModel(models.Model):

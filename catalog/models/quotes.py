@@ -14,6 +14,7 @@ from catalog.choices import CURRENCY, MAX_INSTANCES_PER_ORDER, Commitment, Quote
 from catalog.models.hardware import Flavor
 from catalog.models.items import CatalogItemVersion
 from catalog.models.prices import PriceList
+from core.money import format_money
 from core.vat import VatCategory
 from tenants.models import Organization
 from tenants.scoping import TenantOwnedModel
@@ -138,4 +139,4 @@ class QuoteLine(TenantOwnedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.description}: {self.net_amount} EUR"
+        return f"{self.description}: {format_money(self.net_amount)}"

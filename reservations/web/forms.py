@@ -48,7 +48,7 @@ class BookForm(forms.Form):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        _choices(self, "zone", [("", _("Any zone")), *((zone.slug, zone.name) for zone in zones)])
+        _choices(self, "zone", [("", _("Any zone")), *((zone.slug, zone.display_name) for zone in zones)])
         _choices(self, "ssh_keys", [(str(key_id), label) for key_id, label in ssh_keys])
 
     @classmethod
@@ -122,7 +122,7 @@ class CapacityForm(forms.Form):
         self, *args: Any, zones: Sequence[AvailabilityZone], gpu_models: Sequence[GpuModel], **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
-        _choices(self, "zone", [(zone.slug, zone.name) for zone in zones])
+        _choices(self, "zone", [(zone.slug, zone.display_name) for zone in zones])
         _choices(self, "gpu_model", [(gpu.slug, gpu.name) for gpu in gpu_models])
 
     def window(self, now: datetime | None = None) -> CalendarWindow:

@@ -68,7 +68,7 @@ def quote_booking(
         zone=None,
         item_version_id=quote.item_version_id,
     )
-    zone_names = {zone.slug: zone.name for zone in zones}
+    zone_names = {zone.slug: zone.display_name for zone in zones}
     flavor_names = {flavor.slug: flavor.name for flavor in flavor_list(include_inactive=True)}
     may_book = role_allows(membership.role, Action.RESERVATIONS_MANAGE)
     return QuoteBooking(

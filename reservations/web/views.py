@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from catalog.models import AvailabilityZone, Quote
 from catalog.selectors import flavor_list, gpu_model_list, quote_get_bookable, quote_list, zone_list
+from core.datetimes import format_datetime
 from metering.selectors import reservation_cost
 from provisioning.cloud_access import reservation_order
 from provisioning.selectors import reservation_instances
@@ -139,7 +140,7 @@ def _alternative_offers(
 ) -> list[AlternativeOffer]:
     """The service's alternatives by name; one in another zone with the same flavor can be booked from the same
     quote straight away (a form of its own, with its own key)."""
-    zone_names = {zone.slug: zone.name for zone in zones}
+    zone_names = {zone.slug: zone.display_name for zone in zones}
     flavors = {flavor.slug: flavor.name for flavor in flavor_list(include_inactive=True)}
     return [
         AlternativeOffer(
@@ -215,7 +216,7 @@ def reservation_book(request: HttpRequest, access: OrganizationAccess) -> HttpRe
         messages.success(
             request,
             _("Reservation %(id)s is booked: %(gpus)d GPUs in %(zone)s.")
-            % {"id": reservation.pk, "gpus": reservation.gpu_count, "zone": reservation.zone.name},
+            % {"id": reservation.pk, "gpus": reservation.gpu_count, "zone": reservation.zone.display_name},
         )
     else:
         messages.info(request, _("This form was sent before; this is the reservation it booked."))
@@ -377,7 +378,7 @@ def reservation_extend(request: HttpRequest, access: OrganizationAccess, reserva
             messages.success(
                 request,
                 _("Reservation %(id)s now ends %(time)s, on the same GPUs.")
-                % {"id": extended.pk, "time": timezone.localtime(extended.ends_at).strftime("%Y-%m-%d %H:%M %Z")},
+                % {"id": extended.pk, "time": format_datetime(extended.ends_at)},
             )
             return _detail_redirect(access, reservation)
     return _detail_page(request, access, reservation, extend_form=form, refusal=refusal)

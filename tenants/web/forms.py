@@ -12,12 +12,14 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth.password_validation import password_validators_help_text_html
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from tenants.choices import Role
 from tenants.models import LegalDocument
 from tenants.permissions import Scope
 from tenants.services import SignupData, signup_validate
+from tenants.vat_ids import EXAMPLE_VAT_ID
 from tenants.web.countries import country_choices
 
 # The sign-up's two steps, by the names of ``SignupData``'s fields (the forms use the same names).
@@ -94,7 +96,8 @@ class SignupCompanyForm(forms.Form):
     vat_id = forms.CharField(
         label=_("VAT ID"),
         max_length=32,
-        help_text=_("With or without the country prefix, e.g. DE123456789."),
+        help_text=format_lazy(_("With or without the country prefix, e.g. {example}."), example=EXAMPLE_VAT_ID),
+        widget=forms.TextInput(attrs={"placeholder": EXAMPLE_VAT_ID, "autocomplete": "off", "spellcheck": "false"}),
     )
     billing_email = forms.EmailField(
         label=_("Billing e-mail"), help_text=_("Invoices and payment reminders go to this address.")

@@ -79,7 +79,7 @@ def test_hard_cap_refuses_booking_with_reason_and_stores_nothing(booked, custome
     with pytest.raises(ValidationError) as refused:
         reservation_create(actor=ACTOR, organization=customer, quote=quote)
     assert refused.value.code == "budget_exceeded"
-    assert "monthly budget of 5.00 EUR" in refused.value.messages[0]
+    assert "monthly budget of €5.00" in refused.value.messages[0]
     assert Reservation.objects.for_organization(customer).count() == before
 
 

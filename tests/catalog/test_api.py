@@ -564,6 +564,6 @@ def test_an_expired_quote_answers_in_the_error_shape(make_quote, organization):
         {
             "detail": "The request has invalid fields.",
             "code": "invalid",
-            "fields": {"quote": [f"Quote {quote.pk} expired at 2026-12-02 11:00 CET; request a new quote."]},
+            "fields": {"quote": [f"Quote {quote.pk} expired at 2 Dec 2026, 11:00; request a new quote."]},
         },
     )

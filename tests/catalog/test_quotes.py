@@ -338,7 +338,7 @@ def test_an_expired_quote_cannot_be_booked(make_quote, organization):
         status = Quote.objects.for_organization(organization).get().status()
 
     assert refusal.value.message_dict == {
-        "quote": [f"Quote {quote.pk} expired at 2026-12-02 11:00 CET; request a new quote."]
+        "quote": [f"Quote {quote.pk} expired at 2 Dec 2026, 11:00; request a new quote."]
     }
     assert status == QuoteStatus.EXPIRED
     with time_machine.travel(NOW + timedelta(days=7) - timedelta(seconds=1), tick=False):

@@ -147,8 +147,7 @@ def assert_detail(rule: Rule, detail: str, *, booking: bool) -> None:
     else:
         assert detail.startswith(BUDGET_DETAIL_START)
         assert detail.endswith(
-            "exceeds the monthly budget of 1.00 EUR, which is a hard cap. An owner or billing member can raise the "
-            "budget."
+            "exceeds the monthly budget of €1.00, which is a hard cap. An owner or billing member can raise the budget."
         )
 
 
@@ -201,5 +200,5 @@ def test_every_rule_refuses_every_portal_form_with_the_same_message_and_nothing_
         assert escape(detail) in page
     else:
         assert escape(BUDGET_DETAIL_START) in page
-        assert "exceeds the monthly budget of 1.00 EUR, which is a hard cap." in page
+        assert "exceeds the monthly budget of €1.00, which is a hard cap." in page
     assert snapshot(customer) == before

@@ -558,9 +558,7 @@ def test_extend_keeps_the_same_gpus(small_inventory, customer, make_quote, owner
     assert list(
         Allocation.objects.for_organization(customer).values_list("node__hostname", "gpu_first", "ends_at")
     ) == [("de-muc-1a-reservable-0", 0, hour(MONTH + 48))]
-    assert page_messages(response) == [
-        f"Reservation {reservation.pk} now ends {new_end.strftime('%Y-%m-%d %H:%M %Z')}, on the same GPUs."
-    ]
+    assert page_messages(response) == [f"Reservation {reservation.pk} now ends {when(new_end)}, on the same GPUs."]
 
 
 def test_a_refused_extension_says_until_when_it_is_possible_and_changes_nothing(
@@ -578,7 +576,7 @@ def test_a_refused_extension_says_until_when_it_is_possible_and_changes_nothing(
     assert response.status_code == 200
     possible = timezone.localtime(hour(MONTH + 24))
     assert text_of(response, "extension-refused") == (
-        f"The same GPUs are booked from {possible.strftime('%Y-%m-%d %H:%M %Z')}; the reservation can be extended "
+        f"The same GPUs are booked from {when(possible)}; the reservation can be extended "
         f"until then. Latest possible end: {when(possible)} Extend until "
         f"{date_format(possible, 'SHORT_DATETIME_FORMAT')}"
     )

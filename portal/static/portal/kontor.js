@@ -5,3 +5,14 @@ document.addEventListener("change", (event) => {
     target.form.requestSubmit();
   }
 });
+
+// After a refused submit the form's error summary (portal/includes/form_errors.html) takes the focus, so it is in
+// view and read out first; the same when htmx swaps in a form with errors.
+function focusErrorSummary(root) {
+  const summary = root.querySelector("[data-error-summary]");
+  if (summary) {
+    summary.focus();
+  }
+}
+document.addEventListener("DOMContentLoaded", () => focusErrorSummary(document));
+document.addEventListener("htmx:afterSwap", (event) => focusErrorSummary(event.target));
