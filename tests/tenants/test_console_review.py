@@ -233,3 +233,30 @@ def test_retrying_the_vat_check_from_the_console_asks_vies_again(
     ]
     # The test settings' VIES is a closed port on loopback: asked again, it fails again, and says so in words.
     assert VatCheck.objects.for_organization(pending).filter(result=VatCheckResult.UNAVAILABLE).count() == 2
+
+
+@pytest.mark.parametrize(
+    ("status", "country", "vat_id", "decisions", "vat_words"),
+    [
+        (S.PENDING_VERIFICATION, "DE", "", ["reject", "close"], "No VAT ID given."),
+        (
+            S.PENDING_APPROVAL,
+            "CH",
+            "",
+            ["approve", "reject", "close"],
+            "VIES covers EU companies only; Switzerland is checked by hand.",
+        ),
+        (S.ACTIVE, "DE", "DE136695976", ["retry-vat-check", "suspend", "close"], "Not checked yet"),
+        (S.SUSPENDED, "DE", "", ["reactivate", "close"], "No VAT ID given."),
+        (S.CLOSED, "DE", "", [], "No VAT ID given."),
+    ],
+)
+def test_the_review_page_offers_what_the_lifecycle_allows(
+    console_client, status, country, vat_id, decisions, vat_words
+):
+    organization = OrganizationFactory.create(status=status, country=country, vat_id=vat_id)
+
+    response = console_client.get(f"/ops/tenants/organization/{organization.pk}/review/")
+
+    assert [decision.slug for decision in response.context["decisions"]] == decisions
+    assert response.context["vat_status"] == vat_words
