@@ -80,8 +80,9 @@ RHEINWERK = DemoOrganization("Rheinwerk Robotics GmbH", "DE", "Speditionstraße 
 DELFT = DemoOrganization("Delft Digital Twins B.V.", "NL", "Mekelweg 4", "2628 CD", "Delft")
 DEMO_ORGANIZATIONS = [RHEINWERK, DELFT]
 # The sign-up waiting for an operator: its owner verified the e-mail address, VIES did not answer for Austria.
-PENDING_SIGNUP = DemoOrganization("Alpenlicht Vision GmbH", "AT", "Maria-Theresien-Straße 18", "6020", "Innsbruck")
-PENDING_SIGNUP_VAT_ID = "ATU13585627"
+PENDING_SIGNUP = DemoOrganization(
+    "Alpenlicht Vision GmbH", "AT", "Maria-Theresien-Straße 18", "6020", "Innsbruck", vat_id="ATU13585627"
+)
 PENDING_OWNER = ("lena.huber@alpenlicht.example", "Lena Huber")
 
 BUDGET_LIMIT = Decimal("6000.00")  # net EUR a month: the running instances take it past its 80 % alert
@@ -166,7 +167,7 @@ def pending_signup_ensure() -> Organization | None:
         street=PENDING_SIGNUP.street,
         postal_code=PENDING_SIGNUP.postal_code,
         city=PENDING_SIGNUP.city,
-        vat_id=PENDING_SIGNUP_VAT_ID,
+        vat_id=PENDING_SIGNUP.vat_id,
     )
     consent_accept(actor=actor, organization=organization, user=owner, documents=legal_documents_in_force())
     vat_check_run(organization_id=organization.pk, vies=_vies_member_state_unavailable)

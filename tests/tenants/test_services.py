@@ -6,7 +6,12 @@ from django.core.exceptions import ValidationError
 from tenants.audit import Actor
 from tenants.choices import OrganizationStatus, Role
 from tenants.models import AuditEvent, Membership, Organization
-from tenants.services import InvalidTransitionError, organization_create, organization_transition
+from tenants.services import (
+    InvalidTransitionError,
+    organization_create,
+    organization_details_set,
+    organization_transition,
+)
 from tests.factories import OrganizationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -91,3 +96,60 @@ def test_invalid_transition_is_refused_and_changes_nothing():
     organization.refresh_from_db()
     assert organization.status == OrganizationStatus.REJECTED
     assert AuditEvent.objects.for_organization(organization).count() == 0
+
+
+def test_organization_details_set_stores_the_address_and_the_vat_id_unconfirmed_and_audits():
+    organization = OrganizationFactory.create(country="AT", street="", postal_code="", city="", vat_id="")
+
+    organization_details_set(
+        actor=Actor.system("test"),
+        organization=organization,
+        street=" Maria-Theresien-Straße 18 ",
+        postal_code="6020",
+        city="Innsbruck",
+        vat_id="atu 13585627",
+    )
+
+    organization.refresh_from_db()
+    assert (organization.street, organization.postal_code, organization.city, organization.vat_id) == (
+        "Maria-Theresien-Straße 18",
+        "6020",
+        "Innsbruck",
+        "ATU13585627",
+    )
+    assert organization.vat_id_verified_at is None
+    event = AuditEvent.objects.for_organization(organization).get(action="organization.details_set")
+    assert event.data == {
+        "street": "Maria-Theresien-Straße 18",
+        "postal_code": "6020",
+        "city": "Innsbruck",
+        "vat_id": "ATU13585627",
+    }
+
+
+def test_organization_details_set_refuses_a_missing_city_and_a_taken_vat_id_and_changes_nothing():
+    OrganizationFactory.create(country="AT", vat_id="ATU13585627")
+    organization = OrganizationFactory.create(country="AT", street="Alt 1", postal_code="1010", city="Wien", vat_id="")
+
+    with pytest.raises(ValidationError) as refused:
+        organization_details_set(
+            actor=Actor.system("test"),
+            organization=organization,
+            street="Neu 2",
+            postal_code="6020",
+            city=" ",
+            vat_id="ATU13585627",
+        )
+
+    assert refused.value.message_dict == {
+        "city": ["This field is required."],
+        "vat_id": ["Another organization is registered with this VAT ID."],
+    }
+    organization.refresh_from_db()
+    assert (organization.street, organization.postal_code, organization.city, organization.vat_id) == (
+        "Alt 1",
+        "1010",
+        "Wien",
+        "",
+    )
+    assert not AuditEvent.objects.for_organization(organization).filter(action="organization.details_set").exists()
