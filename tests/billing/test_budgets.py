@@ -14,6 +14,7 @@ from billing.tasks import check_budgets_task
 from core import events
 from reservations.models import Reservation
 from reservations.services import reservation_create
+from tenants.models import Membership
 from tests.billing.usage import ACTOR, reservation, usage  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.django_db
@@ -88,3 +89,32 @@ def test_without_hard_cap_booking_goes_ahead(booked, customer, make_quote):
     quote = make_quote(flavor="b200-x4", commitment="on_demand", hours=24)
     assert reservation_create(actor=ACTOR, organization=customer, quote=quote).created
     assert Budget.objects.for_organization(customer).get().hard_cap is False
+
+
+@pytest.mark.parametrize(
+    ("language", "sentence"),
+    [
+        (
+            "de",
+            "Rheinwerk Robotics GmbH hat im März 2026 bisher 4,17\u00a0€ (netto) ausgegeben: 50 % des monatlichen "
+            "Budgets von 8,00\u00a0€.",
+        ),
+        (
+            "en",
+            "Rheinwerk Robotics GmbH has spent €4.17 (net) so far in March 2026: 50 % of its monthly budget of €8.00.",
+        ),
+    ],
+)
+def test_the_alert_email_shows_money_in_the_recipients_language(
+    booked, customer, mailoutbox, django_capture_on_commit_callbacks, language, sentence
+):
+    owner = Membership.objects.for_organization(customer).get().user
+    owner.preferred_language = language
+    owner.save(update_fields=["preferred_language"])
+    budget_set(actor=ACTOR, organization=customer, monthly_limit=Decimal("8.00"), hard_cap=False)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        budget_check(organization=customer, now=NOW)
+
+    assert len(mailoutbox) == 1
+    assert sentence in mailoutbox[0].body

@@ -16,3 +16,13 @@ function focusErrorSummary(root) {
 }
 document.addEventListener("DOMContentLoaded", () => focusErrorSummary(document));
 document.addEventListener("htmx:afterSwap", (event) => focusErrorSummary(event.target));
+// A link of the summary moves the focus into its field (following the fragment alone only scrolls in some browsers).
+document.addEventListener("click", (event) => {
+  const link = event.target instanceof Element ? event.target.closest("[data-error-summary] a[href^='#']") : null;
+  const field = link ? document.getElementById(link.getAttribute("href").slice(1)) : null;
+  if (field) {
+    event.preventDefault();
+    field.scrollIntoView({ block: "center" });
+    field.focus();
+  }
+});
