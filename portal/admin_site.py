@@ -13,8 +13,12 @@ from django.contrib import admin
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from portal.ops.dashboard import dashboard_build
 
 # The order an operator works in: who the customers are, what is sold, what runs, what is billed.
 APP_ORDER = ["tenants", "catalog", "reservations", "provisioning", "metering", "billing", "mfa", "auth"]
@@ -45,6 +49,10 @@ class KontorAdminSite(admin.AdminSite):
         if not session_passed_mfa(request):
             return redirect("mfa_index")
         return redirect(next_url)
+
+    def index(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> TemplateResponse:
+        """The operator dashboard (``portal.ops.dashboard``), with the list of apps below it."""
+        return super().index(request, {"dashboard": dashboard_build(now=timezone.now()), **(extra_context or {})})
 
     def get_app_list(self, request: HttpRequest, app_label: str | None = None) -> list[Any]:
         apps = super().get_app_list(request, app_label)

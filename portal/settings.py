@@ -512,7 +512,21 @@ CELERY_BEAT_SCHEDULE = {
     "tenants-expire-idempotency-keys": {"task": "tenants.expire_idempotency_keys", "schedule": 3600.0},
     "reservations-expire-booking-keys": {"task": "reservations.expire_booking_keys", "schedule": 3600.0},
     "identity-purge-saml-assertions": {"task": "identity.purge_saml_assertions", "schedule": 3600.0},
+    # One heartbeat per queue, sent to that queue: the operator dashboard shows when each queue's worker last ran.
+    **{
+        f"worker-heartbeat-{queue}": {
+            "task": "portal.tasks.worker_heartbeat",
+            "schedule": 60.0,
+            "args": (queue,),
+            "options": {"queue": queue},
+        }
+        for queue in KONTOR_QUEUE_TIME_LIMITS
+    },
 }
+# The operator dashboard's probe of the broker and its ping of the workers: short timeouts, cached briefly, so a
+# broker that is down never holds up the page.
+KONTOR_OPS_HEALTH_TIMEOUT_SECONDS = env.float("KONTOR_OPS_HEALTH_TIMEOUT_SECONDS", default=1.0)
+KONTOR_OPS_HEALTH_CACHE_SECONDS = env.int("KONTOR_OPS_HEALTH_CACHE_SECONDS", default=15)
 # --- end queues and schedules --------------------------------------------------------------------------------------
 
 # --- Metrics (issue 13) -------------------------------------------------------------------------------------------

@@ -17,6 +17,18 @@ def beat_heartbeat() -> str:
     return now
 
 
+WORKER_HEARTBEAT_KEY = "kontor:worker:last-heartbeat:{queue}"
+
+
+@shared_task(name="portal.tasks.worker_heartbeat")
+def worker_heartbeat(queue: str) -> str:
+    """Record that a worker of ``queue`` ran a task (beat sends one to each queue); the operator dashboard shows
+    each queue's last time. Idempotent: last write wins."""
+    now = timezone.now().isoformat()
+    cache.set(WORKER_HEARTBEAT_KEY.format(queue=queue), now, timeout=None)
+    return now
+
+
 BENCH_COUNTER_KEY = "kontor:bench:ping"
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Prefetch
+from django.db.models import Count, Min, Prefetch, Sum
 from django.utils import timezone
 
-from reservations.choices import ReservationKind, ReservationState
+from reservations.choices import QuotaRequestStatus, ReservationKind, ReservationState
 from reservations.models import Allocation, QuotaRequest, Reservation
 from tenants.models import Organization
 from tenants.scoping import TenantQuerySet
@@ -82,4 +82,26 @@ def quota_request_list(*, organization: Organization) -> TenantQuerySet[QuotaReq
     """The organization's quota requests, newest first."""
     return (
         QuotaRequest.objects.for_organization(organization).select_related("gpu_model").order_by("-created_at", "-id")
+    )
+
+
+# --- The operator dashboard ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PendingQuotaRequests:
+    count: int
+    requested_gpus: int
+    oldest_created_at: datetime | None
+
+
+def quota_requests_pending() -> PendingQuotaRequests:
+    """Quota requests waiting for an operator, across organizations. One query."""
+    figures = (
+        QuotaRequest.objects.unscoped()
+        .filter(status=QuotaRequestStatus.PENDING)
+        .aggregate(count=Count("id"), gpus=Sum("requested_gpus"), oldest=Min("created_at"))
+    )
+    return PendingQuotaRequests(
+        count=figures["count"], requested_gpus=figures["gpus"] or 0, oldest_created_at=figures["oldest"]
     )

@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import datetime
 
 from allauth.account.models import EmailAddress
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from tenants.choices import OrganizationStatus, Role
@@ -240,3 +242,52 @@ def ssh_key_list_usable_by(*, organization: Organization, user: User | None) -> 
     """The keys an order by ``user`` may put on servers: the organization's shared keys and the user's own."""
     keys = ssh_key_list(organization=organization)
     return keys.filter(Q(user__isnull=True) | Q(user=user)) if user is not None else keys.filter(user__isnull=True)
+
+
+# --- The operator dashboard ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PendingApproval:
+    organization_id: int
+    legal_name: str
+    country: str
+    pending_since: datetime  # when it entered pending approval (its sign-up time if the log has no such event)
+
+
+@dataclass(frozen=True)
+class PendingApprovals:
+    count: int
+    oldest: list[PendingApproval]  # the longest waiting first, at most ``limit``
+
+    @property
+    def oldest_since(self) -> datetime | None:
+        return self.oldest[0].pending_since if self.oldest else None
+
+
+def organizations_pending_approval(*, limit: int = 5) -> PendingApprovals:
+    """Organizations waiting for an operator's approval, the longest waiting first. Two queries."""
+    entered = (
+        AuditEvent.objects.unscoped()
+        .filter(organization=OuterRef("pk"), action=f"organization.{OrganizationStatus.PENDING_APPROVAL}")
+        .order_by("-occurred_at")
+        .values("occurred_at")[:1]
+    )
+    pending = Organization.objects.filter(status=OrganizationStatus.PENDING_APPROVAL)
+    rows = (
+        pending.annotate(pending_since=Coalesce(Subquery(entered), "created_at"))
+        .order_by("pending_since", "id")
+        .values("id", "legal_name", "country", "pending_since")[:limit]
+    )
+    return PendingApprovals(
+        count=pending.count(),
+        oldest=[
+            PendingApproval(
+                organization_id=row["id"],
+                legal_name=row["legal_name"],
+                country=row["country"],
+                pending_since=row["pending_since"],
+            )
+            for row in rows
+        ],
+    )
