@@ -23,7 +23,6 @@ from decimal import Decimal
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.db import transaction
-from django.test.utils import override_settings
 from django.utils import timezone
 
 from billing.budgets.services import budget_check, budget_set
@@ -39,6 +38,7 @@ from catalog.services import quote_create
 from metering.choices import Meter
 from metering.services import metering_run
 from provisioning import services as provisioning
+from provisioning.drivers.simulator import simulator_behaviour
 from provisioning.tasks import provision_instance_task
 from reservations.choices import ReservationKind, ReservationState
 from reservations.models import QuotaRequest, Reservation
@@ -219,15 +219,9 @@ class DemoCalendar:
 def simulator(**overrides: object) -> Iterator[None]:
     """The simulator as the history needs it: servers that boot at once (they booted back then) and no random
     failures, plus ``overrides``."""
-    config = {
-        **settings.KONTOR_SIMULATOR,
-        "boot_seconds": 0.0,
-        "boot_failure_rate": 0.0,
-        "api_failure_rate": 0.0,
-        "fail_first_creates": 0,
-        **overrides,
-    }
-    with override_settings(KONTOR_SIMULATOR=config):
+    with simulator_behaviour(
+        boot_seconds=0.0, boot_failure_rate=0.0, api_failure_rate=0.0, fail_first_creates=0, **overrides
+    ):
         yield
 
 

@@ -15,6 +15,9 @@ from __future__ import annotations
 import ipaddress
 import random
 import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import timedelta
 
 from django.conf import settings
@@ -50,8 +53,26 @@ def simulator_reset_failures() -> None:
     cache.delete("kontor:simulator:create-failures")
 
 
+_BEHAVIOUR: ContextVar[Mapping[str, object] | None] = ContextVar("kontor_simulator_behaviour", default=None)
+
+
+@contextmanager
+def simulator_behaviour(**overrides: object) -> Iterator[None]:
+    """Inside the block (this thread or task only), the simulator behaves as ``overrides`` say, on top of
+    ``KONTOR_SIMULATOR``: seed_demo replays servers that booted back then (``boot_seconds=0``, no random failures)."""
+    token = _BEHAVIOUR.set({**(_BEHAVIOUR.get() or {}), **overrides})
+    try:
+        yield
+    finally:
+        _BEHAVIOUR.reset(token)
+
+
+def _settings() -> Mapping[str, object]:
+    return {**settings.KONTOR_SIMULATOR, **(_BEHAVIOUR.get() or {})}
+
+
 def _config(name: str, default: float) -> float:
-    return float(settings.KONTOR_SIMULATOR.get(name, default))
+    return float(_settings().get(name, default))  # type: ignore[arg-type]
 
 
 def _as_cloud_server(server: SimulatedServer) -> CloudServer:
@@ -72,7 +93,7 @@ def _as_cloud_server(server: SimulatedServer) -> CloudServer:
 
 class SimulatorDriver:
     def ensure_project(self, *, organization_id: int, name: str) -> CloudProject:
-        if settings.KONTOR_SIMULATOR.get("fail_project_creation"):
+        if _settings().get("fail_project_creation"):
             raise CloudError("simulated failure: the identity service refused to create the project")
         tag = f"kontor-org-{organization_id}"
         project = SimulatedProject.objects.filter(organization_tag=tag).first()
@@ -91,7 +112,7 @@ class SimulatorDriver:
         return _as_cloud_server(server) if server is not None else None
 
     def create_server(self, *, spec: ServerSpec) -> CloudServer:
-        if settings.KONTOR_SIMULATOR.get("fail_creates_permanently"):
+        if _settings().get("fail_creates_permanently"):
             raise CloudError("simulated failure: quota exceeded for instances", transient=False)
         failures_left = int(_config("fail_first_creates", 0))
         if failures_left and cache.incr(_failure_counter_key(), 1) <= failures_left:

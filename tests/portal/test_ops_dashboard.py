@@ -105,6 +105,10 @@ def test_the_dashboard_shows_each_figure_with_its_list(operations, console_clien
         "Wartend Alt GmbH",
         "Wartend Neu GmbH",
     ]
+    waiting = Organization.objects.filter(status="pending_approval").order_by("created_at")
+    assert [a.get("href") for a in by_id(document, "ops-approvals").xpath(".//li/a")] == [
+        f"/ops/tenants/organization/{organization.pk}/review/" for organization in waiting
+    ]
     assert text(document, "#ops-failed-instances") == "1"
     assert text(document, "#ops-failed-reservations") == "0"
     assert text(document, "#ops-stuck-reservations") == "0"
