@@ -29,6 +29,8 @@ SAME_IN_GERMAN = {
     "Hostname",
     "Version",
     "Pool",
+    "Problem",
+    "Server",
 }
 
 
