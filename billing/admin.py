@@ -10,13 +10,16 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from billing.choices import InvoiceKind, InvoiceStatus
 from billing.invoices.services import credit_note_create, invoice_finalize, invoice_mark_reviewed
 from billing.models import Invoice, InvoiceLine, InvoiceNumberSeries, InvoiceReview
-from billing.periods import InvoiceError
+from billing.periods import BERLIN, InvoiceError
 from core.http import client_ip
+from core.money import format_money
 from tenants.admin import TenantOwnedAdminMixin
 from tenants.audit import Actor
 from tenants.models import User
@@ -25,19 +28,7 @@ from tenants.models import User
 class InvoiceLineInline(TenantOwnedAdminMixin, admin.TabularInline):
     model = InvoiceLine
     fk_name = "invoice"
-    fields = (
-        "position",
-        "description",
-        "meter",
-        "flavor_slug",
-        "quantity",
-        "unit_price",
-        "net_amount",
-        "service_start",
-        "service_end",
-        "order_reference",
-        "vat_rate",
-    )
+    fields = ("position", "description", "quantity", "unit_price", "net_amount", "vat_rate", "order_reference")
     readonly_fields = fields
     ordering = ("position",)
     extra = 0
@@ -63,16 +54,7 @@ class CreditNoteForm(forms.Form):
 class InvoiceAdmin(TenantOwnedAdminMixin, admin.ModelAdmin):
     """Only billing services write documents: the console shows them and finalizes drafts through the service."""
 
-    list_display = (
-        "__str__",
-        "organization",
-        "kind",
-        "status",
-        "review_state",
-        "period_start",
-        "net_amount",
-        "gross_amount",
-    )
+    list_display = ("__str__", "organization", "status", "review_state", "period", "net", "gross")
     list_filter = ("status", "kind", "vat_category")
     search_fields = ("number", "organization__legal_name", "buyer_legal_name")
     list_select_related = ("organization",)
@@ -89,6 +71,18 @@ class InvoiceAdmin(TenantOwnedAdminMixin, admin.ModelAdmin):
         if review is not None:
             return str(_("reviewed by %(who)s") % {"who": review.reviewed_by_label})
         return str(_("needs review")) if obj.status == InvoiceStatus.DRAFT else "-"
+
+    @admin.display(description=_("month"), ordering="period_start")
+    def period(self, obj: Invoice) -> str:
+        return date_format(timezone.localtime(obj.period_start, BERLIN), "YEAR_MONTH_FORMAT")
+
+    @admin.display(description=_("net"), ordering="net_amount")
+    def net(self, obj: Invoice) -> str:
+        return format_money(obj.net_amount)
+
+    @admin.display(description=_("gross"), ordering="gross_amount")
+    def gross(self, obj: Invoice) -> str:
+        return format_money(obj.gross_amount)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -164,6 +158,7 @@ class InvoiceAdmin(TenantOwnedAdminMixin, admin.ModelAdmin):
 @admin.register(InvoiceNumberSeries)
 class InvoiceNumberSeriesAdmin(admin.ModelAdmin):
     list_display = ("year", "last_sequence")
+    ordering = ("-year",)
     readonly_fields = ("year", "last_sequence")
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -14,9 +14,13 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from catalog.choices import PAID_LICENSES, Commitment, License
 from catalog.compatibility import flavor_shape_errors
 from catalog.models import (
     AvailabilityZone,
@@ -34,6 +38,7 @@ from catalog.models import (
     Region,
     ZoneCapacity,
 )
+from catalog.selectors import price_list_with_prices
 from catalog.services import (
     price_list_copy_as_draft,
     price_list_publish,
@@ -42,6 +47,7 @@ from catalog.services import (
     price_list_set_license_price,
     price_list_withdraw,
 )
+from core.money import format_money
 from tenants.admin import AuditedModelAdmin, TenantOwnedAdminMixin
 from tenants.audit import Actor, audit_record
 
@@ -100,18 +106,22 @@ class ZoneInline(admin.TabularInline):
 @admin.register(Region)
 class RegionAdmin(CatalogAdmin):
     list_display = ("name", "slug", "city", "country")
+    search_fields = ("name", "slug", "city")
     fields = ("slug", "name", "city", "country")
     inlines = [ZoneInline]
 
 
 @admin.register(GpuModel)
 class GpuModelAdmin(CatalogAdmin):
-    list_display = ("name", "slug", "memory_gb", "has_ray_tracing_cores")
+    list_display = ("name", "architecture", "memory_gb", "has_ray_tracing_cores")
+    search_fields = ("name", "slug")
 
 
 @admin.register(NodeType)
 class NodeTypeAdmin(CatalogAdmin):
-    list_display = ("name", "slug", "gpu_model", "gpus_per_node", "has_nvlink", "has_infiniband")
+    list_display = ("name", "gpu_model", "gpus_per_node", "has_nvlink", "has_infiniband")
+    list_filter = ("gpu_model",)
+    search_fields = ("name", "slug")
     list_select_related = ("gpu_model",)
 
 
@@ -144,14 +154,16 @@ class FlavorAdminForm(forms.ModelForm):
 @admin.register(Flavor)
 class FlavorAdmin(CatalogAdmin):
     form = FlavorAdminForm
-    list_display = ("name", "slug", "node_type", "gpu_count", "deployment", "vcpus", "ram_gb", "is_active")
+    list_display = ("name", "node_type", "gpu_count", "deployment", "vcpus", "ram_gb", "is_active")
     list_filter = ("is_active", "deployment", "node_type")
+    search_fields = ("name", "slug")
     list_select_related = ("node_type",)
 
 
 @admin.register(ZoneCapacity)
 class ZoneCapacityAdmin(CatalogAdmin):
     list_display = ("zone", "node_type", "node_count", "gpus")
+    list_filter = ("zone", "node_type")
     list_select_related = ("zone", "node_type")
 
     @admin.display(description=_("GPUs"))
@@ -175,7 +187,7 @@ class VersionInline(admin.TabularInline):
 
 @admin.register(CatalogItem)
 class CatalogItemAdmin(CatalogAdmin):
-    list_display = ("name", "slug", "kind", "license", "min_gpu_memory_gb", "is_published")
+    list_display = ("name", "kind", "license", "min_gpu_memory_gb", "is_published")
     list_filter = ("is_published", "kind", "license", "requires_ray_tracing", "requires_whole_node")
     search_fields = ("name", "slug", "summary", "repository")
     prepopulated_fields = {"slug": ("name",)}
@@ -213,20 +225,91 @@ class FrozenWhenPublishedInline(admin.TabularInline):
 class ComputePriceInline(FrozenWhenPublishedInline):
     model = ComputePrice
     fields = ("flavor", "commitment", "unit_price")
+    verbose_name = _("compute price (EUR per GPU-hour)")
+    verbose_name_plural = _("Edit compute prices (EUR per GPU-hour)")
 
 
 class LicensePriceInline(FrozenWhenPublishedInline):
     model = LicensePrice
     fields = ("license", "commitment", "unit_price")
+    verbose_name = _("license price (EUR per GPU-hour)")
+    verbose_name_plural = _("Edit license add-ons (EUR per GPU-hour)")
+
+
+def price_tables(price_list: PriceList | None) -> SafeString:
+    """The prices of a list as two tables: flavor by commitment and license by commitment, in the page's language.
+
+    Rows are the flavors the list prices plus every active flavor it does not (an empty cell shows the gap), and
+    every paid license; columns are the commitments in their order.
+    """
+    commitments = list(Commitment)
+    compute: dict[tuple[int, str], Any] = {}
+    licenses: dict[tuple[str, str], Any] = {}
+    flavors: dict[int, Flavor] = {}
+    if price_list is not None and price_list.pk is not None:
+        loaded = price_list_with_prices(price_list.pk)
+        if loaded is not None:
+            for row in loaded.compute_prices.all():
+                compute[(row.flavor_id, row.commitment)] = row.unit_price
+                flavors[row.flavor_id] = row.flavor
+            for license_row in loaded.license_prices.all():
+                licenses[(license_row.license, license_row.commitment)] = license_row.unit_price
+    for flavor in Flavor.objects.filter(is_active=True).exclude(pk__in=flavors):
+        flavors[flavor.pk] = flavor
+    compute_rows = [
+        {"label": flavor.name, "cells": [compute.get((flavor.pk, c)) for c in commitments]}
+        for flavor in sorted(flavors.values(), key=lambda flavor: (flavor.name, flavor.slug))
+    ]
+    license_rows = [
+        {"label": License(lic).label, "cells": [licenses.get((str(lic), c)) for c in commitments]}
+        for lic in PAID_LICENSES
+    ]
+    return render_to_string(
+        "admin/catalog/pricelist/price_tables.html",
+        {"commitments": commitments, "compute_rows": compute_rows, "license_rows": license_rows},
+    )
+
+
+class PriceListStateFilter(admin.SimpleListFilter):
+    title = _("state")
+    parameter_name = "state"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("draft", _("draft")), ("scheduled", _("scheduled")), ("in_effect", _("in effect"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[PriceList]) -> QuerySet[PriceList]:
+        now = timezone.now()
+        if self.value() == "draft":
+            return queryset.filter(published_at__isnull=True)
+        if self.value() == "scheduled":
+            return queryset.filter(published_at__isnull=False, effective_from__gt=now)
+        if self.value() == "in_effect":
+            return queryset.filter(published_at__isnull=False, effective_from__lte=now)
+        return queryset
 
 
 @admin.register(PriceList)
 class PriceListAdmin(CatalogAdmin):
-    list_display = ("name", "effective_from", "published_at", "state", "created_by_label")
-    fields = ("name", "effective_from", "notes", "currency", "published_at", "created_at", "created_by_label")
-    readonly_fields = ("currency", "published_at", "created_at", "created_by_label")
+    """Published lists show their prices as tables only; drafts show the tables and the rows to edit them."""
+
+    list_display = ("name", "state", "effective_from", "created_by_label")
+    list_filter = (PriceListStateFilter,)
+    search_fields = ("name",)
+    fieldsets = (
+        (None, {"fields": ("name", "effective_from", "notes")}),
+        (_("Prices"), {"fields": ("prices",)}),
+        (_("History"), {"fields": ("currency", "published_at", "created_at", "created_by_label")}),
+    )
+    readonly_fields = ("prices", "currency", "published_at", "created_at", "created_by_label")
     inlines = [ComputePriceInline, LicensePriceInline]
     actions = ["publish", "withdraw", "copy_as_draft"]
+
+    @admin.display(description=_("prices"))
+    def prices(self, obj: PriceList | None) -> SafeString:
+        return price_tables(obj)
+
+    def get_inlines(self, request: HttpRequest, obj: PriceList | None) -> list[Any]:
+        return [] if obj is not None and obj.is_published else list(self.inlines)
 
     @admin.display(description=_("state"))
     def state(self, obj: PriceList) -> str:
@@ -322,13 +405,25 @@ class QuoteLineInline(TenantOwnedAdminMixin, admin.TabularInline):
 class QuoteAdmin(TenantOwnedAdminMixin, admin.ModelAdmin):
     """Quotes are made by customers and never change: read-only here."""
 
-    list_display = ("id", "organization", "item_version", "flavor", "instance_count", "gross_amount", "valid_until")
+    list_display = ("quote", "organization", "item_version", "instances", "commitment", "gross", "valid_until")
     list_select_related = ("organization", "item_version__item", "flavor")
     list_filter = ("commitment", "vat_category")
     search_fields = ("organization__legal_name", "item_version__item__name", "flavor__slug")
     inlines = [QuoteLineInline]
     date_hierarchy = "created_at"
     ordering = ("-id",)
+
+    @admin.display(description=_("quote"), ordering="id")
+    def quote(self, obj: Quote) -> str:
+        return str(_("Quote %(number)s") % {"number": obj.pk})
+
+    @admin.display(description=_("instances"), ordering="instance_count")
+    def instances(self, obj: Quote) -> str:
+        return f"{obj.instance_count} × {obj.flavor.name}"
+
+    @admin.display(description=_("total (gross)"), ordering="gross_amount")
+    def gross(self, obj: Quote) -> str:
+        return format_money(obj.gross_amount)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -35,3 +35,12 @@ def format_money(amount: Decimal | int, *, places: int | None = None) -> str:
     if (get_language() or "").startswith("de"):
         return f"{sign}{number}\u00a0€"
     return f"{sign}€{number}"
+
+
+def format_quantity(value: Decimal | int) -> str:
+    """A quantity (GPU-hours, a VAT rate) without trailing zeros, grouped as the active language writes it:
+    ``1,234.5`` in English, ``1.234,5`` in German."""
+    value = Decimal(value)
+    exponent = value.normalize().as_tuple().exponent
+    places = max(0, -exponent) if isinstance(exponent, int) else 0
+    return formats.number_format(value, decimal_pos=places, use_l10n=True, force_grouping=True)

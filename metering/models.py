@@ -29,14 +29,22 @@ class UsageRecord(TenantOwnedModel):
     ``UsageCorrection``.
     """
 
-    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
-    reservation = models.ForeignKey(Reservation, on_delete=models.PROTECT, related_name="usage_records")
-    instance = models.ForeignKey(Instance, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    organization = models.ForeignKey(
+        Organization, verbose_name=_("organization"), on_delete=models.PROTECT, related_name="+"
+    )
+    reservation = models.ForeignKey(
+        Reservation, verbose_name=_("reservation"), on_delete=models.PROTECT, related_name="usage_records"
+    )
+    instance = models.ForeignKey(
+        Instance, verbose_name=_("instance"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     meter = models.CharField(_("meter"), max_length=24, choices=Meter.choices)
     hour = models.DateTimeField(_("hour (UTC)"))
     quantity = models.PositiveBigIntegerField(_("GPU-seconds"))
     flavor = models.ForeignKey(Flavor, on_delete=models.PROTECT, related_name="+", verbose_name=_("flavor"))
-    item_version = models.ForeignKey(CatalogItemVersion, on_delete=models.PROTECT, related_name="+")
+    item_version = models.ForeignKey(
+        CatalogItemVersion, verbose_name=_("software version"), on_delete=models.PROTECT, related_name="+"
+    )
     unit_price = models.DecimalField(_("EUR per GPU-hour"), max_digits=10, decimal_places=4)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), default=timezone.now)
@@ -81,8 +89,12 @@ class UsageCorrection(TenantOwnedModel):
     ``credited_at`` is set by billing when the correction was invoiced or credited.
     """
 
-    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
-    record = models.ForeignKey(UsageRecord, on_delete=models.PROTECT, related_name="corrections")
+    organization = models.ForeignKey(
+        Organization, verbose_name=_("organization"), on_delete=models.PROTECT, related_name="+"
+    )
+    record = models.ForeignKey(
+        UsageRecord, verbose_name=_("usage record"), on_delete=models.PROTECT, related_name="corrections"
+    )
     quantity_delta = models.BigIntegerField(_("GPU-seconds difference"))
     unit_price = models.DecimalField(_("EUR per GPU-hour"), max_digits=10, decimal_places=4)
     created_at = models.DateTimeField(_("created"), default=timezone.now)

@@ -78,8 +78,12 @@ class Instance(TenantOwnedModel):
     back), which also writes its ``InstanceTransition``.
     """
 
-    organization = models.ForeignKey("tenants.Organization", on_delete=models.PROTECT, related_name="+")
-    reservation = models.ForeignKey("reservations.Reservation", on_delete=models.PROTECT, related_name="instances")
+    organization = models.ForeignKey(
+        "tenants.Organization", verbose_name=_("organization"), on_delete=models.PROTECT, related_name="+"
+    )
+    reservation = models.ForeignKey(
+        "reservations.Reservation", verbose_name=_("reservation"), on_delete=models.PROTECT, related_name="instances"
+    )
     index = models.PositiveSmallIntegerField(_("instance"))
     name = models.CharField(_("name"), max_length=63)
     state = models.CharField(_("state"), max_length=16, choices=InstanceState.choices, default=InstanceState.PENDING)
@@ -87,12 +91,14 @@ class Instance(TenantOwnedModel):
     address = models.CharField(_("address"), max_length=45, blank=True)
     ssh_user = models.CharField(_("SSH user"), max_length=32, default="ubuntu")
     service_url = models.CharField(_("service URL"), max_length=200, blank=True)
-    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    status_polls = models.PositiveSmallIntegerField(
+        _("status polls"), default=0, help_text=_("How often provisioning asked the cloud for the server's status.")
+    )
     last_error = models.TextField(_("last error"), blank=True)
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
     stopped_at = models.DateTimeField(_("stopped"), null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("last change"), auto_now=True)
 
     class Meta(TenantOwnedModel.Meta):
         verbose_name = _("instance")
@@ -165,7 +171,9 @@ class DriftFinding(models.Model):
 
     kind = models.CharField(_("kind"), max_length=32, choices=DriftKind.choices)
     server_id = models.CharField(_("server"), max_length=64)
-    instance = models.ForeignKey(Instance, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    instance = models.ForeignKey(
+        Instance, verbose_name=_("instance"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     detail = models.TextField(_("detail"))
     repaired = models.BooleanField(_("repaired"), default=False)
     detected_at = models.DateTimeField(_("detected"), auto_now_add=True)

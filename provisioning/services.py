@@ -221,7 +221,7 @@ def instance_provision_step(*, instance_id: int, now: datetime | None = None) ->
     server = driver.find_server(project_id=project.id, tag=instance.tag)
     if server is None:
         server = driver.create_server(spec=_spec(instance, project.id, driver))
-    if not _count_attempt(instance, server.id, now):
+    if not _count_status_poll(instance, server.id, now):
         return Step(done=True)  # a concurrent delivery moved it on (running, failed, stopping): its move stands
     if server.status == BUILD:
         return Step(done=False, countdown=2.0)
@@ -253,13 +253,13 @@ def instance_provision_step(*, instance_id: int, now: datetime | None = None) ->
     return Step(done=True)
 
 
-def _count_attempt(instance: Instance, server_id: str, now: datetime) -> bool:
-    """Name the server and count the attempt while the instance is still starting (pending → building once).
+def _count_status_poll(instance: Instance, server_id: str, now: datetime) -> bool:
+    """Name the server and count this status poll while the instance is still starting (pending → building once).
 
     Both writes compare the state in the database, never the one read at the start of the step: a stale delivery
     cannot move a running instance back. Returns False when the instance is no longer starting.
     """
-    values = {"cloud_server_id": server_id, "attempts": F("attempts") + 1}
+    values = {"cloud_server_id": server_id, "status_polls": F("status_polls") + 1}
     with transaction.atomic():
         if instance_transition(
             actor=ACTOR, instance=instance, from_state=I.PENDING, to_state=I.BUILDING, values=values, now=now

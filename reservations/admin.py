@@ -171,10 +171,12 @@ class AllocationInline(TenantOwnedAdminMixin, admin.TabularInline):
 
 @admin.register(Reservation)
 class ReservationAdmin(TenantOwnedAdminMixin, admin.ModelAdmin):
-    list_display = ("id", "organization", "kind", "state", "flavor", "instance_count", "zone", "starts_at", "ends_at")
-    list_filter = ("state", "kind", "zone", "flavor", "organization")
-    search_fields = ("organization__legal_name", "id")
+    list_display = ("reservation", "organization", "state", "kind", "instances", "zone", "starts_at", "ends_at")
+    list_filter = ("state", "kind", "zone", "flavor")
+    search_fields = ("organization__legal_name", "id", "purchase_order_reference")
     list_select_related = ("organization", "flavor", "zone")
+    date_hierarchy = "starts_at"
+    ordering = ("-starts_at", "-id")
     readonly_fields = (
         "organization",
         "kind",
@@ -192,6 +194,14 @@ class ReservationAdmin(TenantOwnedAdminMixin, admin.ModelAdmin):
     )
     inlines = [AllocationInline]
 
+    @admin.display(description=_("reservation"), ordering="id")
+    def reservation(self, obj: Reservation) -> str:
+        return str(_("Reservation %(number)s") % {"number": obj.pk})
+
+    @admin.display(description=_("instances"), ordering="instance_count")
+    def instances(self, obj: Reservation) -> str:
+        return f"{obj.instance_count} × {obj.flavor.name}"
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
@@ -202,13 +212,17 @@ class ReservationAdmin(TenantOwnedAdminMixin, admin.ModelAdmin):
 @admin.register(QuotaLimit)
 class QuotaLimitAdmin(TenantOwnedAdminMixin, admin.ModelAdmin):
     list_display = ("organization", "gpu_model", "max_gpus")
+    list_filter = ("gpu_model",)
+    search_fields = ("organization__legal_name",)
     list_select_related = ("organization", "gpu_model")
 
 
 @admin.register(QuotaRequest)
 class QuotaRequestAdmin(TenantOwnedAdminMixin, admin.ModelAdmin):
     list_display = ("organization", "gpu_model", "requested_gpus", "status", "created_at", "decided_at")
-    list_filter = ("status",)
+    list_filter = ("status", "gpu_model")
+    search_fields = ("organization__legal_name", "reason")
+    ordering = ("-created_at",)
     list_select_related = ("organization", "gpu_model")
     readonly_fields = (
         "organization",

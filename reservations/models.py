@@ -22,8 +22,8 @@ class CapacityPool(models.Model):
     constraint on ``Allocation`` is the last line of defence.
     """
 
-    zone = models.ForeignKey(AvailabilityZone, on_delete=models.PROTECT, related_name="+")
-    node_type = models.ForeignKey(NodeType, on_delete=models.PROTECT, related_name="+")
+    zone = models.ForeignKey(AvailabilityZone, verbose_name=_("zone"), on_delete=models.PROTECT, related_name="+")
+    node_type = models.ForeignKey(NodeType, verbose_name=_("node type"), on_delete=models.PROTECT, related_name="+")
     pool = models.CharField(_("pool"), max_length=16, choices=Pool.choices)
 
     class Meta:
@@ -46,7 +46,9 @@ class Node(models.Model):
     """
 
     hostname = models.CharField(_("hostname"), max_length=64, unique=True)
-    pool = models.ForeignKey(CapacityPool, on_delete=models.PROTECT, related_name="nodes")
+    pool = models.ForeignKey(
+        CapacityPool, verbose_name=_("capacity pool"), on_delete=models.PROTECT, related_name="nodes"
+    )
     state = models.CharField(_("state"), max_length=16, choices=NodeState.choices, default=NodeState.AVAILABLE)
     state_reason = models.CharField(_("reason"), max_length=200, blank=True)
 
@@ -71,17 +73,21 @@ class Reservation(TenantOwnedModel):
     live allocation per instance.
     """
 
-    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="reservations")
+    organization = models.ForeignKey(
+        Organization, verbose_name=_("organization"), on_delete=models.PROTECT, related_name="reservations"
+    )
     kind = models.CharField(_("kind"), max_length=16, choices=ReservationKind.choices)
     state = models.CharField(
         _("state"), max_length=16, choices=ReservationState.choices, default=ReservationState.REQUESTED
     )
     state_reason = models.CharField(_("reason"), max_length=300, blank=True)
-    quote = models.ForeignKey(Quote, on_delete=models.PROTECT, related_name="reservations")
-    item_version = models.ForeignKey(CatalogItemVersion, on_delete=models.PROTECT, related_name="+")
-    flavor = models.ForeignKey(Flavor, on_delete=models.PROTECT, related_name="+")
+    quote = models.ForeignKey(Quote, verbose_name=_("quote"), on_delete=models.PROTECT, related_name="reservations")
+    item_version = models.ForeignKey(
+        CatalogItemVersion, verbose_name=_("software version"), on_delete=models.PROTECT, related_name="+"
+    )
+    flavor = models.ForeignKey(Flavor, verbose_name=_("flavor"), on_delete=models.PROTECT, related_name="+")
     instance_count = models.PositiveIntegerField(_("instances"))
-    zone = models.ForeignKey(AvailabilityZone, on_delete=models.PROTECT, related_name="+")
+    zone = models.ForeignKey(AvailabilityZone, verbose_name=_("zone"), on_delete=models.PROTECT, related_name="+")
     starts_at = models.DateTimeField(_("starts"))
     ends_at = models.DateTimeField(_("ends"), null=True, blank=True)
     created_by_label = models.CharField(_("ordered by"), max_length=254)
@@ -117,7 +123,7 @@ class Reservation(TenantOwnedModel):
         ]
 
     def __str__(self) -> str:
-        return f"Reservation {self.pk}"
+        return str(_("Reservation %(number)s") % {"number": self.pk})
 
     @property
     def gpu_count(self) -> int:
@@ -137,7 +143,7 @@ class Allocation(TenantOwnedModel):
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
     reservation = models.ForeignKey(Reservation, on_delete=models.CASCADE, related_name="allocations")
     instance_index = models.PositiveSmallIntegerField(_("instance"))
-    node = models.ForeignKey(Node, on_delete=models.PROTECT, related_name="allocations")
+    node = models.ForeignKey(Node, verbose_name=_("node"), on_delete=models.PROTECT, related_name="allocations")
     gpu_first = models.PositiveSmallIntegerField(_("first GPU slot"))
     gpu_count = models.PositiveSmallIntegerField(_("GPUs"))
     starts_at = models.DateTimeField(_("from"))
@@ -193,8 +199,10 @@ class QuotaLimit(TenantOwnedModel):
     Invariant: one row per (organization, GPU model); the limit is not negative.
     """
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="quota_limits")
-    gpu_model = models.ForeignKey(GpuModel, on_delete=models.PROTECT, related_name="+")
+    organization = models.ForeignKey(
+        Organization, verbose_name=_("organization"), on_delete=models.CASCADE, related_name="quota_limits"
+    )
+    gpu_model = models.ForeignKey(GpuModel, verbose_name=_("GPU model"), on_delete=models.PROTECT, related_name="+")
     max_gpus = models.PositiveIntegerField(_("GPUs at a time"))
 
     class Meta(TenantOwnedModel.Meta):
@@ -214,17 +222,19 @@ class QuotaRequest(TenantOwnedModel):
     Invariant: decided once (``status`` leaves ``pending`` through ``quota_request_transition`` only).
     """
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="quota_requests")
-    gpu_model = models.ForeignKey(GpuModel, on_delete=models.PROTECT, related_name="+")
+    organization = models.ForeignKey(
+        Organization, verbose_name=_("organization"), on_delete=models.CASCADE, related_name="quota_requests"
+    )
+    gpu_model = models.ForeignKey(GpuModel, verbose_name=_("GPU model"), on_delete=models.PROTECT, related_name="+")
     requested_gpus = models.PositiveIntegerField(_("GPUs requested"))
     reason = models.TextField(_("why"), blank=True)
     status = models.CharField(
         _("status"), max_length=16, choices=QuotaRequestStatus.choices, default=QuotaRequestStatus.PENDING
     )
     decision_note = models.TextField(_("decision note"), blank=True)
-    created_by_label = models.CharField(max_length=254)
-    created_at = models.DateTimeField(default=timezone.now)
-    decided_at = models.DateTimeField(null=True, blank=True)
+    created_by_label = models.CharField(_("requested by"), max_length=254)
+    created_at = models.DateTimeField(_("requested"), default=timezone.now)
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
 
     class Meta(TenantOwnedModel.Meta):
         verbose_name = _("quota request")

@@ -38,7 +38,9 @@ class Invoice(TenantOwnedModel):
       to the organization or to ``settings.KONTOR_SELLER`` do not reach an issued document.
     """
 
-    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    organization = models.ForeignKey(
+        Organization, verbose_name=_("organization"), on_delete=models.PROTECT, related_name="+"
+    )
     kind = models.CharField(_("document type"), max_length=3, choices=InvoiceKind.choices, default=InvoiceKind.INVOICE)
     status = models.CharField(_("status"), max_length=16, choices=InvoiceStatus.choices, default=InvoiceStatus.DRAFT)
     period_start = models.DateTimeField(_("period start"))
@@ -67,7 +69,12 @@ class Invoice(TenantOwnedModel):
     vat_amount = models.DecimalField(_("VAT"), max_digits=14, decimal_places=2, default=Decimal("0.00"))
     gross_amount = models.DecimalField(_("gross"), max_digits=14, decimal_places=2, default=Decimal("0.00"))
     credited_invoice = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="credit_notes"
+        "self",
+        verbose_name=_("credited invoice"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="credit_notes",
     )
     credit_reason = models.TextField(_("reason for the credit"), blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)

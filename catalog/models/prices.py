@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 from django.db import models
 from django.utils import timezone
@@ -10,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from catalog.choices import CURRENCY, PAID_LICENSES, Commitment, License
 from catalog.models.hardware import Flavor
+from core.money import format_money
 
 
 class PriceList(models.Model):
@@ -64,6 +66,15 @@ class PriceList(models.Model):
         return self.is_published and self.effective_from is not None and self.effective_from <= now
 
 
+def price_label(subject: str, commitment: str, unit_price: Decimal) -> str:
+    """``B200 x4, On demand: €6.90 per GPU-hour`` (``6,90 €`` in German): how a price row reads in the console."""
+    return _("%(subject)s, %(commitment)s: %(price)s per GPU-hour") % {
+        "subject": subject,
+        "commitment": commitment,
+        "price": format_money(unit_price),
+    }
+
+
 class ComputePrice(models.Model):
     """The price of one GPU-hour of a flavor under a commitment, in one price list.
 
@@ -89,7 +100,7 @@ class ComputePrice(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.flavor_id} {self.commitment}: {self.unit_price} EUR"
+        return price_label(self.flavor.name, self.get_commitment_display(), self.unit_price)
 
 
 class LicensePrice(models.Model):
@@ -121,4 +132,4 @@ class LicensePrice(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.license} {self.commitment}: {self.unit_price} EUR"
+        return price_label(self.get_license_display(), self.get_commitment_display(), self.unit_price)

@@ -10,9 +10,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import template
-from django.utils import formats
 
-from core.money import format_money
+from core.money import format_money, format_quantity
 
 register = template.Library()
 
@@ -28,10 +27,7 @@ def eur(value: Decimal | int | None) -> str:
 @register.filter
 def quantity(value: Decimal | int) -> str:
     """A quantity (GPU-hours) without trailing zeros, grouped: ``1,234.5`` / ``1.234,5``."""
-    value = Decimal(value)
-    exponent = value.normalize().as_tuple().exponent
-    places = max(0, -exponent) if isinstance(exponent, int) else 0
-    return formats.number_format(value, decimal_pos=places, use_l10n=True, force_grouping=True)
+    return format_quantity(value)
 
 
 @register.filter

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -17,6 +18,8 @@ from catalog.services import (
 )
 from tenants.audit import Actor
 from tenants.models import AuditEvent
+from tests.catalog.factories import FlavorFactory, NodeTypeFactory, published_price_list
+from tests.support.html_tables import table_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -193,3 +196,71 @@ def test_a_copied_draft_can_change_a_license_price(now, launch_prices):
 
     assert draft.license_prices.get(commitment="on_demand").unit_price == Decimal("0.9500")
     assert launch_prices.license_prices.get(commitment="on_demand").unit_price == Decimal("0.8800")
+
+
+@pytest.fixture
+def two_flavor_prices(db) -> PriceList:
+    """A published list pricing two flavors on demand and for a month, and the license on demand only."""
+    dgx = NodeTypeFactory.create()
+    small = FlavorFactory.create(slug="b200-x1", name="B200 ×1", node_type=dgx)
+    large = FlavorFactory.create(slug="b200-x2", name="B200 ×2", node_type=dgx, gpu_count=2)
+    return published_price_list(
+        name="Two flavors",
+        effective_from=datetime(2026, 1, 1, tzinfo=UTC),
+        compute={
+            (small, Commitment.ON_DEMAND): Decimal("6.90"),
+            (small, Commitment.RESERVED_1M): Decimal("5.90"),
+            (large, Commitment.ON_DEMAND): Decimal("13.80"),
+            (large, Commitment.RESERVED_1M): Decimal("1180.5"),
+        },
+        license={(License.NVIDIA_AI_ENTERPRISE, Commitment.ON_DEMAND): Decimal("0.88")},
+    )
+
+
+def test_a_price_list_shows_its_prices_as_flavor_and_license_tables(console_client, two_flavor_prices):
+    page = console_client.get(f"/ops/catalog/pricelist/{two_flavor_prices.pk}/change/").content.decode()
+
+    assert table_rows(page, "compute-price-table") == [
+        ["Flavor", "On demand", "Reserved, 1 month", "Reserved, 12 months"],
+        ["B200 ×1", "€6.90 / GPU-h", "€5.90 / GPU-h", "—"],
+        ["B200 ×2", "€13.80 / GPU-h", "€1,180.50 / GPU-h", "—"],
+    ]
+    assert table_rows(page, "license-price-table") == [
+        ["License", "On demand", "Reserved, 1 month", "Reserved, 12 months"],
+        ["NVIDIA AI Enterprise", "€0.88 / GPU-h", "—", "—"],
+    ]
+    assert "on_demand" not in page  # no raw inline rows ("1 on_demand: 6.9000 EUR") on a published list
+    assert "6.9000" not in page
+
+
+def test_the_price_tables_speak_german(console_client, two_flavor_prices):
+    page = console_client.get(
+        f"/ops/catalog/pricelist/{two_flavor_prices.pk}/change/", HTTP_ACCEPT_LANGUAGE="de"
+    ).content.decode()
+
+    assert table_rows(page, "compute-price-table") == [
+        ["Instanztyp", "On-Demand", "Reserviert, 1 Monat", "Reserviert, 12 Monate"],
+        ["B200 ×1", "6,90 € / GPU-Std.", "5,90 € / GPU-Std.", "—"],
+        ["B200 ×2", "13,80 € / GPU-Std.", "1.180,50 € / GPU-Std.", "—"],
+    ]
+    assert table_rows(page, "license-price-table")[1] == ["NVIDIA AI Enterprise", "0,88 € / GPU-Std.", "—", "—"]
+
+
+def test_a_draft_lists_its_price_rows_readably_and_every_active_flavor_in_the_table(console_client, now, flavors):
+    draft = price_list_create_draft(actor=Actor.system("setup"), name="Draft")
+    price = price_list_set_compute_price(
+        actor=Actor.system("setup"),
+        price_list=draft,
+        flavor=flavors["b200-x4"],
+        commitment=Commitment.RESERVED_12M,
+        unit_price=Decimal("4.5"),
+    )
+
+    page = console_client.get(f"/ops/catalog/pricelist/{draft.pk}/change/").content.decode()
+
+    assert str(price) == "B200 ×4, Reserved, 12 months: €4.50 per GPU-hour"
+    rows = table_rows(page, "compute-price-table")
+    assert rows[0] == ["Flavor", "On demand", "Reserved, 1 month", "Reserved, 12 months"]
+    assert [row[0] for row in rows[1:]] == sorted(flavor.name for flavor in flavors.values())
+    assert [row for row in rows if row[0] == "B200 ×4"] == [["B200 ×4", "—", "—", "€4.50 / GPU-h"]]
+    assert 'name="compute_prices-0-unit_price"' in page  # a draft is still edited row by row

@@ -25,6 +25,7 @@ from reservations.choices import ReservationState
 from reservations.models import Reservation
 from reservations.services import reservation_cancel, reservation_create, reservation_extend, reservation_transition
 from tenants.audit import Actor
+from tests.support.html_tables import table_rows
 
 pytestmark = pytest.mark.django_db
 ACTOR = Actor.system("test")
@@ -338,7 +339,9 @@ def test_the_console_lists_usage_records_read_only(book, console_client):
     adding = console_client.get("/ops/metering/usagerecord/add/")
 
     assert (listing.status_code, adding.status_code) == (200, 403)
-    assert "7200" in listing.content.decode()
+    rows = table_rows(listing.content.decode(), "result_list")
+    hours = rows[0].index("GPU-hours")
+    assert [row[hours] for row in rows[1:]] == ["2"]  # 7,200 GPU-seconds
 
 
 @pytest.mark.django_db(transaction=True)

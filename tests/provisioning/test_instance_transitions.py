@@ -51,7 +51,9 @@ def instance_audit(instance):
 
 
 def snapshot(instance):
-    return Instance.objects.unscoped().values("state", "cloud_server_id", "attempts", "started_at").get(pk=instance.pk)
+    return (
+        Instance.objects.unscoped().values("state", "cloud_server_id", "status_polls", "started_at").get(pk=instance.pk)
+    )
 
 
 class InterleavingDriver(SimulatorDriver):
@@ -99,7 +101,7 @@ def test_a_stale_concurrent_delivery_never_moves_a_running_instance_back(instanc
     assert SimulatedServer.objects.filter(deleted_at__isnull=True).count() == 1
     server = SimulatedServer.objects.get()
     current = snapshot(instance)
-    assert (current["state"], current["cloud_server_id"], current["attempts"]) == (I.RUNNING, server.server_id, 1)
+    assert (current["state"], current["cloud_server_id"], current["status_polls"]) == (I.RUNNING, server.server_id, 1)
     assert current["started_at"] is not None
     assert [action for action, _data in instance_audit(instance)] == ["instance.building", "instance.running"]
     reservation = instance.reservation

@@ -70,7 +70,7 @@ def test_the_cloud_fails_n_times_then_succeeds(provisioning, settings):
     reservation.refresh_from_db()
     assert reservation.state == ReservationState.ACTIVE
     assert live_servers() == 2
-    assert sorted(Instance.objects.unscoped().values_list("attempts", flat=True)) == [1, 1]
+    assert sorted(Instance.objects.unscoped().values_list("status_polls", flat=True)) == [1, 1]
 
 
 def test_a_permanent_failure_fails_the_reservation_releases_the_gpus_and_charges_nothing(provisioning, settings):
@@ -165,5 +165,28 @@ def test_console_lists_failures_with_their_error(provisioning, console_client, s
     provision_instance_task.apply(args=[instance_ids[0]])
 
     listing = console_client.get("/ops/provisioning/instance/?state__exact=failed").content.decode()
+    detail = console_client.get(f"/ops/provisioning/instance/{instance_ids[0]}/change/").content.decode()
 
-    assert "simulated failure: quota exceeded for instances" in listing
+    # In words in the list; the raw error only on the instance's page, collapsed under "Technical detail".
+    assert "The cloud refused to create the server: its quota is used up." in listing
+    assert "simulated failure" not in listing
+    assert (
+        '<p class="kontor-problem">The cloud refused to create the server: its quota is used up.</p>'
+        '<details class="kontor-raw"><summary>Technical detail</summary>'
+        "<pre>simulated failure: quota exceeded for instances</pre></details>"
+    ) in detail
+
+
+def test_the_console_counts_status_polls_and_names_them_so(provisioning, console_client):
+    _reservation, instance_ids = provisioning
+    provision_instance_task.apply(args=[instance_ids[0]])
+
+    listing = console_client.get("/ops/provisioning/instance/")
+    detail = console_client.get(f"/ops/provisioning/instance/{instance_ids[0]}/change/").content.decode()
+
+    polls = Instance.objects.unscoped().get(pk=instance_ids[0]).status_polls
+    assert polls >= 1
+    assert "Status polls" in listing.content.decode()
+    assert "ttempts" not in listing.content.decode()
+    assert f'<div class="readonly">{polls}</div>' in detail
+    assert "How often provisioning asked the cloud for the server's status." in detail
