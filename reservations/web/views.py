@@ -8,6 +8,8 @@ other form pages do.
 
 from __future__ import annotations
 
+import hashlib
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,8 +19,10 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -236,16 +240,37 @@ class ExtensionRefusal:
 IN_MOTION = (ReservationState.PROVISIONING, ReservationState.ENDING)
 
 
-def _instances_context(reservation: Reservation, access: OrganizationAccess) -> dict[str, Any]:
+# The CSRF token in the instance forms is masked afresh on every render; it is no change the page needs to fetch.
+_CSRF_INPUT = re.compile(r'<input type="hidden" name="csrfmiddlewaretoken" value="[^"]*">')
+
+
+def _instances_context(request: HttpRequest, reservation: Reservation, access: OrganizationAccess) -> dict[str, Any]:
+    """The servers section: its status line (the page's live region), its polled part, and a version of both.
+
+    The page polls with the version it shows; the fragment view answers 204 (htmx swaps nothing) while nothing
+    changed, so the live region announces a change once and the forms in the section keep what is typed in them.
+    """
     instances = reservation_instances(reservation=reservation)
     running = sum(1 for instance in instances if instance.state == "running")
-    return {
+    context: dict[str, Any] = {
+        "organization": access.organization,
+        "reservation": reservation,
         "instances": instances,
         "instances_running": running,
         "instances_progress": round(100 * running / reservation.instance_count) if reservation.instance_count else 0,
         "instances_polling": reservation.state in IN_MOTION,
         # Rename, reboot and the console log (provisioning/web/views.py), for those who manage reservations.
         "may_manage": access.allows(Action.RESERVATIONS_MANAGE),
+    }
+    status = render_to_string("reservations/_instances_status.html", context, request)
+    content = render_to_string("reservations/_instances_content.html", context, request)
+    seen = f"{context['instances_polling']}\n{status}\n{_CSRF_INPUT.sub('', content)}"
+    version = hashlib.sha256(seen.encode()).hexdigest()[:16]
+    return {
+        **context,
+        "instances_status": mark_safe(status),  # noqa: S308  # rendered by our own template, escaped there
+        "instances_content": mark_safe(content),  # noqa: S308  # rendered by our own template, escaped there
+        "instances_version": version,
     }
 
 
@@ -254,12 +279,12 @@ def _instances_context(reservation: Reservation, access: OrganizationAccess) -> 
 def reservation_instances_fragment(
     request: HttpRequest, access: OrganizationAccess, reservation_id: int
 ) -> HttpResponse:
+    """What the reservation page polls: 204 while the section is as the page shows it (``seen``), else its new state."""
     reservation = _reservation_or_404(access, reservation_id)
-    return render(
-        request,
-        "reservations/_instances.html",
-        {"organization": access.organization, "reservation": reservation, **_instances_context(reservation, access)},
-    )
+    context = _instances_context(request, reservation, access)
+    if request.GET.get("seen") == context["instances_version"]:
+        return HttpResponse(status=204)
+    return render(request, "reservations/_instances_poll.html", context)
 
 
 def _detail_page(
@@ -286,7 +311,7 @@ def _detail_page(
             "organization": access.organization,
             "reservation": reservation,
             "allocations": allocations,
-            **_instances_context(reservation, access),
+            **_instances_context(request, reservation, access),
             "actions": actions if access.allows(Action.RESERVATIONS_MANAGE) else None,
             "extend_form": extend_form,
             "refusal": refusal,

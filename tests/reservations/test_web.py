@@ -752,3 +752,30 @@ def test_the_header_links_to_the_reservations_and_the_capacity(small_inventory, 
 
     assert '<li><a href="/orgs/rheinwerk/reservations/">Reservations</a></li>' in content
     assert '<li><a href="/capacity/">Capacity</a></li>' in content
+
+
+def test_the_servers_poll_answers_204_until_something_changes(small_inventory, customer, make_quote, owner_client):
+    reservation = book(customer, make_quote())
+    reservation_transition(actor=ACTOR, reservation=reservation, to_state=ReservationState.PROVISIONING)
+    page = owner_client.get(f"{LIST}{reservation.pk}/")
+    body = find(document(page), "instances-body")
+    assert body is not None
+    poll_url = dict(body.attributes)["hx-get"]
+    assert re.fullmatch(rf"{LIST}{reservation.pk}/instances/\?seen=[0-9a-f]{{16}}", poll_url)
+    assert text_of(page, "instances-status") == "Provisioning 0 of 1 running"
+
+    unchanged = [owner_client.get(poll_url) for _ in range(2)]
+    reservation_transition(actor=ACTOR, reservation=reservation, to_state=ReservationState.ACTIVE)
+    changed = owner_client.get(poll_url)
+
+    assert [response.status_code for response in unchanged] == [204, 204]
+    assert [response.content for response in unchanged] == [b"", b""]
+    assert changed.status_code == 200
+    status = find(document(changed), "instances-status")
+    assert status is not None
+    assert dict(status.attributes)["hx-swap-oob"] == "innerHTML"
+    assert text(status) == "Active 0 of 1 running"
+    # Active is at rest: the new polled part no longer polls.
+    new_body = find(document(changed), "instances-body")
+    assert new_body is not None
+    assert "hx-get" not in dict(new_body.attributes)
