@@ -34,7 +34,7 @@ from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
 from catalog.choices import License
-from metering.choices import Meter
+from metering.choices import BILLED_WINDOW_STATES, UNBILLED_WINDOW_STATES, Meter
 from metering.models import MeteringCursor, UsageCorrection, UsageRecord
 from provisioning.models import Instance
 from reservations.choices import ReservationKind, ReservationState
@@ -42,17 +42,6 @@ from reservations.models import Reservation
 
 ONE_HOUR = timedelta(hours=1)
 ONE_SECOND = timedelta(seconds=1)
-
-#: Reserved windows in these states are billed in full, used or not.
-BILLED_WINDOW_STATES = (
-    ReservationState.SCHEDULED,
-    ReservationState.PROVISIONING,
-    ReservationState.ACTIVE,
-    ReservationState.ENDING,
-    ReservationState.ENDED,
-)
-#: Reserved windows in these states bill nothing; records written while they were scheduled are removed.
-UNBILLED_WINDOW_STATES = (ReservationState.CANCELLED, ReservationState.FAILED, ReservationState.EXPIRED)
 
 
 def hour_start(moment: datetime) -> datetime:

@@ -96,6 +96,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
                 "tenants.web.context_processors.organizations",
+                "portal.web.navigation.main_navigation",
             ],
         },
     },

@@ -23,7 +23,7 @@ from catalog.models import Quote
 from core.datetimes import DATETIME_RANGE_CODE, datetime_range_error
 from reservations.allocation import overlapping
 from reservations.choices import ReservationKind
-from reservations.guards import OrderDescription, order_guards_check
+from reservations.guards import OrderDescription, OrderRefusal, order_guards_check
 from reservations.models import Allocation, QuotaLimit, Reservation
 from tenants.choices import OrganizationStatus
 from tenants.models import Organization
@@ -161,3 +161,14 @@ def order_rules_check(order: OrderDescription) -> None:
     _check_window(order)
     _check_quota(order)
     order_guards_check(order)
+
+
+def booking_refusal(*, organization: Organization, quote: Quote, now: datetime) -> OrderRefusal | None:
+    """Why booking ``quote`` would be refused now by every rule but capacity, or None: ``order_rules_check`` on the
+    booking's own ``booking_order``, the very checks ``reservation_create`` runs, so a quote page can say at once what
+    the booking would say. Without the organization's lock it is a preview; the booking checks again under it."""
+    try:
+        order_rules_check(booking_order(organization=organization, quote=quote, now=now))
+    except ValidationError as error:
+        return OrderRefusal(" ".join(error.messages), code=error.code or "invalid")
+    return None

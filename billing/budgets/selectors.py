@@ -1,16 +1,25 @@
-"""Reads of an organization's spend in the current Berlin month: month-to-date, the forecast to the month's end, the
-cost an order would add this month, the budget's refusal of an order, and GPU-hours per day and flavor.
+"""Reads of an organization's spend in the current Berlin month: what is spent, what is committed, the forecast to the
+month's end, the budget's share of them, the cost an order would add this month, the budget's refusal of an order,
+and GPU-hours per day and flavor.
 
-Method, in one place:
+Method, in one place (``spend_summary`` computes every figure; the spend page, the budget alerts and the hard cap all
+read it, so they never disagree):
 - The month is the calendar month in Europe/Berlin (``billing.periods.billing_period``). Only UTC hours that have
-  fully passed count, as in billing: ``as_of`` is the start of the current UTC hour.
-- Month-to-date = the priced usage records of the month's hours before ``as_of`` (every meter: on-demand use,
-  licenses and committed reserved windows), each exact ``quantity * unit_price / 3600``; summed exactly and rounded
-  once with ``round_money``. Net EUR, without VAT; corrections of invoiced hours are not included.
-- Forecast = month-to-date + run rate * remaining hours + committed future hours, rounded once. The run rate is the
-  on-demand usage (records of instances) of the last 24 passed hours divided by 24; the remaining hours run from
-  ``as_of`` to the month's end (whole hours: Berlin month boundaries are whole UTC hours); the committed future hours
-  are the reserved windows' records from ``as_of`` to the month's end (metering writes a window's hours ahead).
+  fully passed count as spent, as in billing: ``as_of`` is the start of the current UTC hour.
+- Spent = the month's hours before ``as_of``: on-demand use and licenses as metered, and the reserved windows' hours
+  that have passed (billed whether used or not).
+- Committed = the reserved windows' hours from ``as_of`` to the month's end: billed whether used or not, so they
+  count from the moment a window is booked. A window metering has not written to its end yet (just booked, extended
+  or cancelled) is read from the reservation with metering's rule (``metering.selectors.unmetered_windows``); its
+  records, if any, are left out, so nothing counts twice.
+- Forecast = spent + committed + the run rate * remaining hours (each part rounded once, so the figures the page
+  shows add up). The run rate is the on-demand usage (records of
+  instances) of the last 24 passed hours divided by 24; the remaining hours run from ``as_of`` to the month's end
+  (whole hours: Berlin month boundaries are whole UTC hours).
+- The budget's share is (spent + committed) / limit: the money the month will cost at least. Alerts go out at 50, 80
+  and 100 % of it, and the hard cap refuses an order whose cost this month would take spent + committed past the
+  limit. Each amount is summed exactly (``quantity * unit_price / 3600``) and rounded once with ``round_money``; net
+  EUR, without VAT; corrections of invoiced hours are not included.
 - An order's cost this month is its quote's net times the share of its window inside this month: a reserved window
   counts its own hours in the month; an on-demand order (open-ended, quoted for ``quote.hours``) counts from now for
   at most its quoted hours and at most until the month's end.
@@ -30,7 +39,7 @@ from billing.budgets.models import Budget, BudgetAlert
 from billing.periods import BERLIN, BillingPeriod, billing_period
 from core.money import format_money, round_money
 from metering.models import UsageRecord
-from metering.selectors import DailyUsage, usage_by_day
+from metering.selectors import DailyGpuHours, gpu_hours_by_day, unmetered_windows
 from reservations.guards import OrderDescription, OrderRefusal
 from tenants.models import Organization
 
@@ -52,11 +61,12 @@ def _as_of(now: datetime) -> datetime:
     return utc.replace(minute=0, second=0, microsecond=0)
 
 
-def _priced(organization: Organization, **filters: object) -> Decimal:
+def _priced(organization: Organization, exclude_reservation_ids: list[int], **filters: object) -> Decimal:
     """Exact EUR of the records matching ``filters``: sum of quantity * unit_price (NUMERIC in PostgreSQL) / 3600."""
     total = (
         UsageRecord.objects.for_organization(organization)
         .filter(**filters)
+        .exclude(reservation_id__in=exclude_reservation_ids)
         .aggregate(
             total=Sum(
                 ExpressionWrapper(
@@ -70,41 +80,50 @@ def _priced(organization: Organization, **filters: object) -> Decimal:
 
 @dataclass(frozen=True)
 class Spend:
+    """The month's figures, net EUR, each rounded once (see the module's method)."""
+
     period: BillingPeriod
     as_of: datetime
-    month_to_date: Decimal  # net EUR, rounded once
-    forecast: Decimal  # net EUR to the month's end, rounded once
-    run_rate_per_hour: Decimal  # exact EUR per hour of on-demand use over the last 24 hours (for display, rounded)
-    committed_future: Decimal  # net EUR of reserved hours still to come this month, rounded
+    month_to_date: Decimal  # spent: the month's hours that have passed
+    committed_future: Decimal  # committed: reserved hours still to come this month
+    forecast: Decimal  # spent + committed + run rate * remaining hours
+    run_rate_per_hour: Decimal  # on-demand use per hour over the last 24 hours (for display)
 
-
-def _month_to_date_exact(organization: Organization, period: BillingPeriod, as_of: datetime) -> Decimal:
-    return _priced(organization, hour__gte=period.start, hour__lt=as_of)
-
-
-def spend_month_to_date(*, organization: Organization, now: datetime) -> Decimal:
-    period = current_period(now)
-    return round_money(_month_to_date_exact(organization, period, _as_of(now)))
+    @property
+    def spent_or_committed(self) -> Decimal:
+        """What the month costs at least: the budget's share and alerts are computed from it."""
+        return self.month_to_date + self.committed_future
 
 
 def spend_summary(*, organization: Organization, now: datetime) -> Spend:
     period = current_period(now)
     as_of = _as_of(now)
-    month_to_date = _month_to_date_exact(organization, period, as_of)
+    pending = unmetered_windows(organization=organization, start=period.start, end=period.end)
+    excluded = pending.reservation_ids
+    spent = _priced(organization, excluded, hour__gte=period.start, hour__lt=as_of)
+    spent += sum((window.amount(period.start, as_of) for window in pending.windows), Decimal(0))
+    committed = _priced(organization, excluded, hour__gte=as_of, hour__lt=period.end, instance__isnull=True)
+    committed += sum((window.amount(as_of, period.end) for window in pending.windows), Decimal(0))
     recent = _priced(
-        organization, hour__gte=as_of - timedelta(hours=RUN_RATE_HOURS), hour__lt=as_of, instance__isnull=False
+        organization, [], hour__gte=as_of - timedelta(hours=RUN_RATE_HOURS), hour__lt=as_of, instance__isnull=False
     )
     run_rate = recent / RUN_RATE_HOURS
     remaining_hours = (period.end - as_of) // timedelta(hours=1)
-    committed_future = _priced(organization, hour__gte=as_of, hour__lt=period.end, instance__isnull=True)
+    month_to_date, committed_future = round_money(spent), round_money(committed)
     return Spend(
         period=period,
         as_of=as_of,
-        month_to_date=round_money(month_to_date),
-        forecast=round_money(month_to_date + run_rate * remaining_hours + committed_future),
+        month_to_date=month_to_date,
+        committed_future=committed_future,
+        # The page shows the three parts: the forecast is their sum, so the figures it shows add up to the cent.
+        forecast=month_to_date + committed_future + round_money(run_rate * remaining_hours),
         run_rate_per_hour=round_money(run_rate),
-        committed_future=round_money(committed_future),
     )
+
+
+def budget_share(*, budget: Budget, amount: Decimal) -> Decimal:
+    """``amount`` as a percentage of the budget, exact."""
+    return amount * HUNDRED_PERCENT / budget.monthly_limit
 
 
 def order_net_this_month(*, order: OrderDescription) -> Decimal:
@@ -128,13 +147,13 @@ def budget_refusal(*, organization: Organization, additional_net: Decimal, now: 
     budget = budget_get(organization=organization)
     if budget is None or not budget.hard_cap:
         return None
-    spent = spend_month_to_date(organization=organization, now=now or timezone.now())
+    spent = spend_summary(organization=organization, now=now or timezone.now()).spent_or_committed
     additional = round_money(additional_net)
     if spent + additional <= budget.monthly_limit:
         return None
     return _(
-        "This order would cost %(additional)s this month; with %(spent)s spent so far that exceeds the monthly "
-        "budget of %(limit)s, which is a hard cap. An owner or billing member can raise the budget."
+        "This order would cost %(additional)s this month; with %(spent)s spent or committed so far that exceeds the "
+        "monthly budget of %(limit)s, which is a hard cap. An owner or billing member can raise the budget."
     ) % {
         "additional": format_money(additional),
         "spent": format_money(spent),
@@ -146,9 +165,12 @@ def budget_alerts_in_month(*, organization: Organization, month: date) -> list[B
     return list(BudgetAlert.objects.for_organization(organization).filter(month=month).order_by("threshold"))
 
 
-def daily_gpu_hours_by_flavor(*, organization: Organization, month: BillingPeriod) -> list[DailyUsage]:
-    """GPU-hours per UTC day and flavor for the month's hours (``metering.selectors.usage_by_day``)."""
-    return usage_by_day(organization=organization, start=month.start, end=month.end)
+def daily_gpu_hours_by_flavor(*, organization: Organization, summary: Spend) -> list[DailyGpuHours]:
+    """GPU-hours per UTC day and flavor for the month of ``summary``, used before its ``as_of`` and committed from
+    it (``metering.selectors.gpu_hours_by_day``)."""
+    return gpu_hours_by_day(
+        organization=organization, start=summary.period.start, end=summary.period.end, as_of=summary.as_of
+    )
 
 
 def budget_order_guard(order: OrderDescription) -> OrderRefusal | None:

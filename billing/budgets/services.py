@@ -1,8 +1,10 @@
 """Writes of budgets: setting an organization's budget, and the alerts at 50, 80 and 100 % of it.
 
-An alert is a ``BudgetAlert`` row, unique per (organization, Berlin month, threshold): the row is written first and
-only the run that inserted it e-mails the owners and billing members and publishes ``budget.threshold_reached``
-(``core.events``), after the commit. A second or concurrent run finds the row and sends nothing.
+An alert compares the figure the spend page shows the budget's share of (spent + committed,
+``billing.budgets.selectors.spend_summary``) with the limit. It is a ``BudgetAlert`` row, unique per (organization,
+Berlin month, threshold): the row is written first and only the run that inserted it e-mails the owners and billing
+members and publishes ``budget.threshold_reached`` (``core.events``), after the commit. A second or concurrent run
+finds the row and sends nothing.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billing.budgets.models import BUDGET_THRESHOLDS, Budget, BudgetAlert
-from billing.budgets.selectors import HUNDRED_PERCENT, current_period, spend_month_to_date
+from billing.budgets.selectors import budget_share, current_period, spend_summary
 from core.events import publish
 from tenants.audit import Actor, audit_record
 from tenants.choices import Role
@@ -73,15 +75,17 @@ class BudgetCheck:
 
 
 def budget_check(*, organization: Organization, now: datetime | None = None) -> BudgetCheck | None:
-    """Alert once per month and threshold that month-to-date spend reached 50, 80 or 100 % of the budget."""
+    """Alert once per month and threshold that spent + committed (``Spend.spent_or_committed``) reached 50, 80 or
+    100 % of the budget."""
     now = now or timezone.now()
     budget = Budget.objects.for_organization(organization).first()
     if budget is None:
         return None
     period = current_period(now)
     month = period.start.date()
-    spent = spend_month_to_date(organization=organization, now=now)
-    share = spent * HUNDRED_PERCENT / budget.monthly_limit
+    # The same figure the spend page shows the budget's share of: spent so far plus reserved hours still to come.
+    spent = spend_summary(organization=organization, now=now).spent_or_committed
+    share = budget_share(budget=budget, amount=spent)
     sent: list[int] = []
     with transaction.atomic():
         for threshold in BUDGET_THRESHOLDS:

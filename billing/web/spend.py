@@ -17,10 +17,18 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from billing.budgets.selectors import budget_alerts_in_month, budget_get, daily_gpu_hours_by_flavor, spend_summary
+from billing.budgets.selectors import (
+    Spend,
+    budget_alerts_in_month,
+    budget_get,
+    budget_share,
+    daily_gpu_hours_by_flavor,
+    spend_summary,
+)
 from billing.budgets.services import budget_set
-from metering.selectors import DailyUsage
+from metering.selectors import DailyGpuHours
 from tenants.audit import Actor
+from tenants.models import Organization
 from tenants.permissions import Action
 from tenants.web.access import OrganizationAccess, organization_view
 from tenants.web.forms import add_service_errors
@@ -44,9 +52,10 @@ def _coordinate(value: Decimal) -> str:
 
 @dataclass(frozen=True)
 class Segment:
-    flavor: str
+    flavor: str  # display name
     gpu_hours: Decimal
     series: int
+    committed: bool  # reserved hours still to come (drawn hatched), else used
     y: str
     height: str
 
@@ -56,15 +65,24 @@ class DayBar:
     day: date
     x: str
     width: str
-    total: Decimal
+    used: Decimal
+    committed: Decimal
     segments: list[Segment]
+
+    @property
+    def total(self) -> Decimal:
+        return self.used + self.committed
 
 
 @dataclass(frozen=True)
 class SpendChart:
+    """Two series per flavor: used GPU-hours (solid) and committed future hours of reserved windows (hatched)."""
+
     bars: list[DayBar]
-    flavors: list[tuple[str, int]]  # (slug, series class index)
+    flavors: list[tuple[str, int]]  # (display name, series class index)
     maximum: Decimal
+    has_used: bool
+    has_committed: bool
     view_box: str = f"0 0 {WIDTH} {HEIGHT}"
     left: str = str(LEFT)
     right: str = str(LEFT + PLOT_WIDTH)
@@ -74,36 +92,60 @@ class SpendChart:
     x_label_y: str = str(HEIGHT - 8)
 
 
-def spend_chart(usage: list[DailyUsage]) -> SpendChart:
-    """One stacked bar per day with usage, one segment per flavor (in slug order), scaled to the busiest day."""
-    flavors = sorted({row.flavor for row in usage})
+def spend_chart(usage: list[DailyGpuHours]) -> SpendChart:
+    """One stacked bar per day with GPU time: first the used hours of each flavor, above them the committed hours of
+    each flavor (flavors in slug order, one colour each), scaled to the busiest day."""
+    names = {row.flavor: row.flavor_name for row in usage}
+    flavors = sorted(names)
     series = {slug: index % SERIES_CLASSES for index, slug in enumerate(flavors)}
-    days: dict[date, list[DailyUsage]] = {}
+    days: dict[date, list[DailyGpuHours]] = {}
     for row in usage:
         days.setdefault(row.day, []).append(row)
-    maximum = max((sum((row.gpu_hours for row in rows), Decimal(0)) for rows in days.values()), default=Decimal(0))
+
+    def day_total(rows: list[DailyGpuHours]) -> Decimal:
+        return sum((row.used_hours + row.committed_hours for row in rows), Decimal(0))
+
+    maximum = max((day_total(rows) for rows in days.values()), default=Decimal(0))
     slot = Decimal(PLOT_WIDTH) / max(len(days), 1)
     width = slot * BAR_SHARE
     bars = []
     for index, (day, rows) in enumerate(sorted(days.items())):
         bottom = Decimal(TOP + PLOT_HEIGHT)
         segments = []
-        for row in sorted(rows, key=lambda row: row.flavor):
-            height = Decimal(PLOT_HEIGHT) * row.gpu_hours / maximum if maximum else Decimal(0)
+        ordered = sorted(rows, key=lambda row: row.flavor)
+        parts = [(row, False, row.used_hours) for row in ordered]
+        parts += [(row, True, row.committed_hours) for row in ordered]
+        for row, committed, hours in parts:
+            if not hours:
+                continue
+            height = Decimal(PLOT_HEIGHT) * hours / maximum if maximum else Decimal(0)
             bottom -= height
             segments.append(
-                Segment(row.flavor, row.gpu_hours, series[row.flavor], _coordinate(bottom), _coordinate(height))
+                Segment(row.flavor_name, hours, series[row.flavor], committed, _coordinate(bottom), _coordinate(height))
             )
         bars.append(
             DayBar(
                 day=day,
                 x=_coordinate(LEFT + index * slot + (slot - width) / 2),
                 width=_coordinate(width),
-                total=sum((row.gpu_hours for row in rows), Decimal(0)),
+                used=sum((row.used_hours for row in rows), Decimal(0)),
+                committed=sum((row.committed_hours for row in rows), Decimal(0)),
                 segments=segments,
             )
         )
-    return SpendChart(bars=bars, flavors=[(slug, series[slug]) for slug in flavors], maximum=maximum)
+    return SpendChart(
+        bars=bars,
+        flavors=[(names[slug], series[slug]) for slug in flavors],
+        maximum=maximum,
+        has_used=any(row.used_seconds for row in usage),
+        has_committed=any(row.committed_seconds for row in usage),
+    )
+
+
+def _gpu_hours(organization: Organization, summary: Spend) -> dict[str, object]:
+    """The context of ``billing/_gpu_hours_chart.html``."""
+    usage = daily_gpu_hours_by_flavor(organization=organization, summary=summary)
+    return {"chart": spend_chart(usage), "usage_rows": usage}
 
 
 class BudgetForm(forms.Form):
@@ -142,7 +184,8 @@ def spend(request: HttpRequest, access: OrganizationAccess) -> HttpResponse:
     elif request.method != "GET":
         return HttpResponse(status=405)
     summary = spend_summary(organization=organization, now=timezone.now())
-    share = (summary.month_to_date * 100 / budget.monthly_limit).quantize(Decimal("0.1")) if budget else None
+    share = budget_share(budget=budget, amount=summary.spent_or_committed) if budget else None
+    forecast_share = budget_share(budget=budget, amount=summary.forecast) if budget else None
     return render(
         request,
         "billing/spend.html",
@@ -151,11 +194,12 @@ def spend(request: HttpRequest, access: OrganizationAccess) -> HttpResponse:
             "summary": summary,
             "month": summary.period.start.date(),
             "budget": budget,
-            "share": share,
-            "progress_value": min(summary.month_to_date, budget.monthly_limit) if budget else None,
+            "share": share.quantize(Decimal("0.1")) if share is not None else None,
+            "forecast_share": forecast_share.quantize(Decimal("0.1")) if forecast_share is not None else None,
+            "progress_value": min(summary.spent_or_committed, budget.monthly_limit) if budget else None,
             "alerts": budget_alerts_in_month(organization=organization, month=summary.period.start.date()),
             "form": form,
             "may_manage": may_manage,
-            "chart": spend_chart(daily_gpu_hours_by_flavor(organization=organization, month=summary.period)),
+            **_gpu_hours(organization, summary),
         },
     )

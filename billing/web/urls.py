@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from django.urls import path
 
-from billing.web import profile, spend, views
+from billing.web import profile, spend, usage, views
 
 org = "orgs/<slug:organization_slug>"
 urlpatterns = [
     path(f"{org}/spend/", spend.spend, name="organization-spend"),
+    path(f"{org}/usage/", usage.usage, name="organization-usage"),
     path(f"{org}/invoices/", views.invoice_list_page, name="invoice-list"),
     path(f"{org}/billing-profile/", profile.billing_profile_page, name="billing-profile"),
     path(

@@ -14,6 +14,9 @@ from catalog.models import Quote
 from catalog.selectors import flavor_list, zone_list
 from reservations.availability import availability_check
 from reservations.choices import ReservationKind
+from reservations.guards import OrderRefusal
+from reservations.rules import booking_refusal
+from reservations.selectors import reservation_ids_by_quote
 from reservations.web.forms import BookForm
 from tenants.models import Membership, Organization
 from tenants.permissions import Action, role_allows
@@ -31,7 +34,9 @@ class NamedAlternative:
 
 @dataclass(frozen=True)
 class QuoteBooking:
-    """Live availability of an open quote; ``form`` is None when the member's role may not book."""
+    """Live availability of an open quote; ``form`` is None when the member's role may not book, when the quote is
+    booked already (``reservation_id``: the latest reservation booked from it) or when the order rules refuse it
+    (``refusal``: quota, budget hard cap, the organization's state — the booking's own checks)."""
 
     fits: bool
     zone_name: str
@@ -39,6 +44,10 @@ class QuoteBooking:
     alternatives: list[NamedAlternative]
     on_demand: bool
     form: BookForm | None
+    refusal: OrderRefusal | None = None
+    reservation_id: int | None = None
+    may_request_quota: bool = False  # the refusal links to the quota page or the spend page, for roles that may open it
+    may_see_spend: bool = False
 
 
 def ssh_key_choices(organization: Organization, membership: Membership) -> list[tuple[int, str]]:
@@ -59,6 +68,22 @@ def quote_booking(
         return None
     on_demand = quote.commitment == Commitment.ON_DEMAND
     zones = list(zone_list())
+    booked = reservation_ids_by_quote(organization=organization, quote_ids=[quote.pk]).get(quote.pk, [])
+    if booked:
+        return QuoteBooking(False, "", None, [], on_demand, None, reservation_id=booked[-1])
+    refusal = booking_refusal(organization=organization, quote=quote, now=now)
+    if refusal is not None:
+        return QuoteBooking(
+            False,
+            "",
+            None,
+            [],
+            on_demand,
+            None,
+            refusal=refusal,
+            may_request_quota=role_allows(membership.role, Action.QUOTA_REQUEST),
+            may_see_spend=role_allows(membership.role, Action.BILLING_VIEW),
+        )
     availability = availability_check(
         flavor=quote.flavor,
         instances=quote.instance_count,

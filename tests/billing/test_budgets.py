@@ -56,14 +56,17 @@ def test_alerts_once_each_with_emails_and_events(booked, customer, mailoutbox, d
         with django_capture_on_commit_callbacks(execute=True):
             first = budget_check(organization=customer, now=NOW)
         assert first is not None
-        assert first.sent == [50]
-        assert len(mailoutbox) == 1
+        assert first.spent == Decimal("7.17")  # spent 4.17 + committed 3.00: the figure the page shows
+        assert first.share == Decimal("89.625")
+        assert first.sent == [50, 80]
+        assert len(mailoutbox) == 2
         assert "50 %" in mailoutbox[0].subject
-        budget_set(actor=ACTOR, organization=customer, monthly_limit=Decimal("4.17"), hard_cap=False)
+        assert "has spent or committed 7.17 EUR (net)" in mailoutbox[0].body
+        budget_set(actor=ACTOR, organization=customer, monthly_limit=Decimal("7.17"), hard_cap=False)
         with django_capture_on_commit_callbacks(execute=True):
             second = check_budgets_task()
             third = check_budgets_task()
-        assert second == {"organizations": 1, "alerts": 2}
+        assert second == {"organizations": 1, "alerts": 1}
         assert third == {"organizations": 1, "alerts": 0}
         assert list(BudgetAlert.objects.for_organization(customer).values_list("threshold", flat=True)) == [50, 80, 100]
         assert len(mailoutbox) == 3
@@ -80,7 +83,7 @@ def test_hard_cap_refuses_booking_with_reason_and_stores_nothing(booked, custome
     with pytest.raises(ValidationError) as refused:
         reservation_create(actor=ACTOR, organization=customer, quote=quote)
     assert refused.value.code == "budget_exceeded"
-    assert "monthly budget of €5.00" in refused.value.messages[0]
+    assert "with €7.17 spent or committed so far that exceeds the monthly budget of €5.00" in refused.value.messages[0]
     assert Reservation.objects.for_organization(customer).count() == before
 
 

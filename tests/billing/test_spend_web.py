@@ -29,8 +29,8 @@ def test_page_shows_spend_and_chart(travel, reservation, customer, client):  # n
     html = response.content.decode()
     assert 'id="spend-month-to-date">€4.00' in html
     assert html.count('class="spend-segment') == 2
-    assert 'data-gpu-hours="1.0000"' in html
-    assert 'data-gpu-hours="1.5000"' in html
+    assert 'data-series="used" data-flavor="B200 ×4" data-gpu-hours="1.0000"' in html
+    assert 'data-series="used" data-flavor="B200 ×4" data-gpu-hours="1.5000"' in html
     assert 'id="budget-form"' in html
 
 

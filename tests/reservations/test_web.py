@@ -223,7 +223,10 @@ def test_owner_books_an_open_quote_and_sees_its_gpus(small_inventory, customer, 
     listed = owner_client.get(LIST)
     assert rows(listed, "reservations")[0][0] == f"Reservation {reservation.pk}"
     assert '<span class="badge badge-reservation-scheduled">Scheduled</span>' in listed.content.decode()
-    assert f"Booked already as: Reservation {reservation.pk} Zone" in text_of(listed, f"quote-{quote.pk}")
+    assert f"Booked already as: Reservation {reservation.pk} View reservation" in text_of(listed, f"quote-{quote.pk}")
+    assert dict(find(document(listed), f"quote-{quote.pk}-view-reservation").attributes)["href"] == (
+        f"/orgs/rheinwerk/reservations/{reservation.pk}/"
+    )
 
 
 def test_a_double_submitted_form_books_once(small_inventory, customer, make_quote, owner_client):
@@ -263,7 +266,11 @@ def test_a_key_sent_again_with_other_choices_is_refused_and_changes_nothing(
     assert text_of(response, "booking-problem") == (
         f"Quote {quote.pk} was not booked. This form was already sent with other choices. Please choose again and book."
     )
-    assert book_form_key(response, quote.pk) != key
+    # The quote is booked (by the first send): it offers its reservation, no second booking form.
+    assert f'id="id_quote{quote.pk}_idempotency_key"' not in response.content.decode()
+    assert dict(find(document(response), f"quote-{quote.pk}-view-reservation").attributes)["href"] == (
+        f"/orgs/rheinwerk/reservations/{Reservation.objects.for_organization(customer).get().pk}/"
+    )
     assert snapshot(customer) == before
 
 
