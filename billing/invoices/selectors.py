@@ -1,8 +1,11 @@
-"""Reads of invoices and credit notes, always for one organization."""
+"""Reads of invoices and credit notes, always for one organization (``invoices_for_documents``: the system's
+rendering reads, by ID)."""
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from collections.abc import Iterable
+
+from django.db.models import Prefetch, QuerySet
 
 from billing.choices import InvoiceStatus
 from billing.models import Invoice, InvoiceLine
@@ -28,4 +31,19 @@ def invoice_lines(*, invoice: Invoice) -> QuerySet[InvoiceLine]:
         .filter(invoice=invoice)
         .select_related("corrects")
         .order_by("position")
+    )
+
+
+def invoices_for_documents(*, invoice_ids: Iterable[int]) -> QuerySet[Invoice]:
+    """Documents to render (system code, any organization), with everything ``invoice_document`` reads: the
+    organization, the cited invoice and the frozen terms joined, the lines (and the invoices they correct) in one
+    more query for all of them."""
+    return (
+        Invoice.objects.unscoped()
+        .filter(pk__in=list(invoice_ids))
+        .select_related("organization", "credited_invoice", "terms")
+        .prefetch_related(
+            Prefetch("lines", queryset=InvoiceLine.objects.unscoped().select_related("corrects").order_by("position"))
+        )
+        .order_by("pk")
     )
