@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from tenants.choices import Role
 from tenants.models import Membership, Organization
 
@@ -20,3 +22,20 @@ def organization_document_language(organization: Organization) -> str:
     )
     language = (preferred or "")[:2].lower()
     return language if language in DOCUMENT_LANGUAGES else DEFAULT_LANGUAGE
+
+
+def organization_document_languages(organization_ids: Iterable[int]) -> dict[int, str]:
+    """``organization_document_language`` of many organizations in one query (every ID gets a language)."""
+    ids = list(organization_ids)
+    preferred = dict(
+        Membership.objects.unscoped()
+        .filter(organization_id__in=ids, role=Role.OWNER)
+        .order_by("organization_id", "pk")
+        .distinct("organization_id")
+        .values_list("organization_id", "user__preferred_language")
+    )
+    languages: dict[int, str] = {}
+    for organization_id in ids:
+        language = (preferred.get(organization_id) or "")[:2].lower()
+        languages[organization_id] = language if language in DOCUMENT_LANGUAGES else DEFAULT_LANGUAGE
+    return languages

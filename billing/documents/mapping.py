@@ -30,7 +30,7 @@ from billing.documents.model import (
 from billing.documents.models import InvoiceTerms
 from billing.documents.terms import buyer_references, shared_order_reference
 from billing.invoices.selectors import invoice_lines
-from billing.models import Invoice
+from billing.models import Invoice, InvoiceLine
 from core.vat import EXEMPTION_REASON_CODES, VatCategory
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -42,8 +42,22 @@ def _berlin_date(moment: datetime) -> date:
 
 
 def invoice_terms(invoice: Invoice) -> InvoiceTerms | None:
-    """The terms frozen at finalization (None for documents finalized before they existed)."""
-    return InvoiceTerms.objects.for_organization(invoice.organization).filter(invoice=invoice).first()
+    """The terms frozen at finalization (None for documents finalized before they existed); no query when the
+    invoice was read with ``select_related("terms")``."""
+    try:
+        cached = Invoice.terms.related.get_cached_value(invoice)
+    except KeyError:
+        return InvoiceTerms.objects.for_organization(invoice.organization).filter(invoice=invoice).first()
+    return cached if isinstance(cached, InvoiceTerms) else None
+
+
+def _stored_lines(invoice: Invoice) -> list[InvoiceLine]:
+    """The document's lines in position order: prefetched (``billing.invoices.selectors.invoices_for_documents``)
+    or read here."""
+    prefetched = getattr(invoice, "_prefetched_objects_cache", {}).get("lines")
+    if prefetched is not None:
+        return sorted(prefetched, key=lambda line: line.position)
+    return list(invoice_lines(invoice=invoice))
 
 
 def document_language(invoice: Invoice) -> str:
@@ -121,7 +135,7 @@ def invoice_document(invoice: Invoice) -> InvoiceDocument:
         raise DocumentError("settings.KONTOR_SELLER has no IBAN: an invoice must say where to pay (BG-16).")
     terms = invoice_terms(invoice)
     language = terms.language if terms is not None else organization_document_language(invoice.organization)
-    stored_lines = list(invoice_lines(invoice=invoice))
+    stored_lines = _stored_lines(invoice)
     references = buyer_references(
         terms=terms,
         organization=invoice.organization,

@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -216,6 +216,37 @@ def invoice_terms_freeze(*, invoice: Invoice) -> InvoiceTerms:
         seller_contact_phone=contact.phone,
         seller_contact_email=contact.email,
     )
+
+
+def invoices_terms_freeze(*, invoices: Sequence[Invoice], languages: Mapping[int, str]) -> list[InvoiceTerms]:
+    """``invoice_terms_freeze`` for a batch of invoices (not credit notes) finalized in the caller's transaction:
+    one read of their organizations' profiles, one insert. ``languages`` maps organization IDs to the document
+    language the invoices were worded in."""
+    contact = seller_contact()
+    profiles = {
+        profile.organization_id: profile
+        for profile in BillingProfile.objects.unscoped().filter(
+            organization_id__in={invoice.organization_id for invoice in invoices}
+        )
+    }
+    terms = []
+    for invoice in invoices:
+        if invoice.kind != InvoiceKind.INVOICE:
+            raise ValueError(f"{invoice}: credit notes freeze the terms of the invoice they cite, one at a time.")
+        profile = profiles.get(invoice.organization_id)
+        terms.append(
+            InvoiceTerms(
+                organization_id=invoice.organization_id,
+                invoice=invoice,
+                language=languages[invoice.organization_id],
+                buyer_reference=profile.buyer_reference if profile is not None else "",
+                leitweg_id=profile.leitweg_id if profile is not None else "",
+                seller_contact_name=contact.name,
+                seller_contact_phone=contact.phone,
+                seller_contact_email=contact.email,
+            )
+        )
+    return InvoiceTerms.objects.bulk_create(terms)
 
 
 @dataclass(frozen=True)

@@ -29,9 +29,19 @@ def document_number_next(*, year: int) -> DocumentNumber:
     The lock is held until the caller's transaction ends, so concurrent finalizations queue here and receive
     consecutive numbers; a rollback undoes the increment with everything else.
     """
+    return document_numbers_next(year=year, count=1)[0]
+
+
+def document_numbers_next(*, year: int, count: int) -> list[DocumentNumber]:
+    """Take the next ``count`` consecutive sequences of the year in one locked step (``document_number_next`` for
+    a batch): the caller numbers exactly ``count`` documents that this transaction finalizes, so a commit leaves no
+    gap and a rollback returns the whole block."""
     if not transaction.get_connection().in_atomic_block:
         raise NumberingOutsideTransactionError("document_number_next() must run inside transaction.atomic().")
+    if count < 1:
+        raise ValueError("Take at least one number.")
     series, _created = InvoiceNumberSeries.objects.select_for_update().get_or_create(year=year)
-    series.last_sequence += 1
+    first = series.last_sequence + 1
+    series.last_sequence += count
     series.save(update_fields=["last_sequence"])
-    return DocumentNumber(year=year, sequence=series.last_sequence)
+    return [DocumentNumber(year=year, sequence=sequence) for sequence in range(first, series.last_sequence + 1)]

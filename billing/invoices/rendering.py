@@ -43,7 +43,7 @@ def invoice_files_render(*, invoice_id: int) -> list[InvoiceFile]:
         invoice = (
             Invoice.objects.unscoped()
             .select_for_update(of=("self",))
-            .select_related("organization", "credited_invoice")
+            .select_related("organization", "credited_invoice", "terms")
             .get(pk=invoice_id)
         )
         if invoice.status != InvoiceStatus.FINALIZED:

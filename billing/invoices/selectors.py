@@ -1,12 +1,14 @@
-"""Reads of invoices and credit notes, always for one organization."""
+"""Reads of invoices and credit notes, always for one organization (``invoices_for_documents``: the system's
+rendering reads, by ID)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Q, QuerySet, Sum, Value
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 
 from billing.choices import InvoiceKind, InvoiceStatus
@@ -122,4 +124,19 @@ def revenue_month_to_date(*, now: datetime) -> RevenueToDate:
         credited_net=figures["credited"],
         invoices=figures["invoices"],
         credit_notes=figures["credit_notes"],
+    )
+
+
+def invoices_for_documents(*, invoice_ids: Iterable[int]) -> QuerySet[Invoice]:
+    """Documents to render (system code, any organization), with everything ``invoice_document`` reads: the
+    organization, the cited invoice and the frozen terms joined, the lines (and the invoices they correct) in one
+    more query for all of them."""
+    return (
+        Invoice.objects.unscoped()
+        .filter(pk__in=list(invoice_ids))
+        .select_related("organization", "credited_invoice", "terms")
+        .prefetch_related(
+            Prefetch("lines", queryset=InvoiceLine.objects.unscoped().select_related("corrects").order_by("position"))
+        )
+        .order_by("pk")
     )

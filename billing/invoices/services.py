@@ -22,25 +22,30 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from billing.choices import InvoiceKind, InvoiceStatus
-from billing.documents.language import organization_document_language
-from billing.documents.terms import DocumentTermsError, invoice_terms_freeze, seller_contact
+from billing.documents.language import organization_document_language, organization_document_languages
+from billing.documents.terms import (
+    DocumentTermsError,
+    invoice_terms_freeze,
+    invoices_terms_freeze,
+    seller_contact,
+)
 from billing.invoices.models import Invoice, InvoiceCorrectionUsage, InvoiceLine, InvoiceReview, InvoiceUsage
-from billing.invoices.numbering import document_number_next
+from billing.invoices.numbering import DocumentNumber, document_number_next, document_numbers_next
 from billing.invoices.rendering import RENDER_TASK
 from billing.invoices.review import (
     InvoiceReviewError,
     draft_content_hash,
     invoice_review,
-    review_get,
     review_invalidate,
 )
+from billing.invoices.usage import OrganizationUsage, billable_usage, usage_mark_invoiced
 from billing.lines import CorrectedInvoice, LineAmounts, LineKey, LineUsage, lines_from_usage, usage_sums
 from billing.periods import BERLIN, BillingPeriod, InvoiceError, billing_period
 from core.events import publish
@@ -61,39 +66,6 @@ def _period_of(invoice: Invoice) -> BillingPeriod:
     if (period.start, period.end) != (invoice.period_start, invoice.period_end):
         raise InvoiceError(f"{invoice} does not cover one Berlin calendar month.")
     return period
-
-
-def _billable_records(
-    *, organization: Organization, period: BillingPeriod, now: datetime, lock: bool
-) -> list[UsageRecord]:
-    records = (
-        UsageRecord.objects.for_organization(organization)
-        .filter(
-            invoiced_at__isnull=True, hour__gte=period.start, hour__lt=period.end, hour__lte=now - timedelta(hours=1)
-        )
-        .select_related("flavor", "reservation")
-        .order_by("pk")
-    )
-    if lock:
-        records = records.select_for_update(of=("self",))
-    return list(records)
-
-
-def _sum_seconds(records: Iterable[UsageRecord]) -> dict[LineKey, LineUsage]:
-    return usage_sums(
-        (
-            LineKey(
-                record.meter,
-                record.flavor.slug,
-                record.unit_price,
-                record.flavor.gpu_count,
-                record.reservation.purchase_order_reference,
-            ),
-            record.quantity,
-            record.hour,
-        )
-        for record in records
-    )
 
 
 @dataclass(frozen=True)
@@ -135,18 +107,37 @@ def _pending_corrections(*, organization: Organization, period: BillingPeriod, l
     return PendingCorrections(corrections=list(corrections), corrected_by_record=billed)
 
 
+def _organizations_with_corrections(*, organization_ids: Sequence[int], period: BillingPeriod) -> set[int]:
+    """The organizations that may have positive corrections to bill in ``period`` (a superset: one query for a
+    batch; ``_pending_corrections`` then decides per organization)."""
+    return set(
+        UsageCorrection.objects.unscoped()
+        .filter(
+            organization_id__in=organization_ids,
+            credited_at__isnull=True,
+            quantity_delta__gt=0,
+            created_at__lt=period.end,
+        )
+        .values_list("organization_id", flat=True)
+        .distinct()
+    )
+
+
+NO_CORRECTIONS = PendingCorrections(corrections=[], corrected_by_record={})
+
+
 def _draft_lines(
-    *, records: Sequence[UsageRecord], pending: PendingCorrections, period: BillingPeriod
+    *, sums: Mapping[LineKey, LineUsage], pending: PendingCorrections, period: BillingPeriod
 ) -> list[LineAmounts]:
-    """The month's usage lines, then one line per (corrected invoice, meter, flavor, price, PO) of the corrections,
-    worded in the active language."""
-    sums = _sum_seconds(records)
+    """The month's usage lines (``sums`` as summed by ``billable_usage``), then one line per (corrected invoice,
+    meter, flavor, price, PO) of the corrections, worded in the active language."""
+    all_sums = dict(sums)
     corrected: dict[int, CorrectedInvoice] = {}
     for correction in pending.corrections:
         invoice = pending.corrected_by_record[correction.record_id]
         month = invoice.period_start.astimezone(BERLIN)
         corrected[invoice.pk] = CorrectedInvoice(invoice.number, month.year, month.month)
-    sums.update(
+    all_sums.update(
         usage_sums(
             (
                 LineKey(
@@ -163,7 +154,7 @@ def _draft_lines(
             for correction in pending.corrections
         )
     )
-    return lines_from_usage(sums, period, corrected)
+    return lines_from_usage(all_sums, period, corrected)
 
 
 def _snapshot(invoice: Invoice, organization: Organization, treatment: VatTreatment) -> None:
@@ -192,43 +183,80 @@ def _totals(invoice: Invoice, nets: Sequence[Decimal], treatment: VatTreatment) 
     invoice.gross_amount = invoice.net_amount + invoice.vat_amount
 
 
-def _current_lines(invoice: Invoice) -> list[LineAmounts]:
-    return [
-        LineAmounts(
-            line.description,
-            line.meter,
-            line.flavor_slug,
-            line.quantity,
-            line.unit_price,
-            line.net_amount,
-            line.service_start,
-            line.service_end,
-            line.order_reference or "",
-            line.corrects_id,
+def _current_lines_of(invoices: Iterable[Invoice]) -> dict[int, list[LineAmounts]]:
+    """The stored lines of these saved documents, by invoice ID, in position order (one query)."""
+    lines: dict[int, list[LineAmounts]] = {invoice.pk: [] for invoice in invoices if invoice.pk is not None}
+    if not lines:
+        return lines
+    for line in InvoiceLine.objects.unscoped().filter(invoice_id__in=list(lines)).order_by("invoice_id", "position"):
+        lines[line.invoice_id].append(
+            LineAmounts(
+                line.description,
+                line.meter,
+                line.flavor_slug,
+                line.quantity,
+                line.unit_price,
+                line.net_amount,
+                line.service_start,
+                line.service_end,
+                line.order_reference or "",
+                line.corrects_id,
+            )
         )
-        for line in InvoiceLine.objects.for_organization(invoice.organization)
-        .filter(invoice=invoice)
-        .order_by("position")
-    ]
+    return lines
 
 
-def _write_draft(*, invoice: Invoice, organization: Organization, lines: list[LineAmounts]) -> bool:
-    """Bring a draft (locked by the caller) to these lines and the organization's current data.
+def _current_lines(invoice: Invoice) -> list[LineAmounts]:
+    return _current_lines_of([invoice])[invoice.pk]
 
-    Returns whether anything was written: refreshing an unchanged draft writes nothing.
-    """
+
+@dataclass
+class _Draft:
+    """A draft brought to its lines and the organization's current data in memory; ``changed`` when it must be
+    written (a new draft always is)."""
+
+    invoice: Invoice
+    organization: Organization
+    treatment: VatTreatment
+    lines: list[LineAmounts]
+    changed: bool
+    is_new: bool
+
+
+def _draft_prepare(
+    *, invoice: Invoice, organization: Organization, lines: list[LineAmounts], stored: list[LineAmounts] | None
+) -> _Draft:
+    """Snapshot the parties and VAT treatment (worded in the active language) and total the lines; compare with
+    what is stored (``stored``: the saved draft's lines, None for a new one)."""
     treatment = vat_treatment(organization)
-    before = (_current_lines(invoice), _header(invoice)) if invoice.pk is not None else None
+    before = (stored, _header(invoice)) if invoice.pk is not None else None
     _snapshot(invoice, organization, treatment)
     _totals(invoice, [line.net_amount for line in lines], treatment)
-    if before == (lines, _header(invoice)):
-        return False
-    invoice.save()
-    InvoiceLine.objects.for_organization(organization).filter(invoice=invoice).delete()
+    return _Draft(
+        invoice=invoice,
+        organization=organization,
+        treatment=treatment,
+        lines=lines,
+        changed=before != (lines, _header(invoice)),
+        is_new=invoice.pk is None,
+    )
+
+
+def _drafts_write(drafts: Sequence[_Draft]) -> list[_Draft]:
+    """Write the changed drafts (locked by the caller) and their lines in a few bulk statements; an unchanged draft
+    writes nothing. Returns the drafts written."""
+    changed = [draft for draft in drafts if draft.changed]
+    if not changed:
+        return []
+    Invoice.objects.bulk_create([draft.invoice for draft in changed if draft.is_new])
+    refreshed = [draft.invoice for draft in changed if not draft.is_new]
+    if refreshed:
+        Invoice.objects.unscoped().bulk_update(refreshed, HEADER_FIELDS)
+        InvoiceLine.objects.unscoped().filter(invoice_id__in=[invoice.pk for invoice in refreshed]).delete()
     InvoiceLine.objects.bulk_create(
         InvoiceLine(
-            organization=organization,
-            invoice=invoice,
+            organization=draft.organization,
+            invoice=draft.invoice,
             position=position,
             description=line.description,
             meter=line.meter,
@@ -240,12 +268,15 @@ def _write_draft(*, invoice: Invoice, organization: Organization, lines: list[Li
             service_end=line.service_end,
             order_reference=line.order_reference or None,
             corrects_id=line.corrects_id,
-            vat_category=treatment.category,
-            vat_rate=treatment.rate,
+            vat_category=draft.treatment.category,
+            vat_rate=draft.treatment.rate,
         )
-        for position, line in enumerate(lines, start=1)
+        for draft in changed
+        for position, line in enumerate(draft.lines, start=1)
     )
-    return True
+    for draft in changed:
+        draft.is_new = False
+    return changed
 
 
 HEADER_FIELDS = (
@@ -274,47 +305,91 @@ def _header(invoice: Invoice) -> tuple[object, ...]:
     return tuple(getattr(invoice, field) for field in HEADER_FIELDS)
 
 
-def invoice_draft_for_month(
-    *, organization: Organization, year: int, month: int, now: datetime | None = None
-) -> Invoice | None:
-    """Draft (or refresh) the organization's invoice for a Berlin month from its uninvoiced, fully passed hours.
+#: Organizations drafted per transaction: their rows stay locked until it commits.
+DRAFT_BATCH = 500
 
-    Idempotent: the one draft of the month is reused and rewritten only where it differs. Returns None when there
-    is nothing to bill (a draft left without usage is removed). ``now`` is the moment of drafting (default: the
-    clock; the demo data drafts its history back then).
+
+def invoices_draft_for_month(
+    *, organization_ids: Iterable[int], year: int, month: int, now: datetime | None = None
+) -> dict[int, Invoice]:
+    """Draft (or refresh) the Berlin month's invoice of each of these organizations from its uninvoiced, fully
+    passed hours and positive corrections, set-based: per batch of ``DRAFT_BATCH`` organizations one transaction,
+    one statement summing all their usage into lines (``billable_usage``) and bulk writes.
+
+    Idempotent: the one draft of the month is reused and rewritten only where it differs (a reviewed draft that
+    changed loses its review, audited). Returns the drafts by organization ID; an organization with nothing to bill
+    has none (a draft left without usage is removed). ``now`` is the moment of drafting (default: the clock; the
+    demo data drafts its history back then).
     """
     period = billing_period(year=year, month=month)
     now = now or timezone.now()
+    ids = sorted(set(organization_ids))
+    drafts: dict[int, Invoice] = {}
+    for start in range(0, len(ids), DRAFT_BATCH):
+        drafts.update(_draft_batch(organization_ids=ids[start : start + DRAFT_BATCH], period=period, now=now))
+    return drafts
+
+
+def _draft_batch(*, organization_ids: Sequence[int], period: BillingPeriod, now: datetime) -> dict[int, Invoice]:
     with transaction.atomic():
         # Serializes drafting per organization, so two runs cannot both create the month's draft.
-        organization = Organization.objects.select_for_update().get(pk=organization.pk)
-        invoice = (
-            Invoice.objects.for_organization(organization)
+        organizations = list(Organization.objects.select_for_update().filter(pk__in=organization_ids).order_by("pk"))
+        ids = [organization.pk for organization in organizations]
+        existing = {
+            invoice.organization_id: invoice
+            for invoice in Invoice.objects.unscoped()
             .select_for_update()
-            .filter(kind=InvoiceKind.INVOICE, status=InvoiceStatus.DRAFT, period_start=period.start)
-            .first()
-        )
-        records = _billable_records(organization=organization, period=period, now=now, lock=False)
-        pending = _pending_corrections(organization=organization, period=period, lock=False)
-        if not records and not pending.corrections:
-            if invoice is not None:
-                InvoiceReview.objects.for_organization(organization).filter(invoice=invoice).delete()
-                invoice.delete()
-            return None
-        if invoice is None:
-            invoice = Invoice(
-                organization=organization,
+            .filter(
+                organization_id__in=ids,
                 kind=InvoiceKind.INVOICE,
+                status=InvoiceStatus.DRAFT,
                 period_start=period.start,
-                period_end=period.end,
-                created_at=now,
             )
-        with translation.override(organization_document_language(organization)):
-            lines = _draft_lines(records=records, pending=pending, period=period)
-            changed = _write_draft(invoice=invoice, organization=organization, lines=lines)
-        review = review_get(invoice) if changed else None
-        if review is not None:
-            current = draft_content_hash(lines=lines, header=_header(invoice))
+        }
+        usage = billable_usage(organization_ids=ids, period=period, now=now, lock=False)
+        with_corrections = _organizations_with_corrections(organization_ids=ids, period=period)
+        stored = _current_lines_of(existing.values())
+        languages = organization_document_languages(ids)
+        drafts: list[_Draft] = []
+        emptied: list[Invoice] = []
+        for organization in organizations:
+            invoice = existing.get(organization.pk)
+            pending = (
+                _pending_corrections(organization=organization, period=period, lock=False)
+                if organization.pk in with_corrections
+                else NO_CORRECTIONS
+            )
+            sums = usage[organization.pk].sums if organization.pk in usage else {}
+            if not sums and not pending.corrections:
+                if invoice is not None:
+                    emptied.append(invoice)
+                continue
+            if invoice is None:
+                invoice = Invoice(
+                    organization=organization,
+                    kind=InvoiceKind.INVOICE,
+                    period_start=period.start,
+                    period_end=period.end,
+                    created_at=now,
+                )
+            else:
+                invoice.organization = organization
+            with translation.override(languages[organization.pk]):
+                lines = _draft_lines(sums=sums, pending=pending, period=period)
+                drafts.append(
+                    _draft_prepare(
+                        invoice=invoice, organization=organization, lines=lines, stored=stored.get(invoice.pk)
+                    )
+                )
+        if emptied:
+            InvoiceReview.objects.unscoped().filter(invoice__in=emptied).delete()
+            Invoice.objects.unscoped().filter(pk__in=[invoice.pk for invoice in emptied]).delete()
+        written = _drafts_write(drafts)
+        refreshed = {draft.invoice.pk: draft for draft in written}
+        for review in InvoiceReview.objects.unscoped().filter(invoice_id__in=list(refreshed)).order_by("pk"):
+            draft = refreshed[review.invoice_id]
+            review.invoice = draft.invoice
+            current = draft_content_hash(lines=draft.lines, header=_header(draft.invoice))
             if current != review.content_hash:
                 review_invalidate(
                     actor=Actor.system("billing.draft_invoices"),
@@ -322,7 +397,20 @@ def invoice_draft_for_month(
                     content_hash=current,
                     reason="the draft was refreshed from changed usage",
                 )
-        return invoice
+        return {draft.organization.pk: draft.invoice for draft in drafts}
+
+
+def invoice_draft_for_month(
+    *, organization: Organization, year: int, month: int, now: datetime | None = None
+) -> Invoice | None:
+    """Draft (or refresh) the organization's invoice for a Berlin month from its uninvoiced, fully passed hours
+    (``invoices_draft_for_month`` for one organization).
+
+    Idempotent: the one draft of the month is reused and rewritten only where it differs. Returns None when there
+    is nothing to bill (a draft left without usage is removed).
+    """
+    drafts = invoices_draft_for_month(organization_ids=[organization.pk], year=year, month=month, now=now)
+    return drafts.get(organization.pk)
 
 
 def invoice_mark_reviewed(*, actor: Actor, invoice: Invoice) -> InvoiceReview:
@@ -415,11 +503,251 @@ def _finalize_locked(
     return invoice
 
 
+#: Invoices finalized per transaction: one locked step of the number series numbers all of them.
+FINALIZE_BATCH = 200
+
+
+@dataclass(frozen=True)
+class FinalizeResult:
+    """What ``invoices_finalize`` did: the invoices it finalized (numbered in the order asked), and why the others
+    were not (by invoice ID)."""
+
+    finalized: list[Invoice]
+    refused: dict[int, InvoiceError]
+
+
+def invoices_finalize(
+    *, actor: Actor, invoice_ids: Iterable[int], require_review: bool | None = None, now: datetime | None = None
+) -> FinalizeResult:
+    """draft → finalized for many invoices, ``FINALIZE_BATCH`` per transaction (see ``invoice_finalize`` for the
+    rules, which hold per invoice). An invoice that cannot be finalized is refused (``refused``) without a number;
+    a failure of the whole batch (the seller contact is missing, the database fails) refuses each of its invoices
+    and numbers none."""
+    ids = list(dict.fromkeys(invoice_ids))
+    finalized: list[Invoice] = []
+    refused: dict[int, InvoiceError] = {}
+    for start in range(0, len(ids), FINALIZE_BATCH):
+        batch = ids[start : start + FINALIZE_BATCH]
+        try:
+            result = _finalize_batch(actor=actor, invoice_ids=batch, require_review=require_review, now=now)
+        except InvoiceError as error:
+            refused.update(dict.fromkeys(batch, error))
+            continue
+        finalized += result.finalized
+        refused.update(result.refused)
+    return FinalizeResult(finalized=finalized, refused=refused)
+
+
+@dataclass
+class _Finalizing:
+    draft: _Draft
+    usage: OrganizationUsage
+    pending: PendingCorrections
+    review: InvoiceReview | None
+    content_hash: str = ""
+
+
+def _finalize_batch(
+    *, actor: Actor, invoice_ids: Sequence[int], require_review: bool | None, now: datetime | None = None
+) -> FinalizeResult:
+    """Finalize these invoices in one transaction; numbers are taken only for those it finalizes, in the order of
+    ``invoice_ids``, in one locked step just before the transition, so any later failure returns them all."""
+    if require_review is None:
+        require_review = settings.KONTOR_INVOICE_REVIEW_REQUIRED
+    refused: dict[int, InvoiceError] = {}
+    with transaction.atomic():
+        # The organizations first (in ID order, as drafting locks them), then their invoices.
+        organization_ids = set(
+            Invoice.objects.unscoped().filter(pk__in=invoice_ids).values_list("organization_id", flat=True)
+        )
+        organizations = {
+            organization.pk: organization
+            for organization in Organization.objects.select_for_update().filter(pk__in=organization_ids).order_by("pk")
+        }
+        locked = {
+            invoice.pk: invoice
+            for invoice in Invoice.objects.unscoped().select_for_update().filter(pk__in=invoice_ids).order_by("pk")
+        }
+        periods: dict[int, BillingPeriod] = {}
+        for pk in invoice_ids:
+            if pk not in locked:
+                continue
+            invoice = locked[pk]
+            invoice.organization = organizations[invoice.organization_id]
+            if invoice.kind != InvoiceKind.INVOICE or invoice.status != InvoiceStatus.DRAFT:
+                refused[pk] = InvoiceError(f"{invoice} is not a draft invoice; only drafts can be finalized.")
+                continue
+            try:
+                periods[pk] = _period_of(invoice)
+            except InvoiceError as error:
+                refused[pk] = error
+        reviews = {
+            review.invoice_id: review for review in InvoiceReview.objects.unscoped().filter(invoice_id__in=periods)
+        }
+        for pk in list(periods):
+            if pk not in reviews and require_review:
+                refused[pk] = InvoiceReviewError(
+                    _("%(invoice)s has not been reviewed: review its lines first, then finalize.")
+                    % {"invoice": locked[pk]}
+                )
+                del periods[pk]
+        # The records of each invoice's organization and month, locked and summed in one statement per month.
+        now = now or timezone.now()
+        usage: dict[int, OrganizationUsage] = {}
+        for period in {period.start: period for period in periods.values()}.values():
+            month = [pk for pk, invoice_period in periods.items() if invoice_period == period]
+            by_organization = billable_usage(
+                organization_ids=[locked[pk].organization_id for pk in month], period=period, now=now, lock=True
+            )
+            for pk in month:
+                usage[pk] = by_organization.get(locked[pk].organization_id, OrganizationUsage())
+        with_corrections = {
+            period.start: _organizations_with_corrections(
+                organization_ids=[locked[pk].organization_id for pk in periods if periods[pk] == period],
+                period=period,
+            )
+            for period in {period.start: period for period in periods.values()}.values()
+        }
+        languages = organization_document_languages({locked[pk].organization_id for pk in periods})
+        stored = _current_lines_of(locked[pk] for pk in periods)
+        finalizing: list[_Finalizing] = []
+        for pk, period in periods.items():
+            invoice = locked[pk]
+            organization = invoice.organization
+            pending = (
+                _pending_corrections(organization=organization, period=period, lock=True)
+                if organization.pk in with_corrections[period.start]
+                else NO_CORRECTIONS
+            )
+            if not usage[pk].sums and not pending.corrections:
+                refused[pk] = InvoiceError(f"{invoice} has no usage left to bill.")
+                continue
+            # The lines and the VAT note are worded here, in the organization's document language, whatever
+            # language the worker or the operator's request runs in.
+            with translation.override(languages[organization.pk]):
+                lines = _draft_lines(sums=usage[pk].sums, pending=pending, period=period)
+                draft = _draft_prepare(invoice=invoice, organization=organization, lines=lines, stored=stored[pk])
+            finalizing.append(_Finalizing(draft=draft, usage=usage[pk], pending=pending, review=reviews.get(pk)))
+        _drafts_write([item.draft for item in finalizing])
+        ready: list[_Finalizing] = []
+        for item in finalizing:
+            invoice = item.draft.invoice
+            item.content_hash = draft_content_hash(lines=item.draft.lines, header=_header(invoice))
+            review = item.review
+            if review is not None and review.content_hash != item.content_hash:
+                refused[invoice.pk] = InvoiceReviewError(
+                    _(
+                        "%(invoice)s changed after %(reviewer)s reviewed it (its usage was metered again): the review "
+                        "was withdrawn and nothing was finalized. Review the new figures, then finalize."
+                    )
+                    % {"invoice": invoice, "reviewer": review.reviewed_by_label}
+                )
+                review.invoice = invoice
+                review_invalidate(
+                    actor=actor,
+                    review=review,
+                    content_hash=item.content_hash,
+                    reason="finalization found other figures",
+                )
+            else:
+                ready.append(item)
+        if ready:
+            _finalize_ready(actor=actor, ready=ready, languages=languages, issued_at=now)
+    # Refusals are returned after the commit: withdrawn reviews and refreshed drafts stay.
+    return FinalizeResult(finalized=[item.draft.invoice for item in ready], refused=refused)
+
+
+def _finalize_ready(
+    *, actor: Actor, ready: Sequence[_Finalizing], languages: Mapping[int, str], issued_at: datetime
+) -> None:
+    """Mark and link the usage, number, transition, audit, freeze the terms and announce: the invoices in ``ready``
+    are definitely finalized in the caller's transaction, so each gets the next number of one block."""
+    try:
+        seller_contact()  # BG-6: refuse before a number is taken
+    except DocumentTermsError as error:
+        raise InvoiceError(str(error)) from error
+    usage_mark_invoiced(
+        billed=(
+            (record_id, item.draft.invoice.pk, item.draft.invoice.organization_id)
+            for item in ready
+            for record_id in item.usage.record_ids
+        ),
+        invoiced_at=issued_at,
+    )
+    for item in ready:
+        if item.pending.corrections:
+            invoice = item.draft.invoice
+            UsageCorrection.objects.for_organization(invoice.organization).filter(
+                pk__in=[correction.pk for correction in item.pending.corrections]
+            ).update(credited_at=issued_at)
+            InvoiceCorrectionUsage.objects.bulk_create(
+                InvoiceCorrectionUsage(organization=invoice.organization, invoice=invoice, correction=correction)
+                for correction in item.pending.corrections
+            )
+    invoices = [item.draft.invoice for item in ready]
+    numbers = document_numbers_next(year=issued_at.astimezone(BERLIN).year, count=len(invoices))
+    moved = _transition_numbered(invoices=invoices, numbers=numbers, issued_at=issued_at)
+    if moved != len(invoices):  # raising rolls the numbers back with the transaction: no gap
+        raise InvoiceError("Another finalization changed these drafts; nothing was finalized.")
+    for item, number in zip(ready, numbers, strict=True):
+        invoice = item.draft.invoice
+        invoice.status = InvoiceStatus.FINALIZED
+        invoice.number, invoice.number_year, invoice.number_sequence = number.text, number.year, number.sequence
+        invoice.issued_at = issued_at
+        audit_record(
+            actor=actor,
+            action="billing.invoice_finalized",
+            target=invoice,
+            organization=invoice.organization,
+            data={
+                "number": number.text,
+                "net": str(invoice.net_amount),
+                "vat": str(invoice.vat_amount),
+                "gross": str(invoice.gross_amount),
+                "records": item.usage.records,
+                "corrections": len(item.pending.corrections),
+                "content_hash": item.content_hash,
+                "reviewed_by": item.review.reviewed_by_label if item.review is not None else "",
+            },
+        )
+    invoices_terms_freeze(invoices=invoices, languages=languages)
+    for invoice in invoices:
+        publish("invoice.finalized", organization_id=invoice.organization_id, subject_id=invoice.pk)
+        enqueue_on_commit(RENDER_TASK, invoice.pk)
+
+
+_TRANSITION = """
+    UPDATE billing_invoice i
+    SET status = %s, number = n.number, number_year = n.year, number_sequence = n.sequence, issued_at = %s
+    FROM unnest(%s::bigint[], %s::text[], %s::int[], %s::int[]) AS n(id, number, year, sequence)
+    WHERE i.id = n.id AND i.status = %s
+"""
+
+
+def _transition_numbered(*, invoices: Sequence[Invoice], numbers: Sequence[DocumentNumber], issued_at: datetime) -> int:
+    """draft → finalized with their numbers, compare-and-set in one UPDATE; returns how many rows moved."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _TRANSITION,
+            [
+                str(InvoiceStatus.FINALIZED),
+                issued_at,
+                [invoice.pk for invoice in invoices],
+                [number.text for number in numbers],
+                [number.year for number in numbers],
+                [number.sequence for number in numbers],
+                str(InvoiceStatus.DRAFT),
+            ],
+        )
+        return cursor.rowcount
+
+
 def invoice_finalize(
     *, actor: Actor, invoice: Invoice, require_review: bool | None = None, now: datetime | None = None
 ) -> Invoice:
     """draft → finalized: recompute the lines from the locked records and positive corrections, check them against
-    the review, number, mark the records invoiced and the corrections billed, audit.
+    the review, number, mark the records invoiced and the corrections billed, audit (``invoices_finalize`` for one
+    invoice).
 
     Refuses a document that is not a draft invoice, and one with nothing left to bill. A reviewed draft is finalized
     only with exactly the reviewed figures: when the recomputed lines differ (usage changed after the review), the
@@ -427,69 +755,11 @@ def invoice_finalize(
     An unreviewed draft is refused when ``require_review`` (default ``settings.KONTOR_INVOICE_REVIEW_REQUIRED``).
     ``now`` is the issue time (default: the clock; the demo data finalizes its history back then).
     """
-    now = now or timezone.now()
-    if require_review is None:
-        require_review = settings.KONTOR_INVOICE_REVIEW_REQUIRED
-    refusal = ""
-    with transaction.atomic():
-        locked = Invoice.objects.unscoped().select_for_update().select_related("organization").get(pk=invoice.pk)
-        if locked.kind != InvoiceKind.INVOICE or locked.status != InvoiceStatus.DRAFT:
-            raise InvoiceError(f"{locked} is not a draft invoice; only drafts can be finalized.")
-        organization = locked.organization
-        period = _period_of(locked)
-        review = review_get(locked)
-        if review is None and require_review:
-            raise InvoiceReviewError(
-                _("%(invoice)s has not been reviewed: review its lines first, then finalize.") % {"invoice": locked}
-            )
-        records = _billable_records(organization=organization, period=period, now=now, lock=True)
-        pending = _pending_corrections(organization=organization, period=period, lock=True)
-        if not records and not pending.corrections:
-            raise InvoiceError(f"{locked} has no usage left to bill.")
-        # The lines and the VAT note are worded here, in the organization's document language, whatever language
-        # the worker or the operator's request runs in.
-        with translation.override(organization_document_language(organization)):
-            lines = _draft_lines(records=records, pending=pending, period=period)
-            _write_draft(invoice=locked, organization=organization, lines=lines)
-        current = draft_content_hash(lines=lines, header=_header(locked))
-        if review is not None and review.content_hash != current:
-            refusal = _(
-                "%(invoice)s changed after %(reviewer)s reviewed it (its usage was metered again): the review was "
-                "withdrawn and nothing was finalized. Review the new figures, then finalize."
-            ) % {"invoice": locked, "reviewer": review.reviewed_by_label}
-            review_invalidate(
-                actor=actor, review=review, content_hash=current, reason="finalization found other figures"
-            )
-        else:
-            _finalize_locked(
-                actor=actor,
-                invoice=locked,
-                action="billing.invoice_finalized",
-                data={
-                    "records": len(records),
-                    "corrections": len(pending.corrections),
-                    "content_hash": current,
-                    "reviewed_by": review.reviewed_by_label if review is not None else "",
-                },
-                now=now,
-            )
-            assert locked.issued_at is not None
-            UsageRecord.objects.for_organization(organization).filter(pk__in=[record.pk for record in records]).update(
-                invoiced_at=locked.issued_at
-            )
-            InvoiceUsage.objects.bulk_create(
-                InvoiceUsage(organization=organization, invoice=locked, record=record) for record in records
-            )
-            UsageCorrection.objects.for_organization(organization).filter(
-                pk__in=[correction.pk for correction in pending.corrections]
-            ).update(credited_at=locked.issued_at)
-            InvoiceCorrectionUsage.objects.bulk_create(
-                InvoiceCorrectionUsage(organization=organization, invoice=locked, correction=correction)
-                for correction in pending.corrections
-            )
-            enqueue_on_commit(RENDER_TASK, locked.pk)
-    if refusal:  # raised after the commit: the withdrawn review and the refreshed draft stay
-        raise InvoiceReviewError(refusal)
+    result = _finalize_batch(actor=actor, invoice_ids=[invoice.pk], require_review=require_review, now=now)
+    if invoice.pk in result.refused:
+        raise result.refused[invoice.pk]
+    if not result.finalized:
+        raise Invoice.DoesNotExist(f"No invoice {invoice.pk}.")
     invoice.refresh_from_db()
     return invoice
 
@@ -647,7 +917,8 @@ def invoices_draft_due(*, now: datetime) -> BillingRunResult:
     """Draft every (organization, Berlin month) before the current month that has uninvoiced usage, or uninvoiced
     positive corrections found in it.
 
-    Each draft is its own transaction; a second run finds the same drafts and changes nothing.
+    Set-based per month (``invoices_draft_for_month``: one transaction per batch of organizations); a second run
+    finds the same drafts and changes nothing.
     """
     current = now.astimezone(BERLIN)
     current_month_start = datetime(current.year, current.month, 1, tzinfo=BERLIN)
@@ -667,17 +938,19 @@ def invoices_draft_due(*, now: datetime) -> BillingRunResult:
         .values_list("organization_id", "month")
         .distinct()
     )
-    documents = 0
+    months: dict[tuple[int, int], list[int]] = {}
     for organization_id, month in sorted(set(due) | set(found)):
-        organization = Organization.objects.get(pk=organization_id)
         local = month.astimezone(BERLIN)
-        if invoice_draft_for_month(organization=organization, year=local.year, month=local.month) is not None:
-            documents += 1
+        months.setdefault((local.year, local.month), []).append(organization_id)
+    documents = 0
+    for (year, month), organization_ids in sorted(months.items()):
+        documents += len(invoices_draft_for_month(organization_ids=organization_ids, year=year, month=month))
     return BillingRunResult(documents=documents, failures=0)
 
 
 def invoices_finalize_due(*, now: datetime) -> BillingRunResult:
-    """Finalize every draft invoice whose month ended at least ``KONTOR_INVOICE_GRACE_DAYS`` days ago."""
+    """Finalize every draft invoice whose month ended at least ``KONTOR_INVOICE_GRACE_DAYS`` days ago, numbered in
+    the order of their months, then IDs (``invoices_finalize``: a batch per transaction)."""
     cutoff = now - timedelta(days=settings.KONTOR_INVOICE_GRACE_DAYS)
     due = list(
         Invoice.objects.unscoped()
@@ -685,23 +958,16 @@ def invoices_finalize_due(*, now: datetime) -> BillingRunResult:
         .order_by("period_start", "pk")
         .values_list("pk", flat=True)
     )
-    finalized = failures = 0
-    actor = Actor.system("billing.finalize_invoices")
-    for pk in due:
-        invoice = Invoice.objects.unscoped().get(pk=pk)
-        try:
-            invoice_finalize(actor=actor, invoice=invoice)
-        except InvoiceError:
-            failures += 1  # finalized concurrently, or nothing left to bill: the next draft run settles it
-            continue
-        finalized += 1
-    return BillingRunResult(documents=finalized, failures=failures)
+    # A refused one was finalized concurrently, or has nothing left to bill: the next draft run settles it.
+    result = invoices_finalize(actor=Actor.system("billing.finalize_invoices"), invoice_ids=due)
+    return BillingRunResult(documents=len(result.finalized), failures=len(result.refused))
 
 
 __all__ = [
     "BillingPeriod",
     "BillingRunResult",
     "CreditLine",
+    "FinalizeResult",
     "InvoiceError",
     "billing_period",
     "credit_note_create",
@@ -710,5 +976,7 @@ __all__ = [
     "invoice_mark_reviewed",
     "invoice_transition",
     "invoices_draft_due",
+    "invoices_draft_for_month",
+    "invoices_finalize",
     "invoices_finalize_due",
 ]

@@ -61,7 +61,7 @@ def test_alerts_once_each_with_emails_and_events(booked, customer, mailoutbox, d
         assert first.sent == [50, 80]
         assert len(mailoutbox) == 2
         assert "50 %" in mailoutbox[0].subject
-        assert "has spent or committed 7.17 EUR (net)" in mailoutbox[0].body
+        assert "has spent or committed €7.17 (net)" in mailoutbox[0].body
         budget_set(actor=ACTOR, organization=customer, monthly_limit=Decimal("7.17"), hard_cap=False)
         with django_capture_on_commit_callbacks(execute=True):
             second = check_budgets_task()

@@ -130,7 +130,7 @@ def test_the_hard_cap_counts_windows_booked_already(january, small_inventory, cu
         reservation_create(actor=ACTOR, organization=customer, quote=second)
 
     assert refused.value.code == "budget_exceeded"
-    assert "with 4248.00 EUR spent or committed so far" in refused.value.messages[0]
+    assert "with €4,248.00 spent or committed so far" in refused.value.messages[0]
     assert Reservation.objects.for_organization(customer).count() == 1
 
 
