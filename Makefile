@@ -83,11 +83,12 @@ migrations-check: $(VENV)/.dev-installed
 
 # Two pytest processes at once, one per core. The side one runs what spends most of its time waiting on processes it
 # starts itself: the fault suite (private redis-servers, worker processes it kills) and the production smoke run
-# (gunicorn, workers, beat, a fresh database, a private redis-server). It has its own test database (DATABASE_URL's
+# (gunicorn, workers, beat, a fresh database, a private redis-server), and the embedded default (SQLite) migrated and
+# seeded in subprocesses. It has its own test database (DATABASE_URL's
 # name + `_side`) and Redis databases (KONTOR_SIDE_REDIS_URL / KONTOR_SIDE_BROKER_URL, default 6379/12 and 13), so
 # nothing the main process leaves behind (Celery's and kombu's connection pools) reaches it. Its log follows the
 # main run's; coverage of both is combined at the end.
-SIDE_TESTS := tests/faults tests/deploy/test_prod_smoke.py
+SIDE_TESTS := tests/faults tests/deploy/test_prod_smoke.py tests/portal/test_embedded_default.py
 pytest: $(VENV)/.dev-installed system-deps services-check
 	@mkdir -p var; rm -f var/coverage-side; \
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/kontor}_side \

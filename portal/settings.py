@@ -18,10 +18,11 @@ from portal.placeholders import DEVELOPMENT_SECRET_KEY, DEVELOPMENT_SELLER, DEVE
 from portal.sentinel import is_sentinel, sentinel_parse
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = BASE_DIR / "var"
 
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# The embedded default's files (SQLite database, filesystem broker, local media): var/ unless KONTOR_VAR_DIR says.
+VAR_DIR = Path(env.str("KONTOR_VAR_DIR", default=str(BASE_DIR / "var")))
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=DEVELOPMENT_SECRET_KEY)

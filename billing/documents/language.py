@@ -27,13 +27,15 @@ def organization_document_language(organization: Organization) -> str:
 def organization_document_languages(organization_ids: Iterable[int]) -> dict[int, str]:
     """``organization_document_language`` of many organizations in one query (every ID gets a language)."""
     ids = list(organization_ids)
-    preferred = dict(
+    preferred: dict[int, str] = {}
+    owners = (
         Membership.objects.unscoped()
         .filter(organization_id__in=ids, role=Role.OWNER)
         .order_by("organization_id", "pk")
-        .distinct("organization_id")
         .values_list("organization_id", "user__preferred_language")
     )
+    for organization_id, language in owners:  # the first owner of each (a few owners each: no DISTINCT ON needed)
+        preferred.setdefault(organization_id, language)
     languages: dict[int, str] = {}
     for organization_id in ids:
         language = (preferred.get(organization_id) or "")[:2].lower()

@@ -725,7 +725,21 @@ _TRANSITION = """
 
 
 def _transition_numbered(*, invoices: Sequence[Invoice], numbers: Sequence[DocumentNumber], issued_at: datetime) -> int:
-    """draft → finalized with their numbers, compare-and-set in one UPDATE; returns how many rows moved."""
+    """draft → finalized with their numbers, compare-and-set in one UPDATE; returns how many rows moved (one UPDATE
+    per invoice on another database than PostgreSQL, the embedded default of ``make run``)."""
+    if connection.vendor != "postgresql":
+        return sum(
+            Invoice.objects.unscoped()
+            .filter(pk=invoice.pk, status=InvoiceStatus.DRAFT)
+            .update(
+                status=InvoiceStatus.FINALIZED,
+                number=number.text,
+                number_year=number.year,
+                number_sequence=number.sequence,
+                issued_at=issued_at,
+            )
+            for invoice, number in zip(invoices, numbers, strict=True)
+        )
     with connection.cursor() as cursor:
         cursor.execute(
             _TRANSITION,
