@@ -102,7 +102,10 @@ def pending_review_path(page: Page, base: str) -> str:
     return f"/ops/tenants/organization/{match.group(1)}/review/"
 
 
-def customer_spend_path(page: Page, base: str) -> str:
+def customer_spend_path(page: Page, base: str, organization: str | None) -> str:
+    """The spend page of ``organization`` (a slug), or of the organization the dashboard opens on."""
+    if organization:
+        return f"/orgs/{organization}/spend/"
     open_page(page, base, "/dashboard/", "the customer dashboard")
     spend = page.locator("a[href$='/spend/']").first
     if spend.count() == 0:
@@ -124,7 +127,7 @@ def new_context(browser: Browser) -> BrowserContext:
     return context
 
 
-def run(base: str, out: Path, *, full_page: bool) -> list[Path]:
+def run(base: str, out: Path, *, full_page: bool, organization: str | None = None) -> list[Path]:
     taken: list[tuple[str, bytes]] = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
@@ -136,7 +139,7 @@ def run(base: str, out: Path, *, full_page: bool) -> list[Path]:
             shots = [
                 (operator, Shot("ops-dashboard", "/ops/", "the operator dashboard")),
                 (operator, Shot("ops-approval-review", pending_review_path(operator, base), "the approval review")),
-                (customer, Shot("portal-spend", customer_spend_path(customer, base), "the spend page")),
+                (customer, Shot("portal-spend", customer_spend_path(customer, base, organization), "the spend page")),
             ]
             for language in LANGUAGES:
                 for page in {id(page): page for page, _shot in shots}.values():
@@ -161,9 +164,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where to write the PNGs (default: %(default)s)")
     parser.add_argument("--full-page", action="store_true", help="the whole page, not only the first 900 px")
+    parser.add_argument(
+        "--organization",
+        default="rheinwerk-robotics-gmbh",
+        help="whose spend page (a slug; default: the demo organization with a budget, %(default)s; '' for the "
+        "organization the dashboard opens on)",
+    )
     args = parser.parse_args(argv)
     try:
-        written = run(args.url.rstrip("/"), args.out, full_page=args.full_page)
+        written = run(args.url.rstrip("/"), args.out, full_page=args.full_page, organization=args.organization or None)
     except ScreenshotError as exc:
         print(f"screenshots: {exc}", file=sys.stderr)
         return 1
