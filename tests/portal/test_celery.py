@@ -34,6 +34,7 @@ def test_the_app_is_configured_for_at_least_once_delivery():
 
 
 def test_beat_schedule_is_defined_in_code_and_names_registered_tasks():
+    app.loader.import_default_modules()  # every app's tasks module, as a worker and beat load them at start
     assert app.conf.beat_schedule["beat-heartbeat"]["task"] == "portal.tasks.beat_heartbeat"
     for entry in app.conf.beat_schedule.values():
         assert entry["task"] in app.tasks
