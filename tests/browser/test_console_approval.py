@@ -46,12 +46,13 @@ def test_an_operator_approves_a_sign_up_with_the_evidence_in_front_of_them(
     operator_session(context, live_server, OperatorFactory.create(email="operator@kontor.example"))
     page.set_viewport_size({"width": 1366, "height": 768})
 
-    # The first page of a cold live server loads every admin asset: wait for the document, then for what matters.
-    page.goto(
-        f"{live_server.url}/ops/tenants/organization/?status__exact=pending_approval",
-        wait_until="domcontentloaded",
-        timeout=30_000,
-    )
+    # From the dashboard, as an operator starts the day. The first page of a cold live server loads every admin
+    # asset: wait for the document, then for what matters.
+    page.goto(f"{live_server.url}/ops/", wait_until="domcontentloaded", timeout=30_000)
+    expect(page.locator("#ops-approvals-count")).to_have_text("1")
+    with page.expect_navigation():
+        page.locator("#ops-approvals-count").click()
+    expect(page).to_have_url(f"{live_server.url}/ops/tenants/organization/?status__exact=pending_approval")
     row = page.locator("#result_list tbody tr", has_text="Rheinwerk Robotics GmbH")
     expect(row).to_have_count(1)
     expect(page.locator("select[name=action] option[value=approve]")).to_have_count(0)

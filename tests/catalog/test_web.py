@@ -39,7 +39,7 @@ def test_the_catalog_is_public_and_lists_every_published_item(catalog, client):
         "PyTorch",
     ]
     assert "5 items" in html
-    assert '<a href="/catalog/">Catalog</a>' in html
+    assert '<a href="/catalog/" aria-current="page">Catalog</a>' in html  # marked as the current page
     assert '<a href="/prices/">Prices</a>' in html
 
 
