@@ -40,6 +40,17 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
 
 
 @pytest.fixture(autouse=True)
+def language_reset() -> Iterator[None]:
+    """Every test starts and ends in the default language: a request in German (``Accept-Language: de``) leaves
+    German active in the thread after the response, and a later test's refusal messages would be German."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def emails_sent_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
     """The outbox's send task runs in the test's own process, with Celery's retries, when it is enqueued after a
     commit; tests then read Django's ``mailoutbox``. Real workers consume the broker in the worker tests."""

@@ -99,12 +99,13 @@ def test_without_hard_cap_booking_goes_ahead(booked, customer, make_quote):
     [
         (
             "de",
-            "Rheinwerk Robotics GmbH hat im März 2026 bisher 4,17\u00a0€ (netto) ausgegeben: 50 % des monatlichen "
-            "Budgets von 8,00\u00a0€.",
+            "Rheinwerk Robotics GmbH hat im März 2026 7,17\u00a0€ (netto) ausgegeben oder zugesagt: 50 % des "
+            "Monatsbudgets von 12,00\u00a0€.",
         ),
         (
             "en",
-            "Rheinwerk Robotics GmbH has spent €4.17 (net) so far in March 2026: 50 % of its monthly budget of €8.00.",
+            "Rheinwerk Robotics GmbH has spent or committed €7.17 (net) in March 2026: 50 % of its monthly budget of "
+            "€12.00.",
         ),
     ],
 )
@@ -114,7 +115,8 @@ def test_the_alert_email_shows_money_in_the_recipients_language(
     owner = Membership.objects.for_organization(customer).get().user
     owner.preferred_language = language
     owner.save(update_fields=["preferred_language"])
-    budget_set(actor=ACTOR, organization=customer, monthly_limit=Decimal("8.00"), hard_cap=False)
+    # Spent 4.17 and committed 3.00 of 12.00: 59.75 %, the 50 % alert only.
+    budget_set(actor=ACTOR, organization=customer, monthly_limit=Decimal("12.00"), hard_cap=False)
 
     with django_capture_on_commit_callbacks(execute=True):
         budget_check(organization=customer, now=NOW)

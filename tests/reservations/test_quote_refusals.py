@@ -71,7 +71,7 @@ def test_a_quote_beyond_the_hard_cap_says_so_and_offers_no_booking(small_invento
     refusal = find(document(response), "quote-refusal")
     assert refusal is not None
     assert dict(refusal.attributes)["data-code"] == "budget_exceeded"
-    assert "exceeds the monthly budget of 1000.00 EUR, which is a hard cap" in text_of(response, "quote-refusal-reason")
+    assert "exceeds the monthly budget of €1,000.00, which is a hard cap" in text_of(response, "quote-refusal-reason")
     assert "Spend and budget" in text(refusal)
     assert find(document(response), "quote-book-form") is None
     assert Reservation.objects.for_organization(customer).count() == 0
