@@ -274,6 +274,29 @@ STANDARD_SUFFIXES = ("changelist", "add", "change", "delete", "history")
 ONE_MODEL_ONLY = "tenants_organization"  # its delete and history pages stand for every model's
 
 
+def decision_pages() -> list[tuple[str, str]]:
+    """Each confirmation page of an organization's review (approve, reject, suspend...), for an organization whose
+    status allows it."""
+    from tenants.admin import DECISIONS
+    from tenants.models import Organization
+
+    pages = []
+    for decision in DECISIONS.values():
+        organization = Organization.objects.filter(status__in=decision.allowed_from).order_by("pk").first()
+        if organization is not None:
+            kwargs = {"object_id": organization.pk, "decision": decision.slug}
+            pages.append((f"admin:tenants_organization_decide[{decision.slug}]", reverse_decide(kwargs)))
+    return pages
+
+
+def reverse_decide(kwargs: dict[str, object]) -> str:
+    return reverse("admin:tenants_organization_decide", kwargs=kwargs)
+
+
+# Custom console views with more than one argument, and the pages they stand for.
+MULTI_ARGUMENT_PAGES = {"admin:tenants_organization_decide": decision_pages}
+
+
 def console_pages() -> list[tuple[str, str]]:
     """(label, path) of every console page: the index, one app index, and per registered model its list, its add page,
     one object's change page and every custom view of the model (e.g. approval review, maintenance, credit note)."""
@@ -296,6 +319,8 @@ def console_pages() -> list[tuple[str, str]]:
                 pages.append((route.name, reverse(route.name)))
             elif first is not None and len(route.kwargs) == 1:
                 pages.append((route.name, reverse(route.name, kwargs={route.kwargs[0]: first.pk})))
+            elif route.name in MULTI_ARGUMENT_PAGES:
+                pages += MULTI_ARGUMENT_PAGES[route.name]()
             elif first is not None and suffix not in STANDARD_SUFFIXES:
                 raise AssertionError(f"{route.name} takes {route.kwargs}: teach console_pages its arguments")
     return pages
