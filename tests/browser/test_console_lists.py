@@ -5,18 +5,17 @@ an invoice and quotas (``tests.support.console_world``), so the lists have rows 
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import pytest
 from django.contrib import admin
-from django.test import Client
 from django.urls import reverse
 from playwright.sync_api import Browser, BrowserContext
 from pytest_django.live_server_helper import LiveServer
 
 from tests.browser.conftest import CSP_VIOLATION_REPORTER, TIMEOUT_MS, PageMonitor
+from tests.browser.test_onboarding import operator_session
 
 if TYPE_CHECKING:
     from tenants.models import User
@@ -48,34 +47,6 @@ def wide_screen(browser: Browser, live_server: LiveServer) -> Iterator[tuple[Bro
     context.close()
 
 
-def sign_in_operator(context: BrowserContext, live_server: LiveServer, operator: User) -> None:
-    """The session of an operator who passed a password and a second factor, handed to the browser."""
-    from allauth.account.authentication import AUTHENTICATION_METHODS_SESSION_KEY
-    from django.conf import settings
-
-    client = Client()
-    client.force_login(operator)
-    session = client.session
-    now = time.time()
-    session[AUTHENTICATION_METHODS_SESSION_KEY] = [
-        {"method": "password", "at": now, "email": operator.email},
-        {"method": "mfa", "at": now, "id": 1, "type": "totp"},
-    ]
-    session["account_authentication_methods_user"] = str(operator.pk)
-    session.save()
-    context.add_cookies(
-        [
-            {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": str(session.session_key),
-                "url": live_server.url,
-                "httpOnly": True,
-                "sameSite": "Lax",
-            }
-        ]
-    )
-
-
 def test_every_console_list_fits_a_1366_pixel_screen(
     wide_screen: tuple[BrowserContext, PageMonitor], live_server: LiveServer, operator: User
 ) -> None:
@@ -83,7 +54,7 @@ def test_every_console_list_fits_a_1366_pixel_screen(
 
     console_world()
     context, monitor = wide_screen
-    sign_in_operator(context, live_server, operator)
+    operator_session(context, live_server, operator)
     page = monitor.page
 
     too_wide = {}
