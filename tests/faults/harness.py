@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -29,6 +30,24 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+#: Ports for servers the suite restarts: below Linux's ephemeral range (32768-60999), which the kernel hands to
+#: outgoing connections and to every ``bind(0)`` elsewhere in the suite (live servers, other private servers started
+#: by the pytest process running beside this one). A port from that range, freed while its broker is down, can be
+#: taken in that second; one below it can only be taken by someone asking for it by number.
+RESTARTABLE_PORTS = range(20000, 32000)
+
+
+def free_restartable_port() -> int:
+    for port in random.sample(RESTARTABLE_PORTS, 200):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port below the ephemeral range")
+
+
 def wait_until(predicate: Callable[[], bool], timeout: float, interval: float = 0.2) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -42,7 +61,7 @@ class PrivateRedis:
     """A ``redis-server`` of this test alone, without persistence: a restart comes back empty."""
 
     def __init__(self) -> None:
-        self.port = free_port()
+        self.port = free_restartable_port()
         self.process: subprocess.Popen[bytes] | None = None
         self.restarts = 0
 
@@ -50,15 +69,18 @@ class PrivateRedis:
         return f"redis://127.0.0.1:{self.port}/{db}"
 
     def start(self) -> None:
-        self.process = subprocess.Popen(
+        process = self.process = subprocess.Popen(
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
         )
         client = redis.Redis(port=self.port, socket_connect_timeout=0.5)
-        if not wait_until(lambda: _pings(client), timeout=10, interval=0.05):
+        if not wait_until(lambda: _pings(client) or process.poll() is not None, timeout=10, interval=0.05):
             raise RuntimeError("the private redis-server did not start")
+        # The server answering must be the one just started (not one that took the port while it was free).
+        if process.poll() is not None or client.info("server")["process_id"] != process.pid:
+            raise RuntimeError(f"port {self.port} was taken while the private redis-server was down")
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:

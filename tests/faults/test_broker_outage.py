@@ -34,8 +34,10 @@ def test_broker_restarted_empty_mid_provisioning_ends_all_active_with_workers_al
         return active(ids) == 20
 
     assert wait_until(healed, timeout=90, interval=2), states(ids)
-    assert [worker.alive() for worker in workers] == [True, True], [w.output()[-4000:] for w in workers]
-    assert [worker.crashed() for worker in workers] == [False, False], [w.output()[-4000:] for w in workers]
+    alive = [worker.alive() for worker in workers]
+    logs = [(worker.process.returncode, worker.output()[-4000:]) for worker in workers]
+    assert alive == [True, True], logs
+    assert [worker.crashed() for worker in workers] == [False, False], logs
     assert set(servers_per_instance(ids).values()) == {1}
     assert len(servers_per_instance(ids)) == 20
 
