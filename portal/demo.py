@@ -44,7 +44,7 @@ from reservations.choices import ReservationKind, ReservationState
 from reservations.models import QuotaRequest, Reservation
 from reservations.services import quota_request_create, reservation_create, reservation_release, reservation_transition
 from tenants.audit import Actor
-from tenants.choices import OrganizationStatus, VatCheckResult
+from tenants.choices import OrganizationStatus, StatusReason, VatCheckResult
 from tenants.demo import legal_documents_ensure, operator_totp_ensure
 from tenants.models import Organization, User
 from tenants.services import (
@@ -128,7 +128,7 @@ def demo_organizations_ensure(*, owner: User) -> list[Organization]:
                 OrganizationStatus.ACTIVE,
             ):
                 organization_transition(
-                    actor=SEED_ACTOR, organization=organization, to_status=status, reason="demo data"
+                    actor=SEED_ACTOR, organization=organization, to_status=status, reason=StatusReason.DEMO_DATA
                 )
             consent_accept(
                 actor=SEED_ACTOR, organization=organization, user=owner, documents=legal_documents_in_force()

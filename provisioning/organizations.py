@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from core.tasks import enqueue_on_commit
 from provisioning.drivers import CloudError, get_driver
 from tenants.audit import Actor, audit_record
-from tenants.choices import OrganizationStatus
+from tenants.choices import OrganizationStatus, StatusReason
 from tenants.models import Organization
 from tenants.notifications import notify_owners
 from tenants.services import InvalidTransitionError, organization_transition
@@ -52,7 +52,7 @@ def organization_activate(*, organization_id: int) -> Organization:
             actor=Actor.system("provisioning"),
             organization=locked,
             to_status=S.ACTIVE,
-            reason=f"cloud project {project.id}",
+            reason=StatusReason.CLOUD_PROJECT % {"project": project.id},
         )
         notify_owners(organization, "active")
     return organization

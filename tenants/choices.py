@@ -4,6 +4,21 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
+
+
+class StatusReason:
+    """The reasons the platform itself writes into ``Organization.status_reason``: stored in English (what the API
+    answers and the audit log keeps) and shown in the reader's language by ``Organization.status_reason_display``.
+    Their placeholders are filled from the organization's own fields (``approval_rule``, ``cloud_project_id``).
+    An operator's reason (reject, suspend, reactivate, close) is kept and shown as the operator wrote it."""
+
+    EMAIL_VERIFIED = gettext_noop("e-mail address verified")
+    APPROVED_BY_OPERATOR = gettext_noop("approved by an operator")
+    APPROVED_BY_RULE = gettext_noop("approved by rule %(rule)s")
+    CLOUD_PROJECT = gettext_noop("cloud project %(project)s")
+    DEMO_DATA = gettext_noop("demo data")
+    ALL = (EMAIL_VERIFIED, APPROVED_BY_OPERATOR, APPROVED_BY_RULE, CLOUD_PROJECT, DEMO_DATA)
 
 
 class OrganizationStatus(models.TextChoices):

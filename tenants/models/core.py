@@ -9,9 +9,10 @@ from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from tenants.choices import OrganizationStatus, Role
+from tenants.choices import OrganizationStatus, Role, StatusReason
 from tenants.scoping import TenantOwnedModel
 
 
@@ -136,6 +137,14 @@ class Organization(models.Model):
 
     def __str__(self) -> str:
         return self.legal_name
+
+    def status_reason_display(self) -> str:
+        """The status reason in the active language when the platform wrote it (``StatusReason``), else as written."""
+        values = {"rule": self.approval_rule, "project": self.cloud_project_id}
+        for message in StatusReason.ALL:
+            if self.status_reason == message % values:
+                return gettext(message) % values
+        return self.status_reason
 
     @property
     def address_lines(self) -> list[str]:

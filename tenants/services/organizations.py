@@ -12,7 +12,7 @@ from core.events import publish
 from core.tasks import enqueue_on_commit
 from tenants.approval import matching_rule
 from tenants.audit import Actor, audit_record
-from tenants.choices import OrganizationStatus, Role, VatCheckResult
+from tenants.choices import OrganizationStatus, Role, StatusReason, VatCheckResult
 from tenants.models import Membership, Organization, User, VatCheck
 from tenants.notifications import notify_owners
 from tenants.vat_ids import normalize_vat_id
@@ -149,7 +149,7 @@ def organization_transition(
 def organization_email_verified(*, actor: Actor, organization: Organization) -> Organization:
     """The owner confirmed their e-mail address: the sign-up goes to approval (and maybe straight through it)."""
     organization = organization_transition(
-        actor=actor, organization=organization, to_status=S.PENDING_APPROVAL, reason="e-mail address verified"
+        actor=actor, organization=organization, to_status=S.PENDING_APPROVAL, reason=StatusReason.EMAIL_VERIFIED
     )
     return organization_apply_auto_approval(organization=organization)
 
@@ -175,7 +175,8 @@ def organization_approve(*, actor: Actor, organization: Organization, rule: str 
             actor=actor,
             organization=organization,
             to_status=S.PROVISIONING,
-            reason=_("approved by rule %(rule)s") % {"rule": rule} if rule else _("approved by an operator"),
+            # English, whatever the operator's language: shown translated by Organization.status_reason_display.
+            reason=StatusReason.APPROVED_BY_RULE % {"rule": rule} if rule else StatusReason.APPROVED_BY_OPERATOR,
         )
         Organization.objects.filter(pk=organization.pk).update(approval_rule=rule, activation_error="")
     organization.refresh_from_db()

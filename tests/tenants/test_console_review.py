@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from allauth.account.models import EmailAddress
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from tenants.audit import Actor, audit_record
 from tenants.choices import LegalDocumentKind, OrganizationStatus, VatCheckResult
@@ -209,6 +209,45 @@ def test_the_review_page_speaks_german(console_client, pending):
     assert "VIES-Dienst nicht erreichbar — die Nummer konnte nicht geprüft werden" in content
     assert "Achtung: VIES hat die USt-IdNr. nicht bestätigt." in confirm
     assert "Bestätigen: Genehmigen" in confirm
+
+
+def test_a_reason_the_platform_wrote_is_stored_in_english_and_shown_in_the_readers_language(console_client, pending):
+    url = f"/ops/tenants/organization/{pending.pk}/review/approve/"
+    console_client.post(url, {"acknowledge": "on"}, HTTP_ACCEPT_LANGUAGE="de")
+    pending.refresh_from_db()
+
+    german = console_client.get(f"/ops/tenants/organization/{pending.pk}/review/", HTTP_ACCEPT_LANGUAGE="de")
+    english = console_client.get(f"/ops/tenants/organization/{pending.pk}/review/", HTTP_ACCEPT_LANGUAGE="en")
+
+    assert pending.status_reason == "approved by an operator"
+    assert "— von einem Betreiber freigegeben</p>" in german.content.decode()
+    assert "— approved by an operator</p>" in english.content.decode()
+
+
+def test_an_operators_reason_is_shown_as_written_in_every_language(console_client, pending):
+    Organization.objects.filter(pk=pending.pk).update(
+        status=S.REJECTED, status_reason="Die USt-IdNr. gehört einer anderen Firma."
+    )
+
+    english = console_client.get(f"/ops/tenants/organization/{pending.pk}/review/", HTTP_ACCEPT_LANGUAGE="en")
+
+    assert "— Die USt-IdNr. gehört einer anderen Firma.</p>" in english.content.decode()
+
+
+def test_an_approval_by_rule_and_the_activation_read_in_german_with_their_names():
+    organization = OrganizationFactory.create(
+        status=S.ACTIVE, approval_rule="eu-vat-confirmed", cloud_project_id="4f1c0e", status_reason=""
+    )
+
+    by_rule = Organization(**{**_fields(organization), "status_reason": "approved by rule eu-vat-confirmed"})
+    activated = Organization(**{**_fields(organization), "status_reason": "cloud project 4f1c0e"})
+    with translation.override("de"):
+        assert by_rule.status_reason_display() == "freigegeben nach Regel eu-vat-confirmed"
+        assert activated.status_reason_display() == "Cloud-Projekt 4f1c0e"
+
+
+def _fields(organization: Organization) -> dict[str, object]:
+    return {field.attname: getattr(organization, field.attname) for field in Organization._meta.concrete_fields}
 
 
 def test_retrying_the_vat_check_from_the_console_asks_vies_again(
