@@ -32,17 +32,17 @@ class ReusingRedisCacheClient(RedisCacheClient):
         self._clients: dict[Any, Any] = {}
 
     def get_client(self, key: Any = None, *, write: bool = False) -> Any:
-        pool = self._get_connection_pool(write)
+        pool = self._get_connection_pool(write)  # type: ignore[attr-defined]  # Django's, untyped
         client = self._clients.get(pool)
         if client is None:  # two threads may both build one; either is fine
-            client = self._clients.setdefault(pool, self._client(connection_pool=pool))
+            client = self._clients.setdefault(pool, self._client(connection_pool=pool))  # type: ignore[attr-defined]
         return client
 
 
 class FailOpenRedisCache(RedisCache):
     def __init__(self, server: str | list[str], params: dict[str, Any]) -> None:
         super().__init__(server, params)
-        self._class = ReusingRedisCacheClient
+        self._class: type[RedisCacheClient] = ReusingRedisCacheClient
 
     def _fail_open(self, operation: str, call: Callable[[], T], fallback: T) -> T:
         try:
