@@ -249,8 +249,10 @@ def run(args: argparse.Namespace) -> None:
     server = start_gunicorn(port)
     workdir = Path(tempfile.mkdtemp(prefix="http_load_"))
     results: dict[str, list[dict[str, float]]] = {name: [] for name in targets}
+    loads: list[float] = []
     try:
         for round_number in range(1, args.rounds + 1):
+            loads.append(os.getloadavg()[0])
             for name, (path, authorization) in targets.items():
                 print(f"round {round_number}: {name} ...", flush=True)
                 results[name].append(measure(port, path, authorization, args.seconds, args.users, workdir))
@@ -270,7 +272,8 @@ def run(args: argparse.Namespace) -> None:
         f"the shared PostgreSQL and a private redis-server on loopback, {args.users} concurrent locust users "
         "(FastHttpUser, no think time), "
         f"{args.seconds} s per target and round, {args.rounds} rounds; median (min–max) of the rounds. Latencies in "
-        "ms. Anonymous API limit raised for the run (one client address); every answer counted by the throttles.",
+        "ms. Anonymous API limit raised for the run (one client address); every answer counted by the throttles. "
+        f"Load average (1 min) at each round's start: {', '.join(f'{load:.1f}' for load in loads)}.",
         "",
         "| target | requests/s | p50 ms | p95 ms | vs static | failures |",
         "|---|---|---|---|---|---|",
