@@ -173,7 +173,7 @@ def _from_local_copy(request: HttpRequest, copy: _LocalCopy) -> HttpResponse | N
         headers = [(name, value) for name, value in copy.headers if name.lower() != "content-type"]
     else:
         response = HttpResponse(copy.body)
-        headers = list(copy.headers)
+        headers = [*copy.headers, ("Content-Length", str(len(copy.body)))]
     for name, value in headers:
         response[name] = value
     if decision is not None:

@@ -145,6 +145,7 @@ def test_a_plain_anonymous_repeat_is_answered_from_the_process_copy_and_counted_
 
     assert full_way == [ITEMS, ITEMS]  # the first read and the one after the change
     assert (again.status_code, again.content, again["ETag"], again_queries) == (200, first.content, first["ETag"], 0)
+    assert again["Content-Length"] == str(len(first.content))
     assert [(name, again[name]) for name in ("Cache-Control", "Vary", "Content-Type")] == [
         (name, first[name]) for name in ("Cache-Control", "Vary", "Content-Type")
     ]
