@@ -201,17 +201,27 @@ def measure(port: int, path: str, authorization: str, seconds: int, users: int, 
         raise RuntimeError(f"locust wrote no statistics:\n{Path(f'{prefix}.log').read_text()[-3000:]}")
     with open(f"{prefix}_stats.csv", newline="") as stats:
         row = next(line for line in csv.DictReader(stats) if line["Name"] == "Aggregated")
-    return {
-        "rps": float(row["Requests/s"]),
-        "p50": float(row["50%"]),
-        "p95": float(row["95%"]),
-        "requests": float(row["Request Count"]),
-        "failures": float(row["Failure Count"]),
+
+    def number(value: str) -> float:
+        return float("nan") if value in ("", "N/A") else float(value)  # no answer at all in the round: N/A
+
+    figures = {
+        "rps": number(row["Requests/s"]),
+        "p50": number(row["50%"]),
+        "p95": number(row["95%"]),
+        "requests": number(row["Request Count"]),
+        "failures": number(row["Failure Count"]),
     }
+    print(f"  {figures}", flush=True)
+    if not figures["requests"]:
+        print(Path(f"{prefix}.log").read_text()[-2000:], flush=True)
+    return figures
 
 
 def summary(runs: list[dict[str, float]], key: str) -> str:
-    values = [run[key] for run in runs]
+    values = [run[key] for run in runs if run[key] == run[key]]  # NaN: a round without answers
+    if not values:
+        return "–"
     return f"{statistics.median(values):.0f} ({min(values):.0f}–{max(values):.0f})"
 
 
@@ -249,8 +259,10 @@ def run(args: argparse.Namespace) -> None:
     server = start_gunicorn(port)
     workdir = Path(tempfile.mkdtemp(prefix="http_load_"))
     results: dict[str, list[dict[str, float]]] = {name: [] for name in targets}
+    loads: list[float] = []
     try:
         for round_number in range(1, args.rounds + 1):
+            loads.append(os.getloadavg()[0])
             for name, (path, authorization) in targets.items():
                 print(f"round {round_number}: {name} ...", flush=True)
                 results[name].append(measure(port, path, authorization, args.seconds, args.users, workdir))
@@ -259,7 +271,7 @@ def run(args: argparse.Namespace) -> None:
         server.wait(timeout=60)
         shutil.rmtree(workdir, ignore_errors=True)
 
-    static_rps = statistics.median(run["rps"] for run in results[next(iter(targets))])
+    static_rps = statistics.median(run["rps"] for run in results[next(iter(targets))] if run["rps"] == run["rps"])
     lines = [
         "# HTTP load: cached catalog list and reservation list next to a static file",
         "",
@@ -270,14 +282,15 @@ def run(args: argparse.Namespace) -> None:
         f"the shared PostgreSQL and a private redis-server on loopback, {args.users} concurrent locust users "
         "(FastHttpUser, no think time), "
         f"{args.seconds} s per target and round, {args.rounds} rounds; median (min–max) of the rounds. Latencies in "
-        "ms. Anonymous API limit raised for the run (one client address); every answer counted by the throttles.",
+        "ms. Anonymous API limit raised for the run (one client address); every answer counted by the throttles. "
+        f"Load average (1 min) at each round's start: {', '.join(f'{load:.1f}' for load in loads)}.",
         "",
         "| target | requests/s | p50 ms | p95 ms | vs static | failures |",
         "|---|---|---|---|---|---|",
     ]
     for name, runs in results.items():
-        rps = statistics.median(run["rps"] for run in runs)
-        failures = int(sum(run["failures"] for run in runs))
+        rps = statistics.median([run["rps"] for run in runs if run["rps"] == run["rps"]] or [0.0])
+        failures = int(sum(run["failures"] for run in runs if run["failures"] == run["failures"]))
         lines.append(
             f"| {name} | {summary(runs, 'rps')} | {summary(runs, 'p50')} | {summary(runs, 'p95')} | "
             f"{rps / static_rps:.0%} | {failures} |"

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
@@ -22,7 +22,28 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
+class ReusingRedisCacheClient(RedisCacheClient):
+    """Django's Redis cache client, keeping one ``redis.Redis`` per connection pool. Django builds a new one on every
+    cache call, which in redis-py 8 costs about as much Python as the round trip itself (a cached catalog answer
+    made three); a client is thread-safe and takes its connections from the pool, so one per pool is enough."""
+
+    def __init__(self, servers: list[str], **options: Any) -> None:
+        super().__init__(servers, **options)
+        self._clients: dict[Any, Any] = {}
+
+    def get_client(self, key: Any = None, *, write: bool = False) -> Any:
+        pool = self._get_connection_pool(write)  # type: ignore[attr-defined]  # Django's, untyped
+        client = self._clients.get(pool)
+        if client is None:  # two threads may both build one; either is fine
+            client = self._clients.setdefault(pool, self._client(connection_pool=pool))  # type: ignore[attr-defined]
+        return client
+
+
 class FailOpenRedisCache(RedisCache):
+    def __init__(self, server: str | list[str], params: dict[str, Any]) -> None:
+        super().__init__(server, params)
+        self._class: type[RedisCacheClient] = ReusingRedisCacheClient
+
     def _fail_open(self, operation: str, call: Callable[[], T], fallback: T) -> T:
         try:
             return call()

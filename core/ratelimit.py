@@ -14,7 +14,9 @@ import logging
 import math
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.cache import cache
 from redis.exceptions import RedisError
@@ -66,35 +68,50 @@ def counter_key(scope: str, ident: str, rate: Rate, now: float) -> str:
     return f"kontor:rl:{scope}:{rate.limit}/{rate.seconds}:{digest}:{index}"
 
 
-def _increment(key: str, timeout: int) -> int:
+def _increment_and_read(key: str, timeout: int, reads: Sequence[str]) -> tuple[int, dict[str, Any]]:
     client_of = getattr(getattr(cache, "_cache", None), "get_client", None)
-    if client_of is not None:  # Redis: INCR and EXPIRE in one round trip
+    if client_of is not None:  # Redis: INCR, EXPIRE and the reads in one round trip
         pipeline = client_of(None, write=True).pipeline(transaction=False)
         pipeline.incr(cache.make_and_validate_key(key))
         pipeline.expire(cache.make_and_validate_key(key), timeout, nx=True)
-        count, _expiry_set = pipeline.execute()
-        return int(count)
+        if reads:
+            pipeline.mget([cache.make_and_validate_key(read) for read in reads])
+        count, _expiry_set, *found = pipeline.execute()
+        loads = cache._cache._serializer.loads  # type: ignore[attr-defined]  # Django's RedisCacheClient
+        values = {read: loads(raw) for read, raw in zip(reads, found[0] if found else [], strict=False) if raw}
+        return int(count), values
+    values = cache.get_many(reads) if reads else {}
     cache.add(key, 0, timeout=timeout)
     try:
-        return int(cache.incr(key))
+        return int(cache.incr(key)), values
     except ValueError:  # expired between add and incr: this hit opens the window
         cache.add(key, 1, timeout=timeout)
-        return 1
+        return 1, values
 
 
 def hit(scope: str, ident: str, rate: Rate, *, now: float | None = None) -> RateDecision:
     """Count one hit for ``ident`` and say whether it is within ``rate``."""
+    decision, _values = hit_and_read(scope, ident, rate, (), now=now)
+    return decision
+
+
+def hit_and_read(
+    scope: str, ident: str, rate: Rate, reads: Sequence[str], *, now: float | None = None
+) -> tuple[RateDecision, dict[str, Any]]:
+    """``hit``, and the cache values under the keys ``reads`` fetched in the same round trip (those found; none
+    when the cache is unreachable): a cached answer that must be counted pays one round trip, not two."""
     now = time.time() if now is None else now
     key = counter_key(scope, ident, rate, now)
     _index, reset = _window(rate, now)
     try:
-        count = _increment(key, reset + 1)
+        count, values = _increment_and_read(key, reset + 1, reads)
     except RedisError as exc:
         logger.warning("ratelimit.unavailable: %s not counted (%s: %s)", scope, type(exc).__name__, exc)
-        return RateDecision(allowed=True, limit=rate.limit, remaining=rate.limit, reset=reset)
-    return RateDecision(
+        return RateDecision(allowed=True, limit=rate.limit, remaining=rate.limit, reset=reset), {}
+    decision = RateDecision(
         allowed=count <= rate.limit, limit=rate.limit, remaining=max(0, rate.limit - count), reset=reset
     )
+    return decision, values
 
 
 def peek(scope: str, ident: str, rate: Rate, *, now: float | None = None) -> RateDecision:

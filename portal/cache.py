@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.cache.backends.redis import RedisCacheClient
 from redis.sentinel import Sentinel
 
-from core.cache import FailOpenRedisCache
+from core.cache import FailOpenRedisCache, ReusingRedisCacheClient
 from portal.sentinel import sentinel_parse
 
 
-class _SentinelCacheClient(RedisCacheClient):
+class _SentinelCacheClient(ReusingRedisCacheClient):
     """Django's Redis cache client, its connections taken from the primary that Sentinel names (reads too: a
     replica may lag behind, and the cache holds locks and rate-limit counters)."""
 

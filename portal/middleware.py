@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
 from portal.api.errors import error_json_response, is_api_request
+from portal.api.throttles import RATE_LIMIT_ATTRIBUTE, rate_limit_headers_apply
 
 logger = structlog.get_logger(__name__)
 
@@ -89,11 +90,7 @@ class RateLimitHeadersMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        decision = getattr(request, "kontor_rate_limit", None)
+        decision = getattr(request, RATE_LIMIT_ATTRIBUTE, None)
         if decision is not None:
-            response["RateLimit-Limit"] = str(decision.limit)
-            response["RateLimit-Remaining"] = str(decision.remaining)
-            response["RateLimit-Reset"] = str(decision.reset)
-            if not decision.allowed and response.status_code == 429 and not response.has_header("Retry-After"):
-                response["Retry-After"] = str(decision.reset)
+            rate_limit_headers_apply(response, decision)
         return response

@@ -66,6 +66,8 @@ MIDDLEWARE = [
     "portal.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Plain anonymous GETs of public catalog answers this process gave before: one Redis round trip, nothing below.
+    "catalog.api.caching.PublicCopyMiddleware",
     "portal.middleware.ApiBodySizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
@@ -27,6 +27,9 @@ if TYPE_CHECKING:
     from rest_framework.views import APIView
 
 RATE_LIMIT_ATTRIBUTE = "kontor_rate_limit"
+# Hits already counted for this request before DRF ran (scope -> decision): a throttle of that scope uses the
+# decision instead of counting the request twice (catalog/api/caching.py counts a cached answer's hit early).
+PRECOUNTED_ATTRIBUTE = "kontor_precounted"
 
 
 def remember_decision(request: HttpRequest | Request, decision: RateDecision) -> None:
@@ -35,6 +38,15 @@ def remember_decision(request: HttpRequest | Request, decision: RateDecision) ->
     current: RateDecision | None = getattr(django_request, RATE_LIMIT_ATTRIBUTE, None)
     if current is None or (not decision.allowed, -decision.remaining) > (not current.allowed, -current.remaining):
         setattr(django_request, RATE_LIMIT_ATTRIBUTE, decision)
+
+
+def rate_limit_headers_apply(response: HttpResponse, decision: RateDecision) -> None:
+    """``RateLimit-Limit``, ``RateLimit-Remaining``, ``RateLimit-Reset`` (and ``Retry-After`` on a refusal)."""
+    response["RateLimit-Limit"] = str(decision.limit)
+    response["RateLimit-Remaining"] = str(decision.remaining)
+    response["RateLimit-Reset"] = str(decision.reset)
+    if not decision.allowed and response.status_code == 429 and not response.has_header("Retry-After"):
+        response["Retry-After"] = str(decision.reset)
 
 
 class SettingsRateThrottle(BaseThrottle):
@@ -60,7 +72,8 @@ class SettingsRateThrottle(BaseThrottle):
         ident = self.ident(request, view) if rate else None
         if rate is None or ident is None:
             return True
-        self._decision = hit(self.scope, ident, parse_rate(rate))
+        precounted: dict[str, RateDecision] = getattr(request._request, PRECOUNTED_ATTRIBUTE, {})
+        self._decision = precounted.get(self.scope) or hit(self.scope, ident, parse_rate(rate))
         remember_decision(request, self._decision)
         return self._decision.allowed
 

@@ -23,6 +23,7 @@ from portal.api.access import AccountAPIView, OrganizationScopedViewSet
 from portal.api.errors import error_body
 from portal.api.idempotency import idempotent
 from provisioning.cloud_access import reservation_order
+from reservations.api.selectors import reservation_list_for_api
 from reservations.api.serializers import (
     AvailabilityQuerySerializer,
     AvailabilitySerializer,
@@ -36,7 +37,7 @@ from reservations.api.serializers import (
 )
 from reservations.availability import availability_check, capacity_calendar
 from reservations.models import Reservation
-from reservations.selectors import reservation_get, reservation_list
+from reservations.selectors import reservation_get
 from reservations.services import (
     ExtensionRefusedError,
     NoCapacityError,
@@ -85,7 +86,7 @@ class ReservationViewSet(mixins.ListModelMixin, OrganizationScopedViewSet):
     filterset_fields = ["state", "kind"]
 
     def get_scoped_queryset(self) -> QuerySet[Reservation]:
-        return reservation_list(organization=self.organization)
+        return reservation_list_for_api(organization=self.organization)
 
     def _get(self, pk: str) -> Reservation:
         reservation = reservation_get(organization=self.organization, reservation_id=int(pk))
@@ -94,7 +95,11 @@ class ReservationViewSet(mixins.ListModelMixin, OrganizationScopedViewSet):
         return reservation
 
     def _show(self, reservation: Reservation, status_code: int = status.HTTP_200_OK) -> Response:
-        fresh = self._get(str(reservation.pk))
+        # Read again with only the columns shown: after an order this runs in the idempotency transaction, which
+        # holds the pool's lock until it commits, so every racing order of the pool waits for it.
+        fresh = reservation_list_for_api(organization=self.organization).filter(pk=reservation.pk).first()
+        if fresh is None:
+            raise exceptions.NotFound()
         return Response(ReservationSerializer(fresh).data, status=status_code)
 
     @extend_schema(responses=ReservationSerializer, description="With `cost`: the cost so far, net EUR (an estimate).")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hmac
+from datetime import timedelta
 from typing import Any
 
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
@@ -13,6 +15,9 @@ from rest_framework.request import Request
 from portal.api.throttles import api_key_failure_record, api_key_failures_blocked
 from tenants.keys import KEY_PREFIX, hash_secret
 from tenants.models import ApiKey
+
+#: ``ApiKey.last_used_at`` is kept to this precision.
+LAST_USED_PRECISION = timedelta(minutes=1)
 
 
 class ApiKeyPrincipal:
@@ -53,7 +58,13 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed(_("Invalid API key."))
         if not api_key.is_usable():
             raise exceptions.AuthenticationFailed(_("This API key has been revoked or has expired."))
-        ApiKey.objects.unscoped().filter(pk=api_key.pk).update(last_used_at=timezone.now())
+        now = timezone.now()
+        if api_key.last_used_at is None or now - api_key.last_used_at >= LAST_USED_PRECISION:
+            # At most one write per key and minute: a busy key's every request updating one row made concurrent
+            # requests of that key queue on its row lock. The condition keeps racing requests from all writing.
+            ApiKey.objects.unscoped().filter(pk=api_key.pk).filter(
+                Q(last_used_at__isnull=True) | Q(last_used_at__lte=now - LAST_USED_PRECISION)
+            ).update(last_used_at=now)
         return ApiKeyPrincipal(api_key), api_key
 
     def authenticate_header(self, request: Request) -> str:

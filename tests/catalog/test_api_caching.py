@@ -11,7 +11,9 @@ from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
+from rest_framework.views import APIView
 
+from catalog.api.caching import local_copies_clear
 from catalog.caching import GENERATION_KEY
 from catalog.services import price_list_publish
 from tests.catalog.test_price_lists import OPERATOR, complete_draft  # noqa: F401  # the fixture
@@ -24,8 +26,24 @@ PRICE_LISTS = "/api/v1/catalog/price-lists/"
 @pytest.fixture(autouse=True)
 def fresh_generation():
     cache.delete(GENERATION_KEY)
+    local_copies_clear()
     yield
     cache.delete(GENERATION_KEY)
+    local_copies_clear()
+
+
+@pytest.fixture
+def full_way(monkeypatch):  # type: ignore[no-untyped-def]
+    """The paths of the requests that reached DRF (the others were answered from the process's copy)."""
+    reached: list[str] = []
+    initial = APIView.initial
+
+    def spy(view, request, *args, **kwargs):  # type: ignore[no-untyped-def]
+        reached.append(request.path)
+        return initial(view, request, *args, **kwargs)
+
+    monkeypatch.setattr(APIView, "initial", spy)
+    return reached
 
 
 def get(url: str, **headers: str):  # type: ignore[no-untyped-def]
@@ -113,3 +131,63 @@ def test_errors_are_neither_cached_nor_tagged(now, items):
     assert missing.status_code == 404
     assert missing.json()["code"] == "not_found"
     assert "ETag" not in missing
+
+
+@override_settings(KONTOR_CATALOG_CACHE_SECONDS=30, KONTOR_API_THROTTLE={"anon": "100/min"})
+def test_a_plain_anonymous_repeat_is_answered_from_the_process_copy_and_counted_once(
+    now, items, launch_prices, fresh_rate_limits, full_way
+):
+    first, _queries = get(ITEMS)
+    again, again_queries = get(ITEMS)
+    unchanged, _queries = get(ITEMS, HTTP_IF_NONE_MATCH=first["ETag"])
+    cache.set(GENERATION_KEY, "another", timeout=None)  # what a catalog change in another process does
+    after_change, _queries = get(ITEMS)
+
+    assert full_way == [ITEMS, ITEMS]  # the first read and the one after the change
+    assert (again.status_code, again.content, again["ETag"], again_queries) == (200, first.content, first["ETag"], 0)
+    assert again["Content-Length"] == str(len(first.content))
+    assert [(name, again[name]) for name in ("Cache-Control", "Vary", "Content-Type")] == [
+        (name, first[name]) for name in ("Cache-Control", "Vary", "Content-Type")
+    ]
+    assert (unchanged.status_code, unchanged.content, unchanged["ETag"]) == (304, b"", first["ETag"])
+    assert [r["RateLimit-Remaining"] for r in (first, again, unchanged, after_change)] == ["99", "98", "97", "96"]
+    assert (after_change.status_code, after_change.content) == (200, first.content)
+
+
+@override_settings(KONTOR_CATALOG_CACHE_SECONDS=30)
+def test_a_process_copy_is_not_served_after_a_catalog_change(
+    now,
+    launch_prices,
+    complete_draft,  # noqa: F811  # the imported fixture
+    django_capture_on_commit_callbacks,
+    full_way,
+):
+    get(PRICE_LISTS)
+    get(PRICE_LISTS)
+    with django_capture_on_commit_callbacks(execute=True):
+        published = price_list_publish(actor=OPERATOR, price_list=complete_draft)
+    after, _queries = get(PRICE_LISTS)
+
+    assert full_way == [PRICE_LISTS, PRICE_LISTS]
+    assert [entry["id"] for entry in after.json()["results"]] == [published.pk, launch_prices.pk]
+
+
+@override_settings(KONTOR_CATALOG_CACHE_SECONDS=30)
+def test_requests_with_a_cookie_credentials_or_parameters_in_accept_go_the_full_way(now, items, full_way):
+    get(ITEMS)
+    get(ITEMS, HTTP_COOKIE="sessionid=x")
+    get(ITEMS, HTTP_AUTHORIZATION="Bearer something")
+    get(ITEMS, HTTP_ACCEPT="application/json; indent=4")
+
+    assert full_way == [ITEMS] * 4
+
+
+@override_settings(KONTOR_CATALOG_CACHE_SECONDS=30, KONTOR_API_THROTTLE={"anon": "2/min"})
+def test_past_the_anonymous_limit_a_copy_is_refused_in_the_one_error_shape(now, items, fresh_rate_limits):
+    get(ITEMS)
+    second, _queries = get(ITEMS)
+    refused, _queries = get(ITEMS)
+
+    assert (second.status_code, second["RateLimit-Remaining"]) == (200, "0")
+    assert (refused.status_code, refused.json()["code"], refused["RateLimit-Remaining"]) == (429, "throttled", "0")
+    assert int(refused["Retry-After"]) > 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import time_machine
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
@@ -175,6 +176,26 @@ def test_api_key_reads_its_own_organization(organization, other_organization, ow
     assert foreign.status_code == 404
     assert (unscoped_action.status_code, unscoped_action.json()["code"]) == (403, "permission_denied")
     assert ApiKey.objects.for_organization(organization).get().last_used_at is not None
+
+
+def test_api_key_last_use_is_written_at_most_once_a_minute(organization, owner):
+    _api_key, token = api_key_create(
+        actor=Actor.for_user(owner), organization=organization, name="CI", scopes=[Scope.ORGANIZATION_READ]
+    )
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+
+    with time_machine.travel("2026-11-20T10:00:00Z", tick=False):
+        client.get("/api/v1/organizations/rheinwerk/")
+    with time_machine.travel("2026-11-20T10:00:59Z", tick=False), CaptureQueriesContext(connection) as within:
+        assert client.get("/api/v1/organizations/rheinwerk/").status_code == 200
+    first = ApiKey.objects.for_organization(organization).get().last_used_at
+    with time_machine.travel("2026-11-20T10:01:00Z", tick=False):
+        client.get("/api/v1/organizations/rheinwerk/")
+    later = ApiKey.objects.for_organization(organization).get().last_used_at
+
+    assert [q["sql"] for q in within.captured_queries if q["sql"].startswith("UPDATE")] == []
+    assert (first.isoformat(), later.isoformat()) == ("2026-11-20T10:00:00+00:00", "2026-11-20T10:01:00+00:00")
 
 
 def test_api_key_stores_only_a_digest(organization, owner):
