@@ -40,7 +40,9 @@ class ServerAccess:
     proxy: ServiceProxy | None = None
 
 
-def _access(instance: Instance) -> ReservationAccess | None:
+def reservation_access_for(instance: Instance) -> ReservationAccess | None:
+    """How the instance's reservation is reached (None for one ordered before access was chosen): one read, which
+    a provisioning step passes to the functions below."""
     return (
         ReservationAccess.objects.for_organization(instance.organization)
         .filter(reservation_id=instance.reservation_id)
@@ -48,11 +50,12 @@ def _access(instance: Instance) -> ReservationAccess | None:
     )
 
 
-def server_access_prepare(*, driver: CloudDriver, instance: Instance, project_id: str) -> ServerAccess:
+def server_access_prepare(
+    *, driver: CloudDriver, instance: Instance, project_id: str, access: ReservationAccess | None
+) -> ServerAccess:
     """Before the server is created: the keypair with the first chosen key (all of them go in through cloud-init)
     and, for a public address, the reservation's security group (SSH and the service port from each allowed
-    network). Records which fingerprints the instance gets."""
-    access = _access(instance)
+    network). Records which fingerprints the instance gets (one upsert)."""
     keys = list(access.ssh_keys) if access else []
     key_name = ""
     if keys:
@@ -69,10 +72,17 @@ def server_access_prepare(*, driver: CloudDriver, instance: Instance, project_id
         name = security_group_name(instance.reservation_id)
         driver.ensure_security_group(project_id=project_id, name=name, rules=rules)
         groups = (name,)
-    InstanceAddress.objects.for_organization(instance.organization).update_or_create(
-        organization=instance.organization,
-        instance=instance,
-        defaults={"ssh_fingerprints": [key["fingerprint"] for key in keys]},
+    InstanceAddress.objects.bulk_create(
+        [
+            InstanceAddress(
+                organization=instance.organization,
+                instance=instance,
+                ssh_fingerprints=[key["fingerprint"] for key in keys],
+            )
+        ],
+        update_conflicts=True,
+        unique_fields=["instance"],
+        update_fields=["ssh_fingerprints", "updated_at"],
     )
     proxy = None
     if access is not None and access.has_secured_endpoint:
@@ -89,10 +99,9 @@ def server_access_prepare(*, driver: CloudDriver, instance: Instance, project_id
     )
 
 
-def server_metadata_for(instance: Instance) -> dict[str, str]:
+def server_metadata_for(access: ReservationAccess | None) -> dict[str, str]:
     """What the server's metadata carries for it: the sealed token after a rotation (so a server made later reads
     the same value its timer would)."""
-    access = _access(instance)
     if access is None or not access.service_token_sealed:
         return {}
     return {METADATA_KEY: access.service_token_sealed}
@@ -121,26 +130,32 @@ def service_token_push(*, reservation_id: int) -> int:
     return pushed
 
 
-def service_url_for(instance: Instance, address: str) -> str:
+def service_url_for(access: ReservationAccess | None, address: str) -> str:
     """``https://…:8443/`` behind the secured endpoint, the container's own ``http://…:8000/`` otherwise."""
-    access = _access(instance)
     if access is not None and access.has_secured_endpoint:
         return f"https://{address}:{PROXY_PORT}/"
     return f"http://{address}:{SERVICE_PORT}/"
 
 
 def instance_public_address_ensure(
-    *, driver: CloudDriver, instance: Instance, project_id: str, server: CloudServer
+    *, driver: CloudDriver, instance: Instance, project_id: str, server: CloudServer, access: ReservationAccess | None
 ) -> str:
     """Once the server is ACTIVE: its floating IP, if the order asked for a public address ("" otherwise)."""
-    access = _access(instance)
     if access is None or not access.public_address:
         return ""
     floating = driver.ensure_floating_ip(project_id=project_id, server_id=server.id, tag=instance.tag)
-    InstanceAddress.objects.for_organization(instance.organization).update_or_create(
-        organization=instance.organization,
-        instance=instance,
-        defaults={"public_address": floating.address, "floating_ip_id": floating.id},
+    InstanceAddress.objects.bulk_create(
+        [
+            InstanceAddress(
+                organization=instance.organization,
+                instance=instance,
+                public_address=floating.address,
+                floating_ip_id=floating.id,
+            )
+        ],
+        update_conflicts=True,
+        unique_fields=["instance"],
+        update_fields=["public_address", "floating_ip_id", "updated_at"],
     )
     return floating.address
 

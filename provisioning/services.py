@@ -7,9 +7,10 @@ countdown, never a sleep.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import pairwise
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -25,7 +26,7 @@ from core.secrets import decrypt_secret
 from core.tasks import enqueue_on_commit
 from provisioning.cloud_init import user_data_for
 from provisioning.drivers import CloudDriver, CloudError, get_driver
-from provisioning.drivers.base import ACTIVE, BUILD, ERROR, ServerSpec
+from provisioning.drivers.base import ACTIVE, ERROR, CloudServer, ServerSpec
 from provisioning.models import (
     CloudProfile,
     DriftFinding,
@@ -33,11 +34,13 @@ from provisioning.models import (
     Instance,
     InstanceState,
     InstanceTransition,
+    ReservationAccess,
     default_instance_name,
 )
 from provisioning.network import (
     instance_public_address_ensure,
     reconcile_floating_ips,
+    reservation_access_for,
     server_access_prepare,
     server_metadata_for,
     service_url_for,
@@ -45,7 +48,7 @@ from provisioning.network import (
 from reservations.choices import ReservationState
 from reservations.models import Reservation
 from reservations.services import reservation_transition
-from tenants.audit import Actor, audit_record
+from tenants.audit import Actor, AuditEntry, audit_record, audit_record_many
 from tenants.services import InvalidTransitionError
 
 ACTOR = Actor.system("provisioning")
@@ -81,21 +84,30 @@ def instance_transition(
     values: Mapping[str, Any] | None = None,
     reason: str = "",
     now: datetime | None = None,
+    through: Sequence[InstanceState] = (),
 ) -> bool:
     """Compare-and-set ``from_state`` → ``to_state`` (and ``values``) in one UPDATE, audited in the same transaction.
+
+    ``through`` names the states passed on the way when one step makes several moves (a server ACTIVE at the first
+    look: pending → building → running): each move is checked against the lifecycle and gets its own transition and
+    audit row, all written with one UPDATE and two INSERTs.
 
     Refuses a move the lifecycle does not allow (``InvalidTransitionError``). Returns False and changes nothing when
     the instance is no longer in ``from_state``: a concurrent delivery of the same step moved it first, and its move
     stands. The only place that writes ``Instance.state``. ``now`` dates the move (default: the clock).
     """
-    if to_state not in INSTANCE_TRANSITIONS[from_state]:
-        raise InvalidTransitionError(
-            _("An instance cannot go from %(from)s to %(to)s.")
-            % {"from": I(from_state).label, "to": I(to_state).label},
-            code="invalid_transition",
-        )
+    states = [from_state, *through, to_state]
+    moves = list(pairwise(states))
+    for source, target in moves:
+        if target not in INSTANCE_TRANSITIONS[source]:
+            raise InvalidTransitionError(
+                _("An instance cannot go from %(from)s to %(to)s.") % {"from": I(source).label, "to": I(target).label},
+                code="invalid_transition",
+            )
     now = now or timezone.now()
-    with transaction.atomic():
+    # No savepoint inside a caller's transaction: nothing here is caught and recovered from, and a savepoint costs
+    # two round trips.
+    with transaction.atomic(savepoint=False):
         moved = (
             Instance.objects.unscoped()
             .filter(pk=instance.pk, state=from_state)
@@ -103,20 +115,28 @@ def instance_transition(
         )
         if not moved:
             return False
-        InstanceTransition.objects.create(
-            organization_id=instance.organization_id,
-            instance_id=instance.pk,
-            from_state=from_state,
-            to_state=to_state,
-            reason=reason[:500],
-            occurred_at=now,
+        InstanceTransition.objects.bulk_create(
+            InstanceTransition(
+                organization_id=instance.organization_id,
+                instance_id=instance.pk,
+                from_state=source,
+                to_state=target,
+                reason=reason[:500],
+                occurred_at=now,
+            )
+            for source, target in moves
         )
-        audit_record(
+        audit_record_many(
             actor=actor,
-            action=f"instance.{to_state}",
-            target=instance,
-            organization=instance.organization,
-            data={"from": str(from_state), "to": str(to_state), "reason": reason},
+            entries=[
+                AuditEntry(
+                    action=f"instance.{target}",
+                    target=instance,
+                    organization=instance.organization,
+                    data={"from": str(source), "to": str(target), "reason": reason},
+                )
+                for source, target in moves
+            ],
         )
     return True
 
@@ -136,47 +156,47 @@ def _instance_move(
     )
 
 
-def _reservation(reservation_id: int) -> Reservation:
-    return (
-        Reservation.objects.unscoped()
-        .select_related("organization", "flavor", "item_version__item")
-        .get(pk=reservation_id)
-    )
-
-
 def reservation_start_provisioning(*, reservation_id: int) -> list[int]:
-    """Create the reservation's instance rows (once) and return their IDs; the caller enqueues one task each."""
-    reservation = _reservation(reservation_id)
-    if reservation.state != R.PROVISIONING:
-        return []
-    with transaction.atomic():
-        for index in range(reservation.instance_count):
-            Instance.objects.for_organization(reservation.organization).get_or_create(
-                organization=reservation.organization,
-                reservation=reservation,
-                index=index,
-                defaults={"name": default_instance_name(reservation_id=reservation.pk, index=index)},
-            )
-    return list(
-        Instance.objects.for_organization(reservation.organization)
-        .filter(reservation=reservation, state__in=[I.PENDING, I.BUILDING])
-        .values_list("pk", flat=True)
+    """Create the reservation's instance rows (once: one INSERT that skips the indexes that exist) and return the IDs
+    of those still starting; the caller provisions each (``provisioning.tasks``)."""
+    reservation = (
+        Reservation.objects.unscoped()
+        .filter(pk=reservation_id)
+        .values("state", "organization_id", "instance_count")
+        .first()
     )
+    if reservation is None or reservation["state"] != R.PROVISIONING:
+        return []
+    # ON CONFLICT DO NOTHING: a row made by an earlier or concurrent delivery stays as it is (unique per index).
+    Instance.objects.bulk_create(
+        [
+            Instance(
+                organization_id=reservation["organization_id"],
+                reservation_id=reservation_id,
+                index=index,
+                name=default_instance_name(reservation_id=reservation_id, index=index),
+            )
+            for index in range(reservation["instance_count"])
+        ],
+        ignore_conflicts=True,
+    )
+    instances = Instance.objects.unscoped().filter(reservation_id=reservation_id)
+    return list(instances.filter(state__in=[I.PENDING, I.BUILDING]).values_list("pk", flat=True))
 
 
-def _spec(instance: Instance, project_id: str, driver: CloudDriver) -> ServerSpec:
+def _spec(instance: Instance, project_id: str, driver: CloudDriver, access: ReservationAccess | None) -> ServerSpec:
     reservation = instance.reservation
     version = reservation.item_version
     profile = CloudProfile.objects.for_organization(reservation.organization).first()
     ngc_api_key = decrypt_secret(profile.ngc_api_key_encrypted) if profile and profile.has_ngc_api_key else ""
-    access = server_access_prepare(driver=driver, instance=instance, project_id=project_id)
+    server_access = server_access_prepare(driver=driver, instance=instance, project_id=project_id, access=access)
     user_data = user_data_for(
-        ssh_public_keys=access.ssh_public_keys,
+        ssh_public_keys=server_access.ssh_public_keys,
         image_reference=version.reference,
         ngc_api_key=ngc_api_key,
         service_port=8000,
         ngc_key_in_container=version.item.kind == ItemKind.NIM,
-        proxy=access.proxy,
+        proxy=server_access.proxy,
     )
     return ServerSpec(
         project_id=project_id,
@@ -185,15 +205,15 @@ def _spec(instance: Instance, project_id: str, driver: CloudDriver) -> ServerSpe
         flavor=_cloud_flavor(reservation.flavor),
         image="ubuntu-24.04-nvidia",
         network=f"kontor-net-{reservation.organization_id}",
-        ssh_public_keys=access.ssh_public_keys,
+        ssh_public_keys=server_access.ssh_public_keys,
         user_data=user_data,
         metadata={
             "reservation": str(reservation.pk),
             "item": f"{version.item.slug}:{version.tag}",
-            **server_metadata_for(instance),
+            **server_metadata_for(access),
         },
-        key_name=access.key_name,
-        security_groups=access.security_groups,
+        key_name=server_access.key_name,
+        security_groups=server_access.security_groups,
     )
 
 
@@ -204,6 +224,8 @@ def _cloud_flavor(flavor: Flavor) -> str:
 def instance_provision_step(*, instance_id: int, now: datetime | None = None) -> Step:
     """One step of bringing an instance up: find or create its server, then check whether it is ACTIVE.
 
+    A server ACTIVE at the first look (a fast cloud, the simulator without boot time) is started in one
+    transaction: pending → building → running in one UPDATE, and the reservation activated with its last instance.
     ``now`` dates the step's facts (default: the clock; the demo data provisions its history back then)."""
     now = now or timezone.now()
     instance = (
@@ -216,41 +238,59 @@ def instance_provision_step(*, instance_id: int, now: datetime | None = None) ->
     reservation = instance.reservation
     if instance.state in (I.RUNNING, I.STOPPING, I.STOPPED, I.FAILED) or reservation.state != R.PROVISIONING:
         return Step(done=True)
+    access = reservation_access_for(instance)  # read once for the whole step
     driver = get_driver()
     project = driver.ensure_project(organization_id=reservation.organization_id, name=reservation.organization.slug)
     server = driver.find_server(project_id=project.id, tag=instance.tag)
     if server is None:
-        server = driver.create_server(spec=_spec(instance, project.id, driver))
+        server = driver.create_server(spec=_spec(instance, project.id, driver, access))
+    if server.status == ACTIVE:
+        public_address = instance_public_address_ensure(
+            driver=driver, instance=instance, project_id=project.id, server=server, access=access
+        )
+        _instance_start(instance, server, public_address, access, now)
+        return Step(done=True)  # started here, or a concurrent delivery moved it on first: its move stands
     if not _count_status_poll(instance, server.id, now):
         return Step(done=True)  # a concurrent delivery moved it on (running, failed, stopping): its move stands
-    if server.status == BUILD:
-        return Step(done=False, countdown=2.0)
     if server.status == ERROR:
         driver.delete_server(project_id=project.id, server_id=server.id)
         raise CloudError(server.fault or "the server went into ERROR while booting")
-    if server.status != ACTIVE:
-        return Step(done=False, countdown=2.0)
-    public_address = instance_public_address_ensure(
-        driver=driver, instance=instance, project_id=project.id, server=server
-    )
+    return Step(done=False, countdown=2.0)  # BUILD, or a state on the way to ACTIVE
+
+
+def _instance_start(
+    instance: Instance, server: CloudServer, public_address: str, access: ReservationAccess | None, now: datetime
+) -> bool:
+    """The server is ACTIVE: the instance runs (from pending or building, compared in the database) and the
+    reservation is active once all its instances run; one transaction. False if a concurrent delivery was first."""
+    values = {
+        "cloud_server_id": server.id,
+        "status_polls": F("status_polls") + 1,
+        "address": server.address,
+        "started_at": now,
+        "last_error": "",
+        "service_url": service_url_for(access, public_address or server.address) if server.address else "",
+    }
     with transaction.atomic():
         started = instance_transition(
             actor=ACTOR,
             instance=instance,
-            from_state=I.BUILDING,
+            from_state=I(instance.state),
+            through=(I.BUILDING,) if instance.state == I.PENDING else (),
             to_state=I.RUNNING,
+            values=values,
             now=now,
-            values={
-                "address": server.address,
-                "started_at": now,
-                "last_error": "",
-                "service_url": service_url_for(instance, public_address or server.address) if server.address else "",
-            },
         )
+        if not started and instance.state == I.PENDING:
+            # A concurrent delivery named the server first (pending → building) but has not started it yet.
+            started = instance_transition(
+                actor=ACTOR, instance=instance, from_state=I.BUILDING, to_state=I.RUNNING, values=values, now=now
+            )
         if started:
+            reservation = instance.reservation
             publish("instance.running", organization_id=reservation.organization_id, subject_id=instance.pk)
             _activate_when_all_running(reservation)
-    return Step(done=True)
+    return started
 
 
 def _count_status_poll(instance: Instance, server_id: str, now: datetime) -> bool:
@@ -260,22 +300,25 @@ def _count_status_poll(instance: Instance, server_id: str, now: datetime) -> boo
     cannot move a running instance back. Returns False when the instance is no longer starting.
     """
     values = {"cloud_server_id": server_id, "status_polls": F("status_polls") + 1}
-    with transaction.atomic():
-        if instance_transition(
-            actor=ACTOR, instance=instance, from_state=I.PENDING, to_state=I.BUILDING, values=values, now=now
-        ):
-            return True
-        # ``updated_at`` is the instance's last sign of progress: the sweeper re-drives only instances without one.
-        return bool(
-            Instance.objects.unscoped().filter(pk=instance.pk, state=I.BUILDING).update(**values, updated_at=now)
-        )
+    if instance.state == I.PENDING and instance_transition(
+        actor=ACTOR, instance=instance, from_state=I.PENDING, to_state=I.BUILDING, values=values, now=now
+    ):
+        return True
+    # ``updated_at`` is the instance's last sign of progress: the sweeper re-drives only instances without one.
+    return bool(Instance.objects.unscoped().filter(pk=instance.pk, state=I.BUILDING).update(**values, updated_at=now))
 
 
 def _activate_when_all_running(reservation: Reservation) -> None:
+    """Under the reservation's lock (instances of one reservation that start concurrently count each other's
+    commits): active once every instance runs. A reservation of one instance needs no count: it is this one."""
     locked = Reservation.objects.unscoped().select_for_update().get(pk=reservation.pk)
-    running = Instance.objects.unscoped().filter(reservation=locked, state=I.RUNNING).count()
-    if locked.state == R.PROVISIONING and running == locked.instance_count:
-        reservation_transition(actor=ACTOR, reservation=locked, to_state=R.ACTIVE)
+    if locked.state != R.PROVISIONING:
+        return
+    if locked.instance_count > 1:
+        running = Instance.objects.unscoped().filter(reservation=locked, state=I.RUNNING).count()
+        if running != locked.instance_count:
+            return
+    reservation_transition(actor=ACTOR, reservation=locked, to_state=R.ACTIVE)
 
 
 def instance_provision_failed(*, instance_id: int, error: str) -> None:

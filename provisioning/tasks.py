@@ -7,6 +7,7 @@ reservation fails and its GPUs are released.
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
@@ -59,10 +60,47 @@ def _bind_booking_context(*, reservation_id: int) -> None:
 
 @shared_task(name="provisioning.provision_reservation")
 def provision_reservation_task(reservation_id: int) -> None:
+    """Create the reservation's instances and provision them: the first one's first step here (a reservation of
+    one server whose server is ACTIVE at the first look needs no second task), the others and every later poll in
+    ``provision_instance_task``. The sweeper re-drives this task; every step is safe to repeat."""
     _bind_booking_context(reservation_id=reservation_id)
     logger.info("provisioning.reservation_started", reservation_id=reservation_id)
-    for instance_id in services.reservation_start_provisioning(reservation_id=reservation_id):
+    instance_ids = services.reservation_start_provisioning(reservation_id=reservation_id)
+    if not instance_ids:
+        return
+    first, *others = instance_ids
+    for instance_id in others:
         provision_instance_task.delay(instance_id)
+    again = _provision_step(instance_id=first, retries=0)
+    if again is not None:
+        provision_instance_task.apply_async(args=(first,), countdown=again.countdown)
+
+
+@dataclass(frozen=True)
+class _Again:
+    """Poll the instance again after ``countdown`` seconds (``error``: the transient cloud error that stopped it)."""
+
+    countdown: float
+    error: CloudError | None = None
+
+
+def _provision_step(*, instance_id: int, retries: int) -> _Again | None:
+    """One provisioning step of the instance; past ``MAX_RETRIES`` (or on a permanent cloud error) the reservation
+    fails. None when there is nothing more to do."""
+    try:
+        step = services.instance_provision_step(instance_id=instance_id)
+    except CloudError as exc:
+        if not exc.transient or retries >= MAX_RETRIES:
+            services.instance_provision_failed(instance_id=instance_id, error=str(exc))
+            return None
+        return _Again(countdown=min(2**retries, 60) * (0.5 + _jitter()), error=exc)
+    logger.info("provisioning.instance_step", instance_id=instance_id, done=step.done, retries=retries)
+    if step.done:
+        return None
+    if retries >= MAX_RETRIES:
+        services.instance_provision_failed(instance_id=instance_id, error="the server did not become ACTIVE")
+        return None
+    return _Again(countdown=step.countdown)
 
 
 @shared_task(bind=True, name="provisioning.provision_instance", max_retries=MAX_RETRIES)
@@ -70,19 +108,9 @@ def provision_instance_task(self: Task[Any, Any], instance_id: int) -> None:
     reservation_id = Instance.objects.unscoped().filter(pk=instance_id).values_list("reservation_id", flat=True).first()
     if reservation_id is not None:
         _bind_booking_context(reservation_id=reservation_id)
-    try:
-        step = services.instance_provision_step(instance_id=instance_id)
-    except CloudError as exc:
-        if not exc.transient or self.request.retries >= MAX_RETRIES:
-            services.instance_provision_failed(instance_id=instance_id, error=str(exc))
-            return
-        raise self.retry(exc=exc, countdown=min(2**self.request.retries, 60) * (0.5 + _jitter())) from exc
-    logger.info("provisioning.instance_step", instance_id=instance_id, done=step.done, retries=self.request.retries)
-    if not step.done:
-        if self.request.retries >= MAX_RETRIES:
-            services.instance_provision_failed(instance_id=instance_id, error="the server did not become ACTIVE")
-            return
-        raise self.retry(countdown=step.countdown)
+    again = _provision_step(instance_id=instance_id, retries=self.request.retries)
+    if again is not None:
+        raise self.retry(exc=again.error, countdown=again.countdown)
 
 
 @shared_task(name="provisioning.deprovision_reservation")

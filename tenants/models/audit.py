@@ -40,7 +40,11 @@ class AuditEvent(TenantOwnedModel):
     class Meta(TenantOwnedModel.Meta):
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
-        indexes = [models.Index(fields=["organization", "-occurred_at"], name="tenants_audit_org_time")]
+        indexes = [
+            models.Index(fields=["organization", "-occurred_at"], name="tenants_audit_org_time"),
+            # An object's history: the booking a provisioning task logs under, the sweeper's re-drive counts.
+            models.Index(fields=["target_type", "target_id"], name="tenants_audit_target"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=(

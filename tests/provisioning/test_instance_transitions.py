@@ -12,7 +12,7 @@ from provisioning.drivers.base import CloudServer
 from provisioning.drivers.simulator import SimulatorDriver, simulator_reset_failures
 from provisioning.models import Instance, InstanceState, SimulatedServer
 from provisioning.services import Step, instance_provision_step, instance_transition
-from provisioning.tasks import provision_instance_task
+from provisioning.tasks import provision_instance_task, provision_reservation_task
 from reservations.choices import ReservationState
 from reservations.services import reservation_create, reservation_transition
 from tenants.audit import Actor
@@ -209,3 +209,45 @@ def test_a_stale_give_up_leaves_an_instance_a_concurrent_delivery_brought_up(ins
     reservation.refresh_from_db()
     assert reservation.state == ReservationState.ACTIVE
     assert [action for action, _data in instance_audit(instance)] == ["instance.building", "instance.running"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_reservation_task_delivered_twice_at_the_same_time_makes_one_instance_one_server_one_activation(
+    small_inventory, customer, make_quote, monkeypatch
+):
+    """Both deliveries insert the instance row (one stays) and run its first step; one creates the server, the
+    other finds it or loses the create race and leaves a poll to the instance task."""
+    reservation = reservation_create(
+        actor=ACTOR, organization=customer, quote=make_quote(flavor="b200-x4", count=1)
+    ).reservation
+    reservation_transition(actor=ACTOR, reservation=reservation, to_state=ReservationState.PROVISIONING)
+    polls: list[tuple[int, ...]] = []
+    monkeypatch.setattr(provision_instance_task, "apply_async", lambda args, **options: polls.append(args))
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def deliver() -> None:
+        close_old_connections()
+        barrier.wait(timeout=30)
+        try:
+            provision_reservation_task.apply(args=(reservation.pk,))
+        except BaseException as exc:  # reported by the assertion below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=deliver) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert errors == []
+    [instance] = Instance.objects.unscoped().filter(reservation=reservation).select_related("organization")
+    for poll in polls:  # the loser of the create race, if there was one, polls once more
+        provision_instance_task.run(*poll)
+    assert SimulatedServer.objects.filter(deleted_at__isnull=True).count() == 1
+    current = snapshot(instance)
+    assert (current["state"], current["cloud_server_id"]) == (I.RUNNING, SimulatedServer.objects.get().server_id)
+    assert [action for action, _data in instance_audit(instance)] == ["instance.building", "instance.running"]
+    assert AuditEvent.objects.unscoped().filter(action="reservation.active", target_id=str(reservation.pk)).count() == 1

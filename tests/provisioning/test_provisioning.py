@@ -9,12 +9,13 @@ from django.utils import timezone
 
 from provisioning import services
 from provisioning.drivers.simulator import simulator_reset_failures
-from provisioning.models import DriftFinding, DriftKind, Instance, InstanceState, SimulatedServer
-from provisioning.tasks import provision_instance_task
+from provisioning.models import DriftFinding, DriftKind, Instance, InstanceState, InstanceTransition, SimulatedServer
+from provisioning.tasks import provision_instance_task, provision_reservation_task
 from reservations.choices import ReservationState
 from reservations.models import Allocation, Reservation
 from reservations.services import reservation_create, reservation_release, reservation_transition
 from tenants.audit import Actor
+from tenants.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 ACTOR = Actor.system("test")
@@ -58,6 +59,102 @@ def test_delivering_the_same_task_twice_makes_one_server(provisioning):
         (InstanceState.RUNNING, True, True),
     ]
     assert services.reservation_start_provisioning(reservation_id=reservation.pk) == []
+
+
+@pytest.fixture
+def single(small_inventory, customer, make_quote):
+    """A reservation of one instance, moved to provisioning; no instance row yet (its task has not run)."""
+    reservation = reservation_create(
+        actor=ACTOR, organization=customer, quote=make_quote(flavor="b200-x4", count=1)
+    ).reservation
+    reservation_transition(actor=ACTOR, reservation=reservation, to_state=ReservationState.PROVISIONING)
+    return reservation
+
+
+def provisioning_record(reservation):
+    """What provisioning wrote about the reservation: instances, transitions, audit actions, servers."""
+    instances = Instance.objects.unscoped().filter(reservation=reservation)
+    return {
+        "instances": list(instances.values_list("index", "state", "cloud_server_id", "status_polls")),
+        "transitions": list(
+            InstanceTransition.objects.unscoped()
+            .filter(instance__reservation=reservation)
+            .order_by("pk")
+            .values_list("from_state", "to_state")
+        ),
+        "audit": list(
+            AuditEvent.objects.unscoped()
+            .filter(action__in=["instance.building", "instance.running", "reservation.active"])
+            .order_by("pk")
+            .values_list("action", "target_id")
+        ),
+        "servers": list(SimulatedServer.objects.values_list("server_id", "tag", "deleted_at")),
+        "state": Reservation.objects.unscoped().get(pk=reservation.pk).state,
+    }
+
+
+def test_one_task_brings_a_reservation_of_one_server_up_and_a_second_delivery_changes_nothing(single, monkeypatch):
+    polls: list[tuple[int, ...]] = []
+    monkeypatch.setattr(provision_instance_task, "apply_async", lambda args, **options: polls.append(args))
+    monkeypatch.setattr(provision_instance_task, "delay", lambda *args: polls.append(args))
+
+    provision_reservation_task.apply(args=[single.pk])
+
+    first = provisioning_record(single)
+    [instance] = Instance.objects.unscoped().filter(reservation=single)
+    [server] = SimulatedServer.objects.all()
+    assert first == {
+        "instances": [(0, InstanceState.RUNNING, server.server_id, 1)],
+        "transitions": [
+            (InstanceState.PENDING, InstanceState.BUILDING),
+            (InstanceState.BUILDING, InstanceState.RUNNING),
+        ],
+        "audit": [
+            ("instance.building", str(instance.pk)),
+            ("instance.running", str(instance.pk)),
+            ("reservation.active", str(single.pk)),
+        ],
+        "servers": [(server.server_id, f"kontor-instance-{instance.pk}", None)],
+        "state": ReservationState.ACTIVE,
+    }
+    assert polls == []  # no second task: the server was ACTIVE at the first look
+
+    provision_reservation_task.apply(args=[single.pk])
+
+    assert provisioning_record(single) == first
+    assert polls == []
+
+
+def test_a_reservation_of_two_runs_the_first_step_itself_and_sends_one_task_for_the_other(provisioning, monkeypatch):
+    reservation, instance_ids = provisioning
+    sent: list[tuple[int, ...]] = []
+    monkeypatch.setattr(provision_instance_task, "delay", lambda *args: sent.append(args))
+
+    provision_reservation_task.apply(args=[reservation.pk])
+
+    assert sent == [(instance_ids[1],)]
+    assert [state for _index, state, _server, _polls in provisioning_record(reservation)["instances"]] == [
+        InstanceState.RUNNING,
+        InstanceState.PENDING,
+    ]
+    assert Reservation.objects.unscoped().get(pk=reservation.pk).state == ReservationState.PROVISIONING
+    provision_instance_task.apply(args=[instance_ids[1]])
+    assert Reservation.objects.unscoped().get(pk=reservation.pk).state == ReservationState.ACTIVE
+
+
+def test_a_server_still_booting_is_polled_by_the_instance_task(single, monkeypatch, settings):
+    settings.KONTOR_SIMULATOR = {**settings.KONTOR_SIMULATOR, "boot_seconds": 600}
+    polls: list[tuple[tuple[int, ...], float]] = []
+    monkeypatch.setattr(
+        provision_instance_task, "apply_async", lambda args, countdown, **options: polls.append((args, countdown))
+    )
+
+    provision_reservation_task.apply(args=[single.pk])
+
+    [instance] = Instance.objects.unscoped().filter(reservation=single)
+    assert polls == [((instance.pk,), 2.0)]
+    assert (instance.state, instance.status_polls) == (InstanceState.BUILDING, 1)
+    assert provisioning_record(single)["transitions"] == [(InstanceState.PENDING, InstanceState.BUILDING)]
 
 
 def test_the_cloud_fails_n_times_then_succeeds(provisioning, settings):
