@@ -2,6 +2,22 @@
 
 from django.contrib.postgres.operations import AddIndexConcurrently
 from django.db import migrations, models
+from django.db.migrations.operations import AddIndex
+
+
+class AddIndexConcurrentlyOnPostgreSQL(AddIndexConcurrently):
+    """``CREATE INDEX CONCURRENTLY`` on PostgreSQL; a plain index on the embedded SQLite default (``make run``),
+    whose schema editor knows no concurrent build."""
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):  # type: ignore[no-untyped-def]
+        if schema_editor.connection.vendor == "postgresql":
+            return super().database_forwards(app_label, schema_editor, from_state, to_state)
+        return AddIndex.database_forwards(self, app_label, schema_editor, from_state, to_state)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):  # type: ignore[no-untyped-def]
+        if schema_editor.connection.vendor == "postgresql":
+            return super().database_backwards(app_label, schema_editor, from_state, to_state)
+        return AddIndex.database_backwards(self, app_label, schema_editor, from_state, to_state)
 
 
 class Migration(migrations.Migration):
@@ -10,7 +26,7 @@ class Migration(migrations.Migration):
     dependencies = [("tenants", "0010_outgoing_email_attachments")]
 
     operations = [
-        AddIndexConcurrently(
+        AddIndexConcurrentlyOnPostgreSQL(
             model_name="auditevent",
             index=models.Index(fields=["target_type", "target_id"], name="tenants_audit_target"),
         )
