@@ -13,8 +13,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 from datetime import datetime
 
+from django.db import connection
 from django.db.models import Q
 
 from catalog.models import AvailabilityZone, Flavor
@@ -107,3 +109,93 @@ def free_gpus(*, pool: CapacityPool, starts_at: datetime, ends_at: datetime | No
     busy = busy_slots(nodes, starts_at, ends_at)
     per_node = pool.node_type.gpus_per_node
     return sum(per_node - len(busy.get(node.pk, ())) for node in nodes)
+
+
+# --- Booking in SQL (PostgreSQL) -------------------------------------------------------------------------------------
+#
+# The same placement rule as ``place`` — aligned blocks, fullest node first, then hostname, then slot — answered by
+# PostgreSQL over the exclusion constraint's own GiST index (node, time range of live allocations), so a booking
+# neither loads the pool's nodes nor its allocations. A node's busy slots in the window are one bit mask
+# (``bit_or`` of each overlapping allocation's slots); a block is free when its bits are clear.
+
+_BUSY_CTE = """
+busy AS (
+    SELECT a.node_id, bit_or(((1::bigint << a.gpu_count) - 1) << a.gpu_first) AS mask
+    FROM reservations_allocation a
+    JOIN reservations_node n ON n.id = a.node_id
+    WHERE n.pool_id = ANY(%(pools)s) AND n.state = %(available)s AND a.released_at IS NULL
+      AND tstzrange(a.starts_at, COALESCE(a.ends_at, 'infinity'::timestamptz))
+          && tstzrange(%(starts)s::timestamptz, COALESCE(%(ends)s::timestamptz, 'infinity'::timestamptz))
+    GROUP BY a.node_id
+), free AS (
+    SELECT n.pool_id, n.id AS node_id, n.hostname, b.first,
+           bit_count(COALESCE(busy.mask, 0)::bit(64)) AS busy_slots
+    FROM reservations_node n
+    JOIN reservations_capacitypool p ON p.id = n.pool_id
+    JOIN catalog_nodetype t ON t.id = p.node_type_id
+    LEFT JOIN busy ON busy.node_id = n.id
+    CROSS JOIN LATERAL generate_series(0, t.gpus_per_node - %(size)s, %(size)s) AS b(first)
+    WHERE n.pool_id = ANY(%(pools)s) AND n.state = %(available)s
+      AND COALESCE(busy.mask, 0) & (((1::bigint << %(size)s) - 1) << b.first) = 0
+)
+"""
+
+#: Per pool, how many free aligned blocks of ``size`` slots the window has (pools without one are left out).
+FREE_BLOCKS_SQL = f"WITH {_BUSY_CTE} SELECT pool_id, count(*) FROM free GROUP BY pool_id"  # noqa: S608 (constants)
+
+#: Insert the allocations of one reservation into the first ``instances`` free blocks of one pool, or nothing at all
+#: when fewer are free. Run under the pool lock: the search is then exact (a fresh snapshot after the lock was
+#: granted), and the exclusion constraint still has the last word.
+INSERT_ALLOCATIONS_SQL = f"""
+WITH {_BUSY_CTE}, chosen AS (
+    SELECT node_id, first, row_number() OVER (ORDER BY busy_slots DESC, hostname, first) - 1 AS instance_index
+    FROM (SELECT * FROM free ORDER BY busy_slots DESC, hostname, first LIMIT %(instances)s) AS best
+)
+INSERT INTO reservations_allocation
+    (organization_id, reservation_id, instance_index, node_id, gpu_first, gpu_count, starts_at, ends_at)
+SELECT %(organization)s, %(reservation)s, instance_index, node_id, first, %(size)s, %(starts)s, %(ends)s
+FROM chosen
+WHERE (SELECT count(*) FROM chosen) = %(instances)s
+RETURNING id, instance_index, node_id, gpu_first
+"""  # noqa: S608 (constant fragments; every value is a bound parameter)
+
+
+def _window_params(*, pools: list[int], size: int, starts_at: datetime, ends_at: datetime | None) -> dict[str, Any]:
+    return {"pools": pools, "available": NodeState.AVAILABLE, "size": size, "starts": starts_at, "ends": ends_at}
+
+
+def free_blocks(*, pools: list[int], size: int, starts_at: datetime, ends_at: datetime | None) -> dict[int, int]:
+    """Per pool, the free aligned blocks of ``size`` slots for the whole window: one statement, no lock."""
+    if not pools:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(FREE_BLOCKS_SQL, _window_params(pools=pools, size=size, starts_at=starts_at, ends_at=ends_at))
+        return dict(cursor.fetchall())
+
+
+def pool_lock_id(pool_id: int) -> None:
+    """Lock one capacity pool row by its id (one statement, nothing loaded)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM reservations_capacitypool WHERE id = %s FOR UPDATE", [pool_id])
+
+
+def allocations_insert(
+    *,
+    pool_id: int,
+    reservation_id: int,
+    organization_id: int,
+    size: int,
+    instances: int,
+    starts_at: datetime,
+    ends_at: datetime | None,
+) -> list[tuple[int, int, int, int]] | None:
+    """Insert ``instances`` allocations of ``size`` slots into the pool's best free blocks in one statement:
+    ``(id, instance_index, node_id, gpu_first)`` per row, or None (and nothing written) when they do not fit.
+    Call it under the pool lock; an ``IntegrityError`` of the exclusion constraint means a writer that did not take
+    the lock got there first."""
+    params = _window_params(pools=[pool_id], size=size, starts_at=starts_at, ends_at=ends_at)
+    params.update({"instances": instances, "organization": organization_id, "reservation": reservation_id})
+    with connection.cursor() as cursor:
+        cursor.execute(INSERT_ALLOCATIONS_SQL, params)
+        rows = [(row[0], row[1], row[2], row[3]) for row in cursor.fetchall()]
+    return sorted(rows, key=lambda row: row[1]) if rows else None
