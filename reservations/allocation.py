@@ -131,10 +131,8 @@ busy AS (
     SELECT n.pool_id, n.id AS node_id, n.hostname, b.first,
            bit_count(COALESCE(busy.mask, 0)::bit(64)) AS busy_slots
     FROM reservations_node n
-    JOIN reservations_capacitypool p ON p.id = n.pool_id
-    JOIN catalog_nodetype t ON t.id = p.node_type_id
     LEFT JOIN busy ON busy.node_id = n.id
-    CROSS JOIN LATERAL generate_series(0, t.gpus_per_node - %(size)s, %(size)s) AS b(first)
+    CROSS JOIN generate_series(0, %(per_node)s - %(size)s, %(size)s) AS b(first)
     WHERE n.pool_id = ANY(%(pools)s) AND n.state = %(available)s
       AND COALESCE(busy.mask, 0) & (((1::bigint << %(size)s) - 1) << b.first) = 0
 )
@@ -160,16 +158,29 @@ RETURNING id, instance_index, node_id, gpu_first
 """  # noqa: S608 (constant fragments; every value is a bound parameter)
 
 
-def _window_params(*, pools: list[int], size: int, starts_at: datetime, ends_at: datetime | None) -> dict[str, Any]:
-    return {"pools": pools, "available": NodeState.AVAILABLE, "size": size, "starts": starts_at, "ends": ends_at}
+def _window_params(
+    *, pools: list[int], per_node: int, size: int, starts_at: datetime, ends_at: datetime | None
+) -> dict[str, Any]:
+    return {
+        "pools": pools,
+        "available": NodeState.AVAILABLE,
+        "per_node": per_node,
+        "size": size,
+        "starts": starts_at,
+        "ends": ends_at,
+    }
 
 
-def free_blocks(*, pools: list[int], size: int, starts_at: datetime, ends_at: datetime | None) -> dict[int, int]:
-    """Per pool, the free aligned blocks of ``size`` slots for the whole window: one statement, no lock."""
+def free_blocks(
+    *, pools: list[int], per_node: int, size: int, starts_at: datetime, ends_at: datetime | None
+) -> dict[int, int]:
+    """Per pool (of one node type, ``per_node`` slots a node), the free aligned blocks of ``size`` slots for the
+    whole window: one statement, no lock."""
     if not pools:
         return {}
     with connection.cursor() as cursor:
-        cursor.execute(FREE_BLOCKS_SQL, _window_params(pools=pools, size=size, starts_at=starts_at, ends_at=ends_at))
+        params = _window_params(pools=pools, per_node=per_node, size=size, starts_at=starts_at, ends_at=ends_at)
+        cursor.execute(FREE_BLOCKS_SQL, params)
         return dict(cursor.fetchall())
 
 
@@ -184,6 +195,7 @@ def allocations_insert(
     pool_id: int,
     reservation_id: int,
     organization_id: int,
+    per_node: int,
     size: int,
     instances: int,
     starts_at: datetime,
@@ -193,7 +205,7 @@ def allocations_insert(
     ``(id, instance_index, node_id, gpu_first)`` per row, or None (and nothing written) when they do not fit.
     Call it under the pool lock; an ``IntegrityError`` of the exclusion constraint means a writer that did not take
     the lock got there first."""
-    params = _window_params(pools=[pool_id], size=size, starts_at=starts_at, ends_at=ends_at)
+    params = _window_params(pools=[pool_id], per_node=per_node, size=size, starts_at=starts_at, ends_at=ends_at)
     params.update({"instances": instances, "organization": organization_id, "reservation": reservation_id})
     with connection.cursor() as cursor:
         cursor.execute(INSERT_ALLOCATIONS_SQL, params)

@@ -84,7 +84,13 @@ def booking_candidates(
         )
     )
     if connection.vendor == "postgresql":
-        free = free_blocks(pools=list(pools.values()), size=flavor.gpu_count, starts_at=starts_at, ends_at=ends_at)
+        free = free_blocks(
+            pools=list(pools.values()),
+            per_node=flavor.node_type.gpus_per_node,
+            size=flavor.gpu_count,
+            starts_at=starts_at,
+            ends_at=ends_at,
+        )
         return [(zone, pools[zone.pk]) for zone in zones if free.get(pools.get(zone.pk, 0), 0) >= instances]
     fitting = _Pools(kind)
     return [(zone, pools[zone.pk]) for zone in zones if fitting.fits(zone, flavor, instances, starts_at, ends_at)]

@@ -209,11 +209,11 @@ def _book_in_pool(
     """One attempt to book ``order`` in one pool, under a savepoint: a full pool (None) or a conflict (``_CONFLICT``)
     leaves nothing written and gives the pool lock back.
 
-    Everything the booking writes that does not depend on the slots comes first, outside the pool lock: the
-    reservation, its key, the audit rows and the move to scheduled. Then the pool row is locked and one statement
-    finds the best free blocks and inserts the allocations (``allocations_insert``). The domain events are published
-    last, so their in-transaction subscribers (e-mail and webhook outbox rows) see the allocations; the lock is held
-    from the insert to the commit only."""
+    What the booking writes that does not depend on the slots comes first, outside the pool lock: the reservation,
+    its key, the audit row. Then the pool row is locked and one statement finds the best free blocks and inserts the
+    allocations (``allocations_insert``). The domain events come after it, so their in-transaction subscribers
+    (e-mail and webhook outbox rows) see the allocations, each with the state it announces (``created`` while still
+    requested, then the move to scheduled); the lock is held from the insert to the commit only."""
     organization, flavor = order.organization, quote.flavor
     kind = ReservationKind(order.kind)
     savepoint = transaction.savepoint()
@@ -248,14 +248,13 @@ def _book_in_pool(
             "purchase_order_reference": purchase_order_reference,
         },
     )
-    # The new row is visible to no other transaction: it needs no lock to move on.
-    scheduled = _transition_locked(actor=actor, locked=reservation, to_state=R.SCHEDULED)
     pool_lock_id(pool_id)
     try:
         rows = allocations_insert(
             pool_id=pool_id,
             reservation_id=reservation.pk,
             organization_id=organization.pk,
+            per_node=flavor.node_type.gpus_per_node,
             size=flavor.gpu_count,
             instances=quote.instance_count,
             starts_at=order.starts_at,
@@ -270,6 +269,8 @@ def _book_in_pool(
         transaction.savepoint_rollback(savepoint)  # also releases the pool's row lock (PostgreSQL)
         return None
     publish("reservation.created", organization_id=organization.pk, subject_id=reservation.pk)
+    # The new row is visible to no other transaction: it needs no lock to move on.
+    scheduled = _transition_locked(actor=actor, locked=reservation, to_state=R.SCHEDULED)
     publish(scheduled, organization_id=organization.pk, subject_id=reservation.pk)
     transaction.savepoint_commit(savepoint)
     allocations = [
