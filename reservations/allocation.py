@@ -186,8 +186,7 @@ def free_blocks(
 
 def pool_lock_id(pool_id: int) -> None:
     """Lock one capacity pool row by its id (one statement, nothing loaded)."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM reservations_capacitypool WHERE id = %s FOR UPDATE", [pool_id])
+    list(CapacityPool.objects.select_for_update().filter(pk=pool_id).values_list("pk", flat=True))
 
 
 def allocations_insert(
@@ -205,9 +204,58 @@ def allocations_insert(
     ``(id, instance_index, node_id, gpu_first)`` per row, or None (and nothing written) when they do not fit.
     Call it under the pool lock; an ``IntegrityError`` of the exclusion constraint means a writer that did not take
     the lock got there first."""
+    if connection.vendor != "postgresql":  # the embedded SQLite default: the same rule, in Python
+        return _allocations_insert_in_python(
+            pool_id=pool_id,
+            reservation_id=reservation_id,
+            organization_id=organization_id,
+            size=size,
+            instances=instances,
+            starts_at=starts_at,
+            ends_at=ends_at,
+        )
     params = _window_params(pools=[pool_id], per_node=per_node, size=size, starts_at=starts_at, ends_at=ends_at)
     params.update({"instances": instances, "organization": organization_id, "reservation": reservation_id})
     with connection.cursor() as cursor:
         cursor.execute(INSERT_ALLOCATIONS_SQL, params)
         rows = [(row[0], row[1], row[2], row[3]) for row in cursor.fetchall()]
     return sorted(rows, key=lambda row: row[1]) if rows else None
+
+
+def _allocations_insert_in_python(
+    *,
+    pool_id: int,
+    reservation_id: int,
+    organization_id: int,
+    size: int,
+    instances: int,
+    starts_at: datetime,
+    ends_at: datetime | None,
+) -> list[tuple[int, int, int, int]] | None:
+    """``allocations_insert`` where PostgreSQL is not: ``place``'s rule over the pool's nodes, then one insert."""
+    pool = CapacityPool.objects.select_related("node_type").get(pk=pool_id)
+    nodes = list(Node.objects.filter(pool=pool, state=NodeState.AVAILABLE).order_by("hostname"))
+    busy = busy_slots(nodes, starts_at, ends_at)
+    nodes.sort(key=lambda node: -len(busy.get(node.pk, ())))
+    chosen: list[tuple[int, int]] = []
+    for node in nodes:
+        taken = busy.get(node.pk, set())
+        for first in range(0, pool.node_type.gpus_per_node - size + 1, size):
+            if len(chosen) < instances and taken.isdisjoint(range(first, first + size)):
+                chosen.append((node.pk, first))
+    if len(chosen) < instances:
+        return None
+    created = Allocation.objects.bulk_create(
+        Allocation(
+            organization_id=organization_id,
+            reservation_id=reservation_id,
+            instance_index=index,
+            node_id=node_id,
+            gpu_first=first,
+            gpu_count=size,
+            starts_at=starts_at,
+            ends_at=ends_at,
+        )
+        for index, (node_id, first) in enumerate(chosen)
+    )
+    return [(row.pk, row.instance_index, row.node_id, row.gpu_first) for row in created]
