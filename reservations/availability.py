@@ -39,6 +39,7 @@ class _Pools:
         self.pool_kind = pool_for(kind)
         self.timelines = Timelines()
         self._pools: dict[tuple[int, int], CapacityPool] | None = None
+        self._free: dict[tuple[int, int, datetime, datetime | None], int] = {}
 
     def pool(self, zone: AvailabilityZone, flavor: Flavor) -> CapacityPool | None:
         if self._pools is None:
@@ -50,7 +51,22 @@ class _Pools:
         self, zone: AvailabilityZone, flavor: Flavor, instances: int, starts_at: datetime, ends_at: datetime | None
     ) -> bool:
         pool = self.pool(zone, flavor)
-        return pool is not None and self.timelines.get(pool, starts_at).fits(
+        if pool is None:
+            return False
+        if connection.vendor == "postgresql":
+            # PostgreSQL counts the free blocks (one row per pool and block size) instead of sending every
+            # allocation of the window to Python: on a busy pool that is tens of thousands of rows.
+            key = (pool.pk, flavor.gpu_count, starts_at, ends_at)
+            if key not in self._free:
+                self._free[key] = free_blocks(
+                    pools=[pool.pk],
+                    per_node=pool.node_type.gpus_per_node,
+                    size=flavor.gpu_count,
+                    starts_at=starts_at,
+                    ends_at=ends_at,
+                ).get(pool.pk, 0)
+            return self._free[key] >= instances
+        return self.timelines.get(pool, starts_at).fits(
             size=flavor.gpu_count, instances=instances, starts_at=starts_at, ends_at=ends_at
         )
 
