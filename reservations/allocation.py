@@ -118,7 +118,7 @@ def free_gpus(*, pool: CapacityPool, starts_at: datetime, ends_at: datetime | No
 # neither loads the pool's nodes nor its allocations. A node's busy slots in the window are one bit mask
 # (``bit_or`` of each overlapping allocation's slots); a block is free when its bits are clear.
 
-_BUSY_CTE = """
+_BUSY = """
 busy AS (
     SELECT a.node_id, bit_or(((1::bigint << a.gpu_count) - 1) << a.gpu_first) AS mask
     FROM reservations_allocation a
@@ -127,7 +127,10 @@ busy AS (
       AND tstzrange(a.starts_at, COALESCE(a.ends_at, 'infinity'::timestamptz))
           && tstzrange(%(starts)s::timestamptz, COALESCE(%(ends)s::timestamptz, 'infinity'::timestamptz))
     GROUP BY a.node_id
-), free AS (
+)
+"""
+_FREE = """
+free AS (
     SELECT n.pool_id, n.id AS node_id, n.hostname, b.first,
            bit_count(COALESCE(busy.mask, 0)::bit(64)) AS busy_slots
     FROM reservations_node n
@@ -137,6 +140,7 @@ busy AS (
       AND COALESCE(busy.mask, 0) & (((1::bigint << %(size)s) - 1) << b.first) = 0
 )
 """
+_BUSY_CTE = _BUSY + "," + _FREE
 
 #: Per pool, how many free aligned blocks of ``size`` slots the window has (pools without one are left out).
 FREE_BLOCKS_SQL = f"WITH {_BUSY_CTE} SELECT pool_id, count(*) FROM free GROUP BY pool_id"  # noqa: S608 (constants)
@@ -156,6 +160,29 @@ FROM chosen
 WHERE (SELECT count(*) FROM chosen) = %(instances)s
 RETURNING id, instance_index, node_id, gpu_first
 """  # noqa: S608 (constant fragments; every value is a bound parameter)
+
+
+#: Per available node of one pool, the bit mask of its slots some live allocation holds in the window (0: free).
+NODE_MASKS_SQL = f"""
+WITH {_BUSY}
+SELECT n.id, COALESCE(busy.mask, 0) FROM reservations_node n LEFT JOIN busy ON busy.node_id = n.id
+WHERE n.pool_id = ANY(%(pools)s) AND n.state = %(available)s
+"""  # noqa: S608 (a constant fragment; every value is a bound parameter)
+
+
+def node_masks(*, pool_id: int, starts_at: datetime, ends_at: datetime | None) -> list[int]:
+    """The busy-slot bit mask of every available node of the pool for the window: one row per node, however many
+    allocations, and enough to count the free blocks of every size."""
+    params = _window_params(pools=[pool_id], per_node=0, size=0, starts_at=starts_at, ends_at=ends_at)
+    with connection.cursor() as cursor:
+        cursor.execute(NODE_MASKS_SQL, params)
+        return [mask for _node_id, mask in cursor.fetchall()]
+
+
+def free_blocks_in(masks: list[int], *, per_node: int, size: int) -> int:
+    """How many aligned blocks of ``size`` slots the nodes with these busy masks have free."""
+    blocks = [((1 << size) - 1) << first for first in range(0, per_node - size + 1, size)]
+    return sum(1 for mask in masks for block in blocks if not mask & block)
 
 
 def _window_params(

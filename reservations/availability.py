@@ -10,7 +10,7 @@ from django.db.models import Q
 
 from catalog.compatibility import is_compatible
 from catalog.models import AvailabilityZone, CatalogItemVersion, Flavor, GpuModel, Quote
-from reservations.allocation import free_blocks, pool_for
+from reservations.allocation import free_blocks, free_blocks_in, node_masks, pool_for
 from reservations.choices import NodeState, ReservationKind
 from reservations.models import Allocation, CapacityPool, Node
 from reservations.timeline import Timelines
@@ -39,7 +39,7 @@ class _Pools:
         self.pool_kind = pool_for(kind)
         self.timelines = Timelines()
         self._pools: dict[tuple[int, int], CapacityPool] | None = None
-        self._free: dict[tuple[int, int, datetime, datetime | None], int] = {}
+        self._masks: dict[tuple[int, datetime, datetime | None], list[int]] = {}
 
     def pool(self, zone: AvailabilityZone, flavor: Flavor) -> CapacityPool | None:
         if self._pools is None:
@@ -54,18 +54,13 @@ class _Pools:
         if pool is None:
             return False
         if connection.vendor == "postgresql":
-            # PostgreSQL counts the free blocks (one row per pool and block size) instead of sending every
-            # allocation of the window to Python: on a busy pool that is tens of thousands of rows.
-            key = (pool.pk, flavor.gpu_count, starts_at, ends_at)
-            if key not in self._free:
-                self._free[key] = free_blocks(
-                    pools=[pool.pk],
-                    per_node=pool.node_type.gpus_per_node,
-                    size=flavor.gpu_count,
-                    starts_at=starts_at,
-                    ends_at=ends_at,
-                ).get(pool.pk, 0)
-            return self._free[key] >= instances
+            # One row per node (its busy slots as a bit mask) instead of every allocation of the window: on a busy
+            # pool that is tens of thousands of rows; read once per pool and window, for every flavor.
+            key = (pool.pk, starts_at, ends_at)
+            if key not in self._masks:
+                self._masks[key] = node_masks(pool_id=pool.pk, starts_at=starts_at, ends_at=ends_at)
+            free = free_blocks_in(self._masks[key], per_node=pool.node_type.gpus_per_node, size=flavor.gpu_count)
+            return free >= instances
         return self.timelines.get(pool, starts_at).fits(
             size=flavor.gpu_count, instances=instances, starts_at=starts_at, ends_at=ends_at
         )
