@@ -5,22 +5,30 @@ after which the overbookings are counted straight from the allocation table (the
 Needs the PostgreSQL and Redis that `make test` uses; creates (and drops) its own database ``kontor_bench_res``.
 Prints its figures and writes them to bench/results/reservations_booking.md.
 
-    .venv/bin/python bench/reservations_booking.py [--existing 100000] [--clients 16]
+    .venv/bin/python bench/reservations_booking.py [--existing 100000] [--clients 16] [--threads]
+
+The booking clients and the racers are processes (forked after set-up), as gunicorn's workers are: 16 threads of
+one interpreter would measure Python's GIL rather than the booking path. ``--threads`` runs them as threads for
+comparison.
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import platform
+import queue
 import re
 import statistics
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 #: The Redis server the benchmark uses (its own database numbers on it); another one keeps it off a busy server.
@@ -74,12 +82,40 @@ def booking_floor(clients: int) -> float:
     return float(found.group(1))
 
 
+def run_clients(
+    target: Callable[..., None], arguments: list[tuple[Any, list[int]]], threads: bool
+) -> tuple[float, list[str]]:
+    """Run ``target(org, quote_ids, start, results)`` once per argument pair, all released together; returns the
+    seconds from the first start to the last end and every outcome."""
+    from django.db import connections
+
+    if threads:
+        start: Any = threading.Barrier(len(arguments))
+        results: Any = queue.Queue()
+        workers: list[Any] = [threading.Thread(target=target, args=(*pair, start, results)) for pair in arguments]
+    else:
+        connections.close_all()  # the children must not share the parent's connection
+        context = multiprocessing.get_context("fork")
+        start, results = context.Barrier(len(arguments)), context.Queue()
+        workers = [context.Process(target=target, args=(*pair, start, results)) for pair in arguments]
+    for worker in workers:
+        worker.start()
+    reports = [results.get(timeout=600) for _ in workers]
+    for worker in workers:
+        worker.join()
+    began = min(report[0] for report in reports)
+    ended = max(report[1] for report in reports)
+    return ended - began, [outcome for report in reports for outcome in report[2]]
+
+
 def main() -> None:  # one linear script
     parser = argparse.ArgumentParser()
     parser.add_argument("--existing", type=int, default=100_000)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--bookings-per-client", type=int, default=25)
     parser.add_argument("--racers", type=int, default=32)
+    parser.add_argument("--threads", action="store_true", help="clients as threads of this process (GIL-bound)")
+    parser.add_argument("--availability-queries", type=int, default=200)
     args = parser.parse_args()
 
     recreate_database()
@@ -89,9 +125,9 @@ def main() -> None:  # one linear script
     from django.core.management import call_command
     from django.db import connection, connections
 
-    from catalog.models import AvailabilityZone, CatalogItem, Flavor, GpuModel
+    from catalog.models import AvailabilityZone, CatalogItem, Flavor, GpuModel, Quote
     from catalog.services import quote_create
-    from portal.celery import app  # noqa: F401 — registers the tasks bookings enqueue after commit
+    from portal.celery import app
     from reservations.availability import availability_check
     from reservations.choices import NodeState, Pool, ReservationKind, ReservationState
     from reservations.models import Allocation, Node, QuotaLimit, Reservation
@@ -185,6 +221,22 @@ def main() -> None:  # one linear script
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
 
+    # A web worker loads every app's tasks once, on the first task it enqueues (``core.tasks._resolve``: several
+    # seconds of imports and checks); done here, before the clients fork, so the timed part measures bookings.
+    app.loader.import_default_modules()
+    app.autodiscover_tasks(force=True)
+    warm_up = quote_create(
+        actor=actor,
+        organization=holder,
+        version=version,
+        flavor=x1,
+        instance_count=1,
+        commitment="reserved_1m",
+        starts_at=now + timedelta(days=1),
+        ends_at=now + timedelta(days=31),
+    )
+    reservation_create(actor=actor, organization=holder, quote=warm_up)  # templates, caches: a warm worker's
+
     # --- Booking throughput: 16 clients, each booking its own month-long windows ---------------------------------
     print(f"booking with {args.clients} concurrent clients ...", flush=True)
     quotes = {
@@ -203,29 +255,28 @@ def main() -> None:  # one linear script
         ]
         for org in organizations[: args.clients]
     }
-    outcomes: list[str] = []
-    lock = threading.Lock()
 
-    def client(org: Organization) -> None:
+    def client(org: Organization, quote_ids: list[int], start: Any, results: Any) -> None:
+        """Book each quote in turn; report ``(began, ended, outcomes)`` (``time.perf_counter`` is system-wide)."""
+        connections.close_all()  # a fresh connection of its own, never the parent's
         try:
-            for quote in quotes[org.pk]:
+            own = list(Quote.objects.for_organization(org).select_related("flavor__node_type").filter(pk__in=quote_ids))
+            start.wait()
+            began = time.perf_counter()
+            done: list[str] = []
+            for quote in own:
                 try:
                     reservation_create(actor=actor, organization=org, quote=quote)
-                    result = "booked"
+                    done.append("booked")
                 except NoCapacityError:
-                    result = "no_capacity"
-                with lock:
-                    outcomes.append(result)
+                    done.append("no_capacity")
+            results.put((began, time.perf_counter(), done))
         finally:
             connections.close_all()
 
-    threads = [threading.Thread(target=client, args=(org,)) for org in organizations[: args.clients]]
-    began = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    booking_seconds = time.perf_counter() - began
+    booking_seconds, outcomes = run_clients(
+        client, [(org, [quote.pk for quote in quotes[org.pk]]) for org in organizations[: args.clients]], args.threads
+    )
     booked = outcomes.count("booked")
     print(f"measuring PostgreSQL's floor for a booking ({FLOOR_SCRIPT.name}, {args.clients} clients) ...", flush=True)
     floor_tps = booking_floor(args.clients)
@@ -235,7 +286,7 @@ def main() -> None:  # one linear script
     print("measuring availability queries ...", flush=True)
     zones = list(AvailabilityZone.objects.order_by("slug"))
     latencies: list[float] = []
-    for index in range(200):
+    for index in range(args.availability_queries):
         start = now + timedelta(days=(index * 37) % 300)
         began = time.perf_counter()
         availability_check(
@@ -302,51 +353,51 @@ def main() -> None:  # one linear script
         )
         for org in (organizations[index % args.clients] for index in range(args.racers))
     ]
-    barrier = threading.Barrier(args.racers)
-    race: list[str] = []
 
-    def racer(org: Organization, quote: object) -> None:
+    def racer(org: Organization, quote_ids: list[int], start: Any, results: Any) -> None:
+        connections.close_all()
         try:
-            barrier.wait()
+            quote = Quote.objects.for_organization(org).select_related("flavor__node_type").get(pk=quote_ids[0])
+            start.wait()
+            began = time.perf_counter()
             try:
-                reservation_create(actor=actor, organization=org, quote=quote, zone=race_zone)  # type: ignore[arg-type]
+                reservation_create(actor=actor, organization=org, quote=quote, zone=race_zone)
                 result = "booked"
             except NoCapacityError:
                 result = "no longer available"
-            with lock:
-                race.append(result)
+            results.put((began, time.perf_counter(), [result]))
         finally:
             connections.close_all()
 
-    racers = [threading.Thread(target=racer, args=pair) for pair in race_quotes]
-    for thread in racers:
-        thread.start()
-    for thread in racers:
-        thread.join()
+    _race_seconds, race = run_clients(racer, [(org, [quote.pk]) for org, quote in race_quotes], args.threads)
     with connection.cursor() as cursor:
         cursor.execute(OVERBOOKINGS_SQL)
         overbookings = cursor.fetchone()[0]
     live = Allocation.objects.unscoped().filter(released_at__isnull=True).count()
     total_gpus = sum(node.pool.node_type.gpus_per_node for node in Node.objects.select_related("pool__node_type"))
 
+    mode = "threads of one process" if args.threads else "processes"
     lines = [
         "# Reservations under load",
         "",
         f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.node()} ({os.cpu_count()} cores, "
         f"{platform.machine()}), PostgreSQL and Redis on localhost; load average after the bookings "
-        f"{' / '.join(f'{value:.1f}' for value in load_after_booking)}. `python bench/reservations_booking.py`",
+        f"{' / '.join(f'{value:.1f}' for value in load_after_booking)}. "
+        f"`{' '.join(['python bench/reservations_booking.py', *sys.argv[1:]])}`",
         "",
         f"Inventory: {Node.objects.count():,} nodes ({total_gpus:,} GPUs); existing reservations: "
         f"{args.existing:,} (created in {setup_seconds:.1f} s); live allocations at the end: {live:,}.",
         "",
         "| measurement | result |",
         "|---|---|",
-        f"| booking throughput, {args.clients} concurrent clients | {booked} booked in {booking_seconds:.2f} s = "
+        f"| booking throughput, {args.clients} concurrent clients ({mode}) | {booked} booked in "
+        f"{booking_seconds:.2f} s = "
         f"**{booked / booking_seconds:.1f} bookings/s** ({outcomes.count('no_capacity')} without capacity) |",
         f"| PostgreSQL's floor, same run (`booking_floor.sh {args.clients}`: pool lock + one allocation insert) | "
         f"{floor_tps:,.0f} tx/s; bookings at **{100 * booked / booking_seconds / floor_tps:.1f} %** of it "
         f"(goal ≥ 20 %) |",
-        f"| availability query latency (200 queries) | p50 **{percentile(latencies, 0.5):.1f} ms**, "
+        f"| availability query latency ({args.availability_queries} queries) | "
+        f"p50 **{percentile(latencies, 0.5):.1f} ms**, "
         f"p95 **{percentile(latencies, 0.95):.1f} ms** (mean {statistics.mean(latencies):.1f} ms) |",
         f"| race of {args.racers} clients for the last 2 free nodes | {race.count('booked')} booked, "
         f'{race.count("no longer available")} told "no longer available" |',

@@ -14,7 +14,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from django.db import connection
 from django.db.models import Q
 
 from catalog.models import AvailabilityZone, Flavor
@@ -107,3 +109,180 @@ def free_gpus(*, pool: CapacityPool, starts_at: datetime, ends_at: datetime | No
     busy = busy_slots(nodes, starts_at, ends_at)
     per_node = pool.node_type.gpus_per_node
     return sum(per_node - len(busy.get(node.pk, ())) for node in nodes)
+
+
+# --- Booking in SQL (PostgreSQL) -------------------------------------------------------------------------------------
+#
+# The same placement rule as ``place`` — aligned blocks, fullest node first, then hostname, then slot — answered by
+# PostgreSQL over the exclusion constraint's own GiST index (node, time range of live allocations), so a booking
+# neither loads the pool's nodes nor its allocations. A node's busy slots in the window are one bit mask
+# (``bit_or`` of each overlapping allocation's slots); a block is free when its bits are clear.
+
+_BUSY = """
+busy AS (
+    SELECT a.node_id, bit_or(((1::bigint << a.gpu_count) - 1) << a.gpu_first) AS mask
+    FROM reservations_allocation a
+    JOIN reservations_node n ON n.id = a.node_id
+    WHERE n.pool_id = ANY(%(pools)s) AND n.state = %(available)s AND a.released_at IS NULL
+      AND tstzrange(a.starts_at, COALESCE(a.ends_at, 'infinity'::timestamptz))
+          && tstzrange(%(starts)s::timestamptz, COALESCE(%(ends)s::timestamptz, 'infinity'::timestamptz))
+    GROUP BY a.node_id
+)
+"""
+_FREE = """
+free AS (
+    SELECT n.pool_id, n.id AS node_id, n.hostname, b.first,
+           bit_count(COALESCE(busy.mask, 0)::bit(64)) AS busy_slots
+    FROM reservations_node n
+    LEFT JOIN busy ON busy.node_id = n.id
+    CROSS JOIN generate_series(0, %(per_node)s - %(size)s, %(size)s) AS b(first)
+    WHERE n.pool_id = ANY(%(pools)s) AND n.state = %(available)s
+      AND COALESCE(busy.mask, 0) & (((1::bigint << %(size)s) - 1) << b.first) = 0
+)
+"""
+_BUSY_CTE = _BUSY + "," + _FREE
+
+#: Per pool, how many free aligned blocks of ``size`` slots the window has (pools without one are left out).
+FREE_BLOCKS_SQL = f"WITH {_BUSY_CTE} SELECT pool_id, count(*) FROM free GROUP BY pool_id"  # noqa: S608 (constants)
+
+#: Insert the allocations of one reservation into the first ``instances`` free blocks of one pool, or nothing at all
+#: when fewer are free. Run under the pool lock: the search is then exact (a fresh snapshot after the lock was
+#: granted), and the exclusion constraint still has the last word.
+INSERT_ALLOCATIONS_SQL = f"""
+WITH {_BUSY_CTE}, chosen AS (
+    SELECT node_id, first, row_number() OVER (ORDER BY busy_slots DESC, hostname, first) - 1 AS instance_index
+    FROM (SELECT * FROM free ORDER BY busy_slots DESC, hostname, first LIMIT %(instances)s) AS best
+)
+INSERT INTO reservations_allocation
+    (organization_id, reservation_id, instance_index, node_id, gpu_first, gpu_count, starts_at, ends_at)
+SELECT %(organization)s, %(reservation)s, instance_index, node_id, first, %(size)s, %(starts)s, %(ends)s
+FROM chosen
+WHERE (SELECT count(*) FROM chosen) = %(instances)s
+RETURNING id, instance_index, node_id, gpu_first
+"""  # noqa: S608 (constant fragments; every value is a bound parameter)
+
+
+#: Per available node of one pool, the bit mask of its slots some live allocation holds in the window (0: free).
+NODE_MASKS_SQL = f"""
+WITH {_BUSY}
+SELECT n.id, COALESCE(busy.mask, 0) FROM reservations_node n LEFT JOIN busy ON busy.node_id = n.id
+WHERE n.pool_id = ANY(%(pools)s) AND n.state = %(available)s
+"""  # noqa: S608 (a constant fragment; every value is a bound parameter)
+
+
+def node_masks(*, pool_id: int, starts_at: datetime, ends_at: datetime | None) -> list[int]:
+    """The busy-slot bit mask of every available node of the pool for the window: one row per node, however many
+    allocations, and enough to count the free blocks of every size."""
+    params = _window_params(pools=[pool_id], per_node=0, size=0, starts_at=starts_at, ends_at=ends_at)
+    with connection.cursor() as cursor:
+        cursor.execute(NODE_MASKS_SQL, params)
+        return [mask for _node_id, mask in cursor.fetchall()]
+
+
+def free_blocks_in(masks: list[int], *, per_node: int, size: int) -> int:
+    """How many aligned blocks of ``size`` slots the nodes with these busy masks have free."""
+    blocks = [((1 << size) - 1) << first for first in range(0, per_node - size + 1, size)]
+    return sum(1 for mask in masks for block in blocks if not mask & block)
+
+
+def _window_params(
+    *, pools: list[int], per_node: int, size: int, starts_at: datetime, ends_at: datetime | None
+) -> dict[str, Any]:
+    return {
+        "pools": pools,
+        "available": NodeState.AVAILABLE,
+        "per_node": per_node,
+        "size": size,
+        "starts": starts_at,
+        "ends": ends_at,
+    }
+
+
+def free_blocks(
+    *, pools: list[int], per_node: int, size: int, starts_at: datetime, ends_at: datetime | None
+) -> dict[int, int]:
+    """Per pool (of one node type, ``per_node`` slots a node), the free aligned blocks of ``size`` slots for the
+    whole window: one statement, no lock."""
+    if not pools:
+        return {}
+    with connection.cursor() as cursor:
+        params = _window_params(pools=pools, per_node=per_node, size=size, starts_at=starts_at, ends_at=ends_at)
+        cursor.execute(FREE_BLOCKS_SQL, params)
+        return dict(cursor.fetchall())
+
+
+def pool_lock_id(pool_id: int) -> None:
+    """Lock one capacity pool row by its id (one statement, nothing loaded)."""
+    list(CapacityPool.objects.select_for_update().filter(pk=pool_id).values_list("pk", flat=True))
+
+
+def allocations_insert(
+    *,
+    pool_id: int,
+    reservation_id: int,
+    organization_id: int,
+    per_node: int,
+    size: int,
+    instances: int,
+    starts_at: datetime,
+    ends_at: datetime | None,
+) -> list[tuple[int, int, int, int]] | None:
+    """Insert ``instances`` allocations of ``size`` slots into the pool's best free blocks in one statement:
+    ``(id, instance_index, node_id, gpu_first)`` per row, or None (and nothing written) when they do not fit.
+    Call it under the pool lock; an ``IntegrityError`` of the exclusion constraint means a writer that did not take
+    the lock got there first."""
+    if connection.vendor != "postgresql":  # the embedded SQLite default: the same rule, in Python
+        return _allocations_insert_in_python(
+            pool_id=pool_id,
+            reservation_id=reservation_id,
+            organization_id=organization_id,
+            size=size,
+            instances=instances,
+            starts_at=starts_at,
+            ends_at=ends_at,
+        )
+    params = _window_params(pools=[pool_id], per_node=per_node, size=size, starts_at=starts_at, ends_at=ends_at)
+    params.update({"instances": instances, "organization": organization_id, "reservation": reservation_id})
+    with connection.cursor() as cursor:
+        cursor.execute(INSERT_ALLOCATIONS_SQL, params)
+        rows = [(row[0], row[1], row[2], row[3]) for row in cursor.fetchall()]
+    return sorted(rows, key=lambda row: row[1]) if rows else None
+
+
+def _allocations_insert_in_python(
+    *,
+    pool_id: int,
+    reservation_id: int,
+    organization_id: int,
+    size: int,
+    instances: int,
+    starts_at: datetime,
+    ends_at: datetime | None,
+) -> list[tuple[int, int, int, int]] | None:
+    """``allocations_insert`` where PostgreSQL is not: ``place``'s rule over the pool's nodes, then one insert."""
+    pool = CapacityPool.objects.select_related("node_type").get(pk=pool_id)
+    nodes = list(Node.objects.filter(pool=pool, state=NodeState.AVAILABLE).order_by("hostname"))
+    busy = busy_slots(nodes, starts_at, ends_at)
+    nodes.sort(key=lambda node: -len(busy.get(node.pk, ())))
+    chosen: list[tuple[int, int]] = []
+    for node in nodes:
+        taken = busy.get(node.pk, set())
+        for first in range(0, pool.node_type.gpus_per_node - size + 1, size):
+            if len(chosen) < instances and taken.isdisjoint(range(first, first + size)):
+                chosen.append((node.pk, first))
+    if len(chosen) < instances:
+        return None
+    created = Allocation.objects.bulk_create(
+        Allocation(
+            organization_id=organization_id,
+            reservation_id=reservation_id,
+            instance_index=index,
+            node_id=node_id,
+            gpu_first=first,
+            gpu_count=size,
+            starts_at=starts_at,
+            ends_at=ends_at,
+        )
+        for index, (node_id, first) in enumerate(chosen)
+    )
+    return [(row.pk, row.instance_index, row.node_id, row.gpu_first) for row in created]

@@ -18,8 +18,8 @@ from django.utils.translation import gettext as _
 from catalog.models import AvailabilityZone, Quote
 from core.datetimes import format_datetime
 from core.events import publish
-from reservations.allocation import Placement, place, pool_lock, pool_lock_by_id
-from reservations.availability import Alternative, refusal_advice, zones_that_fit
+from reservations.allocation import allocations_insert, place, pool_lock, pool_lock_by_id, pool_lock_id
+from reservations.availability import Alternative, booking_candidates, refusal_advice
 from reservations.choices import (
     HOLDING_STATES,
     NodeState,
@@ -65,7 +65,7 @@ class NoCapacityError(ValidationError):
 class Booking:
     reservation: Reservation
     created: bool = True
-    placements: list[Placement] = field(default_factory=list)
+    allocations: list[Allocation] = field(default_factory=list)
 
 
 def request_fingerprint(payload: dict[str, Any]) -> str:
@@ -134,9 +134,6 @@ def reservation_create(
         return replay
     now = now or timezone.now()
     order = booking_order(organization=organization, quote=quote, now=now)
-    kind, starts_at, ends_at = ReservationKind(order.kind), order.starts_at, order.ends_at
-    flavor = quote.flavor
-    wanted = order.gpus
     zones = [zone] if zone is not None else list(AvailabilityZone.objects.order_by("slug"))
     try:
         with transaction.atomic():
@@ -146,93 +143,178 @@ def reservation_create(
             replay = _idempotent_replay(organization=organization, key=idempotency_key, request_hash=request_hash)
             if replay is not None:
                 return replay
-            order_rules_check(locked_order)  # every rule but capacity, which placement checks next
-            # Only zones that fit on a read without any lock are tried (a refusal waits for no pool lock), and each
-            # under its own savepoint: a zone full after all gives its pool lock back before the next is locked.
-            count = quote.instance_count
-            fitting = zones_that_fit(
-                zones=zones, flavor=flavor, instances=count, kind=kind, starts_at=starts_at, ends_at=ends_at
+            order_rules_check(locked_order)  # every rule but capacity, which the allocation insert checks last
+            # Only zones that fit on a read without any lock are tried (a refusal waits for no pool lock).
+            candidates = booking_candidates(
+                zones=zones,
+                flavor=quote.flavor,
+                instances=quote.instance_count,
+                kind=order.kind,
+                starts_at=order.starts_at,
+                ends_at=order.ends_at,
             )
-            for candidate in fitting:
-                savepoint = transaction.savepoint()
-                pool = pool_lock(zone=candidate, flavor=flavor, kind=kind)
-                placements = (
-                    place(pool=pool, flavor=flavor, instances=count, starts_at=starts_at, ends_at=ends_at)
-                    if pool is not None
-                    else None
-                )
-                if placements is None:
-                    transaction.savepoint_rollback(savepoint)  # releases the pool's row lock (PostgreSQL)
-                    continue
-                transaction.savepoint_commit(savepoint)
-                reservation = Reservation.objects.create(
-                    organization=organization,
-                    kind=kind,
-                    quote=quote,
-                    item_version=quote.item_version,
-                    flavor=flavor,
-                    instance_count=quote.instance_count,
-                    zone=candidate,
-                    starts_at=starts_at,
-                    ends_at=ends_at,
-                    created_by_label=actor.label,
-                    purchase_order_reference=purchase_order_reference,
-                    created_at=now,
-                )
-                Allocation.objects.bulk_create(
-                    Allocation(
-                        organization=organization,
-                        reservation=reservation,
-                        instance_index=index,
-                        node=placement.node,
-                        gpu_first=placement.gpu_first,
-                        gpu_count=flavor.gpu_count,
-                        starts_at=starts_at,
-                        ends_at=ends_at,
-                    )
-                    for index, placement in enumerate(placements)
-                )
-                if idempotency_key:
-                    IdempotencyKey.objects.create(
-                        organization=organization,
-                        key=idempotency_key,
+            for candidate, pool_id in candidates:
+                for _attempt in range(2):  # a second try only after the exclusion constraint refused the first
+                    booking = _book_in_pool(
+                        actor=actor,
+                        order=order,
+                        quote=quote,
+                        zone=candidate,
+                        pool_id=pool_id,
+                        idempotency_key=idempotency_key,
                         request_hash=request_hash,
-                        reservation=reservation,
+                        purchase_order_reference=purchase_order_reference,
                     )
-                audit_record(
-                    actor=actor,
-                    action="reservation.requested",
-                    target=reservation,
-                    organization=organization,
-                    data={
-                        "quote": quote.pk,
-                        "zone": candidate.slug,
-                        "gpus": wanted,
-                        "kind": kind,
-                        "purchase_order_reference": purchase_order_reference,
-                    },
-                )
-                publish("reservation.created", organization_id=organization.pk, subject_id=reservation.pk)
-                reservation_transition(actor=actor, reservation=reservation, to_state=R.SCHEDULED)
-                return Booking(reservation=reservation, placements=placements)
+                    if booking is not _CONFLICT:
+                        break
+                if isinstance(booking, Booking):
+                    return booking
     except IntegrityError as exc:
-        if "reservations_alloc_no_double_booking" not in str(exc) and "reservations_idem_unique" not in str(exc):
+        if "reservations_idem_unique" not in str(exc):
             raise
-        if "reservations_idem_unique" in str(exc):  # a concurrent retry with the same key won the race
-            return reservation_create(
-                actor=actor,
-                organization=organization,
-                quote=quote,
-                zone=zone,
-                idempotency_key=idempotency_key,
-                request_hash=request_hash,
-                purchase_order_reference=purchase_order_reference,
-                now=now,
-            )
-    offered, earliest = refusal_advice(quote=quote, kind=kind, zone=zone, starts_at=starts_at, ends_at=ends_at)
+        # A concurrent retry with the same key won the race: this copy answers with its reservation.
+        return reservation_create(
+            actor=actor,
+            organization=organization,
+            quote=quote,
+            zone=zone,
+            idempotency_key=idempotency_key,
+            request_hash=request_hash,
+            purchase_order_reference=purchase_order_reference,
+            now=now,
+        )
+    offered, earliest = refusal_advice(
+        quote=quote, kind=order.kind, zone=zone, starts_at=order.starts_at, ends_at=order.ends_at
+    )
     raise NoCapacityError(
         _("These GPUs are no longer available for this window."), alternatives=offered, earliest_start=earliest
     )
+
+
+#: ``_book_in_pool``'s answer when the exclusion constraint refused the allocations (a writer without the pool lock).
+_CONFLICT = object()
+
+
+def _book_in_pool(
+    *,
+    actor: Actor,
+    order: OrderDescription,
+    quote: Quote,
+    zone: AvailabilityZone,
+    pool_id: int,
+    idempotency_key: str,
+    request_hash: str,
+    purchase_order_reference: str,
+) -> Booking | object | None:
+    """One attempt to book ``order`` in one pool, under a savepoint: a full pool (None) or a conflict (``_CONFLICT``)
+    leaves nothing written and gives the pool lock back.
+
+    What the booking writes that does not depend on the slots comes first, outside the pool lock: the reservation,
+    its key, the audit row. Then the pool row is locked and one statement finds the best free blocks and inserts the
+    allocations (``allocations_insert``). The domain events come after it, so their in-transaction subscribers
+    (e-mail and webhook outbox rows) see the allocations, each with the state it announces (``created`` while still
+    requested, then the move to scheduled); the lock is held from the insert to the commit only."""
+    organization, flavor = order.organization, quote.flavor
+    kind = ReservationKind(order.kind)
+    savepoint = transaction.savepoint()
+    reservation = Reservation.objects.create(
+        organization=organization,
+        kind=kind,
+        quote=quote,
+        item_version_id=quote.item_version_id,
+        flavor=flavor,
+        instance_count=quote.instance_count,
+        zone=zone,
+        starts_at=order.starts_at,
+        ends_at=order.ends_at,
+        created_by_label=actor.label,
+        purchase_order_reference=purchase_order_reference,
+        created_at=order.now,
+    )
+    if idempotency_key:
+        IdempotencyKey.objects.create(
+            organization=organization, key=idempotency_key, request_hash=request_hash, reservation=reservation
+        )
+    audit_record(
+        actor=actor,
+        action="reservation.requested",
+        target=reservation,
+        organization=organization,
+        data={
+            "quote": quote.pk,
+            "zone": zone.slug,
+            "gpus": order.gpus,
+            "kind": kind,
+            "purchase_order_reference": purchase_order_reference,
+        },
+    )
+    pool_lock_id(pool_id)
+    try:
+        rows = allocations_insert(
+            pool_id=pool_id,
+            reservation_id=reservation.pk,
+            organization_id=organization.pk,
+            per_node=flavor.node_type.gpus_per_node,
+            size=flavor.gpu_count,
+            instances=quote.instance_count,
+            starts_at=order.starts_at,
+            ends_at=order.ends_at,
+        )
+    except IntegrityError as exc:
+        if "reservations_alloc_no_double_booking" not in str(exc):
+            raise
+        transaction.savepoint_rollback(savepoint)
+        return _CONFLICT
+    if rows is None:
+        transaction.savepoint_rollback(savepoint)  # also releases the pool's row lock (PostgreSQL)
+        return None
+    publish("reservation.created", organization_id=organization.pk, subject_id=reservation.pk)
+    # The new row is visible to no other transaction: it needs no lock to move on.
+    scheduled = _transition_locked(actor=actor, locked=reservation, to_state=R.SCHEDULED)
+    publish(scheduled, organization_id=organization.pk, subject_id=reservation.pk)
+    transaction.savepoint_commit(savepoint)
+    allocations = [
+        Allocation(
+            pk=pk,
+            organization=organization,
+            reservation=reservation,
+            instance_index=index,
+            node_id=node_id,
+            gpu_first=gpu_first,
+            gpu_count=flavor.gpu_count,
+            starts_at=order.starts_at,
+            ends_at=order.ends_at,
+        )
+        for pk, index, node_id, gpu_first in rows
+    ]
+    return Booking(reservation=reservation, allocations=allocations)
+
+
+def _transition_locked(*, actor: Actor, locked: Reservation, to_state: ReservationState, reason: str = "") -> str:
+    """Move a reservation whose row the caller holds (locked, or created in this transaction) and audit it; returns
+    the domain event to publish. Refuses what ``TRANSITIONS`` does not allow."""
+    from_state = locked.state
+    if to_state not in TRANSITIONS[from_state]:
+        raise InvalidTransitionError(
+            _("A reservation cannot go from %(from)s to %(to)s.")
+            % {"from": R(from_state).label, "to": R(to_state).label},
+            code="invalid_transition",
+        )
+    locked.state = to_state
+    locked.state_reason = reason
+    locked.save(update_fields=["state", "state_reason", "updated_at"])
+    if to_state in RELEASING_STATES:
+        Allocation.objects.for_organization(locked.organization).filter(
+            reservation=locked, released_at__isnull=True
+        ).update(released_at=timezone.now())
+    audit_record(
+        actor=actor,
+        action=f"reservation.{to_state}",
+        target=locked,
+        organization=locked.organization,
+        data={"from": from_state, "to": str(to_state), "reason": reason},
+    )
+    return f"reservation.{to_state}"
 
 
 def reservation_transition(
@@ -243,28 +325,8 @@ def reservation_transition(
         locked = (
             Reservation.objects.for_organization(reservation.organization).select_for_update().get(pk=reservation.pk)
         )
-        from_state = locked.state
-        if to_state not in TRANSITIONS[from_state]:
-            raise InvalidTransitionError(
-                _("A reservation cannot go from %(from)s to %(to)s.")
-                % {"from": R(from_state).label, "to": R(to_state).label},
-                code="invalid_transition",
-            )
-        locked.state = to_state
-        locked.state_reason = reason
-        locked.save(update_fields=["state", "state_reason", "updated_at"])
-        if to_state in RELEASING_STATES:
-            Allocation.objects.for_organization(locked.organization).filter(
-                reservation=locked, released_at__isnull=True
-            ).update(released_at=timezone.now())
-        audit_record(
-            actor=actor,
-            action=f"reservation.{to_state}",
-            target=locked,
-            organization=locked.organization,
-            data={"from": from_state, "to": str(to_state), "reason": reason},
-        )
-        publish(f"reservation.{to_state}", organization_id=locked.organization_id, subject_id=locked.pk)
+        event = _transition_locked(actor=actor, locked=locked, to_state=to_state, reason=reason)
+        publish(event, organization_id=locked.organization_id, subject_id=locked.pk)
     reservation.refresh_from_db()
     return reservation
 

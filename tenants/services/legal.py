@@ -17,12 +17,11 @@ from tenants.models import Consent, LegalDocument, Organization, User
 def legal_documents_in_force(*, at: object = None) -> list[LegalDocument]:
     """The version in force of each kind of document, in the order of ``LegalDocumentKind``."""
     now = at or timezone.now()
-    in_force = []
-    for kind in LegalDocumentKind:
-        document = LegalDocument.objects.filter(kind=kind, effective_at__lte=now).order_by("-effective_at").first()
-        if document is not None:
-            in_force.append(document)
-    return in_force
+    latest: dict[str, LegalDocument] = {}
+    # One query for every kind (a handful of versions each): the first row of a kind is its newest in force.
+    for document in LegalDocument.objects.filter(effective_at__lte=now).order_by("-effective_at"):
+        latest.setdefault(document.kind, document)
+    return [latest[kind] for kind in LegalDocumentKind if kind in latest]
 
 
 def consents_missing(*, organization: Organization) -> list[LegalDocument]:
