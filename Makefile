@@ -81,18 +81,19 @@ typecheck: $(VENV)/.dev-installed
 migrations-check: $(VENV)/.dev-installed
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres} DJANGO_SETTINGS_MODULE=portal.settings_test $(BIN)/python manage.py makemigrations --check --dry-run
 
-# Two pytest processes at once, one per core. The side one runs what drives processes it starts itself: the fault
-# suite (private redis-servers, worker processes it kills), the production smoke run (gunicorn, workers, beat, a fresh
-# database, a private redis-server) and the embedded default (SQLite) migrated and seeded in subprocesses first, while
-# the main process keeps the other core busy; then the browser tests (Chromium), the schemathesis run (`st`) and the
-# beat takeover (two beat processes), which kept the main process busy for a third of its time while the side one had
-# long finished. It has its own test database (DATABASE_URL's name + `_side`) and Redis databases
-# (KONTOR_SIDE_REDIS_URL / KONTOR_SIDE_BROKER_URL, default 6379/12 and 13), so nothing the main process leaves behind
-# (Celery's and kombu's connection pools) reaches it. Both processes end with the check of every link in the e-mails
-# they sent (SIDE_ALSO: each process keeps its own outbox). Its log follows the main run's; coverage of both is
-# combined at the end.
+# Two pytest processes at once, one per core. The side one runs what drives processes it starts itself: first the
+# fault suite (private redis-servers, worker processes it kills), the production smoke run (gunicorn, workers, beat, a
+# fresh database, a private redis-server) and the embedded default (SQLite) migrated and seeded in subprocesses; then
+# the browser tests (Chromium), the schemathesis run (`st`), the beat takeover (two beat processes), a worker killed
+# mid-provisioning and the Sentinel broker (a worker, redis-servers). Those last ones had kept the main process busy
+# for about ten minutes after the side process was done. The side process has its own test database (DATABASE_URL's
+# name + `_side`) and Redis databases (KONTOR_SIDE_REDIS_URL / KONTOR_SIDE_BROKER_URL, default 6379/12 and 13), so
+# nothing the main process leaves behind (Celery's and kombu's connection pools) reaches it. Each process ends with
+# the check of every link in the e-mails it sent (SIDE_ALSO; each keeps its own outbox). Its log, with its slowest
+# tests, follows the main run's; coverage of both is combined at the end.
 SIDE_TESTS := tests/faults tests/deploy/test_prod_smoke.py tests/portal/test_embedded_default.py \
-	tests/browser tests/portal/test_schema_fuzzing.py tests/portal/test_queues.py
+	tests/browser tests/portal/test_schema_fuzzing.py tests/portal/test_queues.py \
+	tests/provisioning/test_worker_reliability.py tests/portal/test_sentinel.py
 SIDE_ALSO := tests/tenants/test_email_links.py::test_every_link_in_every_email_sent_by_the_suite_names_a_page_of_the_site
 pytest: $(VENV)/.dev-installed system-deps services-check
 	@mkdir -p var; rm -f var/coverage-side; \
