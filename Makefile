@@ -85,12 +85,12 @@ migrations-check: $(VENV)/.dev-installed
 # fault suite (private redis-servers, worker processes it kills), the production smoke run (gunicorn, workers, beat, a
 # fresh database, a private redis-server) and the embedded default (SQLite) migrated and seeded in subprocesses; then
 # the browser tests (Chromium), the schemathesis run (`st`), the beat takeover (two beat processes), a worker killed
-# mid-provisioning and the Sentinel broker (a worker, redis-servers). Those last ones had kept the main process busy
-# for about ten minutes after the side process was done. The side process has its own test database (DATABASE_URL's
-# name + `_side`) and Redis databases (KONTOR_SIDE_REDIS_URL / KONTOR_SIDE_BROKER_URL, default 6379/12 and 13), so
-# nothing the main process leaves behind (Celery's and kombu's connection pools) reaches it. Each process ends with
-# the check of every link in the e-mails it sent (SIDE_ALSO; each keeps its own outbox). Its log, with its slowest
-# tests, follows the main run's; coverage of both is combined at the end.
+# mid-provisioning and the Sentinel broker (a worker, redis-servers). In the main process those last ones took about
+# eight minutes (by the earlier runs' durations) while the side process had long finished. The side process has its
+# own test database (DATABASE_URL's name + `_side`) and Redis databases (KONTOR_SIDE_REDIS_URL /
+# KONTOR_SIDE_BROKER_URL, default 6379/12 and 13), so nothing the main process leaves behind (Celery's and kombu's
+# connection pools) reaches it. Each process ends with the check of every link in the e-mails it sent (SIDE_ALSO;
+# each keeps its own outbox). Its log, with its slowest tests, follows the main run's; coverage of both is combined.
 SIDE_TESTS := tests/faults tests/deploy/test_prod_smoke.py tests/portal/test_embedded_default.py \
 	tests/browser tests/portal/test_schema_fuzzing.py tests/portal/test_queues.py \
 	tests/provisioning/test_worker_reliability.py tests/portal/test_sentinel.py
