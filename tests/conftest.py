@@ -6,7 +6,6 @@ from typing import Any
 
 import pytest
 from allauth.account.authentication import AUTHENTICATION_METHODS_SESSION_KEY
-from django.db.backends.postgresql.operations import DatabaseOperations as PostgresOperations
 from django.test import Client
 from rest_framework.test import APIClient
 
@@ -33,38 +32,6 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     from tenants.models import OutgoingEmail
 
     post_save.connect(_collect_email, sender=OutgoingEmail, dispatch_uid="tests-collect-emails")
-
-
-# The transactional tests (live servers, threads, worker processes) empty every table after each test. Django's
-# PostgreSQL flush is one TRUNCATE of all 87 tables, which makes new files for each table and index: a second or more
-# per test on a busy machine. Deleting the rows with the triggers off (the append-only and frozen-price triggers, and
-# the foreign-key checks, which are triggers too) leaves the same empty tables in a fraction of that. It needs a
-# superuser (``session_replication_role``); for anyone else, and when sequences are reset or the flush cascades, the
-# flush stays Django's own.
-_django_sql_flush = PostgresOperations.sql_flush
-_SUPERUSER: dict[str, bool] = {}
-
-
-def _sql_flush_by_delete(
-    self: PostgresOperations,
-    style: Any,
-    tables: list[str],
-    *,
-    reset_sequences: bool = False,
-    allow_cascade: bool = False,
-) -> list[str]:
-    alias = self.connection.alias
-    if alias not in _SUPERUSER:
-        with self.connection.cursor() as cursor:
-            cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
-            _SUPERUSER[alias] = bool(cursor.fetchone()[0])
-    if not tables or reset_sequences or allow_cascade or not _SUPERUSER[alias]:
-        return _django_sql_flush(self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade)
-    # SET LOCAL ends with the flush's transaction (execute_sql_flush runs the statements in one).
-    return ["SET LOCAL session_replication_role = replica", *(f"DELETE FROM {self.quote_name(t)}" for t in tables)]
-
-
-PostgresOperations.sql_flush = _sql_flush_by_delete  # type: ignore[method-assign,assignment]
 
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
