@@ -81,21 +81,27 @@ typecheck: $(VENV)/.dev-installed
 migrations-check: $(VENV)/.dev-installed
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres} DJANGO_SETTINGS_MODULE=portal.settings_test $(BIN)/python manage.py makemigrations --check --dry-run
 
-# Two pytest processes at once, one per core. The side one runs what spends most of its time waiting on processes it
-# starts itself: the fault suite (private redis-servers, worker processes it kills) and the production smoke run
-# (gunicorn, workers, beat, a fresh database, a private redis-server), and the embedded default (SQLite) migrated and
-# seeded in subprocesses. It has its own test database (DATABASE_URL's
-# name + `_side`) and Redis databases (KONTOR_SIDE_REDIS_URL / KONTOR_SIDE_BROKER_URL, default 6379/12 and 13), so
-# nothing the main process leaves behind (Celery's and kombu's connection pools) reaches it. Its log follows the
-# main run's; coverage of both is combined at the end.
-SIDE_TESTS := tests/faults tests/deploy/test_prod_smoke.py tests/portal/test_embedded_default.py
+# Two pytest processes at once, one per core. The side one runs what drives processes it starts itself: first the
+# fault suite (private redis-servers, worker processes it kills), the production smoke run (gunicorn, workers, beat, a
+# fresh database, a private redis-server) and the embedded default (SQLite) migrated and seeded in subprocesses; then
+# the browser tests (Chromium), the schemathesis run (`st`), the beat takeover (two beat processes), a worker killed
+# mid-provisioning and the Sentinel broker (a worker, redis-servers). In the main process those last ones took about
+# eight minutes (by the earlier runs' durations) while the side process had long finished. The side process has its
+# own test database (DATABASE_URL's name + `_side`) and Redis databases (KONTOR_SIDE_REDIS_URL /
+# KONTOR_SIDE_BROKER_URL, default 6379/12 and 13), so nothing the main process leaves behind (Celery's and kombu's
+# connection pools) reaches it. Each process ends with the check of every link in the e-mails it sent (SIDE_ALSO;
+# each keeps its own outbox). Its log, with its slowest tests, follows the main run's; coverage of both is combined.
+SIDE_TESTS := tests/faults tests/deploy/test_prod_smoke.py tests/portal/test_embedded_default.py \
+	tests/browser tests/portal/test_schema_fuzzing.py tests/portal/test_queues.py \
+	tests/provisioning/test_worker_reliability.py tests/portal/test_sentinel.py
+SIDE_ALSO := tests/tenants/test_email_links.py::test_every_link_in_every_email_sent_by_the_suite_names_a_page_of_the_site
 pytest: $(VENV)/.dev-installed system-deps services-check
 	@mkdir -p var; rm -f var/coverage-side; \
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/kontor}_side \
 		REDIS_URL=$${KONTOR_SIDE_REDIS_URL:-redis://127.0.0.1:6379/12} \
 		CELERY_BROKER_URL=$${KONTOR_SIDE_BROKER_URL:-redis://127.0.0.1:6379/13} \
-		COVERAGE_FILE=var/coverage-side $(BIN)/pytest $(SIDE_TESTS) > var/side-tests.log 2>&1 & side=$$!; \
-	echo "side process (pid $$side, log var/side-tests.log): $(SIDE_TESTS)"; \
+		COVERAGE_FILE=var/coverage-side $(BIN)/pytest $(SIDE_TESTS) $(SIDE_ALSO) --durations=40 > var/side-tests.log 2>&1 & side=$$!; \
+	echo "side process (pid $$side, log var/side-tests.log): $(SIDE_TESTS) $(SIDE_ALSO)"; \
 	main=0; $(BIN)/pytest $(addprefix --ignore=,$(SIDE_TESTS)) --durations=40 || main=$$?; \
 	side_status=0; wait $$side || side_status=$$?; \
 	echo "=== side process: $(SIDE_TESTS) ==="; cat var/side-tests.log; \

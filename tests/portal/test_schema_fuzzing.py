@@ -16,8 +16,10 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 import time_machine
@@ -50,6 +52,7 @@ CHECKS = (
 PHASES = "examples,coverage,fuzzing,stateful"
 ED25519 = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHhEbBVUs5xPBjQqxG5rTKh5QZ0PNs6dYJ0pNSgLxe2T ada@laptop"
 ACTOR = Actor.system("fuzzing")
+HOOKS = Path(__file__).with_name("schemathesis_hooks.py")
 
 
 def _toml(value: object) -> str:
@@ -153,7 +156,9 @@ def fixture_organization(small_inventory, customer):  # noqa: F811
     coverage = '[phases.coverage]\nunexpected-methods = ["OPTIONS", "PUT", "TRACE"]\n'
     # No state kept between runs (schemathesis would replay earlier failures first): every run is the same run.
     cache = "[cache]\nenabled = false\n"
-    return cache + coverage + "\n".join(operations)
+    # Top-level keys come before the first table. The hooks drop the coverage phase's repeats (schemathesis_hooks.py).
+    hooks = f"hooks = {json.dumps(str(HOOKS))}\n"
+    return hooks + cache + coverage + "\n".join(operations)
 
 
 def test_schemathesis_finds_no_failure_in_any_operation_or_phase(live_server, fixture_organization, tmp_path):
@@ -196,3 +201,37 @@ def test_schemathesis_finds_no_failure_in_any_operation_or_phase(live_server, fi
     assert selected is not None, summary
     assert selected.group(1) == selected.group(2), summary  # every operation of the schema
     assert all(f"✅ {phase}" in summary for phase in ("Examples", "Coverage", "Fuzzing", "Stateful")), summary
+    # The hooks were loaded and dropped only repeats: each negative coverage case of a parameter was sent once, and
+    # every operation still had coverage cases.
+    cases = list(_coverage_cases(report))
+    keys = [key for key in (_repeat_key(case) for case in cases) if key is not None]
+    assert keys, "no negative coverage case of a parameter in the report"
+    assert len(keys) == len(set(keys)), [key for key in set(keys) if keys.count(key) > 1]
+    assert len({case["label"] for case in cases}) == int(selected.group(2)), summary
+
+
+def _coverage_cases(report: Path) -> Iterator[dict[str, Any]]:
+    """Every case the coverage phase sent, from the NDJSON report: its operation's label, method, containers and
+    coverage metadata."""
+    for line in next(report.glob("*.ndjson")).read_text().splitlines():
+        event = json.loads(line)
+        scenario = event.get("ScenarioFinished")
+        if scenario is None or scenario["phase"] != "coverage":
+            continue
+        for case in scenario["recorder"].get("cases", {}).values():
+            yield {"label": scenario["recorder"]["label"], **case["value"]}
+
+
+def _repeat_key(case: dict[str, Any]) -> tuple[str, ...] | None:
+    """The key of schemathesis_hooks.repeat_key, from a case as the report records it."""
+    meta = case["meta"]
+    data = meta["phase"]["data"]
+    location = data.get("parameter_location")
+    containers = {"query": "query", "path": "path_parameters", "header": "headers", "cookie": "cookies"}
+    if meta["generation"]["mode"] != "negative" or location not in containers:
+        return None
+    operation = (case["method"].upper(), case["path"], location)
+    if data.get("parameter") is None:
+        return (*operation, data["scenario"]) if data["scenario"] == "object_unexpected_properties" else None
+    value = (case.get(containers[location]) or {}).get(data["parameter"], "<absent>")
+    return (*operation, data["parameter"], data["scenario"], json.dumps(value, sort_keys=True, default=str))
