@@ -87,20 +87,9 @@ def audit_record(
     """Append one audit event. Must run inside the caller's ``transaction.atomic`` block."""
     if not transaction.get_connection().in_atomic_block:
         raise AuditOutsideTransactionError(f"audit_record({action!r}) called outside transaction.atomic().")
-    return AuditEvent.objects.create(
-        actor_type=actor.type,
-        actor_user=actor.user,
-        actor_api_key=actor.api_key,
-        actor_label=actor.label[:254],
-        organization=organization,
-        action=action,
-        target_type=target._meta.label_lower,
-        target_id=str(target.pk),
-        target_label=str(target)[:254],
-        data=data or {},
-        ip_address=actor.ip_address,
-        request_id=actor.request_id,
-    )
+    event = _audit_event(actor, AuditEntry(action=action, target=target, organization=organization, data=data))
+    event.save(force_insert=True)
+    return event
 
 
 @dataclass(frozen=True)
@@ -118,20 +107,22 @@ def audit_record_many(*, actor: Actor, entries: list[AuditEntry]) -> list[AuditE
     order given. Must run inside the caller's ``transaction.atomic`` block, like ``audit_record``."""
     if not transaction.get_connection().in_atomic_block:
         raise AuditOutsideTransactionError("audit_record_many() called outside transaction.atomic().")
-    return AuditEvent.objects.bulk_create(
-        AuditEvent(
-            actor_type=actor.type,
-            actor_user=actor.user,
-            actor_api_key=actor.api_key,
-            actor_label=actor.label[:254],
-            organization=entry.organization,
-            action=entry.action,
-            target_type=entry.target._meta.label_lower,
-            target_id=str(entry.target.pk),
-            target_label=str(entry.target)[:254],
-            data=entry.data or {},
-            ip_address=actor.ip_address,
-            request_id=actor.request_id,
-        )
-        for entry in entries
+    return AuditEvent.objects.bulk_create(_audit_event(actor, entry) for entry in entries)
+
+
+def _audit_event(actor: Actor, entry: AuditEntry) -> AuditEvent:
+    """The unsaved row of one event: the one mapping of actor and target onto the audit log's columns."""
+    return AuditEvent(
+        actor_type=actor.type,
+        actor_user=actor.user,
+        actor_api_key=actor.api_key,
+        actor_label=actor.label[:254],
+        organization=entry.organization,
+        action=entry.action,
+        target_type=entry.target._meta.label_lower,
+        target_id=str(entry.target.pk),
+        target_label=str(entry.target)[:254],
+        data=entry.data or {},
+        ip_address=actor.ip_address,
+        request_id=actor.request_id,
     )
