@@ -14,6 +14,7 @@ from billing.invoices.models import (
     InvoiceLine,
     InvoiceNumberSeries,
     InvoiceReview,
+    InvoiceSeal,
     InvoiceUsage,
     invoice_file_path,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "InvoiceLine",
     "InvoiceNumberSeries",
     "InvoiceReview",
+    "InvoiceSeal",
     "InvoiceTerms",
     "InvoiceUsage",
     "invoice_file_path",

@@ -30,10 +30,25 @@ class ReadOnlyAdmin(TenantOwnedAdminMixin, admin.ModelAdmin):
         return False
 
 
+class InvoicedFilter(admin.SimpleListFilter):
+    """Invoiced or not: whether a seal covers the record's hour (``invoiced_at``, annotated by the manager)."""
+
+    title = _("invoiced")
+    parameter_name = "invoiced"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("0", _("Empty")), ("1", _("Not empty"))]
+
+    def queryset(self, request: HttpRequest, queryset: Any) -> Any:
+        if self.value() in ("0", "1"):
+            return queryset.filter(invoiced_at__isnull=self.value() == "0")
+        return queryset
+
+
 @admin.register(UsageRecord)
 class UsageRecordAdmin(ReadOnlyAdmin):
-    list_display = ("hour", "organization", "reservation", "meter", "flavor", "gpu_hours", "price", "invoiced_at")
-    list_filter = ("meter", "flavor", ("invoiced_at", admin.EmptyFieldListFilter))
+    list_display = ("hour", "organization", "reservation", "meter", "flavor", "gpu_hours", "price", "invoiced")
+    list_filter = ("meter", "flavor", InvoicedFilter)
     search_fields = ("organization__legal_name", "reservation__id")
     list_select_related = ("organization", "reservation", "flavor")
     date_hierarchy = "hour"
@@ -46,6 +61,10 @@ class UsageRecordAdmin(ReadOnlyAdmin):
     @admin.display(description=_("EUR per GPU-hour"), ordering="unit_price")
     def price(self, obj: UsageRecord) -> str:
         return format_money(obj.unit_price)
+
+    @admin.display(description=_("invoiced"), ordering="invoiced_at")
+    def invoiced(self, obj: UsageRecord) -> Any:
+        return obj.invoiced_at
 
 
 @admin.register(UsageCorrection)

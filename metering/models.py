@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -12,7 +15,82 @@ from metering.choices import Meter
 from provisioning.models import Instance
 from reservations.models import Reservation
 from tenants.models import Organization
-from tenants.scoping import TenantOwnedModel
+from tenants.scoping import TenantManager, TenantOwnedModel, TenantQuerySet
+
+
+class UsageSeal(TenantOwnedModel):
+    """The hours ``[hours_start, hours_end)`` of one organization's usage are final as of ``sealed_at``: billing
+    invoiced them (``billing.invoices`` links the invoice to its seals). Whether a usage record is invoiced is
+    whether a seal of its organization covers its hour (``sealed_sql``, ``sealed_at``): nothing is written per
+    record.
+
+    Invariants: both ends are UTC hour starts, ``hours_start < hours_end``; the seals of one organization never
+    overlap (an exclusion constraint on PostgreSQL, migration 0004), so an hour is sealed at most once, by one
+    invoice. Written only by ``metering.services.usage_seal``, in the transaction that finalizes the invoice, while
+    the organization's row is locked ``FOR UPDATE``; metering takes the same row ``FOR KEY SHARE`` before it reads
+    records and seals (``usage_organizations_lock``), so a record is never rewritten in an hour sealed meanwhile.
+    Never changed or deleted.
+    """
+
+    organization = models.ForeignKey(
+        Organization, verbose_name=_("organization"), on_delete=models.PROTECT, related_name="+"
+    )
+    hours_start = models.DateTimeField(_("first hour (UTC)"))
+    hours_end = models.DateTimeField(_("end (UTC, exclusive)"))
+    sealed_at = models.DateTimeField(_("invoiced"))
+
+    class Meta(TenantOwnedModel.Meta):
+        verbose_name = _("invoiced usage hours")
+        verbose_name_plural = _("invoiced usage hours")
+        ordering = ["organization", "hours_start"]
+        indexes = [models.Index(fields=["organization", "hours_start"], name="metering_seal_org_start")]
+        constraints = [
+            models.CheckConstraint(condition=Q(hours_start__lt=F("hours_end")), name="metering_seal_not_empty"),
+            # and on PostgreSQL ``metering_seal_no_overlap`` (migration 0004): seals of one organization never overlap
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.hours_start:%Y-%m-%d %H:00Z} – {self.hours_end:%Y-%m-%d %H:00Z}"
+
+
+# The one rule "is this record's hour invoiced": a seal of the record's organization covers its hour. In the two
+# forms the code needs: a raw SQL predicate for set-based statements, and the ORM expression every ``UsageRecord``
+# queryset carries as ``invoiced_at`` (``hour_sealed`` checks an hour against seals already loaded).
+SEALED_SQL = """EXISTS (SELECT 1 FROM metering_usageseal s WHERE s.organization_id = {record}.organization_id
+    AND s.hours_start <= {record}.hour AND {record}.hour < s.hours_end)"""
+
+
+def sealed_sql(record: str) -> str:
+    """SQL true when the hour of the usage record aliased ``record`` is invoiced (sealed): it is never rewritten."""
+    return SEALED_SQL.format(record=record)
+
+
+def sealed_at(organization: Any = None, hour: Any = None) -> Subquery:
+    """The ORM form of ``sealed_sql``: the ``sealed_at`` of the seal covering ``hour`` of ``organization``
+    (default: the outer usage record's)."""
+    return Subquery(
+        UsageSeal.objects.unscoped()
+        .filter(
+            organization_id=organization if organization is not None else OuterRef("organization_id"),
+            hours_start__lte=hour if hour is not None else OuterRef("hour"),
+            hours_end__gt=hour if hour is not None else OuterRef("hour"),
+        )
+        .values("sealed_at")[:1],
+        output_field=models.DateTimeField(),
+    )
+
+
+def hour_sealed(seals: list[tuple[datetime, datetime]], hour: datetime) -> bool:
+    """``sealed_sql`` for one hour against an organization's loaded seals ``(hours_start, hours_end)``."""
+    return any(start <= hour < end for start, end in seals)
+
+
+class UsageRecordManager(TenantManager["UsageRecord"]):
+    """``UsageRecord.objects``: every queryset carries ``invoiced_at``, when the record's hour was sealed (None: not
+    invoiced), computed from the seals (``sealed_at``), never stored per record."""
+
+    def get_queryset(self) -> TenantQuerySet[UsageRecord]:
+        return super().get_queryset().annotate(invoiced_at=sealed_at())
 
 
 class UsageRecord(TenantOwnedModel):
@@ -25,9 +103,12 @@ class UsageRecord(TenantOwnedModel):
     ``committed_gpu_seconds`` and the license of a reserved window) are unique per (reservation, meter, hour), so a
     retried or concurrent metering run rewrites a row instead of adding one. ``unit_price`` (EUR per GPU-hour) is
     the quote's, never the price book's. Written only by ``metering.services``: an hour not yet invoiced is rewritten
-    with its exact value; once ``invoiced_at`` is set the row never changes again, and a later difference becomes a
-    ``UsageCorrection``.
+    with its exact value; once a ``UsageSeal`` of the organization covers the hour (``invoiced_at``, annotated by
+    the manager) the row never changes again, and a later difference becomes a ``UsageCorrection`` (a record first
+    metered in a sealed hour is written with quantity 0 and the correction carries its GPU-seconds).
     """
+
+    objects: UsageRecordManager = UsageRecordManager()  # type: ignore[assignment]
 
     organization = models.ForeignKey(
         Organization, verbose_name=_("organization"), on_delete=models.PROTECT, related_name="+"
@@ -48,7 +129,6 @@ class UsageRecord(TenantOwnedModel):
     unit_price = models.DecimalField(_("EUR per GPU-hour"), max_digits=10, decimal_places=4)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), default=timezone.now)
-    invoiced_at = models.DateTimeField(_("invoiced"), null=True, blank=True)
 
     class Meta(TenantOwnedModel.Meta):
         verbose_name = _("usage record")
@@ -78,6 +158,27 @@ class UsageRecord(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.meter} {self.hour:%Y-%m-%d %H:00Z}: {self.quantity}"
+
+    @property
+    def invoiced_at(self) -> datetime | None:
+        """When the record's hour was sealed (invoiced), None when not: set by the manager's annotation, else read
+        from the seals on first use (a record loaded through a foreign key, or refreshed)."""
+        if "_invoiced_at" not in self.__dict__:
+            self.__dict__["_invoiced_at"] = (
+                UsageSeal.objects.unscoped()
+                .filter(organization_id=self.organization_id, hours_start__lte=self.hour, hours_end__gt=self.hour)
+                .values_list("sealed_at", flat=True)
+                .first()
+            )
+        return self.__dict__["_invoiced_at"]
+
+    @invoiced_at.setter
+    def invoiced_at(self, value: datetime | None) -> None:
+        self.__dict__["_invoiced_at"] = value
+
+    def refresh_from_db(self, *args: Any, **kwargs: Any) -> None:
+        self.__dict__.pop("_invoiced_at", None)
+        super().refresh_from_db(*args, **kwargs)
 
 
 class UsageCorrection(TenantOwnedModel):

@@ -16,26 +16,30 @@ Rules, in one place:
   use is *not* metered again: no ``gpu_seconds`` rows are written for reserved reservations.
 - A failed reservation bills nothing: whatever was written before it failed is removed (or corrected, if invoiced).
   A reserved window cancelled before its start bills nothing either.
-- An hour not yet invoiced is rewritten with its exact value; an invoiced hour never changes — the difference
-  becomes a ``UsageCorrection``.
+- An hour not yet invoiced is rewritten with its exact value; an invoiced hour (one a ``UsageSeal`` of the
+  organization covers) never changes — the difference becomes a ``UsageCorrection``; a record first metered in an
+  invoiced hour is written with quantity 0 and its GPU-seconds become a correction.
+- Lock order: the subject's row, then its organization's ``FOR KEY SHARE`` (``usage_organizations_lock``), then its
+  records. Finalizing an invoice holds the organization ``FOR UPDATE`` while it seals hours (``usage_seal``), so a
+  batch reads the seals either before a finalization began or after it committed, never in between.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q, Sum, Value
 from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
 from catalog.choices import License
 from metering.choices import BILLED_WINDOW_STATES, UNBILLED_WINDOW_STATES, Meter
-from metering.models import MeteringCursor, UsageCorrection, UsageRecord
+from metering.models import MeteringCursor, UsageCorrection, UsageRecord, UsageSeal, hour_sealed
 from provisioning.models import Instance
 from reservations.choices import ReservationKind, ReservationState
 from reservations.models import Reservation
@@ -106,9 +110,40 @@ class _Subject:
     metered_until: datetime
 
 
+def usage_organizations_lock(organization_ids: Iterable[int]) -> None:
+    """Lock these organizations' rows ``FOR KEY SHARE`` (in ID order) until the transaction ends: metering batches
+    share it, a finalization sealing hours (``usage_seal``, under ``FOR UPDATE``) waits for them and they for it.
+    Take it before reading records or seals. On SQLite (one writer at a time) there is nothing to lock."""
+    ids = sorted(set(organization_ids))
+    if ids and connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT id FROM tenants_organization WHERE id = ANY(%s) ORDER BY id FOR KEY SHARE", [ids])
+
+
+def usage_seals_of(organization_ids: Iterable[int]) -> dict[int, list[tuple[datetime, datetime]]]:
+    """The sealed (invoiced) hour ranges of these organizations, one query."""
+    seals: dict[int, list[tuple[datetime, datetime]]] = {}
+    rows = UsageSeal.objects.unscoped().filter(organization_id__in=sorted(set(organization_ids)))
+    for organization_id, start, end in rows.values_list("organization_id", "hours_start", "hours_end"):
+        seals.setdefault(organization_id, []).append((start, end))
+    return seals
+
+
+def usage_seal(*, ranges: Sequence[tuple[int, datetime, datetime]], at: datetime) -> list[UsageSeal]:
+    """Seal these (organization, first hour, end) ranges as invoiced at ``at``, one bulk insert: from now on their
+    hours never change (differences become corrections). The caller (billing, finalizing) holds the organizations'
+    rows ``FOR UPDATE`` in its transaction and seals only hours no seal covers (PostgreSQL refuses an overlap)."""
+    return UsageSeal.objects.unscoped().bulk_create(
+        UsageSeal(organization_id=organization_id, hours_start=start, hours_end=end, sealed_at=at)
+        for organization_id, start, end in ranges
+    )
+
+
 def _write(*, subjects: list[_Subject], now: datetime) -> int:
     """Make every subject's records say what it wants, and move its cursor, in a few bulk statements. The subjects'
-    rows (the instance or reservation, and their records) are locked by the caller. Returns rows written."""
+    rows (the instance or reservation, their organization and their records) are locked by the caller. Returns rows
+    written."""
+    seals = usage_seals_of(subject.reservation.organization_id for subject in subjects)
     invoiced = [record.pk for subject in subjects for record in subject.records if record.invoiced_at is not None]
     corrected: dict[int, int] = (
         dict(
@@ -125,24 +160,28 @@ def _write(*, subjects: list[_Subject], now: datetime) -> int:
     to_update: list[UsageRecord] = []
     to_delete: list[int] = []
     corrections: list[UsageCorrection] = []
+    late: list[tuple[UsageRecord, int]] = []  # first metered in an invoiced hour: (the 0 record, its GPU-seconds)
     for subject in subjects:
         existing = {(record.meter, record.hour): record for record in subject.records}
         wanted = subject.wanted
+        sealed = seals.get(subject.reservation.organization_id, [])
         for key in sorted(existing.keys() | wanted.keys()):
             record, want = existing.get(key), wanted.get(key)
             if record is None:
                 assert want is not None
-                to_create.append(
-                    UsageRecord(
-                        **subject.new,
-                        meter=key[0],
-                        hour=key[1],
-                        quantity=want.quantity,
-                        unit_price=want.unit_price,
-                        created_at=now,
-                        updated_at=now,
-                    )
+                is_late = hour_sealed(sealed, key[1])
+                record = UsageRecord(
+                    **subject.new,
+                    meter=key[0],
+                    hour=key[1],
+                    quantity=0 if is_late else want.quantity,
+                    unit_price=want.unit_price,
+                    created_at=now,
+                    updated_at=now,
                 )
+                to_create.append(record)
+                if is_late and want.quantity:
+                    late.append((record, want.quantity))
             elif record.invoiced_at is None:
                 if want is None:
                     to_delete.append(record.pk)
@@ -166,6 +205,16 @@ def _write(*, subjects: list[_Subject], now: datetime) -> int:
         UsageRecord.objects.unscoped().filter(pk__in=to_delete).delete()
     UsageRecord.objects.unscoped().bulk_create(to_create, batch_size=2000)
     UsageRecord.objects.unscoped().bulk_update(to_update, ["quantity", "unit_price", "updated_at"], batch_size=2000)
+    corrections += [
+        UsageCorrection(
+            organization_id=record.organization_id,
+            record=record,
+            quantity_delta=quantity,
+            unit_price=record.unit_price,
+            created_at=now,
+        )
+        for record, quantity in late
+    ]
     UsageCorrection.objects.unscoped().bulk_create(corrections)
     _move_cursors(subjects)
     return len(to_delete) + len(to_create) + len(to_update) + len(corrections)
@@ -237,6 +286,7 @@ def meter_instances(*, instance_ids: list[int], until: datetime) -> int:
                 for instance in instances
                 if instance.started_at is not None and instance.reservation.kind == ReservationKind.ON_DEMAND
             ]
+            usage_organizations_lock(instance.organization_id for instance in meterable)
             records = _records_by("instance", [instance.pk for instance in meterable])
             subjects = [_instance_subject(instance, records[instance.pk], until) for instance in meterable]
             writes += _write(subjects=subjects, now=now)
@@ -295,6 +345,7 @@ def meter_commitments(*, reservation_ids: list[int]) -> int:
                 .order_by("pk")
                 if reservation.kind == ReservationKind.RESERVED
             ]
+            usage_organizations_lock(reservation.organization_id for reservation in reservations)
             records = _records_by("reservation", [reservation.pk for reservation in reservations], instance=None)
             subjects = [_window_subject(reservation, records[reservation.pk]) for reservation in reservations]
             writes += _write(subjects=subjects, now=now)

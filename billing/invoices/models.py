@@ -14,7 +14,7 @@ from billing.archive import invoice_archive
 from billing.choices import InvoiceKind, InvoiceStatus
 from core.vat import VatCategory
 from metering.choices import Meter
-from metering.models import UsageCorrection, UsageRecord
+from metering.models import UsageCorrection, UsageRecord, UsageSeal
 from tenants.models import Organization
 from tenants.scoping import TenantOwnedModel
 
@@ -188,18 +188,43 @@ class InvoiceLine(TenantOwnedModel):
         return f"{self.position}. {self.description}"
 
 
-class InvoiceUsage(TenantOwnedModel):
-    """Which usage record a finalized invoice billed: written when the invoice is finalized.
+class InvoiceSeal(TenantOwnedModel):
+    """Which hours a finalized invoice billed: one of the organization's ``UsageSeal`` ranges, written when the
+    invoice is finalized, in the same transaction as the seal.
 
-    Invariants: a usage record is billed by at most one invoice (unique ``record``); the record's ``invoiced_at``
-    is the invoice's ``issued_at``. Credit notes from ``UsageCorrection`` rows find their records here.
+    Invariants: a seal belongs to exactly one invoice (unique ``seal``), of the seal's organization, and lies in the
+    invoice's period; the seal's ``sealed_at`` is the invoice's ``issued_at``. An invoice bills exactly the usage
+    records of its organization whose hours its seals cover (``InvoiceUsage``), each once: seals never overlap.
     """
 
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
-    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="usages")
-    record = models.OneToOneField(UsageRecord, on_delete=models.PROTECT, related_name="+")
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="seals")
+    seal = models.OneToOneField(UsageSeal, on_delete=models.PROTECT, related_name="+")
 
     class Meta(TenantOwnedModel.Meta):
+        verbose_name = _("invoiced usage hours")
+        verbose_name_plural = _("invoiced usage hours")
+
+    def __str__(self) -> str:
+        return f"{self.invoice}: {self.seal}"
+
+
+class InvoiceUsage(TenantOwnedModel):
+    """Which usage record a finalized invoice billed: a database view (migration ``billing/0010``) joining each
+    invoice's seals (``InvoiceSeal``) to the records of its organization in their hours; read-only.
+
+    Invariants: a usage record is billed by at most one invoice (the seals of an organization never overlap); the
+    record's ``invoiced_at`` is the invoice's ``issued_at``. Credit notes from ``UsageCorrection`` rows find their
+    records here. The row's ID is the record's.
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False)
+    invoice = models.ForeignKey(Invoice, on_delete=models.DO_NOTHING, related_name="usages", db_constraint=False)
+    record = models.OneToOneField(UsageRecord, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False)
+
+    class Meta(TenantOwnedModel.Meta):
+        managed = False
+        db_table = "billing_invoiceusage"
         verbose_name = _("invoiced usage")
         verbose_name_plural = _("invoiced usage")
 

@@ -7,8 +7,10 @@ Rules, in one place:
   to six decimals; its net is the exact GPU-seconds x unit price / 3600, rounded once, half-up to the cent.
 - VAT is the organization's treatment (``core.vat.vat_treatment``), computed per category on the sum of the
   rounded line nets (``vat_breakdown``). No other rounding happens.
-- Finalizing recomputes the lines from the records it locks, numbers the document, marks those records invoiced
-  and links them to the invoice, all in one transaction: what is marked is exactly what is billed.
+- Finalizing recomputes the lines while it holds the organization's row ``FOR UPDATE`` (metering waits for it),
+  numbers the document, seals the hours it billed (``metering.services.usage_seal``: the period's passed hours no
+  seal covered yet) and links the seals to the invoice (``InvoiceSeal``), all in one transaction: what is sealed is
+  exactly what is billed, and nothing is written per usage record.
 - Credit notes (381) cite a finalized invoice, carry positive amounts and are finalized at once, numbered from
   the same series. They never credit more than the invoice's net minus earlier credit notes.
 """
@@ -36,7 +38,14 @@ from billing.documents.terms import (
     invoices_terms_freeze,
     seller_contact,
 )
-from billing.invoices.models import Invoice, InvoiceCorrectionUsage, InvoiceLine, InvoiceReview, InvoiceUsage
+from billing.invoices.models import (
+    Invoice,
+    InvoiceCorrectionUsage,
+    InvoiceLine,
+    InvoiceReview,
+    InvoiceSeal,
+    InvoiceUsage,
+)
 from billing.invoices.numbering import DocumentNumber, document_number_next, document_numbers_next
 from billing.invoices.rendering import RENDER_TASK
 from billing.invoices.review import (
@@ -45,7 +54,7 @@ from billing.invoices.review import (
     invoice_review,
     review_invalidate,
 )
-from billing.invoices.usage import OrganizationUsage, billable_usage, usage_mark_invoiced
+from billing.invoices.usage import OrganizationUsage, billable_usage, unsealed_hours
 from billing.lines import CorrectedInvoice, LineAmounts, LineKey, LineUsage, lines_from_usage, usage_sums
 from billing.periods import BERLIN, BillingPeriod, InvoiceError, billing_period
 from core.events import publish
@@ -53,6 +62,7 @@ from core.money import round_money
 from core.tasks import enqueue_on_commit
 from core.vat import VatCategory, VatTreatment, vat_breakdown, vat_treatment
 from metering.models import UsageCorrection, UsageRecord
+from metering.services import usage_seal, usage_seals_of
 from tenants.audit import Actor, audit_record
 from tenants.models import Organization
 from tenants.services import InvalidTransitionError
@@ -332,8 +342,11 @@ def invoices_draft_for_month(
 
 def _draft_batch(*, organization_ids: Sequence[int], period: BillingPeriod, now: datetime) -> dict[int, Invoice]:
     with transaction.atomic():
-        # Serializes drafting per organization, so two runs cannot both create the month's draft.
-        organizations = list(Organization.objects.select_for_update().filter(pk__in=organization_ids).order_by("pk"))
+        # Serializes drafting per organization, so two runs cannot both create the month's draft; NO KEY UPDATE
+        # (finalizing takes FOR UPDATE), so metering (FOR KEY SHARE, usage_organizations_lock) need not wait for it.
+        organizations = list(
+            Organization.objects.select_for_update(no_key=True).filter(pk__in=organization_ids).order_by("pk")
+        )
         ids = [organization.pk for organization in organizations]
         existing = {
             invoice.organization_id: invoice
@@ -346,7 +359,7 @@ def _draft_batch(*, organization_ids: Sequence[int], period: BillingPeriod, now:
                 period_start=period.start,
             )
         }
-        usage = billable_usage(organization_ids=ids, period=period, now=now, lock=False)
+        usage = billable_usage(organization_ids=ids, period=period, now=now)
         with_corrections = _organizations_with_corrections(organization_ids=ids, period=period)
         stored = _current_lines_of(existing.values())
         languages = organization_document_languages(ids)
@@ -544,6 +557,7 @@ class _Finalizing:
     usage: OrganizationUsage
     pending: PendingCorrections
     review: InvoiceReview | None
+    hours: list[tuple[datetime, datetime]]  # the ranges of hours it bills, to seal
     content_hash: str = ""
 
 
@@ -591,13 +605,15 @@ def _finalize_batch(
                     % {"invoice": locked[pk]}
                 )
                 del periods[pk]
-        # The records of each invoice's organization and month, locked and summed in one statement per month.
+        # The records of each invoice's organization and month, summed in one statement per month; the locked
+        # organizations keep metering from changing them until this transaction seals their hours.
         now = now or timezone.now()
         usage: dict[int, OrganizationUsage] = {}
+        seals = usage_seals_of(locked[pk].organization_id for pk in periods)
         for period in {period.start: period for period in periods.values()}.values():
             month = [pk for pk, invoice_period in periods.items() if invoice_period == period]
             by_organization = billable_usage(
-                organization_ids=[locked[pk].organization_id for pk in month], period=period, now=now, lock=True
+                organization_ids=[locked[pk].organization_id for pk in month], period=period, now=now
             )
             for pk in month:
                 usage[pk] = by_organization.get(locked[pk].organization_id, OrganizationUsage())
@@ -627,7 +643,15 @@ def _finalize_batch(
             with translation.override(languages[organization.pk]):
                 lines = _draft_lines(sums=usage[pk].sums, pending=pending, period=period)
                 draft = _draft_prepare(invoice=invoice, organization=organization, lines=lines, stored=stored[pk])
-            finalizing.append(_Finalizing(draft=draft, usage=usage[pk], pending=pending, review=reviews.get(pk)))
+            finalizing.append(
+                _Finalizing(
+                    draft=draft,
+                    usage=usage[pk],
+                    pending=pending,
+                    review=reviews.get(pk),
+                    hours=unsealed_hours(period=period, now=now, seals=seals.get(organization.pk, [])),
+                )
+            )
         _drafts_write([item.draft for item in finalizing])
         ready: list[_Finalizing] = []
         for item in finalizing:
@@ -660,19 +684,17 @@ def _finalize_batch(
 def _finalize_ready(
     *, actor: Actor, ready: Sequence[_Finalizing], languages: Mapping[int, str], issued_at: datetime
 ) -> None:
-    """Mark and link the usage, number, transition, audit, freeze the terms and announce: the invoices in ``ready``
-    are definitely finalized in the caller's transaction, so each gets the next number of one block."""
+    """Seal and link the hours billed, number, transition, audit, freeze the terms and announce: the invoices in
+    ``ready`` are definitely finalized in the caller's transaction, so each gets the next number of one block."""
     try:
         seller_contact()  # BG-6: refuse before a number is taken
     except DocumentTermsError as error:
         raise InvoiceError(str(error)) from error
-    usage_mark_invoiced(
-        billed=(
-            (record_id, item.draft.invoice.pk, item.draft.invoice.organization_id)
-            for item in ready
-            for record_id in item.usage.record_ids
-        ),
-        invoiced_at=issued_at,
+    billed = [(item.draft.invoice, start, end) for item in ready for start, end in item.hours]
+    sealed = usage_seal(ranges=[(invoice.organization_id, start, end) for invoice, start, end in billed], at=issued_at)
+    InvoiceSeal.objects.bulk_create(
+        InvoiceSeal(organization_id=invoice.organization_id, invoice=invoice, seal=seal)
+        for (invoice, _start, _end), seal in zip(billed, sealed, strict=True)
     )
     for item in ready:
         if item.pending.corrections:

@@ -15,7 +15,14 @@ from django.db.models import Sum
 from metering.choices import Meter
 from metering.models import UsageCorrection, UsageRecord
 from metering.selectors import DailyUsage, usage_by_day
-from metering.services import MeteringRunResult, meter_commitment, meter_instance, metering_run, seconds_per_hour
+from metering.services import (
+    MeteringRunResult,
+    meter_commitment,
+    meter_instance,
+    metering_run,
+    seconds_per_hour,
+    usage_seal,
+)
 from metering.tasks import metering_run_task
 from provisioning import services as provisioning
 from provisioning.drivers.simulator import simulator_reset_failures
@@ -151,11 +158,18 @@ def test_a_running_instance_is_metered_until_now_and_a_late_stop_rewrites_the_op
     assert UsageCorrection.objects.unscoped().count() == 0
 
 
+def seal_hours(instance_id: int, start: datetime, end: datetime, *, when: datetime) -> None:
+    """Seal the instance's organization's hours [start, end) as billing does when it finalizes an invoice."""
+    organization_id = Instance.objects.unscoped().get(pk=instance_id).organization_id
+    with transaction.atomic():
+        usage_seal(ranges=[(organization_id, start, end)], at=when)
+
+
 def test_an_invoiced_hour_never_changes_the_difference_becomes_a_correction(book):
     _, (instance_id,) = book()
     set_times(instance_id, at(10))
     meter_instance(instance_id=instance_id, until=at(10, 30))
-    UsageRecord.objects.unscoped().filter(instance_id=instance_id).update(invoiced_at=at(10, 31))
+    seal_hours(instance_id, at(10), at(11), when=at(10, 31))
     invoiced = UsageRecord.objects.unscoped().get(instance_id=instance_id)
 
     set_times(instance_id, at(10), at(10, 20))
@@ -178,7 +192,7 @@ def test_a_correction_also_covers_usage_billed_too_low(book):
     _, (instance_id,) = book()
     set_times(instance_id, at(10))
     meter_instance(instance_id=instance_id, until=at(10, 30))
-    UsageRecord.objects.unscoped().filter(instance_id=instance_id).update(invoiced_at=at(10, 31))
+    seal_hours(instance_id, at(10), at(11), when=at(10, 31))
 
     meter_instance(instance_id=instance_id, until=at(10, 40))
     meter_instance(instance_id=instance_id, until=at(11))
@@ -187,6 +201,25 @@ def test_a_correction_also_covers_usage_billed_too_low(book):
     assert list(UsageCorrection.objects.unscoped().order_by("pk").values_list("quantity_delta", flat=True)) == [
         600 * 4,
         1200 * 4,
+    ]
+
+
+def test_an_hour_first_metered_after_it_was_invoiced_is_recorded_as_zero_and_a_correction(book):
+    _, (instance_id,) = book()
+    seal_hours(instance_id, at(9), at(11), when=at(10, 31))  # the organization's hours 09:00-11:00 are invoiced
+    set_times(instance_id, at(10, 30), at(11, 15))
+
+    assert meter_instance(instance_id=instance_id, until=at(12)) == 3
+    assert meter_instance(instance_id=instance_id, until=at(12)) == 0
+
+    assert rows(instance_id=instance_id) == [
+        ("gpu_seconds", at(10), 0, Decimal("6.9000")),
+        ("gpu_seconds", at(11), 900 * 4, Decimal("6.9000")),
+    ]
+    record = UsageRecord.objects.unscoped().get(instance_id=instance_id, hour=at(10))
+    assert (record.invoiced_at, UsageRecord.objects.unscoped().get(hour=at(11)).invoiced_at) == (at(10, 31), None)
+    assert list(UsageCorrection.objects.unscoped().values_list("record_id", "quantity_delta", "credited_at")) == [
+        (record.pk, 1800 * 4, None)
     ]
 
 
