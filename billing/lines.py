@@ -12,12 +12,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from django.utils.formats import date_format, number_format
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from core.money import round_money
 from metering.choices import Meter
@@ -100,6 +101,12 @@ def _trimmed(value: Decimal) -> str:
     return number_format(Decimal(text), use_l10n=True, force_grouping=False)
 
 
+@lru_cache(maxsize=256)
+def _month_name(year: int, month: int, language: str | None) -> str:
+    """E.g. "November 2026" in ``language`` (the active one: part of the cache key)."""
+    return date_format(date(year, month, 1), "F Y")
+
+
 def line_description(*, meter: str, flavor_slug: str, gpu_count: int, seconds: int, period: BerlinMonth) -> str:
     """E.g. "GPU time used, b200-x4, November 2026: 4 GPUs x 3.5 hours" in the active language.
 
@@ -107,7 +114,7 @@ def line_description(*, meter: str, flavor_slug: str, gpu_count: int, seconds: i
     hours is the line's quantity in GPU-hours.
     """
     hours = (Decimal(seconds) / Decimal(max(gpu_count, 1)) / SECONDS_PER_HOUR).quantize(QUANTITY_PLACES)
-    month = date_format(date(period.year, period.month, 1), "F Y")
+    month = _month_name(period.year, period.month, get_language())
     gpus = ngettext("%(count)d GPU", "%(count)d GPUs", gpu_count) % {"count": gpu_count}
     duration = ngettext("%(hours)s hour", "%(hours)s hours", 1 if hours == 1 else 2) % {"hours": _trimmed(hours)}
     return _("%(meter)s, %(flavor)s, %(month)s: %(gpus)s × %(duration)s") % {

@@ -7,11 +7,14 @@ reservation lifecycle, e-mail and webhooks to everything), so no domain module i
   webhook outbox row) commits or rolls back with the change. They must not talk to the outside world.
 - The other subscribers run after the commit, each on its own (``robust``): one that fails is logged and never
   stops the others or undoes the change. They should only enqueue tasks.
+- ``publish_many`` announces many events of one step at once (a batch of invoices finalized): a subscriber that
+  registered a ``batch`` handler gets them in one call (one query for all, instead of one per event); the others
+  get them one by one, as from ``publish``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +32,7 @@ class Event:
 
 
 Handler = Callable[[Event], None]
+BatchHandler = Callable[[list[Event]], None]
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,7 @@ class Subscription:
     handler: Handler
     prefixes: tuple[str, ...]
     during_transaction: bool
+    batch: BatchHandler | None = None  # handles several events at once, as ``handler`` would one by one
 
     def wants(self, event: Event) -> bool:
         return not self.prefixes or event.name.startswith(self.prefixes)
@@ -44,11 +49,14 @@ class Subscription:
 SUBSCRIPTIONS: list[Subscription] = []
 
 
-def subscribe(*prefixes: str, during_transaction: bool = False) -> Callable[[Handler], Handler]:
-    """Register a handler for events whose names start with one of ``prefixes`` (all events when none given)."""
+def subscribe(
+    *prefixes: str, during_transaction: bool = False, batch: BatchHandler | None = None
+) -> Callable[[Handler], Handler]:
+    """Register a handler for events whose names start with one of ``prefixes`` (all events when none given);
+    ``batch``, if given, does for a list of events what the handler does for each (``publish_many``)."""
 
     def register(handler: Handler) -> Handler:
-        SUBSCRIPTIONS.append(Subscription(handler, prefixes, during_transaction))
+        SUBSCRIPTIONS.append(Subscription(handler, prefixes, during_transaction, batch))
         return handler
 
     return register
@@ -71,3 +79,24 @@ def publish(
         else:
             transaction.on_commit(lambda handler=subscription.handler: handler(event), robust=True)  # type: ignore[misc]
     return event
+
+
+def publish_many(name: str, *, subjects: Iterable[tuple[int, int | None]]) -> list[Event]:
+    """``publish`` ``name`` once per (organization ID, subject ID), in order: in-transaction subscribers run now
+    (a batch handler once for all), the others once the transaction commits."""
+    events = [Event(name=name, organization_id=organization, subject_id=subject) for organization, subject in subjects]
+    if not events:
+        return events
+    for subscription in list(SUBSCRIPTIONS):
+        if not subscription.wants(events[0]):
+            continue
+        if subscription.during_transaction:
+            if subscription.batch is not None:
+                subscription.batch(events)
+            else:
+                for event in events:
+                    subscription.handler(event)
+        else:
+            for event in events:
+                transaction.on_commit(lambda handler=subscription.handler, event=event: handler(event), robust=True)  # type: ignore[misc]
+    return events

@@ -57,13 +57,13 @@ from billing.invoices.review import (
 from billing.invoices.usage import OrganizationUsage, billable_usage, unsealed_hours
 from billing.lines import CorrectedInvoice, LineAmounts, LineKey, LineUsage, lines_from_usage, usage_sums
 from billing.periods import BERLIN, BillingPeriod, InvoiceError, billing_period
-from core.events import publish
+from core.events import publish, publish_many
 from core.money import round_money
 from core.tasks import enqueue_on_commit
 from core.vat import VatCategory, VatTreatment, vat_breakdown, vat_treatment
 from metering.models import UsageCorrection, UsageRecord
 from metering.services import usage_seal, usage_seals_of
-from tenants.audit import Actor, audit_record
+from tenants.audit import Actor, AuditEntry, audit_record, audit_record_many
 from tenants.models import Organization
 from tenants.services import InvalidTransitionError
 
@@ -711,30 +711,33 @@ def _finalize_ready(
     moved = _transition_numbered(invoices=invoices, numbers=numbers, issued_at=issued_at)
     if moved != len(invoices):  # raising rolls the numbers back with the transaction: no gap
         raise InvoiceError("Another finalization changed these drafts; nothing was finalized.")
+    entries: list[AuditEntry] = []
     for item, number in zip(ready, numbers, strict=True):
         invoice = item.draft.invoice
         invoice.status = InvoiceStatus.FINALIZED
         invoice.number, invoice.number_year, invoice.number_sequence = number.text, number.year, number.sequence
         invoice.issued_at = issued_at
-        audit_record(
-            actor=actor,
-            action="billing.invoice_finalized",
-            target=invoice,
-            organization=invoice.organization,
-            data={
-                "number": number.text,
-                "net": str(invoice.net_amount),
-                "vat": str(invoice.vat_amount),
-                "gross": str(invoice.gross_amount),
-                "records": item.usage.records,
-                "corrections": len(item.pending.corrections),
-                "content_hash": item.content_hash,
-                "reviewed_by": item.review.reviewed_by_label if item.review is not None else "",
-            },
+        entries.append(
+            AuditEntry(
+                action="billing.invoice_finalized",
+                target=invoice,
+                organization=invoice.organization,
+                data={
+                    "number": number.text,
+                    "net": str(invoice.net_amount),
+                    "vat": str(invoice.vat_amount),
+                    "gross": str(invoice.gross_amount),
+                    "records": item.usage.records,
+                    "corrections": len(item.pending.corrections),
+                    "content_hash": item.content_hash,
+                    "reviewed_by": item.review.reviewed_by_label if item.review is not None else "",
+                },
+            )
         )
+    audit_record_many(actor=actor, entries=entries)
     invoices_terms_freeze(invoices=invoices, languages=languages)
+    publish_many("invoice.finalized", subjects=[(invoice.organization_id, invoice.pk) for invoice in invoices])
     for invoice in invoices:
-        publish("invoice.finalized", organization_id=invoice.organization_id, subject_id=invoice.pk)
         enqueue_on_commit(RENDER_TASK, invoice.pk)
 
 

@@ -95,7 +95,7 @@ def test_a_finalize_that_fails_after_numbering_leaves_no_gap(reservation, custom
     def fail(**kwargs):
         raise RuntimeError("audit log unavailable")
 
-    monkeypatch.setattr(services, "audit_record", fail)  # runs after the number was drawn and saved
+    monkeypatch.setattr(services, "audit_record_many", fail)  # runs after the numbers were drawn and saved
     with pytest.raises(RuntimeError, match="audit log unavailable"):
         finalize(invoice)
     monkeypatch.undo()

@@ -12,6 +12,8 @@ import time_machine
 from django.db import IntegrityError, close_old_connections, connection, transaction
 from django.db.models import Sum
 
+from billing.invoices.services import invoice_draft_for_month, invoice_finalize
+from billing.models import Invoice, InvoiceLine, InvoiceUsage
 from metering.choices import Meter
 from metering.models import UsageCorrection, UsageRecord
 from metering.selectors import DailyUsage, usage_by_day
@@ -420,6 +422,58 @@ def test_concurrent_metering_runs_never_count_twice(book):
     }
     assert UsageRecord.objects.unscoped().count() == 3 + 3 + 3 + 3
     assert metering_run(now=at(14)).writes == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_metering_racing_a_finalization_never_changes_what_the_invoice_billed(book, customer):
+    """Metering runs rewrite an instance's hours while its organization's invoice is finalized: whichever commits
+    first, the sealed hours' records add up to what the invoice billed, and records plus corrections to the facts."""
+    _, (instance_id,) = book()
+    set_times(instance_id, at(10), at(13))
+    metering_run(now=at(14))
+    draft = invoice_draft_for_month(organization=customer, year=2026, month=3, now=at(14, 30))
+    assert draft is not None
+    set_times(instance_id, at(10), at(12, 30))  # the stop was reported late: 30 minutes fewer
+    barrier = threading.Barrier(3)
+    errors: list[BaseException] = []
+
+    def race(work):
+        close_old_connections()
+        barrier.wait()
+        try:
+            work()
+        except BaseException as exc:  # reported by the assertion below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=race, args=(lambda: metering_run(now=at(14)),)),
+        threading.Thread(target=race, args=(lambda: metering_run(now=at(14)),)),
+        threading.Thread(
+            target=race,
+            args=(lambda: invoice_finalize(actor=ACTOR, invoice=draft, require_review=False, now=at(14, 30)),),
+        ),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert errors == []
+    invoice = Invoice.objects.unscoped().get(pk=draft.pk)
+    billed = (
+        UsageRecord.objects.unscoped()
+        .filter(pk__in=InvoiceUsage.objects.unscoped().filter(invoice=invoice).values("record_id"))
+        .aggregate(total=Sum("quantity"))["total"]
+    )
+    lines = InvoiceLine.objects.unscoped().filter(invoice=invoice)
+    assert invoice.status == "finalized"
+    assert sum(line.quantity for line in lines) * 3600 == billed
+    assert billed in (150 * 60 * 4, 180 * 60 * 4)  # metered before the finalization, or after it
+    corrections = UsageCorrection.objects.unscoped().aggregate(total=Sum("quantity_delta"))["total"] or 0
+    assert billed + corrections == 150 * 60 * 4
+    assert not UsageRecord.objects.unscoped().filter(invoiced_at__isnull=True).exists()
 
 
 def test_an_extended_window_is_billed_for_its_new_hours_and_an_ended_one_is_final(book):
