@@ -457,11 +457,13 @@ def main() -> None:  # one linear script
         "three, an RTX PRO x2 instance, each 24–120 hours of usage in the month (last hour partial); usage records "
         "written by one INSERT … SELECT at the quotes' unit prices. Draft = `invoices_draft_for_month` (set-based: "
         "one transaction, one usage-summing statement and bulk writes per 500 organizations), finalize = "
-        "`invoices_finalize` (200 invoices per transaction: records locked and summed in one statement, one locked "
-        "step of the number series for the block, one UPDATE numbering them, audit, terms, events, render tasks "
-        "enqueued), XML = `cii_xml(invoice_document(...))` + `xsd_errors` over `invoices_for_documents` (lines "
-        "prefetched: no query per invoice). The floor is PostgreSQL summing the same usage into the same lines in "
-        "one `GROUP BY` statement (`billing.invoices.usage.SUMS`), measured in the same run just before drafting.",
+        "`invoices_finalize` (200 invoices per transaction: organizations locked, usage summed in one statement, one "
+        "locked step of the number series for the block, one UPDATE numbering them, the billed hours sealed by range "
+        "in one insert and linked in another (nothing written per usage record), audit, terms and events per batch, "
+        "render tasks enqueued), XML = `cii_xml(invoice_document(...))` + `xsd_errors` over "
+        "`invoices_for_documents` (lines prefetched: no query per invoice). The floor is PostgreSQL summing the "
+        "same usage into the same lines in one `GROUP BY` statement (`billing.invoices.usage.SUMS`), measured in "
+        "the same run just before drafting.",
         "",
         "| organizations | run | usage records | floor: one GROUP BY | draft all | per invoice | finalize all | "
         "per invoice | XML + XSD all | per invoice | **draft + finalize + XML** | total / floor | load avg "

@@ -32,7 +32,7 @@ class Event:
 
 
 Handler = Callable[[Event], None]
-BatchHandler = Callable[[list[Event]], None]
+BatchHandler = Callable[[list[Event]], object]
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ class InvoicedFilter(admin.SimpleListFilter):
     title = _("invoiced")
     parameter_name = "invoiced"
 
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
         return [("0", _("Empty")), ("1", _("Not empty"))]
 
     def queryset(self, request: HttpRequest, queryset: Any) -> Any:

@@ -90,7 +90,8 @@ class UsageRecordManager(TenantManager["UsageRecord"]):
     invoiced), computed from the seals (``sealed_at``), never stored per record."""
 
     def get_queryset(self) -> TenantQuerySet[UsageRecord]:
-        return super().get_queryset().annotate(invoiced_at=sealed_at())
+        # The property ``UsageRecord.invoiced_at`` takes the annotated value (its setter); django-stubs sees a clash.
+        return super().get_queryset().annotate(invoiced_at=sealed_at())  # type: ignore[no-redef]
 
 
 class UsageRecord(TenantOwnedModel):
@@ -108,7 +109,7 @@ class UsageRecord(TenantOwnedModel):
     metered in a sealed hour is written with quantity 0 and the correction carries its GPU-seconds).
     """
 
-    objects: UsageRecordManager = UsageRecordManager()  # type: ignore[assignment]
+    objects: UsageRecordManager = UsageRecordManager()
 
     organization = models.ForeignKey(
         Organization, verbose_name=_("organization"), on_delete=models.PROTECT, related_name="+"

@@ -963,7 +963,7 @@ def invoices_draft_due(*, now: datetime) -> BillingRunResult:
     current_month_start = datetime(current.year, current.month, 1, tzinfo=BERLIN)
     due = (
         UsageRecord.objects.unscoped()
-        .filter(invoiced_at__isnull=True, hour__lt=current_month_start)
+        .filter(invoiced_at__isnull=True, hour__lt=current_month_start)  # type: ignore[misc]  # the manager annotates it
         .annotate(month=TruncMonth("hour", tzinfo=BERLIN))
         .values_list("organization_id", "month")
         .distinct()

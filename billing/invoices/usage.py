@@ -113,7 +113,7 @@ def billable_usage(
 def _billable_usage_portable(
     *, organization_ids: Iterable[int], period: BillingPeriod, now: datetime
 ) -> dict[int, OrganizationUsage]:
-    records = UsageRecord.objects.unscoped().filter(
+    records = UsageRecord.objects.unscoped().filter(  # type: ignore[misc]  # invoiced_at: the manager's annotation
         organization_id__in=list(organization_ids),
         invoiced_at__isnull=True,
         hour__gte=period.start,

@@ -20,7 +20,7 @@ def state() -> tuple[object, ...]:
     return (
         list(Invoice.objects.unscoped().order_by("pk").values()),
         list(InvoiceLine.objects.unscoped().order_by("pk").values()),
-        list(UsageRecord.objects.unscoped().order_by("pk").values_list("pk", "invoiced_at")),
+        list(UsageRecord.objects.unscoped().order_by("pk").values_list("pk", "invoiced_at")),  # type: ignore[misc]
         list(InvoiceNumberSeries.objects.values_list("year", "last_sequence")),
     )
 
