@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import models
-from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models import Exists, F, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -65,19 +65,22 @@ def sealed_sql(record: str) -> str:
     return SEALED_SQL.format(record=record)
 
 
-def sealed_at(organization: Any = None, hour: Any = None) -> Subquery:
-    """The ORM form of ``sealed_sql``: the ``sealed_at`` of the seal covering ``hour`` of ``organization``
-    (default: the outer usage record's)."""
-    return Subquery(
-        UsageSeal.objects.unscoped()
-        .filter(
-            organization_id=organization if organization is not None else OuterRef("organization_id"),
-            hours_start__lte=hour if hour is not None else OuterRef("hour"),
-            hours_end__gt=hour if hour is not None else OuterRef("hour"),
-        )
-        .values("sealed_at")[:1],
-        output_field=models.DateTimeField(),
+def _covering_seals() -> models.QuerySet[UsageSeal]:
+    """The ORM form of ``sealed_sql``: the seals covering the outer usage record's hour."""
+    return UsageSeal.objects.unscoped().filter(
+        organization_id=OuterRef("organization_id"), hours_start__lte=OuterRef("hour"), hours_end__gt=OuterRef("hour")
     )
+
+
+def sealed_at() -> Subquery:
+    """The ``sealed_at`` of the seal covering the outer usage record's hour (NULL: not invoiced)."""
+    return Subquery(_covering_seals().values("sealed_at")[:1], output_field=models.DateTimeField())
+
+
+def sealed() -> Exists:
+    """True when a seal covers the outer usage record's hour: ``~sealed()`` lets PostgreSQL anti-join the seals
+    instead of looking them up per record (``invoiced_at__isnull=True`` does the latter)."""
+    return Exists(_covering_seals())
 
 
 def hour_sealed(seals: list[tuple[datetime, datetime]], hour: datetime) -> bool:

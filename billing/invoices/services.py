@@ -61,7 +61,7 @@ from core.events import publish, publish_many
 from core.money import round_money
 from core.tasks import enqueue_on_commit
 from core.vat import VatCategory, VatTreatment, vat_breakdown, vat_treatment
-from metering.models import UsageCorrection, UsageRecord
+from metering.models import UsageCorrection, UsageRecord, sealed
 from metering.services import usage_seal, usage_seals_of
 from tenants.audit import Actor, AuditEntry, audit_record, audit_record_many
 from tenants.models import Organization
@@ -963,7 +963,7 @@ def invoices_draft_due(*, now: datetime) -> BillingRunResult:
     current_month_start = datetime(current.year, current.month, 1, tzinfo=BERLIN)
     due = (
         UsageRecord.objects.unscoped()
-        .filter(invoiced_at__isnull=True, hour__lt=current_month_start)  # type: ignore[misc]  # the manager annotates it
+        .filter(~sealed(), hour__lt=current_month_start)
         .annotate(month=TruncMonth("hour", tzinfo=BERLIN))
         .values_list("organization_id", "month")
         .distinct()

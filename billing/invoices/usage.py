@@ -25,7 +25,7 @@ from django.db import connection
 
 from billing.lines import LineKey, LineUsage
 from billing.periods import BillingPeriod
-from metering.models import UsageRecord, sealed_sql
+from metering.models import UsageRecord, sealed, sealed_sql
 from metering.services import hour_start
 
 
@@ -113,9 +113,9 @@ def billable_usage(
 def _billable_usage_portable(
     *, organization_ids: Iterable[int], period: BillingPeriod, now: datetime
 ) -> dict[int, OrganizationUsage]:
-    records = UsageRecord.objects.unscoped().filter(  # type: ignore[misc]  # invoiced_at: the manager's annotation
+    records = UsageRecord.objects.unscoped().filter(
+        ~sealed(),
         organization_id__in=list(organization_ids),
-        invoiced_at__isnull=True,
         hour__gte=period.start,
         hour__lt=period.end,
         hour__lte=now - timedelta(hours=1),
