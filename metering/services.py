@@ -1,8 +1,11 @@
 """Metering: turn the instance facts (``started_at``/``stopped_at``) and reserved windows into exact usage records.
 
-Every write goes through one function per subject that locks the subject's row (the instance, or the reserved
-reservation) and then rewrites that subject's records through their unique constraints, so a retried, repeated or
-concurrent run computes the same rows and never counts a second twice or loses one.
+Every write goes through one function per kind of subject (instances, reserved windows) that locks a batch of the
+subjects' rows (the instance, or the reserved reservation) and their records, and then rewrites the records through
+their unique constraints, so a retried, repeated or concurrent run computes the same rows and never counts a second
+twice or loses one. On PostgreSQL the rewrite is set-based (one statement per batch computing the hour cuts in SQL,
+``_METER_SET``); elsewhere (SQLite) a portable Python path applies the same rules. Whether an hour is final
+(invoiced) is asked in one place, ``FINAL_RECORD_SQL``.
 
 Rules, in one place:
 - Hours are UTC; a fact is counted from its whole second (``started_at`` 10:59:30.7 counts from 10:59:30), so the
@@ -26,10 +29,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.db import connection, transaction
-from django.db.models import BooleanField, Exists, OuterRef, Q, Sum, Value
+from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet, Sum, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
@@ -101,8 +104,11 @@ def _license_price(reservation: Reservation) -> Decimal | None:
     )
 
 
-#: Subjects metered per transaction: one lock, one read and a few bulk writes per batch instead of per subject.
+#: Subjects metered per transaction by the portable path: one lock, one read and a few bulk writes per batch.
 BATCH_SIZE = 500
+#: Subjects metered per transaction by the set-based path (PostgreSQL): three statements per batch whatever its size;
+#: 5,000 instances take a few tenths of a second, so a concurrent run waits no longer than that for shared rows.
+SET_BATCH_SIZE = 5000
 
 
 @dataclass
@@ -215,8 +221,9 @@ def _move_cursors(subjects: list[_Subject]) -> None:
 
 
 def _batches(ids: list[int]) -> Iterable[list[int]]:
-    for offset in range(0, len(ids), BATCH_SIZE):
-        yield ids[offset : offset + BATCH_SIZE]
+    size = SET_BATCH_SIZE if connection.vendor == "postgresql" else BATCH_SIZE
+    for offset in range(0, len(ids), size):
+        yield ids[offset : offset + size]
 
 
 def _records_by(
@@ -226,11 +233,12 @@ def _records_by(
     grouped: dict[int, list[UsageRecord]] = {pk: [] for pk in ids}
     final: dict[int, set[int]] = {pk: set() for pk in ids}
     table = connection.ops.quote_name(UsageRecord._meta.db_table)
-    rows = (
+    rows = cast(
+        "QuerySet[UsageRecord]",
         UsageRecord.objects.unscoped()
         .select_for_update()
         .filter(**{f"{field_name}__in": ids}, **filters)
-        .annotate(is_final=RawSQL(final_record_sql(table), [], output_field=BooleanField()))  # noqa: S611 (constant)
+        .annotate(is_final=RawSQL(final_record_sql(table), [], output_field=BooleanField())),  # noqa: S611 (constant)
     )
     for record in rows.order_by("pk"):
         subject = getattr(record, f"{field_name}_id")

@@ -11,6 +11,7 @@ import pytest
 import time_machine
 from django.db import IntegrityError, close_old_connections, connection, transaction
 from django.db.models import Sum
+from django.test.utils import CaptureQueriesContext
 
 from metering.choices import Meter
 from metering.models import UsageCorrection, UsageRecord
@@ -417,3 +418,35 @@ def test_a_window_cancelled_before_its_start_bills_nothing(book):
     assert metering_run(now=at(9)).writes == 2
     assert UsageRecord.objects.unscoped().count() == 0
     assert metering_run(now=at(9)).windows == 0
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the set-based path is PostgreSQL's")
+def test_a_run_takes_the_same_statements_for_one_instance_as_for_many(book):
+    """Set-based: per batch two lock statements and one writing statement, whatever the number of subjects."""
+    _, (first_id,) = book()
+    set_times(first_id, at(10, 59, 30), at(12, 0, 15))
+    with CaptureQueriesContext(connection) as one:
+        assert metering_run(now=at(13)).instances == 1
+
+    _, (second_id,) = book()
+    _, (third_id,) = book(item="nim-llama-3-1-8b-instruct", flavor="b200-x1")
+    set_times(second_id, at(9, 10), at(11, 0, 1))
+    set_times(third_id, at(10, 30))
+    with CaptureQueriesContext(connection) as many:
+        assert metering_run(now=at(13)) == MeteringRunResult(instances=2, windows=0, writes=3 + 3 * 2)
+
+    # The two selections, then the batch: savepoint, SET LOCAL jit, two locks, the write, release.
+    assert len(one) == len(many) == 8, [query["sql"][:60] for query in many.captured_queries]
+    assert rows(instance_id=second_id) == [
+        ("gpu_seconds", at(9), 50 * 60 * 4, Decimal("6.9000")),
+        ("gpu_seconds", at(10), 3600 * 4, Decimal("6.9000")),
+        ("gpu_seconds", at(11), 1 * 4, Decimal("6.9000")),
+    ]
+    assert rows(instance_id=third_id) == [
+        ("gpu_seconds", at(10), 1800, Decimal("6.9000")),
+        ("gpu_seconds", at(11), 3600, Decimal("6.9000")),
+        ("gpu_seconds", at(12), 3600, Decimal("6.9000")),
+        ("license_gpu_seconds", at(10), 1800, Decimal("0.8800")),
+        ("license_gpu_seconds", at(11), 3600, Decimal("0.8800")),
+        ("license_gpu_seconds", at(12), 3600, Decimal("0.8800")),
+    ]
