@@ -455,9 +455,11 @@ def main() -> None:  # one linear script
         )
     lines += [
         "",
-        "Instances are metered in batches of 500, one transaction each (row locks, one read of their records, bulk "
-        "writes, cursors); the re-run finds every instance metered up to now through its cursor and reads nothing "
-        "else. The floor is PostgreSQL writing the same rows with the same indexes in one statement.",
+        "Set-based: instances are metered in batches of 5,000, one transaction each: two lock statements (the "
+        "instances, their records) and one statement computing the hour cuts in SQL and writing records (INSERT … "
+        "SELECT … ON CONFLICT DO UPDATE), removals, corrections and cursors; the re-run finds every instance metered "
+        "up to now through its cursor and reads nothing else. The floor is PostgreSQL writing the same rows with the "
+        "same indexes in one statement (without the foreign keys the real table checks at commit).",
     ]
     if not invoicing:  # metering only: printed, the results file (with its invoicing section) left as it is
         print("\n".join(lines))
