@@ -450,3 +450,44 @@ def test_a_run_takes_the_same_statements_for_one_instance_as_for_many(book):
         ("license_gpu_seconds", at(11), 3600, Decimal("0.8800")),
         ("license_gpu_seconds", at(12), 3600, Decimal("0.8800")),
     ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_runs_find_an_invoiced_hours_difference_once(book):
+    """Four workers meter instances whose invoiced hours changed: one correction per difference, never two."""
+    _, (first_id,) = book()
+    window, _ = book(commitment="reserved_1m", hours=2, provision=False)
+    set_times(first_id, at(10))
+    metering_run(now=at(11, 30))
+    UsageRecord.objects.unscoped().update(invoiced_at=at(11, 31))
+    set_times(first_id, at(10), at(10, 20))  # the stop fact arrives late: hour 10 billed too much, hour 11 not used
+    Reservation.objects.unscoped().filter(pk=window.pk).update(ends_at=at(11, 30))  # the window shortened
+    barrier = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def race():
+        close_old_connections()
+        barrier.wait()
+        try:
+            metering_run(now=at(12))
+        except BaseException as exc:  # reported by the assertion below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=race) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert errors == []
+    corrections = sorted(
+        UsageCorrection.objects.unscoped().values_list("record__meter", "record__hour", "quantity_delta")
+    )
+    assert corrections == [
+        (Meter.COMMITTED_GPU_SECONDS, at(11), -1800 * 4),
+        (Meter.GPU_SECONDS, at(10), -2400 * 4),
+        (Meter.GPU_SECONDS, at(11), -1800 * 4),
+    ]
+    assert metering_run(now=at(12)).writes == 0
