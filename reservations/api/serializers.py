@@ -2,7 +2,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -131,7 +133,8 @@ def reservation_list_representation(rows: list[dict[str, Any]], related: dict[st
     ``reservation_rows_related``): exactly what ``ReservationSerializer`` answers for the same reservations (a test
     compares the two), built without a model instance or a DRF field per value. ``ReservationSerializer`` stays the
     schema and the single reservation's answer; a field added there is added here."""
-    moment = serializers.DateTimeField()  # DRF's rendering in the current time zone, as the serializer's fields
+    # DRF's rendering in the current time zone, as the serializer's fields; the zone looked up once per page.
+    moment = serializers.DateTimeField(default_timezone=timezone.get_current_timezone() if settings.USE_TZ else None)
 
     def at(value: Any) -> Any:
         return None if value is None else moment.to_representation(value)
