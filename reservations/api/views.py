@@ -94,9 +94,9 @@ class ReservationViewSet(mixins.ListModelMixin, OrganizationScopedViewSet):
         return reservation_rows_for_api(organization=self.organization)
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        """A page of reservations from plain rows: the page's query, then three for what it shows (allocations,
-        instances, their transitions), answered as ``ReservationSerializer`` would (see
-        ``reservation_list_representation``)."""
+        # A page of reservations from plain rows: the page's query, then three for what it shows (allocations,
+        # instances, their transitions), answered as ReservationSerializer would (reservation_list_representation).
+        # A comment, not a docstring: drf-spectacular would publish a docstring as the operation's description.
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)
         rows: list[dict[str, Any]] = list(queryset if page is None else page)
