@@ -38,9 +38,9 @@ from provisioning.models import (
     default_instance_name,
 )
 from provisioning.network import (
+    instance_fingerprints_record,
     instance_public_address_ensure,
     reconcile_floating_ips,
-    reservation_access_for,
     server_access_prepare,
     server_metadata_for,
     service_url_for,
@@ -156,9 +156,28 @@ def _instance_move(
     )
 
 
+# What a provisioning step reads of an instance, in one query: its reservation with the flavor, the item, how it is
+# reached (``access``) and the organization's cloud profile (the NGC API key). Both reverse one-to-ones may be absent.
+STEP_RELATED = (
+    "organization",
+    "reservation__organization__cloud_profile",
+    "reservation__flavor",
+    "reservation__item_version__item",
+    "reservation__access",
+)
+
+
 def reservation_start_provisioning(*, reservation_id: int) -> list[int]:
     """Create the reservation's instance rows (once: one INSERT that skips the indexes that exist) and return the IDs
     of those still starting; the caller provisions each (``provisioning.tasks``)."""
+    return [instance.pk for instance in reservation_instances_starting(reservation_id=reservation_id)]
+
+
+def reservation_instances_starting(
+    *, reservation_id: int, annotations: Mapping[str, Any] | None = None
+) -> list[Instance]:
+    """``reservation_start_provisioning``, answering the instances still starting loaded as a provisioning step
+    reads them (``STEP_RELATED``, with ``annotations``), so that the first step needs no second read."""
     reservation = (
         Reservation.objects.unscoped()
         .filter(pk=reservation_id)
@@ -180,15 +199,36 @@ def reservation_start_provisioning(*, reservation_id: int) -> list[int]:
         ],
         ignore_conflicts=True,
     )
-    instances = Instance.objects.unscoped().filter(reservation_id=reservation_id)
-    return list(instances.filter(state__in=[I.PENDING, I.BUILDING]).values_list("pk", flat=True))
+    return list(
+        Instance.objects.unscoped()
+        .select_related(*STEP_RELATED)
+        .annotate(**(annotations or {}))
+        .filter(reservation_id=reservation_id, state__in=[I.PENDING, I.BUILDING])
+        .order_by("index")
+    )
+
+
+def _access_of(instance: Instance) -> ReservationAccess | None:
+    """How the instance's reservation is reached (None for one ordered before access was chosen), from the step's
+    one read (``STEP_RELATED``)."""
+    try:
+        return instance.reservation.access
+    except ReservationAccess.DoesNotExist:
+        return None
+
+
+def _ngc_api_key(instance: Instance) -> str:
+    try:
+        profile = instance.reservation.organization.cloud_profile
+    except CloudProfile.DoesNotExist:
+        return ""
+    return decrypt_secret(profile.ngc_api_key_encrypted) if profile.has_ngc_api_key else ""
 
 
 def _spec(instance: Instance, project_id: str, driver: CloudDriver, access: ReservationAccess | None) -> ServerSpec:
     reservation = instance.reservation
     version = reservation.item_version
-    profile = CloudProfile.objects.for_organization(reservation.organization).first()
-    ngc_api_key = decrypt_secret(profile.ngc_api_key_encrypted) if profile and profile.has_ngc_api_key else ""
+    ngc_api_key = _ngc_api_key(instance)
     server_access = server_access_prepare(driver=driver, instance=instance, project_id=project_id, access=access)
     user_data = user_data_for(
         ssh_public_keys=server_access.ssh_public_keys,
@@ -221,24 +261,21 @@ def _cloud_flavor(flavor: Flavor) -> str:
     return f"kontor.{flavor.slug}"
 
 
-def instance_provision_step(*, instance_id: int, now: datetime | None = None) -> Step:
+def instance_provision_step(*, instance_id: int, now: datetime | None = None, instance: Instance | None = None) -> Step:
     """One step of bringing an instance up: find or create its server, then check whether it is ACTIVE.
 
     A server ACTIVE at the first look (a fast cloud, the simulator without boot time) is started in one
     transaction: pending → building → running in one UPDATE, and the reservation activated with its last instance.
-    ``now`` dates the step's facts (default: the clock; the demo data provisions its history back then)."""
+    ``now`` dates the step's facts (default: the clock; the demo data provisions its history back then).
+    ``instance``: the row just read with ``STEP_RELATED`` (``reservation_instances_starting``), read here otherwise;
+    every write below compares the state in the database, so a row read moments ago is as good as one read now."""
     now = now or timezone.now()
-    instance = (
-        Instance.objects.unscoped()
-        .select_related(
-            "organization", "reservation__organization", "reservation__flavor", "reservation__item_version__item"
-        )
-        .get(pk=instance_id)
-    )
+    if instance is None or instance.pk != instance_id:
+        instance = Instance.objects.unscoped().select_related(*STEP_RELATED).get(pk=instance_id)
     reservation = instance.reservation
     if instance.state in (I.RUNNING, I.STOPPING, I.STOPPED, I.FAILED) or reservation.state != R.PROVISIONING:
         return Step(done=True)
-    access = reservation_access_for(instance)  # read once for the whole step
+    access = _access_of(instance)  # read with the instance, for the whole step
     driver = get_driver()
     project = driver.ensure_project(organization_id=reservation.organization_id, name=reservation.organization.slug)
     server = driver.find_server(project_id=project.id, tag=instance.tag)
@@ -250,7 +287,7 @@ def instance_provision_step(*, instance_id: int, now: datetime | None = None) ->
         )
         _instance_start(instance, server, public_address, access, now)
         return Step(done=True)  # started here, or a concurrent delivery moved it on first: its move stands
-    if not _count_status_poll(instance, server.id, now):
+    if not _count_status_poll(instance, server.id, access, now):
         return Step(done=True)  # a concurrent delivery moved it on (running, failed, stopping): its move stands
     if server.status == ERROR:
         driver.delete_server(project_id=project.id, server_id=server.id)
@@ -287,23 +324,28 @@ def _instance_start(
                 actor=ACTOR, instance=instance, from_state=I.BUILDING, to_state=I.RUNNING, values=values, now=now
             )
         if started:
+            instance_fingerprints_record(instance, access)
             reservation = instance.reservation
             publish("instance.running", organization_id=reservation.organization_id, subject_id=instance.pk)
             _activate_when_all_running(reservation)
     return started
 
 
-def _count_status_poll(instance: Instance, server_id: str, now: datetime) -> bool:
-    """Name the server and count this status poll while the instance is still starting (pending → building once).
+def _count_status_poll(instance: Instance, server_id: str, access: ReservationAccess | None, now: datetime) -> bool:
+    """Name the server and count this status poll while the instance is still starting (pending → building once,
+    with the SSH fingerprints it got).
 
     Both writes compare the state in the database, never the one read at the start of the step: a stale delivery
     cannot move a running instance back. Returns False when the instance is no longer starting.
     """
     values = {"cloud_server_id": server_id, "status_polls": F("status_polls") + 1}
-    if instance.state == I.PENDING and instance_transition(
-        actor=ACTOR, instance=instance, from_state=I.PENDING, to_state=I.BUILDING, values=values, now=now
-    ):
-        return True
+    if instance.state == I.PENDING:
+        with transaction.atomic():
+            if instance_transition(
+                actor=ACTOR, instance=instance, from_state=I.PENDING, to_state=I.BUILDING, values=values, now=now
+            ):
+                instance_fingerprints_record(instance, access)
+                return True
     # ``updated_at`` is the instance's last sign of progress: the sweeper re-drives only instances without one.
     return bool(Instance.objects.unscoped().filter(pk=instance.pk, state=I.BUILDING).update(**values, updated_at=now))
 
@@ -311,7 +353,14 @@ def _count_status_poll(instance: Instance, server_id: str, now: datetime) -> boo
 def _activate_when_all_running(reservation: Reservation) -> None:
     """Under the reservation's lock (instances of one reservation that start concurrently count each other's
     commits): active once every instance runs. A reservation of one instance needs no count: it is this one."""
-    locked = Reservation.objects.unscoped().select_for_update().get(pk=reservation.pk)
+    # With its organization (read once, not again by the transition's scoped lookup); only the reservation's row
+    # is locked.
+    locked = (
+        Reservation.objects.unscoped()
+        .select_related("organization")
+        .select_for_update(of=("self",))
+        .get(pk=reservation.pk)
+    )
     if locked.state != R.PROVISIONING:
         return
     if locked.instance_count > 1:
