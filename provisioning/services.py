@@ -8,6 +8,7 @@ countdown, never a sleep.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import pairwise
@@ -173,39 +174,49 @@ def reservation_start_provisioning(*, reservation_id: int) -> list[int]:
     return [instance.pk for instance in reservation_instances_starting(reservation_id=reservation_id)]
 
 
+def reservation_instances_create(*, reservation_id: int) -> None:
+    """The reservation's instance rows, pending, in the caller's transaction: the one that moves it to provisioning
+    (``provisioning.receivers``), so that its task finds them and writes nothing before the cloud call. One INSERT
+    ... ON CONFLICT DO NOTHING: a row that exists (unique per index) stays as it is."""
+    reservation = Reservation.objects.unscoped().filter(pk=reservation_id).values("organization_id", "instance_count")
+    for row in reservation:
+        Instance.objects.bulk_create(
+            [
+                Instance(
+                    organization_id=row["organization_id"],
+                    reservation_id=reservation_id,
+                    index=index,
+                    name=default_instance_name(reservation_id=reservation_id, index=index),
+                )
+                for index in range(row["instance_count"])
+            ],
+            ignore_conflicts=True,
+        )
+
+
 def reservation_instances_starting(
     *, reservation_id: int, annotations: Mapping[str, Any] | None = None
 ) -> list[Instance]:
     """``reservation_start_provisioning``, answering the instances still starting loaded as a provisioning step
-    reads them (``STEP_RELATED``, with ``annotations``), so that the first step needs no second read."""
-    reservation = (
-        Reservation.objects.unscoped()
-        .filter(pk=reservation_id)
-        .values("state", "organization_id", "instance_count")
-        .first()
-    )
-    if reservation is None or reservation["state"] != R.PROVISIONING:
-        return []
-    # ON CONFLICT DO NOTHING: a row made by an earlier or concurrent delivery stays as it is (unique per index).
-    Instance.objects.bulk_create(
-        [
-            Instance(
-                organization_id=reservation["organization_id"],
-                reservation_id=reservation_id,
-                index=index,
-                name=default_instance_name(reservation_id=reservation_id, index=index),
-            )
-            for index in range(reservation["instance_count"])
-        ],
-        ignore_conflicts=True,
-    )
-    return list(
+    reads them (``STEP_RELATED``, with ``annotations``), so that the first step needs no second read.
+
+    Usually one SELECT: the rows were made when the reservation moved to provisioning. A reservation with fewer
+    rows than instances (one moved before that, or rows removed by hand) gets the missing ones first."""
+    instances = (
         Instance.objects.unscoped()
         .select_related(*STEP_RELATED)
         .annotate(**(annotations or {}))
-        .filter(reservation_id=reservation_id, state__in=[I.PENDING, I.BUILDING])
+        .filter(reservation_id=reservation_id)
         .order_by("index")
     )
+    found = list(instances)
+    missing = not found or len(found) < found[0].reservation.instance_count
+    if missing and Reservation.objects.unscoped().filter(pk=reservation_id, state=R.PROVISIONING).exists():
+        reservation_instances_create(reservation_id=reservation_id)
+        found = list(instances.all())
+    if not found or found[0].reservation.state != R.PROVISIONING:
+        return []
+    return [instance for instance in found if instance.state in (I.PENDING, I.BUILDING)]
 
 
 def _access_of(instance: Instance) -> ReservationAccess | None:
@@ -351,8 +362,13 @@ def _count_status_poll(instance: Instance, server_id: str, access: ReservationAc
 
 
 def _activate_when_all_running(reservation: Reservation) -> None:
-    """Under the reservation's lock (instances of one reservation that start concurrently count each other's
-    commits): active once every instance runs. A reservation of one instance needs no count: it is this one."""
+    """Active once every instance runs. A reservation of one instance needs no count: it is this one, and the
+    transition's own lock and check refuse a reservation that moved on meanwhile (failed, ending). Several
+    instances that start concurrently count each other's commits under the reservation's lock, taken here."""
+    if reservation.instance_count == 1:
+        with suppress(InvalidTransitionError):  # no longer provisioning: its move stands
+            reservation_transition(actor=ACTOR, reservation=reservation, to_state=R.ACTIVE)
+        return
     # With its organization (read once, not again by the transition's scoped lookup); only the reservation's row
     # is locked.
     locked = (
@@ -363,11 +379,9 @@ def _activate_when_all_running(reservation: Reservation) -> None:
     )
     if locked.state != R.PROVISIONING:
         return
-    if locked.instance_count > 1:
-        running = Instance.objects.unscoped().filter(reservation=locked, state=I.RUNNING).count()
-        if running != locked.instance_count:
-            return
-    reservation_transition(actor=ACTOR, reservation=locked, to_state=R.ACTIVE)
+    running = Instance.objects.unscoped().filter(reservation=locked, state=I.RUNNING).count()
+    if running == locked.instance_count:
+        reservation_transition(actor=ACTOR, reservation=locked, to_state=R.ACTIVE)
 
 
 def instance_provision_failed(*, instance_id: int, error: str) -> None:
