@@ -1,5 +1,6 @@
-"""Provisioning follows the domain events (after commit) and starts tasks: the reservation lifecycle and the
-approval of an organization, whose cloud project provisioning creates."""
+"""Provisioning follows the domain events and starts tasks after the commit: the reservation lifecycle and the
+approval of an organization, whose cloud project provisioning creates. In the transaction itself it writes only
+the instance rows of a reservation moving to provisioning (no cloud call)."""
 
 from __future__ import annotations
 
