@@ -33,10 +33,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 #: The Redis server the benchmark uses (its own database numbers on it); another one keeps it off a busy server.
 BENCH_REDIS = os.environ.get("KONTOR_BENCH_REDIS", "redis://127.0.0.1:6379")
+#: The database it creates and drops; another name lets two copies run side by side.
+BENCH_DB = os.environ.get("KONTOR_BENCH_DB", "kontor_bench_res")
 os.environ.update(
     {
         "DJANGO_SETTINGS_MODULE": "portal.settings",
-        "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/kontor_bench_res",
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{BENCH_DB}",
         "CELERY_BROKER_URL": f"{BENCH_REDIS}/11",
         "REDIS_URL": f"{BENCH_REDIS}/10",
         "KONTOR_LOG_LEVEL": "WARNING",
@@ -59,8 +61,8 @@ def recreate_database() -> None:
     import psycopg
 
     with psycopg.connect("postgres://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
-        conn.execute("DROP DATABASE IF EXISTS kontor_bench_res WITH (FORCE)")
-        conn.execute("CREATE DATABASE kontor_bench_res")
+        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {BENCH_DB}")
 
 
 def percentile(values: list[float], share: float) -> float:
