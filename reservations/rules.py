@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -102,7 +103,7 @@ def quota_limit_and_held(
 ) -> tuple[int, int]:
     """``quota_limit`` and ``gpus_held`` in one statement: what an order's quota check reads."""
     if connection.vendor == "postgresql":
-        params = {
+        params: dict[str, Any] = {
             "organization": organization.pk,
             "gpu_model": gpu_model_id,
             "starts": starts_at,
