@@ -210,8 +210,9 @@ def _book_in_pool(
     leaves nothing written and gives the pool lock back.
 
     What the booking writes that does not depend on the slots comes first, outside the pool lock: the reservation,
-    its key and both audit rows (requested, scheduled; one INSERT). Then the pool row is locked and one statement finds the best free blocks and inserts the
-    allocations (``allocations_insert``). The domain events come after it, so their in-transaction subscribers
+    its key and both audit rows (requested, scheduled; one INSERT). Then the pool row is locked and one statement
+    finds the best free blocks and inserts the allocations (``allocations_insert``). The domain events come after
+    it, so their in-transaction subscribers
     (the e-mail notice and webhook outbox rows) see the allocations, each with the state it announces (``created``
     while still requested, then the move to scheduled). The lock is held from the allocation insert to the commit
     only, and nothing is rendered meanwhile (the e-mail is rendered by a task)."""
