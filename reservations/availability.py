@@ -43,6 +43,13 @@ class _Pools:
         self._pools: dict[tuple[int, int], CapacityPool] | None = None
         self._busy: dict[int, PoolBusy] = {}
         self._checked = False
+        self._zones: list[AvailabilityZone] | None = None
+
+    def zones(self) -> list[AvailabilityZone]:
+        """Every zone, by slug: read once per answer."""
+        if self._zones is None:
+            self._zones = list(AvailabilityZone.objects.order_by("slug"))
+        return self._zones
 
     def pool(self, zone: AvailabilityZone, flavor: Flavor) -> CapacityPool | None:
         if self._pools is None:
@@ -146,7 +153,7 @@ def _alternatives(
     limit: int,
 ) -> list[Alternative]:
     found: list[Alternative] = []
-    zones = list(AvailabilityZone.objects.order_by("slug"))
+    zones = pools.zones()
     for zone in zones:
         if zone != exclude_zone and pools.fits(zone, flavor, instances, starts_at, ends_at):
             found.append(Alternative(zone.slug, flavor.slug, instances, starts_at))
@@ -179,7 +186,7 @@ def availability_check(
 ) -> Availability:
     """Fits, earliest start and alternatives from one read of each pool involved."""
     pools = _Pools(kind)
-    zones = [zone] if zone is not None else list(AvailabilityZone.objects.order_by("slug"))
+    zones = [zone] if zone is not None else pools.zones()
     for candidate in zones:
         if pools.fits(candidate, flavor, instances, starts_at, ends_at):
             return Availability(True, candidate.slug, starts_at, [])
@@ -206,7 +213,7 @@ def refusal_advice(
     """What a "no capacity" answer offers for a quote — the alternatives and the earliest start — from one set of
     pool reads."""
     pools = _Pools(kind)
-    zones = [zone] if zone is not None else list(AvailabilityZone.objects.order_by("slug"))
+    zones = [zone] if zone is not None else pools.zones()
     found = _alternatives(
         pools,
         item_version_id=quote.item_version_id,

@@ -248,7 +248,7 @@ class PoolBusy:
         self.per_node = per_node
         self.nodes = nodes
         self._slots = {key: _merged(intervals) for key, intervals in slots.items()}
-        self._blocks: dict[int, list[tuple[list[int], list[int]]]] = {}
+        self._blocks: dict[int, list[tuple[tuple[int, ...], tuple[int, ...], int]]] = {}
 
     @classmethod
     def read(cls, pool: CapacityPool) -> tuple[PoolBusy, str, bool]:
@@ -272,11 +272,11 @@ class PoolBusy:
         nodes = [node_id for _rank, node_id in sorted(ranked)]
         return cls(pool.node_type.gpus_per_node, nodes, slots), snapshot, shareable
 
-    def blocks(self, size: int) -> list[tuple[list[int], list[int]]]:
-        """Per aligned block of ``size`` slots (nodes by hostname, then slot), its merged busy stretches."""
+    def blocks(self, size: int) -> list[tuple[tuple[int, ...], tuple[int, ...], int]]:
+        """The aligned blocks of ``size`` slots, grouped by their merged busy stretches: ``(starts, ends, how many
+        blocks)`` — blocks booked alike (a bare-metal order, a row of week-long ones) are answered once."""
         if size not in self._blocks:
-            empty: tuple[list[int], list[int]] = ([], [])
-            blocks: list[tuple[list[int], list[int]]] = []
+            alike: dict[tuple[tuple[int, ...], tuple[int, ...]], int] = defaultdict(int)
             for node_id in self.nodes:
                 for first in range(0, self.per_node - size + 1, size):
                     busy = [
@@ -284,15 +284,11 @@ class PoolBusy:
                         for slot in range(first, first + size)
                         if (stretches := self._slots.get((node_id, slot))) is not None
                     ]
-                    if not busy:
-                        blocks.append(empty)
-                    elif len(busy) == 1:
-                        blocks.append(busy[0])
-                    else:
-                        blocks.append(
-                            _merged([pair for starts, ends in busy for pair in zip(starts, ends, strict=True)])
-                        )
-            self._blocks[size] = blocks
+                    if len(busy) > 1:
+                        busy = [_merged([pair for starts, ends in busy for pair in zip(starts, ends, strict=True)])]
+                    starts, ends = busy[0] if busy else ([], [])
+                    alike[(tuple(starts), tuple(ends))] += 1
+            self._blocks[size] = [(starts, ends, count) for (starts, ends), count in alike.items()]
         return self._blocks[size]
 
     def fits(self, *, size: int, instances: int, starts_at: datetime, ends_at: datetime | None) -> bool:
@@ -303,10 +299,10 @@ class PoolBusy:
         if end <= start:
             return len(self.nodes) * (self.per_node // size) >= instances
         free = 0
-        for starts, ends in self.blocks(size):
+        for starts, ends, count in self.blocks(size):
             index = bisect_right(ends, start)  # the first stretch ending after the window's start
             if index == len(ends) or starts[index] >= end:
-                free += 1
+                free += count
                 if free >= instances:
                     return True
         return False
@@ -315,20 +311,21 @@ class PoolBusy:
         self, *, size: int, instances: int, since: datetime, duration: timedelta | None
     ) -> datetime | None:
         """The earliest start not before ``since`` at which ``instances`` blocks are free for ``duration`` (None:
-        for good) — a sweep over each block's free stretches, as ``_Gaps.earliest_start``."""
+        for good) — a sweep over each block's free stretches, as ``_Gaps.earliest_start`` (alike blocks counted
+        together)."""
         start = to_micros(since)
         length = None if duration is None else duration // timedelta(microseconds=1)
         events: list[tuple[int, int]] = []
-        for starts, ends in self.blocks(size):
+        for starts, ends, count in self.blocks(size):
             free_from = start
             for index in range(bisect_right(ends, start), len(ends)):
                 begin = starts[index]
                 if length is not None and begin > free_from and begin - free_from >= length:
-                    events.append((free_from, 1))
-                    events.append((begin - length, -1))  # the last start that still fits is included
+                    events.append((free_from, count))
+                    events.append((begin - length, -count))  # the last start that still fits is included
                 free_from = max(free_from, ends[index])
             if free_from < FOREVER:
-                events.append((free_from, 1))
+                events.append((free_from, count))
         events.sort(key=lambda event: (event[0], -event[1]))  # at one moment: count the opening ranges first
         running = 0
         for moment, delta in events:
