@@ -190,7 +190,7 @@ class Timelines:
 # Reading a busy pool's future is tens of thousands of rows (a pool of 400 nodes holds 50,000 week-long bookings);
 # answering fits / earliest start / alternatives from it is a few thousand bisections. So each process keeps, per
 # pool, its available nodes and every live allocation on them, merged into busy stretches per aligned block, and
-# before each answer asks the change log (migration 0008: one row per statement that wrote a pool's allocations,
+# before each answer asks the change log (migration 0010: one row per statement that wrote a pool's allocations,
 # nodes or pool row) whether anything the read saw has changed since: a few index rows instead of the pool. The
 # answers are the same as from a fresh read — the read's snapshot saw exactly the committed changes there are now.
 
