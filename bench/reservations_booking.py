@@ -2,7 +2,8 @@
 concurrent clients; availability-query latency (p50, p95); and a race of many clients for the last free GPUs,
 after which the overbookings are counted straight from the allocation table (they must be zero).
 
-Needs the PostgreSQL and Redis that `make test` uses; creates (and drops) its own database ``kontor_bench_res``.
+Needs the PostgreSQL and Redis that `make test` uses; creates (and drops) its own database ``kontor_bench_res``
+(``KONTOR_BENCH_DATABASE`` names another).
 Prints its figures and writes them to bench/results/reservations_booking.md.
 
     .venv/bin/python bench/reservations_booking.py [--existing 100000] [--clients 16] [--threads]
@@ -33,10 +34,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 #: The Redis server the benchmark uses (its own database numbers on it); another one keeps it off a busy server.
 BENCH_REDIS = os.environ.get("KONTOR_BENCH_REDIS", "redis://127.0.0.1:6379")
+#: The database the benchmark creates and drops; another name keeps two runs on one server apart.
+BENCH_DATABASE = os.environ.get("KONTOR_BENCH_DATABASE", "kontor_bench_res")
 os.environ.update(
     {
         "DJANGO_SETTINGS_MODULE": "portal.settings",
-        "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/kontor_bench_res",
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{BENCH_DATABASE}",
         "CELERY_BROKER_URL": f"{BENCH_REDIS}/11",
         "REDIS_URL": f"{BENCH_REDIS}/10",
         "KONTOR_LOG_LEVEL": "WARNING",
@@ -59,8 +62,8 @@ def recreate_database() -> None:
     import psycopg
 
     with psycopg.connect("postgres://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
-        conn.execute("DROP DATABASE IF EXISTS kontor_bench_res WITH (FORCE)")
-        conn.execute("CREATE DATABASE kontor_bench_res")
+        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {BENCH_DATABASE}")
 
 
 def percentile(values: list[float], share: float) -> float:

@@ -1,8 +1,11 @@
 """Metering: turn the instance facts (``started_at``/``stopped_at``) and reserved windows into exact usage records.
 
-Every write goes through one function per subject that locks the subject's row (the instance, or the reserved
-reservation) and then rewrites that subject's records through their unique constraints, so a retried, repeated or
-concurrent run computes the same rows and never counts a second twice or loses one.
+Every write goes through one function per kind of subject (instances, reserved windows) that locks a batch of the
+subjects' rows (the instance, or the reserved reservation) and their records, and then rewrites the records through
+their unique constraints, so a retried, repeated or concurrent run computes the same rows and never counts a second
+twice or loses one. On PostgreSQL the rewrite is set-based (one statement per batch computing the hour cuts in SQL,
+``_METER_SET``); elsewhere (SQLite) a portable Python path applies the same rules. Whether an hour is final
+(invoiced: sealed) is asked in one place, ``final_record_sql``.
 
 Rules, in one place:
 - Hours are UTC; a fact is counted from its whole second (``started_at`` 10:59:30.7 counts from 10:59:30), so the
@@ -30,22 +33,31 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, Q, Sum, Value
+from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet, Sum, Value
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
 from catalog.choices import License
 from metering.choices import BILLED_WINDOW_STATES, UNBILLED_WINDOW_STATES, Meter
-from metering.models import MeteringCursor, UsageCorrection, UsageRecord, UsageSeal, hour_sealed
+from metering.models import MeteringCursor, UsageCorrection, UsageRecord, UsageSeal, hour_sealed, sealed_sql
 from provisioning.models import Instance
 from reservations.choices import ReservationKind, ReservationState
 from reservations.models import Reservation
 
 ONE_HOUR = timedelta(hours=1)
 ONE_SECOND = timedelta(seconds=1)
+
+
+def final_record_sql(record: str) -> str:
+    """THE test of "this usage record's hour is final" in metering's statements: invoiced (a seal of its
+    organization covers its hour, ``metering.models.sealed_sql``), so the record is never rewritten and a difference
+    becomes a ``UsageCorrection``. An SQL boolean over the ``metering_usagerecord`` row (table name or alias)
+    ``record``; the set-based statement and the portable path both take it from here."""
+    return sealed_sql(record)
 
 
 def hour_start(moment: datetime) -> datetime:
@@ -93,8 +105,11 @@ def _license_price(reservation: Reservation) -> Decimal | None:
     )
 
 
-#: Subjects metered per transaction: one lock, one read and a few bulk writes per batch instead of per subject.
+#: Subjects metered per transaction by the portable path: one lock, one read and a few bulk writes per batch.
 BATCH_SIZE = 500
+#: Subjects metered per transaction by the set-based path (PostgreSQL): four statements per batch whatever its size;
+#: 5,000 instances take a few tenths of a second, so a concurrent run waits no longer than that for shared rows.
+SET_BATCH_SIZE = 5000
 
 
 @dataclass
@@ -103,6 +118,7 @@ class _Subject:
     and how far it is metered when done."""
 
     records: list[UsageRecord]
+    final: set[int]  # pks of the records whose hour is final (``final_record_sql``)
     wanted: dict[Key, Wanted]
     new: dict[str, Any]
     reservation: Reservation
@@ -144,7 +160,7 @@ def _write(*, subjects: list[_Subject], now: datetime) -> int:
     rows (the instance or reservation, their organization and their records) are locked by the caller. Returns rows
     written."""
     seals = usage_seals_of(subject.reservation.organization_id for subject in subjects)
-    invoiced = [record.pk for subject in subjects for record in subject.records if record.invoiced_at is not None]
+    invoiced = [pk for subject in subjects for pk in subject.final]
     corrected: dict[int, int] = (
         dict(
             UsageCorrection.objects.unscoped()
@@ -182,7 +198,7 @@ def _write(*, subjects: list[_Subject], now: datetime) -> int:
                 to_create.append(record)
                 if is_late and want.quantity:
                     late.append((record, want.quantity))
-            elif record.invoiced_at is None:
+            elif record.pk not in subject.final:
                 if want is None:
                     to_delete.append(record.pk)
                 elif (record.quantity, record.unit_price) != (want.quantity, want.unit_price):
@@ -251,17 +267,220 @@ def _move_cursors(subjects: list[_Subject]) -> None:
 
 
 def _batches(ids: list[int]) -> Iterable[list[int]]:
-    for offset in range(0, len(ids), BATCH_SIZE):
-        yield ids[offset : offset + BATCH_SIZE]
+    size = SET_BATCH_SIZE if connection.vendor == "postgresql" else BATCH_SIZE
+    for offset in range(0, len(ids), size):
+        yield ids[offset : offset + size]
 
 
-def _records_by(field_name: str, ids: list[int], **filters: Any) -> dict[int, list[UsageRecord]]:
-    """The records of the subjects, locked, grouped by subject."""
+def _records_by(
+    field_name: str, ids: list[int], **filters: Any
+) -> tuple[dict[int, list[UsageRecord]], dict[int, set[int]]]:
+    """The records of the subjects, locked, grouped by subject; and per subject the pks of its final records."""
     grouped: dict[int, list[UsageRecord]] = {pk: [] for pk in ids}
-    rows = UsageRecord.objects.unscoped().select_for_update().filter(**{f"{field_name}__in": ids}, **filters)
+    final: dict[int, set[int]] = {pk: set() for pk in ids}
+    table = connection.ops.quote_name(UsageRecord._meta.db_table)
+    rows = cast(
+        "QuerySet[UsageRecord]",
+        UsageRecord.objects.unscoped()
+        .select_for_update()
+        .filter(**{f"{field_name}__in": ids}, **filters)
+        .annotate(is_final=RawSQL(final_record_sql(table), [], output_field=BooleanField())),  # noqa: S611 (constant)
+    )
     for record in rows.order_by("pk"):
-        grouped[getattr(record, f"{field_name}_id")].append(record)
-    return grouped
+        subject = getattr(record, f"{field_name}_id")
+        grouped[subject].append(record)
+        if record.is_final:  # type: ignore[attr-defined]
+            final[subject].add(record.pk)
+    return grouped, final
+
+
+# --- The set-based path (PostgreSQL): a batch of subjects in four statements ----------------------------------------
+#
+# Per batch: lock the subjects' rows (id order), their organizations ``FOR KEY SHARE`` (a finalization sealing their
+# hours holds them ``FOR UPDATE``: a batch sees a seal whole or not at all), their records (id order), then one
+# statement computes in SQL what every subject's records should say (the hour cuts of the whole seconds of its facts)
+# and writes the difference: new and changed hours through INSERT ... ON CONFLICT DO UPDATE on the unique constraint,
+# hours no longer wanted deleted, final hours' differences inserted as corrections, hours first metered after they
+# were sealed written as 0 plus a correction, cursors upserted. The lock statements come first and alone so that the
+# writing statement's snapshot, taken after the locks were granted, includes whatever a concurrent run committed for
+# the same subjects.
+
+#: Instances of on-demand reservations: their facts, GPUs and the quote's prices. ``billed`` is false for a failed
+#: reservation, metered "up to" its start (so nothing is wanted and the run skips it from now on).
+_INSTANCE_SUBJECTS = """
+    SELECT i.id AS instance_id, i.reservation_id, i.organization_id, r.flavor_id, r.item_version_id,
+           date_trunc('second', i.started_at) AS cut_start,
+           date_trunc('second', GREATEST(LEAST(COALESCE(i.stopped_at, %(until)s), %(until)s), i.started_at)) AS cut_end,
+           CASE WHEN r.state = %(failed)s THEN i.started_at
+                ELSE GREATEST(LEAST(COALESCE(i.stopped_at, %(until)s), %(until)s), i.started_at) END AS metered_until,
+           f.gpu_count AS factor, %(meter)s AS meter, q.compute_unit_price AS price,
+           CASE WHEN it.license = %(licensed)s THEN q.license_unit_price END AS license_price,
+           r.state <> %(failed)s AS billed
+    FROM provisioning_instance i
+    JOIN reservations_reservation r ON r.id = i.reservation_id
+    JOIN catalog_flavor f ON f.id = r.flavor_id
+    JOIN catalog_quote q ON q.id = r.quote_id
+    JOIN catalog_catalogitemversion v ON v.id = r.item_version_id
+    JOIN catalog_catalogitem it ON it.id = v.item_id
+    WHERE i.id = ANY(%(ids)s) AND i.started_at IS NOT NULL AND r.kind = %(on_demand)s
+"""
+
+#: Reserved windows: every second of the window times instances * GPUs, billed in ``BILLED_WINDOW_STATES``.
+_WINDOW_SUBJECTS = """
+    SELECT NULL::bigint AS instance_id, r.id AS reservation_id, r.organization_id, r.flavor_id, r.item_version_id,
+           date_trunc('second', r.starts_at) AS cut_start, date_trunc('second', r.ends_at) AS cut_end,
+           CASE WHEN r.state = ANY(%(billed)s) THEN r.ends_at ELSE r.starts_at END AS metered_until,
+           r.instance_count * f.gpu_count AS factor, %(meter)s AS meter, q.compute_unit_price AS price,
+           CASE WHEN it.license = %(licensed)s THEN q.license_unit_price END AS license_price,
+           r.state = ANY(%(billed)s) AS billed
+    FROM reservations_reservation r
+    JOIN catalog_flavor f ON f.id = r.flavor_id
+    JOIN catalog_quote q ON q.id = r.quote_id
+    JOIN catalog_catalogitemversion v ON v.id = r.item_version_id
+    JOIN catalog_catalogitem it ON it.id = v.item_id
+    WHERE r.id = ANY(%(ids)s) AND r.kind = %(reserved)s
+"""
+
+_METER_SET = """
+WITH subjects AS ({subjects}),
+wanted AS (  -- per subject, meter and UTC hour: whole seconds of [cut_start, cut_end) in the hour times the GPUs
+    SELECT s.organization_id, s.reservation_id, s.instance_id, s.flavor_id, s.item_version_id, m.meter, h.hour,
+           EXTRACT(EPOCH FROM LEAST(h.hour + interval '1 hour', s.cut_end) - GREATEST(h.hour, s.cut_start))::bigint
+               * s.factor AS quantity,
+           m.unit_price,
+           EXISTS (SELECT 1 FROM metering_usageseal z WHERE z.organization_id = s.organization_id
+                   AND z.hours_start <= h.hour AND h.hour < z.hours_end) AS sealed
+    FROM subjects s
+    CROSS JOIN LATERAL generate_series(
+        date_trunc('hour', s.cut_start, 'UTC'), s.cut_end - interval '1 second', interval '1 hour'
+    ) AS h(hour)
+    CROSS JOIN LATERAL (VALUES (s.meter, s.price), (%(license_meter)s, s.license_price)) AS m(meter, unit_price)
+    WHERE s.billed AND m.unit_price IS NOT NULL
+),
+records AS (  -- the subjects' records as they are (locked by the statement before this one)
+    SELECT u.id, u.organization_id, u.{key}, u.meter, u.hour, u.quantity, u.unit_price, ({final}) AS final
+    FROM metering_usagerecord u
+    WHERE u.{key} IN (SELECT s.{key} FROM subjects s){window_only}
+),
+upserted AS (  -- new hours, and changed hours not final; a final hour is never written here. A new hour already
+               -- invoiced (sealed: metered late) is written as 0, its GPU-seconds a correction (``late``)
+    INSERT INTO metering_usagerecord AS u (organization_id, reservation_id, instance_id, meter, hour, quantity,
+                                           flavor_id, item_version_id, unit_price, created_at, updated_at)
+    SELECT w.organization_id, w.reservation_id, w.instance_id, w.meter, w.hour,
+           CASE WHEN r.id IS NULL AND w.sealed THEN 0 ELSE w.quantity END,
+           w.flavor_id, w.item_version_id, w.unit_price, %(now)s, %(now)s
+    FROM wanted w
+    LEFT JOIN records r ON r.{key} = w.{key} AND r.meter = w.meter AND r.hour = w.hour
+    WHERE r.id IS NULL OR NOT r.final AND (r.quantity, r.unit_price) <> (w.quantity, w.unit_price)
+    ORDER BY w.{key}, w.meter, w.hour
+    ON CONFLICT {conflict} DO UPDATE
+        SET quantity = EXCLUDED.quantity, unit_price = EXCLUDED.unit_price, updated_at = EXCLUDED.updated_at
+    RETURNING u.id, u.organization_id, u.{key}, u.meter, u.hour, u.quantity, u.unit_price
+),
+late AS (  -- the GPU-seconds of hours first metered after they were invoiced: a correction each
+    INSERT INTO metering_usagecorrection (organization_id, record_id, quantity_delta, unit_price, created_at)
+    SELECT n.organization_id, n.id, w.quantity, n.unit_price, %(now)s
+    FROM upserted n
+    JOIN wanted w ON w.{key} = n.{key} AND w.meter = n.meter AND w.hour = n.hour
+    WHERE w.sealed AND n.quantity = 0 AND w.quantity <> 0
+    ORDER BY n.id
+    RETURNING 1
+),
+removed AS (  -- hours no longer wanted (stopped earlier than metered, failed, cancelled), not final
+    DELETE FROM metering_usagerecord u
+    USING records r
+    WHERE u.id = r.id AND NOT r.final
+      AND NOT EXISTS (SELECT FROM wanted w WHERE w.{key} = r.{key} AND w.meter = r.meter AND w.hour = r.hour)
+    RETURNING 1
+),
+corrected AS (  -- final hours: the difference to what was billed (the record plus its corrections)
+    INSERT INTO metering_usagecorrection (organization_id, record_id, quantity_delta, unit_price, created_at)
+    SELECT r.organization_id, r.id, d.delta, r.unit_price, %(now)s
+    FROM records r
+    LEFT JOIN wanted w ON w.{key} = r.{key} AND w.meter = r.meter AND w.hour = r.hour
+    CROSS JOIN LATERAL (
+        SELECT COALESCE(w.quantity, 0) - r.quantity
+               - COALESCE((SELECT SUM(c.quantity_delta) FROM metering_usagecorrection c WHERE c.record_id = r.id), 0)
+               AS delta
+    ) AS d
+    WHERE r.final AND d.delta <> 0
+    ORDER BY r.id
+    RETURNING 1
+),
+cursors AS (
+    INSERT INTO metering_meteringcursor AS c (organization_id, reservation_id, instance_id, metered_until)
+    SELECT s.organization_id, s.reservation_id, s.instance_id, s.metered_until FROM subjects s
+    ON CONFLICT {cursor_conflict} DO UPDATE SET metered_until = EXCLUDED.metered_until
+        WHERE c.metered_until <> EXCLUDED.metered_until
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM upserted) + (SELECT count(*) FROM removed) + (SELECT count(*) FROM corrected)
+       + (SELECT count(*) FROM late)
+"""
+
+_INSTANCE_SET = _METER_SET.format(
+    subjects=_INSTANCE_SUBJECTS,
+    key="instance_id",
+    window_only="",
+    final=final_record_sql("u"),
+    conflict="(instance_id, meter, hour) WHERE instance_id IS NOT NULL",
+    cursor_conflict="(instance_id) WHERE instance_id IS NOT NULL",
+)
+_WINDOW_SET = _METER_SET.format(
+    subjects=_WINDOW_SUBJECTS,
+    key="reservation_id",
+    window_only=" AND u.instance_id IS NULL",
+    final=final_record_sql("u"),
+    conflict="(reservation_id, meter, hour) WHERE instance_id IS NULL",
+    cursor_conflict="(reservation_id) WHERE instance_id IS NULL",
+)
+
+
+#: ``usage_organizations_lock`` for a batch's subjects (after their rows, before their records and the seals).
+_ORGANIZATIONS_LOCK = """
+    SELECT o.id FROM tenants_organization o
+    WHERE o.id IN (SELECT t.organization_id FROM {subjects} t WHERE t.id = ANY(%s)) ORDER BY o.id FOR KEY SHARE
+"""
+
+
+def _meter_set(*, windows: bool, ids: list[int], until: datetime | None, now: datetime) -> int:
+    """Meter one batch of instances (or reserved windows) on PostgreSQL, inside the caller's transaction. Returns the
+    rows written (records created, rewritten or removed, and corrections)."""
+    with connection.cursor() as cursor:
+        # The planner's estimates for the hour series are large enough to trigger JIT compilation, which costs
+        # hundreds of milliseconds per statement here (measured: 0.65 s against 0.04 s without) for a few ms of work.
+        cursor.execute("SET LOCAL jit = off")
+        if windows:
+            cursor.execute("SELECT id FROM reservations_reservation WHERE id = ANY(%s) ORDER BY id FOR UPDATE", [ids])
+            cursor.execute(_ORGANIZATIONS_LOCK.format(subjects="reservations_reservation"), [ids])
+            cursor.execute(
+                "SELECT id FROM metering_usagerecord WHERE reservation_id = ANY(%s) AND instance_id IS NULL"
+                " ORDER BY id FOR UPDATE",
+                [ids],
+            )
+        else:
+            cursor.execute("SELECT id FROM provisioning_instance WHERE id = ANY(%s) ORDER BY id FOR UPDATE", [ids])
+            cursor.execute(_ORGANIZATIONS_LOCK.format(subjects="provisioning_instance"), [ids])
+            cursor.execute(
+                "SELECT id FROM metering_usagerecord WHERE instance_id = ANY(%s) ORDER BY id FOR UPDATE", [ids]
+            )
+        cursor.execute(
+            _WINDOW_SET if windows else _INSTANCE_SET,
+            {
+                "ids": ids,
+                "until": until,
+                "now": now,
+                "failed": str(ReservationState.FAILED),
+                "billed": [str(state) for state in BILLED_WINDOW_STATES],
+                "on_demand": str(ReservationKind.ON_DEMAND),
+                "reserved": str(ReservationKind.RESERVED),
+                "meter": str(Meter.COMMITTED_GPU_SECONDS if windows else Meter.GPU_SECONDS),
+                "license_meter": str(Meter.LICENSE_GPU_SECONDS),
+                "licensed": str(License.NVIDIA_AI_ENTERPRISE),
+            },
+        )
+        (written,) = cursor.fetchone()
+    return int(written)
 
 
 def meter_instances(*, instance_ids: list[int], until: datetime) -> int:
@@ -273,6 +492,10 @@ def meter_instances(*, instance_ids: list[int], until: datetime) -> int:
     writes = 0
     for batch in _batches(sorted(instance_ids)):
         now = timezone.now()
+        if connection.vendor == "postgresql":
+            with transaction.atomic():
+                writes += _meter_set(windows=False, ids=batch, until=until, now=now)
+            continue
         with transaction.atomic():
             instances = list(
                 Instance.objects.unscoped()
@@ -287,13 +510,15 @@ def meter_instances(*, instance_ids: list[int], until: datetime) -> int:
                 if instance.started_at is not None and instance.reservation.kind == ReservationKind.ON_DEMAND
             ]
             usage_organizations_lock(instance.organization_id for instance in meterable)
-            records = _records_by("instance", [instance.pk for instance in meterable])
-            subjects = [_instance_subject(instance, records[instance.pk], until) for instance in meterable]
+            records, final = _records_by("instance", [instance.pk for instance in meterable])
+            subjects = [
+                _instance_subject(instance, records[instance.pk], final[instance.pk], until) for instance in meterable
+            ]
             writes += _write(subjects=subjects, now=now)
     return writes
 
 
-def _instance_subject(instance: Instance, records: list[UsageRecord], until: datetime) -> _Subject:
+def _instance_subject(instance: Instance, records: list[UsageRecord], final: set[int], until: datetime) -> _Subject:
     reservation = instance.reservation
     assert instance.started_at is not None
     end = max(min(instance.stopped_at or until, until), instance.started_at)
@@ -310,6 +535,7 @@ def _instance_subject(instance: Instance, records: list[UsageRecord], until: dat
         )
     return _Subject(
         records=records,
+        final=final,
         wanted=wanted,
         new={
             "organization_id": instance.organization_id,
@@ -335,6 +561,10 @@ def meter_commitments(*, reservation_ids: list[int]) -> int:
     writes = 0
     for batch in _batches(sorted(reservation_ids)):
         now = timezone.now()
+        if connection.vendor == "postgresql":
+            with transaction.atomic():
+                writes += _meter_set(windows=True, ids=batch, until=None, now=now)
+            continue
         with transaction.atomic():
             reservations = [
                 reservation
@@ -346,13 +576,16 @@ def meter_commitments(*, reservation_ids: list[int]) -> int:
                 if reservation.kind == ReservationKind.RESERVED
             ]
             usage_organizations_lock(reservation.organization_id for reservation in reservations)
-            records = _records_by("reservation", [reservation.pk for reservation in reservations], instance=None)
-            subjects = [_window_subject(reservation, records[reservation.pk]) for reservation in reservations]
+            records, final = _records_by("reservation", [reservation.pk for reservation in reservations], instance=None)
+            subjects = [
+                _window_subject(reservation, records[reservation.pk], final[reservation.pk])
+                for reservation in reservations
+            ]
             writes += _write(subjects=subjects, now=now)
     return writes
 
 
-def _window_subject(reservation: Reservation, records: list[UsageRecord]) -> _Subject:
+def _window_subject(reservation: Reservation, records: list[UsageRecord], final: set[int]) -> _Subject:
     assert reservation.ends_at is not None  # a reserved window has an end (database constraint)
     wanted: dict[Key, Wanted] = {}
     metered_until = reservation.starts_at
@@ -367,6 +600,7 @@ def _window_subject(reservation: Reservation, records: list[UsageRecord]) -> _Su
         )
     return _Subject(
         records=records,
+        final=final,
         wanted=wanted,
         new={
             "organization_id": reservation.organization_id,

@@ -462,6 +462,8 @@ KONTOR_TASK_QUEUES: dict[str, str] = {
     "tenants.send_email": "email",
     "tenants.resend_stale_emails": "email",
     "reservations.send_end_reminders": "email",
+    "reservations.write_notice": "email",
+    "reservations.redrive_notices": "email",
     "billing.check_budgets": "email",
     "metering.run": "metering",
     "billing.draft_invoices": "metering",
@@ -515,6 +517,7 @@ CELERY_BEAT_SCHEDULE = {
     "webhooks-redrive-deliveries": {"task": "webhooks.redrive_deliveries", "schedule": 60.0},
     "tenants-expire-idempotency-keys": {"task": "tenants.expire_idempotency_keys", "schedule": 3600.0},
     "reservations-expire-booking-keys": {"task": "reservations.expire_booking_keys", "schedule": 3600.0},
+    "reservations-redrive-notices": {"task": "reservations.redrive_notices", "schedule": 60.0},
     "identity-purge-saml-assertions": {"task": "identity.purge_saml_assertions", "schedule": 3600.0},
     # One heartbeat per queue, sent to that queue: the operator dashboard shows when each queue's worker last ran.
     **{

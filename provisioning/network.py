@@ -40,16 +40,6 @@ class ServerAccess:
     proxy: ServiceProxy | None = None
 
 
-def reservation_access_for(instance: Instance) -> ReservationAccess | None:
-    """How the instance's reservation is reached (None for one ordered before access was chosen): one read, which
-    a provisioning step passes to the functions below."""
-    return (
-        ReservationAccess.objects.for_organization(instance.organization)
-        .filter(reservation_id=instance.reservation_id)
-        .first()
-    )
-
-
 def server_access_prepare(
     *, driver: CloudDriver, instance: Instance, project_id: str, access: ReservationAccess | None
 ) -> ServerAccess:
@@ -72,18 +62,6 @@ def server_access_prepare(
         name = security_group_name(instance.reservation_id)
         driver.ensure_security_group(project_id=project_id, name=name, rules=rules)
         groups = (name,)
-    InstanceAddress.objects.bulk_create(
-        [
-            InstanceAddress(
-                organization=instance.organization,
-                instance=instance,
-                ssh_fingerprints=[key["fingerprint"] for key in keys],
-            )
-        ],
-        update_conflicts=True,
-        unique_fields=["instance"],
-        update_fields=["ssh_fingerprints", "updated_at"],
-    )
     proxy = None
     if access is not None and access.has_secured_endpoint:
         proxy = ServiceProxy(
@@ -96,6 +74,23 @@ def server_access_prepare(
         )
     return ServerAccess(
         ssh_public_keys=tuple(key["public_key"] for key in keys), key_name=key_name, security_groups=groups, proxy=proxy
+    )
+
+
+def instance_fingerprints_record(instance: Instance, access: ReservationAccess | None) -> None:
+    """Record which SSH keys the instance's server was booted with (one upsert; the caller's transaction names the
+    server). The same keys every time: they were chosen with the order."""
+    InstanceAddress.objects.bulk_create(
+        [
+            InstanceAddress(
+                organization=instance.organization,
+                instance=instance,
+                ssh_fingerprints=[key["fingerprint"] for key in (access.ssh_keys if access else [])],
+            )
+        ],
+        update_conflicts=True,
+        unique_fields=["instance"],
+        update_fields=["ssh_fingerprints", "updated_at"],
     )
 
 

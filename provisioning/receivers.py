@@ -1,11 +1,21 @@
-"""Provisioning follows the domain events (after commit) and starts tasks: the reservation lifecycle and the
-approval of an organization, whose cloud project provisioning creates."""
+"""Provisioning follows the domain events and starts tasks after the commit: the reservation lifecycle and the
+approval of an organization, whose cloud project provisioning creates. In the transaction itself it writes only
+the instance rows of a reservation moving to provisioning (no cloud call)."""
 
 from __future__ import annotations
 
 from core.events import Event, subscribe
 from core.tasks import enqueue_on_commit
+from provisioning.services import reservation_instances_create
 from provisioning.tasks import deprovision_reservation_task, organization_activate_task, provision_reservation_task
+
+
+@subscribe("reservation.provisioning", during_transaction=True)
+def instances_on_provisioning(event: Event) -> None:
+    """The instance rows in the transaction that moves the reservation to provisioning (its task then writes nothing
+    before the first cloud call; ``dispatch_due`` moves up to 200 per transaction)."""
+    if event.subject_id is not None:
+        reservation_instances_create(reservation_id=event.subject_id)
 
 
 @subscribe("reservation.")

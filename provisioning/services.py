@@ -8,6 +8,7 @@ countdown, never a sleep.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import pairwise
@@ -38,9 +39,9 @@ from provisioning.models import (
     default_instance_name,
 )
 from provisioning.network import (
+    instance_fingerprints_record,
     instance_public_address_ensure,
     reconcile_floating_ips,
-    reservation_access_for,
     server_access_prepare,
     server_metadata_for,
     service_url_for,
@@ -156,39 +157,89 @@ def _instance_move(
     )
 
 
+# What a provisioning step reads of an instance, in one query: its reservation with the flavor, the item, how it is
+# reached (``access``) and the organization's cloud profile (the NGC API key). Both reverse one-to-ones may be absent.
+STEP_RELATED = (
+    "organization",
+    "reservation__organization__cloud_profile",
+    "reservation__flavor",
+    "reservation__item_version__item",
+    "reservation__access",
+)
+
+
 def reservation_start_provisioning(*, reservation_id: int) -> list[int]:
     """Create the reservation's instance rows (once: one INSERT that skips the indexes that exist) and return the IDs
     of those still starting; the caller provisions each (``provisioning.tasks``)."""
-    reservation = (
-        Reservation.objects.unscoped()
-        .filter(pk=reservation_id)
-        .values("state", "organization_id", "instance_count")
-        .first()
+    return [instance.pk for instance in reservation_instances_starting(reservation_id=reservation_id)]
+
+
+def reservation_instances_create(*, reservation_id: int) -> None:
+    """The reservation's instance rows, pending, in the caller's transaction: the one that moves it to provisioning
+    (``provisioning.receivers``), so that its task finds them and writes nothing before the cloud call. One INSERT
+    ... ON CONFLICT DO NOTHING: a row that exists (unique per index) stays as it is."""
+    reservation = Reservation.objects.unscoped().filter(pk=reservation_id).values("organization_id", "instance_count")
+    for row in reservation:
+        Instance.objects.bulk_create(
+            [
+                Instance(
+                    organization_id=row["organization_id"],
+                    reservation_id=reservation_id,
+                    index=index,
+                    name=default_instance_name(reservation_id=reservation_id, index=index),
+                )
+                for index in range(row["instance_count"])
+            ],
+            ignore_conflicts=True,
+        )
+
+
+def reservation_instances_starting(
+    *, reservation_id: int, annotations: Mapping[str, Any] | None = None
+) -> list[Instance]:
+    """``reservation_start_provisioning``, answering the instances still starting loaded as a provisioning step
+    reads them (``STEP_RELATED``, with ``annotations``), so that the first step needs no second read.
+
+    Usually one SELECT: the rows were made when the reservation moved to provisioning. A reservation with fewer
+    rows than instances (one moved before that, or rows removed by hand) gets the missing ones first."""
+    instances = (
+        Instance.objects.unscoped()
+        .select_related(*STEP_RELATED)
+        .annotate(**(annotations or {}))
+        .filter(reservation_id=reservation_id)
+        .order_by("index")
     )
-    if reservation is None or reservation["state"] != R.PROVISIONING:
+    found = list(instances)
+    missing = not found or len(found) < found[0].reservation.instance_count
+    if missing and Reservation.objects.unscoped().filter(pk=reservation_id, state=R.PROVISIONING).exists():
+        reservation_instances_create(reservation_id=reservation_id)
+        found = list(instances.all())
+    if not found or found[0].reservation.state != R.PROVISIONING:
         return []
-    # ON CONFLICT DO NOTHING: a row made by an earlier or concurrent delivery stays as it is (unique per index).
-    Instance.objects.bulk_create(
-        [
-            Instance(
-                organization_id=reservation["organization_id"],
-                reservation_id=reservation_id,
-                index=index,
-                name=default_instance_name(reservation_id=reservation_id, index=index),
-            )
-            for index in range(reservation["instance_count"])
-        ],
-        ignore_conflicts=True,
-    )
-    instances = Instance.objects.unscoped().filter(reservation_id=reservation_id)
-    return list(instances.filter(state__in=[I.PENDING, I.BUILDING]).values_list("pk", flat=True))
+    return [instance for instance in found if instance.state in (I.PENDING, I.BUILDING)]
+
+
+def _access_of(instance: Instance) -> ReservationAccess | None:
+    """How the instance's reservation is reached (None for one ordered before access was chosen), from the step's
+    one read (``STEP_RELATED``)."""
+    try:
+        return instance.reservation.access
+    except ReservationAccess.DoesNotExist:
+        return None
+
+
+def _ngc_api_key(instance: Instance) -> str:
+    try:
+        profile = instance.reservation.organization.cloud_profile
+    except CloudProfile.DoesNotExist:
+        return ""
+    return decrypt_secret(profile.ngc_api_key_encrypted) if profile.has_ngc_api_key else ""
 
 
 def _spec(instance: Instance, project_id: str, driver: CloudDriver, access: ReservationAccess | None) -> ServerSpec:
     reservation = instance.reservation
     version = reservation.item_version
-    profile = CloudProfile.objects.for_organization(reservation.organization).first()
-    ngc_api_key = decrypt_secret(profile.ngc_api_key_encrypted) if profile and profile.has_ngc_api_key else ""
+    ngc_api_key = _ngc_api_key(instance)
     server_access = server_access_prepare(driver=driver, instance=instance, project_id=project_id, access=access)
     user_data = user_data_for(
         ssh_public_keys=server_access.ssh_public_keys,
@@ -221,24 +272,21 @@ def _cloud_flavor(flavor: Flavor) -> str:
     return f"kontor.{flavor.slug}"
 
 
-def instance_provision_step(*, instance_id: int, now: datetime | None = None) -> Step:
+def instance_provision_step(*, instance_id: int, now: datetime | None = None, instance: Instance | None = None) -> Step:
     """One step of bringing an instance up: find or create its server, then check whether it is ACTIVE.
 
     A server ACTIVE at the first look (a fast cloud, the simulator without boot time) is started in one
     transaction: pending → building → running in one UPDATE, and the reservation activated with its last instance.
-    ``now`` dates the step's facts (default: the clock; the demo data provisions its history back then)."""
+    ``now`` dates the step's facts (default: the clock; the demo data provisions its history back then).
+    ``instance``: the row just read with ``STEP_RELATED`` (``reservation_instances_starting``), read here otherwise;
+    every write below compares the state in the database, so a row read moments ago is as good as one read now."""
     now = now or timezone.now()
-    instance = (
-        Instance.objects.unscoped()
-        .select_related(
-            "organization", "reservation__organization", "reservation__flavor", "reservation__item_version__item"
-        )
-        .get(pk=instance_id)
-    )
+    if instance is None or instance.pk != instance_id:
+        instance = Instance.objects.unscoped().select_related(*STEP_RELATED).get(pk=instance_id)
     reservation = instance.reservation
     if instance.state in (I.RUNNING, I.STOPPING, I.STOPPED, I.FAILED) or reservation.state != R.PROVISIONING:
         return Step(done=True)
-    access = reservation_access_for(instance)  # read once for the whole step
+    access = _access_of(instance)  # read with the instance, for the whole step
     driver = get_driver()
     project = driver.ensure_project(organization_id=reservation.organization_id, name=reservation.organization.slug)
     server = driver.find_server(project_id=project.id, tag=instance.tag)
@@ -250,7 +298,7 @@ def instance_provision_step(*, instance_id: int, now: datetime | None = None) ->
         )
         _instance_start(instance, server, public_address, access, now)
         return Step(done=True)  # started here, or a concurrent delivery moved it on first: its move stands
-    if not _count_status_poll(instance, server.id, now):
+    if not _count_status_poll(instance, server.id, access, now):
         return Step(done=True)  # a concurrent delivery moved it on (running, failed, stopping): its move stands
     if server.status == ERROR:
         driver.delete_server(project_id=project.id, server_id=server.id)
@@ -287,38 +335,53 @@ def _instance_start(
                 actor=ACTOR, instance=instance, from_state=I.BUILDING, to_state=I.RUNNING, values=values, now=now
             )
         if started:
+            instance_fingerprints_record(instance, access)
             reservation = instance.reservation
             publish("instance.running", organization_id=reservation.organization_id, subject_id=instance.pk)
             _activate_when_all_running(reservation)
     return started
 
 
-def _count_status_poll(instance: Instance, server_id: str, now: datetime) -> bool:
-    """Name the server and count this status poll while the instance is still starting (pending → building once).
+def _count_status_poll(instance: Instance, server_id: str, access: ReservationAccess | None, now: datetime) -> bool:
+    """Name the server and count this status poll while the instance is still starting (pending → building once,
+    with the SSH fingerprints it got).
 
     Both writes compare the state in the database, never the one read at the start of the step: a stale delivery
     cannot move a running instance back. Returns False when the instance is no longer starting.
     """
     values = {"cloud_server_id": server_id, "status_polls": F("status_polls") + 1}
-    if instance.state == I.PENDING and instance_transition(
-        actor=ACTOR, instance=instance, from_state=I.PENDING, to_state=I.BUILDING, values=values, now=now
-    ):
-        return True
+    if instance.state == I.PENDING:
+        with transaction.atomic():
+            if instance_transition(
+                actor=ACTOR, instance=instance, from_state=I.PENDING, to_state=I.BUILDING, values=values, now=now
+            ):
+                instance_fingerprints_record(instance, access)
+                return True
     # ``updated_at`` is the instance's last sign of progress: the sweeper re-drives only instances without one.
     return bool(Instance.objects.unscoped().filter(pk=instance.pk, state=I.BUILDING).update(**values, updated_at=now))
 
 
 def _activate_when_all_running(reservation: Reservation) -> None:
-    """Under the reservation's lock (instances of one reservation that start concurrently count each other's
-    commits): active once every instance runs. A reservation of one instance needs no count: it is this one."""
-    locked = Reservation.objects.unscoped().select_for_update().get(pk=reservation.pk)
+    """Active once every instance runs. A reservation of one instance needs no count: it is this one, and the
+    transition's own lock and check refuse a reservation that moved on meanwhile (failed, ending). Several
+    instances that start concurrently count each other's commits under the reservation's lock, taken here."""
+    if reservation.instance_count == 1:
+        with suppress(InvalidTransitionError):  # no longer provisioning: its move stands
+            reservation_transition(actor=ACTOR, reservation=reservation, to_state=R.ACTIVE)
+        return
+    # With its organization (read once, not again by the transition's scoped lookup); only the reservation's row
+    # is locked.
+    locked = (
+        Reservation.objects.unscoped()
+        .select_related("organization")
+        .select_for_update(of=("self",))
+        .get(pk=reservation.pk)
+    )
     if locked.state != R.PROVISIONING:
         return
-    if locked.instance_count > 1:
-        running = Instance.objects.unscoped().filter(reservation=locked, state=I.RUNNING).count()
-        if running != locked.instance_count:
-            return
-    reservation_transition(actor=ACTOR, reservation=locked, to_state=R.ACTIVE)
+    running = Instance.objects.unscoped().filter(reservation=locked, state=I.RUNNING).count()
+    if running == locked.instance_count:
+        reservation_transition(actor=ACTOR, reservation=locked, to_state=R.ACTIVE)
 
 
 def instance_provision_failed(*, instance_id: int, error: str) -> None:

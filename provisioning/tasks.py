@@ -12,6 +12,8 @@ from typing import Any
 
 import structlog
 from celery import Task, shared_task
+from django.db.models import CharField, F, OuterRef, Subquery
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from provisioning import network, services
@@ -39,41 +41,56 @@ def organization_activate_task(organization_id: int) -> None:
     organization_activate(organization_id=organization_id)
 
 
+def _booking(reservation_id: int | OuterRef) -> Subquery:
+    """The booking's request ID, from its audit row (``reservation_id``: the ID or an ``OuterRef`` to it)."""
+    target_id = Cast(reservation_id, CharField()) if isinstance(reservation_id, OuterRef) else str(reservation_id)
+    return Subquery(
+        AuditEvent.objects.unscoped()
+        .filter(action="reservation.requested", target_type=Reservation._meta.label_lower, target_id=target_id)
+        .values("request_id")[:1]
+    )
+
+
 def _bind_booking_context(*, reservation_id: int) -> None:
     """Log with the request ID of the booking that caused this work, when the message did not carry one (beat)."""
-    context = structlog.contextvars.get_contextvars()
-    if context.get("request_id"):
+    if structlog.contextvars.get_contextvars().get("request_id"):
         return
     booking = (
-        AuditEvent.objects.unscoped()
-        .filter(
-            action="reservation.requested", target_type=Reservation._meta.label_lower, target_id=str(reservation_id)
-        )
-        .values("request_id", "organization__slug")
+        Reservation.objects.unscoped()
+        .filter(pk=reservation_id)
+        .values(request_id=_booking(reservation_id), organization_slug=F("organization__slug"))
         .first()
     )
-    if booking and booking["request_id"]:
-        structlog.contextvars.bind_contextvars(
-            request_id=booking["request_id"], organization=booking["organization__slug"]
-        )
+    if booking:
+        _bind_request(request_id=booking["request_id"], organization_slug=booking["organization_slug"])
+
+
+def _bind_request(*, request_id: str | None, organization_slug: str) -> None:
+    if request_id and not structlog.contextvars.get_contextvars().get("request_id"):
+        structlog.contextvars.bind_contextvars(request_id=request_id, organization=organization_slug)
 
 
 @shared_task(name="provisioning.provision_reservation")
 def provision_reservation_task(reservation_id: int) -> None:
     """Create the reservation's instances and provision them: the first one's first step here (a reservation of
     one server whose server is ACTIVE at the first look needs no second task), the others and every later poll in
-    ``provision_instance_task``. The sweeper re-drives this task; every step is safe to repeat."""
-    _bind_booking_context(reservation_id=reservation_id)
-    logger.info("provisioning.reservation_started", reservation_id=reservation_id)
-    instance_ids = services.reservation_start_provisioning(reservation_id=reservation_id)
-    if not instance_ids:
+    ``provision_instance_task``. The sweeper re-drives this task; every step is safe to repeat.
+
+    The instances come back read as the step reads them, with the booking's request ID for the log: the first
+    step reads nothing again."""
+    instances = services.reservation_instances_starting(
+        reservation_id=reservation_id, annotations={"booking_request_id": _booking(OuterRef("reservation_id"))}
+    )
+    if not instances:
         return
-    first, *others = instance_ids
-    for instance_id in others:
-        provision_instance_task.delay(instance_id)
-    again = _provision_step(instance_id=first, retries=0)
+    first, *others = instances
+    _bind_request(request_id=first.booking_request_id, organization_slug=first.organization.slug)  # type: ignore[attr-defined]
+    logger.info("provisioning.reservation_started", reservation_id=reservation_id)
+    for instance in others:
+        provision_instance_task.delay(instance.pk)
+    again = _provision_step(instance_id=first.pk, retries=0, instance=first)
     if again is not None:
-        provision_instance_task.apply_async(args=(first,), countdown=again.countdown)
+        provision_instance_task.apply_async(args=(first.pk,), countdown=again.countdown)
 
 
 @dataclass(frozen=True)
@@ -84,11 +101,11 @@ class _Again:
     error: CloudError | None = None
 
 
-def _provision_step(*, instance_id: int, retries: int) -> _Again | None:
+def _provision_step(*, instance_id: int, retries: int, instance: Instance | None = None) -> _Again | None:
     """One provisioning step of the instance; past ``MAX_RETRIES`` (or on a permanent cloud error) the reservation
     fails. None when there is nothing more to do."""
     try:
-        step = services.instance_provision_step(instance_id=instance_id)
+        step = services.instance_provision_step(instance_id=instance_id, instance=instance)
     except CloudError as exc:
         if not exc.transient or retries >= MAX_RETRIES:
             services.instance_provision_failed(instance_id=instance_id, error=str(exc))

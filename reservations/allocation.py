@@ -148,10 +148,33 @@ FREE_BLOCKS_SQL = f"WITH {_BUSY_CTE} SELECT pool_id, count(*) FROM free GROUP BY
 #: Insert the allocations of one reservation into the first ``instances`` free blocks of one pool, or nothing at all
 #: when fewer are free. Run under the pool lock: the search is then exact (a fresh snapshot after the lock was
 #: granted), and the exclusion constraint still has the last word.
+#:
+#: The same order as ``place`` (fullest node first, then hostname, then slot) without crossing every node of the pool
+#: with its blocks: a node that some allocation touches in the window (``busy``, found over the GiST index) always
+#: comes before an empty one, so the candidates are the partly busy nodes' free blocks followed by the first
+#: ``instances`` empty nodes by hostname (each has at least one block), and no more.
 INSERT_ALLOCATIONS_SQL = f"""
-WITH {_BUSY_CTE}, chosen AS (
+WITH {_BUSY}, partial AS (
+    SELECT busy.node_id, n.hostname, b.first, bit_count(busy.mask::bit(64)) AS busy_slots
+    FROM busy
+    JOIN reservations_node n ON n.id = busy.node_id
+    CROSS JOIN generate_series(0, %(per_node)s - %(size)s, %(size)s) AS b(first)
+    WHERE busy.mask & (((1::bigint << %(size)s) - 1) << b.first) = 0
+), empty AS (
+    SELECT e.id AS node_id, e.hostname, b.first, 0 AS busy_slots
+    FROM (
+        SELECT n.id, n.hostname FROM reservations_node n
+        WHERE n.pool_id = ANY(%(pools)s) AND n.state = %(available)s
+          AND NOT EXISTS (SELECT 1 FROM busy WHERE busy.node_id = n.id)
+        ORDER BY n.hostname LIMIT %(instances)s
+    ) AS e
+    CROSS JOIN generate_series(0, %(per_node)s - %(size)s, %(size)s) AS b(first)
+), chosen AS (
     SELECT node_id, first, row_number() OVER (ORDER BY busy_slots DESC, hostname, first) - 1 AS instance_index
-    FROM (SELECT * FROM free ORDER BY busy_slots DESC, hostname, first LIMIT %(instances)s) AS best
+    FROM (
+        SELECT * FROM (SELECT * FROM partial UNION ALL SELECT * FROM empty) AS free
+        ORDER BY busy_slots DESC, hostname, first LIMIT %(instances)s
+    ) AS best
 )
 INSERT INTO reservations_allocation
     (organization_id, reservation_id, instance_index, node_id, gpu_first, gpu_count, starts_at, ends_at)

@@ -10,10 +10,10 @@ from django.db.models import Q
 
 from catalog.compatibility import is_compatible
 from catalog.models import AvailabilityZone, CatalogItemVersion, Flavor, GpuModel, Quote
-from reservations.allocation import free_blocks, free_blocks_in, node_masks, pool_for
+from reservations.allocation import free_blocks, pool_for
 from reservations.choices import NodeState, ReservationKind
 from reservations.models import Allocation, CapacityPool, Node
-from reservations.timeline import Timelines
+from reservations.timeline import BUSY_CACHE, PoolBusy, Timelines
 
 
 @dataclass(frozen=True)
@@ -33,19 +33,37 @@ class Availability:
 
 
 class _Pools:
-    """The capacity pools of one answer, each read once (``Timelines``) and looked up without a query per flavor."""
+    """The capacity pools of one answer, each read once and looked up without a query per flavor. On PostgreSQL a
+    pool's read is the process's cached one when the change log says it is still current (``timeline.BUSY_CACHE``:
+    one small query per answer); elsewhere ``Timelines`` reads each pool once per answer."""
 
     def __init__(self, kind: str) -> None:
         self.pool_kind = pool_for(kind)
         self.timelines = Timelines()
         self._pools: dict[tuple[int, int], CapacityPool] | None = None
-        self._masks: dict[tuple[int, datetime, datetime | None], list[int]] = {}
+        self._busy: dict[int, PoolBusy] = {}
+        self._checked = False
+        self._zones: list[AvailabilityZone] | None = None
+
+    def zones(self) -> list[AvailabilityZone]:
+        """Every zone, by slug: read once per answer."""
+        if self._zones is None:
+            self._zones = list(AvailabilityZone.objects.order_by("slug"))
+        return self._zones
 
     def pool(self, zone: AvailabilityZone, flavor: Flavor) -> CapacityPool | None:
         if self._pools is None:
             pools = CapacityPool.objects.filter(pool=self.pool_kind).select_related("node_type")
             self._pools = {(pool.zone_id, pool.node_type_id): pool for pool in pools}
         return self._pools.get((zone.pk, flavor.node_type_id))
+
+    def busy(self, pool: CapacityPool) -> PoolBusy:
+        if pool.pk not in self._busy:
+            if not self._checked:
+                BUSY_CACHE.current()
+                self._checked = True
+            self._busy[pool.pk] = BUSY_CACHE.get(pool)
+        return self._busy[pool.pk]
 
     def fits(
         self, zone: AvailabilityZone, flavor: Flavor, instances: int, starts_at: datetime, ends_at: datetime | None
@@ -54,13 +72,9 @@ class _Pools:
         if pool is None:
             return False
         if connection.vendor == "postgresql":
-            # One row per node (its busy slots as a bit mask) instead of every allocation of the window: on a busy
-            # pool that is tens of thousands of rows; read once per pool and window, for every flavor.
-            key = (pool.pk, starts_at, ends_at)
-            if key not in self._masks:
-                self._masks[key] = node_masks(pool_id=pool.pk, starts_at=starts_at, ends_at=ends_at)
-            free = free_blocks_in(self._masks[key], per_node=pool.node_type.gpus_per_node, size=flavor.gpu_count)
-            return free >= instances
+            return self.busy(pool).fits(
+                size=flavor.gpu_count, instances=instances, starts_at=starts_at, ends_at=ends_at
+            )
         return self.timelines.get(pool, starts_at).fits(
             size=flavor.gpu_count, instances=instances, starts_at=starts_at, ends_at=ends_at
         )
@@ -72,6 +86,10 @@ class _Pools:
         if pool is None:
             return None
         duration = (ends_at - starts_at) if ends_at is not None else None
+        if connection.vendor == "postgresql":
+            return self.busy(pool).earliest_start(
+                size=flavor.gpu_count, instances=instances, since=starts_at, duration=duration
+            )
         return self.timelines.get(pool, starts_at).earliest_start(
             size=flavor.gpu_count, instances=instances, duration=duration
         )
@@ -135,7 +153,7 @@ def _alternatives(
     limit: int,
 ) -> list[Alternative]:
     found: list[Alternative] = []
-    zones = list(AvailabilityZone.objects.order_by("slug"))
+    zones = pools.zones()
     for zone in zones:
         if zone != exclude_zone and pools.fits(zone, flavor, instances, starts_at, ends_at):
             found.append(Alternative(zone.slug, flavor.slug, instances, starts_at))
@@ -168,7 +186,7 @@ def availability_check(
 ) -> Availability:
     """Fits, earliest start and alternatives from one read of each pool involved."""
     pools = _Pools(kind)
-    zones = [zone] if zone is not None else list(AvailabilityZone.objects.order_by("slug"))
+    zones = [zone] if zone is not None else pools.zones()
     for candidate in zones:
         if pools.fits(candidate, flavor, instances, starts_at, ends_at):
             return Availability(True, candidate.slug, starts_at, [])
@@ -195,7 +213,7 @@ def refusal_advice(
     """What a "no capacity" answer offers for a quote — the alternatives and the earliest start — from one set of
     pool reads."""
     pools = _Pools(kind)
-    zones = [zone] if zone is not None else list(AvailabilityZone.objects.order_by("slug"))
+    zones = [zone] if zone is not None else pools.zones()
     found = _alternatives(
         pools,
         item_version_id=quote.item_version_id,

@@ -265,3 +265,27 @@ class ReservationReminder(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.reservation} {self.kind}"
+
+
+class ReservationNotice(TenantOwnedModel):
+    """An e-mail owed about a reservation's lifecycle event (the e-mail outbox of ``reservations.notifications``).
+
+    Written in the transaction of the change, as one small row; a task renders it after the commit into one
+    ``OutgoingEmail`` per recipient and marks it written, in one transaction, so each notice is e-mailed once. A
+    notice still unwritten some minutes later (its task message was lost) is re-driven by the sweeper."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    reservation = models.ForeignKey(Reservation, on_delete=models.CASCADE, related_name="notices")
+    template = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    written_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(TenantOwnedModel.Meta):
+        indexes = [
+            models.Index(
+                fields=["created_at"], condition=Q(written_at__isnull=True), name="reservations_notice_unwritten"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reservation} {self.template}"

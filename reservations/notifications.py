@@ -1,4 +1,8 @@
-"""E-mails about reservations: the consumers of the domain events, and the reminders before the end."""
+"""E-mails about reservations: the consumers of the domain events, and the reminders before the end.
+
+A lifecycle event writes one ``ReservationNotice`` row in the transaction of its change (nothing rendered there: a
+booking holds its pool lock until it commits); a task renders the notice into the e-mail outbox after the commit,
+once, and the sweeper re-drives a notice whose task message was lost."""
 
 from __future__ import annotations
 
@@ -9,8 +13,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.events import Event, subscribe
+from core.tasks import enqueue_on_commit
 from reservations.choices import ReservationKind, ReservationState
-from reservations.models import Reservation, ReservationReminder
+from reservations.models import Reservation, ReservationNotice, ReservationReminder
 from tenants.choices import Role
 from tenants.models import User
 from tenants.notifications import send_to_user
@@ -25,6 +30,9 @@ MAILED_EVENTS = {
     "reservation.extended": "reservation_extended",
 }
 REMINDERS = {"48h": timedelta(hours=48), "1h": timedelta(hours=1)}
+NOTICE_TASK = "reservations.write_notice"
+# A notice unwritten this long after its change (its task message was lost) is re-driven by the sweeper.
+NOTICE_REDRIVE_AFTER = timedelta(minutes=2)
 
 
 def _recipients(reservation: Reservation) -> list[User]:
@@ -44,12 +52,47 @@ def _mail(reservation: Reservation, template: str) -> None:
 
 @subscribe("reservation.", during_transaction=True)
 def mail_on_event(event: Event) -> None:
-    """Write the e-mails of a lifecycle event into the outbox, in the transaction of the change (a task sends them)."""
+    """Owe the e-mails of a lifecycle event: one notice row in the transaction of the change; its task (queued
+    after the commit, by ID) renders them into the outbox."""
     template = MAILED_EVENTS.get(event.name)
-    if template is None:
+    if template is None or event.subject_id is None:
         return
-    reservation = Reservation.objects.unscoped().select_related("organization", "flavor").get(pk=event.subject_id)
-    _mail(reservation, template)
+    notice = ReservationNotice.objects.create(
+        organization_id=event.organization_id, reservation_id=event.subject_id, template=template
+    )
+    enqueue_on_commit(NOTICE_TASK, notice.pk)
+
+
+def notice_write(*, notice_id: int, now: datetime | None = None) -> bool:
+    """Render one notice into the e-mail outbox (one e-mail per owner and admin) and mark it written, in one
+    transaction. False when there is nothing to do: written already, or another worker holds it right now."""
+    with transaction.atomic():
+        notice = (
+            ReservationNotice.objects.unscoped()
+            .select_for_update(skip_locked=True, of=("self",))
+            .select_related("reservation__organization", "reservation__flavor")
+            .filter(pk=notice_id, written_at__isnull=True)
+            .first()
+        )
+        if notice is None:
+            return False
+        _mail(notice.reservation, notice.template)
+        ReservationNotice.objects.unscoped().filter(pk=notice.pk).update(written_at=now or timezone.now())
+    return True
+
+
+def notices_redrive(*, now: datetime | None = None, limit: int = 1000) -> int:
+    """Queue the task again for each notice left unwritten (its message was lost); writing is once per notice."""
+    cutoff = (now or timezone.now()) - NOTICE_REDRIVE_AFTER
+    stale = list(
+        ReservationNotice.objects.unscoped()
+        .filter(written_at__isnull=True, created_at__lt=cutoff)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for notice_id in stale:
+        enqueue_on_commit(NOTICE_TASK, notice_id)
+    return len(stale)
 
 
 def send_end_reminders(*, now: datetime | None = None) -> int:

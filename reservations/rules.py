@@ -12,10 +12,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import Sum
+from django.db import connection
+from django.db.models import QuerySet, Sum
 from django.utils.translation import gettext as _
 
 from catalog.choices import MAX_WINDOW_HOURS, Commitment
@@ -37,6 +39,22 @@ def quota_limit(*, organization: Organization, gpu_model_id: int) -> int:
     return limit.max_gpus if limit is not None else settings.KONTOR_DEFAULT_GPU_QUOTA
 
 
+def _held_allocations(
+    *,
+    organization: Organization,
+    gpu_model_id: int,
+    starts_at: datetime,
+    ends_at: datetime | None,
+    exclude_reservation_id: int | None = None,
+) -> QuerySet[Allocation]:
+    allocations = Allocation.objects.for_organization(organization).filter(
+        overlapping(starts_at, ends_at), node__pool__node_type__gpu_model_id=gpu_model_id
+    )
+    if exclude_reservation_id is not None:
+        allocations = allocations.exclude(reservation_id=exclude_reservation_id)
+    return allocations
+
+
 def gpus_held(
     *,
     organization: Organization,
@@ -46,13 +64,66 @@ def gpus_held(
     exclude_reservation_id: int | None = None,
 ) -> int:
     """The organization's GPUs of one model held at some moment of the window (an upper bound: overlaps add up)."""
-    allocations = Allocation.objects.for_organization(organization).filter(
-        overlapping(starts_at, ends_at), node__pool__node_type__gpu_model_id=gpu_model_id
+    allocations = _held_allocations(
+        organization=organization,
+        gpu_model_id=gpu_model_id,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        exclude_reservation_id=exclude_reservation_id,
     )
-    if exclude_reservation_id is not None:
-        allocations = allocations.exclude(reservation_id=exclude_reservation_id)
     total = allocations.aggregate(total=Sum("gpu_count"))["total"]
     return int(total or 0)
+
+
+#: ``quota_limit`` and ``gpus_held`` in one statement, without the ORM: every order runs it under the organization's
+#: lock. The same conditions as ``_held_allocations`` (``overlapping``) and ``quota_limit`` (the first row by id).
+QUOTA_AND_HELD_SQL = """
+SELECT
+    (SELECT q.max_gpus FROM reservations_quotalimit q
+     WHERE q.organization_id = %(organization)s AND q.gpu_model_id = %(gpu_model)s ORDER BY q.id LIMIT 1),
+    (SELECT COALESCE(SUM(a.gpu_count), 0)
+     FROM reservations_allocation a
+     JOIN reservations_node n ON n.id = a.node_id
+     JOIN reservations_capacitypool p ON p.id = n.pool_id
+     JOIN catalog_nodetype t ON t.id = p.node_type_id
+     WHERE a.organization_id = %(organization)s AND t.gpu_model_id = %(gpu_model)s AND a.released_at IS NULL
+       AND (a.ends_at IS NULL OR a.ends_at > %(starts)s)
+       AND (%(ends)s::timestamptz IS NULL OR a.starts_at < %(ends)s::timestamptz)
+       AND (%(exclude)s::bigint IS NULL OR a.reservation_id <> %(exclude)s::bigint))
+"""
+
+
+def quota_limit_and_held(
+    *,
+    organization: Organization,
+    gpu_model_id: int,
+    starts_at: datetime,
+    ends_at: datetime | None,
+    exclude_reservation_id: int | None = None,
+) -> tuple[int, int]:
+    """``quota_limit`` and ``gpus_held`` in one statement: what an order's quota check reads."""
+    if connection.vendor == "postgresql":
+        params: dict[str, Any] = {
+            "organization": organization.pk,
+            "gpu_model": gpu_model_id,
+            "starts": starts_at,
+            "ends": ends_at,
+            "exclude": exclude_reservation_id,
+        }
+        with connection.cursor() as cursor:
+            cursor.execute(QUOTA_AND_HELD_SQL, params)
+            quota, total = cursor.fetchone()
+    else:  # the embedded SQLite default: the same two reads through the ORM
+        limit = QuotaLimit.objects.for_organization(organization).filter(gpu_model_id=gpu_model_id).first()
+        quota = limit.max_gpus if limit is not None else None
+        total = gpus_held(
+            organization=organization,
+            gpu_model_id=gpu_model_id,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            exclude_reservation_id=exclude_reservation_id,
+        )
+    return (int(quota) if quota is not None else settings.KONTOR_DEFAULT_GPU_QUOTA), int(total or 0)
 
 
 def booking_order(*, organization: Organization, quote: Quote, now: datetime) -> OrderDescription:
@@ -136,8 +207,7 @@ def _check_window(order: OrderDescription) -> None:
 
 
 def _check_quota(order: OrderDescription) -> None:
-    limit = quota_limit(organization=order.organization, gpu_model_id=order.gpu_model_id)
-    held = gpus_held(
+    limit, held = quota_limit_and_held(
         organization=order.organization,
         gpu_model_id=order.gpu_model_id,
         starts_at=order.adds_from if order.reservation_id is not None else order.starts_at,

@@ -31,7 +31,7 @@ from reservations.guards import OrderDescription
 from reservations.models import Allocation, IdempotencyKey, Node, QuotaLimit, QuotaRequest, Reservation
 from reservations.orders import purchase_order_reference_clean
 from reservations.rules import booking_order, extension_order, order_rules_check, quota_limit
-from tenants.audit import Actor, audit_record
+from tenants.audit import Actor, AuditEntry, audit_record, audit_record_many
 from tenants.idempotency import idempotency_key_validate
 from tenants.models import Organization
 from tenants.services import InvalidTransitionError
@@ -210,10 +210,12 @@ def _book_in_pool(
     leaves nothing written and gives the pool lock back.
 
     What the booking writes that does not depend on the slots comes first, outside the pool lock: the reservation,
-    its key, the audit row. Then the pool row is locked and one statement finds the best free blocks and inserts the
-    allocations (``allocations_insert``). The domain events come after it, so their in-transaction subscribers
-    (e-mail and webhook outbox rows) see the allocations, each with the state it announces (``created`` while still
-    requested, then the move to scheduled); the lock is held from the insert to the commit only."""
+    its key and both audit rows (requested, scheduled; one INSERT). Then the pool row is locked and one statement
+    finds the best free blocks and inserts the allocations (``allocations_insert``). The domain events come after
+    it, so their in-transaction subscribers
+    (the e-mail notice and webhook outbox rows) see the allocations, each with the state it announces (``created``
+    while still requested, then the move to scheduled). The lock is held from the allocation insert to the commit
+    only, and nothing is rendered meanwhile (the e-mail is rendered by a task)."""
     organization, flavor = order.organization, quote.flavor
     kind = ReservationKind(order.kind)
     savepoint = transaction.savepoint()
@@ -235,8 +237,9 @@ def _book_in_pool(
         IdempotencyKey.objects.create(
             organization=organization, key=idempotency_key, request_hash=request_hash, reservation=reservation
         )
-    audit_record(
-        actor=actor,
+    # Both audit rows of the booking (requested, then scheduled) in one INSERT, before the pool lock: a full pool
+    # rolls them back with the rest of the attempt.
+    requested = AuditEntry(
         action="reservation.requested",
         target=reservation,
         organization=organization,
@@ -248,6 +251,7 @@ def _book_in_pool(
             "purchase_order_reference": purchase_order_reference,
         },
     )
+    audit_record_many(actor=actor, entries=[requested, _transition_entry(reservation, to_state=R.SCHEDULED)])
     pool_lock_id(pool_id)
     try:
         rows = allocations_insert(
@@ -269,9 +273,9 @@ def _book_in_pool(
         transaction.savepoint_rollback(savepoint)  # also releases the pool's row lock (PostgreSQL)
         return None
     publish("reservation.created", organization_id=organization.pk, subject_id=reservation.pk)
-    # The new row is visible to no other transaction: it needs no lock to move on.
-    scheduled = _transition_locked(actor=actor, locked=reservation, to_state=R.SCHEDULED)
-    publish(scheduled, organization_id=organization.pk, subject_id=reservation.pk)
+    # The new row is visible to no other transaction: it needs no lock to move on (its audit row is written).
+    moved = _transition_apply(locked=reservation, to_state=R.SCHEDULED)
+    publish(moved.action, organization_id=organization.pk, subject_id=reservation.pk)
     transaction.savepoint_commit(savepoint)
     allocations = [
         Allocation(
@@ -290,16 +294,28 @@ def _book_in_pool(
     return Booking(reservation=reservation, allocations=allocations)
 
 
-def _transition_locked(*, actor: Actor, locked: Reservation, to_state: ReservationState, reason: str = "") -> str:
-    """Move a reservation whose row the caller holds (locked, or created in this transaction) and audit it; returns
-    the domain event to publish. Refuses what ``TRANSITIONS`` does not allow."""
-    from_state = locked.state
+def _transition_entry(reservation: Reservation, *, to_state: ReservationState, reason: str = "") -> AuditEntry:
+    """The audit entry of moving ``reservation`` from its state to ``to_state`` (its action is also the domain event
+    to publish). Refuses what ``TRANSITIONS`` does not allow."""
+    from_state = reservation.state
     if to_state not in TRANSITIONS[from_state]:
         raise InvalidTransitionError(
             _("A reservation cannot go from %(from)s to %(to)s.")
             % {"from": R(from_state).label, "to": R(to_state).label},
             code="invalid_transition",
         )
+    return AuditEntry(
+        action=f"reservation.{to_state}",
+        target=reservation,
+        organization=reservation.organization,
+        data={"from": from_state, "to": str(to_state), "reason": reason},
+    )
+
+
+def _transition_apply(*, locked: Reservation, to_state: ReservationState, reason: str = "") -> AuditEntry:
+    """Move a reservation whose row the caller holds (locked, or created in this transaction); returns its audit
+    entry (``_transition_entry``), which the caller writes. Refuses what ``TRANSITIONS`` does not allow."""
+    entry = _transition_entry(locked, to_state=to_state, reason=reason)
     locked.state = to_state
     locked.state_reason = reason
     locked.save(update_fields=["state", "state_reason", "updated_at"])
@@ -307,14 +323,14 @@ def _transition_locked(*, actor: Actor, locked: Reservation, to_state: Reservati
         Allocation.objects.for_organization(locked.organization).filter(
             reservation=locked, released_at__isnull=True
         ).update(released_at=timezone.now())
-    audit_record(
-        actor=actor,
-        action=f"reservation.{to_state}",
-        target=locked,
-        organization=locked.organization,
-        data={"from": from_state, "to": str(to_state), "reason": reason},
-    )
-    return f"reservation.{to_state}"
+    return entry
+
+
+def _transition_locked(*, actor: Actor, locked: Reservation, to_state: ReservationState, reason: str = "") -> str:
+    """``_transition_apply`` and its audit row; returns the domain event to publish."""
+    entry = _transition_apply(locked=locked, to_state=to_state, reason=reason)
+    audit_record(actor=actor, action=entry.action, target=locked, organization=entry.organization, data=entry.data)
+    return entry.action
 
 
 def reservation_transition(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.utils import timezone
 
-from reservations.notifications import send_end_reminders
+from reservations.notifications import notice_write, notices_redrive, send_end_reminders
 from reservations.services import booking_keys_expire
 
 
@@ -17,3 +17,13 @@ def send_end_reminders_task() -> int:
 @shared_task(name="reservations.expire_booking_keys")
 def expire_booking_keys_task() -> int:
     return booking_keys_expire(now=timezone.now())
+
+
+@shared_task(name="reservations.write_notice")
+def write_notice_task(notice_id: int) -> bool:
+    return notice_write(notice_id=notice_id)
+
+
+@shared_task(name="reservations.redrive_notices")
+def redrive_notices_task() -> int:
+    return notices_redrive()

@@ -16,6 +16,7 @@ word.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -143,36 +144,7 @@ class PoolTimeline:
         return self._gaps[size]
 
     def earliest_start(self, *, size: int, instances: int, duration: timedelta | None) -> datetime | None:
-        gaps = self.gaps_in_database(size, duration) if connection.vendor == "postgresql" else self.gaps(size)
-        return gaps.earliest_start(instances=instances, duration=duration)
-
-    def gaps_in_database(self, size: int, duration: timedelta | None) -> _Gaps:
-        """The gaps that matter for ``duration`` — long enough, or free for good — computed by PostgreSQL (a window
-        over each block's allocations), so only those cross the wire instead of every future allocation."""
-        seen: dict[tuple[int, int], list[tuple[datetime, datetime | None]]] = defaultdict(list)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                GAPS_SQL,
-                {
-                    "pool": self.pool.pk,
-                    "size": size,
-                    "since": self.since,
-                    "available": NodeState.AVAILABLE,
-                    "duration": duration.total_seconds() if duration is not None else None,
-                },
-            )
-            for node_id, block, gap_start, gap_end in cursor.fetchall():
-                stretches = seen[(node_id, block)]
-                if gap_start is not None:  # None: held for good from some point on
-                    stretches.append((_from_micros(gap_start), _from_micros(gap_end) if gap_end is not None else None))
-        per_node = self.pool.node_type.gpus_per_node
-        untouched: list[tuple[datetime, datetime | None]] = [(self.since, None)]
-        per_block = [
-            sorted(seen[(node_id, block)], key=lambda gap: gap[0]) if (node_id, block) in seen else untouched
-            for node_id in self.nodes
-            for block in range(0, per_node - size + 1, size)
-        ]
-        return _Gaps(since=self.since, per_block=per_block)
+        return self.gaps(size).earliest_start(instances=instances, duration=duration)
 
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -180,39 +152,6 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 def _from_micros(micros: int) -> datetime:
     return EPOCH + timedelta(microseconds=micros)
-
-
-#: Per aligned block of ``size`` slots touched by a live allocation ending after ``since``: each gap before one of its
-#: allocations that is at least ``duration`` long, and the final gap from its last end on (NULL start: held for good).
-#: Times travel as exact integer microseconds since the epoch (cheap to load, unlike timestamps).
-GAPS_SQL = """
-WITH touching AS (
-    SELECT a.node_id, b.block, a.starts_at, COALESCE(a.ends_at, 'infinity'::timestamptz) AS ends_at
-    FROM reservations_allocation a
-    JOIN reservations_node n ON n.id = a.node_id
-    CROSS JOIN LATERAL generate_series(
-        (a.gpu_first / %(size)s) * %(size)s, a.gpu_first + a.gpu_count - 1, %(size)s
-    ) AS b(block)
-    WHERE n.pool_id = %(pool)s AND n.state = %(available)s AND a.released_at IS NULL
-      AND COALESCE(a.ends_at, 'infinity'::timestamptz) > %(since)s
-), ordered AS (
-    SELECT node_id, block, starts_at, GREATEST(%(since)s, COALESCE(max(ends_at) OVER (
-        PARTITION BY node_id, block ORDER BY starts_at ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
-    ), %(since)s)) AS free_from
-    FROM touching
-)
-SELECT node_id, block,
-       (EXTRACT(EPOCH FROM free_from) * 1000000)::bigint, (EXTRACT(EPOCH FROM starts_at) * 1000000)::bigint
-FROM ordered
-WHERE isfinite(free_from) AND starts_at >= free_from + make_interval(secs => %(duration)s::float8)
-  AND starts_at > free_from
-UNION ALL
-SELECT node_id, block,
-       CASE WHEN isfinite(max(ends_at))
-            THEN (EXTRACT(EPOCH FROM GREATEST(max(ends_at), %(since)s)) * 1000000)::bigint END,
-       NULL
-FROM touching GROUP BY node_id, block
-"""
 
 
 def _free_stretches(intervals: list[Interval], since: datetime) -> list[tuple[datetime, datetime | None]]:
@@ -244,3 +183,188 @@ class Timelines:
         if key not in self._loaded:
             self._loaded[key] = PoolTimeline.load(pool, since)
         return self._loaded[key]
+
+
+# --- PostgreSQL: a pool's busy stretches kept in memory, checked against the change log -----------------------------
+#
+# Reading a busy pool's future is tens of thousands of rows (a pool of 400 nodes holds 50,000 week-long bookings);
+# answering fits / earliest start / alternatives from it is a few thousand bisections. So each process keeps, per
+# pool, its available nodes and every live allocation on them, merged into busy stretches per aligned block, and
+# before each answer asks the change log (migration 0010: one row per statement that wrote a pool's allocations,
+# nodes or pool row) whether anything the read saw has changed since: a few index rows instead of the pool. The
+# answers are the same as from a fresh read — the read's snapshot saw exactly the committed changes there are now.
+
+#: Open ends ("until released") as a moment after every real one.
+FOREVER = 2**62
+
+_LOAD_SQL = """
+SELECT 0, NULL::bigint, NULL::int, NULL::int, NULL::bigint, NULL::bigint,
+       pg_current_snapshot()::text, pg_current_xact_id_if_assigned() IS NULL
+UNION ALL
+SELECT 1, n.id, (row_number() OVER (ORDER BY n.hostname))::int, NULL, NULL, NULL, NULL, NULL
+FROM reservations_node n WHERE n.pool_id = %(pool)s AND n.state = %(available)s
+UNION ALL
+SELECT 2, a.node_id, a.gpu_first, a.gpu_count,
+       (EXTRACT(EPOCH FROM a.starts_at) * 1000000)::bigint, (EXTRACT(EPOCH FROM a.ends_at) * 1000000)::bigint,
+       NULL, NULL
+FROM reservations_allocation a JOIN reservations_node n ON n.id = a.node_id
+WHERE n.pool_id = %(pool)s AND n.state = %(available)s AND a.released_at IS NULL
+"""
+
+#: Of the cached pools (each with the snapshot its read was taken under), those a change has since been committed to.
+_CHANGED_SQL = """
+SELECT s.pool FROM unnest(%(pools)s::bigint[], %(snapshots)s::text[]) AS s(pool, snapshot)
+WHERE EXISTS (
+    SELECT 1 FROM reservations_pool_change c
+    WHERE c.pool_id IN (s.pool, 0) AND c.xid >= pg_snapshot_xmin(s.snapshot::pg_snapshot)
+      AND NOT pg_visible_in_snapshot(c.xid, s.snapshot::pg_snapshot)
+)
+"""
+
+
+def to_micros(moment: datetime) -> int:
+    return (moment - EPOCH) // timedelta(microseconds=1)
+
+
+def _merged(intervals: list[tuple[int, int]]) -> tuple[list[int], list[int]]:
+    """Sorted, disjoint busy stretches (touching ones joined) as parallel lists of starts and ends."""
+    starts: list[int] = []
+    ends: list[int] = []
+    for start, end in sorted(intervals):
+        if ends and start <= ends[-1]:
+            if end > ends[-1]:
+                ends[-1] = end
+        else:
+            starts.append(start)
+            ends.append(end)
+    return starts, ends
+
+
+class PoolBusy:
+    """One pool's available nodes (by hostname) and their live allocations, as busy stretches per aligned block of
+    each size asked about. Immutable once read; shared by the answers of one process while the pool is unchanged."""
+
+    def __init__(self, per_node: int, nodes: list[int], slots: dict[tuple[int, int], list[tuple[int, int]]]) -> None:
+        self.per_node = per_node
+        self.nodes = nodes
+        self._slots = {key: _merged(intervals) for key, intervals in slots.items()}
+        self._blocks: dict[int, list[tuple[tuple[int, ...], tuple[int, ...], int]]] = {}
+
+    @classmethod
+    def read(cls, pool: CapacityPool) -> tuple[PoolBusy, str, bool]:
+        """The pool as one statement sees it, that statement's snapshot, and whether the read may be shared (not
+        when the reading transaction has written something: its own changes may yet be rolled back)."""
+        with connection.cursor() as cursor:
+            cursor.execute(_LOAD_SQL, {"pool": pool.pk, "available": NodeState.AVAILABLE})
+            rows = cursor.fetchall()
+        snapshot, shareable = "", False
+        ranked: list[tuple[int, int]] = []
+        slots: dict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)
+        for kind, node_id, first, count, start, end, meta_snapshot, meta_shareable in rows:
+            if kind == 0:
+                snapshot, shareable = meta_snapshot, meta_shareable
+            elif kind == 1:
+                ranked.append((first, node_id))
+            else:
+                stretch = (start, FOREVER if end is None else end)
+                for slot in range(first, first + count):
+                    slots[(node_id, slot)].append(stretch)
+        nodes = [node_id for _rank, node_id in sorted(ranked)]
+        return cls(pool.node_type.gpus_per_node, nodes, slots), snapshot, shareable
+
+    def blocks(self, size: int) -> list[tuple[tuple[int, ...], tuple[int, ...], int]]:
+        """The aligned blocks of ``size`` slots, grouped by their merged busy stretches: ``(starts, ends, how many
+        blocks)`` — blocks booked alike (a bare-metal order, a row of week-long ones) are answered once."""
+        if size not in self._blocks:
+            alike: dict[tuple[tuple[int, ...], tuple[int, ...]], int] = defaultdict(int)
+            for node_id in self.nodes:
+                for first in range(0, self.per_node - size + 1, size):
+                    busy = [
+                        stretches
+                        for slot in range(first, first + size)
+                        if (stretches := self._slots.get((node_id, slot))) is not None
+                    ]
+                    if len(busy) > 1:
+                        busy = [_merged([pair for starts, ends in busy for pair in zip(starts, ends, strict=True)])]
+                    starts, ends = busy[0] if busy else ([], [])
+                    alike[(tuple(starts), tuple(ends))] += 1
+            self._blocks[size] = [(starts, ends, count) for (starts, ends), count in alike.items()]
+        return self._blocks[size]
+
+    def fits(self, *, size: int, instances: int, starts_at: datetime, ends_at: datetime | None) -> bool:
+        """Whether ``instances`` aligned blocks of ``size`` slots are free for the whole window (an empty window
+        overlaps nothing)."""
+        start = to_micros(starts_at)
+        end = FOREVER if ends_at is None else to_micros(ends_at)
+        if end <= start:
+            return len(self.nodes) * (self.per_node // size) >= instances
+        free = 0
+        for starts, ends, count in self.blocks(size):
+            index = bisect_right(ends, start)  # the first stretch ending after the window's start
+            if index == len(ends) or starts[index] >= end:
+                free += count
+                if free >= instances:
+                    return True
+        return False
+
+    def earliest_start(
+        self, *, size: int, instances: int, since: datetime, duration: timedelta | None
+    ) -> datetime | None:
+        """The earliest start not before ``since`` at which ``instances`` blocks are free for ``duration`` (None:
+        for good) — a sweep over each block's free stretches, as ``_Gaps.earliest_start`` (alike blocks counted
+        together)."""
+        start = to_micros(since)
+        length = None if duration is None else duration // timedelta(microseconds=1)
+        events: list[tuple[int, int]] = []
+        for starts, ends, count in self.blocks(size):
+            free_from = start
+            for index in range(bisect_right(ends, start), len(ends)):
+                begin = starts[index]
+                if length is not None and begin > free_from and begin - free_from >= length:
+                    events.append((free_from, count))
+                    events.append((begin - length, -count))  # the last start that still fits is included
+                free_from = max(free_from, ends[index])
+            if free_from < FOREVER:
+                events.append((free_from, count))
+        events.sort(key=lambda event: (event[0], -event[1]))  # at one moment: count the opening ranges first
+        running = 0
+        for moment, delta in events:
+            running += delta
+            if delta > 0 and running >= instances:
+                return _from_micros(moment)
+        return None
+
+
+class _BusyCache:
+    """Per process: each pool's last shareable read with its snapshot. ``current`` drops the pools changed since."""
+
+    def __init__(self) -> None:
+        self._reads: dict[int, tuple[PoolBusy, str]] = {}
+
+    def current(self) -> None:
+        reads = dict(self._reads)
+        if not reads:
+            return
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _CHANGED_SQL, {"pools": list(reads), "snapshots": [snapshot for _busy, snapshot in reads.values()]}
+            )
+            for (pool_id,) in cursor.fetchall():
+                self._reads.pop(pool_id, None)
+
+    def get(self, pool: CapacityPool) -> PoolBusy:
+        cached = self._reads.get(pool.pk)
+        if cached is not None and cached[0].per_node == pool.node_type.gpus_per_node:
+            return cached[0]
+        busy, snapshot, shareable = PoolBusy.read(pool)
+        if shareable:
+            self._reads[pool.pk] = (busy, snapshot)
+        else:
+            self._reads.pop(pool.pk, None)
+        return busy
+
+    def clear(self) -> None:
+        self._reads.clear()
+
+
+BUSY_CACHE = _BusyCache()

@@ -33,10 +33,12 @@ def organization_list_for_user(*, user: User) -> QuerySet[Organization]:
 
 def organization_get_for_actor(*, slug: str, user: User | None, api_key: ApiKey | None) -> Organization | None:
     """The organization named by ``slug`` if the caller belongs to it; None otherwise (the caller answers 404)."""
-    queryset = Organization.objects.filter(slug=slug)
     if api_key is not None:
-        queryset = queryset.filter(pk=api_key.organization_id)
-    elif user is not None:
+        # The key's organization was read with the key (ApiKeyAuthentication): no second query for it.
+        organization = api_key.organization
+        return organization if organization.slug == slug else None
+    queryset = Organization.objects.filter(slug=slug)
+    if user is not None:
         queryset = queryset.filter(memberships__user=user)
     else:
         return None

@@ -62,6 +62,17 @@ def emails_sent_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(send_email_task, "apply_async", apply_here)
 
 
+@pytest.fixture(autouse=True)
+def reservation_notices_written_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Likewise the task that renders a reservation's lifecycle e-mails into the outbox after the commit."""
+    from reservations.tasks import write_notice_task
+
+    def apply_here(args: tuple[object, ...] | None = None, kwargs: dict[str, object] | None = None, **options: object):
+        return write_notice_task.apply(args=args, kwargs=kwargs)
+
+    monkeypatch.setattr(write_notice_task, "apply_async", apply_here)
+
+
 @pytest.fixture
 def organization() -> Organization:
     return OrganizationFactory.create(legal_name="Rheinwerk Robotics GmbH", slug="rheinwerk")

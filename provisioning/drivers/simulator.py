@@ -16,13 +16,13 @@ import ipaddress
 import random
 import uuid
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from provisioning.drivers.base import (
@@ -122,8 +122,10 @@ class SimulatorDriver:
         boot = timedelta(seconds=_config("boot_seconds", 0.0))
         server_id = uuid.uuid4().hex
         address = str(_NETWORK[int(uuid.UUID(server_id)) % (_NETWORK.num_addresses - 2) + 1])
+        # One INSERT, a transaction of its own (no BEGIN and COMMIT around it); a savepoint only inside a caller's
+        # transaction, which the IntegrityError must not break.
         try:
-            with transaction.atomic():
+            with transaction.atomic() if connection.in_atomic_block else nullcontext():
                 server = SimulatedServer.objects.create(
                     server_id=server_id,
                     project_id=spec.project_id,

@@ -3,6 +3,9 @@ name provisioning's models, which sit above reservations)."""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from typing import Any
+
 from django.db.models import Prefetch
 
 from provisioning.models import Instance, InstanceTransition, ReservationAccess
@@ -61,3 +64,57 @@ def reservation_list_for_api(*, organization: Organization) -> TenantQuerySet[Re
             ),
         )
     )
+
+
+#: The columns of one reservation in a list page: its own, the related slugs and tag, and its access row (a
+#: reverse one-to-one, left-joined: ``access__id`` is None when the order chose none).
+RESERVATION_LIST_COLUMNS = (
+    *("id", "kind", "state", "state_reason", "quote_id", "instance_count", "starts_at", "ends_at"),
+    *("purchase_order_reference", "created_at", "flavor__slug", "flavor__gpu_count", "zone__slug"),
+    *("item_version__tag", "item_version__item__slug"),
+    *("access__id", "access__public_address", "access__ssh_keys", "access__service_token_encrypted"),
+    "access__tls_fingerprint",
+)
+
+
+def reservation_rows_for_api(*, organization: Organization) -> TenantQuerySet[Any]:
+    """The reservation list's rows as dictionaries (``RESERVATION_LIST_COLUMNS``), for the cursor paginator and
+    ``reservation_rows_related``: one query per page, no model instances built."""
+    return Reservation.objects.for_organization(organization).values(*RESERVATION_LIST_COLUMNS)  # type: ignore[return-value]
+
+
+def reservation_rows_related(*, organization: Organization, reservation_ids: list[int]) -> dict[str, Any]:
+    """What a page of reservations shows besides their own rows, grouped by reservation ID: the live allocations
+    (node hostname), the instances (their address row, left-joined) and the instances' transitions. Three queries
+    per page whatever its size (two when no reservation has instances yet), the orderings of the models' Meta
+    (the same as ``reservation_list_for_api``'s prefetches)."""
+    allocations: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    instances: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    transitions: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    if not reservation_ids:
+        return {"allocations": allocations, "instances": instances, "transitions": transitions}
+    for allocation in (
+        Allocation.objects.for_organization(organization)
+        .filter(reservation_id__in=reservation_ids, released_at__isnull=True)
+        .values("reservation_id", "instance_index", "node__hostname", "gpu_first", "gpu_count", "starts_at", "ends_at")
+    ):
+        allocations[allocation["reservation_id"]].append(allocation)
+    instance_ids = []
+    for instance in (
+        Instance.objects.for_organization(organization)
+        .filter(reservation_id__in=reservation_ids)
+        .values(
+            *("id", "reservation_id", "index", "name", "state", "address", "ssh_user", "service_url"),
+            *("started_at", "stopped_at", "network__id", "network__public_address", "network__ssh_fingerprints"),
+        )
+    ):
+        instances[instance["reservation_id"]].append(instance)
+        instance_ids.append(instance["id"])
+    if instance_ids:
+        for transition in (
+            InstanceTransition.objects.for_organization(organization)
+            .filter(instance_id__in=instance_ids)
+            .values("instance_id", "from_state", "to_state", "reason", "occurred_at")
+        ):
+            transitions[transition["instance_id"]].append(transition)
+    return {"allocations": allocations, "instances": instances, "transitions": transitions}

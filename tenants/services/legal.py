@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -25,9 +26,19 @@ def legal_documents_in_force(*, at: object = None) -> list[LegalDocument]:
 
 
 def consents_missing(*, organization: Organization) -> list[LegalDocument]:
-    """Documents in force that nobody has accepted for the organization yet: they block the next order."""
-    accepted = set(Consent.objects.for_organization(organization).values_list("document_id", flat=True))
-    return [document for document in legal_documents_in_force() if document.pk not in accepted]
+    """Documents in force that nobody has accepted for the organization yet: they block the next order.
+
+    One query (every order runs it): the versions as ``legal_documents_in_force`` reads them, each marked whether
+    the organization accepted it."""
+    accepted = Consent.objects.for_organization(organization).filter(document=OuterRef("pk"))
+    latest: dict[str, LegalDocument] = {}
+    for document in (
+        LegalDocument.objects.filter(effective_at__lte=timezone.now())
+        .annotate(accepted=Exists(accepted))
+        .order_by("-effective_at")
+    ):
+        latest.setdefault(document.kind, document)
+    return [latest[kind] for kind in LegalDocumentKind if kind in latest and not latest[kind].accepted]  # type: ignore[attr-defined]
 
 
 def consent_accept(

@@ -11,6 +11,7 @@ import pytest
 import time_machine
 from django.db import IntegrityError, close_old_connections, connection, transaction
 from django.db.models import Sum
+from django.test.utils import CaptureQueriesContext
 
 from billing.invoices.services import invoice_draft_for_month, invoice_finalize
 from billing.models import Invoice, InvoiceLine, InvoiceUsage
@@ -504,3 +505,78 @@ def test_a_window_cancelled_before_its_start_bills_nothing(book):
     assert metering_run(now=at(9)).writes == 2
     assert UsageRecord.objects.unscoped().count() == 0
     assert metering_run(now=at(9)).windows == 0
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the set-based path is PostgreSQL's")
+def test_a_run_takes_the_same_statements_for_one_instance_as_for_many(book):
+    """Set-based: per batch three lock statements and one writing statement, whatever the number of subjects."""
+    _, (first_id,) = book()
+    set_times(first_id, at(10, 59, 30), at(12, 0, 15))
+    with CaptureQueriesContext(connection) as one:
+        assert metering_run(now=at(13)).instances == 1
+
+    _, (second_id,) = book()
+    _, (third_id,) = book(item="nim-llama-3-1-8b-instruct", flavor="b200-x1")
+    set_times(second_id, at(9, 10), at(11, 0, 1))
+    set_times(third_id, at(10, 30))
+    with CaptureQueriesContext(connection) as many:
+        assert metering_run(now=at(13)) == MeteringRunResult(instances=2, windows=0, writes=3 + 3 * 2)
+
+    # The two selections, then the batch: savepoint, SET LOCAL jit, three locks (subjects, their organizations,
+    # their records), the write, release.
+    assert len(one) == len(many) == 9, [query["sql"][:60] for query in many.captured_queries]
+    assert rows(instance_id=second_id) == [
+        ("gpu_seconds", at(9), 50 * 60 * 4, Decimal("6.9000")),
+        ("gpu_seconds", at(10), 3600 * 4, Decimal("6.9000")),
+        ("gpu_seconds", at(11), 1 * 4, Decimal("6.9000")),
+    ]
+    assert rows(instance_id=third_id) == [
+        ("gpu_seconds", at(10), 1800, Decimal("6.9000")),
+        ("gpu_seconds", at(11), 3600, Decimal("6.9000")),
+        ("gpu_seconds", at(12), 3600, Decimal("6.9000")),
+        ("license_gpu_seconds", at(10), 1800, Decimal("0.8800")),
+        ("license_gpu_seconds", at(11), 3600, Decimal("0.8800")),
+        ("license_gpu_seconds", at(12), 3600, Decimal("0.8800")),
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_runs_find_an_invoiced_hours_difference_once(book):
+    """Four workers meter instances whose invoiced hours changed: one correction per difference, never two."""
+    _, (first_id,) = book()
+    window, _ = book(commitment="reserved_1m", hours=2, provision=False)
+    set_times(first_id, at(10))
+    metering_run(now=at(11, 30))
+    hours = sorted(UsageRecord.objects.unscoped().values_list("hour", flat=True))
+    seal_hours(first_id, hours[0], hours[-1] + timedelta(hours=1), when=at(11, 31))  # finalized: every hour invoiced
+    set_times(first_id, at(10), at(10, 20))  # the stop fact arrives late: hour 10 billed too much, hour 11 not used
+    Reservation.objects.unscoped().filter(pk=window.pk).update(ends_at=at(11, 30))  # the window shortened
+    barrier = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def race():
+        close_old_connections()
+        barrier.wait()
+        try:
+            metering_run(now=at(12))
+        except BaseException as exc:  # reported by the assertion below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=race) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert errors == []
+    corrections = sorted(
+        UsageCorrection.objects.unscoped().values_list("record__meter", "record__hour", "quantity_delta")
+    )
+    assert corrections == [
+        (Meter.COMMITTED_GPU_SECONDS, at(11), -1800 * 4),
+        (Meter.GPU_SECONDS, at(10), -2400 * 4),
+        (Meter.GPU_SECONDS, at(11), -1800 * 4),
+    ]
+    assert metering_run(now=at(12)).writes == 0

@@ -45,7 +45,9 @@ def test_each_kind_of_work_has_its_queue():
         "provisioning.provision_reservation": "provisioning",
         "provisioning.reconcile": "provisioning",
         "provisioning.sweep": "provisioning",
+        "reservations.redrive_notices": "email",
         "reservations.send_end_reminders": "email",
+        "reservations.write_notice": "email",
         "tenants.resend_stale_emails": "email",
         "tenants.send_email": "email",
     }

@@ -9,6 +9,8 @@ from django.test import Client
 from core.secrets import decrypt_secret
 from provisioning.cloud_access import allowed_cidr_add
 from provisioning.models import InstanceAddress, ReservationAccess
+from reservations.models import ReservationNotice
+from reservations.notifications import notice_write
 from tenants.audit import Actor
 from tenants.models import AuditEvent, OutgoingEmail
 from tenants.services import ssh_key_add
@@ -30,7 +32,11 @@ def test_the_running_email_of_an_on_demand_order_says_until_released_and_how_to_
         InstanceAddress.objects.for_organization(customer).get(instance__index=index).public_address for index in (0, 1)
     ]
 
-    # The activation wrote it into the outbox, in the transaction of the change.
+    # The activation owed it in the transaction of the change (a notice); its task writes it into the outbox.
+    notice = ReservationNotice.objects.for_organization(customer).get(
+        reservation=reservation, template="reservation_active"
+    )
+    assert notice_write(notice_id=notice.pk) is True
     [message] = OutgoingEmail.objects.filter(template="reservation_active")
     assert message.to == orderer.email
     assert "None" not in message.body

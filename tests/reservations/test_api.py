@@ -153,6 +153,61 @@ def test_reservation_list_runs_a_constant_number_of_queries(small_inventory, cus
     assert len(many.captured_queries) == len(few.captured_queries)
 
 
+def test_the_list_answers_what_the_reservation_serializer_answers(small_inventory, customer, make_quote, owner_client):
+    """The list is built from plain rows (reservation_list_representation); it must say, field for field, what
+    ReservationSerializer says of the same reservations: instances with and without an address row, their history,
+    an access row with a secured endpoint, one without any access row, a released allocation left out."""
+    import json
+
+    from django.utils import timezone
+
+    from provisioning.models import Instance, InstanceAddress, InstanceTransition, ReservationAccess
+    from reservations.api.selectors import reservation_list_for_api
+    from reservations.api.serializers import ReservationSerializer
+    from reservations.models import Allocation
+    from reservations.services import reservation_create
+    from tenants.audit import Actor
+
+    ordered = post(owner_client, "reservations/", {"quote": make_quote(flavor="b200-x1", count=2).pk}).json()
+    bare = reservation_create(
+        actor=Actor.system("test"), organization=customer, quote=make_quote(flavor="b200-x2", commitment="on_demand")
+    )
+    ReservationAccess.objects.for_organization(customer).filter(reservation_id=bare.reservation.pk).delete()
+    access = ReservationAccess.objects.for_organization(customer).get(reservation_id=ordered["id"])
+    access.ssh_keys = [{"name": "Laptop", "fingerprint": "SHA256:abc", "public_key": "ssh-ed25519 AAAA"}]
+    access.service_token_encrypted, access.tls_fingerprint, access.public_address = "sealed", "ab:cd", True
+    access.save()
+    now = timezone.now()
+    running = Instance.objects.create(
+        organization=customer, reservation_id=ordered["id"], index=0, name="web-0", state="running",
+        address="10.0.0.5", service_url="https://10.0.0.5:8443/", started_at=now,
+    )  # fmt: skip
+    Instance.objects.create(organization=customer, reservation_id=ordered["id"], index=1, name="web-1")
+    InstanceAddress.objects.create(
+        organization=customer, instance=running, public_address="85.214.1.2", ssh_fingerprints=["SHA256:abc"]
+    )
+    for from_state, to_state in [("pending", "building"), ("building", "running")]:
+        InstanceTransition.objects.create(
+            organization=customer, instance=running, from_state=from_state, to_state=to_state, reason="cloud said so"
+        )
+    Allocation.objects.for_organization(customer).filter(reservation_id=ordered["id"], instance_index=1).update(
+        released_at=now
+    )
+
+    listed = owner_client.get("/api/v1/organizations/rheinwerk/reservations/")
+    expected = ReservationSerializer(reservation_list_for_api(organization=customer), many=True).data
+
+    assert listed.status_code == 200
+    assert listed.json()["results"] == json.loads(json.dumps(expected, default=str))
+    first = listed.json()["results"][1]
+    assert (first["access"]["secured_endpoint"], first["instances"][0]["ssh_command"]) == (
+        True,
+        "ssh ubuntu@85.214.1.2",
+    )
+    assert [len(first["instances"][0]["history"]), len(first["allocations"])] == [2, 1]
+    assert listed.json()["results"][0]["access"] is None
+
+
 def test_availability_endpoint(small_inventory, customer, owner_client):
     response = owner_client.get(
         "/api/v1/organizations/rheinwerk/availability/",

@@ -12,10 +12,10 @@ from django.db import close_old_connections, connection, connections, transactio
 from catalog.models import AvailabilityZone
 from reservations import services
 from reservations.choices import Pool, ReservationState
-from reservations.models import Allocation, CapacityPool, Node, Reservation
+from reservations.models import Allocation, CapacityPool, Node, Reservation, ReservationNotice
 from reservations.services import NoCapacityError, reservation_create
 from tenants.audit import Actor
-from tenants.models import AuditEvent, OutgoingEmail
+from tenants.models import AuditEvent
 
 from .conftest import hour
 
@@ -37,12 +37,12 @@ def live_slots():
 
 
 def written():
-    """What a booking writes, counted: reservations, allocations, audit rows, e-mails in the outbox."""
+    """What a booking writes, counted: reservations, allocations, audit rows, e-mails owed (their notices)."""
     return (
         Reservation.objects.unscoped().count(),
         Allocation.objects.unscoped().count(),
         AuditEvent.objects.unscoped().count(),
-        OutgoingEmail.objects.count(),
+        ReservationNotice.objects.unscoped().count(),
     )
 
 

@@ -1,5 +1,6 @@
 """The pool timeline answers exactly what the allocator would: the same fits, and as earliest start the first moment
-at which ``place`` succeeds — checked against a brute force over every candidate start, on random pools."""
+at which ``place`` succeeds — checked against a brute force over every candidate start, on random pools; both the
+per-answer read (``PoolTimeline``, the SQLite path) and the cached busy stretches (``PoolBusy``, PostgreSQL's)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import random
 from datetime import timedelta
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from catalog.models import AvailabilityZone, Flavor
@@ -15,7 +16,7 @@ from reservations.allocation import place
 from reservations.availability import availability_check
 from reservations.choices import NodeState, Pool, ReservationKind, ReservationState
 from reservations.models import Allocation, CapacityPool, Node, Reservation
-from reservations.timeline import PoolTimeline
+from reservations.timeline import BUSY_CACHE, PoolBusy, PoolTimeline
 from tests.reservations.conftest import hour
 
 pytestmark = pytest.mark.django_db
@@ -89,6 +90,7 @@ def test_the_timeline_agrees_with_the_allocator_on_random_pools(seed, small_inve
         _book(pool, flavor, rng.randint(1, 2), start, end, make_quote, quotes)
     assert Allocation.objects.unscoped().count() >= 30
     outcomes = set()
+    busy = None  # the pool does not change while it is asked: one read answers every question
     for _ in range(60):
         flavor = flavors[rng.choice(list(SIZES))]
         count = rng.randint(1, 3)
@@ -100,15 +102,18 @@ def test_the_timeline_agrees_with_the_allocator_on_random_pools(seed, small_inve
         duration = (end - start) if end is not None else None
         expected = _brute_earliest(pool, flavor, count, start, end)
         assert timeline.earliest_start(size=flavor.gpu_count, instances=count, duration=duration) == expected
-        in_python = timeline.gaps(flavor.gpu_count)  # the path SQLite takes, where PostgreSQL computes the gaps
-        assert in_python.earliest_start(instances=count, duration=duration) == expected
+        if connection.vendor == "postgresql":
+            busy = busy or PoolBusy.read(pool)[0]
+            assert busy.fits(size=flavor.gpu_count, instances=count, starts_at=start, ends_at=end) is fits
+            found = busy.earliest_start(size=flavor.gpu_count, instances=count, since=start, duration=duration)
+            assert found == expected
         outcomes.add("fits" if fits else "later" if expected else "never")
     assert {"fits", "later"} <= outcomes  # both kinds of answer were checked
 
 
-def test_an_availability_answer_reads_each_pool_at_most_twice(small_inventory, make_quote):
-    """Fits nowhere: the earliest start in two zones and the alternatives over every flavor read each pool twice —
-    its allocations in the window (does it fit, for every flavor) and its future (from when) — not per candidate."""
+def test_an_availability_answer_reads_each_pool_once(small_inventory, make_quote):
+    """Fits nowhere: the earliest start in two zones and the alternatives over every flavor read each pool once —
+    its nodes and live allocations, in one statement — not per flavor, window or candidate start."""
     flavors = {slug: Flavor.objects.select_related("node_type").get(slug=slug) for slug in SIZES}
     quotes: dict = {}
     for pool in CapacityPool.objects.select_related("node_type", "zone").filter(pool=Pool.RESERVABLE):
@@ -123,5 +128,46 @@ def test_an_availability_answer_reads_each_pool_at_most_twice(small_inventory, m
         )
     assert (answer.fits, answer.earliest_start, answer.alternatives) == (False, hour(24 * 30), [])
     pools_read = [query for query in queries.captured_queries if "reservations_allocation" in query["sql"]]
-    assert len(pools_read) == 2 * AvailabilityZone.objects.count()
-    assert len(queries.captured_queries) <= 12
+    assert len(pools_read) == AvailabilityZone.objects.count()
+    assert len(queries.captured_queries) <= 10
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the change log and the cache are PostgreSQL's")
+@pytest.mark.django_db(transaction=True)
+def test_a_cached_pool_is_read_again_only_after_a_committed_change(small_inventory, make_quote):
+    """Committed reads are kept per process: the next answer asks the change log, not the pool. A booking, a
+    release or a node leaving service (each committed on its own) makes the next answer read the pool again and
+    see it; an answer read inside a transaction that wrote something is not kept (it may be rolled back)."""
+    BUSY_CACHE.clear()
+    flavor = Flavor.objects.select_related("node_type").get(slug="b200-x8-metal")
+    pool = CapacityPool.objects.select_related("node_type", "zone").filter(pool=Pool.RESERVABLE).first()
+    zone = pool.zone
+    nodes = Node.objects.filter(pool=pool, state=NodeState.AVAILABLE).count()
+    window = {"kind": ReservationKind.RESERVED, "starts_at": hour(24), "ends_at": hour(48), "zone": zone}
+
+    def ask(instances):
+        with CaptureQueriesContext(connection) as queries:
+            answer = availability_check(flavor=flavor, instances=instances, **window)
+        return answer, sum("reservations_allocation" in query["sql"] for query in queries.captured_queries)
+
+    assert ask(nodes) == (availability_check(flavor=flavor, instances=nodes, **window), 1)  # read, then cached
+    answer, reads = ask(nodes)
+    assert (answer.fits, reads) == (True, 0)
+    assert _book(pool, flavor, 1, hour(0), hour(30), make_quote, {})  # committed: the pool changed
+    answer, reads = ask(nodes)  # read again, and the other zone's pool for the alternatives (its first read)
+    assert (answer.fits, answer.earliest_start, reads) == (False, hour(30), 2)
+    assert ask(nodes)[1] == 0
+    Allocation.objects.unscoped().update(released_at=hour(1))
+    assert ask(nodes)[0].fits is True
+    node = Node.objects.filter(pool=pool, state=NodeState.AVAILABLE).first()
+    Node.objects.filter(pk=node.pk).update(state=NodeState.MAINTENANCE)
+    answer, reads = ask(nodes)
+    assert (answer.fits, answer.earliest_start, reads) == (False, None, 1)
+    assert ask(nodes - 1)[0].fits is True
+    with transaction.atomic():  # a read inside a writing transaction answers, but is not kept
+        Node.objects.filter(pk=node.pk).update(state=NodeState.AVAILABLE)
+        assert ask(nodes) == (ask(nodes)[0], 1)
+        assert ask(nodes)[0].fits is True
+        transaction.set_rollback(True)
+    answer, reads = ask(nodes)
+    assert (answer.fits, reads) == (False, 1)
