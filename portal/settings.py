@@ -518,6 +518,8 @@ CELERY_BEAT_SCHEDULE = {
     "tenants-expire-idempotency-keys": {"task": "tenants.expire_idempotency_keys", "schedule": 3600.0},
     "reservations-expire-booking-keys": {"task": "reservations.expire_booking_keys", "schedule": 3600.0},
     "reservations-redrive-notices": {"task": "reservations.redrive_notices", "schedule": 60.0},
+    "reservations-prune-notices": {"task": "reservations.prune_notices", "schedule": 3600.0},
+    "reservations-prune-pool-changes": {"task": "reservations.prune_pool_changes", "schedule": 3600.0},
     "identity-purge-saml-assertions": {"task": "identity.purge_saml_assertions", "schedule": 3600.0},
     # One heartbeat per queue, sent to that queue: the operator dashboard shows when each queue's worker last ran.
     **{

@@ -33,6 +33,8 @@ REMINDERS = {"48h": timedelta(hours=48), "1h": timedelta(hours=1)}
 NOTICE_TASK = "reservations.write_notice"
 # A notice unwritten this long after its change (its task message was lost) is re-driven by the sweeper.
 NOTICE_REDRIVE_AFTER = timedelta(minutes=2)
+# A written notice is kept this long (its e-mails live on in the outbox), then deleted by ``notices_prune``.
+NOTICE_KEEP = timedelta(days=30)
 
 
 def _recipients(reservation: Reservation) -> list[User]:
@@ -93,6 +95,13 @@ def notices_redrive(*, now: datetime | None = None, limit: int = 1000) -> int:
     for notice_id in stale:
         enqueue_on_commit(NOTICE_TASK, notice_id)
     return len(stale)
+
+
+def notices_prune(*, now: datetime) -> int:
+    """Delete the notices written more than ``NOTICE_KEEP`` before ``now`` (an unwritten one is kept until it is
+    written). Returns how many."""
+    deleted, _by_model = ReservationNotice.objects.unscoped().filter(written_at__lt=now - NOTICE_KEEP).delete()
+    return deleted
 
 
 def send_end_reminders(*, now: datetime | None = None) -> int:

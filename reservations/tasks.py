@@ -5,8 +5,9 @@ from __future__ import annotations
 from celery import shared_task
 from django.utils import timezone
 
-from reservations.notifications import notice_write, notices_redrive, send_end_reminders
+from reservations.notifications import notice_write, notices_prune, notices_redrive, send_end_reminders
 from reservations.services import booking_keys_expire
+from reservations.timeline import pool_changes_prune
 
 
 @shared_task(name="reservations.send_end_reminders")
@@ -27,3 +28,13 @@ def write_notice_task(notice_id: int) -> bool:
 @shared_task(name="reservations.redrive_notices")
 def redrive_notices_task() -> int:
     return notices_redrive()
+
+
+@shared_task(name="reservations.prune_notices")
+def prune_notices_task() -> int:
+    return notices_prune(now=timezone.now())
+
+
+@shared_task(name="reservations.prune_pool_changes")
+def prune_pool_changes_task() -> int:
+    return pool_changes_prune(now=timezone.now())

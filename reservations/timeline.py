@@ -16,6 +16,7 @@ word.
 
 from __future__ import annotations
 
+import time
 from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass
@@ -335,13 +336,26 @@ class PoolBusy:
         return None
 
 
+#: A process keeps a pool's read at most this long (then reads it again), so the change log need only keep what
+#: is younger than ``POOL_CHANGE_KEEP``: a change committed after a kept read was written less than
+#: ``BUSY_READ_MAX_AGE`` plus its transaction's remaining time ago (a pool-writing transaction commits in seconds).
+BUSY_READ_MAX_AGE = timedelta(minutes=10)
+POOL_CHANGE_KEEP = timedelta(hours=1)
+
+
 class _BusyCache:
-    """Per process: each pool's last shareable read with its snapshot. ``current`` drops the pools changed since."""
+    """Per process: each pool's last shareable read with its snapshot and when it was read (monotonic clock).
+    ``current`` drops the pools changed since, and reads older than ``BUSY_READ_MAX_AGE``."""
 
     def __init__(self) -> None:
         self._reads: dict[int, tuple[PoolBusy, str]] = {}
+        self._read_at: dict[int, float] = {}
 
     def current(self) -> None:
+        expired = time.monotonic() - BUSY_READ_MAX_AGE.total_seconds()
+        for pool_id in [pool_id for pool_id, read_at in self._read_at.items() if read_at < expired]:
+            self._reads.pop(pool_id, None)
+            self._read_at.pop(pool_id, None)
         reads = dict(self._reads)
         if not reads:
             return
@@ -351,20 +365,35 @@ class _BusyCache:
             )
             for (pool_id,) in cursor.fetchall():
                 self._reads.pop(pool_id, None)
+                self._read_at.pop(pool_id, None)
 
     def get(self, pool: CapacityPool) -> PoolBusy:
         cached = self._reads.get(pool.pk)
         if cached is not None and cached[0].per_node == pool.node_type.gpus_per_node:
             return cached[0]
+        read_at = time.monotonic()
         busy, snapshot, shareable = PoolBusy.read(pool)
         if shareable:
             self._reads[pool.pk] = (busy, snapshot)
+            self._read_at[pool.pk] = read_at
         else:
             self._reads.pop(pool.pk, None)
+            self._read_at.pop(pool.pk, None)
         return busy
 
     def clear(self) -> None:
         self._reads.clear()
+        self._read_at.clear()
 
 
 BUSY_CACHE = _BusyCache()
+
+
+def pool_changes_prune(*, now: datetime) -> int:
+    """Delete the change-log rows written more than ``POOL_CHANGE_KEEP`` before ``now``: no process keeps a read
+    old enough to need them (``BUSY_READ_MAX_AGE``). Returns the rows deleted; nothing to do off PostgreSQL."""
+    if connection.vendor != "postgresql":
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM reservations_pool_change WHERE written_at < %s", [now - POOL_CHANGE_KEEP])
+        return cursor.rowcount

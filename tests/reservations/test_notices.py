@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from reservations.models import ReservationNotice
-from reservations.notifications import notice_write, notices_redrive
+from reservations.notifications import NOTICE_KEEP, notice_write, notices_prune, notices_redrive
 from reservations.services import reservation_create
 from reservations.tasks import write_notice_task
 from tenants.audit import Actor
@@ -66,3 +66,20 @@ def test_the_sweeper_re_drives_a_notice_whose_message_was_lost(
 
     notice_write(notice_id=notice.pk)
     assert notices_redrive(now=later) == 0
+
+
+def test_written_notices_are_pruned_after_they_are_kept_and_unwritten_ones_never(small_inventory, customer, make_quote):
+    written = reservation_create(actor=ACTOR, organization=customer, quote=make_quote()).reservation
+    unwritten = reservation_create(actor=ACTOR, organization=customer, quote=make_quote()).reservation
+    notice = ReservationNotice.objects.for_organization(customer).get(reservation=written)
+    notice_write(notice_id=notice.pk, now=timezone.now())
+    ReservationNotice.objects.for_organization(customer).filter(reservation=unwritten).update(
+        written_at=None, created_at=timezone.now() - NOTICE_KEEP * 2
+    )
+    later = timezone.now() + NOTICE_KEEP
+
+    assert notices_prune(now=timezone.now()) == 0
+    assert notices_prune(now=later + timedelta(seconds=1)) == 1
+    assert list(ReservationNotice.objects.for_organization(customer).values_list("reservation_id", "written_at")) == [
+        (unwritten.pk, None)
+    ]

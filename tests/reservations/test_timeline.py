@@ -12,10 +12,12 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from catalog.models import AvailabilityZone, Flavor
+from reservations import timeline
 from reservations.allocation import place
 from reservations.availability import availability_check
 from reservations.choices import NodeState, Pool, ReservationKind, ReservationState
 from reservations.models import Allocation, CapacityPool, Node, Reservation
+from reservations.tasks import prune_pool_changes_task
 from reservations.timeline import BUSY_CACHE, PoolBusy, PoolTimeline
 from tests.reservations.conftest import hour
 
@@ -171,3 +173,40 @@ def test_a_cached_pool_is_read_again_only_after_a_committed_change(small_invento
         transaction.set_rollback(True)
     answer, reads = ask(nodes)
     assert (answer.fits, reads) == (False, 1)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the change log and the cache are PostgreSQL's")
+@pytest.mark.django_db(transaction=True)
+def test_a_kept_read_expires_and_the_change_log_keeps_only_what_a_kept_read_could_need(
+    small_inventory, make_quote, monkeypatch
+):
+    """A process keeps a pool's read at most ``BUSY_READ_MAX_AGE``; the hourly prune deletes the change-log rows
+    older than ``POOL_CHANGE_KEEP`` and keeps the younger ones, which a kept read may still need."""
+    BUSY_CACHE.clear()
+    flavor = Flavor.objects.select_related("node_type").get(slug="b200-x8-metal")
+    pool = CapacityPool.objects.select_related("node_type", "zone").filter(pool=Pool.RESERVABLE).first()
+    window = {"kind": ReservationKind.RESERVED, "starts_at": hour(24), "ends_at": hour(48), "zone": pool.zone}
+
+    def reads():
+        with CaptureQueriesContext(connection) as queries:
+            availability_check(flavor=flavor, instances=1, **window)
+        return sum("reservations_allocation" in query["sql"] for query in queries.captured_queries)
+
+    assert reads() >= 1
+    assert reads() == 0  # kept
+    clock = timeline.time.monotonic() + timeline.BUSY_READ_MAX_AGE.total_seconds() + 1
+    monkeypatch.setattr(timeline.time, "monotonic", lambda: clock)
+    assert reads() >= 1  # too old: read again, and kept from then on
+    assert reads() == 0
+
+    assert _book(pool, flavor, 1, hour(0), hour(30), make_quote, {})
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*), min(written_at), max(written_at) FROM reservations_pool_change")
+        (logged, oldest, newest) = cursor.fetchone()
+    assert logged >= 1
+    assert timeline.pool_changes_prune(now=oldest + timeline.POOL_CHANGE_KEEP) == 0  # none older than it keeps
+    assert prune_pool_changes_task.apply().get() == 0  # the hourly task: nothing is old yet
+    assert timeline.pool_changes_prune(now=newest + timeline.POOL_CHANGE_KEEP + timedelta(seconds=1)) == logged
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM reservations_pool_change")
+        assert cursor.fetchone() == (0,)
