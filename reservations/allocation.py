@@ -185,29 +185,6 @@ RETURNING id, instance_index, node_id, gpu_first
 """  # noqa: S608 (constant fragments; every value is a bound parameter)
 
 
-#: Per available node of one pool, the bit mask of its slots some live allocation holds in the window (0: free).
-NODE_MASKS_SQL = f"""
-WITH {_BUSY}
-SELECT n.id, COALESCE(busy.mask, 0) FROM reservations_node n LEFT JOIN busy ON busy.node_id = n.id
-WHERE n.pool_id = ANY(%(pools)s) AND n.state = %(available)s
-"""  # noqa: S608 (a constant fragment; every value is a bound parameter)
-
-
-def node_masks(*, pool_id: int, starts_at: datetime, ends_at: datetime | None) -> list[int]:
-    """The busy-slot bit mask of every available node of the pool for the window: one row per node, however many
-    allocations, and enough to count the free blocks of every size."""
-    params = _window_params(pools=[pool_id], per_node=0, size=0, starts_at=starts_at, ends_at=ends_at)
-    with connection.cursor() as cursor:
-        cursor.execute(NODE_MASKS_SQL, params)
-        return [mask for _node_id, mask in cursor.fetchall()]
-
-
-def free_blocks_in(masks: list[int], *, per_node: int, size: int) -> int:
-    """How many aligned blocks of ``size`` slots the nodes with these busy masks have free."""
-    blocks = [((1 << size) - 1) << first for first in range(0, per_node - size + 1, size)]
-    return sum(1 for mask in masks for block in blocks if not mask & block)
-
-
 def _window_params(
     *, pools: list[int], per_node: int, size: int, starts_at: datetime, ends_at: datetime | None
 ) -> dict[str, Any]:
