@@ -455,9 +455,10 @@ def main() -> None:  # one linear script
         )
     lines += [
         "",
-        "Set-based: instances are metered in batches of 5,000, one transaction each: two lock statements (the "
-        "instances, their records) and one statement computing the hour cuts in SQL and writing records (INSERT … "
-        "SELECT … ON CONFLICT DO UPDATE), removals, corrections and cursors; the re-run finds every instance metered "
+        "Set-based: instances are metered in batches of 5,000, one transaction each: three lock statements (the "
+        "instances, their organizations, their records) and one statement computing the hour cuts in SQL and "
+        "writing records (INSERT … SELECT … ON CONFLICT DO UPDATE), removals, corrections and cursors; the re-run "
+        "finds every instance metered "
         "up to now through its cursor and reads nothing else. The floor is PostgreSQL writing the same rows with the "
         "same indexes in one statement (without the foreign keys the real table checks at commit).",
     ]

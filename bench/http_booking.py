@@ -299,8 +299,8 @@ def report(
     lines = [
         "# Booking through HTTP: 64 racing clients next to a trivial authenticated read",
         "",
-        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.machine()}, {os.cpu_count()} cores **shared "
-        f"with other agents' work** (load average at the rounds' start: {', '.join(f'{load:.1f}' for load in loads)}), "
+        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.machine()}, {os.cpu_count()} cores (load "
+        f"average at the rounds' start, which says what else ran: {', '.join(f'{load:.1f}' for load in loads)}), "
         f"Python {platform.python_version()}. gunicorn from deploy/gunicorn.conf.py, the shared PostgreSQL and a "
         f"private redis-server; {args.clients} client threads in the benchmark's process (one keep-alive connection "
         f"each, API key, `Idempotency-Key` on every order). Per round: {args.reads} floor reads per client, then "
