@@ -179,7 +179,7 @@ def main() -> None:
             stopped (the activation e-mails and their sends) is not counted against the next run's floor."""
             with app.connection_for_write() as broker:
                 channel: Any = broker.default_channel
-                if any(channel.queue_declare(queue=queue, passive=True).message_count for queue in QUEUES):
+                if any(channel._size(queue) for queue in QUEUES):  # Redis: the list's length, every priority
                     return False
             active = app.control.inspect(timeout=1).active() or {}
             return len(active) == 2 and not any(active.values())
