@@ -28,7 +28,8 @@ class UsageSeal(TenantOwnedModel):
     overlap (an exclusion constraint on PostgreSQL, migration 0004), so an hour is sealed at most once, by one
     invoice. Written only by ``metering.services.usage_seal``, in the transaction that finalizes the invoice, while
     the organization's row is locked ``FOR UPDATE``; metering takes the same row ``FOR KEY SHARE`` before it reads
-    records and seals (``usage_organizations_lock``), so a record is never rewritten in an hour sealed meanwhile.
+    records and seals (``metering.services._ORGANIZATIONS_LOCK``), so a record is never rewritten in an hour sealed
+    meanwhile.
     Never changed or deleted.
     """
 

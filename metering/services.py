@@ -22,9 +22,10 @@ Rules, in one place:
 - An hour not yet invoiced is rewritten with its exact value; an invoiced hour (one a ``UsageSeal`` of the
   organization covers) never changes — the difference becomes a ``UsageCorrection``; a record first metered in an
   invoiced hour is written with quantity 0 and its GPU-seconds become a correction.
-- Lock order: the subject's row, then its organization's ``FOR KEY SHARE`` (``usage_organizations_lock``), then its
-  records. Finalizing an invoice holds the organization ``FOR UPDATE`` while it seals hours (``usage_seal``), so a
-  batch reads the seals either before a finalization began or after it committed, never in between.
+- Lock order: the subject's row, then its organization's ``FOR KEY SHARE`` (``_ORGANIZATIONS_LOCK``; the SQLite path
+  needs none, one writer at a time), then its records. Finalizing an invoice holds the organization ``FOR UPDATE``
+  while it seals hours (``usage_seal``), so a batch reads the seals either before a finalization began or after it
+  committed, never in between.
 """
 
 from __future__ import annotations
@@ -124,16 +125,6 @@ class _Subject:
     reservation: Reservation
     instance: Instance | None
     metered_until: datetime
-
-
-def usage_organizations_lock(organization_ids: Iterable[int]) -> None:
-    """Lock these organizations' rows ``FOR KEY SHARE`` (in ID order) until the transaction ends: metering batches
-    share it, a finalization sealing hours (``usage_seal``, under ``FOR UPDATE``) waits for them and they for it.
-    Take it before reading records or seals. On SQLite (one writer at a time) there is nothing to lock."""
-    ids = sorted(set(organization_ids))
-    if ids and connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT id FROM tenants_organization WHERE id = ANY(%s) ORDER BY id FOR KEY SHARE", [ids])
 
 
 def usage_seals_of(organization_ids: Iterable[int]) -> dict[int, list[tuple[datetime, datetime]]]:
@@ -436,7 +427,8 @@ _WINDOW_SET = _METER_SET.format(
 )
 
 
-#: ``usage_organizations_lock`` for a batch's subjects (after their rows, before their records and the seals).
+#: A batch's organizations ``FOR KEY SHARE`` (after the subjects' rows, before their records and the seals): metering
+#: batches share it; a finalization sealing hours holds it ``FOR UPDATE`` (``usage_seal``), so each waits for the other.
 _ORGANIZATIONS_LOCK = """
     SELECT o.id FROM tenants_organization o
     WHERE o.id IN (SELECT t.organization_id FROM {subjects} t WHERE t.id = ANY(%s)) ORDER BY o.id FOR KEY SHARE
@@ -509,7 +501,6 @@ def meter_instances(*, instance_ids: list[int], until: datetime) -> int:
                 for instance in instances
                 if instance.started_at is not None and instance.reservation.kind == ReservationKind.ON_DEMAND
             ]
-            usage_organizations_lock(instance.organization_id for instance in meterable)
             records, final = _records_by("instance", [instance.pk for instance in meterable])
             subjects = [
                 _instance_subject(instance, records[instance.pk], final[instance.pk], until) for instance in meterable
@@ -575,7 +566,6 @@ def meter_commitments(*, reservation_ids: list[int]) -> int:
                 .order_by("pk")
                 if reservation.kind == ReservationKind.RESERVED
             ]
-            usage_organizations_lock(reservation.organization_id for reservation in reservations)
             records, final = _records_by("reservation", [reservation.pk for reservation in reservations], instance=None)
             subjects = [
                 _window_subject(reservation, records[reservation.pk], final[reservation.pk])

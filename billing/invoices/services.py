@@ -343,7 +343,7 @@ def invoices_draft_for_month(
 def _draft_batch(*, organization_ids: Sequence[int], period: BillingPeriod, now: datetime) -> dict[int, Invoice]:
     with transaction.atomic():
         # Serializes drafting per organization, so two runs cannot both create the month's draft; NO KEY UPDATE
-        # (finalizing takes FOR UPDATE), so metering (FOR KEY SHARE, usage_organizations_lock) need not wait for it.
+        # (finalizing takes FOR UPDATE), so metering (FOR KEY SHARE on the organizations) need not wait for it.
         organizations = list(
             Organization.objects.select_for_update(no_key=True).filter(pk__in=organization_ids).order_by("pk")
         )

@@ -161,6 +161,29 @@ def test_a_running_instance_is_metered_until_now_and_a_late_stop_rewrites_the_op
     assert UsageCorrection.objects.unscoped().count() == 0
 
 
+def metering_runs_at_once(*, now: datetime, workers: int) -> list[BaseException]:
+    """``workers`` threads start ``metering_run(now=now)`` together (each with its own connection); the errors."""
+    barrier = threading.Barrier(workers)
+    errors: list[BaseException] = []
+
+    def race():
+        close_old_connections()
+        barrier.wait()
+        try:
+            metering_run(now=now)
+        except BaseException as exc:  # reported by the caller's assertion
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=race) for _ in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return errors
+
+
 def seal_hours(instance_id: int, start: datetime, end: datetime, *, when: datetime) -> None:
     """Seal the instance's organization's hours [start, end) as billing does when it finalizes an invoice."""
     organization_id = Instance.objects.unscoped().get(pk=instance_id).organization_id
@@ -388,26 +411,7 @@ def test_concurrent_metering_runs_never_count_twice(book):
     book(commitment="reserved_1m", count=2, hours=3, provision=False)
     set_times(first_id, at(10, 59, 30), at(12, 0, 15))
     set_times(second_id, at(10), at(13))
-    barrier = threading.Barrier(4)
-    errors: list[BaseException] = []
-
-    def race():
-        close_old_connections()
-        barrier.wait()
-        try:
-            metering_run(now=at(14))
-        except BaseException as exc:  # reported by the assertion below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=race) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-
-    assert errors == []
+    assert metering_runs_at_once(now=at(14), workers=4) == []
     totals = {
         (meter, instance_id): total
         for meter, instance_id, total in UsageRecord.objects.unscoped()
@@ -551,26 +555,7 @@ def test_concurrent_runs_find_an_invoiced_hours_difference_once(book):
     seal_hours(first_id, hours[0], hours[-1] + timedelta(hours=1), when=at(11, 31))  # finalized: every hour invoiced
     set_times(first_id, at(10), at(10, 20))  # the stop fact arrives late: hour 10 billed too much, hour 11 not used
     Reservation.objects.unscoped().filter(pk=window.pk).update(ends_at=at(11, 30))  # the window shortened
-    barrier = threading.Barrier(4)
-    errors: list[BaseException] = []
-
-    def race():
-        close_old_connections()
-        barrier.wait()
-        try:
-            metering_run(now=at(12))
-        except BaseException as exc:  # reported by the assertion below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=race) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-
-    assert errors == []
+    assert metering_runs_at_once(now=at(12), workers=4) == []
     corrections = sorted(
         UsageCorrection.objects.unscoped().values_list("record__meter", "record__hour", "quantity_delta")
     )
