@@ -71,7 +71,9 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-FLOOR_SCRIPT = ROOT.parent / "shared" / "bench" / "booking_floor.sh"
+#: The floor's script (../shared/bench from the checkout); ``KONTOR_BENCH_FLOOR_SCRIPT`` names it from elsewhere (a
+#: git worktree of the project has no ``shared`` next to it).
+FLOOR_SCRIPT = Path(os.environ.get("KONTOR_BENCH_FLOOR_SCRIPT", ROOT.parent / "shared" / "bench" / "booking_floor.sh"))
 
 
 def booking_floor(clients: int) -> float:

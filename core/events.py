@@ -10,6 +10,12 @@ reservation lifecycle, e-mail and webhooks to everything), so no domain module i
 - ``publish_many`` announces many events of one step at once (a batch of invoices finalized): a subscriber that
   registered a ``batch`` handler gets them in one call (one query for all, instead of one per event); the others
   get them one by one, as from ``publish``.
+- ``publish_early`` announces the events of a step before its last write (a booking's, before it takes the pool
+  lock), so that what the subscribers write is not written while a lock is held. It only does when every
+  in-transaction subscriber that wants them may have them early: one that only records that they happened (by ID:
+  the e-mail notice row) declares ``early=True``; one that reads the subject as it is (webhook payloads) declares
+  ``writes_for``, its answer (at most one query) whether it would write anything for them, and is skipped when it
+  would not. Otherwise nothing is published and the caller publishes each event at its moment.
 """
 
 from __future__ import annotations
@@ -41,6 +47,8 @@ class Subscription:
     prefixes: tuple[str, ...]
     during_transaction: bool
     batch: BatchHandler | None = None  # handles several events at once, as ``handler`` would one by one
+    early: bool = False  # may get events before their change is complete (it records only that they happened)
+    writes_for: Callable[[list[Event]], bool] | None = None  # would it write anything for these events?
 
     def wants(self, event: Event) -> bool:
         return not self.prefixes or event.name.startswith(self.prefixes)
@@ -50,13 +58,18 @@ SUBSCRIPTIONS: list[Subscription] = []
 
 
 def subscribe(
-    *prefixes: str, during_transaction: bool = False, batch: BatchHandler | None = None
+    *prefixes: str,
+    during_transaction: bool = False,
+    batch: BatchHandler | None = None,
+    early: bool = False,
+    writes_for: Callable[[list[Event]], bool] | None = None,
 ) -> Callable[[Handler], Handler]:
     """Register a handler for events whose names start with one of ``prefixes`` (all events when none given);
-    ``batch``, if given, does for a list of events what the handler does for each (``publish_many``)."""
+    ``batch``, if given, does for a list of events what the handler does for each (``publish_many``). ``early`` and
+    ``writes_for`` say whether an in-transaction handler may get events from ``publish_early``."""
 
     def register(handler: Handler) -> Handler:
-        SUBSCRIPTIONS.append(Subscription(handler, prefixes, during_transaction, batch))
+        SUBSCRIPTIONS.append(Subscription(handler, prefixes, during_transaction, batch, early, writes_for))
         return handler
 
     return register
@@ -100,3 +113,31 @@ def publish_many(name: str, *, subjects: Iterable[tuple[int, int | None]]) -> li
             for event in events:
                 transaction.on_commit(lambda handler=subscription.handler, event=event: handler(event), robust=True)  # type: ignore[misc]
     return events
+
+
+def publish_early(events: list[Event]) -> bool:
+    """Announce ``events`` (in order) before the last write of their change, which the caller makes later in the
+    same transaction, or rolls the events back with it: True, and every subscriber got them as from ``publish``
+    (a batch handler once for all) but those whose ``writes_for`` said they would write nothing; or False, and
+    nothing was published, because an in-transaction subscriber must see the change complete (it is neither
+    ``early`` nor sure to write nothing): the caller publishes each event at its moment instead."""
+    ready: list[tuple[Subscription, list[Event]]] = []
+    for subscription in list(SUBSCRIPTIONS):
+        wanted = [event for event in events if subscription.wants(event)]
+        if not wanted:
+            continue
+        if subscription.during_transaction and not subscription.early:
+            if subscription.writes_for is None or subscription.writes_for(wanted):
+                return False
+            continue  # it would write nothing for them
+        ready.append((subscription, wanted))
+    for subscription, wanted in ready:
+        if not subscription.during_transaction:
+            for event in wanted:
+                transaction.on_commit(lambda handler=subscription.handler, event=event: handler(event), robust=True)  # type: ignore[misc]
+        elif subscription.batch is not None:
+            subscription.batch(wanted)
+        else:
+            for event in wanted:
+                subscription.handler(event)
+    return True

@@ -216,6 +216,14 @@ def pool_lock_id(pool_id: int) -> None:
     list(CapacityPool.objects.select_for_update().filter(pk=pool_id).values_list("pk", flat=True))
 
 
+#: ``pool_lock_id`` as the first statement of ``allocations_insert(lock=True)``'s round trip.
+LOCK_POOL_SQL = "SELECT id FROM reservations_capacitypool WHERE id = %(pools_lock)s FOR UPDATE"
+
+#: A statement (SQL with ``%(name)s`` placeholders, its parameters) that ``allocations_insert`` runs after the insert,
+#: in the same round trip; its parameter names must not clash with the insert's (prefix them).
+Statement = tuple[str, dict[str, Any]]
+
+
 def allocations_insert(
     *,
     pool_id: int,
@@ -226,13 +234,23 @@ def allocations_insert(
     instances: int,
     starts_at: datetime,
     ends_at: datetime | None,
+    lock: bool = False,
+    then: Statement | None = None,
 ) -> list[tuple[int, int, int, int]] | None:
     """Insert ``instances`` allocations of ``size`` slots into the pool's best free blocks in one statement:
     ``(id, instance_index, node_id, gpu_first)`` per row, or None (and nothing written) when they do not fit.
-    Call it under the pool lock; an ``IntegrityError`` of the exclusion constraint means a writer that did not take
-    the lock got there first."""
+    Call it under the pool lock, or with ``lock=True``, which takes it first in the same round trip; an
+    ``IntegrityError`` of the exclusion constraint means a writer that did not take the lock got there first.
+
+    On PostgreSQL ``lock`` and ``then`` (one more statement, which sees the new rows) travel with the insert as one
+    multi-statement execute (Django's psycopg backend binds client-side, so the server gets one simple query).
+    Each statement there takes its own snapshot under READ COMMITTED: the search starts once the lock was granted
+    and so sees every booking its previous holder committed (a CTE of one statement could not: its snapshot would
+    predate the lock)."""
     if connection.vendor != "postgresql":  # the embedded SQLite default: the same rule, in Python
-        return _allocations_insert_in_python(
+        if lock:
+            pool_lock_id(pool_id)
+        rows = _allocations_insert_in_python(
             pool_id=pool_id,
             reservation_id=reservation_id,
             organization_id=organization_id,
@@ -241,10 +259,23 @@ def allocations_insert(
             starts_at=starts_at,
             ends_at=ends_at,
         )
+        if rows is not None and then is not None:
+            with connection.cursor() as cursor:
+                cursor.execute(*then)
+        return rows
     params = _window_params(pools=[pool_id], per_node=per_node, size=size, starts_at=starts_at, ends_at=ends_at)
     params.update({"instances": instances, "organization": organization_id, "reservation": reservation_id})
+    statements = [INSERT_ALLOCATIONS_SQL]
+    if lock:
+        statements.insert(0, LOCK_POOL_SQL)
+        params["pools_lock"] = pool_id
+    if then is not None:
+        statements.append(then[0])
+        params.update(then[1])
     with connection.cursor() as cursor:
-        cursor.execute(INSERT_ALLOCATIONS_SQL, params)
+        cursor.execute(";\n".join(statements), params)
+        if lock:
+            cursor.nextset()  # past the lock's row, to the insert's
         rows = [(row[0], row[1], row[2], row[3]) for row in cursor.fetchall()]
     return sorted(rows, key=lambda row: row[1]) if rows else None
 

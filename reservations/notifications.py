@@ -52,10 +52,11 @@ def _mail(reservation: Reservation, template: str) -> None:
         send_to_user(user, template, {"reservation": reservation, "organization": reservation.organization})
 
 
-@subscribe("reservation.", during_transaction=True)
+@subscribe("reservation.", during_transaction=True, early=True)
 def mail_on_event(event: Event) -> None:
     """Owe the e-mails of a lifecycle event: one notice row in the transaction of the change; its task (queued
-    after the commit, by ID) renders them into the outbox."""
+    after the commit, by ID) renders them into the outbox. The row holds IDs only, so it may be written before the
+    change is complete (``publish_early``: a booking writes it before it takes the pool lock)."""
     template = MAILED_EVENTS.get(event.name)
     if template is None or event.subject_id is None:
         return

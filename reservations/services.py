@@ -17,8 +17,8 @@ from django.utils.translation import gettext as _
 
 from catalog.models import AvailabilityZone, Quote
 from core.datetimes import format_datetime
-from core.events import publish
-from reservations.allocation import allocations_insert, place, pool_lock, pool_lock_by_id, pool_lock_id
+from core.events import Event, publish, publish_early
+from reservations.allocation import allocations_insert, place, pool_lock, pool_lock_by_id
 from reservations.availability import Alternative, booking_candidates, refusal_advice
 from reservations.choices import (
     HOLDING_STATES,
@@ -194,6 +194,35 @@ def reservation_create(
 #: ``_book_in_pool``'s answer when the exclusion constraint refused the allocations (a writer without the pool lock).
 _CONFLICT = object()
 
+#: The move to scheduled of a booking's reservation, in the round trip of its allocation insert: only if that
+#: inserted its allocations (the statement sees them) and the reservation is still requested.
+_SCHEDULE_SQL = """
+UPDATE reservations_reservation SET state = %(schedule_to)s, updated_at = %(schedule_at)s
+WHERE id = %(schedule_id)s AND state = %(schedule_from)s
+  AND EXISTS (SELECT 1 FROM reservations_allocation WHERE reservation_id = %(schedule_id)s)
+"""
+
+
+class _Attempt:
+    """A savepoint for one booking attempt that is never released: the transaction's end releases it, so a booking
+    spends no round trip on it after the pool lock. ``rollback`` undoes the attempt (and gives the pool lock back),
+    with the on-commit callbacks registered since, as ``transaction.atomic`` does for its own savepoints: while the
+    block runs, the savepoint's id is on the connection's stack of them (and off it again after, whatever happens,
+    so an enclosing ``atomic`` finds its own there)."""
+
+    def __enter__(self) -> _Attempt:
+        self.connection = transaction.get_connection()
+        self.sid = transaction.savepoint()
+        self.connection.savepoint_ids.append(self.sid)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        popped = self.connection.savepoint_ids.pop()
+        assert popped == self.sid, "savepoints nested out of order"
+
+    def rollback(self) -> None:
+        transaction.savepoint_rollback(self.sid)
+
 
 def _book_in_pool(
     *,
@@ -210,88 +239,113 @@ def _book_in_pool(
     leaves nothing written and gives the pool lock back.
 
     What the booking writes that does not depend on the slots comes first, outside the pool lock: the reservation,
-    its key and both audit rows (requested, scheduled; one INSERT). Then the pool row is locked and one statement
-    finds the best free blocks and inserts the allocations (``allocations_insert``). The domain events come after
-    it, so their in-transaction subscribers
-    (the e-mail notice and webhook outbox rows) see the allocations, each with the state it announces (``created``
-    while still requested, then the move to scheduled). The lock is held from the allocation insert to the commit
-    only, and nothing is rendered meanwhile (the e-mail is rendered by a task)."""
+    its key and both audit rows (requested, scheduled; one INSERT), and, for an organization without a webhook
+    endpoint for them (most), the domain events ``reservation.created`` and ``reservation.scheduled``
+    (``publish_early``: one endpoint look-up for both, the e-mail notice row). Then one round trip locks the pool
+    row, finds the best free blocks, inserts the allocations (``allocations_insert``) and moves the reservation to
+    scheduled; the commit follows. Where an endpoint wants the events, they are published after the allocation
+    insert instead, one by one, so each payload shows the allocations and the state it announces (``created``
+    while still requested, then the move to scheduled). Nothing is rendered under the lock (the e-mail is rendered
+    by a task)."""
     organization, flavor = order.organization, quote.flavor
     kind = ReservationKind(order.kind)
-    savepoint = transaction.savepoint()
-    reservation = Reservation.objects.create(
-        organization=organization,
-        kind=kind,
-        quote=quote,
-        item_version_id=quote.item_version_id,
-        flavor=flavor,
-        instance_count=quote.instance_count,
-        zone=zone,
-        starts_at=order.starts_at,
-        ends_at=order.ends_at,
-        created_by_label=actor.label,
-        purchase_order_reference=purchase_order_reference,
-        created_at=order.now,
-    )
-    if idempotency_key:
-        IdempotencyKey.objects.create(
-            organization=organization, key=idempotency_key, request_hash=request_hash, reservation=reservation
-        )
-    # Both audit rows of the booking (requested, then scheduled) in one INSERT, before the pool lock: a full pool
-    # rolls them back with the rest of the attempt.
-    requested = AuditEntry(
-        action="reservation.requested",
-        target=reservation,
-        organization=organization,
-        data={
-            "quote": quote.pk,
-            "zone": zone.slug,
-            "gpus": order.gpus,
-            "kind": kind,
-            "purchase_order_reference": purchase_order_reference,
-        },
-    )
-    audit_record_many(actor=actor, entries=[requested, _transition_entry(reservation, to_state=R.SCHEDULED)])
-    pool_lock_id(pool_id)
-    try:
-        rows = allocations_insert(
-            pool_id=pool_id,
-            reservation_id=reservation.pk,
-            organization_id=organization.pk,
-            per_node=flavor.node_type.gpus_per_node,
-            size=flavor.gpu_count,
-            instances=quote.instance_count,
-            starts_at=order.starts_at,
-            ends_at=order.ends_at,
-        )
-    except IntegrityError as exc:
-        if "reservations_alloc_no_double_booking" not in str(exc):
-            raise
-        transaction.savepoint_rollback(savepoint)
-        return _CONFLICT
-    if rows is None:
-        transaction.savepoint_rollback(savepoint)  # also releases the pool's row lock (PostgreSQL)
-        return None
-    publish("reservation.created", organization_id=organization.pk, subject_id=reservation.pk)
-    # The new row is visible to no other transaction: it needs no lock to move on (its audit row is written).
-    moved = _transition_apply(locked=reservation, to_state=R.SCHEDULED)
-    publish(moved.action, organization_id=organization.pk, subject_id=reservation.pk)
-    transaction.savepoint_commit(savepoint)
-    allocations = [
-        Allocation(
-            pk=pk,
+    with _Attempt() as attempt:
+        reservation = Reservation.objects.create(
             organization=organization,
-            reservation=reservation,
-            instance_index=index,
-            node_id=node_id,
-            gpu_first=gpu_first,
-            gpu_count=flavor.gpu_count,
+            kind=kind,
+            quote=quote,
+            item_version_id=quote.item_version_id,
+            flavor=flavor,
+            instance_count=quote.instance_count,
+            zone=zone,
             starts_at=order.starts_at,
             ends_at=order.ends_at,
+            created_by_label=actor.label,
+            purchase_order_reference=purchase_order_reference,
+            created_at=order.now,
         )
-        for pk, index, node_id, gpu_first in rows
-    ]
-    return Booking(reservation=reservation, allocations=allocations)
+        if idempotency_key:
+            IdempotencyKey.objects.create(
+                organization=organization, key=idempotency_key, request_hash=request_hash, reservation=reservation
+            )
+        # Both audit rows of the booking (requested, then scheduled) in one INSERT, before the pool lock: a full pool
+        # rolls them back with the rest of the attempt.
+        requested = AuditEntry(
+            action="reservation.requested",
+            target=reservation,
+            organization=organization,
+            data={
+                "quote": quote.pk,
+                "zone": zone.slug,
+                "gpus": order.gpus,
+                "kind": kind,
+                "purchase_order_reference": purchase_order_reference,
+            },
+        )
+        scheduled = _transition_entry(reservation, to_state=R.SCHEDULED)
+        audit_record_many(actor=actor, entries=[requested, scheduled])
+        early = publish_early(
+            [
+                Event(name="reservation.created", organization_id=organization.pk, subject_id=reservation.pk),
+                Event(name=scheduled.action, organization_id=organization.pk, subject_id=reservation.pk),
+            ]
+        )
+        moved_at = timezone.now()
+        try:
+            rows = allocations_insert(
+                pool_id=pool_id,
+                reservation_id=reservation.pk,
+                organization_id=organization.pk,
+                per_node=flavor.node_type.gpus_per_node,
+                size=flavor.gpu_count,
+                instances=quote.instance_count,
+                starts_at=order.starts_at,
+                ends_at=order.ends_at,
+                lock=True,
+                then=(
+                    (
+                        _SCHEDULE_SQL,
+                        {
+                            "schedule_id": reservation.pk,
+                            "schedule_from": R.REQUESTED,
+                            "schedule_to": R.SCHEDULED,
+                            "schedule_at": moved_at,
+                        },
+                    )
+                    if early
+                    else None
+                ),
+            )
+        except IntegrityError as exc:
+            if "reservations_alloc_no_double_booking" not in str(exc):
+                raise
+            attempt.rollback()
+            return _CONFLICT
+        if rows is None:
+            attempt.rollback()  # also releases the pool's row lock (PostgreSQL)
+            return None
+        if early:  # the row moved in the insert's round trip; the object follows
+            reservation.state, reservation.updated_at = R.SCHEDULED, moved_at
+        else:
+            publish("reservation.created", organization_id=organization.pk, subject_id=reservation.pk)
+            # The new row is visible to no other transaction: it needs no lock to move on (its audit row is written).
+            moved = _transition_apply(locked=reservation, to_state=R.SCHEDULED)
+            publish(moved.action, organization_id=organization.pk, subject_id=reservation.pk)
+        allocations = [
+            Allocation(
+                pk=pk,
+                organization=organization,
+                reservation=reservation,
+                instance_index=index,
+                node_id=node_id,
+                gpu_first=gpu_first,
+                gpu_count=flavor.gpu_count,
+                starts_at=order.starts_at,
+                ends_at=order.ends_at,
+            )
+            for pk, index, node_id, gpu_first in rows
+        ]
+        return Booking(reservation=reservation, allocations=allocations)
 
 
 def _transition_entry(reservation: Reservation, *, to_state: ReservationState, reason: str = "") -> AuditEntry:

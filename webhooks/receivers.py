@@ -4,9 +4,9 @@ without its event. The rows' delivery tasks are queued after the commit."""
 from __future__ import annotations
 
 from core.events import Event, subscribe
-from webhooks.services import deliveries_record, deliveries_record_many
+from webhooks.services import deliveries_record, deliveries_record_many, deliveries_wanted
 
 
-@subscribe(during_transaction=True, batch=deliveries_record_many)
+@subscribe(during_transaction=True, batch=deliveries_record_many, writes_for=deliveries_wanted)
 def record_webhook_deliveries(event: Event) -> None:
     deliveries_record(event)

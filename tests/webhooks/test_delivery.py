@@ -13,7 +13,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from core.events import publish
+from core.events import Event, publish
 from kontor_client import InvalidWebhook, verify_webhook
 from tenants.audit import Actor
 from tenants.models import AuditEvent, OutgoingEmail
@@ -23,6 +23,7 @@ from webhooks.services import (
     DISABLE_AFTER,
     ROTATION_OVERLAP,
     deliveries_redrive,
+    deliveries_wanted,
     delivery_attempt,
     endpoint_create,
     endpoint_rotate_secret,
@@ -300,6 +301,27 @@ def test_a_test_event_and_a_resend_keep_their_webhook_id(
         (1, 204, ""),
         (2, 204, ""),
     ]
+
+
+def test_an_endpoint_for_other_events_lets_a_booking_publish_its_events_early(
+    organization, receiver, django_assert_num_queries
+):
+    endpoint_create(
+        actor=Actor.system("test"), organization=organization, url=receiver.url, event_types=["invoice.finalized"]
+    )
+    booked = [
+        Event(name="reservation.created", organization_id=organization.pk, subject_id=1),
+        Event(name="reservation.scheduled", organization_id=organization.pk, subject_id=1),
+    ]
+
+    with django_assert_num_queries(1):
+        assert deliveries_wanted(booked) is False
+    endpoint_create(
+        actor=Actor.system("test"), organization=organization, url=receiver.url, event_types=["reservation.scheduled"]
+    )
+    assert deliveries_wanted(booked) is True
+    with django_assert_num_queries(0):
+        assert deliveries_wanted([Event(name="reservation.requested", organization_id=organization.pk)]) is False
 
 
 def test_an_event_of_an_organization_without_endpoints_costs_one_query(organization, django_assert_num_queries):

@@ -1,0 +1,87 @@
+"""``publish_early``: a step's events before its last write, only where every in-transaction subscriber may have
+them then; otherwise nothing is published and the caller publishes each at its moment."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import transaction
+
+from core import events
+from core.events import Event, publish_early
+
+pytestmark = pytest.mark.django_db
+
+BOOKED = [Event(name="test.created", organization_id=1, subject_id=7), Event(name="test.scheduled", organization_id=1)]
+
+
+@pytest.fixture
+def subscribed():
+    """Register handlers for the ``test.`` events for one test; yields the list each appends what it got to."""
+    registered = []
+
+    def add(**options):
+        got: list[tuple[str, str]] = []
+
+        def handler(event: Event) -> None:
+            got.append(("one", event.name))
+
+        def batch(many: list[Event]) -> None:
+            got.extend(("batch", event.name) for event in many)
+
+        if options.pop("with_batch", False):
+            options["batch"] = batch
+        events.subscribe("test.", **options)(handler)
+        registered.append(handler)
+        return got
+
+    yield add
+    for handler in registered:
+        events.unsubscribe(handler)
+
+
+def test_early_subscribers_get_the_events_at_once_and_the_others_after_the_commit(
+    subscribed, django_capture_on_commit_callbacks
+):
+    notices = subscribed(during_transaction=True, early=True)
+    outbox = subscribed(during_transaction=True, early=True, with_batch=True)
+    later = subscribed()
+
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        assert publish_early(BOOKED) is True
+        assert notices == [("one", "test.created"), ("one", "test.scheduled")]
+        assert outbox == [("batch", "test.created"), ("batch", "test.scheduled")]
+        assert later == []
+
+    assert later == [("one", "test.created"), ("one", "test.scheduled")]
+
+
+def test_a_subscriber_that_would_write_nothing_is_skipped(subscribed):
+    asked: list[list[str]] = []
+
+    def writes_for(wanted: list[Event]) -> bool:
+        asked.append([event.name for event in wanted])
+        return False
+
+    notices = subscribed(during_transaction=True, early=True)
+    webhooks = subscribed(during_transaction=True, writes_for=writes_for)
+
+    with transaction.atomic():
+        assert publish_early(BOOKED) is True
+
+    assert asked == [["test.created", "test.scheduled"]]  # one question for both
+    assert webhooks == []
+    assert notices == [("one", "test.created"), ("one", "test.scheduled")]
+
+
+@pytest.mark.parametrize("options", [{}, {"writes_for": lambda wanted: True}])
+def test_a_subscriber_that_must_see_the_change_complete_keeps_every_event_back(
+    subscribed, django_capture_on_commit_callbacks, options
+):
+    notices = subscribed(during_transaction=True, early=True)
+    later = subscribed()
+    webhooks = subscribed(during_transaction=True, **options)
+
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        assert publish_early(BOOKED) is False
+
+    assert (notices, later, webhooks) == ([], [], [])
