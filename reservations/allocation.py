@@ -129,21 +129,25 @@ busy AS (
     GROUP BY a.node_id
 )
 """
-_FREE = """
-free AS (
-    SELECT n.pool_id, n.id AS node_id, n.hostname, b.first,
-           bit_count(COALESCE(busy.mask, 0)::bit(64)) AS busy_slots
+#: Per pool, how many free aligned blocks of ``size`` slots the window has (pools without one are left out). A node
+#: no allocation touches in the window has every block free (counted once, not crossed with its blocks); only the
+#: busy nodes' blocks are tested against their masks.
+FREE_BLOCKS_SQL = f"""
+WITH {_BUSY}
+SELECT pool_id, free FROM (
+    SELECT n.pool_id, sum(
+        CASE WHEN busy.mask IS NULL THEN (SELECT count(*) FROM generate_series(0, %(per_node)s - %(size)s, %(size)s))
+        ELSE (SELECT count(*) FROM generate_series(0, %(per_node)s - %(size)s, %(size)s) AS b(first)
+              WHERE busy.mask & (((1::bigint << %(size)s) - 1) << b.first) = 0)
+        END
+    )::int AS free
     FROM reservations_node n
     LEFT JOIN busy ON busy.node_id = n.id
-    CROSS JOIN generate_series(0, %(per_node)s - %(size)s, %(size)s) AS b(first)
     WHERE n.pool_id = ANY(%(pools)s) AND n.state = %(available)s
-      AND COALESCE(busy.mask, 0) & (((1::bigint << %(size)s) - 1) << b.first) = 0
-)
-"""
-_BUSY_CTE = _BUSY + "," + _FREE
-
-#: Per pool, how many free aligned blocks of ``size`` slots the window has (pools without one are left out).
-FREE_BLOCKS_SQL = f"WITH {_BUSY_CTE} SELECT pool_id, count(*) FROM free GROUP BY pool_id"  # noqa: S608 (constants)
+    GROUP BY n.pool_id
+) AS per_pool
+WHERE free > 0
+"""  # noqa: S608 (constant fragments; every value is a bound parameter)
 
 #: Insert the allocations of one reservation into the first ``instances`` free blocks of one pool, or nothing at all
 #: when fewer are free. Run under the pool lock: the search is then exact (a fresh snapshot after the lock was
@@ -165,7 +169,7 @@ WITH {_BUSY}, partial AS (
     FROM (
         SELECT n.id, n.hostname FROM reservations_node n
         WHERE n.pool_id = ANY(%(pools)s) AND n.state = %(available)s
-          AND NOT EXISTS (SELECT 1 FROM busy WHERE busy.node_id = n.id)
+          AND n.id NOT IN (SELECT node_id FROM busy)
         ORDER BY n.hostname LIMIT %(instances)s
     ) AS e
     CROSS JOIN generate_series(0, %(per_node)s - %(size)s, %(size)s) AS b(first)
