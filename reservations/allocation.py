@@ -277,10 +277,19 @@ def allocations_insert(
         statements.append(then[0])
         params.update(then[1])
     with connection.cursor() as cursor:
-        cursor.execute(";\n".join(statements), params)
-        if lock:
-            cursor.nextset()  # past the lock's row, to the insert's
-        rows = [(row[0], row[1], row[2], row[3]) for row in cursor.fetchall()]
+        if connection.settings_dict.get("OPTIONS", {}).get("server_side_binding"):
+            # Server-side binding sends one statement per execute (the same statements, one round trip each).
+            found: list[Any] = []
+            for statement in statements:
+                cursor.execute(statement, params)
+                if statement is INSERT_ALLOCATIONS_SQL:
+                    found = cursor.fetchall()
+        else:
+            cursor.execute(";\n".join(statements), params)
+            if lock:
+                cursor.nextset()  # past the lock's row, to the insert's
+            found = cursor.fetchall()
+        rows = [(row[0], row[1], row[2], row[3]) for row in found]
     return sorted(rows, key=lambda row: row[1]) if rows else None
 
 
