@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import time
+import uuid
 
+import psycopg
 import pytest
 from celery.contrib.testing.worker import start_worker
+from celery.signals import task_postrun, task_prerun
 from django.core.cache import cache
-from django.db import transaction
+from django.db import OperationalError, connection, transaction
 
 from core.tasks import enqueue_on_commit
 from portal.celery import app
@@ -74,3 +77,63 @@ def test_enqueue_refuses_objects_instead_of_ids():
 
     with pytest.raises(TypeError, match="Tasks take IDs, not Organization"):
         enqueue_on_commit(beat_heartbeat, organization)  # type: ignore[arg-type]
+
+
+def _dsn() -> str:
+    db = connection.settings_dict
+    return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+def _backend_pid_and_close_at() -> tuple[int, float | None]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    return pid, connection.close_at
+
+
+@app.task(name="tests.portal.record_backend_pid")
+def record_backend_pid(key: str) -> None:
+    """Records the PostgreSQL backend that served this task: the same one for two tasks means one connection."""
+    cache.set(key, _backend_pid_and_close_at()[0], timeout=60)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_keeps_its_database_connection_from_one_task_to_the_next():
+    """Celery's Django fixup would close the connection around every task (a new PostgreSQL backend for each); the
+    worker keeps it as Django keeps a request's (``CONN_MAX_AGE``), so two tasks in a row share one backend."""
+    assert connection.settings_dict["CONN_MAX_AGE"] > 0
+    keys = [f"kontor:test:backend-pid:{uuid.uuid4().hex}" for _ in range(3)]
+    with app.connection_for_write() as broker:
+        broker.default_channel.queue_purge("default")  # type: ignore[attr-defined]
+
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+        for key in keys:
+            record_backend_pid.delay(key)
+            assert wait_for(lambda key=key: cache.get(key) is not None)
+
+    pids = [cache.get(key) for key in keys]
+    assert len(set(pids)) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_around_each_task_a_broken_or_aged_connection_is_closed_and_a_healthy_one_kept():
+    """What the worker runs before and after each task: Django's rule for requests (``close_old_connections``)."""
+    pid, _close_at = _backend_pid_and_close_at()
+    task_prerun.send(sender=record_backend_pid, task_id="t1", task=record_backend_pid, args=(), kwargs={})
+    assert _backend_pid_and_close_at()[0] == pid  # kept
+
+    connection.close_at = time.monotonic() - 1  # past CONN_MAX_AGE
+    task_postrun.send(sender=record_backend_pid, task_id="t1", task=record_backend_pid, args=(), kwargs={})
+    assert connection.connection is None
+    renewed, _close_at = _backend_pid_and_close_at()
+    assert renewed != pid
+
+    # The backend dies under the kept connection (a restart, a failover): the task's error marks the connection.
+    with psycopg.connect(_dsn(), autocommit=True) as other:
+        other.execute("SELECT pg_terminate_backend(%s)", [renewed])
+    with pytest.raises(OperationalError), connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    assert connection.errors_occurred
+    task_prerun.send(sender=record_backend_pid, task_id="t2", task=record_backend_pid, args=(), kwargs={})
+    assert connection.connection is None
+    assert _backend_pid_and_close_at()[0] not in (pid, renewed)
