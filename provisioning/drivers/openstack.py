@@ -29,6 +29,7 @@ from __future__ import annotations
 import base64
 import logging
 import re
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -154,13 +155,24 @@ def _first_fixed_ipv4(addresses: dict[str, list[dict[str, Any]]]) -> str:
     return ""
 
 
+#: Seconds a converged project is taken as it was left (``project_reuse_seconds`` in ``KONTOR_OPENSTACK``).
+PROJECT_REUSE_SECONDS = 300.0
+
+
 class OpenStackDriver:
-    """One driver per task: it holds an admin connection and one connection per project it boots servers in."""
+    """One driver per worker process (``provisioning.drivers.get_driver``): it holds an admin connection and one
+    connection per project it boots servers in (keystoneauth sessions: the token is reused until it is about to
+    expire, and a 401 re-authenticates once), and remembers the projects it converged.
+
+    ``ensure_project`` converges an organization's project (a dozen requests) once per ``project_reuse_seconds``
+    and answers from memory in between; a cloud error in a call about that project forgets it, so the next step
+    converges again (a network an operator deleted is made again then, as before)."""
 
     def __init__(self, *, options: dict[str, Any] | None = None) -> None:
         self.options: dict[str, Any] = options if options is not None else settings.KONTOR_OPENSTACK
         self._admin: Connection | None = None
         self._scoped: dict[str, Connection] = {}
+        self._converged: dict[int, tuple[CloudProject, float]] = {}  # organization ID → project, when converged
 
     # --- connections ---------------------------------------------------------------------------------------------
     def _connect(self, **scope: str) -> Connection:
@@ -206,6 +218,10 @@ class OpenStackDriver:
 
     # --- projects ------------------------------------------------------------------------------------------------
     def ensure_project(self, *, organization_id: int, name: str) -> CloudProject:
+        converged = self._converged.get(organization_id)
+        reuse = float(self.options.get("project_reuse_seconds", PROJECT_REUSE_SECONDS))
+        if converged is not None and time.monotonic() - converged[1] < reuse:
+            return converged[0]
         tag = f"{PROJECT_TAG_PREFIX}{organization_id}"
         with _translated(f"ensure project {tag}"):
             identity = self.identity
@@ -222,7 +238,25 @@ class OpenStackDriver:
                     if project is None:
                         raise
             self._converge_project(project_id=project.id, organization_id=organization_id)
-            return CloudProject(id=project.id, name=project.name)
+            cloud_project = CloudProject(id=project.id, name=project.name)
+        self._converged[organization_id] = (cloud_project, time.monotonic())
+        return cloud_project
+
+    def forget_project(self, project_id: str) -> None:
+        """The next ``ensure_project`` of the project's organization converges it again."""
+        for organization_id, (project, _at) in list(self._converged.items()):
+            if project.id == project_id:
+                del self._converged[organization_id]
+
+    @contextmanager
+    def _about(self, project_id: str, action: str) -> Iterator[None]:
+        """``_translated``; a failure forgets the project (``forget_project``)."""
+        try:
+            with _translated(action):
+                yield
+        except CloudError:
+            self.forget_project(project_id)
+            raise
 
     def _find_project(self, *, tag: str, domain_id: str) -> Any:
         identity = self.identity
@@ -284,20 +318,22 @@ class OpenStackDriver:
 
     # --- servers -------------------------------------------------------------------------------------------------
     def find_server(self, *, project_id: str, tag: str) -> CloudServer | None:
-        with _translated(f"find server {tag}"):
+        with self._about(project_id, f"find server {tag}"):
             for server in self.admin.compute.servers(all_projects=True, project_id=project_id, tags=tag):
                 if tag in (server.tags or ()) and server.status != "DELETED":
                     return _to_cloud_server(server)
         return None
 
     def create_server(self, *, spec: ServerSpec) -> CloudServer:
-        with _translated(f"create server {spec.tag}"):
+        with self._about(spec.project_id, f"create server {spec.tag}"):
             conn = self._in_project(spec.project_id)
             flavor = self._required(conn.compute.find_flavor, "flavor", spec.flavor)
             image = self._required(conn.image.find_image, "image", spec.image)
             network = next(iter(conn.network.networks(name=spec.network, project_id=spec.project_id)), None)
             if network is None:
-                raise CloudError(f"create server {spec.tag}: no network {spec.network!r}", transient=False)
+                # The project's network is made by ensure_project: one that answered from memory (see the class)
+                # converges again at the next step, which this error lets come (and forgets the project).
+                raise CloudError(f"create server {spec.tag}: no network {spec.network!r}", transient=True)
             server = conn.compute.create_server(
                 name=spec.name,
                 flavor_id=flavor.id,

@@ -459,3 +459,88 @@ def test_reboot_and_console_log(cloud: FakeOpenStack, driver: OpenStackDriver) -
     with pytest.raises(CloudError, match="the server is gone"):
         driver.console_log(project_id=other.id, server_id=server.id, lines=3)
     assert len(cloud.actions) == 3
+
+
+# --- One driver per worker process: sessions and converged projects reused ------------------------------------------
+def requests_made(cloud: FakeOpenStack) -> int:
+    return sum(cloud.counts.values())
+
+
+def test_get_driver_reuses_one_driver_per_process_until_the_settings_change(
+    cloud: FakeOpenStack, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings.KONTOR_CLOUD_DRIVER = "openstack"
+    settings.KONTOR_OPENSTACK = options_for(cloud.url)
+    first = get_driver()
+
+    assert get_driver() is first
+    settings.KONTOR_OPENSTACK = options_for(cloud.url, project_role="admin")
+    other = get_driver()
+    assert other is not first
+    assert get_driver() is other
+    monkeypatch.setattr("provisioning.drivers.os.getpid", lambda: -1)  # a forked child never shares its sockets
+    assert get_driver() is not other
+
+
+def test_a_second_step_of_the_process_reuses_the_token_and_the_converged_project(
+    cloud: FakeOpenStack, settings: Any
+) -> None:
+    settings.KONTOR_CLOUD_DRIVER = "openstack"
+    settings.KONTOR_OPENSTACK = options_for(cloud.url)
+    project = get_driver().ensure_project(organization_id=7, name="Seven")
+    get_driver().find_server(project_id=project.id, tag="kontor-instance-1")
+    after_first = requests_made(cloud)
+
+    again = get_driver().ensure_project(organization_id=7, name="Seven")
+    assert get_driver().find_server(project_id=project.id, tag="kontor-instance-1") is None
+
+    assert again == project
+    assert requests_made(cloud) == after_first + 1  # the server lookup: no token, no project, role, quota, network
+    assert cloud.counts["POST /identity/v3/auth/tokens"] == 1
+    assert cloud.counts["PUT /compute/os-quota-sets/{project}"] == 1
+
+
+def test_a_converged_project_is_converged_again_after_the_reuse_time(cloud: FakeOpenStack, settings: Any) -> None:
+    settings.KONTOR_OPENSTACK = options_for(cloud.url, project_reuse_seconds=0)
+    driver = OpenStackDriver()
+
+    driver.ensure_project(organization_id=7, name="Seven")
+    driver.ensure_project(organization_id=7, name="Seven")
+
+    assert cloud.counts["PUT /compute/os-quota-sets/{project}"] == 2
+    assert cloud.counts["POST /identity/v3/projects"] == 1
+    assert cloud.counts["POST /network/v2.0/networks"] == 1
+    assert cloud.counts["POST /identity/v3/auth/tokens"] == 1
+
+
+def test_a_revoked_token_is_replaced_once_and_the_call_succeeds(cloud: FakeOpenStack, driver: OpenStackDriver) -> None:
+    project = driver.ensure_project(organization_id=7, name="Seven")
+    driver.create_server(spec=spec_for(project.id))
+    cloud.tokens.clear()  # Keystone restarted, or the tokens were revoked
+
+    server = driver.find_server(project_id=project.id, tag="kontor-instance-1")
+    again = driver.create_server(spec=spec_for(project.id, instance_id=2, name="kontor-2"))
+
+    assert server is not None
+    assert again.tags == ("kontor-instance-2",)
+    assert cloud.unauthorized == 2  # one refused request per connection (admin, project-scoped), each retried
+    assert cloud.counts["POST /identity/v3/auth/tokens"] == 4
+
+
+def test_a_cloud_error_about_a_remembered_project_makes_the_next_step_converge_it_again(
+    cloud: FakeOpenStack, driver: OpenStackDriver
+) -> None:
+    project = driver.ensure_project(organization_id=7, name="Seven")
+    cloud.networks.clear()  # an operator deleted the project's network
+    cloud.subnets.clear()
+
+    with pytest.raises(CloudError, match="no network 'kontor-net-7'") as error:
+        driver.create_server(spec=spec_for(project.id))
+    assert error.value.transient is True  # the retry's step converges the project again
+
+    assert driver.ensure_project(organization_id=7, name="Seven") == project
+    server = driver.create_server(spec=spec_for(project.id))
+    assert cloud.counts["POST /network/v2.0/networks"] == 2
+    assert cloud.counts["POST /network/v2.0/subnets"] == 2
+    assert server.tags == ("kontor-instance-1",)
+    assert len(cloud.servers) == 1
