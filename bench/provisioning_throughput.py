@@ -9,7 +9,13 @@ Each run measures its own floor first: as many no-op tasks as reservations, thro
 reservations are then moved to provisioning as beat's ``dispatch_due`` does (up to 200 per transaction) and the
 clock stops when the last one is active.
 
-    .venv/bin/python bench/provisioning_throughput.py [--reservations 500] [--runs 3] [--output FILE]
+The two measured workers consume the ``provisioning`` and ``default`` queues (the no-op task's), as production's
+provisioning workers do; a third worker process consumes the other queues (``email``, ``documents``, ``metering``), as
+production's e-mail worker does, so each reservation's 'active' e-mail (a notice task, then one send per recipient)
+runs beside the measurement on the same two cores, not on the measured workers. ``--shared-email`` lets the two
+workers consume every queue instead (the benchmark before 2026-12-02 07:30).
+
+    .venv/bin/python bench/provisioning_throughput.py [--reservations 500] [--runs 3] [--shared-email] [--output FILE]
 """
 
 from __future__ import annotations
@@ -53,7 +59,8 @@ def recreate_database() -> None:
         conn.execute(f"CREATE DATABASE {DATABASE}")
 
 
-def start_workers(count: int) -> list[subprocess.Popen[bytes]]:
+def start_workers(queues: list[str]) -> list[subprocess.Popen[bytes]]:
+    """One worker process (prefork, concurrency 1) per entry of ``queues`` (comma-separated queue names)."""
     return [
         subprocess.Popen(
             [
@@ -67,7 +74,7 @@ def start_workers(count: int) -> list[subprocess.Popen[bytes]]:
                 "--concurrency=1",
                 "--without-gossip",
                 "--without-mingle",
-                "--queues=default,provisioning,documents,email,metering",
+                f"--queues={consumed}",
                 "--without-heartbeat",
                 "--loglevel=WARNING",
                 f"--hostname=bench{index}@%h",
@@ -78,7 +85,7 @@ def start_workers(count: int) -> list[subprocess.Popen[bytes]]:
             stderr=subprocess.DEVNULL,
             start_new_session=True,
         )
-        for index in range(count)
+        for index, consumed in enumerate(queues)
     ]
 
 
@@ -98,14 +105,22 @@ def wait_for(predicate: Callable[[], bool], timeout: float, poll: float = 0.05) 
     return time.perf_counter() - start
 
 
-#: The queues the two workers consume (purged before the runs, drained before each floor).
+#: Every queue (purged before the runs, drained before each floor).
 QUEUES = ("default", "provisioning", "documents", "email", "metering")
+#: What the two measured workers consume: the no-op task's queue and provisioning's, as production's provisioning
+#: workers; the others go to a worker of their own, as production's e-mail worker (``--shared-email``: all to both).
+MEASURED_QUEUES = ("default", "provisioning")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--reservations", type=int, default=500, help="reservations per run")
     parser.add_argument("--runs", type=int, default=3, help="runs, each with its own no-op floor")
+    parser.add_argument(
+        "--shared-email",
+        action="store_true",
+        help="the two measured workers consume every queue (the e-mail tasks too); no third worker",
+    )
     parser.add_argument("--output", type=Path, help="write the Markdown summary here")
     args = parser.parse_args()
     count = args.reservations
@@ -168,11 +183,16 @@ def main() -> None:
     with app.connection_for_write() as broker:
         for queue in QUEUES:
             broker.default_channel.queue_purge(queue)  # type: ignore[attr-defined]
-    workers = start_workers(2)
+    if args.shared_email:
+        worker_queues = [",".join(QUEUES)] * 2
+    else:
+        others = [queue for queue in QUEUES if queue not in MEASURED_QUEUES]
+        worker_queues = [",".join(MEASURED_QUEUES)] * 2 + [",".join(others)]
+    workers = start_workers(worker_queues)
     runs: list[tuple[float, float]] = []  # (no-op seconds, provisioning seconds) per run
     try:
-        # Both workers answer before any clock starts (a worker takes many seconds to start on a busy machine).
-        wait_for(lambda: len(app.control.ping(timeout=0.5) or []) == 2, timeout=300, poll=0.5)
+        # Every worker answers before any clock starts (a worker takes many seconds to start on a busy machine).
+        wait_for(lambda: len(app.control.ping(timeout=0.5) or []) == len(workers), timeout=300, poll=0.5)
 
         def drained() -> bool:
             """No message waiting in any queue and no task running: what a run leaves behind after its clock
@@ -182,7 +202,7 @@ def main() -> None:
                 if any(channel._size(queue) for queue in QUEUES):  # Redis: the list's length, every priority
                     return False
             active = app.control.inspect(timeout=1).active() or {}
-            return len(active) == 2 and not any(active.values())
+            return len(active) == len(workers) and not any(active.values())
 
         for run in range(args.runs):
             batch = reservations[run * count : (run + 1) * count]
@@ -239,8 +259,15 @@ def main() -> None:
         "",
         f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.node()} ({os.cpu_count()} cores, load average "
         f"{load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} at the end), PostgreSQL and Redis on localhost, two Celery "
-        "worker processes (prefork, concurrency 1), simulator with zero boot delay. "
-        f"`python bench/provisioning_throughput.py --reservations {count} --runs {args.runs}`",
+        "worker processes (prefork, concurrency 1) consuming "
+        + (
+            "every queue (the e-mail tasks too), "
+            if args.shared_email
+            else f"{' and '.join(MEASURED_QUEUES)} (a third consumes {', '.join(others)}), "
+        )
+        + "simulator with zero boot delay. "
+        f"`python bench/provisioning_throughput.py --reservations {count} --runs {args.runs}"
+        f"{' --shared-email' if args.shared_email else ''}`",
         "",
         "| run | no-op tasks per second | reservations provisioned per second (scheduled → active) | ratio |",
         "|---:|---:|---:|---:|",
