@@ -39,8 +39,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BASE_DATABASE = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/kontor")
-DATABASE = f"{BASE_DATABASE.rsplit('/', 1)[1]}_http_load"
+# KONTOR_BENCH_DATABASE names the database (several people benchmark on one PostgreSQL); KONTOR_BENCH_REDIS a Redis
+# to use instead of starting a private one (it is flushed).
+DATABASE = os.environ.get("KONTOR_BENCH_DATABASE") or f"{BASE_DATABASE.rsplit('/', 1)[1]}_http_load"
 SERVER = BASE_DATABASE.rsplit("/", 1)[0]
+BENCH_REDIS = os.environ.get("KONTOR_BENCH_REDIS", "")
 
 
 def free_port() -> int:
@@ -49,7 +52,7 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-REDIS_PORT = free_port()
+REDIS_PORT = int(BENCH_REDIS.rsplit(":", 1)[1].split("/")[0]) if BENCH_REDIS else free_port()
 ENV = {
     "DJANGO_SETTINGS_MODULE": "portal.settings",
     "DATABASE_URL": f"{SERVER}/{DATABASE}",
@@ -132,7 +135,13 @@ def seed(reservations: int) -> tuple[str, str]:
     return f"/api/v1/organizations/{organization.slug}/reservations/", token
 
 
-def start_redis() -> subprocess.Popen[bytes]:
+def start_redis() -> subprocess.Popen[bytes] | None:
+    """A private redis-server on ``REDIS_PORT`` (``None``: ``KONTOR_BENCH_REDIS``'s, already running, is used)."""
+    if BENCH_REDIS:
+        import redis
+
+        redis.Redis.from_url(BENCH_REDIS).flushall()
+        return None
     process = subprocess.Popen(
         ["redis-server", "--port", str(REDIS_PORT), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
         stdout=subprocess.DEVNULL,
@@ -148,6 +157,12 @@ def start_redis() -> subprocess.Popen[bytes]:
             time.sleep(0.1)
     process.kill()
     raise RuntimeError("redis-server did not start")
+
+
+def stop_redis(process: subprocess.Popen[bytes] | None) -> None:
+    if process is not None:
+        process.terminate()
+        process.wait(timeout=20)
 
 
 def start_gunicorn(port: int) -> subprocess.Popen[bytes]:
@@ -250,8 +265,7 @@ def main() -> None:
     try:
         run(args)
     finally:
-        redis.terminate()
-        redis.wait(timeout=20)
+        stop_redis(redis)
 
 
 def run(args: argparse.Namespace) -> None:
