@@ -171,6 +171,46 @@ class World:
         ]
 
 
+class CpuUse:
+    """CPU seconds spent during a phase by the clients (this process), gunicorn (master and workers) and the whole
+    machine (PostgreSQL, Redis and anything else is the rest), next to the phase's wall-clock seconds."""
+
+    def __init__(self, server_pid: int) -> None:
+        import psutil  # type: ignore[import-untyped]  # locust's dependency, no stubs installed
+
+        self._psutil = psutil
+        self.server = psutil.Process(server_pid)
+        self.figures: dict[str, float] = {}
+
+    def _snapshot(self) -> tuple[float, float, float, float]:
+        psutil = self._psutil
+        client = psutil.Process().cpu_times()
+        server = 0.0
+        for process in [self.server, *self.server.children(recursive=True)]:
+            times = process.cpu_times()
+            server += times.user + times.system
+        machine = psutil.cpu_times()
+        busy = sum(machine) - machine.idle - getattr(machine, "iowait", 0.0)
+        return time.perf_counter(), client.user + client.system, server, busy
+
+    def __enter__(self) -> CpuUse:
+        self._before = self._snapshot()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        after = self._snapshot()
+        wall, client, server, busy = (b - a for a, b in zip(self._before, after, strict=True))
+        self.figures = {"wall": wall, "client": client, "server": server, "machine": busy}
+
+    def summary(self) -> str:
+        f = self.figures
+        return (
+            f"{f['wall']:.1f} s wall, CPU s: clients {f['client']:.1f} ({f['client'] / f['machine']:.0%}), gunicorn "
+            f"{f['server']:.1f} ({f['server'] / f['machine']:.0%}), all {f['machine']:.1f} of "
+            f"{f['wall'] * (os.cpu_count() or 1):.1f}"
+        )
+
+
 def run_clients(port: int, clients: int, work: list[list[tuple[str, str, bytes | None]]]) -> list[tuple[int, float]]:
     """Each client sends its requests (method, path, body) in turn on its own connection; (status, ms) each."""
     results: list[tuple[int, float]] = []
@@ -227,11 +267,14 @@ def main() -> None:
         book_path = f"/api/v1/organizations/{world.organization.slug}/reservations/"
         rounds: list[dict[str, list[float]]] = []
         loads: list[float] = []
+        cpu: dict[str, list[dict[str, float]]] = {"floor": [], "booking": []}
         try:
             for number in range(args.rounds):
                 print(f"round {number + 1}: floor ...", flush=True)
                 loads.append(os.getloadavg()[0])
-                floor = run_clients(port, args.clients, [[("GET", floor_path, None)] * args.reads] * args.clients)
+                with CpuUse(server.pid) as floor_cpu:
+                    floor = run_clients(port, args.clients, [[("GET", floor_path, None)] * args.reads] * args.clients)
+                print(f"  floor: {floor_cpu.summary()}", flush=True)
                 print(f"round {number + 1}: {args.clients} clients booking (count, p50/p95 per answer)", flush=True)
                 mine = quotes[number]
                 work: list[list[tuple[str, str, bytes | None]]] = [
@@ -245,12 +288,16 @@ def main() -> None:
                     ]
                     for client in range(args.clients)
                 ]
-                booking = run_clients(port, args.clients, work)
+                with CpuUse(server.pid) as booking_cpu:
+                    booking = run_clients(port, args.clients, work)
+                print(f"  booking: {booking_cpu.summary()}", flush=True)
                 by_status: dict[str, list[float]] = {"floor": [ms for status, ms in floor if status == 200]}
                 for status, ms in booking:
                     by_status.setdefault(str(status), []).append(ms)
                 by_status["floor errors"] = [ms for status, ms in floor if status != 200]
                 rounds.append(by_status)
+                cpu["floor"].append(floor_cpu.figures)
+                cpu["booking"].append(booking_cpu.figures)
                 print(
                     "  "
                     + ", ".join(
@@ -269,13 +316,16 @@ def main() -> None:
             cursor.execute(OVERBOOKINGS_SQL)
             overbookings = cursor.fetchone()[0]
     finally:
-        redis.terminate()
-        redis.wait(timeout=20)
-    report(args, rounds, loads, overbookings)
+        http_load.stop_redis(redis)
+    report(args, rounds, loads, overbookings, cpu)
 
 
 def report(
-    args: argparse.Namespace, rounds: list[dict[str, list[float]]], loads: list[float], overbookings: int
+    args: argparse.Namespace,
+    rounds: list[dict[str, list[float]]],
+    loads: list[float],
+    overbookings: int,
+    cpu: dict[str, list[dict[str, float]]],
 ) -> None:
     def figure(name: str, share: float) -> str:
         values = [percentile(r.get(name, []), share) for r in rounds if r.get(name)]
@@ -321,6 +371,22 @@ def report(
     lines += [
         "",
         f"Overbookings after the run (allocation table): **{overbookings}**. Floor reads that failed: {floor_errors}.",
+        "",
+        "CPU seconds per phase, summed over the rounds (psutil: the clients are this process, gunicorn its master "
+        "and workers, the machine everything busy; the rest is PostgreSQL, Redis and whatever else ran):",
+        "",
+        "| phase | wall s | clients | gunicorn | machine (of cores × wall) | gunicorn ms per request |",
+        "|---|---|---|---|---|---|",
+    ]
+    for phase, requests in (("floor", args.clients * args.reads), ("booking", args.clients * args.bookings)):
+        total = {name: sum(figures[name] for figures in cpu[phase]) for name in ("wall", "client", "server", "machine")}
+        lines.append(
+            f"| {phase} | {total['wall']:.1f} | {total['client']:.1f} ({total['client'] / total['machine']:.0%}) | "
+            f"{total['server']:.1f} ({total['server'] / total['machine']:.0%}) | {total['machine']:.1f} "
+            f"(of {total['wall'] * (os.cpu_count() or 1):.1f}) | "
+            f"{total['server'] * 1000 / (requests * max(1, len(cpu[phase]))):.1f} |"
+        )
+    lines += [
         "",
         "Goal (issue 19): p95 < 300 ms for both 201 and 409. Reproduce with `.venv/bin/python bench/http_booking.py`.",
     ]
