@@ -52,7 +52,9 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         if blocked is not None:
             raise exceptions.Throttled(wait=blocked.reset)
         prefix, _sep, secret = token[len(KEY_PREFIX) :].partition("_")
-        api_key = ApiKey.objects.unscoped().select_related("organization").filter(prefix=prefix).first()
+        # ``prefix`` is unique: a slice, not ``first()``, whose ORDER BY the ORM would compile on every request.
+        found = ApiKey.objects.unscoped().select_related("organization").filter(prefix=prefix)[:1]
+        api_key = next(iter(found), None)
         if api_key is None or not secret or not hmac.compare_digest(api_key.secret_hash, hash_secret(secret)):
             api_key_failure_record(request)
             raise exceptions.AuthenticationFailed(_("Invalid API key."))
