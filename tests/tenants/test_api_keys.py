@@ -161,3 +161,34 @@ def test_malformed_authorization_headers_are_401_never_5xx(organization, header,
 
     assert (response.status_code, response.json()["code"]) == (401, code)
     assert set(response.json()) == {"detail", "code", "fields"}
+
+
+def test_the_key_lookup_reads_what_the_orm_reads(organization, owner, django_assert_num_queries):
+    """ApiKeyAuthentication's lookup (compiled once per process) builds the key and its organization exactly as
+    ``select_related("organization")`` does, in one query: every field, converted the same (the scopes' JSON, aware
+    datetimes), the organization cached on the key."""
+    from django.forms.models import model_to_dict
+
+    from tenants.api.authentication import api_key_with_organization
+
+    token = create_key(owner, scopes=["members:manage", "reservations:read"]).json()["token"]
+    prefix = token.split("_")[1]
+    ApiKey.objects.unscoped().filter(prefix=prefix).update(
+        expires_at=timezone.now() + timedelta(days=3), last_used_at=timezone.now()
+    )
+    expected = ApiKey.objects.unscoped().select_related("organization").get(prefix=prefix)
+
+    with django_assert_num_queries(1):
+        found = api_key_with_organization(prefix)
+        organization_read = found.organization
+
+    assert found is not None
+    assert (type(found), found.pk, found._state.adding, found._state.db) == (ApiKey, expected.pk, False, "default")
+    assert {field.attname: getattr(found, field.attname) for field in ApiKey._meta.concrete_fields} == {
+        field.attname: getattr(expected, field.attname) for field in ApiKey._meta.concrete_fields
+    }
+    assert found.scopes == ["members:manage", "reservations:read"]
+    assert model_to_dict(organization_read) == model_to_dict(expected.organization)
+    assert organization_read.created_at == expected.organization.created_at
+    assert organization_read.updated_at == expected.organization.updated_at
+    assert api_key_with_organization("nosuchprefix") is None
