@@ -114,9 +114,11 @@ def hit_and_read(
     return decision, values
 
 
-def peek(scope: str, ident: str, rate: Rate, *, now: float | None = None) -> RateDecision:
-    """The state for ``ident`` without counting a hit (refused once the window's count reached the limit)."""
+def peek(scope: str, ident: str, rate: Rate, *, now: float | None = None, count: int | None = None) -> RateDecision:
+    """The state for ``ident`` without counting a hit (refused once the window's count reached the limit); ``count``
+    is the window's count when the caller read it already (``hit_and_read``)."""
     now = time.time() if now is None else now
     _index, reset = _window(rate, now)
-    count = int(cache.get(counter_key(scope, ident, rate, now)) or 0)  # the fail-open cache answers 0 when down
+    if count is None:
+        count = int(cache.get(counter_key(scope, ident, rate, now)) or 0)  # the fail-open cache answers 0 when down
     return RateDecision(allowed=count < rate.limit, limit=rate.limit, remaining=max(0, rate.limit - count), reset=reset)

@@ -12,15 +12,17 @@ turns one off. A refusal is a 429 with ``Retry-After`` in the one error shape; e
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from rest_framework.exceptions import Throttled
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
 from core.http import client_ip
-from core.ratelimit import RateDecision, hit, parse_rate, peek
+from core.ratelimit import Rate, RateDecision, counter_key, hit, hit_and_read, parse_rate, peek
 from tenants.models import ApiKey, User
 
 if TYPE_CHECKING:
@@ -146,19 +148,47 @@ class SignupDomainThrottle(SettingsRateThrottle):
 AUTH_FAILURES_SCOPE = "api_key_failures"
 
 
-def api_key_failures_blocked(request: Request) -> RateDecision | None:
-    """The refusal when this address failed API-key authentication too often in the current window, else None."""
+def _failures_rate() -> Rate | None:
     rate = settings.KONTOR_API_THROTTLE.get("auth_failures")
-    if rate is None:
-        return None
-    decision = peek(AUTH_FAILURES_SCOPE, client_ip(request) or "unknown", parse_rate(rate))
-    if decision.allowed:
-        return None
-    remember_decision(request, decision)
-    return decision
+    return parse_rate(rate) if rate is not None else None
+
+
+def api_key_admit(request: Request, api_key: ApiKey) -> None:
+    """A request whose key checked out: refused (429) when its address failed API-key authentication too often in
+    the current window, as every key attempt from there is until the window ends; and, when the view throttles per
+    key, the key's hit counted for ``ApiKeyThrottle`` (which then uses the decision, ``PRECOUNTED_ATTRIBUTE``).
+    Both in one round trip to the cache: the failure count is read in the pipeline that counts the key's hit."""
+    failures_rate = _failures_rate()
+    key_rate = ApiKeyThrottle().rate()
+    view = (request.parser_context or {}).get("view")
+    counts_key = key_rate is not None and any(
+        issubclass(throttle, ApiKeyThrottle) for throttle in getattr(view, "throttle_classes", ())
+    )
+    now = time.time()
+    ip = client_ip(request) or "unknown"
+    failures_key = counter_key(AUTH_FAILURES_SCOPE, ip, failures_rate, now) if failures_rate is not None else None
+    failures: int | None = None  # read with the key's hit, or else by peek
+    if key_rate is not None and counts_key:
+        decision, found = hit_and_read(
+            ApiKeyThrottle.scope, f"{api_key.pk}", parse_rate(key_rate), [failures_key] if failures_key else [], now=now
+        )
+        precounted = getattr(request._request, PRECOUNTED_ATTRIBUTE, {})
+        setattr(request._request, PRECOUNTED_ATTRIBUTE, {**precounted, ApiKeyThrottle.scope: decision})
+        failures = int(found.get(failures_key, 0)) if failures_key else 0
+    if failures_rate is None:
+        return
+    refusal = peek(AUTH_FAILURES_SCOPE, ip, failures_rate, now=now, count=failures)
+    if not refusal.allowed:
+        remember_decision(request, refusal)
+        raise Throttled(wait=refusal.reset)
 
 
 def api_key_failure_record(request: Request) -> None:
-    rate = settings.KONTOR_API_THROTTLE.get("auth_failures")
-    if rate is not None:
-        remember_decision(request, hit(AUTH_FAILURES_SCOPE, client_ip(request) or "unknown", parse_rate(rate)))
+    """Count a failed API-key authentication of this address; past the limit the answer is 429, not 401."""
+    failures_rate = _failures_rate()
+    if failures_rate is None:
+        return
+    decision = hit(AUTH_FAILURES_SCOPE, client_ip(request) or "unknown", failures_rate)
+    remember_decision(request, decision)
+    if not decision.allowed:
+        raise Throttled(wait=decision.reset)

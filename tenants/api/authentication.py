@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
-from portal.api.throttles import api_key_failure_record, api_key_failures_blocked
+from portal.api.throttles import api_key_admit, api_key_failure_record
 from tenants.keys import KEY_PREFIX, hash_secret
 from tenants.models import ApiKey, Organization
 
@@ -98,15 +98,15 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         # RFC 7235: the scheme is case-insensitive ("bearer" works as well as "Bearer").
         if scheme.lower() != self.keyword.lower() or not token.startswith(KEY_PREFIX):
             return None
-        # Guessing keys: past the failure limit, an address is refused every key attempt until the window ends.
-        blocked = api_key_failures_blocked(request)
-        if blocked is not None:
-            raise exceptions.Throttled(wait=blocked.reset)
         prefix, _sep, secret = token[len(KEY_PREFIX) :].partition("_")
         api_key = api_key_with_organization(prefix)
+        # Guessing keys: past the failure limit, an address is refused (429) every key attempt until the window
+        # ends, a wrong one (counted) and a right one alike. The right one's check shares its round trip to the
+        # cache with the key's throttle.
         if api_key is None or not secret or not hmac.compare_digest(api_key.secret_hash, hash_secret(secret)):
             api_key_failure_record(request)
             raise exceptions.AuthenticationFailed(_("Invalid API key."))
+        api_key_admit(request, api_key)
         if not api_key.is_usable():
             raise exceptions.AuthenticationFailed(_("This API key has been revoked or has expired."))
         now = timezone.now()

@@ -136,3 +136,40 @@ def test_the_api_serves_unthrottled_while_the_cache_is_down():
         answers = [APIClient(REMOTE_ADDR="198.51.100.13").get(CATALOG) for _ in range(3)]
 
     assert [answer.status_code for answer in answers] == [200, 200, 200]
+
+
+@override_settings(KONTOR_API_THROTTLE=limits(api_key=None, auth_failures="5/10min"))
+def test_guessing_is_refused_per_address_also_without_a_per_key_limit(organization, owner):
+    token = key_token(organization, owner, "ERP")
+    prefix = token.split("_")[1]
+
+    guesses = [with_key(f"ktr_{prefix}_guess{n}", "203.0.113.51").get(KEYS) for n in range(6)]
+    right_key_same_address = with_key(token, "203.0.113.51").get(KEYS)
+    right_key_elsewhere = with_key(token, "198.51.100.32").get(KEYS)
+
+    assert [guess.status_code for guess in guesses] == [401] * 5 + [429]
+    assert (right_key_same_address.status_code, right_key_same_address.json()) == (429, throttled(585))
+    assert right_key_elsewhere.status_code == 200
+
+
+@override_settings(KONTOR_API_THROTTLE=limits(api_key="10/min", auth_failures="5/10min"))
+def test_a_key_request_counts_its_hit_and_reads_the_failures_in_one_round_trip(organization, owner, monkeypatch):
+    """The failure count of the address is read in the pipeline that counts the key's hit: one round trip to the
+    cache per key-authenticated request, and the key's hit counted once."""
+    import redis.connection
+
+    token = key_token(organization, owner, "ERP")
+    with_key(token).get(KEYS)  # the first request of the process may open the cache's connection
+    sent: list[bytes] = []
+    real_send = redis.connection.AbstractConnection.send_packed_command
+
+    def counting_send(connection, command, check_health=True):  # type: ignore[no-untyped-def]
+        sent.append(command)
+        return real_send(connection, command, check_health)
+
+    monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", counting_send)
+    answer = with_key(token).get(KEYS)
+
+    assert answer.status_code == 200
+    assert len(sent) == 1
+    assert headers(answer) == ("10", "8", "45")
