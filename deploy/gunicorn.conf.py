@@ -7,6 +7,9 @@ import os
 
 bind = f"{os.environ.get('KONTOR_HOST', '127.0.0.1')}:{os.environ.get('KONTOR_PORT', '8000')}"
 worker_class = "gthread"
+# 2 x 8 on a 2-core pod: one process per core for the Python, threads for the waits. Measured against 2x4, 4x4,
+# 3x4, 2x16 and 4x2 with bench/http_booking.py (2026-12-02, a shared machine): none was better beyond the noise;
+# the racing orders of one organization queue on its row lock, not on the workers.
 workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
 threads = int(os.environ.get("GUNICORN_THREADS", "8"))
 # A request that takes longer is killed; the API's long work is in Celery, so 30 s is generous.
