@@ -9,9 +9,11 @@ the other (one node, whole-node flavor), so the first ``--free`` orders book and
 overbookings are counted from the allocation table afterwards (they must be 0).
 
 gunicorn runs with the repository's production configuration (deploy/gunicorn.conf.py), DEBUG off, the shared
-PostgreSQL and a private redis-server (bench/http_load.py's). The clients are threads of this process with one
-keep-alive connection each. The API-key limit is raised for the run. Creates (and drops) the database
-``<DATABASE_URL's>_http_load``; prints its figures and writes them to bench/results/http_booking.md.
+PostgreSQL and a private redis-server (bench/http_load.py's; ``KONTOR_BENCH_REDIS`` and ``KONTOR_BENCH_DATABASE`` as
+there). The clients are threads of this process with one keep-alive connection each; the CPU table of the results
+says what they cost next to gunicorn and the whole machine (a few per cent: they are not what the server lacks).
+The API-key limit is raised for the run. Creates (and drops) the database ``<DATABASE_URL's>_http_load``; prints
+its figures and writes them to bench/results/http_booking.md.
 
     .venv/bin/python bench/http_booking.py [--rounds 3] [--clients 64] [--free 64] [--bookings 3]
 """

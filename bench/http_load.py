@@ -13,7 +13,8 @@ default.
 
 Needs the PostgreSQL that `make test` uses and ``redis-server`` on the PATH: it starts its own Redis on a free
 loopback port (no persistence, like a dedicated cache), so other work on the shared Redis does not weigh on the
-figures. Creates (and drops) the database ``<DATABASE_URL's>_http_load``. Prints its figures and writes them to
+figures (``KONTOR_BENCH_REDIS`` names a running one to flush and use instead). Creates (and drops) the database
+``<DATABASE_URL's>_http_load`` (``KONTOR_BENCH_DATABASE`` names another). Prints its figures and writes them to
 bench/results/http_load.md.
 
     .venv/bin/python bench/http_load.py [--seconds 15] [--rounds 3] [--users 32] [--paced-rps 500]
