@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from portal.api.serializers import FieldsOnceModelSerializer
 from tenants.models import AuditEvent, Membership, Organization, User
 
 
-class OrganizationSerializer(serializers.ModelSerializer[Organization]):
+class OrganizationSerializer(FieldsOnceModelSerializer[Organization]):
     class Meta:
         model = Organization
         fields = ["slug", "legal_name", "country", "status", "created_at"]
