@@ -34,15 +34,16 @@ class Availability:
 
 class _Pools:
     """The capacity pools of one answer, each read once and looked up without a query per flavor. On PostgreSQL a
-    pool's read is the process's cached one when the change log says it is still current (``timeline.BUSY_CACHE``:
-    one small query per answer); elsewhere ``Timelines`` reads each pool once per answer."""
+    pool's read is the process's cached one, brought up to date from the change log (``timeline.BUSY_CACHE``: one
+    small query per answer, a second one fetching the allocations written since when there are any); elsewhere
+    ``Timelines`` reads each pool once per answer."""
 
     def __init__(self, kind: str) -> None:
         self.pool_kind = pool_for(kind)
         self.timelines = Timelines()
         self._pools: dict[tuple[int, int], CapacityPool] | None = None
         self._busy: dict[int, PoolBusy] = {}
-        self._checked = False
+        self._current: dict[int, PoolBusy] | None = None
         self._zones: list[AvailabilityZone] | None = None
 
     def zones(self) -> list[AvailabilityZone]:
@@ -59,10 +60,9 @@ class _Pools:
 
     def busy(self, pool: CapacityPool) -> PoolBusy:
         if pool.pk not in self._busy:
-            if not self._checked:
-                BUSY_CACHE.current()
-                self._checked = True
-            self._busy[pool.pk] = BUSY_CACHE.get(pool)
+            if self._current is None:
+                self._current = BUSY_CACHE.current()
+            self._busy[pool.pk] = BUSY_CACHE.get(pool, self._current)
         return self._busy[pool.pk]
 
     def fits(

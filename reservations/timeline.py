@@ -186,40 +186,85 @@ class Timelines:
         return self._loaded[key]
 
 
-# --- PostgreSQL: a pool's busy stretches kept in memory, checked against the change log -----------------------------
+# --- PostgreSQL: a pool's busy stretches kept in memory, brought up to date from the change log --------------------
 #
 # Reading a busy pool's future is tens of thousands of rows (a pool of 400 nodes holds 50,000 week-long bookings);
 # answering fits / earliest start / alternatives from it is a few thousand bisections. So each process keeps, per
 # pool, its available nodes and every live allocation on them, merged into busy stretches per aligned block, and
 # before each answer asks the change log (migration 0010: one row per statement that wrote a pool's allocations,
-# nodes or pool row) whether anything the read saw has changed since: a few index rows instead of the pool. The
-# answers are the same as from a fresh read — the read's snapshot saw exactly the committed changes there are now.
+# nodes or pool row) whether anything the read saw has changed since: a few index rows instead of the pool. When the
+# only changes are to allocations (bookings, releases, deletes: migration 0012 logs their ids), one more statement
+# fetches just those rows as they are now and they are applied to a copy of the read (``PoolBusy.updated``); any
+# other change (a node, the pool row, a TRUNCATE, more than ``INCREMENTAL_MAX`` allocations) reads the pool again.
+# Either way the answers are the same as from a fresh read — see ``_BusyCache.current`` for why.
 
 #: Open ends ("until released") as a moment after every real one.
 FOREVER = 2**62
 
+#: More changed allocations than this since a pool's read, and the pool is read again rather than patched.
+INCREMENTAL_MAX = 5000
+
 _LOAD_SQL = """
-SELECT 0, NULL::bigint, NULL::int, NULL::int, NULL::bigint, NULL::bigint,
+SELECT 0, NULL::bigint, NULL::bigint, NULL::int, NULL::int, NULL::bigint, NULL::bigint,
        pg_current_snapshot()::text, pg_current_xact_id_if_assigned() IS NULL
 UNION ALL
-SELECT 1, n.id, (row_number() OVER (ORDER BY n.hostname))::int, NULL, NULL, NULL, NULL, NULL
+SELECT 1, NULL, n.id, (row_number() OVER (ORDER BY n.hostname))::int, NULL, NULL, NULL, NULL, NULL
 FROM reservations_node n WHERE n.pool_id = %(pool)s AND n.state = %(available)s
 UNION ALL
-SELECT 2, a.node_id, a.gpu_first, a.gpu_count,
+SELECT 2, a.id, a.node_id, a.gpu_first, a.gpu_count,
        (EXTRACT(EPOCH FROM a.starts_at) * 1000000)::bigint, (EXTRACT(EPOCH FROM a.ends_at) * 1000000)::bigint,
        NULL, NULL
 FROM reservations_allocation a JOIN reservations_node n ON n.id = a.node_id
 WHERE n.pool_id = %(pool)s AND n.state = %(available)s AND a.released_at IS NULL
 """
 
-#: Of the cached pools (each with the snapshot its read was taken under), those a change has since been committed to.
+#: Of the cached pools (each with the snapshot its read was taken under), those a change has since been committed to,
+#: each with whether it can be patched (only allocation writes, at most ``INCREMENTAL_MAX`` of them).
 _CHANGED_SQL = """
-SELECT s.pool FROM unnest(%(pools)s::bigint[], %(snapshots)s::text[]) AS s(pool, snapshot)
-WHERE EXISTS (
-    SELECT 1 FROM reservations_pool_change c
-    WHERE c.pool_id IN (s.pool, 0) AND c.xid >= pg_snapshot_xmin(s.snapshot::pg_snapshot)
-      AND NOT pg_visible_in_snapshot(c.xid, s.snapshot::pg_snapshot)
+SELECT s.pool, bool_and(c.allocations IS NOT NULL) AND sum(cardinality(c.allocations)) <= %(limit)s
+FROM unnest(%(pools)s::bigint[], %(snapshots)s::text[]) AS s(pool, snapshot)
+JOIN reservations_pool_change c
+  ON c.pool_id IN (s.pool, 0) AND c.xid >= pg_snapshot_xmin(s.snapshot::pg_snapshot)
+ AND NOT pg_visible_in_snapshot(c.xid, s.snapshot::pg_snapshot)
+GROUP BY s.pool
+"""
+
+#: For changed pools (each with its read's snapshot), in one statement: this statement's snapshot and whether a
+#: read under it may be shared (row 0); the pools to read again, changed otherwise than by allocation writes or by
+#: too many of them (rows 1); and for every other pool each allocation written since as this statement sees it
+#: (rows 2: the node and slots and window when it is live on an available node of that pool, NULLs when it is not
+#: — released, deleted or moved away).
+_DELTA_SQL = """
+WITH cached AS (
+    SELECT s.pool, s.snapshot::pg_snapshot AS snapshot
+    FROM unnest(%(pools)s::bigint[], %(snapshots)s::text[]) AS s(pool, snapshot)
+), changes AS (
+    SELECT cached.pool, c.allocations
+    FROM cached JOIN reservations_pool_change c
+      ON c.pool_id IN (cached.pool, 0) AND c.xid >= pg_snapshot_xmin(cached.snapshot)
+     AND NOT pg_visible_in_snapshot(c.xid, cached.snapshot)
+), ids AS (
+    SELECT DISTINCT changes.pool, changed.id FROM changes CROSS JOIN unnest(changes.allocations) AS changed(id)
+), whole AS (
+    SELECT pool FROM changes WHERE allocations IS NULL
+    UNION
+    SELECT pool FROM ids GROUP BY pool HAVING count(*) > %(limit)s
 )
+SELECT 0, NULL::bigint, NULL::bigint, NULL::bigint, NULL::int, NULL::int, NULL::bigint, NULL::bigint,
+       pg_current_snapshot()::text, pg_current_xact_id_if_assigned() IS NULL
+UNION ALL
+SELECT 1, whole.pool, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM whole
+UNION ALL
+SELECT 2, ids.pool, ids.id, a.node_id, a.gpu_first, a.gpu_count,
+       (EXTRACT(EPOCH FROM a.starts_at) * 1000000)::bigint, (EXTRACT(EPOCH FROM a.ends_at) * 1000000)::bigint,
+       NULL, NULL
+FROM ids
+LEFT JOIN reservations_allocation a
+  ON a.id = ids.id AND a.released_at IS NULL
+ AND EXISTS (
+     SELECT 1 FROM reservations_node n WHERE n.id = a.node_id AND n.pool_id = ids.pool AND n.state = %(available)s
+ )
+WHERE ids.pool NOT IN (SELECT pool FROM whole)
 """
 
 
@@ -241,15 +286,38 @@ def _merged(intervals: list[tuple[int, int]]) -> tuple[list[int], list[int]]:
     return starts, ends
 
 
+#: A live allocation as ``PoolBusy`` keeps it: node, first slot, slots, start and end (microseconds; FOREVER: open).
+Placed = tuple[int, int, int, int, int]
+#: A block's merged busy stretches (starts, ends): the key under which blocks booked alike are counted together.
+BlockKey = tuple[tuple[int, ...], tuple[int, ...]]
+
+
+@dataclass
+class _BlockGroups:
+    """The aligned blocks of one size: each block's (``(node, first slot)``) busy stretches, and how many blocks
+    have each."""
+
+    keys: dict[tuple[int, int], BlockKey]
+    alike: dict[BlockKey, int]
+    listed: list[tuple[tuple[int, ...], tuple[int, ...], int]] | None = None
+
+
 class PoolBusy:
     """One pool's available nodes (by hostname) and their live allocations, as busy stretches per aligned block of
-    each size asked about. Immutable once read; shared by the answers of one process while the pool is unchanged."""
+    each size asked about. Immutable once built; shared by the answers of one process while it is current.
+    ``updated`` builds the next one from a few changed allocations, sharing what they do not touch."""
 
-    def __init__(self, per_node: int, nodes: list[int], slots: dict[tuple[int, int], list[tuple[int, int]]]) -> None:
+    def __init__(self, per_node: int, nodes: list[int], allocations: dict[int, Placed]) -> None:
+        on_slot: dict[tuple[int, int], dict[int, tuple[int, int]]] = defaultdict(dict)
+        for allocation_id, (node_id, first, count, start, end) in allocations.items():
+            for slot in range(first, first + count):
+                on_slot[(node_id, slot)][allocation_id] = (start, end)
         self.per_node = per_node
         self.nodes = nodes
-        self._slots = {key: _merged(intervals) for key, intervals in slots.items()}
-        self._blocks: dict[int, list[tuple[tuple[int, ...], tuple[int, ...], int]]] = {}
+        self._allocations = allocations
+        self._on_slot = dict(on_slot)
+        self._slots = {key: _merged(list(held.values())) for key, held in self._on_slot.items()}
+        self._blocks: dict[int, _BlockGroups] = {}
 
     @classmethod
     def read(cls, pool: CapacityPool) -> tuple[PoolBusy, str, bool]:
@@ -260,37 +328,99 @@ class PoolBusy:
             rows = cursor.fetchall()
         snapshot, shareable = "", False
         ranked: list[tuple[int, int]] = []
-        slots: dict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)
-        for kind, node_id, first, count, start, end, meta_snapshot, meta_shareable in rows:
+        allocations: dict[int, Placed] = {}
+        for kind, allocation_id, node_id, first, count, start, end, meta_snapshot, meta_shareable in rows:
             if kind == 0:
                 snapshot, shareable = meta_snapshot, meta_shareable
             elif kind == 1:
                 ranked.append((first, node_id))
             else:
-                stretch = (start, FOREVER if end is None else end)
-                for slot in range(first, first + count):
-                    slots[(node_id, slot)].append(stretch)
+                allocations[allocation_id] = (node_id, first, count, start, FOREVER if end is None else end)
         nodes = [node_id for _rank, node_id in sorted(ranked)]
-        return cls(pool.node_type.gpus_per_node, nodes, slots), snapshot, shareable
+        return cls(pool.node_type.gpus_per_node, nodes, allocations), snapshot, shareable
+
+    def updated(self, changes: dict[int, Placed | None]) -> PoolBusy | None:
+        """This pool after the given allocations changed (each as it is now; None: no longer live here), without
+        touching this one: the same busy stretches and block groups a read would build, recomputed only for the
+        slots and blocks the changes touch. None if a change names a node this read does not hold (then the pool
+        must be read again)."""
+        available = set(self.nodes)
+        if any(place is not None and place[0] not in available for place in changes.values()):
+            return None
+        allocations = dict(self._allocations)
+        on_slot = dict(self._on_slot)
+        copied: set[tuple[int, int]] = set()
+
+        def held(key: tuple[int, int]) -> dict[int, tuple[int, int]]:
+            if key not in copied:
+                on_slot[key] = dict(on_slot.get(key, {}))
+                copied.add(key)
+            return on_slot[key]
+
+        for allocation_id, place in changes.items():
+            old = allocations.pop(allocation_id, None)
+            if old is not None:
+                node_id, first, count, _start, _end = old
+                for slot in range(first, first + count):
+                    held((node_id, slot)).pop(allocation_id, None)
+            if place is not None:
+                allocations[allocation_id] = place
+                node_id, first, count, start, end = place
+                for slot in range(first, first + count):
+                    held((node_id, slot))[allocation_id] = (start, end)
+        slots = dict(self._slots)
+        for key in copied:
+            if on_slot[key]:
+                slots[key] = _merged(list(on_slot[key].values()))
+            else:
+                del on_slot[key]
+                slots.pop(key, None)
+        after = PoolBusy.__new__(PoolBusy)
+        after.per_node, after.nodes = self.per_node, self.nodes
+        after._allocations, after._on_slot, after._slots, after._blocks = allocations, on_slot, slots, {}
+        for size, groups in list(self._blocks.items()):  # another thread may add a size meanwhile
+            keys, alike = dict(groups.keys), dict(groups.alike)
+            for block in {(node_id, slot - slot % size) for node_id, slot in copied}:
+                if block not in keys:  # slots past the node's last whole block of this size
+                    continue
+                before, now = keys[block], after._block_key(block[0], block[1], size)
+                if before != now:
+                    alike[before] -= 1
+                    if not alike[before]:
+                        del alike[before]
+                    alike[now] = alike.get(now, 0) + 1
+                    keys[block] = now
+            after._blocks[size] = _BlockGroups(keys, alike)
+        return after
+
+    def _block_key(self, node_id: int, first: int, size: int) -> BlockKey:
+        busy = [
+            stretches
+            for slot in range(first, first + size)
+            if (stretches := self._slots.get((node_id, slot))) is not None
+        ]
+        if len(busy) > 1:
+            busy = [_merged([pair for starts, ends in busy for pair in zip(starts, ends, strict=True)])]
+        starts, ends = busy[0] if busy else ([], [])
+        return tuple(starts), tuple(ends)
 
     def blocks(self, size: int) -> list[tuple[tuple[int, ...], tuple[int, ...], int]]:
         """The aligned blocks of ``size`` slots, grouped by their merged busy stretches: ``(starts, ends, how many
         blocks)`` — blocks booked alike (a bare-metal order, a row of week-long ones) are answered once."""
-        if size not in self._blocks:
-            alike: dict[tuple[tuple[int, ...], tuple[int, ...]], int] = defaultdict(int)
-            for node_id in self.nodes:
-                for first in range(0, self.per_node - size + 1, size):
-                    busy = [
-                        stretches
-                        for slot in range(first, first + size)
-                        if (stretches := self._slots.get((node_id, slot))) is not None
-                    ]
-                    if len(busy) > 1:
-                        busy = [_merged([pair for starts, ends in busy for pair in zip(starts, ends, strict=True)])]
-                    starts, ends = busy[0] if busy else ([], [])
-                    alike[(tuple(starts), tuple(ends))] += 1
-            self._blocks[size] = [(starts, ends, count) for (starts, ends), count in alike.items()]
-        return self._blocks[size]
+        groups = self._blocks.get(size)
+        if groups is None:
+            keys = {
+                (node_id, first): self._block_key(node_id, first, size)
+                for node_id in self.nodes
+                for first in range(0, self.per_node - size + 1, size)
+            }
+            alike: dict[BlockKey, int] = defaultdict(int)
+            for key in keys.values():
+                alike[key] += 1
+            groups = self._blocks[size] = _BlockGroups(keys, dict(alike))
+        if groups.listed is None:
+            groups.listed = [(starts, ends, count) for (starts, ends), count in groups.alike.items()]
+        return groups.listed
 
     def fits(self, *, size: int, instances: int, starts_at: datetime, ends_at: datetime | None) -> bool:
         """Whether ``instances`` aligned blocks of ``size`` slots are free for the whole window (an empty window
@@ -307,6 +437,18 @@ class PoolBusy:
                 if free >= instances:
                     return True
         return False
+
+    def free_blocks(self, *, size: int, starts_at: datetime, ends_at: datetime | None) -> int:
+        """How many aligned blocks of ``size`` slots are free for the whole window (``allocation.free_blocks``'s
+        count for this pool)."""
+        start = to_micros(starts_at)
+        end = FOREVER if ends_at is None else to_micros(ends_at)
+        free = 0
+        for starts, ends, count in self.blocks(size):
+            index = bisect_right(ends, start)
+            if index == len(ends) or starts[index] >= end:
+                free += count
+        return free
 
     def earliest_start(
         self, *, size: int, instances: int, since: datetime, duration: timedelta | None
@@ -336,50 +478,116 @@ class PoolBusy:
         return None
 
 
-#: A process keeps a pool's read at most this long (then reads it again), so the change log need only keep what
-#: is younger than ``POOL_CHANGE_KEEP``: a change committed after a kept read was written less than
-#: ``BUSY_READ_MAX_AGE`` plus its transaction's remaining time ago (a pool-writing transaction commits in seconds).
+#: A process keeps a pool's read at most this long after the snapshot it is current for (then reads it again), so
+#: the change log need only keep what is younger than ``POOL_CHANGE_KEEP``: a change committed after a kept read's
+#: snapshot was written less than ``BUSY_READ_MAX_AGE`` plus its transaction's remaining time ago (a pool-writing
+#: transaction commits in seconds). A read brought up to date counts from the statement that did it.
 BUSY_READ_MAX_AGE = timedelta(minutes=10)
 POOL_CHANGE_KEEP = timedelta(hours=1)
 
 
 class _BusyCache:
-    """Per process: each pool's last shareable read with its snapshot and when it was read (monotonic clock).
-    ``current`` drops the pools changed since, and reads older than ``BUSY_READ_MAX_AGE``."""
+    """Per process: each pool's last shareable read with the snapshot it is current for and when that snapshot was
+    taken (monotonic clock). ``current`` brings the kept reads up to date for one answer."""
 
     def __init__(self) -> None:
         self._reads: dict[int, tuple[PoolBusy, str]] = {}
         self._read_at: dict[int, float] = {}
 
-    def current(self) -> None:
+    def current(self) -> dict[int, PoolBusy]:
+        """Every kept pool as a read now would see it, or left out (then ``get`` reads it): one statement when
+        nothing changed, two when only allocations did.
+
+        Why a kept read ``R`` (snapshot ``S``) patched with the delta equals a read under the delta statement's
+        snapshot ``S'``: a row looks different under ``S'`` than under ``S`` only if a transaction visible to ``S'``
+        but not to ``S`` wrote it, and each such statement logged the pool with its transaction id — committed (or
+        rolled back) together with the write, so the log rows ``S'`` sees and ``S`` did not are exactly those
+        transactions' (as ``_CHANGED_SQL`` asks). When all of them are allocation writes with their ids, the nodes
+        and the pool row are as ``S`` saw them, every other allocation too, and the listed ones are fetched under
+        ``S'`` itself: released, deleted or moved off the pool's available nodes ones drop out, the rest are
+        placed where they are now. Reads older than ``BUSY_READ_MAX_AGE`` are dropped first."""
         expired = time.monotonic() - BUSY_READ_MAX_AGE.total_seconds()
         for pool_id in [pool_id for pool_id, read_at in self._read_at.items() if read_at < expired]:
-            self._reads.pop(pool_id, None)
-            self._read_at.pop(pool_id, None)
+            self._forget(pool_id)
         reads = dict(self._reads)
         if not reads:
-            return
+            return {}
         with connection.cursor() as cursor:
             cursor.execute(
-                _CHANGED_SQL, {"pools": list(reads), "snapshots": [snapshot for _busy, snapshot in reads.values()]}
+                _CHANGED_SQL,
+                {
+                    "pools": list(reads),
+                    "snapshots": [snapshot for _busy, snapshot in reads.values()],
+                    "limit": INCREMENTAL_MAX,
+                },
             )
-            for (pool_id,) in cursor.fetchall():
-                self._reads.pop(pool_id, None)
-                self._read_at.pop(pool_id, None)
+            changed = dict(cursor.fetchall())
+        now = {pool_id: busy for pool_id, (busy, _snapshot) in reads.items() if pool_id not in changed}
+        for pool_id in [pool_id for pool_id, patchable in changed.items() if not patchable]:
+            self._forget(pool_id)
+        patchable = {pool_id: reads[pool_id] for pool_id, patchable in changed.items() if patchable}
+        if patchable:
+            now.update(self._brought_up_to_date(patchable))
+        return now
 
-    def get(self, pool: CapacityPool) -> PoolBusy:
-        cached = self._reads.get(pool.pk)
-        if cached is not None and cached[0].per_node == pool.node_type.gpus_per_node:
-            return cached[0]
+    def _brought_up_to_date(self, reads: dict[int, tuple[PoolBusy, str]]) -> dict[int, PoolBusy]:
+        """The changed pools that a delta can bring up to date, each patched; kept when the delta's snapshot may be
+        shared, forgotten when the pool must be read again."""
+        read_at = time.monotonic()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _DELTA_SQL,
+                {
+                    "pools": list(reads),
+                    "snapshots": [snapshot for _busy, snapshot in reads.values()],
+                    "limit": INCREMENTAL_MAX,
+                    "available": NodeState.AVAILABLE,
+                },
+            )
+            rows = cursor.fetchall()
+        snapshot, shareable = "", False
+        whole: set[int] = set()
+        changes: dict[int, dict[int, Placed | None]] = defaultdict(dict)
+        for kind, pool_id, allocation_id, node_id, first, count, start, end, meta_snapshot, meta_shareable in rows:
+            if kind == 0:
+                snapshot, shareable = meta_snapshot, meta_shareable
+            elif kind == 1:
+                whole.add(pool_id)
+            elif node_id is None:
+                changes[pool_id][allocation_id] = None
+            else:
+                changes[pool_id][allocation_id] = (node_id, first, count, start, FOREVER if end is None else end)
+        patched: dict[int, PoolBusy] = {}
+        for pool_id, (busy, _snapshot) in reads.items():
+            # A pool without any change under the later snapshot cannot be: the log only grows within its keep.
+            after = None if pool_id in whole or pool_id not in changes else busy.updated(changes[pool_id])
+            if after is None:
+                self._forget(pool_id)
+                continue
+            patched[pool_id] = after
+            if shareable:
+                self._reads[pool_id] = (after, snapshot)
+                self._read_at[pool_id] = read_at
+        return patched
+
+    def get(self, pool: CapacityPool, current: dict[int, PoolBusy]) -> PoolBusy:
+        """The pool as it is now: from ``current`` (this answer's ``current()``) when there, else read (and kept
+        when the read may be shared)."""
+        busy = current.get(pool.pk)
+        if busy is not None and busy.per_node == pool.node_type.gpus_per_node:
+            return busy
         read_at = time.monotonic()
         busy, snapshot, shareable = PoolBusy.read(pool)
         if shareable:
             self._reads[pool.pk] = (busy, snapshot)
             self._read_at[pool.pk] = read_at
         else:
-            self._reads.pop(pool.pk, None)
-            self._read_at.pop(pool.pk, None)
+            self._forget(pool.pk)
         return busy
+
+    def _forget(self, pool_id: int) -> None:
+        self._reads.pop(pool_id, None)
+        self._read_at.pop(pool_id, None)
 
     def clear(self) -> None:
         self._reads.clear()
