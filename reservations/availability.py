@@ -106,20 +106,29 @@ def booking_candidates(
 ) -> list[tuple[AvailabilityZone, int]]:
     """The zones, in order, where the order fits on a read without locks, each with its pool's id: the candidates a
     booking locks and tries. A zone left out was full a moment ago; one kept in may be full by the time it is locked.
-    On PostgreSQL one statement counts the free blocks of every zone's pool (``allocation.free_blocks``)."""
+    On PostgreSQL a pool this process keeps a read of is answered from it, brought up to date
+    (``timeline.BUSY_CACHE``: the change log, and the allocations written since if any); one statement counts the
+    free blocks of the other zones' pools (``allocation.free_blocks``). Either way no pool is locked."""
     pools = dict(
         CapacityPool.objects.filter(zone__in=zones, node_type_id=flavor.node_type_id, pool=pool_for(kind)).values_list(
             "zone_id", "pk"
         )
     )
     if connection.vendor == "postgresql":
-        free = free_blocks(
-            pools=list(pools.values()),
-            per_node=flavor.node_type.gpus_per_node,
-            size=flavor.gpu_count,
-            starts_at=starts_at,
-            ends_at=ends_at,
-        )
+        per_node = flavor.node_type.gpus_per_node
+        kept = BUSY_CACHE.current(list(pools.values()))
+        free = {
+            pool_id: busy.free_blocks(size=flavor.gpu_count, starts_at=starts_at, ends_at=ends_at)
+            for pool_id, busy in kept.items()
+            if busy.per_node == per_node
+        }
+        unknown = [pool_id for pool_id in pools.values() if pool_id not in free]
+        if unknown:
+            free.update(
+                free_blocks(
+                    pools=unknown, per_node=per_node, size=flavor.gpu_count, starts_at=starts_at, ends_at=ends_at
+                )
+            )
         return [(zone, pools[zone.pk]) for zone in zones if free.get(pools.get(zone.pk, 0), 0) >= instances]
     fitting = _Pools(kind)
     return [(zone, pools[zone.pk]) for zone in zones if fitting.fits(zone, flavor, instances, starts_at, ends_at)]

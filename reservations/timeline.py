@@ -204,9 +204,29 @@ FOREVER = 2**62
 #: More changed allocations than this since a pool's read, and the pool is read again rather than patched.
 INCREMENTAL_MAX = 5000
 
-_LOAD_SQL = """
+#: The statement's snapshot as text, with the statement's own transaction id (if it has one, below the snapshot's
+#: xmax: from xmax on every id counts as in progress anyway) among the ones in progress: PostgreSQL leaves a
+#: transaction's own id out of its snapshots, yet a read kept under this snapshot must count that transaction's
+#: later writes, once committed, as changes it has not seen.
+_SNAPSHOT = """(
+    SELECT pg_snapshot_xmin(s)::text || ':' || pg_snapshot_xmax(s)::text || ':' || COALESCE((
+        SELECT string_agg(x::text, ',' ORDER BY x)
+        FROM (SELECT pg_snapshot_xip(s) UNION SELECT pg_current_xact_id_if_assigned()) AS xs(x)
+        WHERE x < pg_snapshot_xmax(s)
+    ), '')
+    FROM pg_current_snapshot() AS s
+)"""
+
+#: Whether the statement's own transaction has written rows of the pool (``{pool}``): then a read sees them and may
+#: not be shared, as they may yet be rolled back.
+_OWN_CHANGES = """EXISTS (
+    SELECT 1 FROM reservations_pool_change own
+    WHERE own.pool_id IN ({pool}, 0) AND own.xid = pg_current_xact_id_if_assigned()
+)"""
+
+_LOAD_SQL = f"""
 SELECT 0, NULL::bigint, NULL::bigint, NULL::int, NULL::int, NULL::bigint, NULL::bigint,
-       pg_current_snapshot()::text, pg_current_xact_id_if_assigned() IS NULL
+       {_SNAPSHOT}, NOT {_OWN_CHANGES.format(pool="%(pool)s")}
 UNION ALL
 SELECT 1, NULL, n.id, (row_number() OVER (ORDER BY n.hostname))::int, NULL, NULL, NULL, NULL, NULL
 FROM reservations_node n WHERE n.pool_id = %(pool)s AND n.state = %(available)s
@@ -216,7 +236,7 @@ SELECT 2, a.id, a.node_id, a.gpu_first, a.gpu_count,
        NULL, NULL
 FROM reservations_allocation a JOIN reservations_node n ON n.id = a.node_id
 WHERE n.pool_id = %(pool)s AND n.state = %(available)s AND a.released_at IS NULL
-"""
+"""  # noqa: S608 (constant fragments; every value is a bound parameter)
 
 #: Of the cached pools (each with the snapshot its read was taken under), those a change has since been committed to,
 #: each with whether it can be patched (only allocation writes, at most ``INCREMENTAL_MAX`` of them).
@@ -229,17 +249,17 @@ JOIN reservations_pool_change c
 GROUP BY s.pool
 """
 
-#: For changed pools (each with its read's snapshot), in one statement: this statement's snapshot and whether a
-#: read under it may be shared (row 0); the pools to read again, changed otherwise than by allocation writes or by
-#: too many of them (rows 1); and for every other pool each allocation written since as this statement sees it
-#: (rows 2: the node and slots and window when it is live on an available node of that pool, NULLs when it is not
-#: — released, deleted or moved away).
-_DELTA_SQL = """
+#: For changed pools (each with its read's snapshot), in one statement: this statement's snapshot (row 0); the pools
+#: to read again, changed otherwise than by allocation writes or by too many of them (rows 1); for every other pool
+#: each allocation written since as this statement sees it (rows 2: the node and slots and window when it is live on
+#: an available node of that pool, NULLs when it is not — released, deleted or moved away); and the pools among
+#: them that this statement's own transaction has written (rows 3: the patched read may not be shared).
+_DELTA_SQL = f"""
 WITH cached AS (
     SELECT s.pool, s.snapshot::pg_snapshot AS snapshot
     FROM unnest(%(pools)s::bigint[], %(snapshots)s::text[]) AS s(pool, snapshot)
 ), changes AS (
-    SELECT cached.pool, c.allocations
+    SELECT cached.pool, c.allocations, c.xid
     FROM cached JOIN reservations_pool_change c
       ON c.pool_id IN (cached.pool, 0) AND c.xid >= pg_snapshot_xmin(cached.snapshot)
      AND NOT pg_visible_in_snapshot(c.xid, cached.snapshot)
@@ -250,14 +270,12 @@ WITH cached AS (
     UNION
     SELECT pool FROM ids GROUP BY pool HAVING count(*) > %(limit)s
 )
-SELECT 0, NULL::bigint, NULL::bigint, NULL::bigint, NULL::int, NULL::int, NULL::bigint, NULL::bigint,
-       pg_current_snapshot()::text, pg_current_xact_id_if_assigned() IS NULL
+SELECT 0, NULL::bigint, NULL::bigint, NULL::bigint, NULL::int, NULL::int, NULL::bigint, NULL::bigint, {_SNAPSHOT}
 UNION ALL
-SELECT 1, whole.pool, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM whole
+SELECT 1, whole.pool, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM whole
 UNION ALL
 SELECT 2, ids.pool, ids.id, a.node_id, a.gpu_first, a.gpu_count,
-       (EXTRACT(EPOCH FROM a.starts_at) * 1000000)::bigint, (EXTRACT(EPOCH FROM a.ends_at) * 1000000)::bigint,
-       NULL, NULL
+       (EXTRACT(EPOCH FROM a.starts_at) * 1000000)::bigint, (EXTRACT(EPOCH FROM a.ends_at) * 1000000)::bigint, NULL
 FROM ids
 LEFT JOIN reservations_allocation a
   ON a.id = ids.id AND a.released_at IS NULL
@@ -265,7 +283,10 @@ LEFT JOIN reservations_allocation a
      SELECT 1 FROM reservations_node n WHERE n.id = a.node_id AND n.pool_id = ids.pool AND n.state = %(available)s
  )
 WHERE ids.pool NOT IN (SELECT pool FROM whole)
-"""
+UNION ALL
+SELECT 3, changes.pool, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+FROM changes WHERE changes.xid = pg_current_xact_id_if_assigned() GROUP BY changes.pool
+"""  # noqa: S608 (constant fragments; every value is a bound parameter)
 
 
 def to_micros(moment: datetime) -> int:
@@ -321,8 +342,8 @@ class PoolBusy:
 
     @classmethod
     def read(cls, pool: CapacityPool) -> tuple[PoolBusy, str, bool]:
-        """The pool as one statement sees it, that statement's snapshot, and whether the read may be shared (not
-        when the reading transaction has written something: its own changes may yet be rolled back)."""
+        """The pool as one statement sees it, that statement's snapshot (``_SNAPSHOT``), and whether the read may be
+        shared (not when the reading transaction has written rows of the pool: they may yet be rolled back)."""
         with connection.cursor() as cursor:
             cursor.execute(_LOAD_SQL, {"pool": pool.pk, "available": NodeState.AVAILABLE})
             rows = cursor.fetchall()
@@ -487,16 +508,18 @@ POOL_CHANGE_KEEP = timedelta(hours=1)
 
 
 class _BusyCache:
-    """Per process: each pool's last shareable read with the snapshot it is current for and when that snapshot was
-    taken (monotonic clock). ``current`` brings the kept reads up to date for one answer."""
+    """Per process: each pool's last shareable read (or patch) with the snapshot it is current for and when that
+    snapshot was taken (monotonic clock). ``current`` brings the kept reads up to date for one answer. A read is
+    shareable unless its transaction has written rows of the pool; one taken inside a transaction that has written
+    other rows is kept with that transaction among the snapshot's ones in progress (``_SNAPSHOT``)."""
 
     def __init__(self) -> None:
         self._reads: dict[int, tuple[PoolBusy, str]] = {}
         self._read_at: dict[int, float] = {}
 
-    def current(self) -> dict[int, PoolBusy]:
-        """Every kept pool as a read now would see it, or left out (then ``get`` reads it): one statement when
-        nothing changed, two when only allocations did.
+    def current(self, pools: list[int] | None = None) -> dict[int, PoolBusy]:
+        """Every kept pool (of ``pools``, when given) as a read now would see it, or left out (then ``get`` reads
+        it): no statement when none is kept, one when nothing changed, two when only allocations did.
 
         Why a kept read ``R`` (snapshot ``S``) patched with the delta equals a read under the delta statement's
         snapshot ``S'``: a row looks different under ``S'`` than under ``S`` only if a transaction visible to ``S'``
@@ -510,6 +533,8 @@ class _BusyCache:
         for pool_id in [pool_id for pool_id, read_at in self._read_at.items() if read_at < expired]:
             self._forget(pool_id)
         reads = dict(self._reads)
+        if pools is not None:
+            reads = {pool_id: reads[pool_id] for pool_id in pools if pool_id in reads}
         if not reads:
             return {}
         with connection.cursor() as cursor:
@@ -545,14 +570,17 @@ class _BusyCache:
                 },
             )
             rows = cursor.fetchall()
-        snapshot, shareable = "", False
+        snapshot = ""
         whole: set[int] = set()
+        own: set[int] = set()
         changes: dict[int, dict[int, Placed | None]] = defaultdict(dict)
-        for kind, pool_id, allocation_id, node_id, first, count, start, end, meta_snapshot, meta_shareable in rows:
+        for kind, pool_id, allocation_id, node_id, first, count, start, end, meta_snapshot in rows:
             if kind == 0:
-                snapshot, shareable = meta_snapshot, meta_shareable
+                snapshot = meta_snapshot
             elif kind == 1:
                 whole.add(pool_id)
+            elif kind == 3:
+                own.add(pool_id)
             elif node_id is None:
                 changes[pool_id][allocation_id] = None
             else:
@@ -565,7 +593,7 @@ class _BusyCache:
                 self._forget(pool_id)
                 continue
             patched[pool_id] = after
-            if shareable:
+            if pool_id not in own:
                 self._reads[pool_id] = (after, snapshot)
                 self._read_at[pool_id] = read_at
         return patched

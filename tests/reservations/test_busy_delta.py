@@ -14,11 +14,12 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from catalog.models import Flavor
-from reservations import timeline
 from reservations.availability import availability_check, refusal_advice
 from reservations.choices import NodeState, Pool, ReservationKind, ReservationState
-from reservations.models import CapacityPool, Node, Reservation
+from reservations.models import Allocation, CapacityPool, Node, Reservation
+from reservations.services import NoCapacityError, reservation_create
 from reservations.timeline import BUSY_CACHE, PoolBusy
+from tenants.audit import Actor
 from tests.reservations.conftest import hour
 
 pytestmark = [
@@ -228,6 +229,12 @@ def test_a_kept_read_brought_up_to_date_equals_a_fresh_read(small_inventory, mak
                         cursor.execute("UPDATE reservations_capacitypool SET pool = pool WHERE id = %s", [pool.pk])
                 elif action < 0.8:  # the checking transaction writes too: its answer sees its own rows, kept or not
                     with transaction.atomic():
+                        if rng.random() < 0.5:  # a transaction id first, without a row of the pool: reads are kept
+                            Reservation.objects.unscoped().filter(pk=reservation.pk).update(created_by_label="own")
+                            if rng.random() < 0.7:  # a later transaction commits: this one's id is below xmax now
+                                writer.write(rng)
+                                writer.end(commit=True)
+                            check(rng)
                         start = hour(rng.randrange(0, 48))
                         counter[0] += 1
                         with connection.cursor() as cursor:
@@ -297,8 +304,8 @@ def test_refusal_advice_after_a_booking_fetches_only_what_changed(small_inventor
     with CaptureQueriesContext(connection) as queries:
         offered, earliest = refusal_advice(quote=quote, zone=pool.zone, **window)
     statements = [query["sql"] for query in queries.captured_queries]
-    kept_pools = [sql for sql in statements if "reservations_pool_change" in sql]
     full_reads = [sql for sql in statements if "row_number() OVER (ORDER BY n.hostname)" in sql]
+    kept_pools = [sql for sql in statements if "reservations_pool_change" in sql and sql not in full_reads]
     assert len(kept_pools) == 2  # the log, then the changed allocations
     assert "unnest(changes.allocations)" in kept_pools[1]
     assert len(full_reads) == len(read) == 1  # the other zone's pool, never asked about before ...
@@ -308,8 +315,10 @@ def test_refusal_advice_after_a_booking_fetches_only_what_changed(small_inventor
     assert earliest == hour(24 * 30)
 
 
-def test_a_patched_read_is_kept_only_outside_a_writing_transaction(small_inventory, make_quote):
-    """A read patched inside a transaction that has written is used for that answer only, as a read would be."""
+def test_a_read_is_kept_inside_a_transaction_until_it_writes_the_pool(small_inventory, make_quote):
+    """A read or patch taken inside a transaction that has written, but nothing of the pool, is kept (the
+    transaction counts as in progress for its snapshot, so its later writes are changes once committed); after it
+    writes the pool, its answers see its rows and are not kept."""
     quote = make_quote(flavor="b200-x8-metal")
     pool = CapacityPool.objects.select_related("node_type", "zone").filter(pool=Pool.RESERVABLE).first()
     reservation = Reservation.objects.create(
@@ -325,17 +334,73 @@ def test_a_patched_read_is_kept_only_outside_a_writing_transaction(small_invento
         ends_at=hour(48),
         created_by_label="test",
     )
-    node = Node.objects.filter(pool=pool).order_by("hostname").first()
+    first, second = Node.objects.filter(pool=pool).order_by("hostname")
     BUSY_CACHE.clear()
     kept = BUSY_CACHE.get(pool, BUSY_CACHE.current())
-    _booked(node, reservation, hour(0), hour(24))
     with transaction.atomic():
         Reservation.objects.unscoped().update(created_by_label="written")  # this transaction has an id now
+        _booked(first, reservation, hour(0), hour(24))  # a later transaction commits meanwhile
         inside = BUSY_CACHE.get(pool, BUSY_CACHE.current())
         assert inside is not kept
-        assert len(inside._allocations) == 1
-        assert BUSY_CACHE._reads[pool.pk][0] is kept  # not kept: the answer's only
-    outside = BUSY_CACHE.get(pool, BUSY_CACHE.current())
-    assert _state(outside) == _state(inside)
-    assert BUSY_CACHE._reads[pool.pk][0] is outside
-    assert timeline.BUSY_CACHE.get(pool, BUSY_CACHE.current()) is outside  # unchanged since: the same object
+        assert [place[0] for place in inside._allocations.values()] == [first.pk]
+        assert BUSY_CACHE._reads[pool.pk][0] is inside  # kept: nothing of the pool written here
+        Allocation.objects.create(
+            organization=quote.organization,
+            reservation=reservation,
+            instance_index=second.pk,
+            node=second,
+            gpu_first=0,
+            gpu_count=8,
+            starts_at=hour(0),
+            ends_at=hour(24),
+        )
+        own = BUSY_CACHE.get(pool, BUSY_CACHE.current())
+        assert sorted(place[0] for place in own._allocations.values()) == [first.pk, second.pk]
+        assert BUSY_CACHE._reads[pool.pk][0] is inside  # its own row may be rolled back: not kept
+    after = BUSY_CACHE.get(pool, BUSY_CACHE.current())  # committed: a change to the kept read
+    assert _state(after) == _state(PoolBusy.read(pool)[0]) == _state(own)
+    assert BUSY_CACHE._reads[pool.pk][0] is after
+    assert BUSY_CACHE.get(pool, BUSY_CACHE.current()) is after  # unchanged since: the same object
+
+
+def test_a_pool_full_per_the_kept_read_is_refused_without_its_lock_or_a_pool_query(small_inventory, make_quote):
+    """Bookings into kept pools ask the kept reads, brought up to date, which zones fit: both pools filled by
+    another connection since, the order is refused with neither a pool lock nor the free-block count, and the
+    refusal's advice comes from the same patched reads."""
+    quote = make_quote(flavor="b200-x1")
+    holder = make_quote(flavor="b200-x8-metal")
+    metal = Flavor.objects.select_related("node_type").get(slug="b200-x8-metal")
+    pools = list(CapacityPool.objects.select_related("node_type", "zone").filter(pool=Pool.RESERVABLE))
+    reservation = Reservation.objects.create(
+        organization=holder.organization,
+        kind=ReservationKind.RESERVED,
+        state=ReservationState.SCHEDULED,
+        quote=holder,
+        item_version=holder.item_version,
+        flavor=holder.flavor,
+        instance_count=1,
+        zone=pools[0].zone,
+        starts_at=hour(0),
+        ends_at=hour(24 * 30),
+        created_by_label="test",
+    )
+    BUSY_CACHE.clear()
+    window = {"kind": ReservationKind.RESERVED, "starts_at": hour(0), "ends_at": hour(24 * 30)}
+    for pool in pools:  # both pools read and kept
+        assert availability_check(flavor=metal, instances=2, zone=pool.zone, **window).fits is True
+    for node in Node.objects.filter(pool__in=pools):
+        _booked(node, reservation, hour(0), hour(24 * 30))
+
+    with CaptureQueriesContext(connection) as queries, pytest.raises(NoCapacityError) as refusal:
+        reservation_create(actor=Actor.system("test"), organization=quote.organization, quote=quote)
+    statements = [query["sql"] for query in queries.captured_queries]
+    assert not [sql for sql in statements if "reservations_capacitypool" in sql and "FOR UPDATE" in sql]
+    assert not [sql for sql in statements if "bit_or" in sql]  # no free-block count: the kept reads answered
+    assert not [sql for sql in statements if "row_number() OVER (ORDER BY n.hostname)" in sql]  # no pool read
+    patches = [sql for sql in statements if "unnest(changes.allocations)" in sql]
+    assert len(patches) == 1  # for the candidates; the advice after it finds the patched reads current
+    BUSY_CACHE.clear()
+    assert (refusal.value.alternatives, refusal.value.earliest_start) == refusal_advice(
+        quote=quote, zone=None, **window
+    )
+    assert refusal.value.earliest_start == hour(24 * 30)
