@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -25,20 +24,30 @@ def legal_documents_in_force(*, at: object = None) -> list[LegalDocument]:
     return [latest[kind] for kind in LegalDocumentKind if kind in latest]
 
 
+#: The versions in force as ``legal_documents_in_force`` reads them (newest first), each with whether the organization
+#: accepted it: ids and kinds only, no document's body (a booking reads it on every order).
+_CONSENTS_SQL = """
+SELECT d.id, d.kind, EXISTS (SELECT 1 FROM tenants_consent c WHERE c.organization_id = %s AND c.document_id = d.id)
+FROM tenants_legaldocument d WHERE d.effective_at <= %s ORDER BY d.effective_at DESC
+"""
+
+
 def consents_missing(*, organization: Organization) -> list[LegalDocument]:
     """Documents in force that nobody has accepted for the organization yet: they block the next order.
 
-    One query (every order runs it): the versions as ``legal_documents_in_force`` reads them, each marked whether
-    the organization accepted it."""
-    accepted = Consent.objects.for_organization(organization).filter(document=OuterRef("pk"))
-    latest: dict[str, LegalDocument] = {}
-    for document in (
-        LegalDocument.objects.filter(effective_at__lte=timezone.now())
-        .annotate(accepted=Exists(accepted))
-        .order_by("-effective_at")
-    ):
-        latest.setdefault(document.kind, document)
-    return [latest[kind] for kind in LegalDocumentKind if kind in latest and not latest[kind].accepted]  # type: ignore[attr-defined]
+    One plain statement (every order runs it): the versions as ``legal_documents_in_force`` reads them, each
+    marked whether the organization accepted it, without the documents' bodies. Only when some are missing is a
+    second query made for those documents, whole."""
+    latest: dict[str, tuple[int, bool]] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(_CONSENTS_SQL, [organization.pk, timezone.now()])
+        for document_id, kind, accepted in cursor.fetchall():
+            latest.setdefault(kind, (document_id, bool(accepted)))
+    missing = [latest[kind][0] for kind in LegalDocumentKind if kind in latest and not latest[kind][1]]
+    if not missing:
+        return []
+    documents = LegalDocument.objects.in_bulk(missing)
+    return [documents[document_id] for document_id in missing if document_id in documents]
 
 
 def consent_accept(
