@@ -148,6 +148,17 @@ def reservation_create(
     now = now or timezone.now()
     order = booking_order(organization=organization, quote=quote, now=now)
     zones = [zone] if zone is not None else list(AvailabilityZone.objects.order_by("slug"))
+    # Only zones that fit on a read without any lock are tried: a refusal waits for no pool lock, and this read
+    # waits for no organization lock either (it is advice; the allocation insert under the pool lock decides), so
+    # concurrent orders of one organization queue on its row only for the rule checks and the booking itself.
+    candidates = booking_candidates(
+        zones=zones,
+        flavor=quote.flavor,
+        instances=quote.instance_count,
+        kind=order.kind,
+        starts_at=order.starts_at,
+        ends_at=order.ends_at,
+    )
     try:
         with transaction.atomic():
             locked_order = _locked_order(order)
@@ -157,15 +168,6 @@ def reservation_create(
             if replay is not None:
                 return replay
             order_rules_check(locked_order)  # every rule but capacity, which the allocation insert checks last
-            # Only zones that fit on a read without any lock are tried (a refusal waits for no pool lock).
-            candidates = booking_candidates(
-                zones=zones,
-                flavor=quote.flavor,
-                instances=quote.instance_count,
-                kind=order.kind,
-                starts_at=order.starts_at,
-                ends_at=order.ends_at,
-            )
             for candidate, pool_id in candidates:
                 for _attempt in range(2):  # a second try only after the exclusion constraint refused the first
                     booking = _book_in_pool(
