@@ -120,31 +120,35 @@ def free_gpus(*, pool: CapacityPool, starts_at: datetime, ends_at: datetime | No
 
 _BUSY = """
 busy AS (
-    SELECT a.node_id, bit_or(((1::bigint << a.gpu_count) - 1) << a.gpu_first) AS mask
+    SELECT a.node_id, n.pool_id, bit_or(((1::bigint << a.gpu_count) - 1) << a.gpu_first) AS mask
     FROM reservations_allocation a
     JOIN reservations_node n ON n.id = a.node_id
     WHERE n.pool_id = ANY(%(pools)s) AND n.state = %(available)s AND a.released_at IS NULL
       AND tstzrange(a.starts_at, COALESCE(a.ends_at, 'infinity'::timestamptz))
           && tstzrange(%(starts)s::timestamptz, COALESCE(%(ends)s::timestamptz, 'infinity'::timestamptz))
-    GROUP BY a.node_id
+    GROUP BY a.node_id, n.pool_id
 )
 """
-#: Per pool, how many free aligned blocks of ``size`` slots the window has (pools without one are left out). A node
-#: no allocation touches in the window has every block free (counted once, not crossed with its blocks); only the
-#: busy nodes' blocks are tested against their masks.
+#: Per pool, how many free aligned blocks of ``size`` slots the window has (pools without one are left out): every
+#: block of each available node no allocation touches in the window (a hashed ``NOT IN`` over ``busy``), plus the
+#: free blocks of each busy node, tested against its mask. No join of the pool's nodes with ``busy``: a window the
+#: statistics have not seen yet (every newly booked future week) is estimated at one busy row, and a nested loop of
+#: every node with every busy node cost 130 ms at 1,000 nodes and 330 busy ones instead of 1 ms.
 FREE_BLOCKS_SQL = f"""
 WITH {_BUSY}
 SELECT pool_id, free FROM (
-    SELECT n.pool_id, sum(
-        CASE WHEN busy.mask IS NULL THEN (SELECT count(*) FROM generate_series(0, %(per_node)s - %(size)s, %(size)s))
-        ELSE (SELECT count(*) FROM generate_series(0, %(per_node)s - %(size)s, %(size)s) AS b(first)
-              WHERE busy.mask & (((1::bigint << %(size)s) - 1) << b.first) = 0)
-        END
-    )::int AS free
-    FROM reservations_node n
-    LEFT JOIN busy ON busy.node_id = n.id
-    WHERE n.pool_id = ANY(%(pools)s) AND n.state = %(available)s
-    GROUP BY n.pool_id
+    SELECT pool_id, sum(free)::int AS free FROM (
+        SELECT n.pool_id, (SELECT count(*) FROM generate_series(0, %(per_node)s - %(size)s, %(size)s)) AS free
+        FROM reservations_node n
+        WHERE n.pool_id = ANY(%(pools)s) AND n.state = %(available)s AND n.id NOT IN (SELECT node_id FROM busy)
+        UNION ALL
+        SELECT busy.pool_id, (
+            SELECT count(*) FROM generate_series(0, %(per_node)s - %(size)s, %(size)s) AS b(first)
+            WHERE busy.mask & (((1::bigint << %(size)s) - 1) << b.first) = 0
+        ) AS free
+        FROM busy
+    ) AS per_node
+    GROUP BY pool_id
 ) AS per_pool
 WHERE free > 0
 """  # noqa: S608 (constant fragments; every value is a bound parameter)
