@@ -79,18 +79,28 @@ def unsubscribe(handler: Handler) -> None:
     SUBSCRIPTIONS[:] = [s for s in SUBSCRIPTIONS if s.handler is not handler]
 
 
+def _deliver(subscription: Subscription, events: list[Event], *, batched: bool) -> None:
+    """Hand ``events`` to one subscription that wants them: in-transaction ones now (its batch handler once for all
+    when ``batched`` and it has one, else the handler per event), the others per event once the transaction
+    commits, each on its own (``robust``)."""
+    if not subscription.during_transaction:
+        for event in events:
+            transaction.on_commit(lambda handler=subscription.handler, event=event: handler(event), robust=True)  # type: ignore[misc]
+    elif batched and subscription.batch is not None:
+        subscription.batch(events)
+    else:
+        for event in events:
+            subscription.handler(event)
+
+
 def publish(
     name: str, *, organization_id: int, subject_id: int | None = None, data: Mapping[str, Any] | None = None
 ) -> Event:
     """Announce ``name``. In-transaction subscribers run now; the others once the transaction commits."""
     event = Event(name=name, organization_id=organization_id, subject_id=subject_id, data=dict(data or {}))
     for subscription in list(SUBSCRIPTIONS):
-        if not subscription.wants(event):
-            continue
-        if subscription.during_transaction:
-            subscription.handler(event)
-        else:
-            transaction.on_commit(lambda handler=subscription.handler: handler(event), robust=True)  # type: ignore[misc]
+        if subscription.wants(event):
+            _deliver(subscription, [event], batched=False)
     return event
 
 
@@ -101,17 +111,8 @@ def publish_many(name: str, *, subjects: Iterable[tuple[int, int | None]]) -> li
     if not events:
         return events
     for subscription in list(SUBSCRIPTIONS):
-        if not subscription.wants(events[0]):
-            continue
-        if subscription.during_transaction:
-            if subscription.batch is not None:
-                subscription.batch(events)
-            else:
-                for event in events:
-                    subscription.handler(event)
-        else:
-            for event in events:
-                transaction.on_commit(lambda handler=subscription.handler, event=event: handler(event), robust=True)  # type: ignore[misc]
+        if subscription.wants(events[0]):
+            _deliver(subscription, events, batched=True)
     return events
 
 
@@ -132,12 +133,5 @@ def publish_early(events: list[Event]) -> bool:
             continue  # it would write nothing for them
         ready.append((subscription, wanted))
     for subscription, wanted in ready:
-        if not subscription.during_transaction:
-            for event in wanted:
-                transaction.on_commit(lambda handler=subscription.handler, event=event: handler(event), robust=True)  # type: ignore[misc]
-        elif subscription.batch is not None:
-            subscription.batch(wanted)
-        else:
-            for event in wanted:
-                subscription.handler(event)
+        _deliver(subscription, wanted, batched=True)
     return True

@@ -446,29 +446,24 @@ class PoolBusy:
     def fits(self, *, size: int, instances: int, starts_at: datetime, ends_at: datetime | None) -> bool:
         """Whether ``instances`` aligned blocks of ``size`` slots are free for the whole window (an empty window
         overlaps nothing)."""
+        if ends_at is not None and ends_at <= starts_at:
+            return len(self.nodes) * (self.per_node // size) >= instances
+        return self.free_blocks(size=size, starts_at=starts_at, ends_at=ends_at, enough=instances) >= instances
+
+    def free_blocks(
+        self, *, size: int, starts_at: datetime, ends_at: datetime | None, enough: int | None = None
+    ) -> int:
+        """How many aligned blocks of ``size`` slots are free for the whole window (``allocation.free_blocks``'s
+        count for this pool); counting stops once ``enough`` are found."""
         start = to_micros(starts_at)
         end = FOREVER if ends_at is None else to_micros(ends_at)
-        if end <= start:
-            return len(self.nodes) * (self.per_node // size) >= instances
         free = 0
         for starts, ends, count in self.blocks(size):
             index = bisect_right(ends, start)  # the first stretch ending after the window's start
             if index == len(ends) or starts[index] >= end:
                 free += count
-                if free >= instances:
-                    return True
-        return False
-
-    def free_blocks(self, *, size: int, starts_at: datetime, ends_at: datetime | None) -> int:
-        """How many aligned blocks of ``size`` slots are free for the whole window (``allocation.free_blocks``'s
-        count for this pool)."""
-        start = to_micros(starts_at)
-        end = FOREVER if ends_at is None else to_micros(ends_at)
-        free = 0
-        for starts, ends, count in self.blocks(size):
-            index = bisect_right(ends, start)
-            if index == len(ends) or starts[index] >= end:
-                free += count
+                if enough is not None and free >= enough:
+                    break
         return free
 
     def earliest_start(
