@@ -263,6 +263,14 @@ def main() -> None:
         world = World()
         TOKEN = world.token
         quotes = [world.prepare_round(number, args.free, args.clients * args.bookings) for number in range(args.rounds)]
+        # The statistics a production database keeps (autovacuum analyzes a table soon after bulk writes): this
+        # database was filled a moment ago, and on a server without autovacuum its tables would stay unanalyzed, which
+        # no deployment runs with (the never-analyzed node table made the planner scan the pool's nodes once per
+        # allocation in the window: 17 ms instead of 1.6 ms for each capacity read).
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
         port = http_load.free_port()
         server = http_load.start_gunicorn(port)
         floor_path = f"/api/v1/organizations/{world.organization.slug}/"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -53,12 +53,29 @@ RELEASING_STATES = frozenset({R.ENDED, R.CANCELLED, R.FAILED, R.EXPIRED})
 
 
 class NoCapacityError(ValidationError):
-    """The order does not fit (any more): carries the alternatives the caller can offer."""
+    """The order does not fit (any more): carries the alternatives the caller can offer.
 
-    def __init__(self, message: str, *, alternatives: list[Alternative], earliest_start: datetime | None) -> None:
+    ``advice`` reads them (``availability.refusal_advice``) when the caller first asks, which is after the booking's
+    transaction or savepoint has ended: not while it holds the organization's row lock, which every racing order
+    of the organization waits for, and not at all for a caller that never shows them."""
+
+    def __init__(self, message: str, *, advice: Callable[[], tuple[list[Alternative], datetime | None]]) -> None:
         super().__init__(message, code="no_capacity")
-        self.alternatives = alternatives
-        self.earliest_start = earliest_start
+        self._advice = advice
+        self._advised: tuple[list[Alternative], datetime | None] | None = None
+
+    def _advise(self) -> tuple[list[Alternative], datetime | None]:
+        if self._advised is None:
+            self._advised = self._advice()
+        return self._advised
+
+    @property
+    def alternatives(self) -> list[Alternative]:
+        return self._advise()[0]
+
+    @property
+    def earliest_start(self) -> datetime | None:
+        return self._advise()[1]
 
 
 @dataclass
@@ -159,6 +176,15 @@ def reservation_create(
         starts_at=order.starts_at,
         ends_at=order.ends_at,
     )
+    if not candidates:
+        # Full everywhere on the read: the refusal needs no lock. A twin with the same key that took the last GPUs
+        # committed before that read began, so its key is seen now; the rules still come first (the same answer as
+        # with candidates: a quota or a budget refusal before "no capacity"), checked on the row as read.
+        replay = _idempotent_replay(organization=organization, key=idempotency_key, request_hash=request_hash)
+        if replay is not None:
+            return replay
+        order_rules_check(order)
+        raise _no_capacity(quote=quote, kind=order.kind, zone=zone, starts_at=order.starts_at, ends_at=order.ends_at)
     try:
         with transaction.atomic():
             locked_order = _locked_order(order)
@@ -198,11 +224,15 @@ def reservation_create(
             purchase_order_reference=purchase_order_reference,
             now=now,
         )
-    offered, earliest = refusal_advice(
-        quote=quote, kind=order.kind, zone=zone, starts_at=order.starts_at, ends_at=order.ends_at
-    )
-    raise NoCapacityError(
-        _("These GPUs are no longer available for this window."), alternatives=offered, earliest_start=earliest
+    raise _no_capacity(quote=quote, kind=order.kind, zone=zone, starts_at=order.starts_at, ends_at=order.ends_at)
+
+
+def _no_capacity(
+    *, quote: Quote, kind: str, zone: AvailabilityZone | None, starts_at: datetime, ends_at: datetime | None
+) -> NoCapacityError:
+    return NoCapacityError(
+        _("These GPUs are no longer available for this window."),
+        advice=lambda: refusal_advice(quote=quote, kind=kind, zone=zone, starts_at=starts_at, ends_at=ends_at),
     )
 
 

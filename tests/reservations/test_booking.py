@@ -354,22 +354,59 @@ def test_the_pool_lock_is_held_for_one_round_trip_before_the_commit(small_invent
     assert [a.gpu_count for a in booking.reservation.allocations.all()] == [4, 4]
 
 
-def test_a_refusal_locks_no_pool(small_inventory, customer, make_quote):
-    """A zone already full on the lock-free read is never locked: refusals do not queue behind bookings."""
-    for _ in range(2):  # fill both zones' reservable pools (2 nodes each, 8 GPUs per node)
+def _fill_both_zones(customer, make_quote) -> None:
+    for _ in range(2):  # both zones' reservable pools (2 nodes each, 8 GPUs per node)
         reservation_create(
             actor=Actor.system("test"), organization=customer, quote=make_quote(flavor="b200-x8-metal", count=2)
         )
-    with CaptureQueriesContext(connection) as queries, pytest.raises(NoCapacityError):
+
+
+def test_a_refusal_locks_nothing_and_reads_its_advice_only_when_asked(small_inventory, customer, make_quote):
+    """A zone already full on the lock-free read is never locked, nor is the organization: refusals queue behind no
+    booking, and the alternatives are read after the booking's transaction, by the caller that shows them."""
+    _fill_both_zones(customer, make_quote)
+    quote = make_quote(flavor="b200-x1")
+    with CaptureQueriesContext(connection) as queries, pytest.raises(NoCapacityError) as refusal:
+        reservation_create(actor=Actor.system("test"), organization=customer, quote=quote)
+    statements = [query["sql"] for query in queries.captured_queries]
+    assert not [sql for sql in statements if "FOR UPDATE" in sql or "FOR NO KEY" in sql]
+    assert not [sql for sql in statements if "catalog_flavor" in sql]  # the alternatives' flavors: not yet
+
+    with CaptureQueriesContext(connection) as advice:
+        alternatives, earliest = refusal.value.alternatives, refusal.value.earliest_start
+    assert [sql for sql in (query["sql"] for query in advice.captured_queries) if "catalog_flavor" in sql]
+    assert alternatives == []  # every pool of the inventory is full in the window
+    assert earliest is not None
+    assert earliest > timezone.now()
+    with CaptureQueriesContext(connection) as again:
+        assert refusal.value.alternatives is alternatives
+    assert not again.captured_queries  # read once
+
+
+def test_a_full_inventory_still_answers_a_rule_refusal_first(small_inventory, customer, make_quote):
+    """Without the lock the rules still come before capacity: the same answer as when a zone had room."""
+    _fill_both_zones(customer, make_quote)
+    QuotaLimit.objects.create(
+        organization=customer, gpu_model_id=Node.objects.first().pool.node_type.gpu_model_id, max_gpus=8
+    )
+    with pytest.raises(ValidationError) as refusal:
         reservation_create(actor=Actor.system("test"), organization=customer, quote=make_quote(flavor="b200-x1"))
-    # The organization's row lock is FOR NO KEY UPDATE (claims of Idempotency-Keys may reference it meanwhile).
-    locks = [
-        sql
-        for sql in (query["sql"] for query in queries.captured_queries)
-        if "FOR UPDATE" in sql or "FOR NO KEY" in sql
-    ]
-    assert locks  # the organization is locked, as for every order
-    assert not [sql for sql in locks if "reservations_capacitypool" in sql]
+    assert refusal.value.code == "quota_exceeded"
+    assert not isinstance(refusal.value, NoCapacityError)
+
+
+def test_a_retry_of_a_booking_that_took_the_last_gpus_gets_its_reservation(small_inventory, customer, make_quote):
+    quote = make_quote(flavor="b200-x8-metal", count=2)
+    first = reservation_create(
+        actor=Actor.system("test"), organization=customer, quote=quote, idempotency_key="k-last", request_hash="h"
+    )
+    reservation_create(
+        actor=Actor.system("test"), organization=customer, quote=make_quote(flavor="b200-x8-metal", count=2)
+    )  # the other zone full too
+    again = reservation_create(
+        actor=Actor.system("test"), organization=customer, quote=quote, idempotency_key="k-last", request_hash="h"
+    )
+    assert (again.created, again.reservation.pk) == (False, first.reservation.pk)
 
 
 def test_the_booking_forms_keys_expire_after_the_idempotency_window(small_inventory, customer, make_quote):
