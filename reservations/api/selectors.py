@@ -4,10 +4,12 @@ name provisioning's models, which sit above reservations)."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 from django.db.models import Prefetch
 
+from core.prepared import PreparedQuery
 from provisioning.models import Instance, InstanceTransition, ReservationAccess
 from reservations.models import Allocation, Reservation
 from tenants.models import Organization
@@ -83,38 +85,97 @@ def reservation_rows_for_api(*, organization: Organization) -> TenantQuerySet[An
     return Reservation.objects.for_organization(organization).values(*RESERVATION_LIST_COLUMNS)  # type: ignore[return-value]
 
 
+def _allocation_rows(organization: Organization) -> TenantQuerySet[Any]:
+    live = Allocation.objects.for_organization(organization).filter(released_at__isnull=True)
+    return live.values(  # type: ignore[return-value]
+        "reservation_id", "instance_index", "node__hostname", "gpu_first", "gpu_count", "starts_at", "ends_at"
+    )
+
+
+def _instance_rows(organization: Organization) -> TenantQuerySet[Any]:
+    return Instance.objects.for_organization(organization).values(  # type: ignore[return-value]
+        *("id", "reservation_id", "index", "name", "state", "address", "ssh_user", "service_url"),
+        *("started_at", "stopped_at", "network__id", "network__public_address", "network__ssh_fingerprints"),
+    )
+
+
+def _transition_rows(organization: Organization) -> TenantQuerySet[Any]:
+    return InstanceTransition.objects.for_organization(organization).values(  # type: ignore[return-value]
+        "instance_id", "from_state", "to_state", "reason", "occurred_at"
+    )
+
+
+def _related_grouped(
+    allocation_rows: Any, instance_rows: Any, transition_rows: Callable[[list[int]], Any]
+) -> dict[str, Any]:
+    allocations: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    instances: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    transitions: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for allocation in allocation_rows:
+        allocations[allocation["reservation_id"]].append(allocation)
+    instance_ids = []
+    for instance in instance_rows:
+        instances[instance["reservation_id"]].append(instance)
+        instance_ids.append(instance["id"])
+    if instance_ids:
+        for transition in transition_rows(instance_ids):
+            transitions[transition["instance_id"]].append(transition)
+    return {"allocations": allocations, "instances": instances, "transitions": transitions}
+
+
 def reservation_rows_related(*, organization: Organization, reservation_ids: list[int]) -> dict[str, Any]:
     """What a page of reservations shows besides their own rows, grouped by reservation ID: the live allocations
     (node hostname), the instances (their address row, left-joined) and the instances' transitions. Three queries
     per page whatever its size (two when no reservation has instances yet), the orderings of the models' Meta
     (the same as ``reservation_list_for_api``'s prefetches)."""
-    allocations: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    instances: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    transitions: dict[int, list[dict[str, Any]]] = defaultdict(list)
     if not reservation_ids:
-        return {"allocations": allocations, "instances": instances, "transitions": transitions}
-    for allocation in (
-        Allocation.objects.for_organization(organization)
-        .filter(reservation_id__in=reservation_ids, released_at__isnull=True)
-        .values("reservation_id", "instance_index", "node__hostname", "gpu_first", "gpu_count", "starts_at", "ends_at")
-    ):
-        allocations[allocation["reservation_id"]].append(allocation)
-    instance_ids = []
-    for instance in (
-        Instance.objects.for_organization(organization)
-        .filter(reservation_id__in=reservation_ids)
-        .values(
-            *("id", "reservation_id", "index", "name", "state", "address", "ssh_user", "service_url"),
-            *("started_at", "stopped_at", "network__id", "network__public_address", "network__ssh_fingerprints"),
-        )
-    ):
-        instances[instance["reservation_id"]].append(instance)
-        instance_ids.append(instance["id"])
-    if instance_ids:
-        for transition in (
-            InstanceTransition.objects.for_organization(organization)
-            .filter(instance_id__in=instance_ids)
-            .values("instance_id", "from_state", "to_state", "reason", "occurred_at")
-        ):
-            transitions[transition["instance_id"]].append(transition)
-    return {"allocations": allocations, "instances": instances, "transitions": transitions}
+        return _related_grouped([], [], lambda ids: [])
+    return _related_grouped(
+        _allocation_rows(organization).filter(reservation_id__in=reservation_ids),
+        _instance_rows(organization).filter(reservation_id__in=reservation_ids),
+        lambda instance_ids: _transition_rows(organization).filter(instance_id__in=instance_ids),
+    )
+
+
+# One reservation's answer (after an order, a cancel, an extension: in the transaction that holds the organization's
+# lock, so every racing order of the organization waits for these reads), compiled once per process.
+_ONE_ROW: PreparedQuery[dict[str, Any]] = PreparedQuery(
+    lambda organization, reservation: reservation_rows_for_api(organization=Organization(pk=organization)).filter(
+        pk=reservation
+    ),
+    organization=int,
+    reservation=int,
+)
+_ONE_ALLOCATIONS: PreparedQuery[dict[str, Any]] = PreparedQuery(
+    lambda organization, reservation: _allocation_rows(Organization(pk=organization)).filter(
+        reservation_id=reservation
+    ),
+    organization=int,
+    reservation=int,
+)
+_ONE_INSTANCES: PreparedQuery[dict[str, Any]] = PreparedQuery(
+    lambda organization, reservation: _instance_rows(Organization(pk=organization)).filter(reservation_id=reservation),
+    organization=int,
+    reservation=int,
+)
+_ONE_TRANSITIONS: PreparedQuery[dict[str, Any]] = PreparedQuery(
+    lambda organization, reservation: _transition_rows(Organization(pk=organization)).filter(
+        instance__reservation_id=reservation
+    ),
+    organization=int,
+    reservation=int,
+)
+
+
+def reservation_row_for_api(*, organization: Organization, reservation_id: int) -> tuple[dict[str, Any] | None, Any]:
+    """One reservation's row and ``reservation_rows_related`` for it (None and nothing when the organization has no
+    such reservation): the same rows, from statements compiled once per process."""
+    org = organization.pk
+    row = _ONE_ROW.first(organization=org, reservation=reservation_id)
+    if row is None:
+        return None, {}
+    return row, _related_grouped(
+        _ONE_ALLOCATIONS(organization=org, reservation=reservation_id),
+        _ONE_INSTANCES(organization=org, reservation=reservation_id),
+        lambda instance_ids: _ONE_TRANSITIONS(organization=org, reservation=reservation_id),
+    )

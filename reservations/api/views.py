@@ -24,6 +24,7 @@ from portal.api.errors import error_body
 from portal.api.idempotency import idempotent
 from provisioning.cloud_access import reservation_order
 from reservations.api.selectors import (
+    reservation_row_for_api,
     reservation_rows_for_api,
     reservation_rows_related,
 )
@@ -114,11 +115,10 @@ class ReservationViewSet(mixins.ListModelMixin, OrganizationScopedViewSet):
         # keeps reservation_list_representation equal to ReservationSerializer): after an order this runs in the
         # idempotency transaction, which holds the organization's and the pool's locks until it commits, so every
         # racing order of the organization waits for it.
-        rows = list(reservation_rows_for_api(organization=self.organization).filter(pk=reservation.pk))
-        if not rows:
+        row, related = reservation_row_for_api(organization=self.organization, reservation_id=reservation.pk)
+        if row is None:
             raise exceptions.NotFound()
-        related = reservation_rows_related(organization=self.organization, reservation_ids=[reservation.pk])
-        return Response(reservation_list_representation(rows, related)[0], status=status_code)
+        return Response(reservation_list_representation([row], related)[0], status=status_code)
 
     @extend_schema(responses=ReservationSerializer, description="With `cost`: the cost so far, net EUR (an estimate).")
     def retrieve(self, request: Request, *args: Any, pk: str, **kwargs: Any) -> Response:

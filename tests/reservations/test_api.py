@@ -206,6 +206,14 @@ def test_the_list_answers_what_the_reservation_serializer_answers(small_inventor
     )
     assert [len(first["instances"][0]["history"]), len(first["allocations"])] == [2, 1]
     assert listed.json()["results"][0]["access"] is None
+    # One reservation's answer (after an order, a cancel, an extension) from its prepared statements: the same.
+    from reservations.api.selectors import reservation_row_for_api
+    from reservations.api.serializers import reservation_list_representation
+
+    for entry in listed.json()["results"]:
+        row, related = reservation_row_for_api(organization=customer, reservation_id=entry["id"])
+        assert json.loads(json.dumps(reservation_list_representation([row], related)[0], default=str)) == entry
+    assert reservation_row_for_api(organization=customer, reservation_id=ordered["id"] + 1000) == (None, {})
 
 
 def test_availability_endpoint(small_inventory, customer, owner_client):
