@@ -11,12 +11,13 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from django.apps import apps
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
 GENERATION_KEY = "kontor:catalog:generation"
-_NOT_CACHED_MODELS = {"quote"}
+_NOT_CACHED_MODELS = {"quote", "quoteline"}  # an organization's quote and its lines
 
 
 def catalog_generation(known: str | None = None) -> str:
@@ -45,5 +46,13 @@ def _on_model_change(sender: Any, **kwargs: Any) -> None:
 
 
 def connect_receivers() -> None:
-    for signal in (post_save, post_delete, m2m_changed):
-        signal.connect(_on_model_change, dispatch_uid=f"catalog_generation_{id(signal)}")
+    """Listen to the catalog's own models only: a ``post_delete`` receiver for every sender would keep Django from
+    deleting any model's rows in one statement (the collector reads each row first when a model has listeners)."""
+    for model in apps.get_app_config("catalog").get_models():
+        if model._meta.model_name in _NOT_CACHED_MODELS:
+            continue
+        for signal in (post_save, post_delete):
+            signal.connect(_on_model_change, sender=model, dispatch_uid=f"catalog_generation_{id(signal)}_{model}")
+        for field in model._meta.local_many_to_many:
+            through = field.remote_field.through
+            m2m_changed.connect(_on_model_change, sender=through, dispatch_uid=f"catalog_generation_m2m_{through}")
