@@ -10,10 +10,43 @@ from django.db.models import Q
 
 from catalog.compatibility import is_compatible
 from catalog.models import AvailabilityZone, CatalogItemVersion, Flavor, GpuModel, Quote
+from core.prepared import PreparedQuery
 from reservations.allocation import free_blocks, pool_for
 from reservations.choices import NodeState, ReservationKind
 from reservations.models import Allocation, CapacityPool, Node
 from reservations.timeline import BUSY_CACHE, PoolBusy, Timelines
+
+# The reference rows every availability answer and every booking reads, compiled once per process (compiling each
+# cost more CPU than running it; a refusal read four of them).
+_ZONES: PreparedQuery[AvailabilityZone] = PreparedQuery(lambda: AvailabilityZone.objects.order_by("slug"))
+_POOLS: PreparedQuery[CapacityPool] = PreparedQuery(
+    lambda kind: CapacityPool.objects.filter(pool=kind).select_related("node_type"), kind=str
+)
+_POOL_IDS: PreparedQuery[tuple[int, int]] = PreparedQuery(
+    lambda node_type, kind: CapacityPool.objects.filter(node_type_id=node_type, pool=kind).values_list("zone_id", "pk"),
+    node_type=int,
+    kind=str,
+)
+_VERSION: PreparedQuery[CatalogItemVersion] = PreparedQuery(
+    lambda version: CatalogItemVersion.objects.select_related("item").filter(pk=version), version=int
+)
+_OTHER_FLAVORS: PreparedQuery[Flavor] = PreparedQuery(
+    lambda flavor: (
+        Flavor.objects.filter(is_active=True)
+        .exclude(pk=flavor)
+        .select_related("node_type__gpu_model")
+        .order_by("node_type__slug", "-gpu_count")
+    ),
+    flavor=int,
+)
+_ZONE: PreparedQuery[AvailabilityZone] = PreparedQuery(
+    lambda slug: AvailabilityZone.objects.filter(slug=slug), slug=str
+)
+
+
+def zone_get(slug: str) -> AvailabilityZone | None:
+    """The availability zone named by ``slug``, or None."""
+    return _ZONE.first(slug=slug)
 
 
 @dataclass(frozen=True)
@@ -49,12 +82,12 @@ class _Pools:
     def zones(self) -> list[AvailabilityZone]:
         """Every zone, by slug: read once per answer."""
         if self._zones is None:
-            self._zones = list(AvailabilityZone.objects.order_by("slug"))
+            self._zones = _ZONES()
         return self._zones
 
     def pool(self, zone: AvailabilityZone, flavor: Flavor) -> CapacityPool | None:
         if self._pools is None:
-            pools = CapacityPool.objects.filter(pool=self.pool_kind).select_related("node_type")
+            pools = _POOLS(kind=str(self.pool_kind))
             self._pools = {(pool.zone_id, pool.node_type_id): pool for pool in pools}
         return self._pools.get((zone.pk, flavor.node_type_id))
 
@@ -109,11 +142,12 @@ def booking_candidates(
     On PostgreSQL a pool this process keeps a read of is answered from it, brought up to date
     (``timeline.BUSY_CACHE``: the change log, and the allocations written since if any); one statement counts the
     free blocks of the other zones' pools (``allocation.free_blocks``). Either way no pool is locked."""
-    pools = dict(
-        CapacityPool.objects.filter(zone__in=zones, node_type_id=flavor.node_type_id, pool=pool_for(kind)).values_list(
-            "zone_id", "pk"
-        )
-    )
+    wanted = {zone.pk for zone in zones}
+    pools = {
+        zone_id: pool_id
+        for zone_id, pool_id in _POOL_IDS(node_type=flavor.node_type_id, kind=str(pool_for(kind)))
+        if zone_id in wanted
+    }
     if connection.vendor == "postgresql":
         per_node = flavor.node_type.gpus_per_node
         kept = BUSY_CACHE.current(list(pools.values()))
@@ -169,9 +203,11 @@ def _alternatives(
     gpus = instances * flavor.gpu_count
     item = None
     if item_version_id is not None:
-        item = CatalogItemVersion.objects.select_related("item").get(pk=item_version_id).item
-    others = Flavor.objects.filter(is_active=True).exclude(pk=flavor.pk).select_related("node_type__gpu_model")
-    for other in others.order_by("node_type__slug", "-gpu_count"):
+        version = _VERSION.first(version=item_version_id)
+        if version is None:
+            raise CatalogItemVersion.DoesNotExist(f"There is no catalog item version {item_version_id}.")
+        item = version.item
+    for other in _OTHER_FLAVORS(flavor=flavor.pk):
         if gpus % other.gpu_count or (item is not None and not is_compatible(item, other)):
             continue
         count = gpus // other.gpu_count

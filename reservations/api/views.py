@@ -40,7 +40,7 @@ from reservations.api.serializers import (
     ReservationSerializer,
     reservation_list_representation,
 )
-from reservations.availability import availability_check, capacity_calendar
+from reservations.availability import availability_check, capacity_calendar, zone_get
 from reservations.models import Reservation
 from reservations.selectors import reservation_get
 from reservations.services import (
@@ -141,7 +141,7 @@ class ReservationViewSet(mixins.ListModelMixin, OrganizationScopedViewSet):
         quote = quote_get_bookable(organization=self.organization, quote_id=data["quote"])
         zone = None
         if data.get("zone"):
-            zone = AvailabilityZone.objects.filter(slug=data["zone"]).first()
+            zone = zone_get(data["zone"])
             if zone is None:
                 raise serializers.ValidationError({"zone": [_("There is no zone %(slug)s.") % {"slug": data["zone"]}]})
         try:
