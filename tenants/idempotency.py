@@ -24,7 +24,7 @@ from enum import StrEnum
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
 
 from core.secrets import decrypt_secret, encrypt_secret
@@ -78,6 +78,21 @@ def idempotency_claim(
 ) -> Claim:
     """Claim ``key`` for this request, or say who has it. Runs in a transaction of its own (commits at once when
     called outside one), so concurrent copies see the claim before any of them checks capacity."""
+    fresh = _claim_new(
+        IdempotentRequest(
+            organization=organization,
+            caller=caller,
+            operation=operation,
+            key=key,
+            fingerprint=fingerprint,
+            owner_token=secrets.token_hex(16),
+            claimed_until=now + _lease(),
+            created_at=now,
+            expires_at=now + timedelta(hours=settings.KONTOR_IDEMPOTENCY_KEY_HOURS),
+        )
+    )
+    if fresh is not None:  # the common case: a new key, claimed in one statement
+        return Claim(ClaimOutcome.OWNED, fresh)
     scope = IdempotentRequest.objects.for_organization(organization).filter(caller=caller, operation=operation, key=key)
     while True:
         try:
@@ -106,6 +121,27 @@ def idempotency_claim(
             if taken is not None:
                 return Claim(ClaimOutcome.OWNED, taken)
         return Claim(outcome, existing)  # a live owner still works on it (it holds the row's lock), or answered
+
+
+def _claim_new(row: IdempotentRequest) -> IdempotentRequest | None:
+    """Insert the claim unless the key has a row already (``ON CONFLICT DO NOTHING``): one statement, committed at
+    once outside a transaction. None when the key has a row, live or expired, which ``idempotency_claim`` then
+    looks at (and deletes, when expired) as before."""
+    fields = [field for field in IdempotentRequest._meta.concrete_fields if not field.primary_key]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(str(field.column)) for field in fields)
+    table = quote(IdempotentRequest._meta.db_table)
+    values = ", ".join(["%s"] * len(fields))
+    # Names from the model's options, every value a parameter.
+    sql = f"INSERT INTO {table} ({columns}) VALUES ({values}) ON CONFLICT DO NOTHING RETURNING id"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [field.get_db_prep_save(getattr(row, field.attname), connection) for field in fields])
+        inserted = cursor.fetchone()
+    if inserted is None:
+        return None
+    row.pk = inserted[0]
+    row._state.adding, row._state.db = False, connection.alias
+    return row
 
 
 def _take_over(row: IdempotentRequest, *, now: datetime) -> IdempotentRequest | None:
