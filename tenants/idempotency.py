@@ -27,6 +27,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
 
+from core.prepared import PreparedQuery
 from core.secrets import decrypt_secret, encrypt_secret
 from tenants.models import IdempotentRequest, Organization
 
@@ -183,25 +184,41 @@ def idempotency_refresh(claim: Claim, *, fingerprint: str, now: datetime) -> Cla
     return Claim(_outcome(row, fingerprint), row)
 
 
+#: The owner's lock on its claim, compiled once per process (every idempotent request takes it).
+_HOLD: PreparedQuery[int] = PreparedQuery(
+    lambda pk, owner_token: (
+        IdempotentRequest.objects.unscoped()
+        .select_for_update()
+        .filter(pk=pk, owner_token=owner_token, status_code__isnull=True)
+        .values_list("pk", flat=True)
+    ),
+    pk=int,
+    owner_token=str,
+)
+
+
 def idempotency_hold(request: IdempotentRequest) -> bool:
     """Lock the owned claim for the owner's transaction (must run inside it). False if the claim was taken over
     meanwhile (its lease ran out before the owner started): then this copy must not run the request."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("idempotency_hold must run inside the request's transaction.")
-    held = (
-        IdempotentRequest.objects.unscoped()
-        .select_for_update()
-        .filter(pk=request.pk, owner_token=request.owner_token, status_code__isnull=True)
-        .first()
-    )
-    return held is not None
+    return bool(_HOLD(pk=request.pk, owner_token=request.owner_token))
 
 
 def idempotency_complete(*, request: IdempotentRequest, status_code: int, body: str, now: datetime) -> None:
     """Store the answer, in the owner's transaction (the one holding the row's lock)."""
-    IdempotentRequest.objects.unscoped().filter(pk=request.pk, owner_token=request.owner_token).update(
-        status_code=status_code, response_body=encrypt_secret(body), completed_at=now
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {connection.ops.quote_name(IdempotentRequest._meta.db_table)} "  # noqa: S608 (the model's table)
+            "SET status_code = %s, response_body = %s, completed_at = %s WHERE id = %s AND owner_token = %s",
+            [
+                status_code,
+                encrypt_secret(body),
+                IdempotentRequest._meta.get_field("completed_at").get_db_prep_save(now, connection),
+                request.pk,
+                request.owner_token,
+            ],
+        )
 
 
 def idempotency_release(*, request: IdempotentRequest) -> None:
