@@ -87,10 +87,12 @@ class PreparedQuery(Generic[T]):
         if compiler.has_composite_fields(fields):
             raise ValueError("A prepared query cannot select composite fields.")
         converters = list(compiler.get_converters(fields).items())
+        width = compiler.col_count  # columns past it are the ordering's, not the answer's
 
         def converted(rows: list[Any]) -> Iterator[list[Any]]:
             connection = connections[alias]  # this thread's (the compiler's is the preparing thread's)
-            for row in map(list, rows):
+            for found in rows:
+                row = list(found[:width])
                 for position, (functions, expression) in converters:
                     value = row[position]
                     for function in functions:
