@@ -16,12 +16,14 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import CharField, F, OuterRef, Subquery
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from catalog.choices import ItemKind
 from catalog.models import Flavor
+from core.compiled import CompiledRead
 from core.events import publish
 from core.secrets import decrypt_secret
 from core.tasks import enqueue_on_commit
@@ -50,6 +52,7 @@ from reservations.choices import ReservationState
 from reservations.models import Reservation
 from reservations.services import reservation_transition
 from tenants.audit import Actor, AuditEntry, audit_record, audit_record_many
+from tenants.models import AuditEvent
 from tenants.services import InvalidTransitionError
 
 ACTOR = Actor.system("provisioning")
@@ -194,26 +197,47 @@ def reservation_instances_create(*, reservation_id: int) -> None:
         )
 
 
-def reservation_instances_starting(
-    *, reservation_id: int, annotations: Mapping[str, Any] | None = None
-) -> list[Instance]:
+def booking_request_id(reservation_id: int | OuterRef) -> Subquery:
+    """The booking's request ID, from its audit row (``reservation_id``: the ID or an ``OuterRef`` to it)."""
+    target_id = Cast(reservation_id, CharField()) if isinstance(reservation_id, OuterRef) else str(reservation_id)
+    return Subquery(
+        AuditEvent.objects.unscoped()
+        .filter(action="reservation.requested", target_type=Reservation._meta.label_lower, target_id=target_id)
+        .values("request_id")[:1]
+    )
+
+
+# An ID no row has: where the compiled reads below put the real one.
+_ANY_ID = -7_000_000_000_001
+# The step's reads (``STEP_RELATED``), compiled once per process (``core.compiled``): a reservation's
+# instances with the booking's request ID for the log, and one instance.
+_RESERVATION_INSTANCES: CompiledRead[Instance] = CompiledRead(
+    lambda reservation_id: (
+        Instance.objects.unscoped()
+        .select_related(*STEP_RELATED)
+        .annotate(booking_request_id=booking_request_id(OuterRef("reservation_id")))
+        .filter(reservation_id=reservation_id)
+        .order_by("index")
+    ),
+    _ANY_ID,
+)
+_STEP_INSTANCE: CompiledRead[Instance] = CompiledRead(
+    lambda instance_id: Instance.objects.unscoped().select_related(*STEP_RELATED).filter(pk=instance_id), _ANY_ID
+)
+
+
+def reservation_instances_starting(*, reservation_id: int) -> list[Instance]:
     """``reservation_start_provisioning``, answering the instances still starting loaded as a provisioning step
-    reads them (``STEP_RELATED``, with ``annotations``), so that the first step needs no second read.
+    reads them (``STEP_RELATED``, and ``booking_request_id``: the request ID of the booking, for the log), so that
+    the first step needs no second read.
 
     Usually one SELECT: the rows were made when the reservation moved to provisioning. A reservation with fewer
     rows than instances (one moved before that, or rows removed by hand) gets the missing ones first."""
-    instances = (
-        Instance.objects.unscoped()
-        .select_related(*STEP_RELATED)
-        .annotate(**(annotations or {}))
-        .filter(reservation_id=reservation_id)
-        .order_by("index")
-    )
-    found = list(instances)
+    found = _RESERVATION_INSTANCES(reservation_id)
     missing = not found or len(found) < found[0].reservation.instance_count
     if missing and Reservation.objects.unscoped().filter(pk=reservation_id, state=R.PROVISIONING).exists():
         reservation_instances_create(reservation_id=reservation_id)
-        found = list(instances.all())
+        found = _RESERVATION_INSTANCES(reservation_id)
     if not found or found[0].reservation.state != R.PROVISIONING:
         return []
     return [instance for instance in found if instance.state in (I.PENDING, I.BUILDING)]
@@ -282,7 +306,10 @@ def instance_provision_step(*, instance_id: int, now: datetime | None = None, in
     every write below compares the state in the database, so a row read moments ago is as good as one read now."""
     now = now or timezone.now()
     if instance is None or instance.pk != instance_id:
-        instance = Instance.objects.unscoped().select_related(*STEP_RELATED).get(pk=instance_id)
+        found = _STEP_INSTANCE(instance_id)
+        if not found:
+            raise Instance.DoesNotExist(f"No instance {instance_id}.")
+        instance = found[0]
     reservation = instance.reservation
     if instance.state in (I.RUNNING, I.STOPPING, I.STOPPED, I.FAILED) or reservation.state != R.PROVISIONING:
         return Step(done=True)

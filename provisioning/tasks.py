@@ -12,8 +12,7 @@ from typing import Any
 
 import structlog
 from celery import Task, shared_task
-from django.db.models import CharField, F, OuterRef, Subquery
-from django.db.models.functions import Cast
+from django.db.models import F
 from django.utils import timezone
 
 from provisioning import network, services
@@ -22,7 +21,6 @@ from provisioning.models import Instance
 from provisioning.organizations import ACTIVATE_TASK, organization_activate
 from provisioning.sweeper import provisioning_sweep
 from reservations.models import Reservation
-from tenants.models import AuditEvent
 
 logger = structlog.get_logger(__name__)
 
@@ -41,16 +39,6 @@ def organization_activate_task(organization_id: int) -> None:
     organization_activate(organization_id=organization_id)
 
 
-def _booking(reservation_id: int | OuterRef) -> Subquery:
-    """The booking's request ID, from its audit row (``reservation_id``: the ID or an ``OuterRef`` to it)."""
-    target_id = Cast(reservation_id, CharField()) if isinstance(reservation_id, OuterRef) else str(reservation_id)
-    return Subquery(
-        AuditEvent.objects.unscoped()
-        .filter(action="reservation.requested", target_type=Reservation._meta.label_lower, target_id=target_id)
-        .values("request_id")[:1]
-    )
-
-
 def _bind_booking_context(*, reservation_id: int) -> None:
     """Log with the request ID of the booking that caused this work, when the message did not carry one (beat)."""
     if structlog.contextvars.get_contextvars().get("request_id"):
@@ -58,7 +46,7 @@ def _bind_booking_context(*, reservation_id: int) -> None:
     booking = (
         Reservation.objects.unscoped()
         .filter(pk=reservation_id)
-        .values(request_id=_booking(reservation_id), organization_slug=F("organization__slug"))
+        .values(request_id=services.booking_request_id(reservation_id), organization_slug=F("organization__slug"))
         .first()
     )
     if booking:
@@ -78,9 +66,7 @@ def provision_reservation_task(reservation_id: int) -> None:
 
     The instances come back read as the step reads them, with the booking's request ID for the log: the first
     step reads nothing again."""
-    instances = services.reservation_instances_starting(
-        reservation_id=reservation_id, annotations={"booking_request_id": _booking(OuterRef("reservation_id"))}
-    )
+    instances = services.reservation_instances_starting(reservation_id=reservation_id)
     if not instances:
         return
     first, *others = instances

@@ -1,11 +1,50 @@
-"""Reads of the webhooks app, always for one organization."""
+"""Reads of the webhooks app, always for the organizations they name."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from django.db.models import QuerySet
 
+from core.compiled import CompiledRead
 from tenants.models import Organization
+from webhooks.choices import EndpointStatus
 from webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+
+
+def _live_endpoints(organization_ids: Collection[int]) -> QuerySet[WebhookEndpoint, tuple[int, int, list[str]]]:
+    return (
+        WebhookEndpoint.objects.unscoped()
+        .filter(organization_id__in=organization_ids)
+        .exclude(status=EndpointStatus.DISABLED)
+        .values_list("organization_id", "pk", "event_types")
+    )
+
+
+# An ID no organization has: where the compiled look-up puts the real one.
+_ANY_ID = -7_000_000_000_001
+# Every domain event looks up its organization's endpoints (most have none): the query compiled once per process.
+_LIVE_ENDPOINTS_OF_ONE: CompiledRead[WebhookEndpoint] = CompiledRead(
+    lambda organization_id: (
+        WebhookEndpoint.objects.unscoped()
+        .filter(organization_id=organization_id)
+        .exclude(status=EndpointStatus.DISABLED)
+        .values_list("organization_id", "pk", "event_types")
+    ),
+    _ANY_ID,
+)
+
+
+def live_endpoint_event_types(*, organization_ids: Collection[int]) -> list[tuple[int, int, list[str]]]:
+    """(organization ID, endpoint ID, event types) of every endpoint of these organizations that is not disabled,
+    read now in one query, two small columns and no model (read for every domain event: one organization's is the
+    query compiled once per process)."""
+    if not organization_ids:
+        return []
+    if len(organization_ids) == 1:
+        (organization_id,) = organization_ids
+        return _LIVE_ENDPOINTS_OF_ONE.rows(organization_id)
+    return list(_live_endpoints(organization_ids))
 
 
 def endpoint_list(*, organization: Organization) -> QuerySet[WebhookEndpoint]:

@@ -32,6 +32,7 @@ from webhooks.choices import DeliveryStatus, EndpointStatus
 from webhooks.event_types import EVENT_TYPES, PAYLOAD_VERSION, TEST_EVENT, webhook_event_type
 from webhooks.models import SubjectSequence, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from webhooks.payloads import subject_representation
+from webhooks.selectors import live_endpoint_event_types
 from webhooks.transport import post
 from webhooks.urls import validate_webhook_url, webhook_target
 
@@ -233,12 +234,12 @@ def deliveries_record_many(events: list[Event]) -> list[WebhookDelivery]:
     wanted = [event for event in events if webhook_event_type(event.name) is not None]
     if not wanted:
         return []
-    with_endpoints = set(
-        WebhookEndpoint.objects.unscoped()
-        .filter(organization_id__in={event.organization_id for event in wanted})
-        .exclude(status=EndpointStatus.DISABLED)
-        .values_list("organization_id", flat=True)
-    )
+    with_endpoints = {
+        organization_id
+        for organization_id, _pk, _types in live_endpoint_event_types(
+            organization_ids={event.organization_id for event in wanted}
+        )
+    }
     return [
         delivery for event in wanted if event.organization_id in with_endpoints for delivery in deliveries_record(event)
     ]
@@ -258,10 +259,7 @@ def deliveries_wanted(events: list[Event]) -> bool:
         return False
     return any(
         types_by_organization[organization_id].intersection(types)
-        for organization_id, types in WebhookEndpoint.objects.unscoped()
-        .filter(organization_id__in=types_by_organization)
-        .exclude(status=EndpointStatus.DISABLED)
-        .values_list("organization_id", "event_types")
+        for organization_id, _pk, types in live_endpoint_event_types(organization_ids=types_by_organization.keys())
     )
 
 
@@ -271,14 +269,11 @@ def deliveries_record(event: Event) -> list[WebhookDelivery]:
     if event_type is None:
         return []
     # One small query for every event of the platform, most of whose organizations have no endpoint (a booking
-    # publishes two events): two columns, no model loaded. The event names its organization, so the scope is
-    # explicit here. Only the subscribed endpoints are then loaded whole.
+    # publishes two events): compiled once per process, no model loaded. The event names its organization, so the
+    # scope is explicit here. Only the subscribed endpoints are then loaded whole.
     subscribed = [
         pk
-        for pk, types in WebhookEndpoint.objects.unscoped()
-        .filter(organization_id=event.organization_id)
-        .exclude(status=EndpointStatus.DISABLED)
-        .values_list("pk", "event_types")
+        for _organization_id, pk, types in live_endpoint_event_types(organization_ids=(event.organization_id,))
         if event_type in types
     ]
     if not subscribed:
