@@ -15,6 +15,15 @@ production's e-mail worker does, so each reservation's 'active' e-mail (a notice
 runs beside the measurement on the same two cores, not on the measured workers. ``--shared-email`` lets the two
 workers consume every queue instead (the benchmark before 2026-12-02 07:30).
 
+Wall-clock rates on a shared 2-core machine move with whatever else runs, and the floor and the provisioning of a
+run are measured at different moments. Each phase therefore also counts the CPU it cost, which other people's load
+does not change much: the worker processes (every process of their sessions), this process (the dispatching
+transactions and the polling), the PostgreSQL backends of the benchmark's database and, when ``KONTOR_BENCH_REDIS``
+names a private server, that Redis server, all from ``/proc``. The CPU per no-op task against the CPU per
+reservation is the same ratio measured in CPU time. The provisioning phase is counted twice: until the last
+reservation is active (the clock), and until its e-mails are written and sent too (the queues drained), which the
+e-mail worker does on the same two cores, partly after the clock stopped.
+
     .venv/bin/python bench/provisioning_throughput.py [--reservations 500] [--runs 3] [--shared-email] [--output FILE]
 """
 
@@ -94,6 +103,72 @@ def stop(workers: list[subprocess.Popen[bytes]]) -> None:
         os.killpg(worker.pid, signal.SIGTERM)
     for worker in workers:
         worker.wait(timeout=30)
+
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _stat(pid: int) -> list[str] | None:
+    """The fields of ``/proc/<pid>/stat`` after the command name (field 3 onwards), or None if it is gone."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return text[text.rindex(")") + 2 :].split()
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = _stat(pid)
+    return (int(fields[11]) + int(fields[12])) / _TICKS if fields else 0.0  # utime + stime
+
+
+class CpuMeter:
+    """The CPU seconds used so far by the benchmark's own processes, by part: the workers (every process of their
+    sessions), this process, the PostgreSQL backends connected to the benchmark's database, and the benchmark's
+    Redis server (only a private one: ``KONTOR_BENCH_REDIS``). A process that ends between two readings loses what
+    it used; the workers and their database connections live through the run."""
+
+    def __init__(self, workers: list[subprocess.Popen[bytes]], redis_pid: int | None) -> None:
+        self.sessions = {worker.pid for worker in workers}
+        self.redis_pid = redis_pid
+
+    def _worker_pids(self) -> list[int]:
+        pids = []
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                fields = _stat(int(entry.name))
+                if fields and int(fields[3]) in self.sessions:  # the session ID (field 6)
+                    pids.append(int(entry.name))
+        return pids
+
+    def read(self) -> dict[str, dict[int, float]]:
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+            backends = [pid for (pid,) in cursor.fetchall()]
+        return {
+            "workers": {pid: _cpu_seconds(pid) for pid in self._worker_pids()},
+            "benchmark": {os.getpid(): time.process_time()},
+            "postgresql": {pid: _cpu_seconds(pid) for pid in backends},
+            "redis": {self.redis_pid: _cpu_seconds(self.redis_pid)} if self.redis_pid else {},
+        }
+
+    @staticmethod
+    def used(before: dict[str, dict[int, float]], after: dict[str, dict[int, float]]) -> dict[str, float]:
+        """CPU seconds per part between two readings (a process that appeared in between counts from zero)."""
+        return {
+            part: sum(seconds - before[part].get(pid, 0.0) for pid, seconds in after[part].items()) for part in after
+        }
+
+
+def _private_redis_pid() -> int | None:
+    if "KONTOR_BENCH_REDIS" not in os.environ:
+        return None  # the shared server: its CPU is everybody's
+    import redis
+
+    pid = redis.Redis.from_url(BENCH_REDIS).info("server").get("process_id")
+    return int(pid) if pid and Path(f"/proc/{pid}").exists() else None
 
 
 def wait_for(predicate: Callable[[], bool], timeout: float, poll: float = 0.05) -> float:
@@ -190,6 +265,10 @@ def main() -> None:
         worker_queues = [",".join(MEASURED_QUEUES)] * 2 + [",".join(others)]
     workers = start_workers(worker_queues)
     runs: list[tuple[float, float]] = []  # (no-op seconds, provisioning seconds) per run
+    # CPU seconds per part: of the no-op phase, of provisioning until the last is active, until the queues drained.
+    cpu: list[tuple[dict[str, float], dict[str, float], dict[str, float]]] = []
+    drain_seconds: list[float] = []
+    meter = CpuMeter(workers, _private_redis_pid())
     try:
         # Every worker answers before any clock starts (a worker takes many seconds to start on a busy machine).
         wait_for(lambda: len(app.control.ping(timeout=0.5) or []) == len(workers), timeout=300, poll=0.5)
@@ -209,14 +288,17 @@ def main() -> None:
             wait_for(drained, timeout=600, poll=0.5)
             # Baseline: the same number of no-op tasks through the same broker and workers, idle when it starts.
             cache.set(BENCH_COUNTER_KEY, 0, timeout=None)
+            noop_before = meter.read()
             began = time.perf_counter()
             for _ in range(count):
                 bench_ping.delay()
             wait_for(lambda: cache.get(BENCH_COUNTER_KEY) == count, timeout=600)
             noop_seconds = time.perf_counter() - began
+            noop_cpu = CpuMeter.used(noop_before, meter.read())
 
             print(f"run {run + 1}: provisioning {count} reservations through 2 worker processes ...", flush=True)
             ids = [reservation.pk for reservation in batch]
+            provision_before = meter.read()
             began = time.perf_counter()
             # As beat's dispatch_due claims them: up to 200 per transaction, whose commit sends their tasks.
             for first in range(0, count, 200):
@@ -236,11 +318,18 @@ def main() -> None:
                 poll=0.25,
             )
             provision_seconds = time.perf_counter() - began
+            active_cpu = CpuMeter.used(provision_before, meter.read())
+            wait_for(drained, timeout=600, poll=0.25)
+            drain_seconds.append(time.perf_counter() - began)
+            drained_cpu = CpuMeter.used(provision_before, meter.read())
             runs.append((noop_seconds, provision_seconds))
+            cpu.append((noop_cpu, active_cpu, drained_cpu))
             ratio = noop_seconds / provision_seconds
             print(
                 f"run {run + 1}: no-op {count / noop_seconds:.1f}/s, provisioned {count / provision_seconds:.1f}/s, "
-                f"{ratio:.1%} of the no-op rate",
+                f"{ratio:.1%} of the no-op rate; CPU per no-op task {1000 * sum(noop_cpu.values()) / count:.2f} ms, "
+                f"per reservation {1000 * sum(active_cpu.values()) / count:.1f} ms until active, "
+                f"{1000 * sum(drained_cpu.values()) / count:.1f} ms with its e-mails",
                 flush=True,
             )
     finally:
@@ -251,6 +340,40 @@ def main() -> None:
     def spread(values: list[float]) -> str:
         return f"{statistics.median(values):.1f} (min {min(values):.1f}, max {max(values):.1f})"
 
+    def per_operation(seconds: dict[str, float]) -> float:
+        return 1000 * sum(seconds.values()) / count
+
+    cpu_lines = [
+        "",
+        "CPU per operation (ms; workers, this process, the benchmark database's PostgreSQL backends"
+        + (", the private Redis server" if meter.redis_pid else "")
+        + "): the same ratio in CPU time, which other load on the machine changes much less than the rates.",
+        "",
+        "| run | per no-op task | per reservation until active | of which workers / benchmark / PostgreSQL / Redis "
+        "| with its e-mails (queues drained, after s) | ratio until active | ratio with e-mails |",
+        "|---:|---:|---:|---|---:|---:|---:|",
+        *(
+            f"| {index} | {per_operation(noop):.2f} | {per_operation(active):.1f} | "
+            + " / ".join(
+                f"{1000 * active.get(part, 0.0) / count:.1f}"
+                for part in ("workers", "benchmark", "postgresql", "redis")
+            )
+            + f" | {per_operation(drained):.1f} ({drained_after:.1f}) | "
+            f"{100 * per_operation(noop) / per_operation(active):.1f} % | "
+            f"{100 * per_operation(noop) / per_operation(drained):.1f} % |"
+            for index, ((noop, active, drained), drained_after) in enumerate(
+                zip(cpu, drain_seconds, strict=True), start=1
+            )
+        ),
+    ]
+    cpu_ratios = [100 * per_operation(noop) / per_operation(active) for noop, active, _ in cpu]
+    cpu_ratios_mailed = [100 * per_operation(noop) / per_operation(drained) for noop, _, drained in cpu]
+    cpu_lines.append(
+        f"| median | {statistics.median(per_operation(noop) for noop, _, _ in cpu):.2f} | "
+        f"{statistics.median(per_operation(active) for _, active, _ in cpu):.1f} | | "
+        f"{statistics.median(per_operation(drained) for _, _, drained in cpu):.1f} | "
+        f"{statistics.median(cpu_ratios):.1f} % | {statistics.median(cpu_ratios_mailed):.1f} % |"
+    )
     noop_rates = [count / noop for noop, _ in runs]
     provision_rates = [count / provisioned for _, provisioned in runs]
     ratios = [100 * noop / provisioned for noop, provisioned in runs]
@@ -280,6 +403,7 @@ def main() -> None:
         f"| median (min, max) | {spread(noop_rates)} | {spread(provision_rates)} | {spread(ratios)} % |",
         "",
         f"Servers created: {servers} (one per reservation: {'yes' if servers == count * args.runs else 'NO'}).",
+        *cpu_lines,
     ]
     report = "\n".join(lines) + "\n"
     print(report)
