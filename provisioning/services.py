@@ -177,21 +177,31 @@ def reservation_start_provisioning(*, reservation_id: int) -> list[int]:
     return [instance.pk for instance in reservation_instances_starting(reservation_id=reservation_id)]
 
 
+# An ID no row has: where the compiled reads below put the real one.
+_ANY_ID = -7_000_000_000_001
+# Read for every reservation moving to provisioning (``dispatch_due``: up to 200 in one transaction).
+_RESERVATION_SIZE: CompiledRead[Reservation] = CompiledRead(
+    lambda reservation_id: (
+        Reservation.objects.unscoped().filter(pk=reservation_id).values_list("organization_id", "instance_count")
+    ),
+    _ANY_ID,
+)
+
+
 def reservation_instances_create(*, reservation_id: int) -> None:
     """The reservation's instance rows, pending, in the caller's transaction: the one that moves it to provisioning
     (``provisioning.receivers``), so that its task finds them and writes nothing before the cloud call. One INSERT
     ... ON CONFLICT DO NOTHING: a row that exists (unique per index) stays as it is."""
-    reservation = Reservation.objects.unscoped().filter(pk=reservation_id).values("organization_id", "instance_count")
-    for row in reservation:
+    for organization_id, instance_count in _RESERVATION_SIZE.rows(reservation_id):
         Instance.objects.bulk_create(
             [
                 Instance(
-                    organization_id=row["organization_id"],
+                    organization_id=organization_id,
                     reservation_id=reservation_id,
                     index=index,
                     name=default_instance_name(reservation_id=reservation_id, index=index),
                 )
-                for index in range(row["instance_count"])
+                for index in range(instance_count)
             ],
             ignore_conflicts=True,
         )
@@ -207,8 +217,6 @@ def booking_request_id(reservation_id: int | OuterRef) -> Subquery:
     )
 
 
-# An ID no row has: where the compiled reads below put the real one.
-_ANY_ID = -7_000_000_000_001
 # The step's reads (``STEP_RELATED``), compiled once per process (``core.compiled``): a reservation's
 # instances with the booking's request ID for the log, and one instance.
 _RESERVATION_INSTANCES: CompiledRead[Instance] = CompiledRead(
