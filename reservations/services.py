@@ -435,14 +435,18 @@ def _transition_locked(*, actor: Actor, locked: Reservation, to_state: Reservati
 def reservation_transition(
     *, actor: Actor, reservation: Reservation, to_state: ReservationState, reason: str = ""
 ) -> Reservation:
-    """Move a reservation along its lifecycle; releases its GPUs when it stops holding them. Audited, published."""
+    """Move a reservation along its lifecycle; releases its GPUs when it stops holding them. Audited, published.
+
+    ``reservation`` comes back as the locked row was left by the move (its organization, which the lock's filter
+    named, is not read again for the audit row, nor the row after the move)."""
+    organization = reservation.organization
     with transaction.atomic():
-        locked = (
-            Reservation.objects.for_organization(reservation.organization).select_for_update().get(pk=reservation.pk)
-        )
+        locked = Reservation.objects.for_organization(organization).select_for_update().get(pk=reservation.pk)
+        Reservation.organization.field.set_cached_value(locked, organization)
         event = _transition_locked(actor=actor, locked=locked, to_state=to_state, reason=reason)
         publish(event, organization_id=locked.organization_id, subject_id=locked.pk)
-    reservation.refresh_from_db()
+    for field in Reservation._meta.concrete_fields:
+        setattr(reservation, field.attname, getattr(locked, field.attname))
     return reservation
 
 

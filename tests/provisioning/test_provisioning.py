@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from provisioning import services
+from provisioning.drivers import get_driver
 from provisioning.drivers.simulator import simulator_reset_failures
 from provisioning.models import DriftFinding, DriftKind, Instance, InstanceState, InstanceTransition, SimulatedServer
 from provisioning.tasks import provision_instance_task, provision_reservation_task
@@ -287,3 +290,60 @@ def test_the_console_counts_status_polls_and_names_them_so(provisioning, console
     assert "ttempts" not in listing.content.decode()
     assert f'<div class="readonly">{polls}</div>' in detail
     assert "How often provisioning asked the cloud for the server's status." in detail
+
+
+def _statement(sql: str) -> str:
+    """``UPDATE provisioning_instance``, ``SELECT reservations_reservation FOR UPDATE``, ``SAVEPOINT``: what a
+    statement does to which table."""
+    words = sql.replace('"', "").replace("(", " ( ").replace(")", " ) ").split()
+    verb = words[0]
+    if verb in ("SAVEPOINT", "RELEASE"):
+        return verb
+    if verb == "INSERT":
+        return f"INSERT {words[2]}"
+    if verb == "UPDATE":
+        return f"UPDATE {words[1]}"
+    depth = 0
+    for word, following in itertools.pairwise(words):
+        depth += {"(": 1, ")": -1}.get(word, 0)
+        if depth == 0 and word == "FROM":  # the statement's own table, not a subquery's
+            return f"{verb} {following}{' FOR UPDATE' if 'FOR UPDATE' in sql else ''}"
+    return verb
+
+
+def test_a_one_server_reservation_becomes_active_in_one_task_and_these_statements(
+    small_inventory, customer, make_quote
+):
+    """The organization's cloud project exists (its first reservation made it). In a test's transaction each
+    transaction of the task is a savepoint; no webhook endpoint, so the events' look-ups find nothing."""
+    reservation = reservation_create(actor=ACTOR, organization=customer, quote=make_quote()).reservation
+    reservation_transition(actor=ACTOR, reservation=reservation, to_state=ReservationState.PROVISIONING)
+    get_driver().ensure_project(organization_id=customer.pk, name=customer.slug)
+
+    with CaptureQueriesContext(connection) as queries:
+        provision_reservation_task.apply(args=[reservation.pk])
+
+    reservation.refresh_from_db()
+    assert reservation.state == ReservationState.ACTIVE
+    assert [_statement(query["sql"]) for query in queries.captured_queries] == [
+        "SELECT provisioning_instance",  # with its reservation, organization, profile, flavor, item, access
+        "SELECT provisioning_simulatedproject",  # the simulated cloud: its project, the server by its tag, created
+        "SELECT provisioning_simulatedserver",
+        "SAVEPOINT",
+        "INSERT provisioning_simulatedserver",
+        "RELEASE",
+        "SAVEPOINT",  # ACTIVE at the first look: the instance runs and the reservation is active, one transaction
+        "UPDATE provisioning_instance",
+        "INSERT provisioning_instancetransition",
+        "INSERT tenants_auditevent",
+        "INSERT provisioning_instanceaddress",
+        "SELECT webhooks_webhookendpoint",  # instance.running
+        "SAVEPOINT",
+        "SELECT reservations_reservation FOR UPDATE",
+        "UPDATE reservations_reservation",
+        "INSERT tenants_auditevent",
+        "INSERT reservations_reservationnotice",
+        "SELECT webhooks_webhookendpoint",  # reservation.active
+        "RELEASE",
+        "RELEASE",
+    ]
