@@ -55,6 +55,10 @@ ENV = {
     "KONTOR_LOG_LEVEL": "WARNING",
     "DJANGO_DEBUG": "0",
     "EMAIL_URL": "dummymail://",
+    # The workers keep their database connections through the run (production's 60 s would replace them, and the
+    # CPU of a backend that ends between two readings of the CPU table is lost): a reconnect a minute costs a worker
+    # about 10 ms, nothing next to what is measured.
+    "DATABASE_CONN_MAX_AGE": "3600",
 }
 os.environ.update(ENV)
 sys.path.insert(0, str(ROOT))
