@@ -445,8 +445,8 @@ def reservation_transition(
         Reservation.organization.field.set_cached_value(locked, organization)
         event = _transition_locked(actor=actor, locked=locked, to_state=to_state, reason=reason)
         publish(event, organization_id=locked.organization_id, subject_id=locked.pk)
-    for field in Reservation._meta.concrete_fields:
-        setattr(reservation, field.attname, getattr(locked, field.attname))
+    for column in Reservation._meta.concrete_fields:
+        setattr(reservation, column.attname, getattr(locked, column.attname))
     return reservation
 
 
