@@ -23,8 +23,8 @@ from django.utils.translation import gettext as _
 
 from catalog.choices import ItemKind
 from catalog.models import Flavor
-from core.compiled import CompiledRead
 from core.events import publish
+from core.prepared import PreparedQuery
 from core.secrets import decrypt_secret
 from core.tasks import enqueue_on_commit
 from provisioning.cloud_init import user_data_for
@@ -178,13 +178,12 @@ def reservation_start_provisioning(*, reservation_id: int) -> list[int]:
 
 
 # An ID no row has: where the compiled reads below put the real one.
-_ANY_ID = -7_000_000_000_001
 # Read for every reservation moving to provisioning (``dispatch_due``: up to 200 in one transaction).
-_RESERVATION_SIZE: CompiledRead[Reservation] = CompiledRead(
+_RESERVATION_SIZE: PreparedQuery[tuple[int, int]] = PreparedQuery(
     lambda reservation_id: (
         Reservation.objects.unscoped().filter(pk=reservation_id).values_list("organization_id", "instance_count")
     ),
-    _ANY_ID,
+    reservation_id=int,
 )
 
 
@@ -192,7 +191,7 @@ def reservation_instances_create(*, reservation_id: int) -> None:
     """The reservation's instance rows, pending, in the caller's transaction: the one that moves it to provisioning
     (``provisioning.receivers``), so that its task finds them and writes nothing before the cloud call. One INSERT
     ... ON CONFLICT DO NOTHING: a row that exists (unique per index) stays as it is."""
-    for organization_id, instance_count in _RESERVATION_SIZE.rows(reservation_id):
+    for organization_id, instance_count in _RESERVATION_SIZE(reservation_id=reservation_id):
         Instance.objects.bulk_create(
             [
                 Instance(
@@ -217,9 +216,9 @@ def booking_request_id(reservation_id: int | OuterRef) -> Subquery:
     )
 
 
-# The step's reads (``STEP_RELATED``), compiled once per process (``core.compiled``): a reservation's
+# The step's reads (``STEP_RELATED``), compiled once per process (``core.prepared``): a reservation's
 # instances with the booking's request ID for the log, and one instance.
-_RESERVATION_INSTANCES: CompiledRead[Instance] = CompiledRead(
+_RESERVATION_INSTANCES: PreparedQuery[Instance] = PreparedQuery(
     lambda reservation_id: (
         Instance.objects.unscoped()
         .select_related(*STEP_RELATED)
@@ -227,10 +226,11 @@ _RESERVATION_INSTANCES: CompiledRead[Instance] = CompiledRead(
         .filter(reservation_id=reservation_id)
         .order_by("index")
     ),
-    _ANY_ID,
+    reservation_id=int,
 )
-_STEP_INSTANCE: CompiledRead[Instance] = CompiledRead(
-    lambda instance_id: Instance.objects.unscoped().select_related(*STEP_RELATED).filter(pk=instance_id), _ANY_ID
+_STEP_INSTANCE: PreparedQuery[Instance] = PreparedQuery(
+    lambda instance_id: Instance.objects.unscoped().select_related(*STEP_RELATED).filter(pk=instance_id),
+    instance_id=int,
 )
 
 
@@ -241,11 +241,11 @@ def reservation_instances_starting(*, reservation_id: int) -> list[Instance]:
 
     Usually one SELECT: the rows were made when the reservation moved to provisioning. A reservation with fewer
     rows than instances (one moved before that, or rows removed by hand) gets the missing ones first."""
-    found = _RESERVATION_INSTANCES(reservation_id)
+    found = _RESERVATION_INSTANCES(reservation_id=reservation_id)
     missing = not found or len(found) < found[0].reservation.instance_count
     if missing and Reservation.objects.unscoped().filter(pk=reservation_id, state=R.PROVISIONING).exists():
         reservation_instances_create(reservation_id=reservation_id)
-        found = _RESERVATION_INSTANCES(reservation_id)
+        found = _RESERVATION_INSTANCES(reservation_id=reservation_id)
     if not found or found[0].reservation.state != R.PROVISIONING:
         return []
     return [instance for instance in found if instance.state in (I.PENDING, I.BUILDING)]
@@ -314,7 +314,7 @@ def instance_provision_step(*, instance_id: int, now: datetime | None = None, in
     every write below compares the state in the database, so a row read moments ago is as good as one read now."""
     now = now or timezone.now()
     if instance is None or instance.pk != instance_id:
-        found = _STEP_INSTANCE(instance_id)
+        found = _STEP_INSTANCE(instance_id=instance_id)
         if not found:
             raise Instance.DoesNotExist(f"No instance {instance_id}.")
         instance = found[0]

@@ -6,7 +6,7 @@ from collections.abc import Collection
 
 from django.db.models import QuerySet
 
-from core.compiled import CompiledRead
+from core.prepared import PreparedQuery
 from tenants.models import Organization
 from webhooks.choices import EndpointStatus
 from webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -22,16 +22,15 @@ def _live_endpoints(organization_ids: Collection[int]) -> QuerySet[WebhookEndpoi
 
 
 # An ID no organization has: where the compiled look-up puts the real one.
-_ANY_ID = -7_000_000_000_001
 # Every domain event looks up its organization's endpoints (most have none): the query compiled once per process.
-_LIVE_ENDPOINTS_OF_ONE: CompiledRead[WebhookEndpoint] = CompiledRead(
+_LIVE_ENDPOINTS_OF_ONE: PreparedQuery[tuple[int, int, list[str]]] = PreparedQuery(
     lambda organization_id: (
         WebhookEndpoint.objects.unscoped()
         .filter(organization_id=organization_id)
         .exclude(status=EndpointStatus.DISABLED)
         .values_list("organization_id", "pk", "event_types")
     ),
-    _ANY_ID,
+    organization_id=int,
 )
 
 
@@ -43,7 +42,7 @@ def live_endpoint_event_types(*, organization_ids: Collection[int]) -> list[tupl
         return []
     if len(organization_ids) == 1:
         (organization_id,) = organization_ids
-        return _LIVE_ENDPOINTS_OF_ONE.rows(organization_id)
+        return _LIVE_ENDPOINTS_OF_ONE(organization_id=organization_id)
     return list(_live_endpoints(organization_ids))
 
 

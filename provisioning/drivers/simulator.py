@@ -25,7 +25,7 @@ from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from core.compiled import CompiledRead
+from core.prepared import PreparedQuery
 from provisioning.drivers.base import (
     ACTIVE,
     BUILD,
@@ -93,17 +93,16 @@ def _as_cloud_server(server: SimulatedServer) -> CloudServer:
 
 
 # Values no call uses: where the compiled reads below put the real ones.
-_ANY_TAG, _ANY_PROJECT = "placeholder:tag", "placeholder:project"
-# Every provisioning step looks up its project and its server (compiled once per process, ``core.compiled``).
-_PROJECT_BY_TAG: CompiledRead[SimulatedProject] = CompiledRead(
-    lambda tag: SimulatedProject.objects.filter(organization_tag=tag).order_by("pk")[:1], _ANY_TAG
+# Every provisioning step looks up its project and its server (compiled once per process, ``core.prepared``).
+_PROJECT_BY_TAG: PreparedQuery[SimulatedProject] = PreparedQuery(
+    lambda tag: SimulatedProject.objects.filter(organization_tag=tag).order_by("pk")[:1], tag=str
 )
-_LIVE_SERVER_BY_TAG: CompiledRead[SimulatedServer] = CompiledRead(
+_LIVE_SERVER_BY_TAG: PreparedQuery[SimulatedServer] = PreparedQuery(
     lambda project_id, tag: SimulatedServer.objects.filter(
         project_id=project_id, tag=tag, deleted_at__isnull=True
     ).order_by("pk")[:1],
-    _ANY_PROJECT,
-    _ANY_TAG,
+    project_id=str,
+    tag=str,
 )
 
 
@@ -112,7 +111,7 @@ class SimulatorDriver:
         if _settings().get("fail_project_creation"):
             raise CloudError("simulated failure: the identity service refused to create the project")
         tag = f"kontor-org-{organization_id}"
-        project = next(iter(_PROJECT_BY_TAG(tag)), None)
+        project = _PROJECT_BY_TAG.first(tag=tag)
         if project is None:
             try:
                 with transaction.atomic():
@@ -124,7 +123,7 @@ class SimulatorDriver:
         return CloudProject(id=project.project_id, name=project.name)
 
     def find_server(self, *, project_id: str, tag: str) -> CloudServer | None:
-        server = next(iter(_LIVE_SERVER_BY_TAG(project_id, tag)), None)
+        server = _LIVE_SERVER_BY_TAG.first(project_id=project_id, tag=tag)
         return _as_cloud_server(server) if server is not None else None
 
     def create_server(self, *, spec: ServerSpec) -> CloudServer:

@@ -1,4 +1,4 @@
-"""The provisioning step's reads, compiled once per process (``core.compiled``), answer what their querysets do:
+"""The provisioning step's reads, compiled once per process (``core.prepared``), answer what their querysets do:
 the same instances, field for field, with the same related rows cached (or cached as absent) and annotations."""
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from django.db import connection
 from django.db.models import Model, OuterRef
 from django.test.utils import CaptureQueriesContext
 
-from core.compiled import CompiledRead
 from provisioning import services
 from provisioning.cloud_access import allowed_cidr_add, ngc_api_key_set, reservation_order
 from provisioning.models import CloudProfile, Instance, ReservationAccess
@@ -111,17 +110,6 @@ def test_a_reservation_with_access_and_a_profile_reads_as_its_queryset(small_inv
     assert access.public_address is True
     assert isinstance(_related(compiled[0], "reservation__organization__cloud_profile"), CloudProfile)
     # The step's read of one instance: the same, without the annotation.
-    [one] = services._STEP_INSTANCE(expected.pk)
+    [one] = services._STEP_INSTANCE(instance_id=expected.pk)
     _assert_same([one], list(Instance.objects.unscoped().select_related(*services.STEP_RELATED).filter(pk=expected.pk)))
-    assert services._STEP_INSTANCE(-1) == []
-
-
-def test_a_placeholder_that_is_not_exactly_one_parameter_is_refused(customer):
-    twice = CompiledRead(lambda pk: Instance.objects.unscoped().filter(pk=pk, reservation_id=pk), 424242)
-    values = CompiledRead(lambda pk: Instance.objects.unscoped().filter(pk=pk).values_list("pk", "state"), 424242)
-
-    with pytest.raises(RuntimeError, match="exactly one parameter"):
-        twice(1)
-    with pytest.raises(TypeError, match="rows"):
-        values(1)
-    assert values.rows(-5) == []
+    assert services._STEP_INSTANCE(instance_id=-1) == []
