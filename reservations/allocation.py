@@ -20,6 +20,7 @@ from django.db import connection
 from django.db.models import Q
 
 from catalog.models import AvailabilityZone, Flavor
+from core.statements import Statement
 from reservations.choices import NodeState, Pool, ReservationKind
 from reservations.models import Allocation, CapacityPool, Node
 
@@ -227,10 +228,6 @@ def pool_lock_id(pool_id: int) -> None:
 #: ``pool_lock_id`` as the first statement of ``allocations_insert(lock=True)``'s round trip.
 LOCK_POOL_SQL = "SELECT id FROM reservations_capacitypool WHERE id = %(pools_lock)s FOR UPDATE"
 
-#: A statement (SQL with ``%(name)s`` placeholders, its parameters) that ``allocations_insert`` runs after the insert,
-#: in the same round trip; its parameter names must not clash with the insert's (prefix them).
-Statement = tuple[str, dict[str, Any]]
-
 
 def allocations_insert(
     *,
@@ -244,18 +241,24 @@ def allocations_insert(
     ends_at: datetime | None,
     lock: bool = False,
     then: Statement | None = None,
+    before: list[Statement] | None = None,
 ) -> list[tuple[int, int, int, int]] | None:
     """Insert ``instances`` allocations of ``size`` slots into the pool's best free blocks in one statement:
     ``(id, instance_index, node_id, gpu_first)`` per row, or None (and nothing written) when they do not fit.
     Call it under the pool lock, or with ``lock=True``, which takes it first in the same round trip; an
     ``IntegrityError`` of the exclusion constraint means a writer that did not take the lock got there first.
 
-    On PostgreSQL ``lock`` and ``then`` (one more statement, which sees the new rows) travel with the insert as one
-    multi-statement execute (Django's psycopg backend binds client-side, so the server gets one simple query).
+    On PostgreSQL ``before`` (statements without results: the writes of the booking that do not depend on the slots),
+    ``lock`` and ``then`` (one more statement, which sees the new rows) travel with the insert as one
+    multi-statement execute (Django's psycopg backend binds client-side, so the server gets one simple query). The
+    parameter names of ``before`` and ``then`` must not clash with the insert's (prefix them).
     Each statement there takes its own snapshot under READ COMMITTED: the search starts once the lock was granted
     and so sees every booking its previous holder committed (a CTE of one statement could not: its snapshot would
     predate the lock)."""
     if connection.vendor != "postgresql":  # the embedded SQLite default: the same rule, in Python
+        for write in before or ():
+            with connection.cursor() as cursor:
+                cursor.execute(*write)
         if lock:
             pool_lock_id(pool_id)
         rows = _allocations_insert_in_python(
@@ -277,6 +280,9 @@ def allocations_insert(
     if lock:
         statements.insert(0, LOCK_POOL_SQL)
         params["pools_lock"] = pool_id
+    for sql, values in reversed(before or ()):
+        statements.insert(0, sql)
+        params.update(values)
     if then is not None:
         statements.append(then[0])
         params.update(then[1])
@@ -290,8 +296,8 @@ def allocations_insert(
                     found = cursor.fetchall()
         else:
             cursor.execute(";\n".join(statements), params)
-            if lock:
-                cursor.nextset()  # past the lock's row, to the insert's
+            for _statement in range(statements.index(INSERT_ALLOCATIONS_SQL)):
+                cursor.nextset()  # past the results of ``before`` and the lock's row, to the insert's
             found = cursor.fetchall()
         rows = [(row[0], row[1], row[2], row[3]) for row in found]
     return sorted(rows, key=lambda row: row[1]) if rows else None

@@ -10,6 +10,7 @@ stable code, the same for the API and the web forms.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -23,13 +24,15 @@ from django.utils.translation import gettext as _
 from catalog.choices import MAX_WINDOW_HOURS, Commitment
 from catalog.models import Quote
 from core.datetimes import DATETIME_RANGE_CODE, datetime_range_error
+from core.statements import Statement
 from reservations.allocation import overlapping
 from reservations.choices import ReservationKind
 from reservations.guards import OrderDescription, OrderRefusal, order_guards_check
 from reservations.models import Allocation, QuotaLimit, Reservation
 from tenants.choices import OrganizationStatus
 from tenants.models import Organization
-from tenants.services import consents_missing
+from tenants.services import consents_missing, consents_statement
+from tenants.services.legal import ConsentRows
 
 ONE_HOUR = timedelta(hours=1)
 
@@ -93,6 +96,27 @@ SELECT
 """
 
 
+def _quota_params(
+    *,
+    organization: Organization,
+    gpu_model_id: int,
+    starts_at: datetime,
+    ends_at: datetime | None,
+    exclude_reservation_id: int | None,
+) -> dict[str, Any]:
+    return {
+        "organization": organization.pk,
+        "gpu_model": gpu_model_id,
+        "starts": starts_at,
+        "ends": ends_at,
+        "exclude": exclude_reservation_id,
+    }
+
+
+def _quota_row(quota: int | None, total: int | None) -> tuple[int, int]:
+    return (int(quota) if quota is not None else settings.KONTOR_DEFAULT_GPU_QUOTA), int(total or 0)
+
+
 def quota_limit_and_held(
     *,
     organization: Organization,
@@ -103,13 +127,13 @@ def quota_limit_and_held(
 ) -> tuple[int, int]:
     """``quota_limit`` and ``gpus_held`` in one statement: what an order's quota check reads."""
     if connection.vendor == "postgresql":
-        params: dict[str, Any] = {
-            "organization": organization.pk,
-            "gpu_model": gpu_model_id,
-            "starts": starts_at,
-            "ends": ends_at,
-            "exclude": exclude_reservation_id,
-        }
+        params = _quota_params(
+            organization=organization,
+            gpu_model_id=gpu_model_id,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            exclude_reservation_id=exclude_reservation_id,
+        )
         with connection.cursor() as cursor:
             cursor.execute(QUOTA_AND_HELD_SQL, params)
             quota, total = cursor.fetchone()
@@ -123,7 +147,7 @@ def quota_limit_and_held(
             ends_at=ends_at,
             exclude_reservation_id=exclude_reservation_id,
         )
-    return (int(quota) if quota is not None else settings.KONTOR_DEFAULT_GPU_QUOTA), int(total or 0)
+    return _quota_row(quota, total)
 
 
 def booking_order(*, organization: Organization, quote: Quote, now: datetime) -> OrderDescription:
@@ -174,14 +198,51 @@ def extension_order(*, reservation: Reservation, ends_at: datetime, now: datetim
     )
 
 
-def _check_organization(organization: Organization) -> None:
+@dataclass(frozen=True)
+class OrderReads:
+    """What ``order_rules_check`` reads from the database, read by the caller in the round trip of the
+    organization's lock, after the lock (``order_reads_statements``): the consents' rows and the quota row."""
+
+    consents: ConsentRows
+    quota: tuple[int, int]
+
+
+def _quota_window(order: OrderDescription) -> tuple[datetime, datetime | None]:
+    if order.reservation_id is not None:
+        return order.adds_from, order.adds_until
+    return order.starts_at, order.ends_at
+
+
+def order_reads_statements(order: OrderDescription) -> list[Statement] | None:
+    """The reads of ``order_rules_check`` as statements to send after the organization's lock in its round trip
+    (PostgreSQL; None elsewhere); their results, in order, make ``order_reads``."""
+    if connection.vendor != "postgresql":
+        return None
+    starts_at, ends_at = _quota_window(order)
+    quota = _quota_params(
+        organization=order.organization,
+        gpu_model_id=order.gpu_model_id,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        exclude_reservation_id=order.reservation_id,
+    )
+    return [consents_statement(organization=order.organization), (QUOTA_AND_HELD_SQL, quota)]
+
+
+def order_reads(results: list[list[tuple[Any, ...]]]) -> OrderReads:
+    """``OrderReads`` from the rows of ``order_reads_statements``, in order."""
+    consents, quota = results
+    return OrderReads(consents=[(row[0], row[1], row[2]) for row in consents], quota=_quota_row(*quota[0]))
+
+
+def _check_organization(organization: Organization, reads: OrderReads | None) -> None:
     if organization.status != OrganizationStatus.ACTIVE:
         raise ValidationError(
             _("%(name)s cannot order yet (status: %(status)s).")
             % {"name": organization.legal_name, "status": OrganizationStatus(organization.status).label},
             code="organization_not_active",
         )
-    missing = consents_missing(organization=organization)
+    missing = consents_missing(organization=organization, rows=reads.consents if reads is not None else None)
     if missing:
         raise ValidationError(
             _("Accept the new version of %(documents)s before the next order.")
@@ -206,13 +267,18 @@ def _check_window(order: OrderDescription) -> None:
         )
 
 
-def _check_quota(order: OrderDescription) -> None:
-    limit, held = quota_limit_and_held(
-        organization=order.organization,
-        gpu_model_id=order.gpu_model_id,
-        starts_at=order.adds_from if order.reservation_id is not None else order.starts_at,
-        ends_at=order.adds_until if order.reservation_id is not None else order.ends_at,
-        exclude_reservation_id=order.reservation_id,
+def _check_quota(order: OrderDescription, reads: OrderReads | None) -> None:
+    starts_at, ends_at = _quota_window(order)
+    limit, held = (
+        reads.quota
+        if reads is not None
+        else quota_limit_and_held(
+            organization=order.organization,
+            gpu_model_id=order.gpu_model_id,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            exclude_reservation_id=order.reservation_id,
+        )
     )
     if held + order.gpus > limit:
         raise ValidationError(
@@ -225,11 +291,12 @@ def _check_quota(order: OrderDescription) -> None:
         )
 
 
-def order_rules_check(order: OrderDescription) -> None:
-    """Every rule but capacity, first refusal raised. Call it under the organization's row lock."""
-    _check_organization(order.organization)
+def order_rules_check(order: OrderDescription, reads: OrderReads | None = None) -> None:
+    """Every rule but capacity, first refusal raised. Call it under the organization's row lock; ``reads`` are its
+    reads when the caller made them in the lock's round trip (``order_reads_statements``), for this very order."""
+    _check_organization(order.organization, reads)
     _check_window(order)
-    _check_quota(order)
+    _check_quota(order, reads)
     order_guards_check(order)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Callable, Mapping
@@ -18,6 +19,7 @@ from django.utils.translation import gettext as _
 from catalog.models import AvailabilityZone, Quote
 from core.datetimes import format_datetime
 from core.events import Event, publish, publish_early
+from core.statements import Statement, insert_statement, statements_execute
 from reservations.allocation import allocations_insert, place, pool_lock, pool_lock_by_id
 from reservations.availability import Alternative, booking_candidates, refusal_advice
 from reservations.choices import (
@@ -30,8 +32,16 @@ from reservations.choices import (
 from reservations.guards import OrderDescription
 from reservations.models import Allocation, IdempotencyKey, Node, QuotaLimit, QuotaRequest, Reservation
 from reservations.orders import purchase_order_reference_clean
-from reservations.rules import booking_order, extension_order, order_rules_check, quota_limit
-from tenants.audit import Actor, AuditEntry, audit_record, audit_record_many
+from reservations.rules import (
+    OrderReads,
+    booking_order,
+    extension_order,
+    order_reads,
+    order_reads_statements,
+    order_rules_check,
+    quota_limit,
+)
+from tenants.audit import Actor, AuditEntry, audit_record, audit_record_many, audit_statement
 from tenants.idempotency import idempotency_key_validate
 from tenants.models import Organization
 from tenants.services import InvalidTransitionError
@@ -89,27 +99,52 @@ def request_fingerprint(payload: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def _locked_order(order: OrderDescription) -> OrderDescription:
+def _locked_order(
+    order: OrderDescription, *, reserve_id: bool = False
+) -> tuple[OrderDescription, int | None, OrderReads | None]:
     """Take the organization's row lock and describe the order with the row as it is now (its status may have
     changed since the caller read it). The lock makes the rule checks and the booking one step: two concurrent
-    orders of one organization cannot both pass a quota or budget check and together exceed it."""
+    orders of one organization cannot both pass a quota or budget check and together exceed it.
+
+    On PostgreSQL the reads of the order's rules (``order_reads_statements``: consents, quota) follow the lock in
+    its round trip, each statement with its own snapshot, so they see what the lock's previous holder committed;
+    ``reserve_id`` also draws the id of the reservation a booking will insert, so that its rows can be written in
+    the round trip of the allocation insert (None elsewhere)."""
     # FOR NO KEY UPDATE: excludes concurrent orders like FOR UPDATE, yet lets other requests of the organization
     # insert rows that reference it (an Idempotency-Key claim) without waiting for this booking.
-    if connection.features.has_select_for_no_key_update:
-        locked = _organization_lock(order.organization.pk)
-    else:
+    if not connection.features.has_select_for_no_key_update:
         locked = Organization.objects.select_for_update(no_key=True).get(pk=order.organization.pk)
-    return replace(order, organization=locked)
+        return replace(order, organization=locked), None, None
+    reads = order_reads_statements(order) or []
+    lock = (_organization_lock_sql(reserve_id=reserve_id), {"lock_organization": order.organization.pk})
+    rows, *results = statements_execute([lock, *reads])
+    if not rows:
+        raise Organization.DoesNotExist("Organization matching query does not exist.")
+    columns = len(_ORGANIZATION_FIELDS)
+    locked = Organization.from_db(connection.alias, _ORGANIZATION_FIELDS, rows[0][:columns])
+    return (
+        replace(order, organization=locked),
+        rows[0][columns] if reserve_id else None,
+        order_reads(results) if reads else None,
+    )
 
 
-def _organization_lock(organization_id: int) -> Organization:
-    """``Organization.objects.select_for_update(no_key=True).get(pk=...)`` as a raw statement: every booking runs it,
-    and compiling the queryset cost more CPU than the statement (cProfile)."""
-    for locked in Organization.objects.raw(
-        "SELECT * FROM tenants_organization WHERE id = %s FOR NO KEY UPDATE", [organization_id]
-    ):
-        return locked
-    raise Organization.DoesNotExist("Organization matching query does not exist.")
+#: The organization's columns, in order, for the lock's row. Compiling
+#: ``Organization.objects.select_for_update(no_key=True).get(pk=...)`` on every booking cost more CPU than the
+#: statement (cProfile).
+_ORGANIZATION_FIELDS = [field.attname for field in Organization._meta.concrete_fields]
+
+
+@functools.cache
+def _organization_lock_sql(*, reserve_id: bool) -> str:
+    """The organization's row lock; with ``reserve_id`` the row comes with the next id of the reservations'
+    sequence (a gap if the booking is refused, as for any rolled-back insert)."""
+    columns = ", ".join(connection.ops.quote_name(str(field.column)) for field in Organization._meta.concrete_fields)
+    next_id = ", nextval(pg_get_serial_sequence('reservations_reservation', 'id'))" if reserve_id else ""
+    return (
+        f"SELECT {columns}{next_id} FROM tenants_organization"  # noqa: S608 (names from _meta)
+        " WHERE id = %(lock_organization)s FOR NO KEY UPDATE"
+    )
 
 
 def _idempotent_replay(*, organization: Organization, key: str, request_hash: str) -> Booking | None:
@@ -187,13 +222,13 @@ def reservation_create(
         raise _no_capacity(quote=quote, kind=order.kind, zone=zone, starts_at=order.starts_at, ends_at=order.ends_at)
     try:
         with transaction.atomic():
-            locked_order = _locked_order(order)
+            locked_order, reservation_id, reads = _locked_order(order, reserve_id=True)
             # A concurrent retry with the same key may have booked while this one waited for the lock: look again
             # under it, so the duplicate gets its twin's reservation instead of a "no capacity" for GPUs it holds.
             replay = _idempotent_replay(organization=organization, key=idempotency_key, request_hash=request_hash)
             if replay is not None:
                 return replay
-            order_rules_check(locked_order)  # every rule but capacity, which the allocation insert checks last
+            order_rules_check(locked_order, reads)  # every rule but capacity, which the allocation insert checks last
             for candidate, pool_id in candidates:
                 for _attempt in range(2):  # a second try only after the exclusion constraint refused the first
                     booking = _book_in_pool(
@@ -205,6 +240,7 @@ def reservation_create(
                         idempotency_key=idempotency_key,
                         request_hash=request_hash,
                         purchase_order_reference=purchase_order_reference,
+                        reservation_id=reservation_id,
                     )
                     if booking is not _CONFLICT:
                         break
@@ -239,13 +275,21 @@ def _no_capacity(
 #: ``_book_in_pool``'s answer when the exclusion constraint refused the allocations (a writer without the pool lock).
 _CONFLICT = object()
 
-#: The move to scheduled of a booking's reservation, in the round trip of its allocation insert: only if that
-#: inserted its allocations (the statement sees them) and the reservation is still requested.
+#: The move to scheduled of a booking's reservation saved before its allocations (SQLite), in the round trip of
+#: the allocation insert: only if that inserted its allocations (the statement sees them) and it is still requested.
 _SCHEDULE_SQL = """
-UPDATE reservations_reservation SET state = %(schedule_to)s, updated_at = %(schedule_at)s
-WHERE id = %(schedule_id)s AND state = %(schedule_from)s
+UPDATE reservations_reservation SET state = 'scheduled', updated_at = %(schedule_at)s
+WHERE id = %(schedule_id)s AND state = 'requested'
   AND EXISTS (SELECT 1 FROM reservations_allocation WHERE reservation_id = %(schedule_id)s)
 """
+
+
+def _booking_events(organization_id: int, reservation_id: int, scheduled: str) -> list[Event]:
+    """The domain events of a booking, in order: ``reservation.created``, then its move to scheduled."""
+    return [
+        Event(name="reservation.created", organization_id=organization_id, subject_id=reservation_id),
+        Event(name=scheduled, organization_id=organization_id, subject_id=reservation_id),
+    ]
 
 
 class _Attempt:
@@ -279,23 +323,27 @@ def _book_in_pool(
     idempotency_key: str,
     request_hash: str,
     purchase_order_reference: str,
+    reservation_id: int | None,
 ) -> Booking | object | None:
     """One attempt to book ``order`` in one pool, under a savepoint: a full pool (None) or a conflict (``_CONFLICT``)
     leaves nothing written and gives the pool lock back.
 
-    What the booking writes that does not depend on the slots comes first, outside the pool lock: the reservation,
-    its key and both audit rows (requested, scheduled; one INSERT), and, for an organization without a webhook
-    endpoint for them (most), the domain events ``reservation.created`` and ``reservation.scheduled``
-    (``publish_early``: one endpoint look-up for both, the e-mail notice row). Then one round trip locks the pool
-    row, finds the best free blocks, inserts the allocations (``allocations_insert``) and moves the reservation to
-    scheduled; the commit follows. Where an endpoint wants the events, they are published after the allocation
-    insert instead, one by one, so each payload shows the allocations and the state it announces (``created``
-    while still requested, then the move to scheduled). Nothing is rendered under the lock (the e-mail is rendered
-    by a task)."""
+    First, for an organization without a webhook endpoint for them (most), the domain events
+    ``reservation.created`` and ``reservation.scheduled`` are published (``publish_early``: one endpoint look-up for
+    both, the e-mail notice row). Then one round trip writes what does not depend on the slots — the reservation
+    (already scheduled when the events went early: the attempt is undone if no allocation follows), its key and
+    both audit rows (requested, scheduled; one INSERT) — and then locks the pool row, finds the best free blocks and
+    inserts the allocations (``allocations_insert``); the commit follows. The reservation's id was drawn with the
+    organization's lock (``reservation_id``), so nothing waits for its insert. Where an endpoint wants the events,
+    they are published after the allocation insert instead, one by one, so each payload shows the allocations and
+    the state it announces (``created`` while still requested, then the move to scheduled). Without an id drawn in
+    advance (SQLite) the rows are saved one by one before the events. Nothing is rendered under the lock (the
+    e-mail is rendered by a task)."""
     organization, flavor = order.organization, quote.flavor
     kind = ReservationKind(order.kind)
     with _Attempt() as attempt:
-        reservation = Reservation.objects.create(
+        reservation = Reservation(
+            pk=reservation_id,
             organization=organization,
             kind=kind,
             quote=quote,
@@ -309,10 +357,13 @@ def _book_in_pool(
             purchase_order_reference=purchase_order_reference,
             created_at=order.now,
         )
-        if idempotency_key:
-            IdempotencyKey.objects.create(
+        key = (
+            IdempotencyKey(
                 organization=organization, key=idempotency_key, request_hash=request_hash, reservation=reservation
             )
+            if idempotency_key
+            else None
+        )
         # Both audit rows of the booking (requested, then scheduled) in one INSERT, before the pool lock: a full pool
         # rolls them back with the rest of the attempt.
         requested = AuditEntry(
@@ -328,14 +379,24 @@ def _book_in_pool(
             },
         )
         scheduled = _transition_entry(reservation, to_state=R.SCHEDULED)
-        audit_record_many(actor=actor, entries=[requested, scheduled])
-        early = publish_early(
-            [
-                Event(name="reservation.created", organization_id=organization.pk, subject_id=reservation.pk),
-                Event(name=scheduled.action, organization_id=organization.pk, subject_id=reservation.pk),
-            ]
-        )
-        moved_at = timezone.now()
+        writes: list[Statement] = []
+        then: Statement | None = None
+        if reservation_id is None:  # no id drawn in advance (SQLite): the rows are written now, one by one
+            reservation.save(force_insert=True)
+            if key is not None:
+                key.save(force_insert=True)
+            audit_record_many(actor=actor, entries=[requested, scheduled])
+            early = publish_early(_booking_events(organization.pk, reservation.pk, scheduled.action))
+            if early:
+                then = (_SCHEDULE_SQL, {"schedule_id": reservation.pk, "schedule_at": timezone.now()})
+        else:  # they travel with the allocation insert, before the pool lock, in its round trip
+            early = publish_early(_booking_events(organization.pk, reservation.pk, scheduled.action))
+            if early:  # inserted as scheduled: the insert is undone with the attempt if no allocation follows it
+                reservation.state = R.SCHEDULED
+            writes.append(insert_statement([reservation], prefix="r"))
+            if key is not None:
+                writes.append(insert_statement([key], prefix="k"))
+            writes.append(audit_statement(actor=actor, entries=[requested, scheduled]))
         try:
             rows = allocations_insert(
                 pool_id=pool_id,
@@ -347,19 +408,8 @@ def _book_in_pool(
                 starts_at=order.starts_at,
                 ends_at=order.ends_at,
                 lock=True,
-                then=(
-                    (
-                        _SCHEDULE_SQL,
-                        {
-                            "schedule_id": reservation.pk,
-                            "schedule_from": R.REQUESTED,
-                            "schedule_to": R.SCHEDULED,
-                            "schedule_at": moved_at,
-                        },
-                    )
-                    if early
-                    else None
-                ),
+                before=writes,
+                then=then,
             )
         except IntegrityError as exc:
             if "reservations_alloc_no_double_booking" not in str(exc):
@@ -369,9 +419,9 @@ def _book_in_pool(
         if rows is None:
             attempt.rollback()  # also releases the pool's row lock (PostgreSQL)
             return None
-        if early:  # the row moved in the insert's round trip; the object follows
-            reservation.state, reservation.updated_at = R.SCHEDULED, moved_at
-        else:
+        if then is not None:  # the row moved in the insert's round trip; the object follows
+            reservation.state, reservation.updated_at = R.SCHEDULED, then[1]["schedule_at"]
+        elif not early:
             publish("reservation.created", organization_id=organization.pk, subject_id=reservation.pk)
             # The new row is visible to no other transaction: it needs no lock to move on (its audit row is written).
             moved = _transition_apply(locked=reservation, to_state=R.SCHEDULED)
@@ -509,7 +559,10 @@ def reservation_extend(*, actor: Actor, reservation: Reservation, ends_at: datet
         raise ValidationError({"ends_at": [_("The new end must be after the current end.")]})
     organization = reservation.organization
     with transaction.atomic():
-        order_rules_check(_locked_order(extension_order(reservation=reservation, ends_at=ends_at, now=timezone.now())))
+        extension, _none, reads = _locked_order(
+            extension_order(reservation=reservation, ends_at=ends_at, now=timezone.now())
+        )
+        order_rules_check(extension, reads)
         pool_lock(zone=reservation.zone, flavor=reservation.flavor, kind=reservation.kind)
         allocations = list(
             Allocation.objects.for_organization(organization)

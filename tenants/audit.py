@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import models, transaction
 
 from core.http import client_ip
+from core.statements import Statement, insert_statement
 from tenants.choices import ActorType
 from tenants.models import ApiKey, AuditEvent, Organization, User
 
@@ -108,6 +109,15 @@ def audit_record_many(*, actor: Actor, entries: list[AuditEntry]) -> list[AuditE
     if not transaction.get_connection().in_atomic_block:
         raise AuditOutsideTransactionError("audit_record_many() called outside transaction.atomic().")
     return AuditEvent.objects.bulk_create(_audit_event(actor, entry) for entry in entries)
+
+
+def audit_statement(*, actor: Actor, entries: list[AuditEntry], prefix: str = "audit") -> Statement:
+    """``audit_record_many``'s INSERT as a statement the caller sends with others in one round trip (a booking sends
+    its audit rows with its reservation and its allocations), which it must run in the transaction of the change;
+    checked here like ``audit_record_many``."""
+    if not transaction.get_connection().in_atomic_block:
+        raise AuditOutsideTransactionError("audit_statement() called outside transaction.atomic().")
+    return insert_statement([_audit_event(actor, entry) for entry in entries], prefix=prefix)
 
 
 def _audit_event(actor: Actor, entry: AuditEntry) -> AuditEvent:

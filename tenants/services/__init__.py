@@ -2,7 +2,7 @@
 
 from tenants.services.api_keys import api_key_create, api_key_revoke
 from tenants.services.gdpr import organization_export, user_erase
-from tenants.services.legal import consent_accept, consents_missing, legal_documents_in_force
+from tenants.services.legal import consent_accept, consents_missing, consents_statement, legal_documents_in_force
 from tenants.services.members import (
     InvitationError,
     invitation_accept,
@@ -42,6 +42,7 @@ __all__ = [
     "api_key_revoke",
     "consent_accept",
     "consents_missing",
+    "consents_statement",
     "invitation_accept",
     "invitation_accept_as_new_user",
     "invitation_create",

@@ -9,6 +9,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.statements import Statement
 from tenants.audit import Actor, audit_record
 from tenants.choices import LegalDocumentKind
 from tenants.models import Consent, LegalDocument, Organization, User
@@ -27,22 +28,36 @@ def legal_documents_in_force(*, at: object = None) -> list[LegalDocument]:
 #: The versions in force as ``legal_documents_in_force`` reads them (newest first), each with whether the organization
 #: accepted it: ids and kinds only, no document's body (a booking reads it on every order).
 _CONSENTS_SQL = """
-SELECT d.id, d.kind, EXISTS (SELECT 1 FROM tenants_consent c WHERE c.organization_id = %s AND c.document_id = d.id)
-FROM tenants_legaldocument d WHERE d.effective_at <= %s ORDER BY d.effective_at DESC
+SELECT d.id, d.kind, EXISTS (
+    SELECT 1 FROM tenants_consent c WHERE c.organization_id = %(consents_organization)s AND c.document_id = d.id
+)
+FROM tenants_legaldocument d WHERE d.effective_at <= %(consents_at)s ORDER BY d.effective_at DESC
 """
 
+#: The rows of ``_CONSENTS_SQL``: (document id, kind, accepted).
+ConsentRows = list[tuple[int, str, bool]]
 
-def consents_missing(*, organization: Organization) -> list[LegalDocument]:
+
+def consents_statement(*, organization: Organization) -> Statement:
+    """``consents_missing``'s one read as a statement the caller may send with others in one round trip (a booking
+    sends it with the organization's lock); its rows go to ``consents_missing(rows=...)``."""
+    return _CONSENTS_SQL, {"consents_organization": organization.pk, "consents_at": timezone.now()}
+
+
+def consents_missing(*, organization: Organization, rows: ConsentRows | None = None) -> list[LegalDocument]:
     """Documents in force that nobody has accepted for the organization yet: they block the next order.
 
     One plain statement (every order runs it): the versions as ``legal_documents_in_force`` reads them, each
-    marked whether the organization accepted it, without the documents' bodies. Only when some are missing is a
-    second query made for those documents, whole."""
+    marked whether the organization accepted it, without the documents' bodies; ``rows`` are its rows when the
+    caller read them already (``consents_statement``). Only when some are missing is a second query made for
+    those documents, whole."""
+    if rows is None:
+        with connection.cursor() as cursor:
+            cursor.execute(*consents_statement(organization=organization))
+            rows = cursor.fetchall()
     latest: dict[str, tuple[int, bool]] = {}
-    with connection.cursor() as cursor:
-        cursor.execute(_CONSENTS_SQL, [organization.pk, timezone.now()])
-        for document_id, kind, accepted in cursor.fetchall():
-            latest.setdefault(kind, (document_id, bool(accepted)))
+    for document_id, kind, accepted in rows:
+        latest.setdefault(kind, (document_id, bool(accepted)))
     missing = [latest[kind][0] for kind in LegalDocumentKind if kind in latest and not latest[kind][1]]
     if not missing:
         return []

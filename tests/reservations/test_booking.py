@@ -26,13 +26,15 @@ from .conftest import hour
 pytestmark = pytest.mark.django_db
 
 ACTOR = Actor.system("test")
-#: Statements (round trips) of one booking (organization lock, rules, the lock-free fit, reservation, audit, events,
-#: outbox, then the pool lock with the allocation insert and the move to scheduled). Was 36 before the allocations
-#: were found and inserted in SQL, 24 before the rule set's quota and consent reads were folded, both audit rows went
-#: into one INSERT and the e-mail became one notice row rendered after the commit, 19 before the events were
-#: published before the pool lock (one webhook look-up for both) and the lock, the insert and the state update went
-#: in one round trip with no savepoint release after it.
-STATEMENTS_PER_BOOKING = 15
+#: Statements (round trips) of one booking (the lock-free fit, the organization lock with the rules' consent and
+#: quota reads and the new reservation's id, the budget guard, the events' webhook look-up and notice row, then the
+#: reservation, its audit rows, the pool lock and the allocation insert in one round trip). Was 36 before the
+#: allocations were found and inserted in SQL, 24 before the rule set's quota and consent reads were folded, both
+#: audit rows went into one INSERT and the e-mail became one notice row rendered after the commit, 19 before the
+#: events were published before the pool lock (one webhook look-up for both) and the lock, the insert and the state
+#: update went in one round trip with no savepoint release after it, 15 before the reservation and its audit rows
+#: went in that round trip too (inserted as scheduled) and the consent and quota reads in the lock's.
+STATEMENTS_PER_BOOKING = 11
 
 
 def live_slots():
@@ -334,8 +336,9 @@ def test_a_booking_costs_a_pinned_number_of_statements(small_inventory, customer
 
 
 def test_the_pool_lock_is_held_for_one_round_trip_before_the_commit(small_inventory, customer, make_quote):
-    """The pool lock, the allocation insert and the move to scheduled travel together; after them only the end of
-    the transaction (here the test's own savepoint release), as in PostgreSQL's floor for a booking."""
+    """The booking's rows, the pool lock and the allocation insert travel together (the reservation inserted as
+    scheduled, its audit rows before the lock); after them only the end of the transaction (here the test's own
+    savepoint release), as in PostgreSQL's floor for a booking."""
     quote = make_quote(flavor="b200-x4", count=2)
     with CaptureQueriesContext(connection) as queries:
         booking = reservation_create(actor=Actor.system("test"), organization=customer, quote=quote)
@@ -346,8 +349,12 @@ def test_the_pool_lock_is_held_for_one_round_trip_before_the_commit(small_invent
     assert len(locked) == 1
     under_lock = statements[locked[0] :]
     assert len(under_lock) == 2
-    assert "INSERT INTO reservations_allocation" in under_lock[0]
-    assert "UPDATE reservations_reservation SET state" in under_lock[0]
+    batch = under_lock[0]
+    lock = batch.index("FROM reservations_capacitypool")
+    audit = batch.index('INSERT INTO "tenants_auditevent"')
+    assert batch.index('INSERT INTO "reservations_reservation"') < audit < lock
+    assert lock < batch.index("INSERT INTO reservations_allocation")
+    assert "UPDATE reservations_reservation" not in batch
     assert under_lock[1].startswith("RELEASE SAVEPOINT")
     booking.reservation.refresh_from_db()
     assert booking.reservation.state == ReservationState.SCHEDULED

@@ -218,8 +218,8 @@ def test_a_conflict_reported_by_the_exclusion_constraint_is_retried_on_the_next_
 def test_with_server_side_binding_the_same_statements_go_one_per_execute(
     small_inventory, customer, make_quote, monkeypatch
 ):
-    """Server-side binding prepares each execute, which then carries one statement: the lock, the insert and the
-    move to scheduled are sent one after the other, with the same outcome."""
+    """Server-side binding prepares each execute, which then carries one statement: the booking's rows, the lock and
+    the insert are sent one after the other, with the same outcome."""
     monkeypatch.setitem(connection.settings_dict["OPTIONS"], "server_side_binding", True)
     quote = make_quote(flavor="b200-x4", count=2)
 
@@ -228,9 +228,13 @@ def test_with_server_side_binding_the_same_statements_go_one_per_execute(
 
     statements = [query["sql"].strip() for query in queries.captured_queries]
     lock = next(i for i, sql in enumerate(statements) if sql.startswith("SELECT id FROM reservations_capacitypool"))
+    assert [sql.split(" (")[0] for sql in statements[lock - 2 : lock]] == [
+        'INSERT INTO "reservations_reservation"',
+        'INSERT INTO "tenants_auditevent"',
+    ]
     assert "INSERT INTO reservations_allocation" in statements[lock + 1]
     assert ";" not in statements[lock + 1].rstrip(";")
-    assert statements[lock + 2].startswith("UPDATE reservations_reservation SET state")
+    assert statements[lock + 2].startswith("RELEASE SAVEPOINT")  # the test's own: nothing else after the insert
     booking.reservation.refresh_from_db()
     assert booking.reservation.state == ReservationState.SCHEDULED
     assert live_slots() == [("de-muc-1a-reservable-0", 0, 4), ("de-muc-1a-reservable-0", 4, 4)]
