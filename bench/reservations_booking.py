@@ -66,6 +66,20 @@ def recreate_database() -> None:
         conn.execute(f"CREATE DATABASE {BENCH_DATABASE}")
 
 
+def backend_cpu_seconds() -> float | None:
+    """The CPU time so far of this connection's PostgreSQL backend (its ``/proc/<pid>/schedstat``: on this machine
+    only, where the benchmark's server runs), or None where it cannot be read."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        return int(Path(f"/proc/{pid}/schedstat").read_text().split()[0]) / 1e9
+    except OSError:
+        return None
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
@@ -89,9 +103,10 @@ def booking_floor(clients: int) -> float:
 
 def run_clients(
     target: Callable[..., None], arguments: list[tuple[Any, list[int]]], threads: bool
-) -> tuple[float, list[str]]:
+) -> tuple[float, list[str], list[tuple[float, float | None]]]:
     """Run ``target(org, quote_ids, start, results)`` once per argument pair, all released together; returns the
-    seconds from the first start to the last end and every outcome."""
+    seconds from the first start to the last end, every outcome and each client's CPU seconds (its own and its
+    PostgreSQL backend's) if it reported them."""
     from django.db import connections
 
     if threads:
@@ -110,7 +125,8 @@ def run_clients(
         worker.join()
     began = min(report[0] for report in reports)
     ended = max(report[1] for report in reports)
-    return ended - began, [outcome for report in reports for outcome in report[2]]
+    cpu = [report[3] for report in reports if len(report) > 3]
+    return ended - began, [outcome for report in reports for outcome in report[2]], cpu
 
 
 def main() -> None:  # one linear script
@@ -266,8 +282,9 @@ def main() -> None:  # one linear script
         connections.close_all()  # a fresh connection of its own, never the parent's
         try:
             own = list(Quote.objects.for_organization(org).select_related("flavor__node_type").filter(pk__in=quote_ids))
+            backend_before = backend_cpu_seconds()
             start.wait()
-            began = time.perf_counter()
+            began, cpu_before = time.perf_counter(), time.thread_time()
             done: list[str] = []
             for quote in own:
                 try:
@@ -275,14 +292,20 @@ def main() -> None:  # one linear script
                     done.append("booked")
                 except NoCapacityError:
                     done.append("no_capacity")
-            results.put((began, time.perf_counter(), done))
+            ended, cpu = time.perf_counter(), time.thread_time() - cpu_before
+            backend_after = backend_cpu_seconds()
+            backend = None if backend_before is None or backend_after is None else backend_after - backend_before
+            results.put((began, ended, done, (cpu, backend)))
         finally:
             connections.close_all()
 
-    booking_seconds, outcomes = run_clients(
+    booking_seconds, outcomes, booking_cpu = run_clients(
         client, [(org, [quote.pk for quote in quotes[org.pk]]) for org in organizations[: args.clients]], args.threads
     )
     booked = outcomes.count("booked")
+    client_ms = 1000 * sum(cpu for cpu, _backend in booking_cpu) / max(len(outcomes), 1)
+    backends = [backend for _cpu, backend in booking_cpu if backend is not None]
+    backend_ms = 1000 * sum(backends) / max(len(outcomes), 1) if len(backends) == len(booking_cpu) else None
     print(f"measuring PostgreSQL's floor for a booking ({FLOOR_SCRIPT.name}, {args.clients} clients) ...", flush=True)
     floor_tps = booking_floor(args.clients)
     load_after_booking = os.getloadavg()
@@ -374,7 +397,7 @@ def main() -> None:  # one linear script
         finally:
             connections.close_all()
 
-    _race_seconds, race = run_clients(racer, [(org, [quote.pk]) for org, quote in race_quotes], args.threads)
+    _race_seconds, race, _race_cpu = run_clients(racer, [(org, [quote.pk]) for org, quote in race_quotes], args.threads)
     with connection.cursor() as cursor:
         cursor.execute(OVERBOOKINGS_SQL)
         overbookings = cursor.fetchone()[0]
@@ -401,6 +424,9 @@ def main() -> None:  # one linear script
         f"| PostgreSQL's floor, same run (`booking_floor.sh {args.clients}`: pool lock + one allocation insert) | "
         f"{floor_tps:,.0f} tx/s; bookings at **{100 * booked / booking_seconds / floor_tps:.1f} %** of it "
         f"(goal ≥ 20 %) |",
+        f"| CPU per booking in that run (each client's thread time; its PostgreSQL backend's, from /proc) | "
+        f"clients **{client_ms:.2f} ms**, PostgreSQL "
+        + (f"**{backend_ms:.2f} ms** |" if backend_ms is not None else "not readable here |"),
         f"| availability query latency ({args.availability_queries} queries) | "
         f"p50 **{percentile(latencies, 0.5):.1f} ms**, "
         f"p95 **{percentile(latencies, 0.95):.1f} ms** (mean {statistics.mean(latencies):.1f} ms) |",
