@@ -16,6 +16,10 @@ reservation lifecycle, e-mail and webhooks to everything), so no domain module i
   the e-mail notice row) declares ``early=True``; one that reads the subject as it is (webhook payloads) declares
   ``writes_for``, its answer (at most one query) whether it would write anything for them, and is skipped when it
   would not. Otherwise nothing is published and the caller publishes each event at its moment.
+- An ``early`` subscriber may also declare ``early_write``: its write for the events as one statement and what to do
+  with the statement's rows (queue a task on commit). A caller that sends statements with its own in one round trip
+  (a booking, with its allocation insert) passes ``writes`` to ``publish_early`` and gets those statements instead
+  of the subscriber's write; it must run each in the same transaction and hand it its rows.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
+
+from core.statements import Statement
 
 
 @dataclass(frozen=True)
@@ -42,6 +48,15 @@ BatchHandler = Callable[[list[Event]], object]
 
 
 @dataclass(frozen=True)
+class EarlyWrite:
+    """An early subscriber's write for some events as one statement, for the caller to run, and what it does with
+    the statement's rows once it ran (in the same transaction)."""
+
+    statement: Statement
+    after: Callable[[list[tuple[Any, ...]]], None]
+
+
+@dataclass(frozen=True)
 class Subscription:
     handler: Handler
     prefixes: tuple[str, ...]
@@ -49,6 +64,7 @@ class Subscription:
     batch: BatchHandler | None = None  # handles several events at once, as ``handler`` would one by one
     early: bool = False  # may get events before their change is complete (it records only that they happened)
     writes_for: Callable[[list[Event]], bool] | None = None  # would it write anything for these events?
+    early_write: Callable[[list[Event]], EarlyWrite | None] | None = None  # its early write as a statement
 
     def wants(self, event: Event) -> bool:
         return not self.prefixes or event.name.startswith(self.prefixes)
@@ -63,13 +79,15 @@ def subscribe(
     batch: BatchHandler | None = None,
     early: bool = False,
     writes_for: Callable[[list[Event]], bool] | None = None,
+    early_write: Callable[[list[Event]], EarlyWrite | None] | None = None,
 ) -> Callable[[Handler], Handler]:
     """Register a handler for events whose names start with one of ``prefixes`` (all events when none given);
     ``batch``, if given, does for a list of events what the handler does for each (``publish_many``). ``early`` and
-    ``writes_for`` say whether an in-transaction handler may get events from ``publish_early``."""
+    ``writes_for`` say whether an in-transaction handler may get events from ``publish_early``; ``early_write``
+    (with ``early``) is what the handler writes for them as a statement (None: nothing)."""
 
     def register(handler: Handler) -> Handler:
-        SUBSCRIPTIONS.append(Subscription(handler, prefixes, during_transaction, batch, early, writes_for))
+        SUBSCRIPTIONS.append(Subscription(handler, prefixes, during_transaction, batch, early, writes_for, early_write))
         return handler
 
     return register
@@ -116,12 +134,17 @@ def publish_many(name: str, *, subjects: Iterable[tuple[int, int | None]]) -> li
     return events
 
 
-def publish_early(events: list[Event]) -> bool:
+def publish_early(events: list[Event], *, writes: list[EarlyWrite] | None = None) -> bool:
     """Announce ``events`` (in order) before the last write of their change, which the caller makes later in the
     same transaction, or rolls the events back with it: True, and every subscriber got them as from ``publish``
     (a batch handler once for all) but those whose ``writes_for`` said they would write nothing; or False, and
     nothing was published, because an in-transaction subscriber must see the change complete (it is neither
-    ``early`` nor sure to write nothing): the caller publishes each event at its moment instead."""
+    ``early`` nor sure to write nothing): the caller publishes each event at its moment instead.
+
+    With ``writes`` (a list), a subscriber that declares ``early_write`` is not run: its write is appended there,
+    for the caller to run in the same transaction (before anything it may roll back with the events) and to hand
+    its rows to; the caller writes nothing before it runs them, so an in-transaction subscriber without
+    ``early_write`` makes the answer False as well (nothing published)."""
     ready: list[tuple[Subscription, list[Event]]] = []
     for subscription in list(SUBSCRIPTIONS):
         wanted = [event for event in events if subscription.wants(event)]
@@ -131,7 +154,14 @@ def publish_early(events: list[Event]) -> bool:
             if subscription.writes_for is None or subscription.writes_for(wanted):
                 return False
             continue  # it would write nothing for them
+        if subscription.during_transaction and writes is not None and subscription.early_write is None:
+            return False
         ready.append((subscription, wanted))
     for subscription, wanted in ready:
+        if writes is not None and subscription.early_write is not None:
+            write = subscription.early_write(wanted)
+            if write is not None:
+                writes.append(write)
+            continue
         _deliver(subscription, wanted, batched=True)
     return True

@@ -16,6 +16,7 @@ built once per model and vendor; the instances are then marked saved, as ``Model
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.db import connection, models
@@ -63,7 +64,7 @@ def _columns(model: type[models.Model], *, with_pk: bool) -> tuple[list[models.F
     return found
 
 
-def insert_statement(instances: list[models.Model], *, prefix: str) -> Statement:
+def insert_statement(instances: Sequence[models.Model], *, prefix: str) -> Statement:
     """One INSERT of ``instances`` (all of one model, in order; none of them saved yet): its SQL and parameters,
     named ``<prefix><row>_<column>``, or ``<prefix>_<column>`` for a value every row has (psycopg caches the
     conversion of a query only up to 50 parameters; a batch of statements counts them all). The instances are

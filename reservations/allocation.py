@@ -20,7 +20,7 @@ from django.db import connection
 from django.db.models import Q
 
 from catalog.models import AvailabilityZone, Flavor
-from core.statements import Statement
+from core.statements import Statement, statements_execute
 from reservations.choices import NodeState, Pool, ReservationKind
 from reservations.models import Allocation, CapacityPool, Node
 
@@ -241,24 +241,20 @@ def allocations_insert(
     ends_at: datetime | None,
     lock: bool = False,
     then: Statement | None = None,
-    before: list[Statement] | None = None,
 ) -> list[tuple[int, int, int, int]] | None:
     """Insert ``instances`` allocations of ``size`` slots into the pool's best free blocks in one statement:
     ``(id, instance_index, node_id, gpu_first)`` per row, or None (and nothing written) when they do not fit.
     Call it under the pool lock, or with ``lock=True``, which takes it first in the same round trip; an
     ``IntegrityError`` of the exclusion constraint means a writer that did not take the lock got there first.
 
-    On PostgreSQL ``before`` (statements without results: the writes of the booking that do not depend on the slots),
-    ``lock`` and ``then`` (one more statement, which sees the new rows) travel with the insert as one
-    multi-statement execute (Django's psycopg backend binds client-side, so the server gets one simple query). The
-    parameter names of ``before`` and ``then`` must not clash with the insert's (prefix them).
+    On PostgreSQL ``lock`` and ``then`` (one more statement, which sees the new rows; its parameter names must not
+    clash with the insert's) travel with the insert as one multi-statement execute (``statements_execute``: Django's
+    psycopg backend binds client-side, so the server gets one simple query; a booking sends its own rows first,
+    ``allocations_insert_statements``).
     Each statement there takes its own snapshot under READ COMMITTED: the search starts once the lock was granted
     and so sees every booking its previous holder committed (a CTE of one statement could not: its snapshot would
     predate the lock)."""
     if connection.vendor != "postgresql":  # the embedded SQLite default: the same rule, in Python
-        for write in before or ():
-            with connection.cursor() as cursor:
-                cursor.execute(*write)
         if lock:
             pool_lock_id(pool_id)
         rows = _allocations_insert_in_python(
@@ -274,32 +270,49 @@ def allocations_insert(
             with connection.cursor() as cursor:
                 cursor.execute(*then)
         return rows
+    statements = [
+        *allocations_insert_statements(
+            pool_id=pool_id,
+            reservation_id=reservation_id,
+            organization_id=organization_id,
+            per_node=per_node,
+            size=size,
+            instances=instances,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            lock=lock,
+        ),
+    ]
+    inserted = len(statements) - 1
+    if then is not None:
+        statements.append(then)
+    return allocation_rows(statements_execute(statements)[inserted])
+
+
+def allocations_insert_statements(
+    *,
+    pool_id: int,
+    reservation_id: int,
+    organization_id: int,
+    per_node: int,
+    size: int,
+    instances: int,
+    starts_at: datetime,
+    ends_at: datetime | None,
+    lock: bool,
+) -> list[Statement]:
+    """``allocations_insert``'s statements on PostgreSQL (the pool lock if ``lock``, then the insert), for a caller
+    that sends them with its own (``core.statements.statements_execute``); the insert's rows go to
+    ``allocation_rows``."""
     params = _window_params(pools=[pool_id], per_node=per_node, size=size, starts_at=starts_at, ends_at=ends_at)
     params.update({"instances": instances, "organization": organization_id, "reservation": reservation_id})
-    statements = [INSERT_ALLOCATIONS_SQL]
-    if lock:
-        statements.insert(0, LOCK_POOL_SQL)
-        params["pools_lock"] = pool_id
-    for sql, values in reversed(before or ()):
-        statements.insert(0, sql)
-        params.update(values)
-    if then is not None:
-        statements.append(then[0])
-        params.update(then[1])
-    with connection.cursor() as cursor:
-        if connection.settings_dict.get("OPTIONS", {}).get("server_side_binding"):
-            # Server-side binding sends one statement per execute (the same statements, one round trip each).
-            found: list[Any] = []
-            for statement in statements:
-                cursor.execute(statement, params)
-                if statement is INSERT_ALLOCATIONS_SQL:
-                    found = cursor.fetchall()
-        else:
-            cursor.execute(";\n".join(statements), params)
-            for _statement in range(statements.index(INSERT_ALLOCATIONS_SQL)):
-                cursor.nextset()  # past the results of ``before`` and the lock's row, to the insert's
-            found = cursor.fetchall()
-        rows = [(row[0], row[1], row[2], row[3]) for row in found]
+    insert = (INSERT_ALLOCATIONS_SQL, params)
+    return [(LOCK_POOL_SQL, {"pools_lock": pool_id}), insert] if lock else [insert]
+
+
+def allocation_rows(found: list[tuple[Any, ...]]) -> list[tuple[int, int, int, int]] | None:
+    """The allocation insert's rows as ``allocations_insert`` answers: by instance, or None when nothing fit."""
+    rows = [(row[0], row[1], row[2], row[3]) for row in found]
     return sorted(rows, key=lambda row: row[1]) if rows else None
 
 

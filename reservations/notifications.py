@@ -12,7 +12,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from core.events import Event, subscribe
+from core.events import EarlyWrite, Event, subscribe
+from core.statements import insert_statement
 from core.tasks import enqueue_on_commit
 from reservations.choices import ReservationKind, ReservationState
 from reservations.models import Reservation, ReservationNotice, ReservationReminder
@@ -52,11 +53,33 @@ def _mail(reservation: Reservation, template: str) -> None:
         send_to_user(user, template, {"reservation": reservation, "organization": reservation.organization})
 
 
-@subscribe("reservation.", during_transaction=True, early=True)
+def _notices_queue(rows: list[tuple[int, ...]]) -> None:
+    for notice_id, *_rest in rows:
+        enqueue_on_commit(NOTICE_TASK, notice_id)
+
+
+def notices_early_write(events: list[Event]) -> EarlyWrite | None:
+    """``mail_on_event`` for ``events`` as one statement (``core.events.publish_early(writes=...)``): the notice rows
+    of those that are mailed, whose ids its rows bring back to queue their task after the commit. None when no
+    event is mailed."""
+    notices = [
+        ReservationNotice(
+            organization_id=event.organization_id, reservation_id=event.subject_id, template=MAILED_EVENTS[event.name]
+        )
+        for event in events
+        if event.name in MAILED_EVENTS and event.subject_id is not None
+    ]
+    if not notices:
+        return None
+    sql, params = insert_statement(notices, prefix="notice")
+    return EarlyWrite(statement=(f"{sql} RETURNING id", params), after=_notices_queue)
+
+
+@subscribe("reservation.", during_transaction=True, early=True, early_write=notices_early_write)
 def mail_on_event(event: Event) -> None:
     """Owe the e-mails of a lifecycle event: one notice row in the transaction of the change; its task (queued
     after the commit, by ID) renders them into the outbox. The row holds IDs only, so it may be written before the
-    change is complete (``publish_early``: a booking writes it before it takes the pool lock)."""
+    change is complete (``publish_early``: a booking sends it with its allocation insert, ``notices_early_write``)."""
     template = MAILED_EVENTS.get(event.name)
     if template is None or event.subject_id is None:
         return

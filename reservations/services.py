@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -18,9 +19,16 @@ from django.utils.translation import gettext as _
 
 from catalog.models import AvailabilityZone, Quote
 from core.datetimes import format_datetime
-from core.events import Event, publish, publish_early
+from core.events import EarlyWrite, Event, publish, publish_early
 from core.statements import Statement, insert_statement, statements_execute
-from reservations.allocation import allocations_insert, place, pool_lock, pool_lock_by_id
+from reservations.allocation import (
+    allocation_rows,
+    allocations_insert,
+    allocations_insert_statements,
+    place,
+    pool_lock,
+    pool_lock_by_id,
+)
 from reservations.availability import Alternative, booking_candidates, refusal_advice
 from reservations.choices import (
     HOLDING_STATES,
@@ -297,11 +305,23 @@ class _Attempt:
     spends no round trip on it after the pool lock. ``rollback`` undoes the attempt (and gives the pool lock back),
     with the on-commit callbacks registered since, as ``transaction.atomic`` does for its own savepoints: while the
     block runs, the savepoint's id is on the connection's stack of them (and off it again after, whatever happens,
-    so an enclosing ``atomic`` finds its own there)."""
+    so an enclosing ``atomic`` finds its own there).
+
+    ``deferred``: the savepoint is not created here but by ``sql``, which the caller sends first in its next round
+    trip, writing nothing before (its id is drawn as ``BaseDatabaseWrapper.savepoint`` draws them)."""
+
+    def __init__(self, *, deferred: bool = False) -> None:
+        self.deferred = deferred
+        self.sql = ""
 
     def __enter__(self) -> _Attempt:
         self.connection = transaction.get_connection()
-        self.sid = transaction.savepoint()
+        if self.deferred:
+            self.connection.savepoint_state += 1
+            self.sid = f"s{str(threading.get_ident()).replace('-', '')}_x{self.connection.savepoint_state}"
+            self.sql = self.connection.ops.savepoint_create_sql(self.sid)
+        else:
+            self.sid = transaction.savepoint()
         self.connection.savepoint_ids.append(self.sid)
         return self
 
@@ -341,7 +361,7 @@ def _book_in_pool(
     e-mail is rendered by a task)."""
     organization, flavor = order.organization, quote.flavor
     kind = ReservationKind(order.kind)
-    with _Attempt() as attempt:
+    with _Attempt(deferred=reservation_id is not None) as attempt:
         reservation = Reservation(
             pk=reservation_id,
             organization=organization,
@@ -379,38 +399,32 @@ def _book_in_pool(
             },
         )
         scheduled = _transition_entry(reservation, to_state=R.SCHEDULED)
-        writes: list[Statement] = []
+        events = _booking_events(organization.pk, reservation.pk, scheduled.action)
+        allocations_wanted: dict[str, Any] = {
+            "pool_id": pool_id,
+            "reservation_id": reservation.pk,
+            "organization_id": organization.pk,
+            "per_node": flavor.node_type.gpus_per_node,
+            "size": flavor.gpu_count,
+            "instances": quote.instance_count,
+            "starts_at": order.starts_at,
+            "ends_at": order.ends_at,
+        }
         then: Statement | None = None
-        if reservation_id is None:  # no id drawn in advance (SQLite): the rows are written now, one by one
-            reservation.save(force_insert=True)
-            if key is not None:
-                key.save(force_insert=True)
-            audit_record_many(actor=actor, entries=[requested, scheduled])
-            early = publish_early(_booking_events(organization.pk, reservation.pk, scheduled.action))
-            if early:
-                then = (_SCHEDULE_SQL, {"schedule_id": reservation.pk, "schedule_at": timezone.now()})
-        else:  # they travel with the allocation insert, before the pool lock, in its round trip
-            early = publish_early(_booking_events(organization.pk, reservation.pk, scheduled.action))
-            if early:  # inserted as scheduled: the insert is undone with the attempt if no allocation follows it
-                reservation.state = R.SCHEDULED
-            writes.append(insert_statement([reservation], prefix="r"))
-            if key is not None:
-                writes.append(insert_statement([key], prefix="k"))
-            writes.append(audit_statement(actor=actor, entries=[requested, scheduled]))
         try:
-            rows = allocations_insert(
-                pool_id=pool_id,
-                reservation_id=reservation.pk,
-                organization_id=organization.pk,
-                per_node=flavor.node_type.gpus_per_node,
-                size=flavor.gpu_count,
-                instances=quote.instance_count,
-                starts_at=order.starts_at,
-                ends_at=order.ends_at,
-                lock=True,
-                before=writes,
-                then=then,
-            )
+            if reservation_id is None:  # no id drawn in advance (SQLite): the rows are written now, one by one
+                reservation.save(force_insert=True)
+                if key is not None:
+                    key.save(force_insert=True)
+                audit_record_many(actor=actor, entries=[requested, scheduled])
+                early = publish_early(events)
+                if early:
+                    then = (_SCHEDULE_SQL, {"schedule_id": reservation.pk, "schedule_at": timezone.now()})
+                rows = allocations_insert(**allocations_wanted, lock=True, then=then)
+            else:
+                rows, early = _book_in_one_round_trip(
+                    attempt, actor, reservation, key, [requested, scheduled], events, allocations_wanted
+                )
         except IntegrityError as exc:
             if "reservations_alloc_no_double_booking" not in str(exc):
                 raise
@@ -441,6 +455,35 @@ def _book_in_pool(
             for pk, index, node_id, gpu_first in rows
         ]
         return Booking(reservation=reservation, allocations=allocations)
+
+
+def _book_in_one_round_trip(
+    attempt: _Attempt,
+    actor: Actor,
+    reservation: Reservation,
+    key: IdempotencyKey | None,
+    entries: list[AuditEntry],
+    events: list[Event],
+    allocations_wanted: dict[str, Any],
+) -> tuple[list[tuple[int, int, int, int]] | None, bool]:
+    """The booking's writes in one round trip (PostgreSQL, the reservation's id drawn already): the attempt's
+    savepoint, the early events' writes (the e-mail notice row), the reservation (scheduled when the events went
+    early), its key and audit rows, the pool lock and the allocation insert. The allocations' rows (None: nothing
+    fit) and whether the events went early (else the caller publishes them after the insert)."""
+    early_writes: list[EarlyWrite] = []
+    early = publish_early(events, writes=early_writes)
+    if early:  # inserted as scheduled: the insert is undone with the attempt if no allocation follows it
+        reservation.state = R.SCHEDULED
+    statements: list[Statement] = [(attempt.sql, {}), *(write.statement for write in early_writes)]
+    statements.append(insert_statement([reservation], prefix="r"))
+    if key is not None:
+        statements.append(insert_statement([key], prefix="k"))
+    statements.append(audit_statement(actor=actor, entries=entries))
+    statements.extend(allocations_insert_statements(**allocations_wanted, lock=True))
+    results = statements_execute(statements)
+    for write, rows in zip(early_writes, results[1:], strict=False):
+        write.after(rows)
+    return allocation_rows(results[-1]), early
 
 
 def _transition_entry(reservation: Reservation, *, to_state: ReservationState, reason: str = "") -> AuditEntry:

@@ -7,7 +7,7 @@ import pytest
 from django.db import transaction
 
 from core import events
-from core.events import Event, publish_early
+from core.events import EarlyWrite, Event, publish_early
 
 pytestmark = pytest.mark.django_db
 
@@ -85,3 +85,44 @@ def test_a_subscriber_that_must_see_the_change_complete_keeps_every_event_back(
         assert publish_early(BOOKED) is False
 
     assert (notices, later, webhooks) == ([], [], [])
+
+
+def test_with_writes_an_early_subscriber_hands_its_write_over_instead_of_running(
+    subscribed, django_capture_on_commit_callbacks
+):
+    statement = ("SELECT %(number)s", {"number": 7})
+    handed: list[list[tuple[int, ...]]] = []
+    asked: list[list[str]] = []
+
+    def early_write(wanted: list[Event]) -> EarlyWrite:
+        asked.append([event.name for event in wanted])
+        return EarlyWrite(statement=statement, after=handed.append)
+
+    notices = subscribed(during_transaction=True, early=True, early_write=early_write)
+    later = subscribed()
+    writes: list[EarlyWrite] = []
+
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        assert publish_early(BOOKED, writes=writes) is True
+        assert [write.statement for write in writes] == [statement]
+        writes[0].after([(7,)])
+
+    assert asked == [["test.created", "test.scheduled"]]  # one statement for both
+    assert notices == []  # the handler itself did not run
+    assert handed == [[(7,)]]
+    assert later == [("one", "test.created"), ("one", "test.scheduled")]
+
+
+def test_with_writes_an_early_subscriber_without_a_statement_keeps_every_event_back(
+    subscribed, django_capture_on_commit_callbacks
+):
+    """The caller writes nothing before it runs the handed-over statements (its savepoint is one of them): a
+    subscriber that would write at once cannot have the events then."""
+    notices = subscribed(during_transaction=True, early=True)
+    later = subscribed()
+    writes: list[EarlyWrite] = []
+
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        assert publish_early(BOOKED, writes=writes) is False
+
+    assert (notices, later, writes) == ([], [], [])
