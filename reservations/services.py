@@ -108,7 +108,7 @@ def request_fingerprint(payload: dict[str, Any]) -> str:
 
 
 def _locked_order(
-    order: OrderDescription, *, reserve_id: bool = False
+    order: OrderDescription, *, reserve_id: bool = False, savepoint: str = ""
 ) -> tuple[OrderDescription, int | None, OrderReads | None]:
     """Take the organization's row lock and describe the order with the row as it is now (its status may have
     changed since the caller read it). The lock makes the rule checks and the booking one step: two concurrent
@@ -117,7 +117,8 @@ def _locked_order(
     On PostgreSQL the reads of the order's rules (``order_reads_statements``: consents, quota) follow the lock in
     its round trip, each statement with its own snapshot, so they see what the lock's previous holder committed;
     ``reserve_id`` also draws the id of the reservation a booking will insert, so that its rows can be written in
-    the round trip of the allocation insert (None elsewhere)."""
+    the round trip of the allocation insert (None elsewhere), and ``savepoint`` (an id from ``_savepoint_id``) is
+    created last in that round trip, for the booking's first attempt (``_Attempt(created=...)``)."""
     # FOR NO KEY UPDATE: excludes concurrent orders like FOR UPDATE, yet lets other requests of the organization
     # insert rows that reference it (an Idempotency-Key claim) without waiting for this booking.
     if not connection.features.has_select_for_no_key_update:
@@ -125,7 +126,8 @@ def _locked_order(
         return replace(order, organization=locked), None, None
     reads = order_reads_statements(order) or []
     lock = (_organization_lock_sql(reserve_id=reserve_id), {"lock_organization": order.organization.pk})
-    rows, *results = statements_execute([lock, *reads])
+    after: list[Statement] = [(connection.ops.savepoint_create_sql(savepoint), {})] if savepoint else []
+    rows, *results = statements_execute([lock, *reads, *after])
     if not rows:
         raise Organization.DoesNotExist("Organization matching query does not exist.")
     columns = len(_ORGANIZATION_FIELDS)
@@ -133,8 +135,15 @@ def _locked_order(
     return (
         replace(order, organization=locked),
         rows[0][columns] if reserve_id else None,
-        order_reads(results) if reads else None,
+        order_reads(results[: len(reads)]) if reads else None,
     )
+
+
+def _savepoint_id() -> str:
+    """A new savepoint id of the connection, drawn as ``BaseDatabaseWrapper.savepoint`` draws them, for a savepoint
+    the caller creates itself in one of its round trips (``_locked_order``)."""
+    connection.savepoint_state += 1
+    return f"s{str(threading.get_ident()).replace('-', '')}_x{connection.savepoint_state}"
 
 
 #: The organization's columns, in order, for the lock's row. Compiling
@@ -230,7 +239,9 @@ def reservation_create(
         raise _no_capacity(quote=quote, kind=order.kind, zone=zone, starts_at=order.starts_at, ends_at=order.ends_at)
     try:
         with transaction.atomic():
-            locked_order, reservation_id, reads = _locked_order(order, reserve_id=True)
+            # The first attempt's savepoint travels with the lock (later attempts, rare, create their own).
+            first_attempt = _savepoint_id() if connection.features.has_select_for_no_key_update else ""
+            locked_order, reservation_id, reads = _locked_order(order, reserve_id=True, savepoint=first_attempt)
             # A concurrent retry with the same key may have booked while this one waited for the lock: look again
             # under it, so the duplicate gets its twin's reservation instead of a "no capacity" for GPUs it holds.
             replay = _idempotent_replay(organization=organization, key=idempotency_key, request_hash=request_hash)
@@ -249,7 +260,9 @@ def reservation_create(
                         request_hash=request_hash,
                         purchase_order_reference=purchase_order_reference,
                         reservation_id=reservation_id,
+                        savepoint=first_attempt,
                     )
+                    first_attempt = ""
                     if booking is not _CONFLICT:
                         break
                 if isinstance(booking, Booking):
@@ -307,21 +320,15 @@ class _Attempt:
     block runs, the savepoint's id is on the connection's stack of them (and off it again after, whatever happens,
     so an enclosing ``atomic`` finds its own there).
 
-    ``deferred``: the savepoint is not created here but by ``sql``, which the caller sends first in its next round
-    trip, writing nothing before (its id is drawn as ``BaseDatabaseWrapper.savepoint`` draws them)."""
+    ``created``: the id of a savepoint the caller created already (``_locked_order``: nothing was written since);
+    else one is created here."""
 
-    def __init__(self, *, deferred: bool = False) -> None:
-        self.deferred = deferred
-        self.sql = ""
+    def __init__(self, *, created: str = "") -> None:
+        self.created = created
 
     def __enter__(self) -> _Attempt:
         self.connection = transaction.get_connection()
-        if self.deferred:
-            self.connection.savepoint_state += 1
-            self.sid = f"s{str(threading.get_ident()).replace('-', '')}_x{self.connection.savepoint_state}"
-            self.sql = self.connection.ops.savepoint_create_sql(self.sid)
-        else:
-            self.sid = transaction.savepoint()
+        self.sid = self.created or transaction.savepoint()
         self.connection.savepoint_ids.append(self.sid)
         return self
 
@@ -344,6 +351,7 @@ def _book_in_pool(
     request_hash: str,
     purchase_order_reference: str,
     reservation_id: int | None,
+    savepoint: str = "",
 ) -> Booking | object | None:
     """One attempt to book ``order`` in one pool, under a savepoint: a full pool (None) or a conflict (``_CONFLICT``)
     leaves nothing written and gives the pool lock back.
@@ -361,7 +369,7 @@ def _book_in_pool(
     e-mail is rendered by a task)."""
     organization, flavor = order.organization, quote.flavor
     kind = ReservationKind(order.kind)
-    with _Attempt(deferred=reservation_id is not None) as attempt:
+    with _Attempt(created=savepoint) as attempt:
         reservation = Reservation(
             pk=reservation_id,
             organization=organization,
@@ -423,7 +431,7 @@ def _book_in_pool(
                 rows = allocations_insert(**allocations_wanted, lock=True, then=then)
             else:
                 rows, early = _book_in_one_round_trip(
-                    attempt, actor, reservation, key, [requested, scheduled], events, allocations_wanted
+                    actor, reservation, key, [requested, scheduled], events, allocations_wanted
                 )
         except IntegrityError as exc:
             if "reservations_alloc_no_double_booking" not in str(exc):
@@ -458,7 +466,6 @@ def _book_in_pool(
 
 
 def _book_in_one_round_trip(
-    attempt: _Attempt,
     actor: Actor,
     reservation: Reservation,
     key: IdempotencyKey | None,
@@ -466,22 +473,23 @@ def _book_in_one_round_trip(
     events: list[Event],
     allocations_wanted: dict[str, Any],
 ) -> tuple[list[tuple[int, int, int, int]] | None, bool]:
-    """The booking's writes in one round trip (PostgreSQL, the reservation's id drawn already): the attempt's
-    savepoint, the early events' writes (the e-mail notice row), the reservation (scheduled when the events went
-    early), its key and audit rows, the pool lock and the allocation insert. The allocations' rows (None: nothing
+    """The booking's writes in one round trip (PostgreSQL, the reservation's id drawn already): the early events'
+    writes (the e-mail notice row), the reservation (scheduled when the events went early), its key and audit rows,
+    the pool lock and the allocation insert (the same text every time, so psycopg converts it once). The
+    allocations' rows (None: nothing
     fit) and whether the events went early (else the caller publishes them after the insert)."""
     early_writes: list[EarlyWrite] = []
     early = publish_early(events, writes=early_writes)
     if early:  # inserted as scheduled: the insert is undone with the attempt if no allocation follows it
         reservation.state = R.SCHEDULED
-    statements: list[Statement] = [(attempt.sql, {}), *(write.statement for write in early_writes)]
+    statements: list[Statement] = [write.statement for write in early_writes]
     statements.append(insert_statement([reservation], prefix="r"))
     if key is not None:
         statements.append(insert_statement([key], prefix="k"))
     statements.append(audit_statement(actor=actor, entries=entries))
     statements.extend(allocations_insert_statements(**allocations_wanted, lock=True))
     results = statements_execute(statements)
-    for write, rows in zip(early_writes, results[1:], strict=False):
+    for write, rows in zip(early_writes, results, strict=False):
         write.after(rows)
     return allocation_rows(results[-1]), early
 
