@@ -44,6 +44,11 @@ _ZONE: PreparedQuery[AvailabilityZone] = PreparedQuery(
 )
 
 
+def zones_by_slug() -> list[AvailabilityZone]:
+    """Every availability zone, by slug (the order a booking tries them in)."""
+    return _ZONES()
+
+
 def zone_get(slug: str) -> AvailabilityZone | None:
     """The availability zone named by ``slug``, or None."""
     return _ZONE.first(slug=slug)
