@@ -425,6 +425,9 @@ def _book_in_pool(
                 if key is not None:
                     key.save(force_insert=True)
                 audit_record_many(actor=actor, entries=[requested, scheduled])
+                # The events and the allocations name the id the insert gave.
+                events = _booking_events(organization.pk, reservation.pk, scheduled.action)
+                allocations_wanted["reservation_id"] = reservation.pk
                 early = publish_early(events)
                 if early:
                     then = (_SCHEDULE_SQL, {"schedule_id": reservation.pk, "schedule_at": timezone.now()})
