@@ -284,11 +284,15 @@ def flavor_offers(*, item: CatalogItem, at: datetime | None = None) -> tuple[lis
 # --- Quotes --------------------------------------------------------------------------------------------------------
 
 
+#: What a quote's serializer reads besides its lines.
+_QUOTE_RELATED = ("organization", "item_version__item", "flavor__node_type__gpu_model", "price_list")
+
+
 def quote_list(*, organization: Organization) -> TenantQuerySet[Quote]:
     """The organization's quotes, newest first, with everything their serializer reads."""
     return (
         Quote.objects.for_organization(organization)
-        .select_related("organization", "item_version__item", "flavor__node_type__gpu_model", "price_list")
+        .select_related(*_QUOTE_RELATED)
         .prefetch_related("lines")  # ordered by position (Meta); the relation scopes the lines
         .order_by("-id")
     )
@@ -298,9 +302,7 @@ def quote_list(*, organization: Organization) -> TenantQuerySet[Quote]:
 #: order reads its quote, and compiling the five-table join cost more CPU than running it.
 _QUOTE: PreparedQuery[Quote] = PreparedQuery(
     lambda organization, quote: (
-        Quote.objects.for_organization(Organization(pk=organization))
-        .select_related("organization", "item_version__item", "flavor__node_type__gpu_model", "price_list")
-        .filter(pk=quote)
+        Quote.objects.for_organization(Organization(pk=organization)).select_related(*_QUOTE_RELATED).filter(pk=quote)
     ),
     organization=int,
     quote=int,

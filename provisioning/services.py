@@ -177,7 +177,6 @@ def reservation_start_provisioning(*, reservation_id: int) -> list[int]:
     return [instance.pk for instance in reservation_instances_starting(reservation_id=reservation_id)]
 
 
-# An ID no row has: where the compiled reads below put the real one.
 # Read for every reservation moving to provisioning (``dispatch_due``: up to 200 in one transaction).
 _RESERVATION_SIZE: PreparedQuery[tuple[int, int]] = PreparedQuery(
     lambda reservation_id: (

@@ -479,8 +479,8 @@ def _book_in_one_round_trip(
     """The booking's writes in one round trip (PostgreSQL, the reservation's id drawn already): the early events'
     writes (the e-mail notice row), the reservation (scheduled when the events went early), its key and audit rows,
     the pool lock and the allocation insert (the same text every time, so psycopg converts it once). The
-    allocations' rows (None: nothing
-    fit) and whether the events went early (else the caller publishes them after the insert)."""
+    allocations' rows (None: nothing fit) and whether the events went early (else the caller publishes them after
+    the insert)."""
     early_writes: list[EarlyWrite] = []
     early = publish_early(events, writes=early_writes)
     if early:  # inserted as scheduled: the insert is undone with the attempt if no allocation follows it

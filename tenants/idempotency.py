@@ -79,8 +79,9 @@ def idempotency_claim(
 ) -> Claim:
     """Claim ``key`` for this request, or say who has it. Runs in a transaction of its own (commits at once when
     called outside one), so concurrent copies see the claim before any of them checks capacity."""
-    fresh = _claim_new(
-        IdempotentRequest(
+
+    def new_claim() -> IdempotentRequest:
+        return IdempotentRequest(
             organization=organization,
             caller=caller,
             operation=operation,
@@ -91,7 +92,8 @@ def idempotency_claim(
             created_at=now,
             expires_at=now + timedelta(hours=settings.KONTOR_IDEMPOTENCY_KEY_HOURS),
         )
-    )
+
+    fresh = _claim_new(new_claim())
     if fresh is not None:  # the common case: a new key, claimed in one statement
         return Claim(ClaimOutcome.OWNED, fresh)
     scope = IdempotentRequest.objects.for_organization(organization).filter(caller=caller, operation=operation, key=key)
@@ -99,17 +101,8 @@ def idempotency_claim(
         try:
             with transaction.atomic():
                 scope.filter(expires_at__lte=now).delete()  # an expired key is a new key
-                row = IdempotentRequest.objects.create(
-                    organization=organization,
-                    caller=caller,
-                    operation=operation,
-                    key=key,
-                    fingerprint=fingerprint,
-                    owner_token=secrets.token_hex(16),
-                    claimed_until=now + _lease(),
-                    created_at=now,
-                    expires_at=now + timedelta(hours=settings.KONTOR_IDEMPOTENCY_KEY_HOURS),
-                )
+                row = new_claim()
+                row.save(force_insert=True)
             return Claim(ClaimOutcome.OWNED, row)
         except IntegrityError:
             pass  # a copy of this request holds the key (or held it and answered)

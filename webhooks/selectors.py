@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from typing import Any
 
 from django.db.models import QuerySet
 
@@ -12,25 +13,20 @@ from webhooks.choices import EndpointStatus
 from webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 
-def _live_endpoints(organization_ids: Collection[int]) -> QuerySet[WebhookEndpoint, tuple[int, int, list[str]]]:
+def _live_endpoints(**organizations: Any) -> QuerySet[WebhookEndpoint, tuple[int, int, list[str]]]:
+    """(organization ID, endpoint ID, event types) of the endpoints not disabled, of the organizations the lookup
+    names (``organization_id=`` or ``organization_id__in=``)."""
     return (
         WebhookEndpoint.objects.unscoped()
-        .filter(organization_id__in=organization_ids)
+        .filter(**organizations)
         .exclude(status=EndpointStatus.DISABLED)
         .values_list("organization_id", "pk", "event_types")
     )
 
 
-# An ID no organization has: where the compiled look-up puts the real one.
 # Every domain event looks up its organization's endpoints (most have none): the query compiled once per process.
 _LIVE_ENDPOINTS_OF_ONE: PreparedQuery[tuple[int, int, list[str]]] = PreparedQuery(
-    lambda organization_id: (
-        WebhookEndpoint.objects.unscoped()
-        .filter(organization_id=organization_id)
-        .exclude(status=EndpointStatus.DISABLED)
-        .values_list("organization_id", "pk", "event_types")
-    ),
-    organization_id=int,
+    lambda organization_id: _live_endpoints(organization_id=organization_id), organization_id=int
 )
 
 
@@ -43,7 +39,7 @@ def live_endpoint_event_types(*, organization_ids: Collection[int]) -> list[tupl
     if len(organization_ids) == 1:
         (organization_id,) = organization_ids
         return _LIVE_ENDPOINTS_OF_ONE(organization_id=organization_id)
-    return list(_live_endpoints(organization_ids))
+    return list(_live_endpoints(organization_id__in=organization_ids))
 
 
 def endpoint_list(*, organization: Organization) -> QuerySet[WebhookEndpoint]:

@@ -137,34 +137,23 @@ def reservation_rows_related(*, organization: Organization, reservation_ids: lis
     )
 
 
+def _of_one_reservation(
+    rows: Callable[[Organization], TenantQuerySet[Any]], lookup: str
+) -> PreparedQuery[dict[str, Any]]:
+    """``rows(organization)`` of one reservation (``lookup``: the path to its id), compiled once per process."""
+    return PreparedQuery(
+        lambda organization, reservation: rows(Organization(pk=organization)).filter(**{lookup: reservation}),
+        organization=int,
+        reservation=int,
+    )
+
+
 # One reservation's answer (after an order, a cancel, an extension: in the transaction that holds the organization's
-# lock, so every racing order of the organization waits for these reads), compiled once per process.
-_ONE_ROW: PreparedQuery[dict[str, Any]] = PreparedQuery(
-    lambda organization, reservation: reservation_rows_for_api(organization=Organization(pk=organization)).filter(
-        pk=reservation
-    ),
-    organization=int,
-    reservation=int,
-)
-_ONE_ALLOCATIONS: PreparedQuery[dict[str, Any]] = PreparedQuery(
-    lambda organization, reservation: _allocation_rows(Organization(pk=organization)).filter(
-        reservation_id=reservation
-    ),
-    organization=int,
-    reservation=int,
-)
-_ONE_INSTANCES: PreparedQuery[dict[str, Any]] = PreparedQuery(
-    lambda organization, reservation: _instance_rows(Organization(pk=organization)).filter(reservation_id=reservation),
-    organization=int,
-    reservation=int,
-)
-_ONE_TRANSITIONS: PreparedQuery[dict[str, Any]] = PreparedQuery(
-    lambda organization, reservation: _transition_rows(Organization(pk=organization)).filter(
-        instance__reservation_id=reservation
-    ),
-    organization=int,
-    reservation=int,
-)
+# lock, so every racing order of the organization waits for these reads).
+_ONE_ROW = _of_one_reservation(lambda organization: reservation_rows_for_api(organization=organization), "pk")
+_ONE_ALLOCATIONS = _of_one_reservation(_allocation_rows, "reservation_id")
+_ONE_INSTANCES = _of_one_reservation(_instance_rows, "reservation_id")
+_ONE_TRANSITIONS = _of_one_reservation(_transition_rows, "instance__reservation_id")
 
 
 def reservation_row_for_api(*, organization: Organization, reservation_id: int) -> tuple[dict[str, Any] | None, Any]:
