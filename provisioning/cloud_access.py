@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from catalog.models import AvailabilityZone, Quote
 from core.secrets import decrypt_secret, encrypt_secret
+from core.statements import insert_statement, statements_execute
 from core.tasks import enqueue_on_commit
 from provisioning.models import AllowedCidr, CloudProfile, Instance, ReservationAccess
 from provisioning.service_endpoint import (
@@ -30,9 +31,9 @@ from provisioning.service_endpoint import (
     spki_pin,
 )
 from reservations.services import Booking, reservation_create
-from tenants.audit import Actor, audit_record
+from tenants.audit import Actor, AuditEntry, audit_record, audit_statement
 from tenants.models import Organization
-from tenants.selectors import ssh_key_list_usable_by
+from tenants.selectors import ssh_keys_usable_by
 
 # Personal API keys (``nvapi-`` and 64-ish URL-safe characters) and the older NGC keys (base64, about 84 characters).
 NGC_KEY_SHAPES = (re.compile(r"nvapi-[A-Za-z0-9_-]{20,200}"), re.compile(r"[A-Za-z0-9+/]{60,200}={0,2}"))
@@ -215,18 +216,18 @@ def reservation_order(
     another member's is refused like a missing one. A public address needs at least one allowed network, or nobody
     could reach it. A retried order (same ``Idempotency-Key``) returns the reservation with the access it got first.
     """
-    usable = ssh_key_list_usable_by(organization=organization, user=actor.user)
+    usable = ssh_keys_usable_by(organization=organization, user=actor.user)
     if ssh_key_ids is None:
-        keys = list(usable)
+        keys = usable
     else:
         wanted = list(dict.fromkeys(ssh_key_ids))
-        keys = list(usable.filter(pk__in=wanted))
-        missing = sorted(set(wanted) - {key.pk for key in keys})
+        by_id = {key.pk: key for key in usable}
+        missing = sorted(key_id for key_id in wanted if key_id not in by_id)
         if missing:
             raise ValidationError(
                 {"ssh_keys": [_("There is no SSH key %(ids)s you can use.") % {"ids": ", ".join(map(str, missing))}]}
             )
-        keys.sort(key=lambda key: wanted.index(key.pk))
+        keys = [by_id[key_id] for key_id in wanted]
     if public_address and not allowed_cidr_list(organization=organization):
         raise ValidationError(
             {
@@ -252,7 +253,7 @@ def reservation_order(
                 if is_proxied(item_kind=item.kind, item_slug=item.slug)
                 else None
             )
-            access = ReservationAccess.objects.create(
+            access = ReservationAccess(
                 organization=organization,
                 reservation=booking.reservation,
                 public_address=public_address,
@@ -263,12 +264,15 @@ def reservation_order(
                 tls_fingerprint=endpoint.fingerprint if endpoint else "",
                 rotation_key_encrypted=encrypt_secret(new_rotation_key()) if endpoint else "",
             )
-            audit_record(
-                actor=actor,
+            chosen = AuditEntry(
                 action="reservation.access_chosen",
                 target=booking.reservation,
                 organization=organization,
                 data={"ssh_keys": access.fingerprints, "public_address": public_address},
+            )
+            # The access row and its audit row in one round trip (every order writes both).
+            statements_execute(
+                [insert_statement([access], prefix="access"), audit_statement(actor=actor, entries=[chosen])]
             )
     return booking
 

@@ -12,6 +12,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
+from core.prepared import PreparedQuery
 from tenants.choices import OrganizationStatus, Role
 from tenants.models import (
     ApiKey,
@@ -244,6 +245,25 @@ def ssh_key_list_usable_by(*, organization: Organization, user: User | None) -> 
     """The keys an order by ``user`` may put on servers: the organization's shared keys and the user's own."""
     keys = ssh_key_list(organization=organization)
     return keys.filter(Q(user__isnull=True) | Q(user=user)) if user is not None else keys.filter(user__isnull=True)
+
+
+_KEYS_SHARED_AND_OWN: PreparedQuery[SshKey] = PreparedQuery(
+    lambda organization, user: ssh_key_list_usable_by(organization=Organization(pk=organization), user=User(pk=user)),
+    organization=int,
+    user=int,
+)
+_KEYS_SHARED: PreparedQuery[SshKey] = PreparedQuery(
+    lambda organization: ssh_key_list_usable_by(organization=Organization(pk=organization), user=None),
+    organization=int,
+)
+
+
+def ssh_keys_usable_by(*, organization: Organization, user: User | None) -> list[SshKey]:
+    """``ssh_key_list_usable_by``'s keys, in its order, read by a statement compiled once per process: every API
+    order reads them."""
+    if user is None:
+        return _KEYS_SHARED(organization=organization.pk)
+    return _KEYS_SHARED_AND_OWN(organization=organization.pk, user=user.pk)
 
 
 # --- The operator dashboard ----------------------------------------------------------------------------------------
