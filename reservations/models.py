@@ -270,9 +270,10 @@ class ReservationReminder(TenantOwnedModel):
 class ReservationNotice(TenantOwnedModel):
     """An e-mail owed about a reservation's lifecycle event (the e-mail outbox of ``reservations.notifications``).
 
-    Written in the transaction of the change, as one small row; a task renders it after the commit into one
-    ``OutgoingEmail`` per recipient and marks it written, in one transaction, so each notice is e-mailed once. A
-    notice still unwritten some minutes later (its task message was lost) is re-driven by the sweeper."""
+    Written in the transaction of the change, as one small row; the notice drain renders it after the commit into
+    one ``OutgoingEmail`` per recipient and marks it written, in one transaction, so each notice is e-mailed once. A
+    notice still unwritten some minutes later (the drain's message was lost, or it failed to render) is re-driven by
+    the sweeper."""
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     reservation = models.ForeignKey(Reservation, on_delete=models.CASCADE, related_name="notices")

@@ -5,7 +5,13 @@ from __future__ import annotations
 from celery import shared_task
 from django.utils import timezone
 
-from reservations.notifications import notice_write, notices_prune, notices_redrive, send_end_reminders
+from reservations.notifications import (
+    notice_write,
+    notices_prune,
+    notices_redrive,
+    notices_write_pending,
+    send_end_reminders,
+)
 from reservations.services import booking_keys_expire
 from reservations.timeline import pool_changes_prune
 
@@ -20,8 +26,15 @@ def expire_booking_keys_task() -> int:
     return booking_keys_expire(now=timezone.now())
 
 
+@shared_task(name="reservations.write_pending_notices")
+def write_pending_notices_task() -> int:
+    """The notice drain (``notices_write_pending``), scheduled debounced after each change that owes e-mails."""
+    return notices_write_pending()
+
+
 @shared_task(name="reservations.write_notice")
 def write_notice_task(notice_id: int) -> bool:
+    """One notice (the messages queued before the drain existed; nothing queues this task any more)."""
     return notice_write(notice_id=notice_id)
 
 

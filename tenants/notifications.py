@@ -1,6 +1,7 @@
 """E-mails to users and addresses, in the recipient's language. Each is written to the outbox (``OutgoingEmail``)
-in the current transaction and sent by a task after the commit, so an SMTP failure never undoes or hides the
-change that caused it."""
+in the current transaction and sent by a drain task after the commit, so an SMTP failure never undoes or hides the
+change that caused it. ``render_for_user`` renders without writing, for callers that write many e-mails at once
+(``reservations.notifications``)."""
 
 from __future__ import annotations
 
@@ -22,8 +23,13 @@ def _render(template: str, context: dict[str, Any], language: str) -> tuple[str,
     return subject, body
 
 
+def render_for_user(user: User, template: str, context: dict[str, Any]) -> tuple[str, str]:
+    """The subject and body of ``template`` for ``user``, in their language (what ``send_to_user`` writes)."""
+    return _render(template, {**context, "user": user, "site_url": settings.SITE_URL}, user.preferred_language)
+
+
 def send_to_user(user: User, template: str, context: dict[str, Any]) -> None:
-    subject, body = _render(template, {**context, "user": user, "site_url": settings.SITE_URL}, user.preferred_language)
+    subject, body = render_for_user(user, template, context)
     email_enqueue(to=user.email, subject=subject, body=body, template=template)
 
 

@@ -6,7 +6,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from tenants.idempotency import idempotency_requests_expire
-from tenants.mail import MAX_ATTEMPTS, email_send, emails_resend_stale
+from tenants.mail import MAX_ATTEMPTS, email_send, emails_resend_stale, emails_send_pending
 from tenants.services import vat_check_run
 
 
@@ -24,7 +24,14 @@ def vat_check_task(organization_id: int) -> None:
     max_retries=MAX_ATTEMPTS,
 )
 def send_email_task(email_id: int) -> bool:
+    """One e-mail, with backoff: the retries of an e-mail the drain could not send."""
     return email_send(email_id=email_id)
+
+
+@shared_task(name="tenants.send_pending_emails")
+def send_pending_emails_task() -> int:
+    """The sending drain (``emails_send_pending``), scheduled debounced after each transaction that wrote e-mails."""
+    return emails_send_pending()
 
 
 @shared_task(name="tenants.resend_stale_emails")

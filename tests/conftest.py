@@ -27,11 +27,24 @@ def _collect_email(sender: object, instance: object, created: bool, **kwargs: ob
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
+    from django.db.models.query import QuerySet
     from django.db.models.signals import post_save
 
     from tenants.models import OutgoingEmail
 
     post_save.connect(_collect_email, sender=OutgoingEmail, dispatch_uid="tests-collect-emails")
+    # The notice drain writes its e-mails in one INSERT (``tenants.mail.emails_write``), which sends no post_save:
+    # kept here too, after the real bulk_create ran.
+    bulk_create = QuerySet.bulk_create
+
+    def bulk_create_collecting(self: QuerySet[Any], objs: Any, *args: Any, **kwargs: Any) -> Any:
+        created = bulk_create(self, objs, *args, **kwargs)
+        if self.model is OutgoingEmail:
+            for email in created:
+                _collect_email(OutgoingEmail, email, created=True)
+        return created
+
+    QuerySet.bulk_create = bulk_create_collecting  # type: ignore[method-assign]
 
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -50,27 +63,49 @@ def language_reset() -> Iterator[None]:
     translation.deactivate()
 
 
+def _applied_here(monkeypatch: pytest.MonkeyPatch, task: Any) -> None:
+    def apply_here(args: tuple[object, ...] | None = None, kwargs: dict[str, object] | None = None, **options: object):
+        return task.apply(args=args, kwargs=kwargs)
+
+    monkeypatch.setattr(task, "apply_async", apply_here)
+
+
 @pytest.fixture(autouse=True)
 def emails_sent_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The outbox's send task runs in the test's own process, with Celery's retries, when it is enqueued after a
-    commit; tests then read Django's ``mailoutbox``. Real workers consume the broker in the worker tests."""
-    from tenants.tasks import send_email_task
+    """The outbox's sending drain and the retrying send task run in the test's own process, with Celery's retries
+    (countdowns not waited for), when they are enqueued after a commit; tests then read Django's ``mailoutbox``.
+    Real workers consume the broker in the worker tests."""
+    from tenants.tasks import send_email_task, send_pending_emails_task
 
-    def apply_here(args: tuple[object, ...] | None = None, kwargs: dict[str, object] | None = None, **options: object):
-        return send_email_task.apply(args=args, kwargs=kwargs)
-
-    monkeypatch.setattr(send_email_task, "apply_async", apply_here)
+    _applied_here(monkeypatch, send_email_task)
+    _applied_here(monkeypatch, send_pending_emails_task)
 
 
 @pytest.fixture(autouse=True)
 def reservation_notices_written_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Likewise the task that renders a reservation's lifecycle e-mails into the outbox after the commit."""
-    from reservations.tasks import write_notice_task
+    """Likewise the drain that renders reservations' lifecycle e-mails into the outbox after the commit (and the
+    task of one notice that messages queued before the drain still name)."""
+    from reservations.tasks import write_notice_task, write_pending_notices_task
 
-    def apply_here(args: tuple[object, ...] | None = None, kwargs: dict[str, object] | None = None, **options: object):
-        return write_notice_task.apply(args=args, kwargs=kwargs)
+    _applied_here(monkeypatch, write_pending_notices_task)
+    _applied_here(monkeypatch, write_notice_task)
 
-    monkeypatch.setattr(write_notice_task, "apply_async", apply_here)
+
+@pytest.fixture(autouse=True)
+def drain_flags_cleared() -> Iterator[None]:
+    """No drain flag (``core.tasks.enqueue_drain``) left in Redis by an earlier test: the rows behind it were rolled
+    back, and a flag left set would keep this test's writers from publishing their drain."""
+    from django.core.cache import cache
+
+    def clear() -> None:
+        client = cache._cache.get_client(None, write=True)  # type: ignore[attr-defined]
+        keys = list(client.scan_iter("*:kontor:drain:*"))
+        if keys:
+            client.delete(*keys)
+
+    clear()
+    yield
+    clear()
 
 
 @pytest.fixture

@@ -17,8 +17,9 @@ class OutgoingEmail(models.Model):
     """One e-mail to one address, rendered in the recipient's language when the change that caused it was made.
 
     Invariants: written in the transaction of that change (no e-mail without its change, no change that loses its
-    e-mail); sent by the ``tenants.send_email`` task with retries, never in a request; ``pending`` → ``sent`` or
-    ``failed`` only, and a sent row has ``sent_at``. A sweeper re-drives pending rows whose message was lost.
+    e-mail); sent by the sending drain (``tenants.send_pending_emails``, or the notice drain for its own), a failure
+    retried by the ``tenants.send_email`` task, never in a request; ``pending`` → ``sent`` or ``failed`` only, and a
+    sent row has ``sent_at``. A sweeper re-drives pending rows whose message was lost.
     System data (mail to people who may not belong to an organization yet): operators read it in the console.
     """
 

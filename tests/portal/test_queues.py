@@ -48,8 +48,10 @@ def test_each_kind_of_work_has_its_queue():
         "reservations.redrive_notices": "email",
         "reservations.send_end_reminders": "email",
         "reservations.write_notice": "email",
+        "reservations.write_pending_notices": "email",
         "tenants.resend_stale_emails": "email",
         "tenants.send_email": "email",
+        "tenants.send_pending_emails": "email",
     }
     assert queue_of("portal.tasks.beat_heartbeat") == "default"
     assert queue_of("tenants.vat_check") == "default"

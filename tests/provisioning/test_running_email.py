@@ -4,13 +4,15 @@ to the reservation page under the one site URL."""
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from core.secrets import decrypt_secret
 from provisioning.cloud_access import allowed_cidr_add
 from provisioning.models import InstanceAddress, ReservationAccess
 from reservations.models import ReservationNotice
-from reservations.notifications import notice_write
+from reservations.notifications import notices_write_pending
 from tenants.audit import Actor
 from tenants.models import AuditEvent, OutgoingEmail
 from tenants.services import ssh_key_add
@@ -32,11 +34,15 @@ def test_the_running_email_of_an_on_demand_order_says_until_released_and_how_to_
         InstanceAddress.objects.for_organization(customer).get(instance__index=index).public_address for index in (0, 1)
     ]
 
-    # The activation owed it in the transaction of the change (a notice); its task writes it into the outbox.
-    notice = ReservationNotice.objects.for_organization(customer).get(
-        reservation=reservation, template="reservation_active"
-    )
-    assert notice_write(notice_id=notice.pk) is True
+    # The activation owed it in the transaction of the change (a notice); the notice drain writes it into the
+    # outbox, reading the servers and their addresses once for the batch.
+    unwritten = ReservationNotice.objects.for_organization(customer).filter(written_at__isnull=True)
+    assert sorted(unwritten.values_list("template", flat=True)) == ["reservation_active", "reservation_scheduled"]
+    with CaptureQueriesContext(connection) as queries:
+        assert notices_write_pending() == 2
+    # The notices with their reservations, the instances, their addresses, the recipients, the e-mails' insert, the
+    # notices' update; and a savepoint and its release inside the test's transaction.
+    assert len(queries) == 8
     [message] = OutgoingEmail.objects.filter(template="reservation_active")
     assert message.to == orderer.email
     assert "None" not in message.body

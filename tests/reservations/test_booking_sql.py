@@ -15,7 +15,7 @@ from reservations import services
 from reservations.choices import Pool, ReservationState
 from reservations.models import Allocation, CapacityPool, Node, Reservation, ReservationNotice
 from reservations.services import NoCapacityError, reservation_create
-from reservations.tasks import write_notice_task
+from reservations.tasks import write_pending_notices_task
 from tenants.audit import Actor
 from tenants.models import AuditEvent
 
@@ -87,20 +87,23 @@ def test_a_zone_full_under_the_lock_leaves_nothing_and_the_next_zone_books(
 def test_an_attempt_undone_under_the_lock_queues_nothing_after_the_commit(
     small_inventory, customer, make_quote, monkeypatch, django_capture_on_commit_callbacks
 ):
-    """The undone attempt had published its events and queued its notice's task before the lock: the savepoint's
-    rollback drops those on-commit callbacks too, so only the booked reservation's notice is queued."""
+    """The undone attempt had published its events and scheduled the notice drain before the lock: the savepoint's
+    rollback drops those on-commit callbacks too (one drain callback is left, which publishes once), and the undone
+    attempt's notice is gone with its savepoint."""
     fill_first_zone(customer, make_quote)
     stale = [reservable_pool("de-muc-1a"), reservable_pool("de-muc-1b")]
     monkeypatch.setattr(services, "booking_candidates", lambda **_: stale)
-    queued: list[int] = []
-    monkeypatch.setattr(write_notice_task, "apply_async", lambda args=None, **options: queued.extend(args))
+    queued: list[object] = []
+    monkeypatch.setattr(write_pending_notices_task, "apply_async", lambda *args, **options: queued.append(args))
     quote = make_quote(flavor="b200-x4", count=1)
 
-    with django_capture_on_commit_callbacks(execute=True):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
         booking = reservation_create(actor=ACTOR, organization=customer, quote=quote)
 
+    drains = [callback for callback in callbacks if callback.__qualname__.endswith("publish_drain")]
+    assert (len(drains), queued) == (1, [()])  # one drain scheduled, no arguments
     notice = ReservationNotice.objects.unscoped().get(reservation=booking.reservation)
-    assert queued == [notice.pk]
+    assert notice.written_at is None
     assert ReservationNotice.objects.unscoped().filter(reservation__zone__slug="de-muc-1a").count() == 1  # the fill's
 
 

@@ -4,6 +4,7 @@ counter of refusals."""
 from __future__ import annotations
 
 import smtplib
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -34,3 +35,24 @@ def flaky(settings: Any, failures: int) -> type[FlakyBackend]:
     settings.EMAIL_BACKEND = "tests.support.mail.FlakyBackend"
     FlakyBackend.reset(failures)
     return FlakyBackend
+
+
+class CountingBackend(EmailBackend):
+    """Django's in-memory backend that counts the connections made (``get_connection`` builds one backend each)."""
+
+    connections = 0
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        CountingBackend.connections += 1
+
+
+class SlowBackend(EmailBackend):
+    """Django's in-memory backend that takes ``seconds`` per message, like a mail server at a distance: two drains
+    racing then hold their batches at the same time."""
+
+    seconds = 0.02
+
+    def send_messages(self, messages: Sequence[EmailMessage]) -> int:
+        time.sleep(SlowBackend.seconds * len(messages))
+        return super().send_messages(messages)
