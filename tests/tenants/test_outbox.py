@@ -44,10 +44,10 @@ def published(monkeypatch):
     broker.purge()
 
 
-def enqueued(capture, count: int = 1, **fields: str) -> list[OutgoingEmail]:
+def enqueued(capture, count: int = 1) -> list[OutgoingEmail]:
     with capture(execute=True):
         return [
-            email_enqueue(to=f"anna{number}@rheinwerk.example", subject=f"Hallo {number}", body="Text", **fields)
+            email_enqueue(to=f"anna{number}@rheinwerk.example", subject=f"Hallo {number}", body="Text")
             for number in range(count)
         ]
 
