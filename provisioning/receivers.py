@@ -6,11 +6,19 @@ from __future__ import annotations
 
 from core.events import Event, subscribe
 from core.tasks import enqueue_on_commit
-from provisioning.services import reservation_instances_create
+from provisioning.services import reservation_instances_create, reservations_instances_create
 from provisioning.tasks import deprovision_reservation_task, organization_activate_task, provision_reservation_task
 
 
-@subscribe("reservation.provisioning", during_transaction=True)
+def instances_on_provisioning_many(events: list[Event]) -> None:
+    """``instances_on_provisioning`` for the events of many reservations at once (``dispatch_due``'s batch): one
+    read of their sizes, one INSERT of their rows."""
+    reservations_instances_create(
+        reservation_ids=[event.subject_id for event in events if event.subject_id is not None]
+    )
+
+
+@subscribe("reservation.provisioning", during_transaction=True, batch=instances_on_provisioning_many)
 def instances_on_provisioning(event: Event) -> None:
     """The instance rows in the transaction that moves the reservation to provisioning (its task then writes nothing
     before the first cloud call; ``dispatch_due`` moves up to 200 per transaction)."""

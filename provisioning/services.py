@@ -7,7 +7,7 @@ countdown, never a sleep.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,7 +15,7 @@ from itertools import pairwise
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import CharField, F, OuterRef, Subquery
 from django.db.models.functions import Cast
 from django.utils import timezone
@@ -26,6 +26,7 @@ from catalog.models import Flavor
 from core.events import publish
 from core.prepared import PreparedQuery
 from core.secrets import decrypt_secret
+from core.statements import insert_statement, statements_execute
 from core.tasks import enqueue_on_commit
 from provisioning.cloud_init import user_data_for
 from provisioning.drivers import CloudDriver, CloudError, get_driver
@@ -50,8 +51,8 @@ from provisioning.network import (
 )
 from reservations.choices import ReservationState
 from reservations.models import Reservation
-from reservations.services import reservation_transition
-from tenants.audit import Actor, AuditEntry, audit_record, audit_record_many
+from reservations.services import reservation_transition, reservations_transition_locked
+from tenants.audit import Actor, AuditEntry, audit_record, audit_record_many, audit_statement
 from tenants.models import AuditEvent
 from tenants.services import InvalidTransitionError
 
@@ -119,7 +120,8 @@ def instance_transition(
         )
         if not moved:
             return False
-        InstanceTransition.objects.bulk_create(
+        # The transition rows and their audit rows in one round trip (``core.statements``).
+        transitions = [
             InstanceTransition(
                 organization_id=instance.organization_id,
                 instance_id=instance.pk,
@@ -129,19 +131,26 @@ def instance_transition(
                 occurred_at=now,
             )
             for source, target in moves
-        )
-        audit_record_many(
-            actor=actor,
-            entries=[
-                AuditEntry(
-                    action=f"instance.{target}",
-                    target=instance,
-                    organization=instance.organization,
-                    data={"from": str(source), "to": str(target), "reason": reason},
-                )
-                for source, target in moves
-            ],
-        )
+        ]
+        audit = [
+            AuditEntry(
+                action=f"instance.{target}",
+                target=instance,
+                organization=instance.organization,
+                data={"from": str(source), "to": str(target), "reason": reason},
+            )
+            for source, target in moves
+        ]
+        if connection.vendor == "postgresql":
+            statements_execute(
+                [
+                    insert_statement(transitions, prefix="transition"),
+                    audit_statement(actor=actor, entries=audit, prefix="audit"),
+                ]
+            )
+        else:  # the embedded SQLite cannot insert the audit log's database default by keyword
+            InstanceTransition.objects.bulk_create(transitions)
+            audit_record_many(actor=actor, entries=audit)
     return True
 
 
@@ -177,10 +186,10 @@ def reservation_start_provisioning(*, reservation_id: int) -> list[int]:
     return [instance.pk for instance in reservation_instances_starting(reservation_id=reservation_id)]
 
 
-# Read for every reservation moving to provisioning (``dispatch_due``: up to 200 in one transaction).
-_RESERVATION_SIZE: PreparedQuery[tuple[int, int]] = PreparedQuery(
+# Read for a reservation moving to provisioning on its own (``reservation_transition``).
+_RESERVATION_SIZE: PreparedQuery[tuple[int, int, int]] = PreparedQuery(
     lambda reservation_id: (
-        Reservation.objects.unscoped().filter(pk=reservation_id).values_list("organization_id", "instance_count")
+        Reservation.objects.unscoped().filter(pk=reservation_id).values_list("pk", "organization_id", "instance_count")
     ),
     reservation_id=int,
 )
@@ -190,19 +199,36 @@ def reservation_instances_create(*, reservation_id: int) -> None:
     """The reservation's instance rows, pending, in the caller's transaction: the one that moves it to provisioning
     (``provisioning.receivers``), so that its task finds them and writes nothing before the cloud call. One INSERT
     ... ON CONFLICT DO NOTHING: a row that exists (unique per index) stays as it is."""
-    for organization_id, instance_count in _RESERVATION_SIZE(reservation_id=reservation_id):
-        Instance.objects.bulk_create(
-            [
-                Instance(
-                    organization_id=organization_id,
-                    reservation_id=reservation_id,
-                    index=index,
-                    name=default_instance_name(reservation_id=reservation_id, index=index),
-                )
-                for index in range(instance_count)
-            ],
-            ignore_conflicts=True,
+    _instances_insert(_RESERVATION_SIZE(reservation_id=reservation_id))
+
+
+def reservations_instances_create(*, reservation_ids: Sequence[int]) -> None:
+    """``reservation_instances_create`` for many reservations (``dispatch_due`` moves up to 200 in one transaction):
+    one SELECT of their sizes, one INSERT ... ON CONFLICT DO NOTHING of all their rows."""
+    if reservation_ids:
+        _instances_insert(
+            Reservation.objects.unscoped()
+            .filter(pk__in=reservation_ids)
+            .order_by("pk")
+            .values_list("pk", "organization_id", "instance_count")
         )
+
+
+def _instances_insert(sizes: Iterable[tuple[int, int, int]]) -> None:
+    """The pending instance rows of reservations given as (ID, organization ID, instance count), in one INSERT that
+    skips the rows that exist."""
+    rows = [
+        Instance(
+            organization_id=organization_id,
+            reservation_id=reservation_id,
+            index=index,
+            name=default_instance_name(reservation_id=reservation_id, index=index),
+        )
+        for reservation_id, organization_id, instance_count in sizes
+        for index in range(instance_count)
+    ]
+    if rows:
+        Instance.objects.bulk_create(rows, ignore_conflicts=True)
 
 
 def booking_request_id(reservation_id: int | OuterRef) -> Subquery:
@@ -492,27 +518,25 @@ def dispatch_due(*, limit: int = 200) -> tuple[list[int], list[int]]:
     commit (``provisioning.receivers``).
     """
     now = timezone.now()
-    starting: list[int] = []
-    ending: list[int] = []
     with transaction.atomic():
         due_start = list(
             Reservation.objects.unscoped()
-            .select_for_update(skip_locked=True)
+            .select_related("organization")
+            .select_for_update(skip_locked=True, of=("self",))
             .filter(state=R.SCHEDULED, starts_at__lte=now)
             .order_by("starts_at")[:limit]
         )
-        for reservation in due_start:
-            reservation_transition(actor=ACTOR, reservation=reservation, to_state=R.PROVISIONING)
-            starting.append(reservation.pk)
+        reservations_transition_locked(actor=ACTOR, locked=due_start, to_state=R.PROVISIONING)
+        starting = [reservation.pk for reservation in due_start]
         due_end = list(
             Reservation.objects.unscoped()
-            .select_for_update(skip_locked=True)
+            .select_related("organization")
+            .select_for_update(skip_locked=True, of=("self",))
             .filter(state__in=[R.PROVISIONING, R.ACTIVE], ends_at__lte=now)
             .order_by("ends_at")[:limit]
         )
-        for reservation in due_end:
-            reservation_transition(actor=ACTOR, reservation=reservation, to_state=R.ENDING, reason="window ended")
-            ending.append(reservation.pk)
+        reservations_transition_locked(actor=ACTOR, locked=due_end, to_state=R.ENDING, reason="window ended")
+        ending = [reservation.pk for reservation in due_end]
     return starting, ending
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -16,9 +16,15 @@ from provisioning.models import DriftFinding, DriftKind, Instance, InstanceState
 from provisioning.tasks import provision_instance_task, provision_reservation_task
 from reservations.choices import ReservationState
 from reservations.models import Allocation, Reservation
-from reservations.services import reservation_create, reservation_release, reservation_transition
+from reservations.services import (
+    reservation_create,
+    reservation_release,
+    reservation_transition,
+    reservations_transition_locked,
+)
 from tenants.audit import Actor
 from tenants.models import AuditEvent
+from tenants.services import InvalidTransitionError
 
 pytestmark = pytest.mark.django_db
 ACTOR = Actor.system("test")
@@ -216,11 +222,73 @@ def test_due_reservations_are_claimed_once(small_inventory, customer, make_quote
     assert Reservation.objects.for_organization(customer).get().state == ReservationState.PROVISIONING
 
 
+def test_dispatch_moves_due_reservations_together_with_every_audit_row_event_and_instance_row(
+    small_inventory, customer, make_quote, time_machine, settings, django_capture_on_commit_callbacks
+):
+    """``dispatch_due`` moves its claim with one UPDATE, one audit INSERT and one instance INSERT: each reservation
+    still gets its audit row, its instance rows, its webhook delivery and its task, and the statements do not grow
+    with the number of reservations."""
+    from webhooks.models import WebhookDelivery
+    from webhooks.services import endpoint_create
+
+    settings.KONTOR_WEBHOOKS_ALLOW_LOOPBACK = True
+    endpoint_create(
+        actor=ACTOR, organization=customer, url="http://127.0.0.1:9/hook", event_types=["reservation.provisioning"]
+    )
+    booked = [reservation_create(actor=ACTOR, organization=customer, quote=make_quote()).reservation for _ in range(3)]
+    time_machine.move_to(max(reservation.starts_at for reservation in booked), tick=False)
+
+    sent: list[int] = []
+    task = provision_reservation_task
+    original = task.apply_async
+    task.apply_async = lambda args, **options: sent.append(args[0])  # type: ignore[method-assign]
+    try:
+        with django_capture_on_commit_callbacks(execute=True), CaptureQueriesContext(connection) as queries:
+            starting, ending = services.dispatch_due()
+    finally:
+        task.apply_async = original  # type: ignore[method-assign]
+
+    ids = sorted(reservation.pk for reservation in booked)
+    assert (sorted(starting), ending) == (ids, [])
+    assert sorted(sent) == ids
+    assert set(Reservation.objects.for_organization(customer).values_list("state", flat=True)) == {
+        ReservationState.PROVISIONING
+    }
+    audit = AuditEvent.objects.unscoped().filter(action="reservation.provisioning").order_by("target_id")
+    assert [(row.target_id, row.data["from"], row.data["to"]) for row in audit] == [
+        (str(pk), "scheduled", "provisioning") for pk in ids
+    ]
+    assert sorted(Instance.objects.unscoped().values_list("reservation_id", flat=True)) == ids
+    deliveries = WebhookDelivery.objects.unscoped().filter(event_type="reservation.provisioning")
+    assert sorted(delivery.payload["data"]["id"] for delivery in deliveries) == ids
+    moves = [sql for sql in (query["sql"] for query in queries.captured_queries) if sql.startswith("UPDATE")]
+    assert sum('"reservations_reservation"' in sql for sql in moves) == 1  # the three moves (each delivery: its own)
+    assert sum(query["sql"].startswith('INSERT INTO "tenants_auditevent"') for query in queries.captured_queries) == 1
+
+
+def test_a_batch_with_a_move_the_lifecycle_refuses_writes_nothing(small_inventory, customer, make_quote):
+    first, second = (
+        reservation_create(actor=ACTOR, organization=customer, quote=make_quote()).reservation for _ in range(2)
+    )
+    reservation_transition(actor=ACTOR, reservation=second, to_state=ReservationState.CANCELLED)
+    with transaction.atomic():
+        locked = list(Reservation.objects.unscoped().select_related("organization").select_for_update().order_by("pk"))
+        with pytest.raises(InvalidTransitionError):
+            reservations_transition_locked(actor=ACTOR, locked=locked, to_state=ReservationState.PROVISIONING)
+    first.refresh_from_db()
+    assert first.state == ReservationState.SCHEDULED
+    assert not AuditEvent.objects.unscoped().filter(action="reservation.provisioning").exists()
+    assert not Instance.objects.unscoped().exists()
+
+
 def test_dispatch_uses_skip_locked(small_inventory, customer):
     with CaptureQueriesContext(connection) as queries:
         services.dispatch_due()
 
-    assert sum("FOR UPDATE SKIP LOCKED" in query["sql"] for query in queries.captured_queries) == 2
+    # The claims lock only the reservations' rows (``FOR UPDATE OF``), read with their organizations.
+    claims = [query["sql"] for query in queries.captured_queries if "SKIP LOCKED" in query["sql"]]
+    assert len(claims) == 2
+    assert all("FOR UPDATE OF" in sql for sql in claims)
 
 
 def test_reconciliation_deletes_orphans_and_reports_missing_servers(provisioning):
@@ -334,8 +402,7 @@ def test_a_one_server_reservation_becomes_active_in_one_task_and_these_statement
         "RELEASE",
         "SAVEPOINT",  # ACTIVE at the first look: the instance runs and the reservation is active, one transaction
         "UPDATE provisioning_instance",
-        "INSERT provisioning_instancetransition",
-        "INSERT tenants_auditevent",
+        "INSERT provisioning_instancetransition",  # with its audit rows, one round trip (checked below)
         "INSERT provisioning_instanceaddress",
         "SELECT webhooks_webhookendpoint",  # instance.running
         "SAVEPOINT",
@@ -347,3 +414,5 @@ def test_a_one_server_reservation_becomes_active_in_one_task_and_these_statement
         "RELEASE",
         "RELEASE",
     ]
+    moves = next(sql for sql in (query["sql"] for query in queries.captured_queries) if "instancetransition" in sql)
+    assert 'INSERT INTO "tenants_auditevent"' in moves
