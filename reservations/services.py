@@ -530,10 +530,45 @@ def _transition_apply(*, locked: Reservation, to_state: ReservationState, reason
 
 
 def _transition_locked(*, actor: Actor, locked: Reservation, to_state: ReservationState, reason: str = "") -> str:
-    """``_transition_apply`` and its audit row; returns the domain event to publish."""
-    entry = _transition_apply(locked=locked, to_state=to_state, reason=reason)
-    audit_record(actor=actor, action=entry.action, target=locked, organization=entry.organization, data=entry.data)
+    """``_transition_apply`` and its audit row; returns the domain event to publish.
+
+    On PostgreSQL a move that releases nothing sends its UPDATE and its audit INSERT in one round trip
+    (``core.statements``), without the ORM's compilation of the save; the embedded SQLite, which cannot insert the
+    audit log's database default by keyword, and a releasing move go through ``_transition_apply``."""
+    if to_state in RELEASING_STATES or connection.vendor != "postgresql":
+        entry = _transition_apply(locked=locked, to_state=to_state, reason=reason)
+        audit_record(actor=actor, action=entry.action, target=locked, organization=entry.organization, data=entry.data)
+        return entry.action
+    entry = _transition_entry(locked, to_state=to_state, reason=reason)
+    locked.state, locked.state_reason, locked.updated_at = to_state, reason, timezone.now()
+    statements_execute([_state_update_statement(locked), audit_statement(actor=actor, entries=[entry], prefix="audit")])
     return entry.action
+
+
+@functools.cache
+def _state_update_sql() -> str:
+    meta = Reservation._meta
+    quote = connection.ops.quote_name
+    fields = {field.name: field for field in meta.concrete_fields}
+    columns = {name: quote(str(fields[name].column)) for name in ("state", "state_reason", "updated_at")}
+    return (
+        f"UPDATE {quote(meta.db_table)} SET {columns['state']} = %(move_state)s, "  # noqa: S608 (names from _meta)
+        f"{columns['state_reason']} = %(move_reason)s, {columns['updated_at']} = %(move_updated_at)s "
+        f"WHERE {quote(str(meta.pk.column))} = %(move_id)s"
+    )
+
+
+def _state_update_statement(locked: Reservation) -> Statement:
+    """The UPDATE of a locked reservation's state, reason and ``updated_at`` as ``save(update_fields=...)`` writes
+    them, as a statement to send with others."""
+    field = next(field for field in Reservation._meta.concrete_fields if field.name == "updated_at")
+    updated_at = field.get_db_prep_save(locked.updated_at, connection)
+    return _state_update_sql(), {
+        "move_state": str(locked.state),
+        "move_reason": locked.state_reason,
+        "move_updated_at": updated_at,
+        "move_id": locked.pk,
+    }
 
 
 def reservation_transition(
