@@ -6,7 +6,8 @@ class BillingConfig(AppConfig):
     verbose_name = "Billing"
 
     def ready(self) -> None:
-        from billing.budgets.selectors import budget_order_guard
+        from billing.budgets.selectors import budget_order_guard, budget_order_guard_read
         from reservations.guards import register_order_guard
 
-        register_order_guard(budget_order_guard)  # the hard cap refuses orders under the organization's lock
+        # The hard cap refuses orders under the organization's lock; its read travels with the lock.
+        register_order_guard(budget_order_guard, read=budget_order_guard_read)

@@ -17,6 +17,7 @@ refused when the query is prepared. Querysets with ``prefetch_related`` or ``def
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from itertools import count
 from typing import Any, Generic, TypeVar
@@ -31,10 +32,14 @@ from django.db.models.query import (
     get_related_populators,
 )
 
+from core.statements import Statement
+
 T = TypeVar("T")
 
 _INT_BASE = -1_987_000_000  # placeholders: integers no id, count or slot takes (and still an int4)
 _serial = count()
+#: A positional placeholder of the compiled SQL, or a literal percent sign (``%%``, left as it is).
+_POSITIONAL = re.compile(r"%%|%s")
 
 
 class _Prepared:
@@ -133,10 +138,9 @@ class PreparedQuery(Generic[T]):
             return lambda rows: (row[0] for row in converted(rows))
         raise ValueError(f"A prepared query cannot answer {iterable.__name__} rows.")
 
-    def __call__(self, *, using: str = "default", **values: Any) -> list[T]:
+    def _params(self, prepared: _Prepared, values: dict[str, Any]) -> list[Any]:
         if values.keys() != self._kinds.keys():
             raise TypeError(f"Expected the values {sorted(self._kinds)}, got {sorted(values)}.")
-        prepared = self._prepared.get(using) or self._prepare(using)
         params = list(prepared.params)
         for name, positions in prepared.slots.items():
             value = values[name]
@@ -144,9 +148,35 @@ class PreparedQuery(Generic[T]):
                 raise TypeError(f"{name} must be {self._kinds[name].__name__}, got {value!r}.")
             for position in positions:
                 params[position] = value
+        return params
+
+    def __call__(self, *, using: str = "default", **values: Any) -> list[T]:
+        prepared = self._prepared.get(using) or self._prepare(using)
+        params = self._params(prepared, values)
         with connections[using].cursor() as cursor:
             cursor.execute(prepared.sql, params)
             rows = cursor.fetchall()
+        return list(prepared.make_rows(rows))
+
+    def statement(self, *, prefix: str, using: str = "default", **values: Any) -> Statement:
+        """The query for ``values`` as a statement to send with others in one round trip
+        (``core.statements.statements_execute``), its parameters named ``<prefix><n>``; ``answer`` makes its rows
+        what calling the query would have answered."""
+        prepared = self._prepared.get(using) or self._prepare(using)
+        params = self._params(prepared, values)
+        names = iter(range(len(params)))
+
+        def named(match: re.Match[str]) -> str:
+            return match.group() if match.group() == "%%" else f"%({prefix}{next(names)})s"
+
+        sql = _POSITIONAL.sub(named, prepared.sql)
+        if next(names, None) is not None:
+            raise ValueError("The prepared query's SQL has fewer placeholders than parameters.")
+        return sql, {f"{prefix}{number}": value for number, value in enumerate(params)}
+
+    def answer(self, rows: list[Any], *, using: str = "default") -> list[T]:
+        """The rows of ``statement``'s run as the query answers them."""
+        prepared = self._prepared.get(using) or self._prepare(using)
         return list(prepared.make_rows(rows))
 
     def first(self, *, using: str = "default", **values: Any) -> T | None:

@@ -12,25 +12,134 @@ columns of its concrete fields (the primary key only if the instances carry one)
 own insert prepares it (the field's ``pre_save`` for an insert, then ``get_db_prep_save``), under named placeholders
 with a prefix so that the statement's parameters can join those of the others it travels with. The column list is
 built once per model and vendor; the instances are then marked saved, as ``Model.save`` does.
+
+``PreparedSQL`` is a statement PostgreSQL parses and plans once per session instead of on every run: the large
+statements of a booking (the free-blocks read, the quota read, the allocation insert) spent about half of their
+server time planning. It travels in a round trip like any other statement (``(PreparedSQL, params)``): the first
+time on a connection it is sent as ``PREPARE`` followed by ``EXECUTE``, afterwards as ``EXECUTE`` alone, and the
+caller gets its rows in its place. A round trip that fails forgets the names it was preparing (the ``PREPARE``
+may or may not have run before the error), and the next one prepares again under a new name. Where a session is
+not the client's own (PgBouncer in transaction mode, ``KONTOR_DB_PGBOUNCER``: Django's
+``DISABLE_SERVER_SIDE_CURSORS``), with server-side binding (psycopg prepares by itself there) or on another
+database, it is sent as plain SQL.
 """
 
 from __future__ import annotations
 
+import re
+import weakref
 from collections.abc import Sequence
+from itertools import count
 from typing import Any
 
 from django.db import connection, models
 from django.db.models.expressions import DatabaseDefault
 
-#: A statement (SQL with ``%(name)s`` placeholders, its parameters), to be sent with others in one execute.
-Statement = tuple[str, dict[str, Any]]
+_PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+_names = count(1)
 
-_COLUMNS: dict[tuple[str, type[models.Model], bool], tuple[list[models.Field[Any, Any]], str, str]] = {}
+
+class PreparedSQL:
+    """A statement prepared once per PostgreSQL session (see the module's text). ``sql`` has ``%(name)s``
+    placeholders; ``types`` gives each one's SQL type, in the order of the ``PREPARE``'s parameters (a parameter
+    used in several places, or in arithmetic, has no type PostgreSQL could infer). ``generic_plan``: run it with
+    ``plan_cache_mode = force_generic_plan`` for its transaction, so that the plan made once is kept (PostgreSQL's
+    default keeps planning each run while the one plan looks costlier than the custom ones)."""
+
+    def __init__(self, sql: str, *, types: dict[str, str], generic_plan: bool = False) -> None:
+        used = set(_PLACEHOLDER.findall(sql))
+        if used != types.keys():
+            raise ValueError(f"types must name exactly the placeholders {sorted(used)}, not {sorted(types)}")
+        numbers = {name: number for number, name in enumerate(types, start=1)}
+        self.sql = sql
+        self.names = list(types)
+        self.generic_plan = generic_plan
+        self._prepare_body = f"({', '.join(types.values())}) AS " + _PLACEHOLDER.sub(
+            lambda match: f"${numbers[match.group(1)]}", sql
+        )
+        self._arguments = "(" + ", ".join(f"%({name})s" for name in self.names) + ")"
+
+    def __repr__(self) -> str:
+        return f"PreparedSQL({' '.join(self.sql.split())[:60]!r}...)"
+
+
+#: Per psycopg connection (a session of the server): the name each ``PreparedSQL`` has there, once prepared.
+_SESSIONS: weakref.WeakKeyDictionary[Any, dict[PreparedSQL, str]] = weakref.WeakKeyDictionary()
+
+#: A statement (SQL with ``%(name)s`` placeholders, or a ``PreparedSQL``; its parameters), to be sent with others in
+#: one execute.
+Statement = tuple[str | PreparedSQL, dict[str, Any]]
+
+
+def prepared_name(statement: PreparedSQL) -> str | None:
+    """The name ``statement`` has on this connection's session (what its ``EXECUTE`` names), or None while it is not
+    prepared there."""
+    raw = connection.connection
+    return _SESSIONS.get(raw, {}).get(statement) if raw is not None else None
+
+
+def _prepares_here() -> bool:
+    settings = connection.settings_dict
+    return (
+        connection.vendor == "postgresql"
+        and not settings.get("OPTIONS", {}).get("server_side_binding")
+        and not settings.get("DISABLE_SERVER_SIDE_CURSORS")
+    )
+
+
+def _expanded(statements: list[Statement]) -> tuple[list[tuple[str, dict[str, Any]]], list[bool], list[PreparedSQL]]:
+    """The SQL to send for ``statements`` on this connection, whether each one's result is the caller's, and the
+    statements prepared by it (new names, remembered already)."""
+    if not any(isinstance(sql, PreparedSQL) for sql, _values in statements):
+        return statements, [True] * len(statements), []  # type: ignore[return-value]  # all plain SQL
+    prepares = _prepares_here()
+    if prepares:
+        connection.ensure_connection()
+        session = _SESSIONS.setdefault(connection.connection, {})
+    sent: list[tuple[str, dict[str, Any]]] = []
+    kept: list[bool] = []
+    preparing: list[PreparedSQL] = []
+    generic = False
+    for sql, values in statements:
+        if not isinstance(sql, PreparedSQL):
+            sent.append((sql, values))
+            kept.append(True)
+            continue
+        if not prepares:
+            sent.append((sql.sql, values))
+            kept.append(True)
+            continue
+        name = session.get(sql)
+        if name is None:
+            name = session[sql] = f"kontor_{next(_names)}"
+            preparing.append(sql)
+            sent.append((f"PREPARE {name} {sql._prepare_body}", {}))
+            kept.append(False)
+        if sql.generic_plan and not generic:
+            sent.append(("SET LOCAL plan_cache_mode = force_generic_plan", {}))
+            kept.append(False)
+            generic = True
+        sent.append((f"EXECUTE {name} {sql._arguments}", values))
+        kept.append(True)
+    return sent, kept, preparing
 
 
 def statements_execute(statements: list[Statement]) -> list[list[tuple[Any, ...]]]:
     """Run ``statements`` in order, in one round trip where the database allows it; the rows of each (empty for one
     without results). Their parameter names must not clash (prefix them)."""
+    sent, kept, preparing = _expanded(statements)
+    try:
+        results = _execute(sent)
+    except BaseException:
+        session = _SESSIONS.get(connection.connection) if connection.connection is not None else None
+        for prepared in preparing:  # it may not have run: prepared again, under a new name, the next time
+            if session is not None:
+                session.pop(prepared, None)
+        raise
+    return [rows for rows, keep in zip(results, kept, strict=True) if keep]
+
+
+def _execute(statements: list[tuple[str, dict[str, Any]]]) -> list[list[tuple[Any, ...]]]:
     with connection.cursor() as cursor:
         one_by_one = connection.vendor != "postgresql" or connection.settings_dict.get("OPTIONS", {}).get(
             "server_side_binding"
@@ -50,6 +159,9 @@ def statements_execute(statements: list[Statement]) -> list[list[tuple[Any, ...]
             cursor.nextset()
             results.append(cursor.fetchall() if cursor.description is not None else [])
         return results
+
+
+_COLUMNS: dict[tuple[str, type[models.Model], bool], tuple[list[models.Field[Any, Any]], str, str]] = {}
 
 
 def _columns(model: type[models.Model], *, with_pk: bool) -> tuple[list[models.Field[Any, Any]], str, str]:

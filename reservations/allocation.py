@@ -20,7 +20,7 @@ from django.db import connection
 from django.db.models import Q
 
 from catalog.models import AvailabilityZone, Flavor
-from core.statements import Statement, statements_execute
+from core.statements import PreparedSQL, Statement, statements_execute
 from reservations.choices import NodeState, Pool, ReservationKind
 from reservations.models import Allocation, CapacityPool, Node
 
@@ -194,6 +194,25 @@ RETURNING id, instance_index, node_id, gpu_first
 """  # noqa: S608 (constant fragments; every value is a bound parameter)
 
 
+_WINDOW_TYPES = {
+    "pools": "bigint[]",
+    "available": "text",
+    "per_node": "int",
+    "size": "int",
+    "starts": "timestamptz",
+    "ends": "timestamptz",
+}
+#: Both statements parsed and planned once per session (``core.statements.PreparedSQL``): planning them was about
+#: half of their server time. Their one generic plan was measured against the custom ones at 100,000 reservations:
+#: the same plan shape (the GiST index scan of the window), the planning saved.
+FREE_BLOCKS = PreparedSQL(FREE_BLOCKS_SQL, types=_WINDOW_TYPES, generic_plan=True)
+INSERT_ALLOCATIONS = PreparedSQL(
+    INSERT_ALLOCATIONS_SQL,
+    types={**_WINDOW_TYPES, "instances": "int", "organization": "bigint", "reservation": "bigint"},
+    generic_plan=True,
+)
+
+
 def _window_params(
     *, pools: list[int], per_node: int, size: int, starts_at: datetime, ends_at: datetime | None
 ) -> dict[str, Any]:
@@ -214,10 +233,9 @@ def free_blocks(
     whole window: one statement, no lock."""
     if not pools:
         return {}
-    with connection.cursor() as cursor:
-        params = _window_params(pools=pools, per_node=per_node, size=size, starts_at=starts_at, ends_at=ends_at)
-        cursor.execute(FREE_BLOCKS_SQL, params)
-        return dict(cursor.fetchall())
+    params = _window_params(pools=pools, per_node=per_node, size=size, starts_at=starts_at, ends_at=ends_at)
+    (rows,) = statements_execute([(FREE_BLOCKS, params)])
+    return dict(rows)
 
 
 def pool_lock_id(pool_id: int) -> None:
@@ -267,8 +285,7 @@ def allocations_insert(
             ends_at=ends_at,
         )
         if rows is not None and then is not None:
-            with connection.cursor() as cursor:
-                cursor.execute(*then)
+            statements_execute([then])
         return rows
     statements = [
         *allocations_insert_statements(
@@ -306,7 +323,7 @@ def allocations_insert_statements(
     ``allocation_rows``."""
     params = _window_params(pools=[pool_id], per_node=per_node, size=size, starts_at=starts_at, ends_at=ends_at)
     params.update({"instances": instances, "organization": organization_id, "reservation": reservation_id})
-    insert = (INSERT_ALLOCATIONS_SQL, params)
+    insert: Statement = (INSERT_ALLOCATIONS, params)
     return [(LOCK_POOL_SQL, {"pools_lock": pool_id}), insert] if lock else [insert]
 
 

@@ -11,6 +11,7 @@ from django.db.models import Q
 from catalog.compatibility import is_compatible
 from catalog.models import AvailabilityZone, CatalogItemVersion, Flavor, GpuModel, Quote
 from core.prepared import PreparedQuery
+from core.statements import statements_execute
 from reservations.allocation import free_blocks, pool_for
 from reservations.choices import NodeState, ReservationKind
 from reservations.models import Allocation, CapacityPool, Node
@@ -42,11 +43,6 @@ _OTHER_FLAVORS: PreparedQuery[Flavor] = PreparedQuery(
 _ZONE: PreparedQuery[AvailabilityZone] = PreparedQuery(
     lambda slug: AvailabilityZone.objects.filter(slug=slug), slug=str
 )
-
-
-def zones_by_slug() -> list[AvailabilityZone]:
-    """Every availability zone, by slug (the order a booking tries them in)."""
-    return _ZONES()
 
 
 def zone_get(slug: str) -> AvailabilityZone | None:
@@ -135,24 +131,32 @@ class _Pools:
 
 def booking_candidates(
     *,
-    zones: list[AvailabilityZone],
+    zone: AvailabilityZone | None,
     flavor: Flavor,
     instances: int,
     kind: str,
     starts_at: datetime,
     ends_at: datetime | None,
 ) -> list[tuple[AvailabilityZone, int]]:
-    """The zones, in order, where the order fits on a read without locks, each with its pool's id: the candidates a
-    booking locks and tries. A zone left out was full a moment ago; one kept in may be full by the time it is locked.
-    On PostgreSQL a pool this process keeps a read of is answered from it, brought up to date
-    (``timeline.BUSY_CACHE``: the change log, and the allocations written since if any); one statement counts the
-    free blocks of the other zones' pools (``allocation.free_blocks``). Either way no pool is locked."""
+    """The zones, in order (``zone``, or every zone by slug), where the order fits on a read without locks, each
+    with its pool's id: the candidates a booking locks and tries. A zone left out was full a moment ago; one kept in
+    may be full by the time it is locked. The zones and their pools are read in one round trip. On PostgreSQL a pool
+    this process keeps a read of is answered from it, brought up to date (``timeline.BUSY_CACHE``: the change log,
+    and the allocations written since if any); one statement counts the free blocks of the other zones' pools
+    (``allocation.free_blocks``). Either way no pool is locked."""
+    pool_kind = str(pool_for(kind))
+    if zone is None:
+        zone_rows, pool_rows = statements_execute(
+            [
+                _ZONES.statement(prefix="zones"),
+                _POOL_IDS.statement(prefix="pool_ids", node_type=flavor.node_type_id, kind=pool_kind),
+            ]
+        )
+        zones, pairs = _ZONES.answer(zone_rows), _POOL_IDS.answer(pool_rows)
+    else:
+        zones, pairs = [zone], _POOL_IDS(node_type=flavor.node_type_id, kind=pool_kind)
     wanted = {zone.pk for zone in zones}
-    pools = {
-        zone_id: pool_id
-        for zone_id, pool_id in _POOL_IDS(node_type=flavor.node_type_id, kind=str(pool_for(kind)))
-        if zone_id in wanted
-    }
+    pools = {zone_id: pool_id for zone_id, pool_id in pairs if zone_id in wanted}
     if connection.vendor == "postgresql":
         per_node = flavor.node_type.gpus_per_node
         kept = BUSY_CACHE.current(list(pools.values()))

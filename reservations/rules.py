@@ -27,7 +27,14 @@ from core.datetimes import DATETIME_RANGE_CODE, datetime_range_error
 from core.statements import Statement
 from reservations.allocation import overlapping
 from reservations.choices import ReservationKind
-from reservations.guards import OrderDescription, OrderRefusal, order_guards_check
+from reservations.guards import (
+    OrderDescription,
+    OrderGuard,
+    OrderRefusal,
+    order_guard_reads,
+    order_guards_check,
+    order_guards_reading,
+)
 from reservations.models import Allocation, QuotaLimit, Reservation
 from tenants.choices import OrganizationStatus
 from tenants.models import Organization
@@ -201,10 +208,12 @@ def extension_order(*, reservation: Reservation, ends_at: datetime, now: datetim
 @dataclass(frozen=True)
 class OrderReads:
     """What ``order_rules_check`` reads from the database, read by the caller in the round trip of the
-    organization's lock, after the lock (``order_reads_statements``): the consents' rows and the quota row."""
+    organization's lock, after the lock (``order_reads_statements``): the consents' rows, the quota row and the
+    rows of each guard's read (``reservations.guards``)."""
 
     consents: ConsentRows
     quota: tuple[int, int]
+    guards: dict[OrderGuard, list[tuple[Any, ...]]]
 
 
 def _quota_window(order: OrderDescription) -> tuple[datetime, datetime | None]:
@@ -226,13 +235,21 @@ def order_reads_statements(order: OrderDescription) -> list[Statement] | None:
         ends_at=ends_at,
         exclude_reservation_id=order.reservation_id,
     )
-    return [consents_statement(organization=order.organization), (QUOTA_AND_HELD_SQL, quota)]
+    guards = [statement for _guard, statement in order_guard_reads(order)]
+    return [consents_statement(organization=order.organization), (QUOTA_AND_HELD_SQL, quota), *guards]
 
 
 def order_reads(results: list[list[tuple[Any, ...]]]) -> OrderReads:
     """``OrderReads`` from the rows of ``order_reads_statements``, in order."""
-    consents, quota = results
-    return OrderReads(consents=[(row[0], row[1], row[2]) for row in consents], quota=_quota_row(*quota[0]))
+    consents, quota, *guards = results
+    read = order_guards_reading()
+    if len(read) != len(guards):
+        raise RuntimeError("The order guards with a read changed between the statements and their rows.")
+    return OrderReads(
+        consents=[(row[0], row[1], row[2]) for row in consents],
+        quota=_quota_row(*quota[0]),
+        guards=dict(zip(read, guards, strict=True)),
+    )
 
 
 def _check_organization(organization: Organization, reads: OrderReads | None) -> None:
@@ -297,7 +314,7 @@ def order_rules_check(order: OrderDescription, reads: OrderReads | None = None) 
     _check_organization(order.organization, reads)
     _check_window(order)
     _check_quota(order, reads)
-    order_guards_check(order)
+    order_guards_check(order, reads.guards if reads is not None else None)
 
 
 def booking_refusal(*, organization: Organization, quote: Quote, now: datetime) -> OrderRefusal | None:

@@ -29,7 +29,7 @@ from reservations.allocation import (
     pool_lock,
     pool_lock_by_id,
 )
-from reservations.availability import Alternative, booking_candidates, refusal_advice, zones_by_slug
+from reservations.availability import Alternative, booking_candidates, refusal_advice
 from reservations.choices import (
     HOLDING_STATES,
     NodeState,
@@ -216,12 +216,11 @@ def reservation_create(
         return replay
     now = now or timezone.now()
     order = booking_order(organization=organization, quote=quote, now=now)
-    zones = [zone] if zone is not None else zones_by_slug()
     # Only zones that fit on a read without any lock are tried: a refusal waits for no pool lock, and this read
     # waits for no organization lock either (it is advice; the allocation insert under the pool lock decides), so
     # concurrent orders of one organization queue on its row only for the rule checks and the booking itself.
     candidates = booking_candidates(
-        zones=zones,
+        zone=zone,
         flavor=quote.flavor,
         instances=quote.instance_count,
         kind=order.kind,

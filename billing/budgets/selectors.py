@@ -27,6 +27,7 @@ read it, so they never disagree):
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -38,9 +39,10 @@ from django.utils.translation import gettext as _
 from billing.budgets.models import Budget, BudgetAlert
 from billing.periods import BERLIN, BillingPeriod, billing_period
 from core.money import format_money, round_money
+from core.statements import Statement
 from metering.models import UsageRecord
 from metering.selectors import DailyGpuHours, gpu_hours_by_day, unmetered_windows
-from reservations.guards import OrderDescription, OrderRefusal
+from reservations.guards import GuardRows, OrderDescription, OrderRefusal
 from tenants.models import Organization
 
 SECONDS_PER_HOUR = Decimal(3600)
@@ -48,6 +50,15 @@ RUN_RATE_HOURS = 24
 ZERO = Decimal("0.00")
 HUNDRED_PERCENT = Decimal(100)
 ONE_SECOND = timedelta(seconds=1)
+
+
+class NotRead(enum.Enum):
+    """A value the caller did not read (``budget_refusal(cap=...)``): None is a value there (no hard cap)."""
+
+    NOT_READ = "not read"
+
+
+NOT_READ = NotRead.NOT_READ
 
 
 def current_period(now: datetime) -> BillingPeriod:
@@ -142,14 +153,35 @@ def budget_get(*, organization: Organization) -> Budget | None:
     return Budget.objects.for_organization(organization).first()
 
 
-def budget_refusal(*, organization: Organization, additional_net: Decimal, now: datetime | None = None) -> str | None:
-    """Why the hard cap refuses an order that adds ``additional_net`` EUR this month, or None if it may go ahead."""
+#: ``budget_cap``'s read without the ORM, for the organization's lock to carry in its round trip
+#: (``budget_order_guard``'s read): the hard cap flag and the limit of the organization's budget.
+_BUDGET_CAP_SQL = (
+    "SELECT hard_cap, monthly_limit FROM billing_budget WHERE organization_id = %(budget_organization)s"
+    " ORDER BY id LIMIT 1"
+)
+
+
+def budget_cap(*, organization: Organization) -> Decimal | None:
+    """The monthly limit of the organization's budget if it is a hard cap, else None."""
     budget = budget_get(organization=organization)
-    if budget is None or not budget.hard_cap:
+    return budget.monthly_limit if budget is not None and budget.hard_cap else None
+
+
+def budget_refusal(
+    *,
+    organization: Organization,
+    additional_net: Decimal,
+    now: datetime | None = None,
+    cap: Decimal | NotRead | None = NOT_READ,
+) -> str | None:
+    """Why the hard cap refuses an order that adds ``additional_net`` EUR this month, or None if it may go ahead.
+    ``cap``: ``budget_cap`` as the caller read it already (default: read now)."""
+    limit = budget_cap(organization=organization) if isinstance(cap, NotRead) else cap
+    if limit is None:
         return None
     spent = spend_summary(organization=organization, now=now or timezone.now()).spent_or_committed
     additional = round_money(additional_net)
-    if spent + additional <= budget.monthly_limit:
+    if spent + additional <= limit:
         return None
     return _(
         "This order would cost %(additional)s this month; with %(spent)s spent or committed so far that exceeds the "
@@ -157,7 +189,7 @@ def budget_refusal(*, organization: Organization, additional_net: Decimal, now: 
     ) % {
         "additional": format_money(additional),
         "spent": format_money(spent),
-        "limit": format_money(budget.monthly_limit),
+        "limit": format_money(limit),
     }
 
 
@@ -173,10 +205,19 @@ def daily_gpu_hours_by_flavor(*, organization: Organization, summary: Spend) -> 
     )
 
 
-def budget_order_guard(order: OrderDescription) -> OrderRefusal | None:
-    """The budget's hard cap as an order guard (registered in ``BillingConfig.ready``; runs under the organization's
-    row lock in ``reservations.rules.order_rules_check``, for bookings and extensions)."""
+def budget_order_guard_read(order: OrderDescription) -> Statement:
+    """``budget_order_guard``'s read (``budget_cap``) as a statement, for the lock's round trip."""
+    return (_BUDGET_CAP_SQL, {"budget_organization": order.organization.pk})
+
+
+def budget_order_guard(order: OrderDescription, rows: GuardRows = None) -> OrderRefusal | None:
+    """The budget's hard cap as an order guard (registered in ``BillingConfig.ready`` with its read,
+    ``budget_order_guard_read``; runs under the organization's row lock in ``reservations.rules.order_rules_check``,
+    for bookings and extensions). ``rows``: its read's, when the lock's round trip carried it."""
+    cap: Decimal | NotRead | None = NOT_READ
+    if rows is not None:
+        cap = rows[0][1] if rows and rows[0][0] else None
     reason = budget_refusal(
-        organization=order.organization, additional_net=order_net_this_month(order=order), now=order.now
+        organization=order.organization, additional_net=order_net_this_month(order=order), now=order.now, cap=cap
     )
     return OrderRefusal(reason, code="budget_exceeded") if reason is not None else None

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.statements import Statement
+from core.statements import Statement, statements_execute
 from tenants.audit import Actor, audit_record
 from tenants.choices import LegalDocumentKind
 from tenants.models import Consent, LegalDocument, Organization, User
@@ -52,9 +52,7 @@ def consents_missing(*, organization: Organization, rows: ConsentRows | None = N
     caller read them already (``consents_statement``). Only when some are missing is a second query made for
     those documents, whole."""
     if rows is None:
-        with connection.cursor() as cursor:
-            cursor.execute(*consents_statement(organization=organization))
-            rows = cursor.fetchall()
+        (rows,) = statements_execute([consents_statement(organization=organization)])
     latest: dict[str, tuple[int, bool]] = {}
     for document_id, kind, accepted in rows:
         latest.setdefault(kind, (document_id, bool(accepted)))

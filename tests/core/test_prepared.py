@@ -6,9 +6,11 @@ import threading
 
 import pytest
 from django.db import close_old_connections, connection
+from django.db.models.expressions import RawSQL
 from django.test.utils import CaptureQueriesContext
 
 from core.prepared import PreparedQuery
+from core.statements import statements_execute
 from tenants.choices import Role
 from tenants.models import Membership, Organization
 from tenants.scoping import UnscopedQueryError
@@ -111,3 +113,35 @@ def test_wrong_values_and_unsupported_querysets_are_refused():
     prefetching = PreparedQuery(lambda pk: Organization.objects.filter(pk=pk).prefetch_related("memberships"), pk=int)
     with pytest.raises(ValueError, match="prefetch"):
         prefetching(pk=1)
+
+
+def test_as_a_statement_it_travels_with_others_and_answers_the_same(organization, other_organization, member_of):
+    member_of(organization, Role.MEMBER)
+    member_of(other_organization, Role.MEMBER)
+    slugs = PreparedQuery(  # a literal percent sign in the SQL (a modulo) stays as it is
+        lambda slug: (
+            Organization.objects.filter(slug=slug).annotate(odd=RawSQL("id %% 2", ())).values_list("slug", "odd")
+        ),
+        slug=str,
+    )
+    with CaptureQueriesContext(connection) as queries:
+        members_rows, slug_rows = statements_execute(
+            [
+                MEMBERS.statement(prefix="m", organization=organization.pk, role=Role.MEMBER),
+                slugs.statement(prefix="s", slug=other_organization.slug),
+            ]
+        )
+    assert len(queries.captured_queries) == 1
+    assert [_fields(m) for m in MEMBERS.answer(members_rows)] == [
+        _fields(m) for m in MEMBERS(organization=organization.pk, role=Role.MEMBER)
+    ]
+    assert [_fields(m.user) for m in MEMBERS.answer(members_rows)] == [
+        _fields(m.user) for m in MEMBERS(organization=organization.pk, role=Role.MEMBER)
+    ]
+    assert (
+        slugs.answer(slug_rows)
+        == slugs(slug=other_organization.slug)
+        == [(other_organization.slug, other_organization.pk % 2)]
+    )
+    with pytest.raises(TypeError):
+        MEMBERS.statement(prefix="m", organization="7", role=Role.MEMBER)
