@@ -6,6 +6,10 @@ compilation per order, a third of a key-authenticated read's CPU went to one loo
 queryset once with a placeholder for each value, keeps the SQL the ORM made, its converters and how it builds model
 instances (``select_related`` included), and then runs that SQL with the values given: the same statement, the same
 rows, the same objects as the queryset would give (``tests/core/test_prepared.py`` compares them field by field).
+On PostgreSQL that SQL is also parsed and planned once per database session (``core.statements.PreparedSQL``,
+PostgreSQL's default plan cache: after five planned runs the one generic plan, unless it looks costlier): planning
+a quote's read with its related rows cost the server 1.3 ms for 0.1 ms of execution, the reservation's answer
+0.8 ms for 0.1 ms.
 
 Values are integers or strings, each a parameter of the statement (a ``pk``, a foreign key, a slug): the builder
 gets a placeholder for each name (an integer or a string no real value is) and the statement's parameters are found
@@ -22,7 +26,7 @@ from collections.abc import Callable, Iterator
 from itertools import count
 from typing import Any, Generic, TypeVar
 
-from django.db import connections
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Model, QuerySet
 from django.db.models.query import (
     FlatValuesListIterable,
@@ -32,7 +36,7 @@ from django.db.models.query import (
     get_related_populators,
 )
 
-from core.statements import Statement
+from core.statements import PreparedSQL, Statement, statements_execute
 
 T = TypeVar("T")
 
@@ -45,6 +49,28 @@ _POSITIONAL = re.compile(r"%%|%s")
 class _Prepared:
     def __init__(self, sql: str, params: list[Any], slots: dict[str, list[int]], make_rows: Any) -> None:
         self.sql, self.params, self.slots, self.make_rows = sql, params, slots, make_rows
+        self.plans_once = False  # PostgreSQL: run as a PreparedSQL, parsed and planned once per session
+        self._servers: dict[str, PreparedSQL] = {}
+
+    def server(self, prefix: str) -> PreparedSQL:
+        """The statement as a ``PreparedSQL`` with its parameters named ``<prefix>0`` ..."""
+        found = self._servers.get(prefix)
+        if found is None:
+            found = self._servers[prefix] = PreparedSQL(_named(self.sql, len(self.params), prefix), types=None)
+        return found
+
+
+def _named(sql: str, count: int, prefix: str) -> str:
+    """``sql`` with its ``count`` positional placeholders named ``<prefix>0`` .. (``%%`` left as it is)."""
+    names = iter(range(count))
+
+    def named(match: re.Match[str]) -> str:
+        return match.group() if match.group() == "%%" else f"%({prefix}{next(names)})s"
+
+    found = _POSITIONAL.sub(named, sql)
+    if next(names, None) is not None:
+        raise ValueError("The prepared query's SQL has fewer placeholders than parameters.")
+    return found
 
 
 class PreparedQuery(Generic[T]):
@@ -83,6 +109,7 @@ class PreparedQuery(Generic[T]):
         if unused or any(mark in sql for mark in placeholders.values() if isinstance(mark, str)):
             raise ValueError(f"These values are not parameters of the prepared statement: {unused or 'in the SQL'}")
         prepared = _Prepared(sql, params, slots, self._row_maker(queryset, compiler, alias))
+        prepared.plans_once = compiler.connection.vendor == "postgresql"
         self._prepared[alias] = prepared
         return prepared
 
@@ -153,9 +180,12 @@ class PreparedQuery(Generic[T]):
     def __call__(self, *, using: str = "default", **values: Any) -> list[T]:
         prepared = self._prepared.get(using) or self._prepare(using)
         params = self._params(prepared, values)
-        with connections[using].cursor() as cursor:
-            cursor.execute(prepared.sql, params)
-            rows = cursor.fetchall()
+        if prepared.plans_once and using == DEFAULT_DB_ALIAS:
+            (rows,) = statements_execute([(prepared.server("q"), {f"q{n}": value for n, value in enumerate(params)})])
+        else:
+            with connections[using].cursor() as cursor:
+                cursor.execute(prepared.sql, params)
+                rows = cursor.fetchall()
         return list(prepared.make_rows(rows))
 
     def statement(self, *, prefix: str, using: str = "default", **values: Any) -> Statement:
@@ -164,15 +194,8 @@ class PreparedQuery(Generic[T]):
         what calling the query would have answered."""
         prepared = self._prepared.get(using) or self._prepare(using)
         params = self._params(prepared, values)
-        names = iter(range(len(params)))
-
-        def named(match: re.Match[str]) -> str:
-            return match.group() if match.group() == "%%" else f"%({prefix}{next(names)})s"
-
-        sql = _POSITIONAL.sub(named, prepared.sql)
-        if next(names, None) is not None:
-            raise ValueError("The prepared query's SQL has fewer placeholders than parameters.")
-        return sql, {f"{prefix}{number}": value for number, value in enumerate(params)}
+        named = {f"{prefix}{n}": value for n, value in enumerate(params)}
+        return (prepared.server(prefix) if prepared.plans_once else _named(prepared.sql, len(params), prefix)), named
 
     def answer(self, rows: list[Any], *, using: str = "default") -> list[T]:
         """The rows of ``statement``'s run as the query answers them."""

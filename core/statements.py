@@ -42,22 +42,23 @@ _names = count(1)
 class PreparedSQL:
     """A statement prepared once per PostgreSQL session (see the module's text). ``sql`` has ``%(name)s``
     placeholders; ``types`` gives each one's SQL type, in the order of the ``PREPARE``'s parameters (a parameter
-    used in several places, or in arithmetic, has no type PostgreSQL could infer). ``generic_plan``: run it with
-    ``plan_cache_mode = force_generic_plan`` for its transaction, so that the plan made once is kept (PostgreSQL's
-    default keeps planning each run while the one plan looks costlier than the custom ones)."""
+    used in several places, or in arithmetic, has no type PostgreSQL could infer), or is None where each one is
+    compared with a column (PostgreSQL infers it). ``generic_plan``: run it with
+    ``plan_cache_mode = force_generic_plan`` for its transaction, so that the plan made once is kept; without it
+    PostgreSQL's default applies: five planned runs, then the one generic plan unless it looks costlier than theirs
+    (a lookup by key: from the sixth run on, no planning)."""
 
-    def __init__(self, sql: str, *, types: dict[str, str], generic_plan: bool = False) -> None:
-        used = set(_PLACEHOLDER.findall(sql))
-        if used != types.keys():
+    def __init__(self, sql: str, *, types: dict[str, str] | None, generic_plan: bool = False) -> None:
+        used = list(dict.fromkeys(_PLACEHOLDER.findall(sql)))  # in order of first use
+        if types is not None and set(used) != types.keys():
             raise ValueError(f"types must name exactly the placeholders {sorted(used)}, not {sorted(types)}")
-        numbers = {name: number for number, name in enumerate(types, start=1)}
+        self.names = list(types) if types is not None else used
+        numbers = {name: number for number, name in enumerate(self.names, start=1)}
         self.sql = sql
-        self.names = list(types)
         self.generic_plan = generic_plan
-        self._prepare_body = f"({', '.join(types.values())}) AS " + _PLACEHOLDER.sub(
-            lambda match: f"${numbers[match.group(1)]}", sql
-        )
-        self._arguments = "(" + ", ".join(f"%({name})s" for name in self.names) + ")"
+        declared = f"({', '.join(types.values())}) " if types else ""  # None: PostgreSQL infers each from its use
+        self._prepare_body = f"{declared}AS " + _PLACEHOLDER.sub(lambda match: f"${numbers[match.group(1)]}", sql)
+        self._arguments = ("(" + ", ".join(f"%({name})s" for name in self.names) + ")") if self.names else ""
 
     def __repr__(self) -> str:
         return f"PreparedSQL({' '.join(self.sql.split())[:60]!r}...)"
@@ -76,6 +77,22 @@ def prepared_name(statement: PreparedSQL) -> str | None:
     prepared there."""
     raw = connection.connection
     return _SESSIONS.get(raw, {}).get(statement) if raw is not None else None
+
+
+_EXECUTE = re.compile(r"\bEXECUTE (kontor_\d+)\b")
+
+
+def statement_text(sql: str) -> str:
+    """``sql`` as a round trip sent it, each ``EXECUTE`` of a statement prepared on this connection followed by that
+    statement's SQL in a comment: what tests and diagnostics that look for a table or a clause read."""
+    raw = connection.connection
+    by_name = {name: statement for statement, name in _SESSIONS.get(raw, {}).items()} if raw is not None else {}
+
+    def expanded(match: re.Match[str]) -> str:
+        statement = by_name.get(match.group(1))
+        return match.group() if statement is None else f"{match.group()} /* {statement.sql} */"
+
+    return _EXECUTE.sub(expanded, sql)
 
 
 def _prepares_here() -> bool:

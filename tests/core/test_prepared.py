@@ -145,3 +145,22 @@ def test_as_a_statement_it_travels_with_others_and_answers_the_same(organization
     )
     with pytest.raises(TypeError):
         MEMBERS.statement(prefix="m", organization="7", role=Role.MEMBER)
+
+
+def test_on_postgresql_it_is_planned_once_per_session(organization, member_of):
+    member_of(organization, Role.MEMBER)
+    fresh: PreparedQuery[Membership] = PreparedQuery(
+        lambda organization: Membership.objects.for_organization(Organization(pk=organization)).filter(
+            organization_id=organization
+        ),
+        organization=int,
+    )
+    with CaptureQueriesContext(connection) as first:
+        found = fresh(organization=organization.pk)
+    with CaptureQueriesContext(connection) as second:
+        again = fresh(organization=organization.pk)
+
+    assert [_fields(m) for m in found] == [_fields(m) for m in again]
+    assert len(found) == 1
+    assert "PREPARE" in first.captured_queries[0]["sql"]
+    assert second.captured_queries[0]["sql"].startswith("EXECUTE")

@@ -8,7 +8,7 @@ from django.db import DataError, connection, transaction
 from django.forms.models import model_to_dict
 from django.test.utils import CaptureQueriesContext
 
-from core.statements import PreparedSQL, insert_statement, statements_execute
+from core.statements import PreparedSQL, insert_statement, statement_text, statements_execute
 from tenants.audit import Actor, AuditEntry, audit_record_many, audit_statement
 from tenants.models import AuditEvent, Organization
 from tests.factories import OrganizationFactory
@@ -206,3 +206,19 @@ def test_its_types_must_name_exactly_its_placeholders():
         PreparedSQL(SLUGS_SQL, types={"ids": "bigint[]"})
     with pytest.raises(ValueError, match="placeholders"):
         PreparedSQL(SLUGS_SQL, types={"ids": "bigint[]", "country": "text", "city": "text"})
+
+
+def test_a_prepared_statement_without_parameters(organization):
+    count = PreparedSQL("SELECT count(*) FROM tenants_organization", types=None)
+    for _run in range(2):
+        assert statements_execute([(count, {})]) == [[(Organization.objects.count(),)]]
+
+
+def test_the_text_of_a_round_trip_names_what_its_executes_ran(organization):
+    with CaptureQueriesContext(connection) as queries:
+        _run_slugs([organization.pk])
+        _run_slugs([organization.pk])
+    executed = queries.captured_queries[-1]["sql"]
+    assert "tenants_organization" not in executed
+    assert SLUGS_SQL in statement_text(executed)
+    assert statement_text("SELECT 1") == "SELECT 1"

@@ -9,6 +9,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from core.statements import statement_text
 from provisioning import services
 from provisioning.drivers import get_driver
 from provisioning.drivers.simulator import simulator_reset_failures
@@ -362,7 +363,10 @@ def test_the_console_counts_status_polls_and_names_them_so(provisioning, console
 
 def _statement(sql: str) -> str:
     """``UPDATE provisioning_instance``, ``SELECT reservations_reservation FOR UPDATE``, ``SAVEPOINT``: what a
-    statement does to which table."""
+    statement does to which table (a prepared statement's ``EXECUTE``: what the statement it runs does)."""
+    text = statement_text(sql)
+    if text.startswith("EXECUTE") and "/* " in text:
+        sql = text[text.index("/* ") + 3 : text.rindex(" */")]
     words = sql.replace('"', "").replace("(", " ( ").replace(")", " ) ").split()
     verb = words[0]
     if verb in ("SAVEPOINT", "RELEASE"):

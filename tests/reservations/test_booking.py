@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from catalog.models import AvailabilityZone
-from core.statements import prepared_name
+from core.statements import prepared_name, statement_text
 from reservations.allocation import INSERT_ALLOCATIONS
 from reservations.choices import ReservationKind, ReservationState
 from reservations.models import Allocation, IdempotencyKey, Node, QuotaLimit, Reservation
@@ -382,13 +382,15 @@ def test_a_refusal_locks_nothing_and_reads_its_advice_only_when_asked(small_inve
     quote = make_quote(flavor="b200-x1")
     with CaptureQueriesContext(connection) as queries, pytest.raises(NoCapacityError) as refusal:
         reservation_create(actor=Actor.system("test"), organization=customer, quote=quote)
-    statements = [query["sql"] for query in queries.captured_queries]
+    statements = [statement_text(query["sql"]) for query in queries.captured_queries]
     assert not [sql for sql in statements if "FOR UPDATE" in sql or "FOR NO KEY" in sql]
     assert not [sql for sql in statements if "catalog_flavor" in sql]  # the alternatives' flavors: not yet
 
     with CaptureQueriesContext(connection) as advice:
         alternatives, earliest = refusal.value.alternatives, refusal.value.earliest_start
-    assert [sql for sql in (query["sql"] for query in advice.captured_queries) if "catalog_flavor" in sql]
+    assert [
+        sql for sql in (statement_text(query["sql"]) for query in advice.captured_queries) if "catalog_flavor" in sql
+    ]
     assert alternatives == []  # every pool of the inventory is full in the window
     assert earliest is not None
     assert earliest > timezone.now()
