@@ -10,6 +10,7 @@ from typing import Any
 from django.db.models import Prefetch
 
 from core.prepared import PreparedQuery
+from core.statements import statements_execute
 from provisioning.models import Instance, InstanceTransition, ReservationAccess
 from reservations.models import Allocation, Reservation
 from tenants.models import Organization
@@ -158,13 +159,11 @@ _ONE_TRANSITIONS = _of_one_reservation(_transition_rows, "instance__reservation_
 
 def reservation_row_for_api(*, organization: Organization, reservation_id: int) -> tuple[dict[str, Any] | None, Any]:
     """One reservation's row and ``reservation_rows_related`` for it (None and nothing when the organization has no
-    such reservation): the same rows, from statements compiled once per process."""
-    org = organization.pk
-    row = _ONE_ROW.first(organization=org, reservation=reservation_id)
-    if row is None:
+    such reservation): the same rows, from statements compiled once per process, all four in one round trip."""
+    values = {"organization": organization.pk, "reservation": reservation_id}
+    reads = [_ONE_ROW, _ONE_ALLOCATIONS, _ONE_INSTANCES, _ONE_TRANSITIONS]
+    found = statements_execute([read.statement(prefix=f"one{number}_", **values) for number, read in enumerate(reads)])
+    rows, allocations, instances, transitions = (read.answer(raw) for read, raw in zip(reads, found, strict=True))
+    if not rows:
         return None, {}
-    return row, _related_grouped(
-        _ONE_ALLOCATIONS(organization=org, reservation=reservation_id),
-        _ONE_INSTANCES(organization=org, reservation=reservation_id),
-        lambda instance_ids: _ONE_TRANSITIONS(organization=org, reservation=reservation_id),
-    )
+    return rows[0], _related_grouped(allocations, instances, lambda instance_ids: transitions)
