@@ -160,9 +160,13 @@ _ONE_TRANSITIONS = _of_one_reservation(_transition_rows, "instance__reservation_
 def reservation_row_for_api(*, organization: Organization, reservation_id: int) -> tuple[dict[str, Any] | None, Any]:
     """One reservation's row and ``reservation_rows_related`` for it (None and nothing when the organization has no
     such reservation): the same rows, from statements compiled once per process, all four in one round trip."""
-    values = {"organization": organization.pk, "reservation": reservation_id}
     reads = [_ONE_ROW, _ONE_ALLOCATIONS, _ONE_INSTANCES, _ONE_TRANSITIONS]
-    found = statements_execute([read.statement(prefix=f"one{number}_", **values) for number, read in enumerate(reads)])
+    found = statements_execute(
+        [
+            read.statement(prefix=f"one{number}_", organization=organization.pk, reservation=reservation_id)
+            for number, read in enumerate(reads)
+        ]
+    )
     rows, allocations, instances, transitions = (read.answer(raw) for read, raw in zip(reads, found, strict=True))
     if not rows:
         return None, {}
