@@ -14,14 +14,14 @@ with a prefix so that the statement's parameters can join those of the others it
 built once per model and vendor; the instances are then marked saved, as ``Model.save`` does.
 
 ``PreparedSQL`` is a statement PostgreSQL parses and plans once per session instead of on every run: the large
-statements of a booking (the free-blocks read, the quota read, the allocation insert) spent about half of their
-server time planning. It travels in a round trip like any other statement (``(PreparedSQL, params)``): the first
-time on a connection it is sent as ``PREPARE`` followed by ``EXECUTE``, afterwards as ``EXECUTE`` alone, and the
-caller gets its rows in its place. A round trip that fails forgets the names it was preparing (the ``PREPARE``
-may or may not have run before the error), and the next one prepares again under a new name. Where a session is
-not the client's own (PgBouncer in transaction mode, ``KONTOR_DB_PGBOUNCER``: Django's
-``DISABLE_SERVER_SIDE_CURSORS``), with server-side binding (psycopg prepares by itself there) or on another
-database, it is sent as plain SQL.
+statements of a booking (the free-blocks read, the allocation insert) spent about half of their server time
+planning, and so did the compiled querysets of ``core.prepared``. It travels in a round trip like any other
+statement (``(PreparedSQL, params)``): the first time on a connection it is sent as ``PREPARE`` followed by
+``EXECUTE``, afterwards as ``EXECUTE`` alone, and the caller gets its rows in its place. A round trip that fails
+forgets the names it was preparing (the ``PREPARE`` may or may not have run before the error), and the next one
+prepares again under a new name. Where a session is not the client's own (PgBouncer in transaction mode,
+``KONTOR_DB_PGBOUNCER``: Django's ``DISABLE_SERVER_SIDE_CURSORS``), with server-side binding (psycopg prepares by
+itself there) or on another database, it is sent as plain SQL.
 """
 
 from __future__ import annotations
@@ -148,10 +148,10 @@ def statements_execute(statements: list[Statement]) -> list[list[tuple[Any, ...]
     try:
         results = _execute(sent)
     except BaseException:
-        session = _SESSIONS.get(connection.connection) if connection.connection is not None else None
-        for prepared in preparing:  # it may not have run: prepared again, under a new name, the next time
-            if session is not None:
-                session.pop(prepared, None)
+        # A PREPARE of this round trip may or may not have run: prepared again, under a new name, the next time.
+        session = _SESSIONS.get(connection.connection, {}) if connection.connection is not None else {}
+        for prepared in preparing:
+            session.pop(prepared, None)
         raise
     return [rows for rows, keep in zip(results, kept, strict=True) if keep]
 

@@ -27,7 +27,6 @@ read it, so they never disagree):
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -39,6 +38,7 @@ from django.utils.translation import gettext as _
 from billing.budgets.models import Budget, BudgetAlert
 from billing.periods import BERLIN, BillingPeriod, billing_period
 from core.money import format_money, round_money
+from core.prepared import PreparedQuery
 from core.statements import Statement
 from metering.models import UsageRecord
 from metering.selectors import DailyGpuHours, gpu_hours_by_day, unmetered_windows
@@ -50,15 +50,6 @@ RUN_RATE_HOURS = 24
 ZERO = Decimal("0.00")
 HUNDRED_PERCENT = Decimal(100)
 ONE_SECOND = timedelta(seconds=1)
-
-
-class NotRead(enum.Enum):
-    """A value the caller did not read (``budget_refusal(cap=...)``): None is a value there (no hard cap)."""
-
-    NOT_READ = "not read"
-
-
-NOT_READ = NotRead.NOT_READ
 
 
 def current_period(now: datetime) -> BillingPeriod:
@@ -153,35 +144,35 @@ def budget_get(*, organization: Organization) -> Budget | None:
     return Budget.objects.for_organization(organization).first()
 
 
-#: ``budget_cap``'s read without the ORM, for the organization's lock to carry in its round trip
-#: (``budget_order_guard``'s read): the hard cap flag and the limit of the organization's budget.
-_BUDGET_CAP_SQL = (
-    "SELECT hard_cap, monthly_limit FROM billing_budget WHERE organization_id = %(budget_organization)s"
-    " ORDER BY id LIMIT 1"
+#: The hard cap flag and the limit of the organization's budget (at most one: a one-to-one field), compiled once
+#: per process: ``budget_cap`` runs it, and the budget guard's read sends it with the organization's lock.
+_BUDGET_CAP: PreparedQuery[tuple[bool, Decimal]] = PreparedQuery(
+    lambda organization: Budget.objects.for_organization(Organization(pk=organization)).values_list(
+        "hard_cap", "monthly_limit"
+    ),
+    organization=int,
 )
+
+
+def _cap(rows: list[tuple[bool, Decimal]]) -> Decimal | None:
+    return rows[0][1] if rows and rows[0][0] else None
 
 
 def budget_cap(*, organization: Organization) -> Decimal | None:
     """The monthly limit of the organization's budget if it is a hard cap, else None."""
-    budget = budget_get(organization=organization)
-    return budget.monthly_limit if budget is not None and budget.hard_cap else None
+    return _cap(_BUDGET_CAP(organization=organization.pk))
 
 
 def budget_refusal(
-    *,
-    organization: Organization,
-    additional_net: Decimal,
-    now: datetime | None = None,
-    cap: Decimal | NotRead | None = NOT_READ,
+    *, organization: Organization, additional_net: Decimal, cap: Decimal | None, now: datetime | None = None
 ) -> str | None:
-    """Why the hard cap refuses an order that adds ``additional_net`` EUR this month, or None if it may go ahead.
-    ``cap``: ``budget_cap`` as the caller read it already (default: read now)."""
-    limit = budget_cap(organization=organization) if isinstance(cap, NotRead) else cap
-    if limit is None:
+    """Why the hard cap ``cap`` (``budget_cap``: None, no hard cap) refuses an order that adds ``additional_net``
+    EUR this month, or None if it may go ahead."""
+    if cap is None:
         return None
     spent = spend_summary(organization=organization, now=now or timezone.now()).spent_or_committed
     additional = round_money(additional_net)
-    if spent + additional <= limit:
+    if spent + additional <= cap:
         return None
     return _(
         "This order would cost %(additional)s this month; with %(spent)s spent or committed so far that exceeds the "
@@ -189,7 +180,7 @@ def budget_refusal(
     ) % {
         "additional": format_money(additional),
         "spent": format_money(spent),
-        "limit": format_money(limit),
+        "limit": format_money(cap),
     }
 
 
@@ -206,18 +197,17 @@ def daily_gpu_hours_by_flavor(*, organization: Organization, summary: Spend) -> 
 
 
 def budget_order_guard_read(order: OrderDescription) -> Statement:
-    """``budget_order_guard``'s read (``budget_cap``) as a statement, for the lock's round trip."""
-    return (_BUDGET_CAP_SQL, {"budget_organization": order.organization.pk})
+    """``budget_order_guard``'s read (``budget_cap``'s query) as a statement, for the lock's round trip."""
+    return _BUDGET_CAP.statement(prefix="budget", organization=order.organization.pk)
 
 
 def budget_order_guard(order: OrderDescription, rows: GuardRows = None) -> OrderRefusal | None:
     """The budget's hard cap as an order guard (registered in ``BillingConfig.ready`` with its read,
     ``budget_order_guard_read``; runs under the organization's row lock in ``reservations.rules.order_rules_check``,
     for bookings and extensions). ``rows``: its read's, when the lock's round trip carried it."""
-    cap: Decimal | NotRead | None = NOT_READ
-    if rows is not None:
-        cap = rows[0][1] if rows and rows[0][0] else None
+    organization = order.organization
+    cap = _cap(_BUDGET_CAP.answer(rows)) if rows is not None else budget_cap(organization=organization)
     reason = budget_refusal(
-        organization=order.organization, additional_net=order_net_this_month(order=order), now=order.now, cap=cap
+        organization=organization, additional_net=order_net_this_month(order=order), now=order.now, cap=cap
     )
     return OrderRefusal(reason, code="budget_exceeded") if reason is not None else None
