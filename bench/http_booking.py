@@ -151,6 +151,7 @@ class World:
                 reservation=blocker,
                 instance_index=index,
                 node=node,
+                gpu_model_id=self.metal.node_type.gpu_model_id,
                 gpu_first=0,
                 gpu_count=8,
                 starts_at=start,

@@ -154,9 +154,10 @@ SELECT pool_id, free FROM (
 WHERE free > 0
 """  # noqa: S608 (constant fragments; every value is a bound parameter)
 
-#: Insert the allocations of one reservation into the first ``instances`` free blocks of one pool, or nothing at all
-#: when fewer are free. Run under the pool lock: the search is then exact (a fresh snapshot after the lock was
-#: granted), and the exclusion constraint still has the last word.
+#: Insert the allocations of one reservation into the first ``instances`` free blocks of one pool (``pools`` holds
+#: just that one; each row names the pool's GPU model), or nothing at all when fewer are free. Run under the pool
+#: lock: the search is then exact (a fresh snapshot after the lock was granted), and the exclusion constraint still
+#: has the last word.
 #:
 #: The same order as ``place`` (fullest node first, then hostname, then slot) without crossing every node of the pool
 #: with its blocks: a node that some allocation touches in the window (``busy``, found over the GiST index) always
@@ -186,8 +187,11 @@ WITH {_BUSY}, partial AS (
     ) AS best
 )
 INSERT INTO reservations_allocation
-    (organization_id, reservation_id, instance_index, node_id, gpu_first, gpu_count, starts_at, ends_at)
-SELECT %(organization)s, %(reservation)s, instance_index, node_id, first, %(size)s, %(starts)s, %(ends)s
+    (organization_id, reservation_id, instance_index, node_id, gpu_model_id, gpu_first, gpu_count, starts_at, ends_at)
+SELECT %(organization)s, %(reservation)s, instance_index, node_id, (
+    SELECT t.gpu_model_id FROM reservations_capacitypool p JOIN catalog_nodetype t ON t.id = p.node_type_id
+    WHERE p.id = (%(pools)s)[1]
+), first, %(size)s, %(starts)s, %(ends)s
 FROM chosen
 WHERE (SELECT count(*) FROM chosen) = %(instances)s
 RETURNING id, instance_index, node_id, gpu_first
@@ -362,6 +366,7 @@ def _allocations_insert_in_python(
             reservation_id=reservation_id,
             instance_index=index,
             node_id=node_id,
+            gpu_model_id=pool.node_type.gpu_model_id,
             gpu_first=first,
             gpu_count=size,
             starts_at=starts_at,

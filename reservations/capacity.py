@@ -162,14 +162,14 @@ def capacity_outlook(*, now: datetime, days: int = 14) -> list[ZoneModelCapacity
     allocations = (
         Allocation.objects.unscoped()
         .filter(overlapping(now, horizon), node__state=NodeState.AVAILABLE)
-        .annotate(zone=F("node__pool__zone_id"), gpu_model=F("node__pool__node_type__gpu_model_id"), category=category)
-        .values("zone", "gpu_model", "category", "starts_at", "ends_at")
+        .annotate(zone=F("node__pool__zone_id"), category=category)
+        .values("zone", "gpu_model_id", "category", "starts_at", "ends_at")
         .annotate(gpus=Sum("gpu_count"))
         .order_by()
     )
     rows: dict[tuple[int, int], list[tuple[str, datetime, datetime | None, int]]] = defaultdict(list)
     for row in allocations:
-        rows[(row["zone"], row["gpu_model"])].append(
+        rows[(row["zone"], row["gpu_model_id"])].append(
             (row["category"], row["starts_at"], row["ends_at"], int(row["gpus"]))
         )
     outlook = []

@@ -144,6 +144,12 @@ class Allocation(TenantOwnedModel):
     reservation = models.ForeignKey(Reservation, on_delete=models.CASCADE, related_name="allocations")
     instance_index = models.PositiveSmallIntegerField(_("instance"))
     node = models.ForeignKey(Node, verbose_name=_("node"), on_delete=models.PROTECT, related_name="allocations")
+    #: The node's GPU model, written with the row (a node never changes its model, and an allocation moves only
+    #: within its pool): the quota counts an organization's live GPUs of one model from this table alone
+    #: (``reservations_alloc_org_model``), instead of joining every allocation to its node, pool and node type.
+    gpu_model = models.ForeignKey(
+        GpuModel, verbose_name=_("GPU model"), on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     gpu_first = models.PositiveSmallIntegerField(_("first GPU slot"))
     gpu_count = models.PositiveSmallIntegerField(_("GPUs"))
     starts_at = models.DateTimeField(_("from"))
@@ -153,7 +159,14 @@ class Allocation(TenantOwnedModel):
     class Meta(TenantOwnedModel.Meta):
         verbose_name = _("GPU allocation")
         verbose_name_plural = _("GPU allocations")
-        indexes = [models.Index(fields=["node", "starts_at"], name="reservations_alloc_node_start")]
+        indexes = [
+            models.Index(fields=["node", "starts_at"], name="reservations_alloc_node_start"),
+            models.Index(
+                fields=["organization", "gpu_model"],
+                condition=Q(released_at__isnull=True),
+                name="reservations_alloc_org_model",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(gpu_count__gte=1), name="reservations_alloc_gpus_positive"),
             models.CheckConstraint(

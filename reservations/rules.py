@@ -58,7 +58,7 @@ def _held_allocations(
     exclude_reservation_id: int | None = None,
 ) -> QuerySet[Allocation]:
     allocations = Allocation.objects.for_organization(organization).filter(
-        overlapping(starts_at, ends_at), node__pool__node_type__gpu_model_id=gpu_model_id
+        overlapping(starts_at, ends_at), gpu_model_id=gpu_model_id
     )
     if exclude_reservation_id is not None:
         allocations = allocations.exclude(reservation_id=exclude_reservation_id)
@@ -87,16 +87,15 @@ def gpus_held(
 
 #: ``quota_limit`` and ``gpus_held`` in one statement, without the ORM: every order runs it under the organization's
 #: lock. The same conditions as ``_held_allocations`` (``overlapping``) and ``quota_limit`` (the first row by id).
+#: The allocations are counted by the GPU model each row names (``reservations_alloc_org_model``: one table, a plan
+#: made in a tenth of a millisecond, where joining each row to its node, pool and node type took half of one).
 QUOTA_AND_HELD_SQL = """
 SELECT
     (SELECT q.max_gpus FROM reservations_quotalimit q
      WHERE q.organization_id = %(organization)s AND q.gpu_model_id = %(gpu_model)s ORDER BY q.id LIMIT 1),
     (SELECT COALESCE(SUM(a.gpu_count), 0)
      FROM reservations_allocation a
-     JOIN reservations_node n ON n.id = a.node_id
-     JOIN reservations_capacitypool p ON p.id = n.pool_id
-     JOIN catalog_nodetype t ON t.id = p.node_type_id
-     WHERE a.organization_id = %(organization)s AND t.gpu_model_id = %(gpu_model)s AND a.released_at IS NULL
+     WHERE a.organization_id = %(organization)s AND a.gpu_model_id = %(gpu_model)s AND a.released_at IS NULL
        AND (a.ends_at IS NULL OR a.ends_at > %(starts)s)
        AND (%(ends)s::timestamptz IS NULL OR a.starts_at < %(ends)s::timestamptz)
        AND (%(exclude)s::bigint IS NULL OR a.reservation_id <> %(exclude)s::bigint))

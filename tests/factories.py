@@ -92,6 +92,7 @@ class AllocationFactory(factory.django.DjangoModelFactory[Allocation]):
         model = Allocation
 
     organization = factory.LazyAttribute(lambda o: o.reservation.organization)
+    gpu_model_id = factory.LazyAttribute(lambda o: o.node.pool.node_type.gpu_model_id)
     instance_index = 0
     gpu_first = 0
     gpu_count = factory.LazyAttribute(lambda o: o.reservation.flavor.gpu_count)

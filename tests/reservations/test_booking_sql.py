@@ -183,6 +183,7 @@ def test_a_conflict_reported_by_the_exclusion_constraint_is_retried_on_the_next_
                     reservation=holder,
                     instance_index=1,
                     node=node,
+                    gpu_model_id=node.pool.node_type.gpu_model_id,
                     gpu_first=0,
                     gpu_count=4,
                     starts_at=hour(0),

@@ -41,6 +41,13 @@ def _state(busy: PoolBusy) -> tuple[object, ...]:
     )
 
 
+#: The GPU model of the node named by the one parameter, for the raw inserts below (an allocation names its node's).
+GPU_MODEL_OF_NODE = (
+    "(SELECT t.gpu_model_id FROM reservations_node n JOIN reservations_capacitypool p ON p.id = n.pool_id"
+    " JOIN catalog_nodetype t ON t.id = p.node_type_id WHERE n.id = %s)"
+)
+
+
 def _connect() -> psycopg.Connection:
     settings = connection.settings_dict
     writer = psycopg.connect(
@@ -101,22 +108,24 @@ class _Writer:
                 size = rng.choice(SIZES)
                 start, end = self._window(rng)
                 self.counter[0] += 1
+                node = rng.choice(self.nodes)
                 rows.append(
                     (
                         self.reservation.organization_id,
                         self.reservation.pk,
                         self.counter[0],
-                        rng.choice(self.nodes),
+                        node,
+                        node,
                         rng.randrange(0, 8, size),
                         size,
                         start,
                         end,
                     )
                 )
-            values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s)"] * len(rows))
+            values = ", ".join([f"(%s, %s, %s, %s, {GPU_MODEL_OF_NODE}, %s, %s, %s, %s)"] * len(rows))
             self.db.execute(
                 "INSERT INTO reservations_allocation (organization_id, reservation_id, instance_index, node_id,"
-                f" gpu_first, gpu_count, starts_at, ends_at) VALUES {values}",
+                f" gpu_model_id, gpu_first, gpu_count, starts_at, ends_at) VALUES {values}",
                 [value for row in rows for value in row],
             )
         elif operation in ("release", "delete", "unrelease", "move"):
@@ -240,9 +249,9 @@ def test_a_kept_read_brought_up_to_date_equals_a_fresh_read(small_inventory, mak
                         with connection.cursor() as cursor:
                             cursor.execute(
                                 "INSERT INTO reservations_allocation (organization_id, reservation_id, instance_index,"
-                                " node_id, gpu_first, gpu_count, starts_at, ends_at)"
-                                " VALUES (%s, %s, %s, %s, %s, 1, %s, %s) ON CONFLICT DO NOTHING",
-                                [quote.organization_id, reservation.pk, counter[0], own_node, 0, start, None],
+                                " node_id, gpu_model_id, gpu_first, gpu_count, starts_at, ends_at)"
+                                f" VALUES (%s, %s, %s, %s, {GPU_MODEL_OF_NODE}, %s, 1, %s, %s) ON CONFLICT DO NOTHING",
+                                [quote.organization_id, reservation.pk, counter[0], own_node, own_node, 0, start, None],
                             )
                         check(rng)
                         transaction.set_rollback(rng.random() < 0.5)
@@ -263,9 +272,10 @@ def _booked(node: Node, reservation: Reservation, start, end) -> None:  # type: 
     writer = _connect()
     with writer:
         writer.execute(
-            "INSERT INTO reservations_allocation (organization_id, reservation_id, instance_index, node_id, gpu_first,"
-            " gpu_count, starts_at, ends_at) VALUES (%s, %s, %s, %s, 0, 8, %s, %s)",
-            [reservation.organization_id, reservation.pk, node.pk, node.pk, start, end],
+            "INSERT INTO reservations_allocation (organization_id, reservation_id, instance_index, node_id,"
+            " gpu_model_id, gpu_first, gpu_count, starts_at, ends_at)"
+            f" VALUES (%s, %s, %s, %s, {GPU_MODEL_OF_NODE}, 0, 8, %s, %s)",
+            [reservation.organization_id, reservation.pk, node.pk, node.pk, node.pk, start, end],
         )
         writer.commit()
 
@@ -349,6 +359,7 @@ def test_a_read_is_kept_inside_a_transaction_until_it_writes_the_pool(small_inve
             reservation=reservation,
             instance_index=second.pk,
             node=second,
+            gpu_model_id=pool.node_type.gpu_model_id,
             gpu_first=0,
             gpu_count=8,
             starts_at=hour(0),

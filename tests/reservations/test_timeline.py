@@ -50,6 +50,7 @@ def _book(pool, flavor, count, start, end, make_quote, quote_cache):
             reservation=reservation,
             instance_index=index,
             node=placement.node,
+            gpu_model_id=flavor.node_type.gpu_model_id,
             gpu_first=placement.gpu_first,
             gpu_count=flavor.gpu_count,
             starts_at=start,
