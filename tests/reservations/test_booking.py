@@ -12,11 +12,11 @@ from django.db import IntegrityError, close_old_connections, connection, transac
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from catalog.models import AvailabilityZone
+from catalog.models import AvailabilityZone, NodeType
 from core.statements import prepared_name, statement_text
 from reservations.allocation import INSERT_ALLOCATIONS
-from reservations.choices import ReservationKind, ReservationState
-from reservations.models import Allocation, IdempotencyKey, Node, QuotaLimit, Reservation
+from reservations.choices import Pool, ReservationKind, ReservationState
+from reservations.models import Allocation, CapacityPool, IdempotencyKey, Node, QuotaLimit, Reservation
 from reservations.services import NoCapacityError, booking_keys_expire, request_fingerprint, reservation_create
 from reservations.tasks import expire_booking_keys_task
 from tenants.audit import Actor
@@ -191,6 +191,33 @@ def test_the_quota_is_enforced(small_inventory, customer, make_quote):
 
     assert refusal.value.code == "quota_exceeded"
     assert len(live_slots()) == 1
+
+
+def test_each_allocation_names_its_nodes_gpu_model_and_the_quota_counts_per_model(
+    small_inventory, customer, make_quote
+):
+    """The quota counts the GPUs of one model from the model each allocation names: written by the booking from the
+    pool's node type, so GPUs of another model held in the same window do not count against it."""
+    rtx = NodeType.objects.get(slug="rtx-pro-server")
+    zone = AvailabilityZone.objects.get(slug="de-muc-1a")
+    pool = CapacityPool.objects.create(zone=zone, node_type=rtx, pool=Pool.RESERVABLE)
+    Node.objects.create(hostname="de-muc-1a-rtx-0", pool=pool)
+    b200 = NodeType.objects.get(slug="dgx-b200").gpu_model_id
+    QuotaLimit.objects.create(organization=customer, gpu_model_id=b200, max_gpus=8)
+    QuotaLimit.objects.create(organization=customer, gpu_model_id=rtx.gpu_model_id, max_gpus=8)
+
+    book(customer, make_quote(flavor="rtx-pro-x4", count=2))
+    book(customer, make_quote(flavor="b200-x4", count=2))  # the RTX PRO GPUs held do not count against B200's
+
+    allocations = Allocation.objects.for_organization(customer).select_related("node__pool__node_type")
+    assert sorted((a.node.pool.node_type.slug, a.gpu_model_id) for a in allocations) == [
+        ("dgx-b200", b200),
+        ("dgx-b200", b200),
+        ("rtx-pro-server", rtx.gpu_model_id),
+        ("rtx-pro-server", rtx.gpu_model_id),
+    ]
+    with pytest.raises(ValidationError, match="quota allows 8 at a time and 8 are booked"):
+        book(customer, make_quote(flavor="rtx-pro-x1", count=1))
 
 
 def test_an_inactive_organization_cannot_order(small_inventory, customer, make_quote):
