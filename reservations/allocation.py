@@ -10,6 +10,7 @@ backs them up.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -119,29 +120,42 @@ def free_gpus(*, pool: CapacityPool, starts_at: datetime, ends_at: datetime | No
 # neither loads the pool's nodes nor its allocations. A node's busy slots in the window are one bit mask
 # (``bit_or`` of each overlapping allocation's slots); a block is free when its bits are clear.
 
-_BUSY = """
+_BUSY_OF = """
 busy AS (
     SELECT a.node_id, n.pool_id, bit_or(((1::bigint << a.gpu_count) - 1) << a.gpu_first) AS mask
     FROM reservations_allocation a
     JOIN reservations_node n ON n.id = a.node_id
-    WHERE n.pool_id = ANY(%(pools)s) AND n.state = %(available)s AND a.released_at IS NULL
+    WHERE n.pool_id {in_pools} AND n.state = %(available)s AND a.released_at IS NULL
       AND tstzrange(a.starts_at, COALESCE(a.ends_at, 'infinity'::timestamptz))
           && tstzrange(%(starts)s::timestamptz, COALESCE(%(ends)s::timestamptz, 'infinity'::timestamptz))
     GROUP BY a.node_id, n.pool_id
 )
 """
-#: Per pool, how many free aligned blocks of ``size`` slots the window has (pools without one are left out): every
-#: block of each available node no allocation touches in the window (a hashed ``NOT IN`` over ``busy``), plus the
-#: free blocks of each busy node, tested against its mask. No join of the pool's nodes with ``busy``: a window the
-#: statistics have not seen yet (every newly booked future week) is estimated at one busy row, and a nested loop of
-#: every node with every busy node cost 130 ms at 1,000 nodes and 330 busy ones instead of 1 ms.
-FREE_BLOCKS_SQL = f"""
-WITH {_BUSY}
-SELECT pool_id, free FROM (
+_BUSY = _BUSY_OF.format(in_pools="= ANY(%(pools)s)")
+#: Per pool of one node type and pool kind (of one zone, or of every zone: ``pools``, found by the statement
+#: itself, so that it needs no earlier read of their ids), how many free aligned blocks of ``size`` slots the window
+#: has, with the pool's zone: ``(zone_id, pool_id, free)``; pools without one are left out. Every block of each
+#: available node no allocation touches in the window (a hashed ``NOT IN`` over ``busy``), plus the free blocks of
+#: each busy node, tested against its mask. No join of the pool's nodes with ``busy``: a window the statistics have
+#: not seen yet (every newly booked future week) is estimated at one busy row, and a nested loop of every node with
+#: every busy node cost 130 ms at 1,000 nodes and 330 busy ones instead of 1 ms. Its parameters are prefixed
+#: ``free_``: a booking sends it with its read of the zones (``availability.booking_candidates_statements``).
+FREE_BLOCKS_SQL = re.sub(
+    r"%\((\w+)\)s",
+    lambda match: f"%(free_{match.group(1)})s",
+    """
+WITH pools AS (
+    SELECT id, zone_id FROM reservations_capacitypool
+    WHERE node_type_id = %(node_type)s AND pool = %(kind)s AND (%(zone)s::bigint IS NULL OR zone_id = %(zone)s::bigint)
+), """  # noqa: S608 (constant fragments; every value is a bound parameter)
+    + _BUSY_OF.format(in_pools="IN (SELECT id FROM pools)")
+    + """
+SELECT (SELECT zone_id FROM pools WHERE pools.id = per_pool.pool_id), pool_id, free FROM (
     SELECT pool_id, sum(free)::int AS free FROM (
         SELECT n.pool_id, (SELECT count(*) FROM generate_series(0, %(per_node)s - %(size)s, %(size)s)) AS free
         FROM reservations_node n
-        WHERE n.pool_id = ANY(%(pools)s) AND n.state = %(available)s AND n.id NOT IN (SELECT node_id FROM busy)
+        WHERE n.pool_id IN (SELECT id FROM pools) AND n.state = %(available)s
+          AND n.id NOT IN (SELECT node_id FROM busy)
         UNION ALL
         SELECT busy.pool_id, (
             SELECT count(*) FROM generate_series(0, %(per_node)s - %(size)s, %(size)s) AS b(first)
@@ -152,7 +166,8 @@ SELECT pool_id, free FROM (
     GROUP BY pool_id
 ) AS per_pool
 WHERE free > 0
-"""  # noqa: S608 (constant fragments; every value is a bound parameter)
+""",
+)
 
 #: Insert the allocations of one reservation into the first ``instances`` free blocks of one pool (``pools`` holds
 #: just that one; each row names the pool's GPU model), or nothing at all when fewer are free. Run under the pool
@@ -209,7 +224,16 @@ _WINDOW_TYPES = {
 #: Both statements parsed and planned once per session (``core.statements.PreparedSQL``): planning them was about
 #: half of their server time. Their one generic plan was measured against the custom ones at 100,000 reservations:
 #: the same plan shape (the GiST index scan of the window), the planning saved.
-FREE_BLOCKS = PreparedSQL(FREE_BLOCKS_SQL, types=_WINDOW_TYPES, generic_plan=True)
+FREE_BLOCKS = PreparedSQL(
+    FREE_BLOCKS_SQL,
+    types={
+        "free_node_type": "bigint",
+        "free_kind": "text",
+        "free_zone": "bigint",
+        **{f"free_{name}": kind for name, kind in _WINDOW_TYPES.items() if name != "pools"},
+    },
+    generic_plan=True,
+)
 INSERT_ALLOCATIONS = PreparedSQL(
     INSERT_ALLOCATIONS_SQL,
     types={**_WINDOW_TYPES, "instances": "int", "organization": "bigint", "reservation": "bigint"},
@@ -228,18 +252,6 @@ def _window_params(
         "starts": starts_at,
         "ends": ends_at,
     }
-
-
-def free_blocks(
-    *, pools: list[int], per_node: int, size: int, starts_at: datetime, ends_at: datetime | None
-) -> dict[int, int]:
-    """Per pool (of one node type, ``per_node`` slots a node), the free aligned blocks of ``size`` slots for the
-    whole window: one statement, no lock."""
-    if not pools:
-        return {}
-    params = _window_params(pools=pools, per_node=per_node, size=size, starts_at=starts_at, ends_at=ends_at)
-    (rows,) = statements_execute([(FREE_BLOCKS, params)])
-    return dict(rows)
 
 
 def pool_lock_id(pool_id: int) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import connection
 from django.db.models import Q
@@ -11,8 +12,8 @@ from django.db.models import Q
 from catalog.compatibility import is_compatible
 from catalog.models import AvailabilityZone, CatalogItemVersion, Flavor, GpuModel, Quote
 from core.prepared import PreparedQuery
-from core.statements import statements_execute
-from reservations.allocation import free_blocks, pool_for
+from core.statements import Statement, statements_execute
+from reservations.allocation import FREE_BLOCKS, pool_for
 from reservations.choices import NodeState, ReservationKind
 from reservations.models import Allocation, CapacityPool, Node
 from reservations.timeline import BUSY_CACHE, PoolBusy, Timelines
@@ -140,41 +141,59 @@ def booking_candidates(
 ) -> list[tuple[AvailabilityZone, int]]:
     """The zones, in order (``zone``, or every zone by slug), where the order fits on a read without locks, each
     with its pool's id: the candidates a booking locks and tries. A zone left out was full a moment ago; one kept in
-    may be full by the time it is locked. The zones and their pools are read in one round trip. On PostgreSQL a pool
-    this process keeps a read of is answered from it, brought up to date (``timeline.BUSY_CACHE``: the change log,
-    and the allocations written since if any); one statement counts the free blocks of the other zones' pools
-    (``allocation.free_blocks``). Either way no pool is locked."""
-    pool_kind = str(pool_for(kind))
-    if zone is None:
-        zone_rows, pool_rows = statements_execute(
-            [
-                _ZONES.statement(prefix="zones"),
-                _POOL_IDS.statement(prefix="pool_ids", node_type=flavor.node_type_id, kind=pool_kind),
-            ]
+    may be full by the time it is locked. On PostgreSQL the zones and the free blocks of their pools are read in one
+    round trip (``booking_candidates_statements``), not from this process's kept pool reads (``timeline.BUSY_CACHE``):
+    under bookings those change with every one, and bringing them up to date costs a round trip or two more.
+    Elsewhere each pool is read once (``Timelines``). Either way no pool is locked."""
+    if connection.vendor == "postgresql":
+        statements = booking_candidates_statements(
+            zone=zone, flavor=flavor, kind=kind, starts_at=starts_at, ends_at=ends_at
         )
-        zones, pairs = _ZONES.answer(zone_rows), _POOL_IDS.answer(pool_rows)
-    else:
-        zones, pairs = [zone], _POOL_IDS(node_type=flavor.node_type_id, kind=pool_kind)
+        return booking_candidates_answer(statements_execute(statements), zone=zone, instances=instances)
+    zones = [zone] if zone is not None else _ZONES()
+    pairs = _POOL_IDS(node_type=flavor.node_type_id, kind=str(pool_for(kind)))
     wanted = {zone.pk for zone in zones}
     pools = {zone_id: pool_id for zone_id, pool_id in pairs if zone_id in wanted}
-    if connection.vendor == "postgresql":
-        per_node = flavor.node_type.gpus_per_node
-        kept = BUSY_CACHE.current(list(pools.values()))
-        free = {
-            pool_id: busy.free_blocks(size=flavor.gpu_count, starts_at=starts_at, ends_at=ends_at)
-            for pool_id, busy in kept.items()
-            if busy.per_node == per_node
-        }
-        unknown = [pool_id for pool_id in pools.values() if pool_id not in free]
-        if unknown:
-            free.update(
-                free_blocks(
-                    pools=unknown, per_node=per_node, size=flavor.gpu_count, starts_at=starts_at, ends_at=ends_at
-                )
-            )
-        return [(zone, pools[zone.pk]) for zone in zones if free.get(pools.get(zone.pk, 0), 0) >= instances]
     fitting = _Pools(kind)
     return [(zone, pools[zone.pk]) for zone in zones if fitting.fits(zone, flavor, instances, starts_at, ends_at)]
+
+
+def booking_candidates_statements(
+    *, zone: AvailabilityZone | None, flavor: Flavor, kind: str, starts_at: datetime, ends_at: datetime | None
+) -> list[Statement]:
+    """``booking_candidates``'s reads as statements for one round trip (PostgreSQL): the zones by slug (unless
+    ``zone`` is given) and, in one statement, the free blocks of the flavor's pools of the order's kind with each
+    pool's zone (``allocation.FREE_BLOCKS``), so that no read waits for the pools' ids. Nothing is locked;
+    their rows make ``booking_candidates_answer``."""
+    free: Statement = (
+        FREE_BLOCKS,
+        {
+            "free_node_type": flavor.node_type_id,
+            "free_kind": str(pool_for(kind)),
+            "free_zone": zone.pk if zone is not None else None,
+            "free_available": NodeState.AVAILABLE,
+            "free_per_node": flavor.node_type.gpus_per_node,
+            "free_size": flavor.gpu_count,
+            "free_starts": starts_at,
+            "free_ends": ends_at,
+        },
+    )
+    return [free] if zone is not None else [_ZONES.statement(prefix="zones"), free]
+
+
+def booking_candidates_answer(
+    results: list[list[tuple[Any, ...]]], *, zone: AvailabilityZone | None, instances: int
+) -> list[tuple[AvailabilityZone, int]]:
+    """``booking_candidates``'s answer from the rows of ``booking_candidates_statements``, in order: the zones where
+    ``instances`` blocks were free on that read, each with its pool's id."""
+    if zone is None:
+        zone_rows, free_rows = results
+        zones = _ZONES.answer(zone_rows)
+    else:
+        (free_rows,) = results
+        zones = [zone]
+    fitting = {zone_id: pool_id for zone_id, pool_id, free in free_rows if free >= instances}
+    return [(zone, fitting[zone.pk]) for zone in zones if zone.pk in fitting]
 
 
 def _earliest_start_in(

@@ -453,7 +453,7 @@ class PoolBusy:
     def free_blocks(
         self, *, size: int, starts_at: datetime, ends_at: datetime | None, enough: int | None = None
     ) -> int:
-        """How many aligned blocks of ``size`` slots are free for the whole window (``allocation.free_blocks``'s
+        """How many aligned blocks of ``size`` slots are free for the whole window (``allocation.FREE_BLOCKS``'s
         count for this pool); counting stops once ``enough`` are found."""
         start = to_micros(starts_at)
         end = FOREVER if ends_at is None else to_micros(ends_at)

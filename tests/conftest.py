@@ -183,3 +183,12 @@ def fresh_rate_limits() -> Iterator[None]:
     clear()
     yield
     clear()
+
+
+@pytest.fixture(autouse=True)
+def pool_reads_forgotten() -> None:
+    """No pool read kept by this process from an earlier test (``reservations.timeline.BUSY_CACHE``): its rows were
+    rolled back, and what a booking or an answer reads depends on whether the process keeps any."""
+    from reservations.timeline import BUSY_CACHE
+
+    BUSY_CACHE.clear()
