@@ -20,6 +20,10 @@ reservation lifecycle, e-mail and webhooks to everything), so no domain module i
   with the statement's rows (queue a task on commit). A caller that sends statements with its own in one round trip
   (a booking, with its allocation insert) passes ``writes`` to ``publish_early`` and gets those statements instead
   of the subscriber's write; it must run each in the same transaction and hand it its rows.
+- A subscriber with ``writes_for`` may also declare ``read_ahead``: the read its answer needs, for the events of one
+  organization, as one statement, and the answer from that statement's rows. A caller that sends statements in a
+  round trip of its own anyway (a booking, with its organization's lock) sends ``early_reads(organization)``'s and
+  hands them to ``publish_early(read=...)``, which then asks no query of that subscriber.
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ class Event:
 
 
 Handler = Callable[[Event], None]
+Rows = list[tuple[Any, ...]]
 BatchHandler = Callable[[list[Event]], object]
 
 
@@ -57,6 +62,16 @@ class EarlyWrite:
 
 
 @dataclass(frozen=True)
+class ReadAhead:
+    """A subscriber's ``writes_for`` read for the events of one organization, as a statement for the caller to send
+    with its own (``statement(organization_id)``), and its answer from that statement's rows (``writes_for(events,
+    rows)``: whether it would write anything for those events)."""
+
+    statement: Callable[[int], Statement]
+    writes_for: Callable[[list[Event], Rows], bool]
+
+
+@dataclass(frozen=True)
 class Subscription:
     handler: Handler
     prefixes: tuple[str, ...]
@@ -65,6 +80,7 @@ class Subscription:
     early: bool = False  # may get events before their change is complete (it records only that they happened)
     writes_for: Callable[[list[Event]], bool] | None = None  # would it write anything for these events?
     early_write: Callable[[list[Event]], EarlyWrite | None] | None = None  # its early write as a statement
+    read_ahead: ReadAhead | None = None  # ``writes_for``'s read as a statement, for a caller to send ahead
 
     def wants(self, event: Event) -> bool:
         return not self.prefixes or event.name.startswith(self.prefixes)
@@ -80,14 +96,18 @@ def subscribe(
     early: bool = False,
     writes_for: Callable[[list[Event]], bool] | None = None,
     early_write: Callable[[list[Event]], EarlyWrite | None] | None = None,
+    read_ahead: ReadAhead | None = None,
 ) -> Callable[[Handler], Handler]:
     """Register a handler for events whose names start with one of ``prefixes`` (all events when none given);
     ``batch``, if given, does for a list of events what the handler does for each (``publish_many``). ``early`` and
     ``writes_for`` say whether an in-transaction handler may get events from ``publish_early``; ``early_write``
-    (with ``early``) is what the handler writes for them as a statement (None: nothing)."""
+    (with ``early``) is what the handler writes for them as a statement (None: nothing); ``read_ahead`` (with
+    ``writes_for``) is that question's read as a statement for a caller to send ahead."""
 
     def register(handler: Handler) -> Handler:
-        SUBSCRIPTIONS.append(Subscription(handler, prefixes, during_transaction, batch, early, writes_for, early_write))
+        SUBSCRIPTIONS.append(
+            Subscription(handler, prefixes, during_transaction, batch, early, writes_for, early_write, read_ahead)
+        )
         return handler
 
     return register
@@ -134,7 +154,56 @@ def publish_many(name: str, *, subjects: Iterable[tuple[int, int | None]]) -> li
     return events
 
 
-def publish_early(events: list[Event], *, writes: list[EarlyWrite] | None = None) -> bool:
+@dataclass
+class EarlyReads:
+    """The reads ahead (``ReadAhead``) of ``publish_early``'s questions for the events of one organization: the
+    statements to send (``statements``), then their rows, in order, handed back with ``answered``."""
+
+    organization_id: int
+    subscriptions: list[Subscription]
+    statements: list[Statement]
+    rows: dict[Subscription, Rows] = field(default_factory=dict)
+
+    def answered(self, results: list[Rows]) -> EarlyReads:
+        """These reads with the rows of their statements (in order), for ``publish_early(read=...)``."""
+        self.rows = dict(zip(self.subscriptions, results, strict=True))
+        return self
+
+
+def early_reads(organization_id: int, names: list[str]) -> EarlyReads:
+    """The statements that answer, for events of ``organization_id`` named ``names``, the question
+    ``publish_early`` asks each in-transaction subscriber of them that declares a read ahead: for a caller to send
+    with its own in one round trip, in the transaction that publishes, and to hand back (``EarlyReads.answered``)
+    to ``publish_early(read=...)``."""
+    reads = EarlyReads(organization_id, [], [])
+    for subscription in SUBSCRIPTIONS:
+        if (
+            subscription.during_transaction
+            and not subscription.early
+            and subscription.read_ahead is not None
+            and any(subscription.wants(Event(name=name, organization_id=organization_id)) for name in names)
+        ):
+            reads.subscriptions.append(subscription)
+            reads.statements.append(subscription.read_ahead.statement(organization_id))
+    return reads
+
+
+def _writes_for(subscription: Subscription, wanted: list[Event], read: EarlyReads | None) -> bool:
+    """Whether ``subscription`` would write anything for ``wanted``: from the rows read ahead for it when there are
+    some for these events' organization, else its own question."""
+    if (
+        read is not None
+        and subscription.read_ahead is not None
+        and subscription in read.rows
+        and all(event.organization_id == read.organization_id for event in wanted)
+    ):
+        return subscription.read_ahead.writes_for(wanted, read.rows[subscription])
+    return subscription.writes_for is None or subscription.writes_for(wanted)
+
+
+def publish_early(
+    events: list[Event], *, writes: list[EarlyWrite] | None = None, read: EarlyReads | None = None
+) -> bool:
     """Announce ``events`` (in order) before the last write of their change, which the caller makes later in the
     same transaction, or rolls the events back with it: True, and every subscriber got them as from ``publish``
     (a batch handler once for all) but those whose ``writes_for`` said they would write nothing; or False, and
@@ -144,14 +213,15 @@ def publish_early(events: list[Event], *, writes: list[EarlyWrite] | None = None
     With ``writes`` (a list), a subscriber that declares ``early_write`` is not run: its write is appended there,
     for the caller to run in the same transaction (before anything it may roll back with the events) and to hand
     its rows to; the caller writes nothing before it runs them, so an in-transaction subscriber without
-    ``early_write`` makes the answer False as well (nothing published)."""
+    ``early_write`` makes the answer False as well (nothing published). With ``read`` (``early_reads``, answered),
+    a subscriber whose read ahead is there answers from its rows instead of its own query."""
     ready: list[tuple[Subscription, list[Event]]] = []
     for subscription in list(SUBSCRIPTIONS):
         wanted = [event for event in events if subscription.wants(event)]
         if not wanted:
             continue
         if subscription.during_transaction and not subscription.early:
-            if subscription.writes_for is None or subscription.writes_for(wanted):
+            if _writes_for(subscription, wanted, read):
                 return False
             continue  # it would write nothing for them
         if subscription.during_transaction and writes is not None and subscription.early_write is None:

@@ -148,13 +148,13 @@ WITH pools AS (
     SELECT id, zone_id FROM reservations_capacitypool
     WHERE node_type_id = %(node_type)s AND pool = %(kind)s AND (%(zone)s::bigint IS NULL OR zone_id = %(zone)s::bigint)
 ), """  # noqa: S608 (constant fragments; every value is a bound parameter)
-    + _BUSY_OF.format(in_pools="IN (SELECT id FROM pools)")
+    + _BUSY_OF.format(in_pools="= ANY((SELECT array_agg(id) FROM pools)::bigint[])")
     + """
 SELECT (SELECT zone_id FROM pools WHERE pools.id = per_pool.pool_id), pool_id, free FROM (
     SELECT pool_id, sum(free)::int AS free FROM (
         SELECT n.pool_id, (SELECT count(*) FROM generate_series(0, %(per_node)s - %(size)s, %(size)s)) AS free
         FROM reservations_node n
-        WHERE n.pool_id IN (SELECT id FROM pools) AND n.state = %(available)s
+        WHERE n.pool_id = ANY((SELECT array_agg(id) FROM pools)::bigint[]) AND n.state = %(available)s
           AND n.id NOT IN (SELECT node_id FROM busy)
         UNION ALL
         SELECT busy.pool_id, (

@@ -6,7 +6,7 @@ import functools
 import hashlib
 import json
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from catalog.models import AvailabilityZone, Quote
 from core.datetimes import format_datetime
-from core.events import EarlyWrite, Event, publish, publish_early, publish_many
+from core.events import EarlyReads, EarlyWrite, Event, early_reads, publish, publish_early, publish_many
 from core.statements import Statement, insert_statement, statements_execute
 from reservations.allocation import (
     allocation_rows,
@@ -108,8 +108,8 @@ def request_fingerprint(payload: dict[str, Any]) -> str:
 
 
 def _locked_order(
-    order: OrderDescription, *, reserve_id: bool = False, savepoint: str = ""
-) -> tuple[OrderDescription, int | None, OrderReads | None]:
+    order: OrderDescription, *, reserve_id: bool = False, savepoint: str = "", also: Sequence[Statement] = ()
+) -> tuple[OrderDescription, int | None, OrderReads | None, list[list[tuple[Any, ...]]]]:
     """Take the organization's row lock and describe the order with the row as it is now (its status may have
     changed since the caller read it). The lock makes the rule checks and the booking one step: two concurrent
     orders of one organization cannot both pass a quota or budget check and together exceed it.
@@ -117,17 +117,19 @@ def _locked_order(
     On PostgreSQL the reads of the order's rules (``order_reads_statements``: consents, quota) follow the lock in
     its round trip, each statement with its own snapshot, so they see what the lock's previous holder committed;
     ``reserve_id`` also draws the id of the reservation a booking will insert, so that its rows can be written in
-    the round trip of the allocation insert (None elsewhere), and ``savepoint`` (an id from ``_savepoint_id``) is
-    created last in that round trip, for the booking's first attempt (``_Attempt(created=...)``)."""
+    the round trip of the allocation insert (None elsewhere); ``also`` are more reads sent after the rules' (a
+    booking's events' webhook endpoints, ``core.events.early_reads``), whose rows come last in the answer (empty
+    elsewhere); and ``savepoint`` (an id from ``_savepoint_id``) is created last in that round trip, for the
+    booking's first attempt (``_Attempt(created=...)``)."""
     # FOR NO KEY UPDATE: excludes concurrent orders like FOR UPDATE, yet lets other requests of the organization
     # insert rows that reference it (an Idempotency-Key claim) without waiting for this booking.
     if not connection.features.has_select_for_no_key_update:
         locked = Organization.objects.select_for_update(no_key=True).get(pk=order.organization.pk)
-        return replace(order, organization=locked), None, None
+        return replace(order, organization=locked), None, None, []
     reads = order_reads_statements(order) or []
     lock = (_organization_lock_sql(reserve_id=reserve_id), {"lock_organization": order.organization.pk})
     after: list[Statement] = [(connection.ops.savepoint_create_sql(savepoint), {})] if savepoint else []
-    rows, *results = statements_execute([lock, *reads, *after])
+    rows, *results = statements_execute([lock, *reads, *also, *after])
     if not rows:
         raise Organization.DoesNotExist("Organization matching query does not exist.")
     columns = len(_ORGANIZATION_FIELDS)
@@ -136,6 +138,7 @@ def _locked_order(
         replace(order, organization=locked),
         rows[0][columns] if reserve_id else None,
         order_reads(results[: len(reads)]) if reads else None,
+        results[len(reads) : len(reads) + len(also)],
     )
 
 
@@ -240,7 +243,14 @@ def reservation_create(
         with transaction.atomic():
             # The first attempt's savepoint travels with the lock (later attempts, rare, create their own).
             first_attempt = _savepoint_id() if connection.features.has_select_for_no_key_update else ""
-            locked_order, reservation_id, reads = _locked_order(order, reserve_id=True, savepoint=first_attempt)
+            # The webhook endpoints the booking's early events ask about travel with the lock too (read once for
+            # every attempt of this transaction).
+            ahead = early_reads(organization.pk, BOOKING_EVENTS) if first_attempt else None
+            locked_order, reservation_id, reads, ahead_rows = _locked_order(
+                order, reserve_id=True, savepoint=first_attempt, also=ahead.statements if ahead is not None else ()
+            )
+            if ahead is not None:
+                ahead.answered(ahead_rows)
             # A concurrent retry with the same key may have booked while this one waited for the lock: look again
             # under it, so the duplicate gets its twin's reservation instead of a "no capacity" for GPUs it holds.
             replay = _idempotent_replay(organization=organization, key=idempotency_key, request_hash=request_hash)
@@ -260,6 +270,7 @@ def reservation_create(
                         purchase_order_reference=purchase_order_reference,
                         reservation_id=reservation_id,
                         savepoint=first_attempt,
+                        read_ahead=ahead,
                     )
                     first_attempt = ""
                     if booking is not _CONFLICT:
@@ -302,6 +313,10 @@ UPDATE reservations_reservation SET state = 'scheduled', updated_at = %(schedule
 WHERE id = %(schedule_id)s AND state = 'requested'
   AND EXISTS (SELECT 1 FROM reservations_allocation WHERE reservation_id = %(schedule_id)s)
 """
+
+
+#: The names of a booking's domain events (``_booking_events``).
+BOOKING_EVENTS = ["reservation.created", "reservation.scheduled"]
 
 
 def _booking_events(organization_id: int, reservation_id: int, scheduled: str) -> list[Event]:
@@ -351,13 +366,15 @@ def _book_in_pool(
     purchase_order_reference: str,
     reservation_id: int | None,
     savepoint: str = "",
+    read_ahead: EarlyReads | None = None,
 ) -> Booking | object | None:
     """One attempt to book ``order`` in one pool, under a savepoint: a full pool (None) or a conflict (``_CONFLICT``)
     leaves nothing written and gives the pool lock back.
 
     First, for an organization without a webhook endpoint for them (most), the domain events
-    ``reservation.created`` and ``reservation.scheduled`` are published (``publish_early``: one endpoint look-up for
-    both, the e-mail notice row). Then one round trip writes what does not depend on the slots — the reservation
+    ``reservation.created`` and ``reservation.scheduled`` are published (``publish_early``: the organization's
+    webhook endpoints were read with its lock, ``read_ahead``, or else are looked up once for both; the e-mail
+    notice row). Then one round trip writes what does not depend on the slots — the reservation
     (already scheduled when the events went early: the attempt is undone if no allocation follows), its key and
     both audit rows (requested, scheduled; one INSERT) — and then locks the pool row, finds the best free blocks and
     inserts the allocations (``allocations_insert``); the commit follows. The reservation's id was drawn with the
@@ -433,7 +450,7 @@ def _book_in_pool(
                 rows = allocations_insert(**allocations_wanted, lock=True, then=then)
             else:
                 rows, early = _book_in_one_round_trip(
-                    actor, reservation, key, [requested, scheduled], events, allocations_wanted
+                    actor, reservation, key, [requested, scheduled], events, allocations_wanted, read_ahead
                 )
         except IntegrityError as exc:
             if "reservations_alloc_no_double_booking" not in str(exc):
@@ -474,6 +491,7 @@ def _book_in_one_round_trip(
     entries: list[AuditEntry],
     events: list[Event],
     allocations_wanted: dict[str, Any],
+    read_ahead: EarlyReads | None = None,
 ) -> tuple[list[tuple[int, int, int, int]] | None, bool]:
     """The booking's writes in one round trip (PostgreSQL, the reservation's id drawn already): the early events'
     writes (the e-mail notice row), the reservation (scheduled when the events went early), its key and audit rows,
@@ -481,7 +499,7 @@ def _book_in_one_round_trip(
     allocations' rows (None: nothing fit) and whether the events went early (else the caller publishes them after
     the insert)."""
     early_writes: list[EarlyWrite] = []
-    early = publish_early(events, writes=early_writes)
+    early = publish_early(events, writes=early_writes, read=read_ahead)
     if early:  # inserted as scheduled: the insert is undone with the attempt if no allocation follows it
         reservation.state = R.SCHEDULED
     statements: list[Statement] = [write.statement for write in early_writes]
@@ -677,7 +695,7 @@ def reservation_extend(*, actor: Actor, reservation: Reservation, ends_at: datet
         raise ValidationError({"ends_at": [_("The new end must be after the current end.")]})
     organization = reservation.organization
     with transaction.atomic():
-        extension, _none, reads = _locked_order(
+        extension, _none, reads, _also = _locked_order(
             extension_order(reservation=reservation, ends_at=ends_at, now=timezone.now())
         )
         order_rules_check(extension, reads)

@@ -32,7 +32,7 @@ from webhooks.choices import DeliveryStatus, EndpointStatus
 from webhooks.event_types import EVENT_TYPES, PAYLOAD_VERSION, TEST_EVENT, webhook_event_type
 from webhooks.models import SubjectSequence, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from webhooks.payloads import subject_representation
-from webhooks.selectors import live_endpoint_event_types
+from webhooks.selectors import live_endpoint_event_types, live_endpoints_answer
 from webhooks.transport import post
 from webhooks.urls import validate_webhook_url, webhook_target
 
@@ -250,6 +250,16 @@ def deliveries_wanted(events: list[Event]) -> bool:
     columns of the endpoints of their organizations), none when partners never see them. ``core.events``'
     ``publish_early`` asks it, so a booking of an organization without a subscribed endpoint publishes its events
     before it takes the pool lock."""
+    return _deliveries_wanted(events, None)
+
+
+def deliveries_wanted_from(events: list[Event], rows: list[tuple[Any, ...]]) -> bool:
+    """``deliveries_wanted`` for events of one organization, from the rows of ``live_endpoints_statement`` for it
+    (read ahead by a caller that sent it with its own statements: ``core.events.early_reads``)."""
+    return _deliveries_wanted(events, live_endpoints_answer(rows))
+
+
+def _deliveries_wanted(events: list[Event], endpoints: list[tuple[int, int, list[str]]] | None) -> bool:
     types_by_organization: dict[int, set[str]] = {}
     for event in events:
         event_type = webhook_event_type(event.name)
@@ -257,9 +267,12 @@ def deliveries_wanted(events: list[Event]) -> bool:
             types_by_organization.setdefault(event.organization_id, set()).add(event_type)
     if not types_by_organization:
         return False
+    if endpoints is None:
+        endpoints = live_endpoint_event_types(organization_ids=types_by_organization.keys())
     return any(
         types_by_organization[organization_id].intersection(types)
-        for organization_id, _pk, types in live_endpoint_event_types(organization_ids=types_by_organization.keys())
+        for organization_id, _pk, types in endpoints
+        if organization_id in types_by_organization
     )
 
 

@@ -126,3 +126,46 @@ def test_with_writes_an_early_subscriber_without_a_statement_keeps_every_event_b
         assert publish_early(BOOKED, writes=writes) is False
 
     assert (notices, later, writes) == ([], [], [])
+
+
+def test_a_read_ahead_answers_the_subscribers_question_for_its_organization_only(subscribed):
+    """``early_reads`` gives the statement of each in-transaction subscriber's read ahead; handed back with its rows,
+    ``publish_early`` answers from them without asking the subscriber. Events of another organization than the one
+    read are asked as ever."""
+    asked: list[str] = []
+    answered: list[tuple[list[str], list[tuple[object, ...]]]] = []
+
+    def writes_for(wanted: list[Event]) -> bool:
+        asked.extend(event.name for event in wanted)
+        return False
+
+    def from_rows(wanted: list[Event], rows: list[tuple[object, ...]]) -> bool:
+        answered.append(([event.name for event in wanted], rows))
+        return bool(rows)
+
+    read_ahead = events.ReadAhead(
+        statement=lambda organization: ("SELECT %(org)s", {"org": organization}), writes_for=from_rows
+    )
+    notices = subscribed(during_transaction=True, early=True)
+    webhooks = subscribed(during_transaction=True, writes_for=writes_for, read_ahead=read_ahead)
+
+    def read(organization: int, rows: list[tuple[object, ...]]) -> events.EarlyReads:
+        """``early_reads`` for the test's events, answered: ``rows`` for this subscriber, none for the others (the
+        webhooks' subscriber reads for every event)."""
+        reads = events.early_reads(organization, ["test.created", "test.scheduled"])
+        mine = [subscription.read_ahead for subscription in reads.subscriptions].index(read_ahead)
+        assert reads.statements[mine] == ("SELECT %(org)s", {"org": organization})
+        return reads.answered([rows if index == mine else [] for index in range(len(reads.statements))])
+
+    with transaction.atomic():
+        assert publish_early(BOOKED, read=read(1, [])) is True  # nothing to write for: the events go early
+    assert (asked, answered) == ([], [(["test.created", "test.scheduled"], [])])
+    assert webhooks == []
+    assert notices == [("one", "test.created"), ("one", "test.scheduled")]
+
+    with transaction.atomic():
+        assert publish_early(BOOKED, read=read(1, [(1,)])) is False  # it would write: kept back
+    other = [Event(name="test.created", organization_id=2, subject_id=8)]
+    with transaction.atomic():
+        assert publish_early(other, read=read(1, [(1,)])) is True  # not read for organization 2: asked
+    assert asked == ["test.created"]
