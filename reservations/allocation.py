@@ -261,6 +261,8 @@ def pool_lock_id(pool_id: int) -> None:
 
 #: ``pool_lock_id`` as the first statement of ``allocations_insert(lock=True)``'s round trip.
 LOCK_POOL_SQL = "SELECT id FROM reservations_capacitypool WHERE id = %(pools_lock)s FOR UPDATE"
+#: ``LOCK_POOL_SQL`` parsed and planned once per session (a lookup by key: every booking runs it).
+LOCK_POOL = PreparedSQL(LOCK_POOL_SQL, types=None)
 
 
 def allocations_insert(
@@ -340,7 +342,7 @@ def allocations_insert_statements(
     params = _window_params(pools=[pool_id], per_node=per_node, size=size, starts_at=starts_at, ends_at=ends_at)
     params.update({"instances": instances, "organization": organization_id, "reservation": reservation_id})
     insert: Statement = (INSERT_ALLOCATIONS, params)
-    return [(LOCK_POOL_SQL, {"pools_lock": pool_id}), insert] if lock else [insert]
+    return [(LOCK_POOL, {"pools_lock": pool_id}), insert] if lock else [insert]
 
 
 def allocation_rows(found: list[tuple[Any, ...]]) -> list[tuple[int, int, int, int]] | None:

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from catalog.models import AvailabilityZone, Quote
 from core.datetimes import format_datetime
 from core.events import EarlyReads, EarlyWrite, Event, early_reads, publish, publish_early, publish_many
-from core.statements import Statement, insert_statement, statements_execute
+from core.statements import PreparedSQL, Statement, insert_statement, statements_execute
 from reservations.allocation import (
     allocation_rows,
     allocations_insert,
@@ -127,7 +127,7 @@ def _locked_order(
         locked = Organization.objects.select_for_update(no_key=True).get(pk=order.organization.pk)
         return replace(order, organization=locked), None, None, []
     reads = order_reads_statements(order) or []
-    lock = (_organization_lock_sql(reserve_id=reserve_id), {"lock_organization": order.organization.pk})
+    lock: Statement = (_organization_lock(reserve_id=reserve_id), {"lock_organization": order.organization.pk})
     after: list[Statement] = [(connection.ops.savepoint_create_sql(savepoint), {})] if savepoint else []
     rows, *results = statements_execute([lock, *reads, *also, *after])
     if not rows:
@@ -156,14 +156,16 @@ _ORGANIZATION_FIELDS = [field.attname for field in Organization._meta.concrete_f
 
 
 @functools.cache
-def _organization_lock_sql(*, reserve_id: bool) -> str:
+def _organization_lock(*, reserve_id: bool) -> PreparedSQL:
     """The organization's row lock; with ``reserve_id`` the row comes with the next id of the reservations'
-    sequence (a gap if the booking is refused, as for any rolled-back insert)."""
+    sequence (a gap if the booking is refused, as for any rolled-back insert). Parsed and planned once per session
+    (a lookup by key; every order runs it)."""
     columns = ", ".join(connection.ops.quote_name(str(field.column)) for field in Organization._meta.concrete_fields)
     next_id = ", nextval(pg_get_serial_sequence('reservations_reservation', 'id'))" if reserve_id else ""
-    return (
+    return PreparedSQL(
         f"SELECT {columns}{next_id} FROM tenants_organization"  # noqa: S608 (names from _meta)
-        " WHERE id = %(lock_organization)s FOR NO KEY UPDATE"
+        " WHERE id = %(lock_organization)s FOR NO KEY UPDATE",
+        types=None,
     )
 
 

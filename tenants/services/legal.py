@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.statements import Statement, statements_execute
+from core.statements import PreparedSQL, Statement, statements_execute
 from tenants.audit import Actor, audit_record
 from tenants.choices import LegalDocumentKind
 from tenants.models import Consent, LegalDocument, Organization, User
@@ -34,6 +34,9 @@ SELECT d.id, d.kind, EXISTS (
 FROM tenants_legaldocument d WHERE d.effective_at <= %(consents_at)s ORDER BY d.effective_at DESC
 """
 
+#: ``_CONSENTS_SQL`` parsed once per session (PostgreSQL's default plan cache: after five planned runs, the one plan).
+_CONSENTS = PreparedSQL(_CONSENTS_SQL, types=None)
+
 #: The rows of ``_CONSENTS_SQL``: (document id, kind, accepted).
 ConsentRows = list[tuple[int, str, bool]]
 
@@ -41,7 +44,7 @@ ConsentRows = list[tuple[int, str, bool]]
 def consents_statement(*, organization: Organization) -> Statement:
     """``consents_missing``'s one read as a statement the caller may send with others in one round trip (a booking
     sends it with the organization's lock); its rows go to ``consents_missing(rows=...)``."""
-    return _CONSENTS_SQL, {"consents_organization": organization.pk, "consents_at": timezone.now()}
+    return _CONSENTS, {"consents_organization": organization.pk, "consents_at": timezone.now()}
 
 
 def consents_missing(*, organization: Organization, rows: ConsentRows | None = None) -> list[LegalDocument]:

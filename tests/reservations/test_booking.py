@@ -404,7 +404,7 @@ def test_the_pool_lock_is_held_for_one_round_trip_before_the_commit(small_invent
     quote = make_quote(flavor="b200-x4", count=2)
     with CaptureQueriesContext(connection) as queries:
         booking = reservation_create(actor=Actor.system("test"), organization=customer, quote=quote)
-    statements = [query["sql"] for query in queries.captured_queries]
+    statements = [statement_text(query["sql"]) for query in queries.captured_queries]
     locked = [
         index for index, sql in enumerate(statements) if "reservations_capacitypool" in sql and "FOR UPDATE" in sql
     ]
