@@ -13,7 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import DataError, IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -241,6 +241,9 @@ def reservation_create(
             return replay
         order_rules_check(order)
         raise _no_capacity(quote=quote, kind=order.kind, zone=zone, starts_at=order.starts_at, ends_at=order.ends_at)
+    # A booking that is its own transaction (no caller's around it) ends it in the round trip of its allocation
+    # insert, so that the pool lock is released without waiting for this process again (``_book_in_one_round_trip``).
+    commits = connection.vendor == "postgresql" and connection.get_autocommit() and not connection.in_atomic_block
     try:
         with transaction.atomic():
             # The first attempt's savepoint travels with the lock (later attempts, rare, create their own).
@@ -273,6 +276,7 @@ def reservation_create(
                         reservation_id=reservation_id,
                         savepoint=first_attempt,
                         read_ahead=ahead,
+                        commit=commits,
                     )
                     first_attempt = ""
                     if booking is not _CONFLICT:
@@ -319,6 +323,15 @@ WHERE id = %(schedule_id)s AND state = 'requested'
 
 #: The names of a booking's domain events (``_booking_events``).
 BOOKING_EVENTS = ["reservation.created", "reservation.scheduled"]
+
+
+#: A booking that ends its transaction in the round trip of its allocation insert fails it when the insert found no
+#: room (it inserts all of the reservation's allocations or none), so that the ``COMMIT`` after it is not run: a
+#: division by zero, which nothing else in that round trip can raise (``_DIVISION_BY_ZERO``).
+_BOOKED_OR_ABORT_SQL = """
+SELECT 1 / count(*) FROM reservations_allocation WHERE reservation_id = %(booked_reservation)s AND released_at IS NULL
+"""
+_DIVISION_BY_ZERO = "22012"
 
 
 def _booking_events(organization_id: int, reservation_id: int, scheduled: str) -> list[Event]:
@@ -369,6 +382,7 @@ def _book_in_pool(
     reservation_id: int | None,
     savepoint: str = "",
     read_ahead: EarlyReads | None = None,
+    commit: bool = False,
 ) -> Booking | object | None:
     """One attempt to book ``order`` in one pool, under a savepoint: a full pool (None) or a conflict (``_CONFLICT``)
     leaves nothing written and gives the pool lock back.
@@ -452,7 +466,7 @@ def _book_in_pool(
                 rows = allocations_insert(**allocations_wanted, lock=True, then=then)
             else:
                 rows, early = _book_in_one_round_trip(
-                    actor, reservation, key, [requested, scheduled], events, allocations_wanted, read_ahead
+                    actor, reservation, key, [requested, scheduled], events, allocations_wanted, read_ahead, commit
                 )
         except IntegrityError as exc:
             if "reservations_alloc_no_double_booking" not in str(exc):
@@ -494,12 +508,20 @@ def _book_in_one_round_trip(
     events: list[Event],
     allocations_wanted: dict[str, Any],
     read_ahead: EarlyReads | None = None,
+    commit: bool = False,
 ) -> tuple[list[tuple[int, int, int, int]] | None, bool]:
     """The booking's writes in one round trip (PostgreSQL, the reservation's id drawn already): the early events'
     writes (the e-mail notice row), the reservation (scheduled when the events went early), its key and audit rows,
     the pool lock and the allocation insert (the same text every time, so psycopg converts it once). The
     allocations' rows (None: nothing fit) and whether the events went early (else the caller publishes them after
-    the insert)."""
+    the insert).
+
+    With ``commit`` (the booking is its own transaction) and the events gone early — nothing is left to write
+    after the insert — the round trip also ends the transaction: ``_BOOKED_OR_ABORT_SQL`` fails it when no
+    allocation was inserted (the rest of the round trip is not run, and the caller rolls the attempt back to its
+    savepoint, as for a full pool), then ``COMMIT``. The pool lock is then released by PostgreSQL as soon as the
+    insert is done, not one more round trip of this process later. Django's own commit at the end of the block
+    finds the transaction ended (psycopg sends nothing) and runs the on-commit callbacks."""
     early_writes: list[EarlyWrite] = []
     early = publish_early(events, writes=early_writes, read=read_ahead)
     if early:  # inserted as scheduled: the insert is undone with the attempt if no allocation follows it
@@ -510,10 +532,20 @@ def _book_in_one_round_trip(
         statements.append(insert_statement([key], prefix="k"))
     statements.append(audit_statement(actor=actor, entries=entries))
     statements.extend(allocations_insert_statements(**allocations_wanted, lock=True))
-    results = statements_execute(statements)
+    inserted = len(statements) - 1
+    ends = commit and early
+    if ends:
+        statements.append((_BOOKED_OR_ABORT_SQL, {"booked_reservation": reservation.pk}))
+        statements.append(("COMMIT", {}))
+    try:
+        results = statements_execute(statements)
+    except DataError as exc:
+        if ends and getattr(exc.__cause__, "sqlstate", None) == _DIVISION_BY_ZERO:
+            return None, early  # nothing fit: the transaction failed before its COMMIT
+        raise
     for write, rows in zip(early_writes, results, strict=False):
         write.after(rows)
-    return allocation_rows(results[-1]), early
+    return allocation_rows(results[inserted]), early
 
 
 def _transition_entry(reservation: Reservation, *, to_state: ReservationState, reason: str = "") -> AuditEntry:

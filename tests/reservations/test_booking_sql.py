@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time
 
+import psycopg
 import pytest
 from django.db import close_old_connections, connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
@@ -28,6 +29,18 @@ WAITING_FOR_A_LOCK = """
 SELECT count(*) FROM pg_stat_activity
 WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()
 """
+
+
+def psycopg_connection() -> psycopg.Connection:
+    """A session of its own on the test database (what another process would see)."""
+    settings = connection.settings_dict
+    return psycopg.connect(
+        dbname=settings["NAME"],
+        user=settings["USER"],
+        password=settings["PASSWORD"] or None,
+        host=settings["HOST"] or None,
+        port=settings["PORT"] or None,
+    )
 
 
 def live_slots():
@@ -242,3 +255,73 @@ def test_with_server_side_binding_the_same_statements_go_one_per_execute(
     booking.reservation.refresh_from_db()
     assert booking.reservation.state == ReservationState.SCHEDULED
     assert live_slots() == [("de-muc-1a-reservable-0", 0, 4), ("de-muc-1a-reservable-0", 4, 4)]
+
+
+@pytest.mark.django_db(transaction=True)  # the booking is its own transaction, as from a worker or a script
+def test_a_booking_that_is_its_own_transaction_ends_it_with_the_allocation_insert(
+    small_inventory, customer, make_quote, monkeypatch
+):
+    """No round trip after the insert: the check that it inserted the allocations and the COMMIT travel with it, so
+    PostgreSQL releases the pool lock without waiting for this process. Django's commit after it sends nothing and
+    runs the on-commit callbacks (the notice drain writes the e-mail)."""
+    quote = make_quote(flavor="b200-x4", count=2)
+    raw = type(connection.connection)
+    status_at_commit: list[object] = []
+    commit = raw.commit
+
+    def recording_commit(self):  # type: ignore[no-untyped-def]
+        status_at_commit.append(self.info.transaction_status)
+        return commit(self)
+
+    monkeypatch.setattr(raw, "commit", recording_commit)
+    with CaptureQueriesContext(connection) as queries:
+        booking = reservation_create(actor=ACTOR, organization=customer, quote=quote)
+
+    statements = [query["sql"] for query in queries.captured_queries]
+    locked = [index for index, sql in enumerate(statements) if "FROM reservations_capacitypool WHERE id" in sql]
+    assert len(locked) == 1
+    assert statements[locked[0]].rstrip().endswith("COMMIT")
+    # Django's commit came next and found the transaction ended: psycopg sent nothing (then the notice drain's own).
+    assert status_at_commit[0] == psycopg.pq.TransactionStatus.IDLE
+    with psycopg_connection() as other:  # committed: seen from another session
+        assert other.execute(
+            "SELECT count(*) FROM reservations_allocation WHERE reservation_id = %s", [booking.reservation.pk]
+        ).fetchone() == (2,)
+    notice = ReservationNotice.objects.unscoped().get(reservation=booking.reservation)
+    assert notice.written_at is not None  # the on-commit drain ran
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_pool_full_under_the_lock_fails_the_commit_round_trip_and_the_next_zone_books(
+    small_inventory, customer, make_quote, monkeypatch
+):
+    """A stale lock-free read names both zones; the first is full under its lock: the round trip fails before its
+    COMMIT, the attempt is rolled back to its savepoint (nothing of it remains), and the second zone books."""
+    fill_first_zone(customer, make_quote)
+    monkeypatch.setattr(
+        services, "booking_candidates", lambda **_: [reservable_pool("de-muc-1a"), reservable_pool("de-muc-1b")]
+    )
+    quote = make_quote(flavor="b200-x4", count=1)
+    before = written()
+
+    booking = reservation_create(actor=ACTOR, organization=customer, quote=quote)
+
+    assert (booking.reservation.zone.slug, booking.reservation.state) == ("de-muc-1b", ReservationState.SCHEDULED)
+    assert written() == (before[0] + 1, before[1] + 1, before[2] + 2, before[3] + 1)
+    assert Reservation.objects.unscoped().filter(zone__slug="de-muc-1a").count() == 1  # the fill's only
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_pool_full_under_the_lock_in_its_own_transaction_refuses_and_writes_nothing(
+    small_inventory, customer, make_quote, monkeypatch
+):
+    fill_first_zone(customer, make_quote)
+    monkeypatch.setattr(services, "booking_candidates", lambda **_: [reservable_pool("de-muc-1a")])
+    quote = make_quote(flavor="b200-x1", count=1)
+    before = written()
+
+    with pytest.raises(NoCapacityError):
+        reservation_create(actor=ACTOR, organization=customer, quote=quote)
+
+    assert written() == before
+    assert not connection.in_atomic_block
