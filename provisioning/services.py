@@ -26,7 +26,7 @@ from catalog.models import Flavor
 from core.events import publish
 from core.prepared import PreparedQuery
 from core.secrets import decrypt_secret
-from core.statements import insert_statement, statements_execute
+from core.statements import Statement, insert_statement, statements_execute
 from core.tasks import enqueue_on_commit
 from provisioning.cloud_init import user_data_for
 from provisioning.drivers import CloudDriver, CloudError, get_driver
@@ -42,7 +42,7 @@ from provisioning.models import (
     default_instance_name,
 )
 from provisioning.network import (
-    instance_fingerprints_record,
+    instance_fingerprints_statement,
     instance_public_address_ensure,
     reconcile_floating_ips,
     server_access_prepare,
@@ -90,6 +90,7 @@ def instance_transition(
     reason: str = "",
     now: datetime | None = None,
     through: Sequence[InstanceState] = (),
+    also: Sequence[Statement] = (),
 ) -> bool:
     """Compare-and-set ``from_state`` → ``to_state`` (and ``values``) in one UPDATE, audited in the same transaction.
 
@@ -99,7 +100,9 @@ def instance_transition(
 
     Refuses a move the lifecycle does not allow (``InvalidTransitionError``). Returns False and changes nothing when
     the instance is no longer in ``from_state``: a concurrent delivery of the same step moved it first, and its move
-    stands. The only place that writes ``Instance.state``. ``now`` dates the move (default: the clock).
+    stands. The only place that writes ``Instance.state``. ``now`` dates the move (default: the clock). ``also``:
+    statements that belong to the move (the SSH fingerprints of the server it names), run only when it moved, in
+    the round trip of its transition and audit rows.
     """
     states = [from_state, *through, to_state]
     moves = list(pairwise(states))
@@ -146,11 +149,14 @@ def instance_transition(
                 [
                     insert_statement(transitions, prefix="transition"),
                     audit_statement(actor=actor, entries=audit, prefix="audit"),
+                    *also,
                 ]
             )
         else:  # the embedded SQLite cannot insert the audit log's database default by keyword
             InstanceTransition.objects.bulk_create(transitions)
             audit_record_many(actor=actor, entries=audit)
+            if also:
+                statements_execute(list(also))
     return True
 
 
@@ -388,14 +394,20 @@ def _instance_start(
             to_state=I.RUNNING,
             values=values,
             now=now,
+            also=[instance_fingerprints_statement(instance, access)],
         )
         if not started and instance.state == I.PENDING:
             # A concurrent delivery named the server first (pending → building) but has not started it yet.
             started = instance_transition(
-                actor=ACTOR, instance=instance, from_state=I.BUILDING, to_state=I.RUNNING, values=values, now=now
+                actor=ACTOR,
+                instance=instance,
+                from_state=I.BUILDING,
+                to_state=I.RUNNING,
+                values=values,
+                now=now,
+                also=[instance_fingerprints_statement(instance, access)],
             )
         if started:
-            instance_fingerprints_record(instance, access)
             reservation = instance.reservation
             publish("instance.running", organization_id=reservation.organization_id, subject_id=instance.pk)
             _activate_when_all_running(reservation)
@@ -413,9 +425,14 @@ def _count_status_poll(instance: Instance, server_id: str, access: ReservationAc
     if instance.state == I.PENDING:
         with transaction.atomic():
             if instance_transition(
-                actor=ACTOR, instance=instance, from_state=I.PENDING, to_state=I.BUILDING, values=values, now=now
+                actor=ACTOR,
+                instance=instance,
+                from_state=I.PENDING,
+                to_state=I.BUILDING,
+                values=values,
+                now=now,
+                also=[instance_fingerprints_statement(instance, access)],
             ):
-                instance_fingerprints_record(instance, access)
                 return True
     # ``updated_at`` is the instance's last sign of progress: the sweeper re-drives only instances without one.
     return bool(Instance.objects.unscoped().filter(pk=instance.pk, state=I.BUILDING).update(**values, updated_at=now))

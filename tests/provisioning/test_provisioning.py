@@ -488,8 +488,7 @@ def test_a_one_server_reservation_becomes_active_in_one_task_and_these_statement
         "RELEASE",
         "SAVEPOINT",  # ACTIVE at the first look: the instance runs and the reservation is active, one transaction
         "UPDATE provisioning_instance",
-        "INSERT provisioning_instancetransition",  # with its audit rows, one round trip (checked below)
-        "INSERT provisioning_instanceaddress",
+        "INSERT provisioning_instancetransition",  # with its audit rows and the SSH fingerprints (checked below)
         "SELECT webhooks_webhookendpoint",  # instance.running
         "SAVEPOINT",
         "SELECT reservations_reservation FOR UPDATE",
@@ -501,6 +500,7 @@ def test_a_one_server_reservation_becomes_active_in_one_task_and_these_statement
     ]
     moves = next(sql for sql in (query["sql"] for query in queries.captured_queries) if "instancetransition" in sql)
     assert 'INSERT INTO "tenants_auditevent"' in moves
+    assert 'INSERT INTO "provisioning_instanceaddress"' in moves
     statements = [query["sql"] for query in queries.captured_queries]
     activation = next(sql for sql in statements if sql.startswith('UPDATE "reservations_reservation"'))
     assert 'INSERT INTO "tenants_auditevent"' in activation
