@@ -89,6 +89,7 @@ def instance_fingerprints_statement(instance: Instance, access: ReservationAcces
         ssh_fingerprints=[key["fingerprint"] for key in (access.ssh_keys if access else [])],
     )
     sql, params = insert_statement([row], prefix="address")
+    assert isinstance(sql, str)  # insert_statement gives plain SQL
     return sql + _fingerprints_conflict_sql(), params
 
 
