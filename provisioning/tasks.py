@@ -75,7 +75,8 @@ def provision_reservations_task(*reservation_ids: int) -> None:
 
     A reservation whose step raises is logged and passed over, so it holds back none after it; the task then fails
     with the first such error (as that reservation's own task would have), and the sweeper re-drives what is left
-    in provisioning. A time limit stops the whole message: redelivered, every step is safe to repeat."""
+    in provisioning. A time limit stops the whole message (it is not delivered again): the reservations it had not
+    reached stay in provisioning, and the sweeper re-drives each of them (every step is safe to repeat)."""
     context = structlog.contextvars.get_contextvars()
     first_error: Exception | None = None
     try:
