@@ -8,8 +8,8 @@ reservation lifecycle, e-mail and webhooks to everything), so no domain module i
 - The other subscribers run after the commit, each on its own (``robust``): one that fails is logged and never
   stops the others or undoes the change. They should only enqueue tasks.
 - ``publish_many`` announces many events of one step at once (a batch of invoices finalized): a subscriber that
-  registered a ``batch`` handler gets them in one call (one query for all, instead of one per event); the others
-  get them one by one, as from ``publish``.
+  registered a ``batch`` handler gets them in one call (one query for all, instead of one per event; after the
+  commit, one task message for several); the others get them one by one, as from ``publish``.
 - ``publish_early`` announces the events of a step before its last write (a booking's, before it takes the pool
   lock), so that what the subscribers write is not written while a lock is held. It only does when every
   in-transaction subscriber that wants them may have them early: one that only records that they happened (by ID:
@@ -118,10 +118,14 @@ def unsubscribe(handler: Handler) -> None:
 
 
 def _deliver(subscription: Subscription, events: list[Event], *, batched: bool) -> None:
-    """Hand ``events`` to one subscription that wants them: in-transaction ones now (its batch handler once for all
-    when ``batched`` and it has one, else the handler per event), the others per event once the transaction
-    commits, each on its own (``robust``)."""
+    """Hand ``events`` to one subscription that wants them: in-transaction ones now, the others once the transaction
+    commits, each subscription on its own (``robust``); its batch handler once for all when ``batched`` and it has
+    one, else the handler per event (after the commit: each event on its own)."""
     if not subscription.during_transaction:
+        if batched and subscription.batch is not None:
+            batch = subscription.batch
+            transaction.on_commit(lambda: batch(events), robust=True)
+            return
         for event in events:
             transaction.on_commit(lambda handler=subscription.handler, event=event: handler(event), robust=True)  # type: ignore[misc]
     elif batched and subscription.batch is not None:
@@ -143,8 +147,9 @@ def publish(
 
 
 def publish_many(name: str, *, subjects: Iterable[tuple[int, int | None]]) -> list[Event]:
-    """``publish`` ``name`` once per (organization ID, subject ID), in order: in-transaction subscribers run now
-    (a batch handler once for all), the others once the transaction commits."""
+    """``publish`` ``name`` once per (organization ID, subject ID), in order: in-transaction subscribers run now,
+    the others once the transaction commits; a batch handler once for all (after the commit too: provisioning
+    sends one message for several reservations that start together)."""
     events = [Event(name=name, organization_id=organization, subject_id=subject) for organization, subject in subjects]
     if not events:
         return events

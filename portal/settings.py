@@ -450,6 +450,7 @@ if CELERY_BROKER_URL != "filesystem://":
     )
 KONTOR_TASK_QUEUES: dict[str, str] = {
     "provisioning.provision_reservation": "provisioning",
+    "provisioning.provision_reservations": "provisioning",
     "provisioning.provision_instance": "provisioning",
     "provisioning.deprovision_reservation": "provisioning",
     "provisioning.deprovision_instance": "provisioning",

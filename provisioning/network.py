@@ -8,12 +8,14 @@ IP carry the instance's tag (``kontor-instance-<id>``), the security group the r
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 
 from core.secrets import decrypt_secret
+from core.statements import Statement, insert_statement
 from provisioning.cloud_access import allowed_cidr_list
 from provisioning.cloud_init import ServiceProxy
 from provisioning.drivers import CloudDriver, get_driver
@@ -77,20 +79,27 @@ def server_access_prepare(
     )
 
 
-def instance_fingerprints_record(instance: Instance, access: ReservationAccess | None) -> None:
-    """Record which SSH keys the instance's server was booted with (one upsert; the caller's transaction names the
-    server). The same keys every time: they were chosen with the order."""
-    InstanceAddress.objects.bulk_create(
-        [
-            InstanceAddress(
-                organization=instance.organization,
-                instance=instance,
-                ssh_fingerprints=[key["fingerprint"] for key in (access.ssh_keys if access else [])],
-            )
-        ],
-        update_conflicts=True,
-        unique_fields=["instance"],
-        update_fields=["ssh_fingerprints", "updated_at"],
+def instance_fingerprints_statement(instance: Instance, access: ReservationAccess | None) -> Statement:
+    """The upsert that records which SSH keys the instance's server was booted with, as a statement for the
+    transaction that names the server to send with its move (``provisioning.services.instance_transition``'s
+    ``also``). The same keys every time: they were chosen with the order."""
+    row = InstanceAddress(
+        organization_id=instance.organization_id,
+        instance_id=instance.pk,
+        ssh_fingerprints=[key["fingerprint"] for key in (access.ssh_keys if access else [])],
+    )
+    sql, params = insert_statement([row], prefix="address")
+    assert isinstance(sql, str)  # insert_statement gives plain SQL
+    return sql + _fingerprints_conflict_sql(), params
+
+
+@functools.cache
+def _fingerprints_conflict_sql() -> str:
+    quote = connection.ops.quote_name
+    columns = {field.name: quote(str(field.column)) for field in InstanceAddress._meta.concrete_fields}
+    return (
+        f" ON CONFLICT ({columns['instance']}) DO UPDATE SET {columns['ssh_fingerprints']} = "
+        f"EXCLUDED.{columns['ssh_fingerprints']}, {columns['updated_at']} = EXCLUDED.{columns['updated_at']}"
     )
 
 

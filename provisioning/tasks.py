@@ -12,6 +12,7 @@ from typing import Any
 
 import structlog
 from celery import Task, shared_task
+from celery.exceptions import SoftTimeLimitExceeded
 from django.db.models import F
 from django.utils import timezone
 
@@ -62,9 +63,42 @@ def _bind_request(*, request_id: str | None, organization_slug: str) -> None:
 def provision_reservation_task(reservation_id: int) -> None:
     """Create the reservation's instances and provision them: the first one's first step here (a reservation of
     one server whose server is ACTIVE at the first look needs no second task), the others and every later poll in
-    ``provision_instance_task``. The sweeper re-drives this task; every step is safe to repeat.
+    ``provision_instance_task``. The sweeper re-drives this task; every step is safe to repeat."""
+    _provision_reservation(reservation_id)
 
-    The instances come back read as the step reads them, with the booking's request ID for the log: the first
+
+@shared_task(name="provisioning.provision_reservations")
+def provision_reservations_task(*reservation_ids: int) -> None:
+    """``provision_reservation_task`` for reservations that started together (``dispatch_due``'s claim, sent in
+    chunks of ``PROVISION_BATCH`` by ``provisioning.receivers``): one message instead of one per reservation, each
+    reservation provisioned as that task does, in turn, and logged with its own booking's request ID.
+
+    A reservation whose step raises is logged and passed over, so it holds back none after it; the task then fails
+    with the first such error (as that reservation's own task would have), and the sweeper re-drives what is left
+    in provisioning. A time limit stops the whole message (it is not delivered again): the reservations it had not
+    reached stay in provisioning, and the sweeper re-drives each of them (every step is safe to repeat)."""
+    context = structlog.contextvars.get_contextvars()
+    first_error: Exception | None = None
+    try:
+        for reservation_id in reservation_ids:
+            structlog.contextvars.clear_contextvars()
+            structlog.contextvars.bind_contextvars(**context)
+            try:
+                _provision_reservation(reservation_id)
+            except SoftTimeLimitExceeded:
+                raise
+            except Exception as exc:
+                logger.exception("provisioning.reservation_step_failed", reservation_id=reservation_id)
+                first_error = first_error or exc
+    finally:
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(**context)
+    if first_error is not None:
+        raise first_error
+
+
+def _provision_reservation(reservation_id: int) -> None:
+    """The instances come back read as the step reads them, with the booking's request ID for the log: the first
     step reads nothing again."""
     instances = services.reservation_instances_starting(reservation_id=reservation_id)
     if not instances:

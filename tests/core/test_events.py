@@ -169,3 +169,28 @@ def test_a_read_ahead_answers_the_subscribers_question_for_its_organization_only
     with transaction.atomic():
         assert publish_early(other, read=read(1, [(1,)])) is True  # not read for organization 2: asked
     assert asked == ["test.created"]
+
+
+def test_an_after_commit_subscriber_with_a_batch_handler_gets_a_steps_events_in_one_call_after_the_commit(
+    subscribed, django_capture_on_commit_callbacks
+):
+    """``publish_many``: one call of the batch handler, after the commit (provisioning sends one message for several
+    reservations); none when the transaction rolls back; ``publish`` still hands each event to the handler."""
+    later = subscribed(with_batch=True)
+
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        events.publish_many("test.started", subjects=[(1, 7), (1, 8)])
+        events.publish("test.ended", organization_id=1, subject_id=9)
+        assert later == []
+
+    assert later == [("batch", "test.started"), ("batch", "test.started"), ("one", "test.ended")]
+
+    def rolled_back() -> None:
+        with transaction.atomic():
+            events.publish_many("test.started", subjects=[(1, 10)])
+            raise RuntimeError("rolled back")
+
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):
+        rolled_back()
+
+    assert later == [("batch", "test.started"), ("batch", "test.started"), ("one", "test.ended")]

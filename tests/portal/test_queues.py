@@ -43,6 +43,7 @@ def test_each_kind_of_work_has_its_queue():
         "provisioning.organization_activate": "provisioning",
         "provisioning.provision_instance": "provisioning",
         "provisioning.provision_reservation": "provisioning",
+        "provisioning.provision_reservations": "provisioning",
         "provisioning.reconcile": "provisioning",
         "provisioning.sweep": "provisioning",
         "reservations.redrive_notices": "email",

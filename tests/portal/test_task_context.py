@@ -8,13 +8,14 @@ import pytest
 import structlog
 from celery.contrib.testing.worker import start_worker
 from django.core.cache import cache
+from django.db import transaction
 from rest_framework.test import APIClient
 
 from portal.celery import app
-from provisioning.tasks import provision_instance_task, provision_reservation_task
+from provisioning.tasks import provision_instance_task, provision_reservation_task, provision_reservations_task
 from reservations.choices import ReservationState
 from reservations.models import Reservation
-from reservations.services import reservation_transition
+from reservations.services import reservation_transition, reservations_transition_locked
 from tenants.audit import Actor
 from tenants.models import Membership
 from tests.portal.test_celery import wait_for
@@ -71,6 +72,40 @@ def test_a_provisioning_task_started_by_beat_logs_the_request_id_of_the_booking(
     ]
     with app.connection_for_write() as connection:
         connection.default_channel.queue_purge("provisioning")  # type: ignore[attr-defined]
+
+
+@pytest.mark.django_db
+def test_one_message_for_several_reservations_logs_each_under_its_own_bookings_request_id(
+    small_inventory, customer, make_quote, caplog
+):
+    client = APIClient()
+    client.force_authenticate(Membership.objects.for_organization(customer).get().user)
+    for request_id in ("booking-0001", "booking-0002"):
+        response = client.post(
+            "/api/v1/organizations/rheinwerk/reservations/",
+            {"quote": make_quote(flavor="b200-x4", count=1).pk},
+            format="json",
+            HTTP_X_REQUEST_ID=request_id,
+        )
+        assert response.status_code == 201
+    with transaction.atomic():  # what beat's dispatch_due does, outside any request
+        locked = list(Reservation.objects.unscoped().select_related("organization").select_for_update().order_by("pk"))
+        reservations_transition_locked(
+            actor=Actor.system("beat"), locked=locked, to_state=ReservationState.PROVISIONING
+        )
+    structlog.contextvars.clear_contextvars()
+    caplog.set_level(logging.INFO, logger="provisioning.tasks")
+
+    provision_reservations_task.apply(args=[reservation.pk for reservation in locked])
+
+    started = events(caplog, "provisioning.reservation_started")
+    steps = events(caplog, "provisioning.instance_step")
+    assert [(line["request_id"], line["task"], line["reservation_id"]) for line in started] == [
+        ("booking-0001", "provisioning.provision_reservations", locked[0].pk),
+        ("booking-0002", "provisioning.provision_reservations", locked[1].pk),
+    ]
+    assert [line["request_id"] for line in steps] == ["booking-0001", "booking-0002"]
+    assert structlog.contextvars.get_contextvars() == {}  # nothing left behind for the next task
 
 
 @pytest.mark.django_db(transaction=True)

@@ -9,6 +9,7 @@ import yaml
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 
+from provisioning import cloud_init
 from provisioning.cloud_init import ServiceProxy, user_data_for
 from provisioning.service_endpoint import endpoint_secrets_new, nginx_config, token_map
 
@@ -213,3 +214,37 @@ def test_the_endpoint_certificate_fingerprint_is_its_sha256() -> None:
 def test_a_token_that_could_break_the_proxy_config_is_refused(token: str) -> None:
     with pytest.raises(ValueError, match="the service token must be URL-safe characters only"):
         token_map(token=token)
+
+
+def test_libyaml_writes_the_document_the_pure_python_dumper_writes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The user data is emitted by libyaml (``CSafeDumper``) for speed; it must load to the very document PyYAML's
+    own ``SafeDumper`` writes, the proxied service with its multi-line files and the token timer included."""
+    secrets = endpoint_secrets_new(reservation_id=42)
+    proxy = ServiceProxy(
+        config=nginx_config(),
+        token_map=token_map(token=secrets.token),
+        certificate_pem=secrets.certificate_pem,
+        private_key_pem=secrets.private_key_pem,
+        image="registry.kontor.example/mirror/nginx:1.27-alpine",
+        rotation_key="rotation-key-0123456789",
+    )
+    arguments: dict[str, Any] = {
+        "ssh_public_keys": [KEY],
+        "image_reference": IMAGE,
+        "ngc_api_key": NGC,
+        "service_port": 8000,
+        "ngc_key_in_container": True,
+        "proxy": proxy,
+    }
+    assert cloud_init._DUMPER is yaml.CSafeDumper
+    emitted = user_data_for(**arguments)
+    monkeypatch.setattr(cloud_init, "_DUMPER", yaml.SafeDumper)
+    pure = user_data_for(**arguments)
+
+    assert emitted.startswith("#cloud-config\n")
+    assert yaml.safe_load(emitted) == yaml.safe_load(pure)
+    without_proxy = {**arguments, "proxy": None}
+    monkeypatch.setattr(cloud_init, "_DUMPER", yaml.CSafeDumper)
+    emitted_plain = user_data_for(**without_proxy)
+    monkeypatch.setattr(cloud_init, "_DUMPER", yaml.SafeDumper)
+    assert emitted_plain == user_data_for(**without_proxy)  # without long scalars, the very same text

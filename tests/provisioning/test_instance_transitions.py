@@ -6,6 +6,9 @@ import threading
 
 import pytest
 from django.db import close_old_connections, connection
+from django.db.models import F
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from provisioning import services
 from provisioning.drivers.base import CloudServer
@@ -194,6 +197,40 @@ def test_a_transition_writes_its_values_and_one_audit_row(instance):
     instance.refresh_from_db()
     assert (instance.state, instance.last_error) == (I.FAILED, "quota exceeded")
     assert instance_audit(instance) == [("instance.failed", {"from": "pending", "to": "failed", "reason": "gave up"})]
+
+
+@pytest.mark.django_db
+def test_the_move_is_one_update_written_without_the_orm_and_leaves_the_row_as_the_orm_would(instance, monkeypatch):
+    """The start's values (a counter's increment, a time, strings) go through SQL made once per set of columns;
+    the same move through the ORM's ``update`` (what any other value takes) leaves the same row."""
+    now = timezone.now()
+    values = {
+        "cloud_server_id": "server-1",
+        "status_polls": F("status_polls") + 1,
+        "address": "10.128.0.7",
+        "started_at": now,
+        "last_error": "",
+        "service_url": "http://10.128.0.7:8000/",
+    }
+    fields = ["state", "cloud_server_id", "status_polls", "address", "started_at", "service_url", "updated_at"]
+
+    with CaptureQueriesContext(connection) as queries:
+        assert instance_transition(
+            actor=ACTOR, instance=instance, from_state=I.PENDING, to_state=I.BUILDING, values=values, now=now
+        )
+    by_hand = Instance.objects.unscoped().values(*fields).get(pk=instance.pk)
+    Instance.objects.unscoped().filter(pk=instance.pk).update(state=I.PENDING, status_polls=0)
+    monkeypatch.setattr(services, "_move_statement", lambda *args: None)  # the ORM's update
+    assert instance_transition(
+        actor=ACTOR, instance=instance, from_state=I.PENDING, to_state=I.BUILDING, values=values, now=now
+    )
+
+    assert Instance.objects.unscoped().values(*fields).get(pk=instance.pk) == by_hand
+    assert by_hand["status_polls"] == 1
+    [update] = [query["sql"] for query in queries.captured_queries if query["sql"].startswith("UPDATE")]
+    assert update.startswith('UPDATE "provisioning_instance" SET "state" = ')
+    assert update.endswith('RETURNING "id"')
+    assert '"status_polls" = "status_polls" + 1' in update
 
 
 @pytest.mark.django_db

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from core.events import Event
 from core.statements import statement_text
 from provisioning import services
 from provisioning.drivers import get_driver
 from provisioning.drivers.simulator import simulator_reset_failures
 from provisioning.models import DriftFinding, DriftKind, Instance, InstanceState, InstanceTransition, SimulatedServer
-from provisioning.tasks import provision_instance_task, provision_reservation_task
+from provisioning.receivers import PROVISION_BATCH, provision_on_lifecycle_many
+from provisioning.tasks import provision_instance_task, provision_reservation_task, provision_reservations_task
 from reservations.choices import ReservationState
 from reservations.models import Allocation, Reservation
 from reservations.services import (
@@ -239,19 +242,20 @@ def test_dispatch_moves_due_reservations_together_with_every_audit_row_event_and
     booked = [reservation_create(actor=ACTOR, organization=customer, quote=make_quote()).reservation for _ in range(3)]
     time_machine.move_to(max(reservation.starts_at for reservation in booked), tick=False)
 
-    sent: list[int] = []
-    task = provision_reservation_task
-    original = task.apply_async
-    task.apply_async = lambda args, **options: sent.append(args[0])  # type: ignore[method-assign]
+    sent: list[tuple[str, tuple[int, ...]]] = []
+    originals = {task: task.apply_async for task in (provision_reservation_task, provision_reservations_task)}
+    for task in originals:
+        task.apply_async = lambda args, task=task, **options: sent.append((task.name, tuple(args)))  # type: ignore[method-assign]
     try:
         with django_capture_on_commit_callbacks(execute=True), CaptureQueriesContext(connection) as queries:
             starting, ending = services.dispatch_due()
     finally:
-        task.apply_async = original  # type: ignore[method-assign]
+        for task, original in originals.items():
+            task.apply_async = original  # type: ignore[method-assign]
 
     ids = sorted(reservation.pk for reservation in booked)
     assert (sorted(starting), ending) == (ids, [])
-    assert sorted(sent) == ids
+    assert sent == [("provisioning.provision_reservations", tuple(starting))]  # one message for the three
     assert set(Reservation.objects.for_organization(customer).values_list("state", flat=True)) == {
         ReservationState.PROVISIONING
     }
@@ -265,6 +269,84 @@ def test_dispatch_moves_due_reservations_together_with_every_audit_row_event_and
     moves = [sql for sql in (query["sql"] for query in queries.captured_queries) if sql.startswith("UPDATE")]
     assert sum('"reservations_reservation"' in sql for sql in moves) == 1  # the three moves (each delivery: its own)
     assert sum(query["sql"].startswith('INSERT INTO "tenants_auditevent"') for query in queries.captured_queries) == 1
+
+
+@pytest.mark.parametrize(
+    ("starting", "messages"),
+    [
+        (1, [("provisioning.provision_reservation", 1)]),
+        (2, [("provisioning.provision_reservations", 2)]),
+        (PROVISION_BATCH, [("provisioning.provision_reservations", PROVISION_BATCH)]),
+        (PROVISION_BATCH + 1, [("provisioning.provision_reservations", 6), ("provisioning.provision_reservations", 5)]),
+        (25, [("provisioning.provision_reservations", 9)] + [("provisioning.provision_reservations", 8)] * 2),
+        (200, [("provisioning.provision_reservations", 10)] * 20),
+    ],
+)
+def test_reservations_that_start_together_go_to_the_workers_in_balanced_chunks(
+    starting, messages, monkeypatch, django_capture_on_commit_callbacks
+):
+    """A claim of ``dispatch_due`` is sent in messages of at most ``PROVISION_BATCH`` reservations, as even as can
+    be (every worker gets a share), each reservation in exactly one; a chunk of one is the single task."""
+    sent: list[tuple[str, tuple[int, ...]]] = []
+    for task in (provision_reservation_task, provision_reservations_task):
+        monkeypatch.setattr(task, "apply_async", lambda args, task=task, **options: sent.append((task.name, args)))
+    ids = list(range(1000, 1000 + starting))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        provision_on_lifecycle_many([Event("reservation.provisioning", organization_id=7, subject_id=pk) for pk in ids])
+
+    assert [(name, len(args)) for name, args in sent] == messages
+    assert Counter(pk for _name, args in sent for pk in args) == Counter(ids)
+    assert [args[0] for _name, args in sent] == ids[: len(sent)]  # the earliest due lead their chunks
+
+
+@pytest.fixture
+def three_starting(small_inventory, customer, make_quote):
+    """Three reservations of one server each, moved to provisioning together (as ``dispatch_due`` moves them)."""
+    booked = [reservation_create(actor=ACTOR, organization=customer, quote=make_quote()).reservation for _ in range(3)]
+    with transaction.atomic():
+        locked = list(Reservation.objects.unscoped().select_related("organization").select_for_update().order_by("pk"))
+        reservations_transition_locked(actor=ACTOR, locked=locked, to_state=ReservationState.PROVISIONING)
+    return [reservation.pk for reservation in booked]
+
+
+def test_one_message_provisions_each_of_its_reservations_and_a_second_delivery_changes_nothing(three_starting):
+    provision_reservations_task.apply(args=three_starting)
+
+    first = [provisioning_record(Reservation.objects.unscoped().get(pk=pk)) for pk in three_starting]
+    assert [record["state"] for record in first] == [ReservationState.ACTIVE] * 3
+    assert [len(record["instances"]) for record in first] == [1, 1, 1]
+    assert live_servers() == 3
+
+    provision_reservations_task.apply(args=three_starting)
+
+    assert [provisioning_record(Reservation.objects.unscoped().get(pk=pk)) for pk in three_starting] == first
+    assert live_servers() == 3
+
+
+def test_a_reservation_that_raises_holds_back_none_after_it_and_the_message_fails_with_its_error(
+    three_starting, monkeypatch
+):
+    broken = three_starting[1]
+    reading = services.reservation_instances_starting
+
+    def read(*, reservation_id):
+        if reservation_id == broken:
+            raise RuntimeError("the read broke")
+        return reading(reservation_id=reservation_id)
+
+    monkeypatch.setattr(services, "reservation_instances_starting", read)
+
+    result = provision_reservations_task.apply(args=three_starting)
+
+    assert (type(result.result), str(result.result)) == (RuntimeError, "the read broke")
+    states = dict(Reservation.objects.unscoped().filter(pk__in=three_starting).values_list("pk", "state"))
+    assert states == {
+        three_starting[0]: ReservationState.ACTIVE,
+        broken: ReservationState.PROVISIONING,  # for the sweeper, as if its own task had failed
+        three_starting[2]: ReservationState.ACTIVE,
+    }
+    assert live_servers() == 2
 
 
 def test_a_batch_with_a_move_the_lifecycle_refuses_writes_nothing(small_inventory, customer, make_quote):
@@ -406,8 +488,7 @@ def test_a_one_server_reservation_becomes_active_in_one_task_and_these_statement
         "RELEASE",
         "SAVEPOINT",  # ACTIVE at the first look: the instance runs and the reservation is active, one transaction
         "UPDATE provisioning_instance",
-        "INSERT provisioning_instancetransition",  # with its audit rows, one round trip (checked below)
-        "INSERT provisioning_instanceaddress",
+        "INSERT provisioning_instancetransition",  # with its audit rows and the SSH fingerprints (checked below)
         "SELECT webhooks_webhookendpoint",  # instance.running
         "SAVEPOINT",
         "SELECT reservations_reservation FOR UPDATE",
@@ -419,6 +500,7 @@ def test_a_one_server_reservation_becomes_active_in_one_task_and_these_statement
     ]
     moves = next(sql for sql in (query["sql"] for query in queries.captured_queries) if "instancetransition" in sql)
     assert 'INSERT INTO "tenants_auditevent"' in moves
+    assert 'INSERT INTO "provisioning_instanceaddress"' in moves
     statements = [query["sql"] for query in queries.captured_queries]
     activation = next(sql for sql in statements if sql.startswith('UPDATE "reservations_reservation"'))
     assert 'INSERT INTO "tenants_auditevent"' in activation
