@@ -5,7 +5,7 @@ a notice that fails to render holds back no other."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.core.cache import cache
@@ -16,6 +16,7 @@ from django.utils import timezone
 from reservations.models import ReservationNotice
 from reservations.notifications import (
     NOTICE_DRAIN_FLAG,
+    NOTICE_DRAIN_GATHER_SECONDS,
     NOTICE_DRAIN_TASK,
     NOTICE_DRAIN_TTL,
     NOTICE_KEEP,
@@ -101,6 +102,27 @@ def test_many_commits_publish_one_drain_while_its_flag_is_set(
     assert notices_write_pending() == 3
     assert cache.get(FLAG_KEY) is None
     assert published() == [NOTICE_DRAIN_TASK]  # the drain queued nothing more
+
+
+def test_a_writers_drain_waits_to_gather_the_notices_written_meanwhile_and_a_full_batchs_does_not(
+    small_inventory, customer, make_quote, published, django_capture_on_commit_callbacks
+):
+    """The drain a booking schedules runs ``NOTICE_DRAIN_GATHER_SECONDS`` later (one run for the notices of a
+    burst, however many commit meanwhile); the drain that continues after a full batch runs at once."""
+    before = timezone.now()
+    booked(customer, make_quote, django_capture_on_commit_callbacks)
+    booked(customer, make_quote, django_capture_on_commit_callbacks)
+
+    ((name, eta),) = broker.queued_eta()
+    assert name == NOTICE_DRAIN_TASK
+    assert eta is not None
+    waits = datetime.fromisoformat(eta) - before
+    assert timedelta(seconds=NOTICE_DRAIN_GATHER_SECONDS) <= waits < timedelta(seconds=NOTICE_DRAIN_GATHER_SECONDS + 5)
+
+    broker.purge()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert notices_write_pending(limit=1) == 1  # a full batch: the next drain at once
+    assert broker.queued_eta() == [(NOTICE_DRAIN_TASK, None)]
 
 
 def test_a_notice_committed_after_the_drain_read_gets_a_drain_of_its_own(

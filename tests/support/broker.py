@@ -33,6 +33,17 @@ def queued(queue: str = "email") -> list[str]:
     return names
 
 
+def queued_eta(queue: str = "email") -> list[tuple[str, str | None]]:
+    """``queued`` with each message's ETA (ISO 8601; None: to run at once), oldest first."""
+    client = _client()
+    found: list[tuple[str, str | None]] = []
+    for key in _keys(client, queue):
+        for raw in reversed(client.lrange(key, 0, -1)):
+            headers = json.loads(raw)["headers"]
+            found.append((headers["task"], headers.get("eta")))
+    return found
+
+
 def purge(queue: str = "email") -> None:
     client = _client()
     keys = _keys(client, queue)
