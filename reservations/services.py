@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from catalog.models import AvailabilityZone, Quote
 from core.datetimes import format_datetime
 from core.events import EarlyReads, EarlyWrite, Event, early_reads, publish, publish_early, publish_many
+from core.prepared import PreparedQuery
 from core.statements import PreparedSQL, Statement, insert_statement, statements_execute
 from reservations.allocation import (
     allocation_rows,
@@ -622,6 +623,17 @@ def _state_update_statement(locked: Reservation) -> Statement:
     }
 
 
+#: A reservation's row lock for a transition, compiled once per process (the ORM's compilation of it was ~0.5 ms of
+#: every activation).
+_RESERVATION_LOCK: PreparedQuery[Reservation] = PreparedQuery(
+    lambda organization, reservation: (
+        Reservation.objects.unscoped().filter(organization_id=organization, pk=reservation).select_for_update()
+    ),
+    organization=int,
+    reservation=int,
+)
+
+
 def reservation_transition(
     *, actor: Actor, reservation: Reservation, to_state: ReservationState, reason: str = ""
 ) -> Reservation:
@@ -630,11 +642,25 @@ def reservation_transition(
     ``reservation`` comes back as the locked row was left by the move (its organization, which the lock's filter
     named, is not read again for the audit row, nor the row after the move)."""
     organization = reservation.organization
-    with transaction.atomic():
-        locked = Reservation.objects.for_organization(organization).select_for_update().get(pk=reservation.pk)
-        Reservation.organization.field.set_cached_value(locked, organization)
-        event = _transition_locked(actor=actor, locked=locked, to_state=to_state, reason=reason)
-        publish(event, organization_id=locked.organization_id, subject_id=locked.pk)
+    # No savepoint inside a caller's transaction (it cost two round trips of every activation): a refusal (the row
+    # gone, a move the lifecycle does not allow) is found before anything is written and raised after the block, so
+    # a caller that catches it carries on in its transaction as before.
+    refused: Exception | None = None
+    with transaction.atomic(savepoint=False):
+        found = _RESERVATION_LOCK(organization=organization.pk, reservation=reservation.pk)
+        if not found:
+            refused = Reservation.DoesNotExist("Reservation matching query does not exist.")
+        else:
+            (locked,) = found
+            Reservation.organization.field.set_cached_value(locked, organization)
+            try:
+                event = _transition_locked(actor=actor, locked=locked, to_state=to_state, reason=reason)
+            except InvalidTransitionError as error:
+                refused = error
+            else:
+                publish(event, organization_id=locked.organization_id, subject_id=locked.pk)
+    if refused is not None:
+        raise refused
     for column in Reservation._meta.concrete_fields:
         setattr(reservation, column.attname, getattr(locked, column.attname))
     return reservation

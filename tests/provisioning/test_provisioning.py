@@ -449,6 +449,8 @@ def _statement(sql: str) -> str:
     text = statement_text(sql)
     if text.startswith("EXECUTE") and "/* " in text:
         sql = text[text.index("/* ") + 3 : text.rindex(" */")]
+    elif text.startswith("PREPARE") and ";\nEXECUTE" in text:  # its first run on the connection
+        sql = text[text.index(" AS ") + 4 : text.index(";\nEXECUTE")]
     words = sql.replace('"', "").replace("(", " ( ").replace(")", " ) ").split()
     verb = words[0]
     if verb in ("SAVEPOINT", "RELEASE"):
@@ -490,12 +492,10 @@ def test_a_one_server_reservation_becomes_active_in_one_task_and_these_statement
         "UPDATE provisioning_instance",
         "INSERT provisioning_instancetransition",  # with its audit rows and the SSH fingerprints (checked below)
         "SELECT webhooks_webhookendpoint",  # instance.running
-        "SAVEPOINT",
-        "SELECT reservations_reservation FOR UPDATE",
+        "SELECT reservations_reservation FOR UPDATE",  # no savepoint of its own: a refusal is raised after it
         "UPDATE reservations_reservation",  # with its audit row, one round trip (checked below)
         "INSERT reservations_reservationnotice",
         "SELECT webhooks_webhookendpoint",  # reservation.active
-        "RELEASE",
         "RELEASE",
     ]
     moves = next(sql for sql in (query["sql"] for query in queries.captured_queries) if "instancetransition" in sql)

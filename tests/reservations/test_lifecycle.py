@@ -6,11 +6,13 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from catalog.models import AvailabilityZone, Flavor, GpuModel
 from reservations.availability import availability_check, capacity_calendar
 from reservations.choices import NodeState, ReservationKind, ReservationState
-from reservations.models import Allocation, Node
+from reservations.models import Allocation, Node, Reservation
 from reservations.services import (
     ExtensionRefusedError,
     node_maintenance_impact,
@@ -60,6 +62,27 @@ def test_invalid_transitions_are_refused_and_change_nothing(small_inventory, cus
 
     reservation.refresh_from_db()
     assert reservation.state == ReservationState.SCHEDULED
+
+
+def test_a_refused_transition_inside_a_callers_transaction_leaves_it_usable_and_takes_no_savepoint(
+    small_inventory, customer, make_quote
+):
+    """A transition in a caller's transaction (an activation's) takes no savepoint: a refusal — a move the lifecycle
+    does not allow, a row that is gone — is raised after its block, which wrote nothing, so the caller that catches
+    it carries on; an allowed move sends no SAVEPOINT either."""
+    reservation = book(customer, make_quote())
+    with transaction.atomic():
+        with CaptureQueriesContext(connection) as queries, pytest.raises(InvalidTransitionError):
+            reservation_transition(actor=ACTOR, reservation=reservation, to_state=ReservationState.ENDED)
+        gone = Reservation(pk=reservation.pk + 1_000_000, organization=customer)
+        with pytest.raises(Reservation.DoesNotExist):
+            reservation_transition(actor=ACTOR, reservation=gone, to_state=ReservationState.CANCELLED)
+        assert AuditEvent.objects.for_organization(customer).filter(action="reservation.ended").count() == 0  # usable
+        with CaptureQueriesContext(connection) as moved:
+            reservation_transition(actor=ACTOR, reservation=reservation, to_state=ReservationState.CANCELLED)
+    assert not [query for query in [*queries.captured_queries, *moved.captured_queries] if "SAVEPOINT" in query["sql"]]
+    reservation.refresh_from_db()
+    assert reservation.state == ReservationState.CANCELLED
 
 
 def test_early_release_of_on_demand_ends_its_allocations_now(small_inventory, customer, make_quote):
