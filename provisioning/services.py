@@ -452,28 +452,21 @@ def _instance_start(
         "last_error": "",
         "service_url": service_url_for(access, public_address or server.address) if server.address else "",
     }
+    move = functools.partial(
+        instance_transition,
+        actor=ACTOR,
+        instance=instance,
+        to_state=I.RUNNING,
+        values=values,
+        now=now,
+        also=[instance_fingerprints_statement(instance, access)],
+    )
     with transaction.atomic():
-        started = instance_transition(
-            actor=ACTOR,
-            instance=instance,
-            from_state=I(instance.state),
-            through=(I.BUILDING,) if instance.state == I.PENDING else (),
-            to_state=I.RUNNING,
-            values=values,
-            now=now,
-            also=[instance_fingerprints_statement(instance, access)],
-        )
-        if not started and instance.state == I.PENDING:
+        pending = instance.state == I.PENDING
+        started = move(from_state=I(instance.state), through=(I.BUILDING,) if pending else ())
+        if not started and pending:
             # A concurrent delivery named the server first (pending → building) but has not started it yet.
-            started = instance_transition(
-                actor=ACTOR,
-                instance=instance,
-                from_state=I.BUILDING,
-                to_state=I.RUNNING,
-                values=values,
-                now=now,
-                also=[instance_fingerprints_statement(instance, access)],
-            )
+            started = move(from_state=I.BUILDING)
         if started:
             reservation = instance.reservation
             publish("instance.running", organization_id=reservation.organization_id, subject_id=instance.pk)

@@ -139,7 +139,7 @@ _BUSY = _BUSY_OF.format(in_pools="= ANY(%(pools)s)")
 #: each busy node, tested against its mask. No join of the pool's nodes with ``busy``: a window the statistics have
 #: not seen yet (every newly booked future week) is estimated at one busy row, and a nested loop of every node with
 #: every busy node cost 130 ms at 1,000 nodes and 330 busy ones instead of 1 ms. Its parameters are prefixed
-#: ``free_``: a booking sends it with its read of the zones (``availability.booking_candidates_statements``).
+#: ``free_``: a booking sends it with its read of the zones (``availability.booking_candidates``).
 FREE_BLOCKS_SQL = re.sub(
     r"%\((\w+)\)s",
     lambda match: f"%(free_{match.group(1)})s",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.db import connection
 from django.db.models import Q
@@ -142,58 +141,38 @@ def booking_candidates(
     """The zones, in order (``zone``, or every zone by slug), where the order fits on a read without locks, each
     with its pool's id: the candidates a booking locks and tries. A zone left out was full a moment ago; one kept in
     may be full by the time it is locked. On PostgreSQL the zones and the free blocks of their pools are read in one
-    round trip (``booking_candidates_statements``), not from this process's kept pool reads (``timeline.BUSY_CACHE``):
+    round trip (the zones' compiled query and ``allocation.FREE_BLOCKS``, which finds the flavor's pools of the kind
+    itself and answers with their zones), not from this process's kept pool reads (``timeline.BUSY_CACHE``):
     under bookings those change with every one, and bringing them up to date costs a round trip or two more.
     Elsewhere each pool is read once (``Timelines``). Either way no pool is locked."""
     if connection.vendor == "postgresql":
-        statements = booking_candidates_statements(
-            zone=zone, flavor=flavor, kind=kind, starts_at=starts_at, ends_at=ends_at
+        free: Statement = (
+            FREE_BLOCKS,
+            {
+                "free_node_type": flavor.node_type_id,
+                "free_kind": str(pool_for(kind)),
+                "free_zone": zone.pk if zone is not None else None,
+                "free_available": NodeState.AVAILABLE,
+                "free_per_node": flavor.node_type.gpus_per_node,
+                "free_size": flavor.gpu_count,
+                "free_starts": starts_at,
+                "free_ends": ends_at,
+            },
         )
-        return booking_candidates_answer(statements_execute(statements), zone=zone, instances=instances)
+        if zone is None:
+            zone_rows, free_rows = statements_execute([_ZONES.statement(prefix="zones"), free])
+            zones = _ZONES.answer(zone_rows)
+        else:
+            (free_rows,) = statements_execute([free])
+            zones = [zone]
+        with_room = {zone_id: pool_id for zone_id, pool_id, count in free_rows if count >= instances}
+        return [(zone, with_room[zone.pk]) for zone in zones if zone.pk in with_room]
     zones = [zone] if zone is not None else _ZONES()
     pairs = _POOL_IDS(node_type=flavor.node_type_id, kind=str(pool_for(kind)))
     wanted = {zone.pk for zone in zones}
     pools = {zone_id: pool_id for zone_id, pool_id in pairs if zone_id in wanted}
     fitting = _Pools(kind)
     return [(zone, pools[zone.pk]) for zone in zones if fitting.fits(zone, flavor, instances, starts_at, ends_at)]
-
-
-def booking_candidates_statements(
-    *, zone: AvailabilityZone | None, flavor: Flavor, kind: str, starts_at: datetime, ends_at: datetime | None
-) -> list[Statement]:
-    """``booking_candidates``'s reads as statements for one round trip (PostgreSQL): the zones by slug (unless
-    ``zone`` is given) and, in one statement, the free blocks of the flavor's pools of the order's kind with each
-    pool's zone (``allocation.FREE_BLOCKS``), so that no read waits for the pools' ids. Nothing is locked;
-    their rows make ``booking_candidates_answer``."""
-    free: Statement = (
-        FREE_BLOCKS,
-        {
-            "free_node_type": flavor.node_type_id,
-            "free_kind": str(pool_for(kind)),
-            "free_zone": zone.pk if zone is not None else None,
-            "free_available": NodeState.AVAILABLE,
-            "free_per_node": flavor.node_type.gpus_per_node,
-            "free_size": flavor.gpu_count,
-            "free_starts": starts_at,
-            "free_ends": ends_at,
-        },
-    )
-    return [free] if zone is not None else [_ZONES.statement(prefix="zones"), free]
-
-
-def booking_candidates_answer(
-    results: list[list[tuple[Any, ...]]], *, zone: AvailabilityZone | None, instances: int
-) -> list[tuple[AvailabilityZone, int]]:
-    """``booking_candidates``'s answer from the rows of ``booking_candidates_statements``, in order: the zones where
-    ``instances`` blocks were free on that read, each with its pool's id."""
-    if zone is None:
-        zone_rows, free_rows = results
-        zones = _ZONES.answer(zone_rows)
-    else:
-        (free_rows,) = results
-        zones = [zone]
-    fitting = {zone_id: pool_id for zone_id, pool_id, free in free_rows if free >= instances}
-    return [(zone, fitting[zone.pk]) for zone in zones if zone.pk in fitting]
 
 
 def _earliest_start_in(
